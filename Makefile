@@ -1,0 +1,48 @@
+# The two commands: `make run` and `make test`. Each does all of its own set-up.
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PYTHON ?= python3
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: run test setup catalogs browser lint check bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+## Compile the gettext catalogs (built here, never committed).
+catalogs: $(STAMP)
+	$(BIN)/pybabel compile --domain messages --directory locales --statistics
+
+setup: $(STAMP) catalogs
+
+## Serve on http://127.0.0.1:5000 in local mode: no Twilio account, demo directory.
+run: setup
+	HOTLINE_BRIDGE_LOCAL=1 HOTLINE_BRIDGE_VALIDATE_SIGNATURES=0 \
+		$(BIN)/hotline-bridge serve --host $(HOST) --port $(PORT)
+
+## Headless Chromium for the kiosk's browser tests (Debian's package; no browser downloads).
+browser:
+	bash tools/install-browser.sh
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+check: setup
+	HOTLINE_BRIDGE_LOCAL=1 $(BIN)/hotline-bridge check
+
+## Everything: lint, the content check, and the whole test suite including browser tests.
+test: setup browser lint check
+	$(BIN)/pytest
+
+## Benchmarks against the budgets in DESIGN.md.
+bench: setup
+	$(BIN)/python bench/bench.py
+
+clean:
+	rm -rf $(VENV) instance test-artifacts locales/*/LC_MESSAGES/*.mo

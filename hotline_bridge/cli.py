@@ -1,0 +1,103 @@
+"""The ``hotline-bridge`` command: serve, check, simulate, the catalog cycle and the fallback TwiML.
+
+It is Flask's CLI (``FlaskGroup``) around ``create_app``, so every command sees the same settings
+as the server. Commands that must work before the app can start (the catalog cycle) do not load it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+from twilio.twiml.messaging_response import MessagingResponse
+
+from . import create_app, settings
+from .i18n import run_babel
+
+
+@click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=True)
+def main() -> None:
+    """hotline-bridge: a discreet, bilingual SMS, voice and kiosk line to a 24/7 hotline."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, help="Port to listen on.")
+@click.option("--workers", default=2, show_default=True, help="Gunicorn worker processes.")
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the app with gunicorn (timeouts well under Twilio's 15-second limit)."""
+    create_app()  # fail here, with a clear message, rather than in every worker
+    argv = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "hotline_bridge:create_app()",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--timeout",
+        "10",
+        "--graceful-timeout",
+        "5",
+        "--log-level",
+        "info",
+    ]
+    click.echo(f"Serving on http://{host}:{port} (kiosk: http://{host}:{port}/kiosk)")
+    raise SystemExit(subprocess.call(argv, env=os.environ.copy()))
+
+
+@main.command("settings")
+def show_settings() -> None:
+    """List every setting with its environment variable, default and help."""
+    for row in settings.describe():
+        click.echo(f"{row['variable']} (default: {row['default']})\n    {row['help']}")
+
+
+@main.group()
+def i18n() -> None:
+    """The gettext catalog cycle: extract keys, update both catalogs, compile them."""
+
+
+@i18n.command()
+def extract() -> None:
+    """Collect every message key from code, flows and templates into locales/messages.pot."""
+    run_babel(settings.PROJECT_ROOT, "extract")
+
+
+@i18n.command()
+def update() -> None:
+    """Add new keys from messages.pot to both catalogs (new entries need wording)."""
+    run_babel(settings.PROJECT_ROOT, "update")
+
+
+@i18n.command("compile")
+def compile_catalogs() -> None:
+    """Compile both catalogs to the .mo files the app loads."""
+    run_babel(settings.PROJECT_ROOT, "compile")
+
+
+@main.command("fallback-twiml")
+@click.option("--channel", type=click.Choice(["sms", "voice"]), default="sms", show_default=True)
+@with_appcontext
+def fallback_twiml(channel: str) -> None:
+    """Print the static fail-safe answer as TwiML, to paste into a Twilio TwiML Bin used as the
+    number's fallback URL: it answers even when this server is down."""
+    rt = current_app.extensions["hotline_bridge"]
+    if channel == "sms":
+        twiml = MessagingResponse()
+        twiml.message(rt.failsafe.text(None))
+        click.echo(str(twiml))
+        return
+    from .voice import fail_safe_twiml
+
+    click.echo(str(fail_safe_twiml(None)))
+
+
+@main.group()
+def simulate() -> None:
+    """Try a channel in the terminal, through the real webhooks with signed requests."""

@@ -1,0 +1,40 @@
+"""Anonymous usage counts: how many times, per day, a channel showed a step in a language.
+
+A count row holds a day, a channel, a language and an event name; nothing in it can single a
+person out. Counting never costs a person their answer: a failure is logged and ignored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import sqlite_utils
+
+log = logging.getLogger(__name__)
+
+_UPSERT = """
+insert into counts (day, channel, language, event, n) values (?, ?, ?, ?, 1)
+on conflict (day, channel, language, event) do update set n = n + 1
+"""
+
+
+def today() -> str:
+    """Return today's date (UTC) as the day a count belongs to."""
+    return dt.datetime.now(dt.UTC).date().isoformat()
+
+
+def bump(db: sqlite_utils.Database, channel: str, language: str, event: str) -> None:
+    """Add one to today's count of ``event`` on ``channel`` in ``language``."""
+    try:
+        with db.conn:
+            db.conn.execute(_UPSERT, (today(), channel, language, event))
+    except Exception as exc:  # a count is never worth a failed reply
+        log.warning("count not recorded: %s", type(exc).__name__)
+
+
+def totals(db: sqlite_utils.Database, day: str | None = None) -> list[dict[str, object]]:
+    """Return the counts of ``day`` (default: every day), for staff reports."""
+    where, params = ("where day = ?", [day]) if day else ("", [])
+    sql = f"select day, channel, language, event, n from counts {where} order by 1, 2, 3, 4"
+    return list(db.query(sql, params))

@@ -1,0 +1,206 @@
+"""The SQLite database: connections, recorded migrations, and the national lines it is seeded with.
+
+The database holds the directory (services and the sites that show them) and per-day aggregate
+counts. It never holds anything about a person: no phone number, message text, ZIP code or
+per-person row.
+"""
+
+from __future__ import annotations
+
+import csv
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlite_utils
+from flask import Flask, current_app, g
+from sqlite_utils.migrations import Migrations
+
+# The checked US national lines, copied from the project's reference data. They are re-applied on
+# every start so the database can never drift from the checked file.
+NATIONAL_LINES_CSV = Path(__file__).parent / "data" / "national-resources.csv"
+# Short descriptions of the national lines in both languages, shown on detail steps.
+NATIONAL_NOTES_CSV = Path(__file__).parent / "data" / "national-notes.csv"
+
+# Milliseconds a connection waits for another writer before giving up.
+BUSY_TIMEOUT_MS = 5000
+
+# The site every deployment has; numbers and kiosks not tied to a clinic fall back to it.
+DEFAULT_SITE = "default"
+
+migrations = Migrations("hotline_bridge")
+
+
+@migrations()
+def m001_directory(db: sqlite_utils.Database) -> None:
+    """Services, sites, the services each site shows, and per-day counts."""
+    db["services"].create(
+        {
+            "id": str,
+            "category": str,
+            "label_en": str,
+            "label_es": str,
+            "name_en": str,
+            "name_es": str,
+            "description_en": str,
+            "description_es": str,
+            "phone": str,
+            "sms": str,
+            "sms_keyword": str,
+            "tty": str,
+            "address": str,
+            "city": str,
+            "state": str,
+            "zip": str,
+            "latitude": float,
+            "longitude": float,
+            "hours": str,
+            "languages": str,
+            "url": str,
+            "national": int,
+            "fictional": int,
+            "sort_order": int,
+            "source": str,
+            "checked": str,
+        },
+        pk="id",
+        not_null={"category", "national", "fictional", "sort_order"},
+        defaults={"national": 0, "fictional": 0, "sort_order": 1000},
+    )
+    db["services"].create_index(["category"])
+    db["services"].create_index(["latitude", "longitude"])
+    db["sites"].create(
+        {
+            "id": str,
+            "name_en": str,
+            "name_es": str,
+            "default_language": str,
+            "time_zone": str,
+            "zip": str,
+            "latitude": float,
+            "longitude": float,
+            "numbers": str,
+            "keywords": str,
+            "exit_url": str,
+            "fictional": int,
+        },
+        pk="id",
+        not_null={"default_language", "time_zone", "fictional"},
+        defaults={"default_language": "en", "time_zone": "America/New_York", "fictional": 0},
+    )
+    db["service_sites"].create(
+        {"service_id": str, "site_id": str},
+        pk=("service_id", "site_id"),
+        foreign_keys=[("service_id", "services", "id"), ("site_id", "sites", "id")],
+    )
+    db["service_sites"].create_index(["site_id"])
+    db["counts"].create(
+        {"day": str, "channel": str, "language": str, "event": str, "n": int},
+        pk=("day", "channel", "language", "event"),
+        not_null={"n"},
+        defaults={"n": 0},
+    )
+    db["sites"].insert({"id": DEFAULT_SITE})
+
+
+def connect(path: str | Path, *, create: bool = False) -> sqlite_utils.Database:
+    """Open the database at ``path``; a missing file is an error unless ``create`` is set.
+
+    Refusing to create a file on an ordinary request matters: a deleted database must make the
+    webhook fail safe, not quietly answer from an empty directory.
+    """
+    mode = "rwc" if create else "rw"
+    conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode={mode}", uri=True)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    # WAL keeps readers and the single writer out of each other's way; NORMAL sync is durable
+    # across application crashes, which is all aggregate counts need.
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return sqlite_utils.Database(conn)
+
+
+def initialize(path: str | Path) -> None:
+    """Create the database if needed, apply pending migrations and re-apply the national lines."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    db = connect(path, create=True)
+    try:
+        db.execute("PRAGMA journal_mode = WAL")
+        migrations.apply(db)
+        with db.atomic():
+            seed_national_lines(db)
+    finally:
+        db.close()
+
+
+def read_national_lines() -> list[dict[str, str]]:
+    """Return the checked national lines as rows of the reference CSV, in file order."""
+    with NATIONAL_LINES_CSV.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _read_national_notes() -> dict[str, dict[str, str]]:
+    with NATIONAL_NOTES_CSV.open(encoding="utf-8", newline="") as handle:
+        return {row["id"]: row for row in csv.DictReader(handle)}
+
+
+def seed_national_lines(db: sqlite_utils.Database) -> None:
+    """Upsert the national lines from the checked reference file (idempotent)."""
+    notes = _read_national_notes()
+    rows = []
+    for order, line in enumerate(read_national_lines()):
+        note = notes.get(line["id"], {})
+        rows.append(
+            {
+                "id": line["id"],
+                "category": line["category"],
+                "label_en": line["discreet_label_en"],
+                "label_es": line["discreet_label_es"],
+                "name_en": line["official_name_en"],
+                "name_es": line["official_name_es"],
+                "description_en": note.get("description_en", ""),
+                "description_es": note.get("description_es", ""),
+                "phone": line["voice"] or None,
+                "sms": line["sms_number"] or None,
+                "sms_keyword": line["sms_keyword"] or None,
+                "tty": line["tty"] or None,
+                "hours": line["hours"],
+                "languages": line["languages"],
+                "url": line["source"],
+                "national": 1,
+                "fictional": 0,
+                "sort_order": order,
+                "source": line["source"],
+                "checked": line["checked"],
+            }
+        )
+    db["services"].upsert_all(rows, pk="id")
+
+
+def get_db() -> sqlite_utils.Database:
+    """Return this request's database connection, opening it on first use."""
+    if "db" not in g:
+        g.db = connect(current_app.config["DATABASE"])
+    return g.db
+
+
+def _close_db(_exc: BaseException | None = None) -> None:
+    db = g.pop("db", None)
+    if db is not None:
+        db.close()
+
+
+@contextmanager
+def open_db(app: Flask) -> Iterator[sqlite_utils.Database]:
+    """Open the app's database outside a request (commands, imports), closing it afterwards."""
+    db = connect(app.config["DATABASE"])
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+def init_app(app: Flask) -> None:
+    """Create, migrate and seed the app's database, and close connections after each request."""
+    initialize(app.config["DATABASE"])
+    app.teardown_appcontext(_close_db)

@@ -1,0 +1,167 @@
+"""Reading the directory: services, the sites that show them, and how their numbers are written."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import phonenumbers
+import sqlite_utils
+
+from .db import DEFAULT_SITE
+
+# Three-digit service numbers dialled as they are.
+SERVICE_CODES = frozenset({"211", "311", "411", "511", "611", "711", "811", "911", "988"})
+
+
+@dataclass(frozen=True)
+class Service:
+    """One service of the directory, as every channel shows it."""
+
+    id: str
+    category: str
+    label_en: str
+    label_es: str
+    name_en: str
+    name_es: str
+    description_en: str | None = None
+    description_es: str | None = None
+    phone: str | None = None
+    sms: str | None = None
+    sms_keyword: str | None = None
+    tty: str | None = None
+    address: str | None = None
+    city: str | None = None
+    state: str | None = None
+    zip: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    hours: str | None = None
+    languages: str | None = None
+    url: str | None = None
+    national: int = 0
+    fictional: int = 0
+
+    def label(self, lang: str) -> str:
+        """Return the discreet label, safe to show where someone else may see the screen."""
+        return (self.label_es if lang == "es" else self.label_en) or self.label_en or self.name_en
+
+    def name(self, lang: str) -> str:
+        """Return the official name, for a person who asked for detail."""
+        return (self.name_es if lang == "es" else self.name_en) or self.name_en
+
+    def description(self, lang: str) -> str:
+        """Return the short description in ``lang`` (empty if there is none)."""
+        return (self.description_es if lang == "es" else self.description_en) or ""
+
+
+@dataclass(frozen=True)
+class Site:
+    """A clinic: its program name, default language and time zone, and what leads to it."""
+
+    id: str
+    name_en: str | None = None
+    name_es: str | None = None
+    default_language: str = "en"
+    time_zone: str = "America/New_York"
+    zip: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    numbers: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    exit_url: str | None = None
+    fictional: int = 0
+
+    def program_name(self, lang: str) -> str | None:
+        """Return the site's own program name in ``lang``, or None to use the catalog's."""
+        return (self.name_es if lang == "es" else self.name_en) or self.name_en
+
+
+_SERVICE_FIELDS = frozenset(Service.__dataclass_fields__)
+_SITE_FIELDS = frozenset(Site.__dataclass_fields__)
+
+
+def _service(row: Mapping[str, Any]) -> Service:
+    return Service(**{k: v for k, v in row.items() if k in _SERVICE_FIELDS})
+
+
+def _site(row: Mapping[str, Any]) -> Site:
+    values = {k: v for k, v in row.items() if k in _SITE_FIELDS}
+    values["numbers"] = tuple(json.loads(row.get("numbers") or "[]"))
+    values["keywords"] = tuple(json.loads(row.get("keywords") or "[]"))
+    return Site(**{k: v for k, v in values.items() if v is not None})
+
+
+def get_service(db: sqlite_utils.Database, service_id: str) -> Service | None:
+    """Return the service ``service_id``, or None."""
+    rows = list(db.query("select * from services where id = ?", [service_id]))
+    return _service(rows[0]) if rows else None
+
+
+def services_in(
+    db: sqlite_utils.Database, categories: Sequence[str], site_id: str = DEFAULT_SITE
+) -> list[Service]:
+    """Return the services of ``categories`` shown at ``site_id``: its local ones first, then
+    the national lines in their checked order."""
+    marks = ", ".join("?" for _ in categories)
+    sql = f"""
+        select s.* from services s
+        where s.category in ({marks})
+          and (s.national = 1 or s.id in (select service_id from service_sites where site_id = ?))
+        order by s.national, s.sort_order, s.label_en, s.id
+    """
+    return [_service(row) for row in db.query(sql, [*categories, site_id])]
+
+
+def get_services(db: sqlite_utils.Database, service_ids: Sequence[str]) -> list[Service]:
+    """Return the services ``service_ids`` that exist, in the order given."""
+    found = {
+        s.id: s
+        for s in map(
+            _service,
+            db["services"].rows_where(
+                f"id in ({', '.join('?' for _ in service_ids)})", list(service_ids)
+            ),
+        )
+    }
+    return [found[i] for i in service_ids if i in found]
+
+
+def get_site(db: sqlite_utils.Database, site_id: str) -> Site | None:
+    """Return the site ``site_id``, or None."""
+    rows = list(db.query("select * from sites where id = ?", [site_id]))
+    return _site(rows[0]) if rows else None
+
+
+def site_for_number(db: sqlite_utils.Database, number: str | None) -> Site:
+    """Return the site a Twilio number (a webhook's ``To``) leads to, or the default site."""
+    if number:
+        sql = "select sites.* from sites, json_each(sites.numbers) j where j.value = ? limit 1"
+        rows = list(db.query(sql, [number]))
+        if rows:
+            return _site(rows[0])
+    return get_site(db, DEFAULT_SITE) or Site(DEFAULT_SITE)
+
+
+def display_number(number: str | None) -> str:
+    """Write a stored number the way a US reader dials it: ``1-888-373-7888``, ``988``, ``233733``.
+
+    Numbers are stored as E.164 (or as short codes and three-digit service numbers); this is the
+    one place that turns them into text.
+    """
+    if not number:
+        return ""
+    if not number.startswith("+"):
+        return number
+    parsed = phonenumbers.parse(number, None)
+    if parsed.country_code == 1:
+        national = str(parsed.national_number)
+        return f"1-{national[:3]}-{national[3:6]}-{national[6:]}"
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def dial_string(number: str | None) -> str:
+    """Return what a phone dials for a stored number (E.164 as is, short codes as they are)."""
+    return number or ""

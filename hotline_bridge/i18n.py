@@ -1,0 +1,139 @@
+"""Wording in English and Spanish: the gettext catalogs under ``locales/``.
+
+Every word a person reads or hears is a catalog entry keyed by a stable message id
+(``menu.main``). Both languages, English included, translate every key, so staff change wording by
+editing ``locales/<lang>/LC_MESSAGES/messages.po`` and a check can prove nothing is missing.
+Catalogs are loaded once at start-up; a request never touches the disk for wording.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from babel.messages.frontend import CommandLineInterface
+from babel.messages.pofile import read_po
+from babel.support import Translations
+
+LANGUAGES = ("en", "es")
+DEFAULT_LANGUAGE = "en"
+DOMAIN = "messages"
+
+# Where the Babel cycle looks for keys: Python code (calls to ``t``), flow files and templates.
+BABEL_CONFIG = "babel.cfg"
+TEMPLATE_FILE = "messages.pot"
+
+
+class CatalogError(Exception):
+    """A compiled catalog is missing or a key has no translation."""
+
+
+class Catalogs:
+    """The compiled catalogs of every language, loaded once."""
+
+    def __init__(self, locales_dir: str | Path) -> None:
+        self.locales_dir = Path(locales_dir)
+        self._translations: dict[str, Translations] = {}
+        for lang in LANGUAGES:
+            mo = self.locales_dir / lang / "LC_MESSAGES" / f"{DOMAIN}.mo"
+            if not mo.is_file():
+                raise CatalogError(f"{mo}: compiled catalog missing (run 'make catalogs')")
+            with mo.open("rb") as handle:
+                self._translations[lang] = Translations(handle, domain=DOMAIN)
+
+    def has(self, key: str) -> bool:
+        """Return whether ``key`` is translated in every language."""
+        return all(t.gettext(key) != key for t in self._translations.values())
+
+    def text(self, lang: str, key: str, **params: object) -> str:
+        """Return the wording of ``key`` in ``lang``, filled with ``params``.
+
+        Raises ``CatalogError`` when the key is missing, so a gap never reaches a person as a raw
+        key: the caller's fail-safe answers instead.
+        """
+        translated = self._translations[lang].gettext(key)
+        if translated == key:
+            raise CatalogError(f"{lang}: no translation for {key!r}")
+        return translated % params if params else translated
+
+    def bind(self, lang: str) -> Words:
+        """Return a lookup bound to one language."""
+        return Words(self, lang if lang in LANGUAGES else DEFAULT_LANGUAGE)
+
+
+@dataclass(frozen=True)
+class Words:
+    """Catalog lookups in one language; ``t`` is the name the Babel extractor looks for."""
+
+    catalogs: Catalogs
+    lang: str
+
+    def t(self, key: str, **params: object) -> str:
+        """Return the wording of ``key`` in this language."""
+        return self.catalogs.text(self.lang, key, **params)
+
+
+def other_language(lang: str) -> str:
+    """Return the other of the two languages."""
+    return "es" if lang == "en" else "en"
+
+
+@dataclass(frozen=True)
+class CatalogProblem:
+    """One entry of a .po file that is missing, empty or fuzzy."""
+
+    lang: str
+    key: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.lang}: {self.key}: {self.reason}"
+
+
+def po_path(locales_dir: Path, lang: str) -> Path:
+    """Return the path of ``lang``'s editable catalog."""
+    return locales_dir / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def audit(locales_dir: str | Path, required: set[str]) -> Iterator[CatalogProblem]:
+    """Yield every required key that is missing, empty or fuzzy in either language's .po file,
+    and every entry that has an unfilled or extra placeholder compared with English."""
+    locales_dir = Path(locales_dir)
+    entries: dict[str, dict[str, object]] = {}
+    for lang in LANGUAGES:
+        with po_path(locales_dir, lang).open("rb") as handle:
+            catalog = read_po(handle, locale=lang)
+        entries[lang] = {str(m.id): m for m in catalog if m.id}
+    for lang in LANGUAGES:
+        for key in sorted(required | set(entries[lang])):
+            message = entries[lang].get(key)
+            if message is None:
+                yield CatalogProblem(lang, key, "missing")
+            elif not message.string:  # type: ignore[attr-defined]
+                yield CatalogProblem(lang, key, "empty")
+            elif message.fuzzy:  # type: ignore[attr-defined]
+                yield CatalogProblem(lang, key, "fuzzy")
+
+
+def run_babel(project_root: Path, command: str) -> None:
+    """Run one step of the standard Babel cycle (extract, update or compile) on the project."""
+    locales = str(project_root / "locales")
+    pot = str(project_root / "locales" / TEMPLATE_FILE)
+    argv = {
+        "extract": [
+            "extract",
+            "-F",
+            str(project_root / BABEL_CONFIG),
+            "-k",
+            "t",
+            "--sort-by-file",
+            "--no-wrap",
+            "-o",
+            pot,
+            str(project_root),
+        ],
+        "update": ["update", "-i", pot, "-d", locales, "--no-fuzzy-matching", "--no-wrap"],
+        "compile": ["compile", "-d", locales, "--statistics"],
+    }[command]
+    CommandLineInterface().run(["pybabel", "-q", *argv])

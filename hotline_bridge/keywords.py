@@ -1,0 +1,69 @@
+"""Turning what a person texted into a keyword and the language it suggests.
+
+The keyword lists live in ``flows/keywords.toml`` so staff can change them without touching code.
+"""
+
+from __future__ import annotations
+
+import tomllib
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+# What a keyword can mean, in the order they are tried.
+MEANINGS = ("stop", "start", "help", "language", "home", "more", "greeting")
+
+
+class KeywordError(Exception):
+    """The keyword file is malformed."""
+
+
+def normalize(text: str) -> str:
+    """Return ``text`` upper-cased with accents, spaces and punctuation removed."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(
+        ch for ch in decomposed.upper() if ch.isalnum() and not unicodedata.combining(ch)
+    )
+
+
+@dataclass(frozen=True)
+class Keyword:
+    """A recognised keyword: what it means and which language it was written in."""
+
+    meaning: str
+    lang: str
+
+
+class Keywords:
+    """The keyword table, normalised once for fast lookups."""
+
+    def __init__(self, table: dict[str, Keyword]) -> None:
+        self._table = table
+
+    @classmethod
+    def load(cls, path: str | Path) -> Keywords:
+        """Read and check the keyword file at ``path``."""
+        path = Path(path)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise KeywordError(f"{path}: {exc}") from None
+        table: dict[str, Keyword] = {}
+        for meaning in MEANINGS:
+            for lang, words in data.get(meaning, {}).items():
+                for word in words:
+                    key = normalize(word)
+                    known = table.get(key)
+                    if known is not None and known.meaning != meaning:
+                        raise KeywordError(
+                            f"{path}: {word!r} is both [{known.meaning}] and [{meaning}]"
+                        )
+                    table.setdefault(key, Keyword(meaning, lang))
+        for required in ("stop", "start", "help"):
+            if not any(k.meaning == required for k in table.values()):
+                raise KeywordError(f"{path}: no [{required}] keywords")
+        return cls(table)
+
+    def match(self, text: str) -> Keyword | None:
+        """Return the keyword ``text`` is, or None."""
+        return self._table.get(normalize(text))

@@ -1,0 +1,219 @@
+"""Every setting, declared once with its default and help text, and the one place they are parsed.
+
+Operators set them as environment variables prefixed ``HOTLINE_BRIDGE_`` (``HOTLINE_BRIDGE_DATABASE``);
+tests and embedders pass a mapping to ``create_app``. The README's settings table and a test read
+``SETTINGS``, so nothing here can go undocumented.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "HOTLINE_BRIDGE"
+
+# The repository root: flows/ and locales/ live beside the package.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Words that must never appear on a first-contact surface (first reply, main menu, voice greeting,
+# kiosk home page), because someone may be reading over the person's shoulder.
+DEFAULT_SENSITIVE_WORDS = (
+    "trafficking, trafficked, trata, abuse, abuso, violence, violencia, escape, police, policía, "
+    "victim, víctima, exploitation, explotación"
+)
+
+log = logging.getLogger(__name__)
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; raised at start-up, never in the middle of a call."""
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+def _int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError(f"expected a whole number, got {value!r}")
+    return int(value)
+
+
+def _str(value: Any) -> str:
+    return str(value)
+
+
+def _optional_str(value: Any) -> str | None:
+    return None if value in (None, "") else str(value)
+
+
+def _words(value: Any) -> tuple[str, ...]:
+    items = value if isinstance(value, list | tuple) else str(value).split(",")
+    return tuple(str(item).strip() for item in items if str(item).strip())
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its name without the prefix, default, parser and the help operators read."""
+
+    name: str
+    default: Any
+    help: str
+    parse: Callable[[Any], Any] = _str
+    secret: bool = False
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "DATABASE",
+        "instance/hotline-bridge.db",
+        "SQLite file holding the directory and the per-day counts. Created and seeded with the "
+        "national lines on first start. A relative path is taken from the project folder.",
+    ),
+    Setting(
+        "SECRET_KEY",
+        None,
+        "Key that signs the SMS conversation cookie. Required outside local mode.",
+        _optional_str,
+        secret=True,
+    ),
+    Setting(
+        "TWILIO_ACCOUNT_SID",
+        None,
+        "Twilio account SID, used only to delete Twilio's copies of messages and calls.",
+        _optional_str,
+    ),
+    Setting(
+        "TWILIO_AUTH_TOKEN",
+        None,
+        "Twilio auth token: checks X-Twilio-Signature on every webhook. Required outside local mode.",
+        _optional_str,
+        secret=True,
+    ),
+    Setting(
+        "VALIDATE_SIGNATURES",
+        True,
+        "Answer 403 to webhooks without a valid X-Twilio-Signature. Can be turned off only in "
+        "local mode.",
+        _bool,
+    ),
+    Setting(
+        "PROXY_HOPS",
+        0,
+        "How many trusted reverse proxies stand in front of the app (their X-Forwarded-* headers "
+        "rebuild the URL Twilio signed).",
+        _int,
+    ),
+    Setting(
+        "LOCAL",
+        False,
+        "Local trial mode (make run): generated secrets, signature checks may be off. Never in "
+        "production.",
+        _bool,
+    ),
+    Setting(
+        "SESSION_MINUTES",
+        15,
+        "Minutes an SMS conversation keeps its place and language; after that the person starts "
+        "at the main menu.",
+        _int,
+    ),
+    Setting(
+        "SMS_OPT_OUT_BY_TWILIO",
+        False,
+        "Stay silent on STOP, START and HELP because Twilio's Advanced Opt-Out answers them "
+        "instead (the messages are configured in the Twilio console).",
+        _bool,
+    ),
+    Setting(
+        "DELETE_TWILIO_RECORDS",
+        False,
+        "After a message or call ends, ask Twilio to delete its own copy (needs the account SID "
+        "and auth token).",
+        _bool,
+    ),
+    Setting(
+        "SENSITIVE_WORDS",
+        DEFAULT_SENSITIVE_WORDS,
+        "Comma-separated words that must never appear on a first-contact surface; "
+        "'hotline-bridge check' fails if one does.",
+        _words,
+    ),
+    Setting(
+        "FLOW_FILE",
+        "flows/main.toml",
+        "The menu flow definition. A relative path is taken from the project folder.",
+    ),
+    Setting(
+        "LOCALES_DIR",
+        "locales",
+        "Folder of the gettext catalogs (<lang>/LC_MESSAGES/messages.po and .mo).",
+    ),
+)
+
+SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+def resolve_path(value: str | Path) -> Path:
+    """Return ``value`` as an absolute path, relative ones taken from the project folder."""
+    path = Path(value)
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def load(app_config: Mapping[str, Any]) -> dict[str, Any]:
+    """Parse and check every setting found in ``app_config``; return the clean values.
+
+    Raises ``ConfigError`` naming the setting when a value is malformed or a required secret is
+    missing outside local mode.
+    """
+    clean: dict[str, Any] = {}
+    for setting in SETTINGS:
+        raw = app_config.get(setting.name, setting.default)
+        try:
+            clean[setting.name] = raw if raw is None else setting.parse(raw)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"{ENV_PREFIX}_{setting.name}: {exc}") from None
+    _check_secrets(clean, testing=bool(app_config.get("TESTING")))
+    return clean
+
+
+def _check_secrets(clean: dict[str, Any], *, testing: bool) -> None:
+    relaxed = clean["LOCAL"] or testing
+    if not clean["VALIDATE_SIGNATURES"] and not clean["LOCAL"]:
+        raise ConfigError(
+            f"{ENV_PREFIX}_VALIDATE_SIGNATURES can be turned off only with {ENV_PREFIX}_LOCAL=1"
+        )
+    for name in ("SECRET_KEY", "TWILIO_AUTH_TOKEN"):
+        if clean[name]:
+            continue
+        if not relaxed:
+            raise ConfigError(f"{ENV_PREFIX}_{name} must be set outside local mode")
+        clean[name] = secrets.token_hex(32)
+    if clean["LOCAL"] and not clean["VALIDATE_SIGNATURES"]:
+        log.warning(
+            "LOCAL MODE: Twilio signature checks are OFF. Never expose this server to the internet."
+        )
+
+
+def describe() -> list[dict[str, str]]:
+    """Return each setting as its environment variable, default and help, for docs and --help."""
+    return [
+        {
+            "variable": f"{ENV_PREFIX}_{s.name}",
+            "default": "(none)" if s.default is None else json.dumps(s.default).strip('"'),
+            "help": s.help,
+        }
+        for s in SETTINGS
+    ]

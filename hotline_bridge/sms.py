@@ -1,0 +1,192 @@
+"""The SMS channel: Twilio's Messaging webhook, its fallback and status callback.
+
+Conversation state (language, position, opted out) rides only in Flask's signed session cookie,
+which Twilio keeps per conversation; the server keeps nothing about the person.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+
+import sqlite_utils
+from flask import Blueprint, Flask, Response, current_app, session
+from twilio.twiml.messaging_response import MessagingResponse
+
+from . import counters, sms_replies, twilio_records
+from .db import get_db
+from .directory import Site, display_number, site_for_number
+from .flow import HOME, MORE, Position, Step, advance, decode
+from .i18n import LANGUAGES, Words
+from .keywords import Keyword
+from .runtime import Runtime, runtime
+from .webhooks import form, twilio_webhook, twiml_response
+
+CHANNEL = "sms"
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("sms", __name__, url_prefix="/sms")
+
+
+@dataclass(frozen=True)
+class State:
+    """Where a conversation stands; ``lang`` is None until the person has written once."""
+
+    lang: str | None = None
+    position: str | None = None
+    stopped: bool = False
+
+    @classmethod
+    def from_session(cls) -> State:
+        lang = session.get("l")
+        return cls(
+            lang=lang if lang in LANGUAGES else None,
+            position=session.get("p"),
+            stopped=bool(session.get("x")),
+        )
+
+    def save(self) -> None:
+        session.permanent = True
+        session.update({"l": self.lang, "p": self.position, "x": int(self.stopped)})
+
+
+def _messaging(text: str | None) -> Response:
+    twiml = MessagingResponse()
+    if text:
+        twiml.message(text)
+    return twiml_response(twiml)
+
+
+def fail_safe_reply() -> Response:
+    """Answer with the static fail-safe text in the person's language, if known."""
+    lang = session.get("l") if "l" in session else None
+    return _messaging(current_app.extensions["hotline_bridge"].failsafe.text(lang))
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One incoming message and what answering it needs."""
+
+    rt: Runtime
+    db: sqlite_utils.Database
+    site: Site
+    state: State
+    body: str
+
+    def words(self, lang: str) -> Words:
+        return self.rt.catalogs.bind(lang)
+
+    def reply(self, lang: str, position: Position, notice: str | None = None) -> str:
+        return sms_replies.reply(
+            self.db, self.words(lang), self.rt.flow, self.site, position, notice=notice
+        )
+
+
+def answer(turn: Turn) -> tuple[str | None, State, str]:
+    """Return the reply to one message, the new state, and the event to count."""
+    flow, state = turn.rt.flow, turn.state
+    keyword = turn.rt.keywords.match(turn.body)
+    meaning = keyword.meaning if keyword else None
+    lang = _language(state, turn.site, keyword)
+    if meaning in {"stop", "start", "help"}:
+        return _compliance(turn, meaning, lang)
+    if state.stopped:
+        return None, state, "silenced"
+    words = turn.words(lang)
+    if state.lang is None or meaning in {"greeting", "home"}:
+        start = Position(flow.start)
+        return turn.reply(lang, start), State(lang, start.encode()), f"step:{flow.start}"
+    position = decode(flow, state.position)
+    if meaning == "language":
+        lang = keyword.lang  # type: ignore[union-attr]
+        return turn.reply(lang, position), replace(state, lang=lang), "language"
+    step = _advance(turn, position, meaning)
+    if not step.understood:
+        notice = words.t("sms.unknown")
+        return turn.reply(lang, position, notice), replace(state, lang=lang), "unknown"
+    new = step.position
+    return turn.reply(lang, new), State(lang, new.encode()), f"step:{new.node}"
+
+
+def _language(state: State, site: Site, keyword: Keyword | None) -> str:
+    """Return the reply's language: a Spanish keyword always answers in Spanish; otherwise the
+    conversation's language, or for a first message the keyword's or the site's default."""
+    if keyword is None or keyword.meaning == "language":
+        return state.lang or site.default_language
+    if keyword.lang == "es":
+        return "es"
+    return state.lang or keyword.lang
+
+
+def _advance(turn: Turn, position: Position, meaning: str | None) -> Step:
+    flow = turn.rt.flow
+    node = flow.node(position.node)
+    choice = {"home": HOME, "more": MORE}.get(meaning or "", turn.body.strip())
+    items = sms_replies.listing(turn.db, node, turn.site).ids if node.type == "list" else ()
+    return advance(flow, position, choice, channel=CHANNEL, items=items)
+
+
+def _compliance(turn: Turn, meaning: str, lang: str) -> tuple[str | None, State, str]:
+    """STOP, START and HELP, as US carriers require of a short code."""
+    words = turn.words(lang)
+    hotline_phone = turn.rt.failsafe.hotline_phone
+    name = sms_replies.program_name(words, turn.site)
+    silent = current_app.config["SMS_OPT_OUT_BY_TWILIO"]
+    phone = display_number(hotline_phone)
+    if meaning == "stop":
+        text = words.t("sms.stop", program=name, phone=phone)
+        return (None if silent else text), State(lang, None, stopped=True), "stop"
+    if meaning == "start":
+        start = Position(turn.rt.flow.start)
+        text = turn.reply(lang, start, words.t("sms.start"))
+        return (None if silent else text), State(lang, start.encode()), "start"
+    text = words.t("sms.help", program=name, phone=phone)
+    state = replace(turn.state, lang=lang, position=turn.state.position or turn.rt.flow.start)
+    return (None if silent else text), state, "help"
+
+
+@bp.post("")
+@twilio_webhook(fail_safe=fail_safe_reply)
+def incoming() -> Response:
+    """Answer one text message from a person."""
+    fields = form()
+    if current_app.config["SMS_OPT_OUT_BY_TWILIO"] and fields.get("OptOutType"):
+        return _messaging(None)  # Twilio's Advanced Opt-Out has already answered
+    db = get_db()
+    turn = Turn(
+        runtime(),
+        db,
+        site_for_number(db, fields.get("To")),
+        State.from_session(),
+        fields.get("Body", ""),
+    )
+    text, state, event = answer(turn)
+    state.save()
+    counters.bump(db, CHANNEL, state.lang or "unknown", event)
+    twilio_records.forget_later("Messages", fields.get("MessageSid"))
+    return _messaging(text)
+
+
+@bp.post("/fallback")
+@twilio_webhook(fail_safe=fail_safe_reply)
+def fallback() -> Response:
+    """Twilio's fallback URL: the static fail-safe text, without touching the database."""
+    return fail_safe_reply()
+
+
+@bp.post("/status")
+@twilio_webhook(fail_safe=lambda: twiml_response(MessagingResponse()))
+def status() -> Response:
+    """Count a reply's delivery outcome; optionally delete Twilio's copy once it is final."""
+    fields = form()
+    outcome = fields.get("MessageStatus", "unknown")
+    counters.bump(get_db(), CHANNEL, "all", f"status:{outcome}"[:40])
+    if outcome in twilio_records.FINAL_MESSAGE_STATES:
+        twilio_records.forget_later("Messages", fields.get("MessageSid"))
+    return twiml_response(MessagingResponse())
+
+
+def init_app(app: Flask) -> None:
+    """Register the SMS routes."""
+    app.register_blueprint(bp)

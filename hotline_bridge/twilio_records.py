@@ -1,0 +1,48 @@
+"""Optionally deleting Twilio's own copies of messages and calls once they are finished.
+
+Twilio keeps a log of every message body and caller number. With ``DELETE_TWILIO_RECORDS`` on,
+the service asks Twilio's REST API to delete each one after our response has been sent, so the
+person never waits on it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Response, after_this_request, current_app
+from twilio.base.exceptions import TwilioException
+from twilio.rest import Client
+
+log = logging.getLogger(__name__)
+
+# Message states after which Twilio will accept a delete.
+FINAL_MESSAGE_STATES = frozenset({"delivered", "undelivered", "failed", "received", "read"})
+
+
+def _client() -> Client:
+    config = current_app.config
+    return Client(config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"])
+
+
+def delete(client: Client, resource: str, sid: str) -> bool:
+    """Ask Twilio to delete one message (``Messages``) or call (``Calls``); return success."""
+    try:
+        if resource == "Messages":
+            return bool(client.messages(sid).delete())
+        return bool(client.calls(sid).delete())
+    except TwilioException as exc:
+        log.warning("Twilio record not deleted: %s", type(exc).__name__)
+        return False
+
+
+def forget_later(resource: str, sid: str | None) -> None:
+    """After this response is sent, delete Twilio's copy of ``sid`` if the setting asks for it."""
+    config = current_app.config
+    if not (config["DELETE_TWILIO_RECORDS"] and sid and config["TWILIO_ACCOUNT_SID"]):
+        return
+    client = _client()
+
+    @after_this_request
+    def _schedule(response: Response) -> Response:
+        response.call_on_close(lambda: delete(client, resource, sid))
+        return response
