@@ -1,4 +1,4 @@
-"""hotline-bridge: a discreet, bilingual SMS, voice and kiosk line to a 24/7 hotline and local help."""
+"""hotline-bridge: a discreet, bilingual SMS, voice and kiosk line to 24/7 and local help."""
 
 from __future__ import annotations
 

@@ -101,3 +101,39 @@ def fallback_twiml(channel: str) -> None:
 @main.group()
 def simulate() -> None:
     """Try a channel in the terminal, through the real webhooks with signed requests."""
+
+
+@main.command()
+@click.option("--quiet", is_flag=True, help="Print only problems and the summary.")
+def check(quiet: bool) -> None:
+    """Validate the flow and both catalogs, list every SMS reply with its encoding and segment
+    count, and fail on a missing or fuzzy translation, a sensitive word on a first-contact
+    surface, or a reply over budget."""
+    from .checks import run_checks
+
+    try:
+        app = create_app()
+    except Exception as exc:  # a broken flow or catalog is exactly what check reports
+        raise click.ClickException(f"cannot start: {exc}") from None
+    report = run_checks(app)
+    for line in report.lines:
+        if not quiet or line.startswith("FAIL") or not line.startswith("sms "):
+            click.echo(line)
+    if report.failed:
+        raise click.ClickException("check failed")
+    click.echo("check passed")
+
+
+@simulate.command("sms")
+@click.option(
+    "--to",
+    default="+15555550199",
+    show_default=True,
+    help="The line's number as the webhook's To (chooses the site).",
+)
+@with_appcontext
+def simulate_sms(to: str) -> None:
+    """Text the SMS line from the terminal; each reply shows its encoding and segments."""
+    from .simulator import run_sms
+
+    run_sms(current_app, lambda: input("you> "), click.echo, to)

@@ -15,7 +15,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from . import counters, sms_replies, twilio_records
 from .db import get_db
-from .directory import Site, display_number, site_for_number
+from .directory import Site, site_for_number
 from .flow import HOME, MORE, Position, Step, advance, decode
 from .i18n import LANGUAGES, Words
 from .keywords import Keyword
@@ -129,21 +129,18 @@ def _advance(turn: Turn, position: Position, meaning: str | None) -> Step:
 
 def _compliance(turn: Turn, meaning: str, lang: str) -> tuple[str | None, State, str]:
     """STOP, START and HELP, as US carriers require of a short code."""
-    words = turn.words(lang)
-    hotline_phone = turn.rt.failsafe.hotline_phone
-    name = sms_replies.program_name(words, turn.site)
-    silent = current_app.config["SMS_OPT_OUT_BY_TWILIO"]
-    phone = display_number(hotline_phone)
+    rt = turn.rt
+    text = sms_replies.compliance(
+        turn.db, turn.words(lang), rt.flow, turn.site, rt.failsafe.hotline_phone, meaning
+    )
+    if current_app.config["SMS_OPT_OUT_BY_TWILIO"]:
+        text = None  # Twilio's Advanced Opt-Out answers these with the console's wording
     if meaning == "stop":
-        text = words.t("sms.stop", program=name, phone=phone)
-        return (None if silent else text), State(lang, None, stopped=True), "stop"
+        return text, State(lang, None, stopped=True), "stop"
     if meaning == "start":
-        start = Position(turn.rt.flow.start)
-        text = turn.reply(lang, start, words.t("sms.start"))
-        return (None if silent else text), State(lang, start.encode()), "start"
-    text = words.t("sms.help", program=name, phone=phone)
-    state = replace(turn.state, lang=lang, position=turn.state.position or turn.rt.flow.start)
-    return (None if silent else text), state, "help"
+        return text, State(lang, Position(rt.flow.start).encode()), "start"
+    position = turn.state.position or Position(rt.flow.start).encode()
+    return text, replace(turn.state, lang=lang, position=position), "help"
 
 
 @bp.post("")

@@ -67,21 +67,23 @@ def contact_lines(words: Words, service: Service) -> list[str]:
     return lines
 
 
+def title(words: Words, node: Node) -> str:
+    """Return the node's own message on this channel."""
+    return words.t(str(node.message_for(CHANNEL)))
+
+
 def _menu(words: Words, node: Node) -> list[str]:
     options = [(o.key, words.t(o.label)) for o in node.options_for(CHANNEL)]
-    return [words.t(node.message or ""), *_numbered(options)]
+    return _numbered(options)
 
 
 def _list(
     db: sqlite_utils.Database, words: Words, flow: Flow, node: Node, position: Position, site: Site
 ) -> list[str]:
-    ids = listing(db, node, site)
-    shown = page_of(flow, ids.services, position.page)
-    lines = [
-        words.t(node.message or ""),
-        *_numbered([(str(n), s.label(words.lang)) for n, s in enumerate(shown, 1)]),
-    ]
-    if has_more(flow, ids.services, position.page):
+    services = listing(db, node, site).services
+    shown = page_of(flow, services, position.page)
+    lines = _numbered([(str(n), s.label(words.lang)) for n, s in enumerate(shown, 1)])
+    if has_more(flow, services, position.page):
         lines.append(words.t("sms.more", key=flow.more_key))
     return lines
 
@@ -102,10 +104,7 @@ def _detail(db: sqlite_utils.Database, words: Words, position: Position) -> list
 
 def _connect(db: sqlite_utils.Database, words: Words, node: Node) -> list[str]:
     service = get_service(db, node.service or "")
-    lines = [words.t(node.message or "")]
-    if service is not None:
-        lines.extend(contact_lines(words, service))
-    return lines
+    return contact_lines(words, service) if service is not None else []
 
 
 def body(
@@ -115,17 +114,26 @@ def body(
     site: Site,
     position: Position,
 ) -> list[str]:
-    """Return the lines describing the node at ``position`` (without notices or footer)."""
+    """Return the lines describing the node at ``position``: its message, then its choices or
+    details (without notices or footer)."""
+    node = flow.node(position.node)
+    if node.type == "detail":
+        return _detail(db, words, position)
+    return [title(words, node), *choices(db, words, flow, site, position)]
+
+
+def choices(
+    db: sqlite_utils.Database, words: Words, flow: Flow, site: Site, position: Position
+) -> list[str]:
+    """Return what a person can pick or use at ``position``, without the node's message."""
     node = flow.node(position.node)
     if node.type == "menu":
         return _menu(words, node)
     if node.type == "list":
         return _list(db, words, flow, node, position, site)
-    if node.type == "detail":
-        return _detail(db, words, position)
     if node.type == "connect":
         return _connect(db, words, node)
-    return [words.t(node.message or "")]
+    return []
 
 
 def reply(
@@ -137,13 +145,36 @@ def reply(
     *,
     notice: str | None = None,
 ) -> str:
-    """Return the full SMS text for ``position``: an optional notice, the node, the footer.
+    """Return the full SMS text for ``position``: the node (the main menu opens with the program
+    name, so the first reply says who is writing) and the footer.
 
-    The main menu opens with the program name, so the first reply says who is writing.
+    With a ``notice`` (a choice was not understood) the notice takes the place of the node's
+    message and only the choices are repeated, keeping the reply short.
     """
-    lines = [notice] if notice else []
-    if position.node == flow.start:
-        lines.append(program_name(words, site))
-    lines.extend(body(db, words, flow, site, position))
+    if notice:
+        lines = [notice, *choices(db, words, flow, site, position)]
+    else:
+        lines = [program_name(words, site)] if position.node == flow.start else []
+        lines.extend(body(db, words, flow, site, position))
     lines.append(footer(words, flow, position))
     return "\n".join(lines)
+
+
+def compliance(
+    db: sqlite_utils.Database,
+    words: Words,
+    flow: Flow,
+    site: Site,
+    hotline_phone: str,
+    meaning: str,
+) -> str:
+    """Return the answer to STOP, START or HELP: each names the program, as carriers require;
+    HELP and STOP also give the 24/7 line, since a person may text HELP because they need it."""
+    params = {"program": program_name(words, site), "phone": display_number(hotline_phone)}
+    if meaning == "stop":
+        return words.t("sms.stop", **params)
+    if meaning == "start":
+        return reply(
+            db, words, flow, site, Position(flow.start), notice=words.t("sms.start", **params)
+        )
+    return words.t("sms.help", **params)
