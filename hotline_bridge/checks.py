@@ -22,7 +22,7 @@ from . import sms_replies
 from .db import open_db
 from .directory import Site, get_site
 from .flow import Flow, Position
-from .i18n import BABEL_CONFIG, LANGUAGES, Words, audit
+from .i18n import BABEL_CONFIG, EXTRACT_KEYWORDS, LANGUAGES, Words, audit
 from .runtime import Runtime
 from .segments import MAX_SEGMENTS, MEDIAN_SEGMENTS, cost
 from .settings import PROJECT_ROOT, resolve_path
@@ -106,7 +106,7 @@ def used_keys(project_root: Path = PROJECT_ROOT) -> set[str]:
     method_map, options_map = _babel_mapping(project_root / BABEL_CONFIG)
     keys = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
-        project_root, method_map, options_map, keywords={"t": None, "gettext": None, "_": None}
+        project_root, method_map, options_map, keywords=EXTRACT_KEYWORDS
     ):
         keys.add(message if isinstance(message, str) else message[0])
     return keys

@@ -8,6 +8,7 @@ Catalogs are loaded once at start-up; a request never touches the disk for wordi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,12 +18,22 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 
 LANGUAGES = ("en", "es")
+# A python-format placeholder such as %(number)s.
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 DEFAULT_LANGUAGE = "en"
 DOMAIN = "messages"
 
 # Where the Babel cycle looks for keys: Python code (calls to ``t``), flow files and templates.
 BABEL_CONFIG = "babel.cfg"
 TEMPLATE_FILE = "messages.pot"
+# The calls whose string argument is a message key: ``words.t(key)``, ``catalogs.text(lang, key)``
+# and the usual gettext names (templates use ``_``).
+EXTRACT_KEYWORDS: dict[str, tuple[int, ...] | None] = {
+    "t": None,
+    "text": (2,),
+    "gettext": None,
+    "_": None,
+}
 
 
 class CatalogError(Exception):
@@ -46,7 +57,7 @@ class Catalogs:
         """Return whether ``key`` is translated in every language."""
         return all(t.gettext(key) != key for t in self._translations.values())
 
-    def text(self, lang: str, key: str, **params: object) -> str:
+    def text(self, lang: str, key: str, /, **params: object) -> str:
         """Return the wording of ``key`` in ``lang``, filled with ``params``.
 
         Raises ``CatalogError`` when the key is missing, so a gap never reaches a person as a raw
@@ -69,7 +80,7 @@ class Words:
     catalogs: Catalogs
     lang: str
 
-    def t(self, key: str, **params: object) -> str:
+    def t(self, key: str, /, **params: object) -> str:
         """Return the wording of ``key`` in this language."""
         return self.catalogs.text(self.lang, key, **params)
 
@@ -114,6 +125,13 @@ def audit(locales_dir: str | Path, required: set[str]) -> Iterator[CatalogProble
                 yield CatalogProblem(lang, key, "empty")
             elif message.fuzzy:  # type: ignore[attr-defined]
                 yield CatalogProblem(lang, key, "fuzzy")
+            elif _placeholders(message) != _placeholders(entries["en"].get(key)):
+                yield CatalogProblem(lang, key, "placeholders differ from English")
+
+
+def _placeholders(message: object) -> set[str]:
+    text = str(getattr(message, "string", "") or "")
+    return set(_PLACEHOLDER.findall(text))
 
 
 def run_babel(project_root: Path, command: str) -> None:

@@ -1,7 +1,7 @@
 """Every setting, declared once with its default and help text, and the one place they are parsed.
 
-Operators set them as environment variables prefixed ``HOTLINE_BRIDGE_`` (``HOTLINE_BRIDGE_DATABASE``);
-tests and embedders pass a mapping to ``create_app``. The README's settings table and a test read
+Operators set them as environment variables prefixed ``HOTLINE_BRIDGE_``
+(``HOTLINE_BRIDGE_DATABASE``); tests and embedders pass a mapping to ``create_app``. The README's settings table and a test read
 ``SETTINGS``, so nothing here can go undocumented.
 """
 
@@ -98,7 +98,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "TWILIO_AUTH_TOKEN",
         None,
-        "Twilio auth token: checks X-Twilio-Signature on every webhook. Required outside local mode.",
+        "Twilio auth token: checks X-Twilio-Signature on every webhook. Required outside local "
+        "mode.",
         _optional_str,
         secret=True,
     ),
@@ -145,6 +146,43 @@ SETTINGS: tuple[Setting, ...] = (
         _bool,
     ),
     Setting(
+        "VOICE_EN",
+        "Polly.Joanna-Neural",
+        "Voice that reads English on the voice line (a Twilio Polly or Google voice that speaks "
+        "VOICE_LANGUAGE_EN).",
+    ),
+    Setting(
+        "VOICE_LANGUAGE_EN",
+        "en-US",
+        "Language of English speech on the voice line, for reading and for recognising speech.",
+    ),
+    Setting(
+        "VOICE_ES",
+        "Polly.Lupe-Neural",
+        "Voice that reads Spanish on the voice line (a Twilio Polly or Google voice that speaks "
+        "VOICE_LANGUAGE_ES, such as Polly.Mia-Neural for es-MX).",
+    ),
+    Setting(
+        "VOICE_LANGUAGE_ES",
+        "es-US",
+        "Language of Spanish speech on the voice line (es-US or es-MX), for reading and for "
+        "recognising speech.",
+    ),
+    Setting(
+        "VOICE_DIAL_TIMEOUT",
+        25,
+        "Seconds a line rings when a caller is connected, before they hear the number and other "
+        "choices.",
+        _int,
+    ),
+    Setting(
+        "VOICE_GATHER_TIMEOUT",
+        6,
+        "Seconds of silence after a voice menu before it is repeated (once, then the caller is "
+        "offered the 24/7 line).",
+        _int,
+    ),
+    Setting(
         "SENSITIVE_WORDS",
         DEFAULT_SENSITIVE_WORDS,
         "Comma-separated words that must never appear on a first-contact surface; "
@@ -160,6 +198,20 @@ SETTINGS: tuple[Setting, ...] = (
         "LOCALES_DIR",
         "locales",
         "Folder of the gettext catalogs (<lang>/LC_MESSAGES/messages.po and .mo).",
+    ),
+    Setting(
+        "KIOSK_IDLE_SECONDS",
+        90,
+        "Seconds without a touch before the kiosk offers to start over (a countdown with an "
+        "\"I'm still here\" button), then returns home in the site's default language.",
+        _int,
+    ),
+    Setting(
+        "KIOSK_COUNTDOWN_SECONDS",
+        20,
+        "Seconds the kiosk's start-over countdown stays on screen; at least 20, so a person has "
+        "time to answer it.",
+        _int,
     ),
 )
 

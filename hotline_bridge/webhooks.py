@@ -21,7 +21,7 @@ from twilio.request_validator import (
     RequestValidator,
     get_signature_algorithm,
 )
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,16 @@ def form() -> dict[str, str]:
         return {}
 
 
+def _too_large() -> bool:
+    try:
+        request.form  # noqa: B018 - parsing is what may fail
+    except RequestEntityTooLarge:
+        return True
+    except HTTPException:
+        return False
+    return False
+
+
 def signature_ok() -> bool:
     """Return whether the request carries a valid Twilio signature for the URL Twilio used."""
     if not current_app.config["VALIDATE_SIGNATURES"]:
@@ -53,9 +63,9 @@ def signature_ok() -> bool:
     if not signature:
         return False
     try:
-        params = request.form
+        params: Any = request.form  # all values of repeated fields count in the signature
     except HTTPException:
-        return False
+        params = {}
     algorithm = get_signature_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
     validator: RequestValidator = current_app.extensions["hotline_bridge.validator"]
     return validator.validate(request.url, params, signature, algorithm)
@@ -75,6 +85,10 @@ def twilio_webhook(fail_safe: Callable[[], Response]) -> Callable[..., Any]:
     def decorator(view: Callable[..., Response]) -> Callable[..., Response]:
         @functools.wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Response:
+            if _too_large():
+                # Nothing Twilio sends is this big; answer with help rather than an HTTP error,
+                # since the fail-safe gives away nothing but public numbers.
+                return fail_safe()
             if not signature_ok():
                 return twiml_response("<Response/>", status=403)
             try:
@@ -90,7 +104,8 @@ def twilio_webhook(fail_safe: Callable[[], Response]) -> Callable[..., Any]:
 
 def init_app(app: Flask) -> None:
     """Trust the configured proxies' forwarded headers and prepare the signature validator."""
-    app.config.setdefault("MAX_CONTENT_LENGTH", MAX_BODY_BYTES)
+    if app.config.get("MAX_CONTENT_LENGTH") is None:
+        app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     hops = app.config["PROXY_HOPS"]
     if hops:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
