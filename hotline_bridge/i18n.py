@@ -8,6 +8,7 @@ Catalogs are loaded once at start-up; a request never touches the disk for wordi
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -136,22 +137,37 @@ def _placeholders(message: object) -> set[str]:
 
 def run_babel(project_root: Path, command: str) -> None:
     """Run one step of the standard Babel cycle (extract, update or compile) on the project."""
-    locales = str(project_root / "locales")
-    pot = str(project_root / "locales" / TEMPLATE_FILE)
+    keywords = [
+        arg
+        for name, spec in EXTRACT_KEYWORDS.items()
+        for arg in ("-k", f"{name}:{spec[0]}" if spec else name)
+    ]
     argv = {
         "extract": [
             "extract",
             "-F",
-            str(project_root / BABEL_CONFIG),
-            "-k",
-            "t",
+            BABEL_CONFIG,
+            *keywords,
             "--sort-by-file",
             "--no-wrap",
             "-o",
-            pot,
-            str(project_root),
+            f"locales/{TEMPLATE_FILE}",
+            ".",
         ],
-        "update": ["update", "-i", pot, "-d", locales, "--no-fuzzy-matching", "--no-wrap"],
-        "compile": ["compile", "-d", locales, "--statistics"],
+        "update": [
+            "update",
+            "-i",
+            f"locales/{TEMPLATE_FILE}",
+            "-d",
+            "locales",
+            "--no-fuzzy-matching",
+            "--no-wrap",
+        ],
+        "compile": ["compile", "-d", "locales", "--statistics"],
     }[command]
-    CommandLineInterface().run(["pybabel", "-q", *argv])
+    previous = Path.cwd()
+    os.chdir(project_root)  # so the template names files relative to the project
+    try:
+        CommandLineInterface().run(["pybabel", "-q", *argv])
+    finally:
+        os.chdir(previous)

@@ -1,8 +1,8 @@
 """Every setting, declared once with its default and help text, and the one place they are parsed.
 
 Operators set them as environment variables prefixed ``HOTLINE_BRIDGE_``
-(``HOTLINE_BRIDGE_DATABASE``); tests and embedders pass a mapping to ``create_app``. The README's settings table and a test read
-``SETTINGS``, so nothing here can go undocumented.
+(``HOTLINE_BRIDGE_DATABASE``); tests and embedders pass a mapping to ``create_app``. The README's
+settings table and a test read ``SETTINGS``, so nothing here can go undocumented.
 """
 
 from __future__ import annotations

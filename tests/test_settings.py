@@ -1,0 +1,119 @@
+"""Settings: declared once, parsed in one place, documented, and strict outside local mode."""
+
+from __future__ import annotations
+
+import pytest
+
+from hotline_bridge import create_app
+from hotline_bridge.settings import PROJECT_ROOT, SETTINGS, ConfigError, describe, load
+
+README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("row", describe(), ids=lambda row: row["variable"])
+def test_every_setting_is_documented_in_the_readme(row: dict[str, str]) -> None:
+    assert f"`{row['variable']}`" in README
+    assert row["help"] in README
+
+
+def test_every_setting_has_help_and_a_default_declared() -> None:
+    assert len({s.name for s in SETTINGS}) == len(SETTINGS)
+    for setting in SETTINGS:
+        assert setting.help.endswith(".") and len(setting.help) > 20
+
+
+def test_the_contracts_settings_exist() -> None:
+    names = {s.name for s in SETTINGS}
+    assert {
+        "DATABASE",
+        "SECRET_KEY",
+        "TWILIO_ACCOUNT_SID",
+        "TWILIO_AUTH_TOKEN",
+        "VALIDATE_SIGNATURES",
+        "PROXY_HOPS",
+    } <= names
+
+
+def test_production_refuses_to_start_without_secrets(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        create_app({"DATABASE": str(tmp_path / "x.db"), "TWILIO_AUTH_TOKEN": "t"})
+    with pytest.raises(ConfigError, match="TWILIO_AUTH_TOKEN"):
+        create_app({"DATABASE": str(tmp_path / "x.db"), "SECRET_KEY": "s"})
+
+
+def test_signature_checks_can_be_turned_off_only_in_local_mode() -> None:
+    with pytest.raises(ConfigError, match="LOCAL"):
+        load({"VALIDATE_SIGNATURES": "0", "SECRET_KEY": "s", "TWILIO_AUTH_TOKEN": "t"})
+    local = load({"VALIDATE_SIGNATURES": "0", "LOCAL": "1"})
+    assert local["VALIDATE_SIGNATURES"] is False and local["SECRET_KEY"]
+
+
+def test_local_mode_warns_loudly_when_checks_are_off(caplog: pytest.LogCaptureFixture) -> None:
+    load({"VALIDATE_SIGNATURES": False, "LOCAL": True})
+    assert "signature checks are OFF" in caplog.text
+
+
+def test_settings_come_from_prefixed_environment_variables(
+    tmp_path,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    monkeypatch.setenv("HOTLINE_BRIDGE_DATABASE", str(tmp_path / "env.db"))
+    monkeypatch.setenv("HOTLINE_BRIDGE_SECRET_KEY", "from-env")
+    monkeypatch.setenv("HOTLINE_BRIDGE_TWILIO_AUTH_TOKEN", "token-from-env")
+    monkeypatch.setenv("HOTLINE_BRIDGE_PROXY_HOPS", "2")
+    monkeypatch.setenv("HOTLINE_BRIDGE_SENSITIVE_WORDS", "alpha, beta")
+    app = create_app()
+    assert app.config["DATABASE"] == str(tmp_path / "env.db")
+    assert app.config["PROXY_HOPS"] == 2
+    assert app.config["SENSITIVE_WORDS"] == ("alpha", "beta")
+    assert (tmp_path / "env.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("PROXY_HOPS", "many"), ("LOCAL", "perhaps"), ("SESSION_MINUTES", "soon")]
+)
+def test_malformed_values_are_named(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=f"HOTLINE_BRIDGE_{name}"):
+        load({name: value, "LOCAL": "1"} if name != "LOCAL" else {name: value})
+
+
+def test_database_is_created_seeded_and_in_wal_mode(app) -> None:  # type: ignore[no-untyped-def]
+    from hotline_bridge.db import open_db, read_national_lines
+
+    with open_db(app) as db:
+        assert db.execute("pragma journal_mode").fetchone()[0] == "wal"
+        assert db.execute("pragma busy_timeout").fetchone()[0] > 0
+        stored = {row["id"]: row for row in db["services"].rows_where("national = 1")}
+    for line in read_national_lines():
+        assert stored[line["id"]]["phone"] == (line["voice"] or None)
+        assert stored[line["id"]]["sms"] == (line["sms_number"] or None)
+        assert stored[line["id"]]["tty"] == (line["tty"] or None)
+
+
+def test_shipped_reference_matches_the_checked_copy() -> None:
+    shared = PROJECT_ROOT.parent / "shared" / "reference" / "national-resources.csv"
+    shipped = PROJECT_ROOT / "hotline_bridge" / "data" / "national-resources.csv"
+    if shared.exists():  # beside the repository in development and CI
+        assert shipped.read_bytes() == shared.read_bytes()
+    assert b"+18883737888" in shipped.read_bytes()
+
+
+def test_numbers_changed_in_the_database_are_restored_at_start(make_app) -> None:  # type: ignore[no-untyped-def]
+    from hotline_bridge.db import open_db
+
+    app = make_app()
+    with open_db(app) as db, db.conn:
+        db.execute("update services set phone = '+15550000000' where id = 'nhth'")
+    app = make_app()
+    with open_db(app) as db:
+        assert db["services"].get("nhth")["phone"] == "+18883737888"
+
+
+def test_migrations_are_recorded_and_safe_to_rerun(make_app) -> None:  # type: ignore[no-untyped-def]
+    from hotline_bridge.db import migrations, open_db
+
+    app = make_app()
+    make_app()
+    with open_db(app) as db:
+        assert migrations.pending(db) == []
+        assert len(migrations.applied(db)) >= 1
