@@ -22,6 +22,8 @@ setup: $(STAMP) catalogs
 
 ## Serve on http://127.0.0.1:5000 in local mode: no Twilio account, demo directory.
 run: setup
+	HOTLINE_BRIDGE_LOCAL=1 $(BIN)/hotline-bridge import examples/demo/sites.csv
+	HOTLINE_BRIDGE_LOCAL=1 $(BIN)/hotline-bridge import examples/demo/services.csv
 	HOTLINE_BRIDGE_LOCAL=1 HOTLINE_BRIDGE_VALIDATE_SIGNATURES=0 \
 		$(BIN)/hotline-bridge serve --host $(HOST) --port $(PORT)
 

@@ -11,51 +11,66 @@ import subprocess
 import sys
 
 import click
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from twilio.twiml.messaging_response import MessagingResponse
 
-from . import create_app, settings
-from .i18n import run_babel
+from . import create_app, directory_cli, settings
+from .flow import FlowError
+from .i18n import CatalogError, run_babel
+from .keywords import KeywordError
+from .settings import ConfigError
+
+# What start-up can refuse with; the command prints the message, not a traceback.
+STARTUP_ERRORS = (ConfigError, FlowError, CatalogError, KeywordError)
 
 
-@click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=True)
+def load_app() -> Flask:
+    """Create the app for a command, turning a start-up refusal into a clear message."""
+    try:
+        return create_app()
+    except STARTUP_ERRORS as exc:
+        raise click.ClickException(f"cannot start: {exc}") from None
+
+
+@click.group(cls=FlaskGroup, create_app=load_app, add_default_commands=True)
 def main() -> None:
     """hotline-bridge: a discreet, bilingual SMS, voice and kiosk line to a 24/7 hotline."""
 
 
-@main.command()
+@main.command(with_appcontext=False)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, help="Port to listen on.")
 @click.option("--workers", default=2, show_default=True, help="Gunicorn worker processes.")
 def serve(host: str, port: int, workers: int) -> None:
     """Serve the app with gunicorn (timeouts well under Twilio's 15-second limit)."""
-    create_app()  # fail here, with a clear message, rather than in every worker
+    app = load_app()  # fail here, with a clear message, rather than in every worker
+    env = os.environ.copy()
+    if app.config["LOCAL"]:
+        # Every worker must sign conversation cookies with the same generated key.
+        for name in ("SECRET_KEY", "TWILIO_AUTH_TOKEN"):
+            env.setdefault(f"{settings.ENV_PREFIX}_{name}", app.config[name])
     argv = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "hotline_bridge:create_app()",
-        "--bind",
-        f"{host}:{port}",
-        "--workers",
-        str(workers),
-        "--timeout",
-        "10",
-        "--graceful-timeout",
-        "5",
-        "--log-level",
-        "info",
+        *(sys.executable, "-m", "gunicorn", "hotline_bridge.wsgi:app", "--preload"),
+        *("--bind", f"{host}:{port}", "--workers", str(workers)),
+        *("--timeout", "10", "--graceful-timeout", "5", "--log-level", "info"),
     ]
     click.echo(f"Serving on http://{host}:{port} (kiosk: http://{host}:{port}/kiosk)")
-    raise SystemExit(subprocess.call(argv, env=os.environ.copy()))
+    raise SystemExit(subprocess.call(argv, env=env))
 
 
-@main.command("settings")
-def show_settings() -> None:
+@main.command("settings", with_appcontext=False)
+@click.option("--markdown", is_flag=True, help="Print a Markdown table (as in the README).")
+def show_settings(markdown: bool) -> None:
     """List every setting with its environment variable, default and help."""
-    for row in settings.describe():
-        click.echo(f"{row['variable']} (default: {row['default']})\n    {row['help']}")
+    rows = settings.describe()
+    if markdown:
+        click.echo("| Variable | Default | What it does |\n| --- | --- | --- |")
+    for row in rows:
+        if markdown:
+            click.echo(f"| `{row['variable']}` | `{row['default']}` | {row['help']} |")
+        else:
+            click.echo(f"{row['variable']} (default: {row['default']})\n    {row['help']}")
 
 
 @main.group()
@@ -63,19 +78,19 @@ def i18n() -> None:
     """The gettext catalog cycle: extract keys, update both catalogs, compile them."""
 
 
-@i18n.command()
+@i18n.command(with_appcontext=False)
 def extract() -> None:
     """Collect every message key from code, flows and templates into locales/messages.pot."""
     run_babel(settings.PROJECT_ROOT, "extract")
 
 
-@i18n.command()
+@i18n.command(with_appcontext=False)
 def update() -> None:
     """Add new keys from messages.pot to both catalogs (new entries need wording)."""
     run_babel(settings.PROJECT_ROOT, "update")
 
 
-@i18n.command("compile")
+@i18n.command("compile", with_appcontext=False)
 def compile_catalogs() -> None:
     """Compile both catalogs to the .mo files the app loads."""
     run_babel(settings.PROJECT_ROOT, "compile")
@@ -103,7 +118,7 @@ def simulate() -> None:
     """Try a channel in the terminal, through the real webhooks with signed requests."""
 
 
-@main.command()
+@main.command(with_appcontext=False)
 @click.option("--quiet", is_flag=True, help="Print only problems and the summary.")
 def check(quiet: bool) -> None:
     """Validate the flow and both catalogs, list every SMS reply with its encoding and segment
@@ -111,11 +126,7 @@ def check(quiet: bool) -> None:
     surface, or a reply over budget."""
     from .checks import run_checks
 
-    try:
-        app = create_app()
-    except Exception as exc:  # a broken flow or catalog is exactly what check reports
-        raise click.ClickException(f"cannot start: {exc}") from None
-    report = run_checks(app)
+    report = run_checks(load_app())
     for line in report.lines:
         if not quiet or line.startswith("FAIL") or not line.startswith("sms "):
             click.echo(line)
@@ -137,3 +148,10 @@ def simulate_sms(to: str) -> None:
     from .simulator import run_sms
 
     run_sms(current_app, lambda: input("you> "), click.echo, to)
+
+
+directory_cli.init_cli(main)
+
+
+if __name__ == "__main__":
+    main()

@@ -104,6 +104,12 @@ def m001_directory(db: sqlite_utils.Database) -> None:
     db["sites"].insert({"id": DEFAULT_SITE})
 
 
+@migrations()
+def m002_nearby_index(db: sqlite_utils.Database) -> None:
+    """Let the nearest-services lookup narrow by category and a latitude range in one index."""
+    db["services"].create_index(["category", "latitude", "longitude"], if_not_exists=True)
+
+
 def connect(path: str | Path, *, create: bool = False) -> sqlite_utils.Database:
     """Open the database at ``path``; a missing file is an error unless ``create`` is set.
 

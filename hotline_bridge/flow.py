@@ -12,6 +12,10 @@ Node types:
   ``connect``  a line to reach now (``service``), e.g. the 24/7 hotline
   ``info``     a message and nothing to choose but the shortcuts
   ``zip``      asks for a five-digit ZIP code to find the nearest services
+
+A ``zip`` node's ``item`` carries the ZIP code and, once chosen, the list node whose categories
+to search (``02139`` or ``02139.legal``); its options are those kinds, its results are paged like
+a list and choosing one opens ``detail``. ``enter_zip`` takes a ZIP code sent from anywhere.
 """
 
 from __future__ import annotations
@@ -28,6 +32,9 @@ CHANNELS = frozenset({"sms", "voice", "kiosk"})
 
 # Choices a channel may pass besides an option key.
 HOME, TALK, MORE = "home", "talk", "more"
+
+# A five-digit US ZIP code, as a person sends or keys it.
+ZIP_CODE = re.compile(r"^\d{5}$")
 
 _POSITION = re.compile(
     r"^(?P<node>[a-z0-9_]+)(?::(?P<item>[A-Za-z0-9_.\-]+))?(?:@(?P<page>\d{1,3}))?$"
@@ -62,6 +69,7 @@ class Node:
     categories: tuple[str, ...] = ()
     detail: str | None = None
     fallback: tuple[str, ...] = ()
+    page_size: int | None = None
 
     def message_for(self, channel: str) -> str | None:
         """Return the catalog key this node shows on ``channel`` (its own variant, if any)."""
@@ -144,15 +152,38 @@ def decode(flow: Flow, text: str | None) -> Position:
     return Position(node.id, item, page)
 
 
-def page_of(flow: Flow, items: Sequence[str], page: int) -> Sequence[str]:
-    """Return the slice of ``items`` shown on ``page`` of a list."""
-    start = page * flow.page_size
-    return items[start : start + flow.page_size]
+def page_of(flow: Flow, items: Sequence[str], page: int, size: int | None = None) -> Sequence[str]:
+    """Return the slice of ``items`` shown on ``page`` of a list (``size`` a page, default the
+    flow's)."""
+    size = size or flow.page_size
+    start = page * size
+    return items[start : start + size]
 
 
-def has_more(flow: Flow, items: Sequence[str], page: int) -> bool:
+def has_more(flow: Flow, items: Sequence[str], page: int, size: int | None = None) -> bool:
     """Return whether a list has items past ``page``."""
-    return len(items) > (page + 1) * flow.page_size
+    return len(items) > (page + 1) * (size or flow.page_size)
+
+
+def zip_item(flow: Flow, position: Position) -> tuple[str | None, str | None]:
+    """Return the ZIP code and the chosen kind (a list node id) a ``zip`` position carries."""
+    if flow.nodes[position.node].type != "zip" or not position.item:
+        return None, None
+    code, _, kind = position.item.partition(".")
+    if not ZIP_CODE.match(code):
+        return None, None
+    return code, (kind if flow.nodes.get(kind, Node("", "")).type == "list" else None)
+
+
+def enter_zip(flow: Flow, position: Position, zip_code: str) -> Step:
+    """Return the step after a ZIP code sent at ``position``: the nearest services of the list
+    the person is on (or had chosen), or the question of which kind when none is chosen."""
+    if flow.zip_node is None or not ZIP_CODE.match(zip_code):
+        return Step(position, understood=False)
+    node = flow.nodes[position.node]
+    kind = node.id if node.type == "list" else zip_item(flow, position)[1]
+    item = f"{zip_code}.{kind}" if kind else zip_code
+    return Step(Position(flow.zip_node, item=item))
 
 
 def advance(
@@ -175,6 +206,8 @@ def advance(
     node = flow.nodes[position.node]
     if node.type == "list":
         return _advance_list(flow, node, position, choice, items)
+    if node.type == "zip":
+        return _advance_zip(flow, node, position, choice, channel, items)
     for option in node.options_for(channel):
         if option.key == choice:
             if option.goto:
@@ -189,6 +222,26 @@ def _advance_list(
     if choice in (MORE, flow.more_key) and has_more(flow, items, position.page):
         return Step(Position(node.id, page=position.page + 1))
     shown = page_of(flow, items, position.page)
+    if choice.isdigit() and 1 <= int(choice) <= len(shown):
+        return Step(Position(node.detail or node.id, item=shown[int(choice) - 1]))
+    return Step(position, understood=False)
+
+
+def _advance_zip(
+    flow: Flow, node: Node, position: Position, choice: str, channel: str, items: Sequence[str]
+) -> Step:
+    code, kind = zip_item(flow, position)
+    if code is None:
+        return Step(position, understood=False)  # waiting for a ZIP code (see enter_zip)
+    if kind is None:
+        for option in node.options_for(channel):
+            if option.key == choice and option.goto:
+                return Step(Position(node.id, item=f"{code}.{option.goto}"))
+        return Step(position, understood=False)
+    size = node.page_size
+    if choice in (MORE, flow.more_key) and has_more(flow, items, position.page, size):
+        return Step(Position(node.id, item=position.item, page=position.page + 1))
+    shown = page_of(flow, items, position.page, size)
     if choice.isdigit() and 1 <= int(choice) <= len(shown):
         return Step(Position(node.detail or node.id, item=shown[int(choice) - 1]))
     return Step(position, understood=False)
@@ -267,6 +320,7 @@ def _build_node(node_id: str, raw: Mapping[str, Any]) -> Node:
         categories=tuple(raw.get("categories", ())),
         detail=raw.get("detail"),
         fallback=tuple(raw.get("fallback", ())),
+        page_size=int(raw["page_size"]) if "page_size" in raw else None,
     )
 
 
@@ -315,8 +369,19 @@ def _validate_node(flow: Flow, node: Node) -> None:
             raise _fail(path, node.id, f"list needs a 'detail' node, got {node.detail!r}")
         if not node.categories:
             raise _fail(path, node.id, "list names no categories")
+    if node.type == "zip":
+        _validate_zip(flow, node)
     if node.type == "connect" and not node.service:
         raise _fail(path, node.id, "connect node names no service")
+
+
+def _validate_zip(flow: Flow, node: Node) -> None:
+    target = flow.nodes.get(node.detail or "")
+    if target is None or target.type != "detail":
+        raise _fail(flow.path, node.id, f"zip needs a 'detail' node, got {node.detail!r}")
+    for option in node.options:
+        if option.goto is None or flow.nodes[option.goto].type != "list":
+            raise _fail(flow.path, node.id, f"option {option.key} must lead to a list node")
 
 
 def _validate_keys(flow: Flow) -> None:

@@ -16,9 +16,10 @@ from twilio.twiml.messaging_response import MessagingResponse
 from . import counters, sms_replies, twilio_records
 from .db import get_db
 from .directory import Site, site_for_number
-from .flow import HOME, MORE, Position, Step, advance, decode
+from .flow import HOME, MORE, ZIP_CODE, Position, Step, advance, decode, enter_zip
 from .i18n import LANGUAGES, Words
 from .keywords import Keyword
+from .nearby import zip_point
 from .runtime import Runtime, runtime
 from .webhooks import form, twilio_webhook, twiml_response
 
@@ -101,7 +102,9 @@ def answer(turn: Turn) -> tuple[str | None, State, str]:
     if meaning == "language":
         lang = keyword.lang  # type: ignore[union-attr]
         return turn.reply(lang, position), replace(state, lang=lang), "language"
-    step = _advance(turn, position, meaning)
+    if flow.zip_node and ZIP_CODE.match(turn.body.strip()):
+        return _zip_code(turn, position, lang)
+    step = _advance(turn, position, meaning, lang)
     if not step.understood:
         notice = words.t("sms.unknown")
         return turn.reply(lang, position, notice), replace(state, lang=lang), "unknown"
@@ -119,12 +122,28 @@ def _language(state: State, site: Site, keyword: Keyword | None) -> str:
     return state.lang or keyword.lang
 
 
-def _advance(turn: Turn, position: Position, meaning: str | None) -> Step:
+def _advance(turn: Turn, position: Position, meaning: str | None, lang: str) -> Step:
     flow = turn.rt.flow
     node = flow.node(position.node)
     choice = {"home": HOME, "more": MORE}.get(meaning or "", turn.body.strip())
-    items = sms_replies.listing(turn.db, node, turn.site).ids if node.type == "list" else ()
+    items: list[str] = []
+    if node.type == "list":
+        items = sms_replies.listing(turn.db, node, turn.site).ids
+    elif node.type == "zip":
+        found = sms_replies.nearby_listing(turn.db, flow, turn.site, position, lang) or []
+        items = [near.service.id for near in found]
     return advance(flow, position, choice, channel=CHANNEL, items=items)
+
+
+def _zip_code(turn: Turn, position: Position, lang: str) -> tuple[str | None, State, str]:
+    """A ZIP code, sent at any point: the nearest services. The code rides only in the
+    conversation cookie; the count records that a ZIP code was sent, never which."""
+    code = turn.body.strip()
+    if zip_point(code) is None:
+        notice = turn.words(lang).t("zip.unknown")
+        return turn.reply(lang, position, notice), replace(turn.state, lang=lang), "zip:unknown"
+    new = enter_zip(turn.rt.flow, position, code).position
+    return turn.reply(lang, new), State(lang, new.encode()), f"step:{new.node}"
 
 
 def _compliance(turn: Turn, meaning: str, lang: str) -> tuple[str | None, State, str]:

@@ -13,8 +13,11 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from .directory import Service, Site, display_number, get_service, get_services, services_in
-from .flow import Flow, Node, Position, has_more, page_of
+from .flow import Flow, Node, Position, has_more, page_of, zip_item
+from .hours import describe
 from .i18n import Words
+from .nearby import Nearby, nearest
+from .segments import MAX_SEGMENTS, cost
 
 CHANNEL = "sms"
 
@@ -94,7 +97,7 @@ def _detail(db: sqlite_utils.Database, words: Words, position: Position) -> list
         return [words.t("sms.gone")]
     lines = [service.name(words.lang), *contact_lines(words, service)]
     if service.hours:
-        lines.append(words.t("sms.hours", hours=service.hours))
+        lines.append(words.t("sms.hours", hours=describe(service.hours, words.lang)))
     if service.description(words.lang):
         lines.append(service.description(words.lang))
     if service.fictional:
@@ -119,6 +122,8 @@ def body(
     node = flow.node(position.node)
     if node.type == "detail":
         return _detail(db, words, position)
+    if node.type == "zip":
+        return list(_nearby(db, words, flow, site, position))
     return [title(words, node), *choices(db, words, flow, site, position)]
 
 
@@ -133,7 +138,108 @@ def choices(
         return _list(db, words, flow, node, position, site)
     if node.type == "connect":
         return _connect(db, words, node)
+    if node.type == "zip":
+        lines = _nearby(db, words, flow, site, position)
+        return lines[1:] or lines  # still waiting for a ZIP code: ask again
     return []
+
+
+def nearby_listing(
+    db: sqlite_utils.Database, flow: Flow, site: Site, position: Position, lang: str
+) -> list[Nearby] | None:
+    """Return the nearest services a ``zip`` position shows, through the page after its own
+    (so a reply knows whether there are more); None when the ZIP code is unknown."""
+    code, kind = zip_item(flow, position)
+    if code is None or kind is None:
+        return []
+    size = flow.node(position.node).page_size or flow.page_size
+    categories = flow.node(kind).categories
+    return nearest(
+        db,
+        code,
+        categories,
+        site=site,
+        lang=lang,
+        limit=(position.page + 2) * size,
+    )
+
+
+def _nearby(
+    db: sqlite_utils.Database, words: Words, flow: Flow, site: Site, position: Position
+) -> list[str]:
+    """Return a ``zip`` position's title line, then what can be chosen there: the kinds of help
+    until one is chosen, then the nearest services with distance, "open now" and phone."""
+    node = flow.node(position.node)
+    code, kind = zip_item(flow, position)
+    if code is None:
+        return [title(words, node)]
+    if kind is None:
+        return [words.t("zip.kind"), *_menu(words, node)]
+    found = nearby_listing(db, flow, site, position, words.lang)
+    if found is None:
+        return [words.t("zip.unknown")]
+    if not found:
+        fallback = get_services(db, flow.node(kind).fallback)
+        return [words.t("zip.none"), *(_reach(words, s) for s in fallback)]
+    return _results(words, flow, position, found, title(words, flow.node(kind)))
+
+
+def _results(
+    words: Words, flow: Flow, position: Position, found: Sequence[Nearby], heading: str
+) -> list[str]:
+    """Return the page of nearest services under ``heading``, as much of each as fits."""
+    size = flow.node(position.node).page_size or flow.page_size
+    shown = page_of(flow, found, position.page, size)
+    more = []
+    if has_more(flow, found, position.page, size):
+        more.append(words.t("sms.more", key=flow.more_key))
+    # The longest line that can stand above the results: their title, or the "not understood"
+    # notice that replaces it; the footer follows them.
+    above = max(heading, words.t("sms.unknown"), key=len)
+    below = footer(words, flow, position)
+    for marks in _RESULT_MARKS:
+        lines = [*(_result(words, n, near, marks) for n, near in enumerate(shown, 1)), *more]
+        if marks.fictional and any(near.service.fictional for near in shown):
+            lines.append(words.t("directory.fictional"))
+        if cost("\n".join([above, *lines, below])).segments <= MAX_SEGMENTS:
+            break
+    return [heading, *lines]
+
+
+@dataclass(frozen=True)
+class _Marks:
+    """What a result line may add to label, distance and phone, dropped in turn until the reply
+    fits the segment budget (accented Spanish travels as UCS-2, 67 characters a segment)."""
+
+    open_now: bool
+    fictional: bool
+    label_words: int | None = None
+
+
+# Last of all, labels keep only their first words; the detail step shows the whole service.
+_RESULT_MARKS = (
+    _Marks(True, True),
+    _Marks(True, False),
+    _Marks(False, False),
+    _Marks(False, False, label_words=2),
+    _Marks(False, False, label_words=1),
+)
+
+
+def _result(words: Words, key: int, near: Nearby, marks: _Marks) -> str:
+    is_open = words.t("zip.open_now") if near.open_now and marks.open_now else ""
+    return words.t(
+        "zip.result",
+        key=key,
+        label=" ".join(near.service.label(words.lang).split()[: marks.label_words]),
+        miles=f"{near.miles:.1f}",
+        open=is_open,
+        phone=display_number(near.service.phone),
+    ).rstrip()
+
+
+def _reach(words: Words, service: Service) -> str:
+    return f"{service.label(words.lang)}: {display_number(service.phone)}"
 
 
 def reply(

@@ -1,0 +1,198 @@
+"""``hotline-bridge import`` and ``hotline-bridge export``: the clinic's directory in and out.
+
+``import`` takes a services CSV, a sites CSV (told apart by their columns) or an Open Referral
+HSDS 3.0 package folder. It checks everything first and reports each problem as
+``FILE:LINE: field: reason``; by default any problem means nothing is written.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import click
+import sqlite_utils
+from flask import current_app
+from flask.cli import with_appcontext
+
+from . import hsds
+from .db import open_db
+from .importer import (
+    CATEGORIES,
+    SERVICE_COLUMNS,
+    SITE_COLUMNS,
+    Batch,
+    Context,
+    Problem,
+    check_services_csv,
+    check_sites_csv,
+    context_for,
+    header,
+    kind_of,
+    read_rows,
+    write,
+)
+from .runtime import runtime
+
+# Files with more rows than this show a progress bar while they are checked.
+PROGRESS_FROM_ROWS = 1000
+
+
+@click.command("import")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--skip-invalid", is_flag=True, help="Import the valid rows; report the rest.")
+@click.option("--dry-run", is_flag=True, help="Only check and report; change nothing.")
+@click.option("--site", help="Open Referral packages: the site that shows the services.")
+@click.option(
+    "--category",
+    type=click.Choice(CATEGORIES),
+    help="Open Referral packages: category of services whose own cannot be told.",
+)
+@with_appcontext
+def import_command(
+    path: Path, skip_invalid: bool, dry_run: bool, site: str | None, category: str | None
+) -> None:
+    """Load services or sites from FILE.csv, or an Open Referral HSDS 3.0 package from DIR.
+
+    Rows are matched by id, so importing the same file again changes nothing. Sites (columns
+    id, name_en, name_es, default_language, time_zone, zip, numbers, keywords, ...) must be
+    imported before the services that name them.
+    """
+    with open_db(current_app) as db:
+        ctx = _context(db)
+        batch, notes = _check(path, ctx, site=site, category=category)
+        for line in notes:
+            click.echo(line, err=True)
+        for problem in batch.problems:
+            click.echo(str(problem), err=True)
+        if dry_run:
+            _summary(batch, "checked (dry run, nothing written)")
+            sys.exit(1 if batch.problems else 0)
+        if batch.problems and not skip_invalid:
+            click.echo(
+                f"Nothing imported: {len(batch.problems)} problem(s). Fix them, or use "
+                "--skip-invalid to import the valid rows.",
+                err=True,
+            )
+            sys.exit(1)
+        write(db, batch, source=path.name)
+        _summary(batch, "imported")
+
+
+def _context(db: sqlite_utils.Database) -> Context:
+    rt = runtime()
+
+    def default_label(category: str, lang: str) -> str:
+        return rt.catalogs.text(lang, f"directory.label.{category}")
+
+    return context_for(db, rt.sensitive_words, default_label)
+
+
+def _check(
+    path: Path, ctx: Context, *, site: str | None, category: str | None
+) -> tuple[Batch, list[str]]:
+    if path.is_dir():
+        if not hsds.is_package(path):
+            return _refused(path.name, "not an Open Referral package (no datapackage.json)"), []
+        return hsds.check_package(path, ctx, site=site, category=category)
+    kind = kind_of(header(path))
+    if kind is None:
+        reason = "not a services file (id, category, name_en, ...) or a sites file (id, time_zone)"
+        return _refused(path.name, reason), []
+    check = check_services_csv if kind == "services" else check_sites_csv
+    return check(path, ctx, _with_progress(path)), []
+
+
+def _refused(name: str, reason: str) -> Batch:
+    return Batch(problems=[Problem(name, 1, "file", reason)])
+
+
+def _with_progress(path: Path) -> Iterable[tuple[int, dict[str, str]]]:
+    """Return the file's rows, behind a progress bar when the file is large."""
+    with path.open(encoding="utf-8-sig") as handle:
+        lines = sum(1 for _ in handle) - 1
+    if lines <= PROGRESS_FROM_ROWS:
+        return read_rows(path)
+    return _progress(read_rows(path), lines)
+
+
+def _progress(
+    rows: Iterator[tuple[int, dict[str, str]]], length: int
+) -> Iterator[tuple[int, dict[str, str]]]:
+    with click.progressbar(rows, length=length, label="Checking", file=sys.stderr) as bar:
+        yield from bar
+
+
+def _summary(batch: Batch, verb: str) -> None:
+    what = "sites" if batch.sites else "services"
+    click.echo(
+        f"{batch.valid} of {batch.rows} {what} {verb}; {len(batch.problems)} problem(s) reported."
+    )
+
+
+@click.command("export")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "sites", "hsds"]),
+    default="csv",
+    show_default=True,
+    help="csv: services as the simple CSV; sites: the sites CSV; hsds: an HSDS 3.0 package.",
+)
+@click.argument("path", type=click.Path(path_type=Path))
+@with_appcontext
+def export_command(fmt: str, path: Path) -> None:
+    """Write the local directory (not the national lines) to PATH (a folder for hsds)."""
+    with open_db(current_app) as db:
+        if fmt == "hsds":
+            count = hsds.export(db, path)
+        elif fmt == "sites":
+            count = export_sites(db, path)
+        else:
+            count = export_services(db, path)
+    click.echo(f"Exported {count} {'sites' if fmt == 'sites' else 'services'} to {path}")
+
+
+def export_services(db: sqlite_utils.Database, path: Path) -> int:
+    """Write the local services as the simple CSV that ``import`` reads back; return the count."""
+    sql = """
+        select s.*, (select group_concat(site_id, ';') from
+                       (select site_id from service_sites where service_id = s.id order by 1)
+                    ) as site
+        from services s where s.national = 0 order by s.id
+    """
+    return _write_csv(path, SERVICE_COLUMNS, db.query(sql))
+
+
+def export_sites(db: sqlite_utils.Database, path: Path) -> int:
+    """Write the sites as the sites CSV that ``import`` reads back; return the count."""
+    rows = (
+        {
+            **row,
+            "numbers": ";".join(json.loads(row["numbers"] or "[]")),
+            "keywords": ";".join(json.loads(row["keywords"] or "[]")),
+        }
+        for row in db.query("select * from sites order by id")
+    )
+    return _write_csv(path, SITE_COLUMNS, rows)
+
+
+def _write_csv(path: Path, columns: tuple[str, ...], rows: Iterable[dict[str, object]]) -> int:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    count = 0
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: "" if v is None else v for k, v in row.items()})
+            count += 1
+    return count
+
+
+def init_cli(group: click.Group) -> None:
+    """Add the directory commands to the ``hotline-bridge`` command."""
+    group.add_command(import_command)
+    group.add_command(export_command)

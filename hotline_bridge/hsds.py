@@ -1,0 +1,524 @@
+"""Open Referral HSDS 3.0 tabular packages: reading what fits our directory, and writing it back.
+
+A package is a folder with ``datapackage.json`` and one CSV per table. We read services with their
+phones, locations and addresses (through ``service_at_location``), weekly schedules, languages and
+taxonomy terms (through ``attributes``). Our own fields that HSDS has no place for (Spanish names,
+discreet labels, category, sites) travel in extra ``x_`` columns of ``services.csv``, so a
+package we exported comes back whole, and other readers can ignore them.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from . import hours
+from .importer import (
+    CATEGORIES,
+    Batch,
+    Context,
+    Problem,
+    RowError,
+    check_service,
+    coordinate,
+    phone_number,
+    read_rows,
+    zip_code,
+)
+
+DATAPACKAGE = "datapackage.json"
+TABLES = (
+    "organizations",
+    "services",
+    "locations",
+    "addresses",
+    "phones",
+    "schedules",
+    "service_at_location",
+    "languages",
+    "taxonomies",
+    "taxonomy_terms",
+    "attributes",
+)
+# Our fields that HSDS does not hold, carried in extra columns of services.csv.
+EXTRA_COLUMNS = (
+    "x_category",
+    "x_sites",
+    "x_name_es",
+    "x_description_es",
+    "x_label_en",
+    "x_label_es",
+    "x_fictional",
+)
+TAXONOMY_ID = "hotline-bridge-categories"
+
+# Words in a taxonomy term or a service's own name and description that tell its category, tried
+# in this order; the first category with a matching word wins.
+# Words match at the start of a word: "counsel" finds "Counselling", "rent" does not find "parent".
+CATEGORY_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (name, re.compile(rf"\b(?:{'|'.join(words)})", re.IGNORECASE))
+    for name, words in (
+        ("immigration", ("immigration", "asylum", "visa", "refugee")),
+        ("legal", ("legal", "lawyer", "attorney")),
+        ("substance_use", ("substance", "addiction", "alcohol", "drug", "detox")),
+        ("mental_health", ("mental", "counsel", "therap", "psycholog", "emotional")),
+        ("housing", ("housing", "shelter", "homeless", "rent")),
+        ("medical", ("medical", "health care", "healthcare", "doctor", "dental")),
+        ("employment", ("employment", "job", "career")),
+        ("youth", ("youth", "teen", "young people")),
+        ("basic_needs", ("food", "pantry", "clothing", "utilities", "meal")),
+    )
+)
+VOICE_TYPES = {"", "voice", "cell", "main"}
+TEXT_TYPES = {"text", "sms"}
+TTY_TYPES = {"tty", "textphone"}
+
+
+@dataclass
+class Package:
+    """A package's tables: rows by table with the line each starts on."""
+
+    root: Path
+    tables: dict[str, list[tuple[int, dict[str, str]]]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    _groups: dict[tuple[str, str], dict[str, list[tuple[int, dict[str, str]]]]] = field(
+        default_factory=dict
+    )
+
+    def rows(self, table: str) -> list[tuple[int, dict[str, str]]]:
+        """Return the rows of ``table`` (none if the package lacks it)."""
+        return self.tables.get(table, [])
+
+    def by(self, table: str, column: str) -> dict[str, list[tuple[int, dict[str, str]]]]:
+        """Return the rows of ``table`` grouped by ``column`` (worked out once per package)."""
+        if (table, column) not in self._groups:
+            groups: dict[str, list[tuple[int, dict[str, str]]]] = defaultdict(list)
+            for line, row in self.rows(table):
+                if row.get(column):
+                    groups[row[column]].append((line, row))
+            self._groups[table, column] = groups
+        return self._groups[table, column]
+
+
+def is_package(path: Path) -> bool:
+    """Return whether ``path`` is a folder that looks like an HSDS package."""
+    return path.is_dir() and ((path / DATAPACKAGE).exists() or (path / "services.csv").exists())
+
+
+def read_package(root: Path) -> Package:
+    """Read the tables of the package at ``root``.
+
+    Table files are found through ``datapackage.json`` when it can be read, and by their usual
+    names otherwise (published packages sometimes ship it broken), with a note saying so.
+    """
+    package = Package(root)
+    paths = {table: root / f"{table}.csv" for table in TABLES}
+    try:
+        descriptor = json.loads((root / DATAPACKAGE).read_text(encoding="utf-8"))
+        for resource in descriptor.get("resources", []):
+            if resource.get("name") in paths and resource.get("path"):
+                paths[resource["name"]] = root / resource["path"]
+    except (OSError, ValueError, AttributeError) as exc:
+        package.notes.append(
+            f"{DATAPACKAGE}:1: datapackage: cannot be read ({type(exc).__name__}); "
+            "tables were found by their file names"
+        )
+    for table, path in paths.items():
+        if path.is_file():
+            package.tables[table] = list(read_rows(path))
+    return package
+
+
+def check_package(
+    root: Path, ctx: Context, *, site: str | None = None, category: str | None = None
+) -> tuple[Batch, list[str]]:
+    """Check an HSDS package; return the batch and notes that are not problems.
+
+    ``site`` is the site that shows services without an ``x_sites`` column; ``category`` is the
+    category of services whose own cannot be told from their taxonomy terms or words.
+    """
+    package = read_package(root)
+    batch = Batch()
+    if not package.rows("services"):
+        batch.problems.append(Problem("services.csv", 1, "services", "no services in the package"))
+        return batch, package.notes
+    terms = _service_terms(package)
+    for line, service in package.rows("services"):
+        batch.rows += 1
+        raw, problems = _flatten(package, service, terms, site=site, category=category)
+        row, links, row_problems = check_service(raw, ctx)
+        batch.problems.extend(problems)
+        batch.problems.extend(
+            Problem("services.csv", line, _hsds_field(p.field), _hsds_reason(p, raw))
+            for p in row_problems
+        )
+        if row and not row_problems:
+            batch.services.append(row)
+            batch.links[row["id"]] = links
+    return batch, package.notes
+
+
+def _hsds_reason(problem: RowError, raw: Mapping[str, str]) -> str:
+    if problem.field == "category" and not raw["category"]:
+        return "no taxonomy term or word tells the category; give one with --category"
+    return problem.reason
+
+
+def _hsds_field(ours: str) -> str:
+    """Name a problem's field as the HSDS services table calls it."""
+    return {"name_en": "name", "description_en": "description"}.get(ours, ours)
+
+
+def _service_terms(package: Package) -> dict[str, list[dict[str, str]]]:
+    """Return each service's taxonomy terms, through the attributes table."""
+    terms = {row["id"]: row for _line, row in package.rows("taxonomy_terms")}
+    linked: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for _line, attribute in package.rows("attributes"):
+        term = terms.get(attribute.get("taxonomy_term_id", ""))
+        if term and attribute.get("link_id"):
+            linked[attribute["link_id"]].append(term)
+    return linked
+
+
+def _flatten(
+    package: Package,
+    service: Mapping[str, str],
+    terms: Mapping[str, list[dict[str, str]]],
+    *,
+    site: str | None,
+    category: str | None,
+) -> tuple[dict[str, str], list[Problem]]:
+    """Turn one HSDS service and its related rows into a row of our simple CSV form.
+
+    A related row that cannot be used (a phone that is not a US number, a latitude of 100) is
+    reported and left out, so ``--skip-invalid`` still loads the service with what is good.
+    """
+    sid = service.get("id", "")
+    problems: list[Problem] = []
+    raw = {
+        "id": sid,
+        "site": service.get("x_sites") or site or "",
+        "category": service.get("x_category")
+        or guess_category(service, terms.get(sid, []))
+        or category
+        or "",
+        "name_en": service.get("name", ""),
+        "name_es": service.get("x_name_es", ""),
+        "description_en": service.get("description", ""),
+        "description_es": service.get("x_description_es", ""),
+        "label_en": service.get("x_label_en", ""),
+        "label_es": service.get("x_label_es", ""),
+        "url": service.get("url", ""),
+        "fictional": service.get("x_fictional", ""),
+    }
+    raw.update(_phones(package, sid, problems))
+    raw.update(_place(package, sid, problems))
+    raw["hours"] = _hours(package, sid, problems)
+    raw["languages"] = ", ".join(
+        row.get("code", "").strip().lower()
+        for _line, row in package.by("languages", "service_id").get(sid, [])
+        if row.get("code")
+    )
+    return raw, problems
+
+
+def guess_category(service: Mapping[str, str], terms: list[dict[str, str]]) -> str | None:
+    """Return our category for an HSDS service from its taxonomy terms, then from its words."""
+    for term in terms:
+        if term.get("code") in CATEGORIES:
+            return term["code"]
+    texts = [f"{t.get('code', '')} {t.get('name', '')}" for t in terms]
+    texts.append(f"{service.get('name', '')} {service.get('description', '')}")
+    for text in texts:
+        for name, pattern in CATEGORY_WORDS:
+            if pattern.search(text):
+                return name
+    return None
+
+
+def _phones(package: Package, sid: str, problems: list[Problem]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for line, row in package.by("phones", "service_id").get(sid, []):
+        kind = (row.get("type") or "").strip().lower()
+        column = "sms" if kind in TEXT_TYPES else "tty" if kind in TTY_TYPES else "phone"
+        if column in found or (column == "phone" and kind not in VOICE_TYPES):
+            continue  # the first number of each kind is the one people are given
+        try:
+            number = phone_number(row.get("number", ""), "number", short_codes=column == "sms")
+        except RowError as exc:
+            problems.append(Problem("phones.csv", line, "number", exc.reason))
+            continue
+        if number:
+            found[column] = number
+    return found
+
+
+def _place(package: Package, sid: str, problems: list[Problem]) -> dict[str, str]:
+    """Return the address and coordinates of the service's first location."""
+    links = package.by("service_at_location", "service_id").get(sid, [])
+    locations = package.by("locations", "id")
+    for _line, link in links:
+        if link.get("location_id") in locations:
+            line, location = locations[link["location_id"]][0]
+            place = _coordinates(line, location, problems)
+            place.update(_address(package, location["id"], problems))
+            return place
+    return {}
+
+
+def _coordinates(line: int, location: Mapping[str, str], problems: list[Problem]) -> dict[str, str]:
+    try:
+        lat = coordinate(location.get("latitude", ""), "latitude", 90)
+        lon = coordinate(location.get("longitude", ""), "longitude", 180)
+    except RowError as exc:
+        problems.append(Problem("locations.csv", line, exc.field, exc.reason))
+        return {}
+    if lat is None or lon is None:
+        return {}
+    return {"latitude": str(lat), "longitude": str(lon)}
+
+
+def _address(package: Package, location_id: str, problems: list[Problem]) -> dict[str, str]:
+    """Return the first usable address of a location, reporting every problem of the others."""
+    for line, row in package.by("addresses", "location_id").get(location_id, []):
+        found = [Problem("addresses.csv", line, name, reason) for name, reason in _bad_address(row)]
+        problems.extend(found)
+        if not found:
+            street = ", ".join(p for p in (row.get("address_1"), row.get("address_2")) if p)
+            state = (row.get("state_province") or "").strip().upper()
+            code = zip_code(row.get("postal_code", "")) or ""
+            return {"address": street, "city": row.get("city", ""), "state": state, "zip": code}
+    return {}
+
+
+def _bad_address(row: Mapping[str, str]) -> Iterator[tuple[str, str]]:
+    if (row.get("country") or "US").strip().upper() not in {"US", "USA"}:
+        yield "country", f"{row.get('country')!r} is not a US address"
+    state = (row.get("state_province") or "").strip()
+    if state and not (len(state) == 2 and state.isalpha()):
+        yield "state_province", f"{state!r} is not a two-letter state code like MA"
+    try:
+        zip_code(row.get("postal_code", ""))
+    except RowError as exc:
+        yield "postal_code", exc.reason
+
+
+def _hours(package: Package, sid: str, problems: list[Problem]) -> str:
+    rules = []
+    for line, row in package.by("schedules", "service_id").get(sid, []):
+        if (row.get("freq") or "WEEKLY").upper() != "WEEKLY":
+            problems.append(
+                Problem("schedules.csv", line, "freq", "only weekly schedules are read")
+            )
+            continue
+        try:
+            rules.append(
+                hours.from_schedule(
+                    row.get("byday", ""), row.get("opens_at", ""), row.get("closes_at", "")
+                )
+            )
+        except hours.HoursError as exc:
+            problems.append(Problem("schedules.csv", line, "opens_at", f"unreadable hours: {exc}"))
+    return hours.union(rules) if rules else ""
+
+
+# --- Export -----------------------------------------------------------------------------------
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "organizations": ("id", "name", "description", "website"),
+    "services": ("id", "organization_id", "name", "description", "url", "status", *EXTRA_COLUMNS),
+    "locations": ("id", "location_type", "organization_id", "name", "latitude", "longitude"),
+    "addresses": (
+        "id",
+        "location_id",
+        "address_1",
+        "city",
+        "state_province",
+        "postal_code",
+        "country",
+        "address_type",
+    ),
+    "phones": ("id", "service_id", "number", "type"),
+    "schedules": ("id", "service_id", "freq", "byday", "opens_at", "closes_at"),
+    "service_at_location": ("id", "service_id", "location_id"),
+    "languages": ("id", "service_id", "code"),
+    "taxonomies": ("id", "name", "description"),
+    "taxonomy_terms": ("id", "code", "name", "taxonomy_id"),
+    "attributes": ("id", "link_id", "taxonomy_term_id", "link_type", "link_entity"),
+}
+
+
+def export(db: sqlite_utils.Database, root: Path) -> int:
+    """Write the local directory (not the national lines) as an HSDS package; return the count."""
+    root.mkdir(parents=True, exist_ok=True)
+    tables: dict[str, list[dict[str, Any]]] = {name: [] for name in COLUMNS}
+    tables["taxonomies"].append(
+        {
+            "id": TAXONOMY_ID,
+            "name": "hotline-bridge categories",
+            "description": "The categories hotline-bridge lists help by.",
+        }
+    )
+    tables["taxonomy_terms"].extend(
+        {"id": f"category-{name}", "code": name, "name": name, "taxonomy_id": TAXONOMY_ID}
+        for name in CATEGORIES
+    )
+    services = list(db.query("select * from services where national = 0 order by id"))
+    sites = _sites_by_service(db)
+    for service in services:
+        for table, rows in _service_tables(service, sites.get(service["id"], [])):
+            tables[table].extend(rows)
+    for table, rows in tables.items():
+        _write_csv(root / f"{table}.csv", COLUMNS[table], rows)
+    _write_descriptor(root)
+    return len(services)
+
+
+def _sites_by_service(db: sqlite_utils.Database) -> dict[str, list[str]]:
+    sites: dict[str, list[str]] = defaultdict(list)
+    for row in db.query("select service_id, site_id from service_sites order by site_id"):
+        sites[row["service_id"]].append(row["site_id"])
+    return sites
+
+
+def _service_tables(
+    service: Mapping[str, Any], sites: list[str]
+) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    sid = service["id"]
+    yield (
+        "organizations",
+        [{"id": f"{sid}-org", "name": service["name_en"], "website": service["url"]}],
+    )
+    yield (
+        "services",
+        [
+            {
+                "id": sid,
+                "organization_id": f"{sid}-org",
+                "name": service["name_en"],
+                "description": service["description_en"],
+                "url": service["url"],
+                "status": "active",
+                "x_category": service["category"],
+                "x_sites": ";".join(sites),
+                "x_name_es": service["name_es"],
+                "x_description_es": service["description_es"],
+                "x_label_en": service["label_en"],
+                "x_label_es": service["label_es"],
+                "x_fictional": service["fictional"],
+            }
+        ],
+    )
+    yield (
+        "attributes",
+        [
+            {
+                "id": f"{sid}-category",
+                "link_id": sid,
+                "taxonomy_term_id": f"category-{service['category']}",
+                "link_type": "service",
+                "link_entity": "service",
+            }
+        ],
+    )
+    phones = (("phone", "voice"), ("sms", "text"), ("tty", "textphone"))
+    yield (
+        "phones",
+        [
+            {"id": f"{sid}-{col}", "service_id": sid, "number": service[col], "type": kind}
+            for col, kind in phones
+            if service[col]
+        ],
+    )
+    if service["hours"]:
+        yield (
+            "schedules",
+            [
+                {
+                    "id": f"{sid}-hours-{n}",
+                    "service_id": sid,
+                    "freq": "WEEKLY",
+                    "byday": byday,
+                    "opens_at": opens,
+                    "closes_at": closes,
+                }
+                for n, (byday, opens, closes) in enumerate(hours.to_schedules(service["hours"]), 1)
+            ],
+        )
+    yield (
+        "languages",
+        [
+            {"id": f"{sid}-lang-{code}", "service_id": sid, "code": code}
+            for code in filter(None, (service["languages"] or "").split(", "))
+        ],
+    )
+    yield from _location_tables(service)
+
+
+def _location_tables(service: Mapping[str, Any]) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    sid = service["id"]
+    if service["latitude"] is None and not service["zip"]:
+        return
+    location = f"{sid}-location"
+    yield (
+        "locations",
+        [
+            {
+                "id": location,
+                "location_type": "physical",
+                "organization_id": f"{sid}-org",
+                "name": service["name_en"],
+                "latitude": service["latitude"],
+                "longitude": service["longitude"],
+            }
+        ],
+    )
+    yield "service_at_location", [{"id": f"{sid}-at", "service_id": sid, "location_id": location}]
+    yield (
+        "addresses",
+        [
+            {
+                "id": f"{sid}-address",
+                "location_id": location,
+                "address_1": service["address"],
+                "city": service["city"],
+                "state_province": service["state"],
+                "postal_code": service["zip"],
+                "country": "US",
+                "address_type": "physical",
+            }
+        ],
+    )
+
+
+def _write_csv(path: Path, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: "" if v is None else v for k, v in row.items()})
+
+
+def _write_descriptor(root: Path) -> None:
+    descriptor = {
+        "name": "hotline-bridge-directory",
+        "profile": "tabular-data-package",
+        "resources": [
+            {
+                "name": table,
+                "path": f"{table}.csv",
+                "profile": "tabular-data-resource",
+                "schema": {"fields": [{"name": column, "type": "string"} for column in columns]},
+            }
+            for table, columns in COLUMNS.items()
+        ],
+    }
+    (root / DATAPACKAGE).write_text(json.dumps(descriptor, indent=2) + "\n", encoding="utf-8")

@@ -1,0 +1,10 @@
+"""The WSGI entry point for gunicorn (``hotline_bridge.wsgi:app``).
+
+Loaded once in gunicorn's master with ``--preload``, so the offline ZIP table is read before the
+workers fork and the first person to send a ZIP code does not wait for it.
+"""
+
+from . import create_app, nearby
+
+app = create_app()
+nearby.warm_up()

@@ -1,0 +1,103 @@
+"""The hotline-bridge command: every command has help; check, simulate and fallback-twiml work."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from xml.etree import ElementTree
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from hotline_bridge.cli import main
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    values = {
+        "HOTLINE_BRIDGE_DATABASE": str(tmp_path / "cli.db"),
+        "HOTLINE_BRIDGE_SECRET_KEY": "cli-secret",
+        "HOTLINE_BRIDGE_TWILIO_AUTH_TOKEN": "cli-token",
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    return values
+
+
+def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
+    found = []
+    for name, command in group.commands.items():
+        found.append((prefix + name, command))
+        if isinstance(command, click.Group):
+            found.extend(_commands(command, prefix + name + " "))
+    return found
+
+
+@pytest.mark.parametrize(("name", "command"), _commands(main), ids=lambda v: str(v))
+def test_every_command_has_help(name: str, command: click.Command) -> None:
+    assert command.help or command.short_help, name
+    result = CliRunner().invoke(main, [*name.split(), "--help"])
+    assert result.exit_code == 0, result.output
+
+
+def test_check_passes_on_the_shipped_flow_and_catalogs(env: dict[str, str]) -> None:
+    result = CliRunner().invoke(main, ["check"])
+    assert result.exit_code == 0, result.output
+    assert "GSM-7" in result.output and "UCS-2" in result.output
+    assert "check passed" in result.output
+
+
+def test_check_fails_on_a_sensitive_word_on_first_contact(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOTLINE_BRIDGE_SENSITIVE_WORDS", "help")
+    result = CliRunner().invoke(main, ["check", "--quiet"])
+    assert result.exit_code != 0
+    assert "sensitive words" in result.output
+
+
+def test_check_reports_a_broken_start_without_a_traceback(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HOTLINE_BRIDGE_SECRET_KEY")
+    result = CliRunner().invoke(main, ["check"])
+    assert result.exit_code != 0 and "SECRET_KEY" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        (["hello", "1", "HELP"], ["Talk to someone now", "1-888-373-7888", "GSM-7"]),
+        (
+            ["hola", "2", "1", "1"],
+            [
+                "¿Cómo le ayudamos?",
+                "Ayuda legal",
+                "UCS-2",
+                "Línea Nacional contra la Trata de Personas",
+            ],
+        ),
+    ],
+)
+def test_simulate_sms_is_a_signed_conversation(
+    env: dict[str, str], lines: list[str], expected: list[str]
+) -> None:
+    result = CliRunner().invoke(main, ["simulate", "sms"], input="\n".join(lines) + "\n")
+    assert result.exit_code == 0, result.output
+    assert "(200," in result.output and "(403," not in result.output
+    for text in expected:
+        assert text in result.output
+
+
+def test_fallback_twiml_is_static_bilingual_and_valid(env: dict[str, str]) -> None:
+    result = CliRunner().invoke(main, ["fallback-twiml"])
+    assert result.exit_code == 0, result.output
+    message = ElementTree.fromstring(result.output).findtext("Message") or ""
+    assert "1-888-373-7888" in message and "911" in message
+    assert "Sorry" in message and "Tuvimos" in message
+
+
+def test_settings_lists_every_variable() -> None:
+    result = CliRunner().invoke(main, ["settings"])
+    assert "HOTLINE_BRIDGE_TWILIO_AUTH_TOKEN" in result.output
