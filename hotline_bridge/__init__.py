@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import db, settings, sms, webhooks
+from . import db, settings, sms, voice, webhooks
 from .privacy import install_log_redaction
 from .runtime import load_runtime
 
@@ -39,6 +39,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     webhooks.init_app(app)
     sms.init_app(app)
+    voice.init_app(app)
     _register_health(app)
     return app
 

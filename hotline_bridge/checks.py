@@ -26,6 +26,7 @@ from .i18n import BABEL_CONFIG, EXTRACT_KEYWORDS, LANGUAGES, Words, audit
 from .runtime import Runtime
 from .segments import MAX_SEGMENTS, MEDIAN_SEGMENTS, cost
 from .settings import PROJECT_ROOT, resolve_path
+from .voice_check import voice_problems
 
 
 @dataclass(frozen=True)
@@ -174,4 +175,8 @@ def run_checks(app: Flask) -> Report:
     report = Report(lines=[f"flow {_rt(app).flow.path.name}: valid"])
     check_catalogs(app, report)
     check_sms(app, report)
+    problems = voice_problems(app)
+    for problem in problems:
+        report.fail(f"voice {problem}")
+    report.lines.append(f"voice: every path walked in both languages, {len(problems)} problems")
     return report

@@ -20,6 +20,7 @@ from .flow import FlowError
 from .i18n import CatalogError, run_babel
 from .keywords import KeywordError
 from .settings import ConfigError
+from .voice_sim import simulate_voice
 
 # What start-up can refuse with; the command prints the message, not a traceback.
 STARTUP_ERRORS = (ConfigError, FlowError, CatalogError, KeywordError)
@@ -151,6 +152,7 @@ def simulate_sms(to: str) -> None:
 
 
 directory_cli.init_cli(main)
+simulate.add_command(simulate_voice)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,252 @@
+"""The voice line: Twilio's Voice webhooks, rendering the same flow and catalogs as the SMS line.
+
+A call's state rides in the query string of each action URL (see ``voice_render.State``); the
+server keeps nothing about the caller. Every route checks Twilio's signature, and any internal
+error answers with the fail-safe, which connects the caller to the 24/7 line.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+from flask import Blueprint, Flask, Response, current_app, request
+from twilio.twiml.voice_response import VoiceResponse
+
+from . import counters, twilio_records
+from . import voice_render as vr
+from .db import get_db, read_national_lines
+from .directory import get_service, site_for_number
+from .flow import advance
+from .i18n import LANGUAGES, Words, other_language
+from .runtime import runtime
+from .sms_replies import listing
+from .voice_speech import understand
+from .webhooks import form, twilio_webhook, twiml_response
+
+CHANNEL = "voice"
+
+# Set in a request's WSGI environ (never reachable from HTTP) by in-process callers, such as
+# the terminal simulator and the path check, whose calls must not add to the usage counts.
+DRY_RUN = "hotline_bridge.voice.dry_run"
+
+# Call states after which Twilio will accept deleting the call's record.
+FINAL_CALL_STATES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
+
+# DialCallStatus values that mean the line the caller was connected to did not answer.
+UNANSWERED = frozenset({"busy", "no-answer", "failed", "canceled"})
+
+bp = Blueprint("voice", __name__, url_prefix="/voice")
+
+
+def _setup() -> vr.VoiceSetup:
+    return current_app.extensions["hotline_bridge.voice"]
+
+
+def fail_safe_twiml(lang: str | None) -> VoiceResponse:
+    """Return the static answer that connects the caller to the 24/7 line, in ``lang`` (in
+    every language when unknown); built from what start-up prepared, never the database."""
+    return vr.fail_safe(_setup(), lang)
+
+
+def _fail_safe_reply() -> Response:
+    lang = request.args.get("l") or request.args.get("d")
+    return twiml_response(fail_safe_twiml(lang if lang in LANGUAGES else None))
+
+
+def _count(db: sqlite_utils.Database, lang: str, event: str) -> None:
+    if not request.environ.get(DRY_RUN):
+        counters.bump(db, CHANNEL, lang, event[:40])
+
+
+def _call() -> vr.Call:
+    rt, db = runtime(), get_db()
+    site = site_for_number(db, form().get("To"))
+    return vr.Call(rt.flow, rt.catalogs, db, site, _setup())
+
+
+def _heard(call: vr.Call, state: vr.State) -> str | None:
+    """Return the key the caller pressed or said, ``NOT_UNDERSTOOD`` for speech that matched
+    nothing, or None for silence."""
+    fields = form()
+    if fields.get("Digits"):
+        return fields["Digits"]
+    speech = fields.get("SpeechResult", "").strip()
+    if not speech:
+        return None
+    flow, words = call.flow, call.words(state.lang)
+    shortcuts = {
+        flow.talk_key: words.t("voice.speech.talk"),
+        flow.home_key: words.t("voice.speech.home"),
+        vr.KEY_REPEAT: words.t("voice.speech.repeat"),
+    }
+    key = understand(
+        speech, words, runtime().keywords, vr.choices(call, state), shortcuts, vr.KEY_LANGUAGE
+    )
+    return key or vr.NOT_UNDERSTOOD
+
+
+def _miss(call: vr.Call, state: vr.State, notice: str | None) -> VoiceResponse:
+    """Repeat the menu after silence or a wrong key, but only once: then offer the 24/7 line,
+    or, when that line has just not answered, read its number and end the call."""
+    misses = state.misses + 1
+    if misses < vr.MAX_MISSES:
+        return vr.render(call, state.but(misses=misses), notice)
+    if state.node == call.flow.talk_node and state.view == vr.VIEW_UNANSWERED:
+        return vr.last_word(call, state.lang)
+    return vr.render_offer(call, state.lang)
+
+
+def _act(call: vr.Call, state: vr.State, action: str) -> VoiceResponse:
+    """Carry out a voice-only option of a detail step: call the service, or read its details."""
+    service = get_service(call.db, state.item or "")
+    if action == "dial" and service is not None and vr.dialable(service):
+        return vr.dial(call, state.but(misses=0, view=vr.VIEW_PLAIN), service.phone or "")
+    if action in {"dial", "details"}:
+        return vr.render(call, state.but(misses=0, view=vr.VIEW_DETAILS))
+    raise LookupError(f"unknown voice action {action!r}")
+
+
+def answer(call: vr.Call, state: vr.State, heard: str | None) -> tuple[VoiceResponse, str]:
+    """Return the answer to what the caller did at ``state``, and the event to count."""
+    lang = state.lang
+    if heard is None:
+        return _miss(call, state, None), "silence"
+    if heard == vr.KEY_HANGUP:
+        return vr.hang_up(call, lang), "hangup"
+    if heard == vr.KEY_REPEAT:
+        return vr.render(call, state.but(misses=0)), "repeat"
+    if heard == vr.KEY_LANGUAGE:
+        return vr.render(call, state.but(misses=0, lang=other_language(lang))), "language"
+    node = call.flow.node(state.node)
+    items = listing(call.db, node, call.site).ids if node.type == "list" else ()
+    step = advance(call.flow, state.position, heard, channel=CHANNEL, items=items)
+    if not step.understood or not vr.voiced(call.flow, step.position.node):
+        return _miss(call, state, call.words(lang).t("voice.invalid")), "invalid"
+    if step.action:
+        return _act(call, state, step.action), f"action:{step.action}"
+    return vr.render(call, vr.State.at(step.position, lang)), f"step:{step.position.node}"
+
+
+@bp.post("")
+@twilio_webhook(fail_safe=_fail_safe_reply)
+def incoming() -> Response:
+    """Answer a call with the greeting that offers both languages."""
+    call = _call()
+    _count(call.db, "unknown", "call")
+    return twiml_response(vr.render_greeting(call, call.site.default_language))
+
+
+def _chosen_language(call: vr.Call, default: str) -> tuple[str, str | None]:
+    """Return the language chosen in the greeting and any other key pressed there."""
+    state = vr.State(call.flow.start, lang=default)
+    heard = _heard(call, state)
+    if heard in vr.LANGUAGE_KEYS:
+        return vr.LANGUAGE_KEYS[heard], None
+    if heard == vr.KEY_LANGUAGE:
+        return other_language(default), None
+    return default, heard
+
+
+@bp.post("/language")
+@twilio_webhook(fail_safe=_fail_safe_reply)
+def language() -> Response:
+    """Go on in the language the caller chose, or the site's when they pressed nothing."""
+    call = _call()
+    default = request.args.get("d", "")
+    if default not in LANGUAGES:
+        default = call.site.default_language
+    lang, other = _chosen_language(call, default)
+    _count(call.db, lang, "language")
+    if other == vr.KEY_HANGUP:
+        return twiml_response(vr.hang_up(call, lang))
+    start = vr.State(call.flow.start, lang=lang)
+    if other == call.flow.talk_key:
+        start = vr.State(call.flow.talk_node, lang=lang)
+    return twiml_response(vr.render(call, start))
+
+
+@bp.post("/menu")
+@twilio_webhook(fail_safe=_fail_safe_reply)
+def menu() -> Response:
+    """Act on the key the caller pressed (or the words they said) in a menu, or on silence."""
+    call = _call()
+    state = vr.State.parse(call.flow, request.args)
+    twiml, event = answer(call, state, _heard(call, state))
+    _count(call.db, state.lang, event)
+    return twiml_response(twiml)
+
+
+@bp.post("/offer")
+@twilio_webhook(fail_safe=_fail_safe_reply)
+def offer() -> Response:
+    """After unanswered menus: connect to the 24/7 line unless the caller chose otherwise."""
+    call = _call()
+    state = vr.State.parse(call.flow, request.args)
+    heard = _heard(call, state.but(node=call.flow.talk_node))
+    lang = state.lang
+    if heard == vr.KEY_HANGUP:
+        twiml = vr.hang_up(call, lang)
+    elif heard == vr.KEY_REPEAT:
+        twiml = vr.render_offer(call, lang)
+    elif heard == call.flow.home_key:
+        twiml = vr.render(call, vr.State(call.flow.start, lang=lang))
+    else:  # the connect key, silence, or anything else: help is what they need
+        twiml = vr.render(call, vr.State(call.flow.talk_node, lang=lang))
+    _count(call.db, lang, "offer")
+    return twiml_response(twiml)
+
+
+def _unanswered(words: Words, outcome: str) -> str:
+    """Return what the caller hears when the line they were connected to did not answer."""
+    if outcome == "busy":
+        return words.t("voice.dial.busy")
+    if outcome == "no-answer":
+        return words.t("voice.dial.no_answer")
+    return words.t("voice.dial.failed")
+
+
+@bp.post("/dialed")
+@twilio_webhook(fail_safe=_fail_safe_reply)
+def dialed() -> Response:
+    """The end of a connected call: a goodbye, or when the line did not answer, its number and
+    other choices."""
+    call = _call()
+    state = vr.State.parse(call.flow, request.args)
+    outcome = form().get("DialCallStatus", "failed")
+    _count(call.db, state.lang, f"dial:{outcome}")
+    if outcome not in UNANSWERED:
+        return twiml_response(vr.hang_up(call, state.lang))
+    notice = _unanswered(call.words(state.lang), outcome)
+    after = state.but(misses=0, view=vr.VIEW_UNANSWERED)
+    return twiml_response(vr.render(call, after, notice))
+
+
+@bp.post("/fallback")
+@twilio_webhook(fail_safe=_fail_safe_reply)
+def fallback() -> Response:
+    """Twilio's fallback URL: the static fail-safe, without touching the database."""
+    return _fail_safe_reply()
+
+
+@bp.post("/status")
+@twilio_webhook(fail_safe=lambda: twiml_response(VoiceResponse()))
+def status() -> Response:
+    """Count a call's outcome; optionally delete Twilio's record of it once it has ended."""
+    fields = form()
+    outcome = fields.get("CallStatus", "unknown")
+    _count(get_db(), "all", f"status:{outcome}")
+    if outcome in FINAL_CALL_STATES:
+        twilio_records.forget_later("Calls", fields.get("CallSid"))
+    return twiml_response(VoiceResponse())
+
+
+def init_app(app: Flask) -> None:
+    """Check the voice settings, prepare the fail-safe and register the voice routes."""
+    rt = app.extensions["hotline_bridge"]
+    lines = {row["id"]: row for row in read_national_lines()}
+    app.extensions["hotline_bridge.voice"] = vr.prepare(
+        app.config,
+        rt.catalogs,
+        hotline=rt.failsafe.hotline_phone,
+        emergency=lines[rt.flow.emergency]["voice"],
+    )
+    app.register_blueprint(bp)

@@ -1,0 +1,547 @@
+"""Rendering the flow as TwiML for the voice line, one function per node type.
+
+Every word comes from the catalogs; this module decides which entries are said, in which voice,
+and which keys lead where. A call's state (position, language, unanswered turns, what is shown)
+rides in the query string of every action URL, so the server keeps nothing between requests.
+Phone numbers are read digit by digit with SSML ``say-as``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import sqlite_utils
+from flask import url_for
+from twilio.twiml import TwiML
+from twilio.twiml.voice_response import Gather, Say, VoiceResponse
+
+from .directory import Service, Site, dial_string, display_number, get_service
+from .flow import Flow, Node, Position, decode, has_more, page_of
+from .i18n import DEFAULT_LANGUAGE, LANGUAGES, Catalogs, Words, other_language
+from .settings import ConfigError
+from .sms_replies import listing
+
+CHANNEL = "voice"
+
+# Keys the voice line keeps for itself in every menu, besides the flow's home and talk keys.
+KEY_REPEAT = "9"
+KEY_HANGUP = "*"
+KEY_LANGUAGE = "#"
+# The key that connects on the offer of the 24/7 line.
+KEY_CONNECT = "1"
+# Keys that choose a language in the greeting, in the order the languages are offered.
+LANGUAGE_KEYS = {str(n): lang for n, lang in enumerate(LANGUAGES, 1)}
+# What a caller said that matched nothing: an invalid choice, never mistaken for silence.
+NOT_UNDERSTOOD = "?"
+
+# Unanswered turns (silence or a key that is not an option) before the 24/7 line is offered,
+# so a caller hears a menu at most twice before help is put in front of them.
+MAX_MISSES = 2
+
+# What a menu shows besides its options: nothing more, the official name and number of a
+# service, or the number of a line that just did not answer.
+VIEW_PLAIN, VIEW_DETAILS, VIEW_UNANSWERED = "", "d", "x"
+VIEWS = frozenset({VIEW_PLAIN, VIEW_DETAILS, VIEW_UNANSWERED})
+
+# Twilio's Polly voices by the language they speak (names without the -Neural suffix).
+POLLY_LANGUAGES = {
+    **dict.fromkeys(
+        [
+            "Danielle",
+            "Gregory",
+            "Ivy",
+            "Joanna",
+            "Joey",
+            "Justin",
+            "Kendra",
+            "Kevin",
+            "Kimberly",
+            "Matthew",
+            "Patrick",
+            "Ruth",
+            "Salli",
+            "Stephen",
+        ],
+        "en-US",
+    ),
+    **dict.fromkeys(["Lupe", "Penelope", "Miguel", "Pedro"], "es-US"),
+    **dict.fromkeys(["Mia", "Andres"], "es-MX"),
+    **dict.fromkeys(["Conchita", "Lucia", "Enrique", "Sergio", "Alba", "Raul"], "es-ES"),
+}
+
+# Hints Twilio accepts for speech recognition are bounded; keep the most useful first.
+MAX_HINTS = 60
+
+# Marks a phone number inside a sentence, so it can be read as SSML digits.
+_NUMBER = re.compile("\x00(\\w+)\x00")
+
+
+def voice_language(voice: str) -> str | None:
+    """Return the language a Twilio voice speaks (``Polly.Lupe-Neural`` is es-US), or None."""
+    provider, _, name = voice.partition(".")
+    if provider == "Polly":
+        return POLLY_LANGUAGES.get(name.split("-")[0])
+    if provider == "Google":
+        parts = name.split("-")
+        return "-".join(parts[:2]) if len(parts) > 2 else None
+    return None
+
+
+@dataclass(frozen=True)
+class Voice:
+    """The voice that reads one language and the language code used for reading and listening."""
+
+    name: str
+    language: str
+
+
+def voices_from(config: Mapping[str, Any]) -> dict[str, Voice]:
+    """Return the voice of each language from the settings; raise ``ConfigError`` when a voice
+    does not speak its language, so a Spanish sentence is never read in an English voice."""
+    voices = {}
+    for lang in LANGUAGES:
+        suffix = lang.upper()
+        voice = Voice(config[f"VOICE_{suffix}"], config[f"VOICE_LANGUAGE_{suffix}"])
+        if not voice.language.lower().startswith(f"{lang}-"):
+            raise ConfigError(f"VOICE_LANGUAGE_{suffix}: {voice.language!r} is not {lang}")
+        if voice_language(voice.name) != voice.language:
+            raise ConfigError(
+                f"VOICE_{suffix}: {voice.name!r} is not a known voice for {voice.language}"
+            )
+        voices[lang] = voice
+    return voices
+
+
+@dataclass(frozen=True)
+class State:
+    """Where a call stands; carried in the query string of every action URL."""
+
+    node: str
+    item: str | None = None
+    page: int = 0
+    lang: str = DEFAULT_LANGUAGE
+    misses: int = 0
+    view: str = VIEW_PLAIN
+
+    @property
+    def position(self) -> Position:
+        return Position(self.node, self.item, self.page)
+
+    @classmethod
+    def at(cls, position: Position, lang: str) -> State:
+        """Return a fresh state at ``position``."""
+        return cls(position.node, position.item, position.page, lang)
+
+    @classmethod
+    def parse(cls, flow: Flow, args: Mapping[str, str]) -> State:
+        """Read a state from a query string; anything unknown falls back to a safe value."""
+        text = args.get("n", "") + (f":{args['i']}" if args.get("i") else "")
+        text += f"@{args['g']}" if args.get("g", "").isdigit() else ""
+        lang = args.get("l", "")
+        misses = args.get("r", "0")
+        view = args.get("v", "")
+        return cls.at(decode(flow, text), lang if lang in LANGUAGES else DEFAULT_LANGUAGE).but(
+            misses=min(int(misses), MAX_MISSES) if misses.isdigit() else 0,
+            view=view if view in VIEWS else VIEW_PLAIN,
+        )
+
+    def but(self, **changes: Any) -> State:
+        """Return a copy with ``changes``."""
+        return replace(self, **changes)
+
+    def query(self) -> dict[str, str]:
+        """Return the state as short query parameters (only those that are set)."""
+        values = {
+            "n": self.node,
+            "i": self.item or "",
+            "g": str(self.page) if self.page else "",
+            "l": self.lang,
+            "r": str(self.misses) if self.misses else "",
+            "v": self.view,
+        }
+        return {key: value for key, value in values.items() if value}
+
+
+@dataclass(frozen=True)
+class FailSafeWords:
+    """The fail-safe sentences of one language, with number marks, prepared at start-up."""
+
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class VoiceSetup:
+    """What the voice line prepares once at start-up: voices, timeouts and the fail-safe."""
+
+    voices: Mapping[str, Voice]
+    dial_timeout: int
+    gather_timeout: int
+    hotline_phone: str
+    emergency_phone: str
+    failsafe: Mapping[str, FailSafeWords]
+
+
+def prepare(
+    config: Mapping[str, Any], catalogs: Catalogs, hotline: str, emergency: str
+) -> VoiceSetup:
+    """Check the voice settings and prepare the fail-safe wording, so that answering with it
+    later touches neither the database nor the disk; raise ``ConfigError`` or ``CatalogError``."""
+    failsafe = {
+        lang: FailSafeWords(
+            catalogs.bind(lang).t("voice.failsafe", emergency=number_mark("emergency")),
+            catalogs.bind(lang).t("voice.failsafe_number", number=NUMBER),
+        )
+        for lang in LANGUAGES
+    }
+    return VoiceSetup(
+        voices=voices_from(config),
+        dial_timeout=config["VOICE_DIAL_TIMEOUT"],
+        gather_timeout=config["VOICE_GATHER_TIMEOUT"],
+        hotline_phone=hotline,
+        emergency_phone=emergency,
+        failsafe=failsafe,
+    )
+
+
+def fail_safe(setup: VoiceSetup, lang: str | None) -> VoiceResponse:
+    """Return the static answer: we are connecting you to a 24/7 line (in ``lang``, or in every
+    language when it is unknown), the call to that line, and its number for later."""
+    langs = [lang] if lang in LANGUAGES else list(LANGUAGES)
+    numbers = {"number": setup.hotline_phone, "emergency": setup.emergency_phone}
+    response = VoiceResponse()
+    for code in langs:
+        say(response, setup.voices[code], setup.failsafe[code].before, numbers)
+    response.dial(
+        dial_string(setup.hotline_phone), timeout=setup.dial_timeout, answer_on_bridge=True
+    )
+    for code in langs:
+        say(response, setup.voices[code], setup.failsafe[code].after, numbers)
+    response.hangup()
+    return response
+
+
+@dataclass(frozen=True)
+class Call:
+    """What answering one request of a call needs."""
+
+    flow: Flow
+    catalogs: Catalogs
+    db: sqlite_utils.Database
+    site: Site
+    setup: VoiceSetup
+
+    @property
+    def voices(self) -> Mapping[str, Voice]:
+        return self.setup.voices
+
+    def words(self, lang: str) -> Words:
+        return self.catalogs.bind(lang)
+
+
+# --- Speaking --------------------------------------------------------------------------------
+
+
+def number_mark(name: str) -> str:
+    """Return the placeholder that ``say`` turns into the number ``name`` read digit by digit."""
+    return f"\x00{name}\x00"
+
+
+def read_digits(say: Say, number: str) -> None:
+    """Add ``number`` to ``say`` digit by digit, a short pause between its groups."""
+    for n, group in enumerate(display_number(number).split("-")):
+        if n:
+            say.break_(time="250ms")
+        say.say_as(group, interpret_as="digits")
+
+
+def say(parent: TwiML, voice: Voice, text: str, numbers: Mapping[str, str] | None = None) -> Say:
+    """Add ``text`` spoken by ``voice`` to ``parent``; marks made with ``number_mark`` are read
+    as the matching entry of ``numbers``, digit by digit."""
+    spoken: Say = parent.say(voice=voice.name, language=voice.language)
+    for n, part in enumerate(_NUMBER.split(text)):
+        if n % 2:
+            read_digits(spoken, (numbers or {})[part])
+        elif part:
+            spoken.nest(part)
+    return spoken
+
+
+# Given as a sentence's ``number`` parameter, it is read as the phone number passed to ``speak``.
+NUMBER = number_mark("number")
+
+
+def speak(parent: TwiML, call: Call, lang: str, text: str, phone: str | None = None) -> None:
+    """Say ``text`` in ``lang``'s voice, its ``NUMBER`` mark as ``phone`` digit by digit."""
+    say(parent, call.voices[lang], text, {"number": phone} if phone else None)
+
+
+def dialable(service: Service | None) -> bool:
+    """Return whether Twilio can connect a caller to ``service`` (a full number, not 911 or
+    other three-digit service codes, which a caller must dial themselves)."""
+    return bool(service and service.phone and service.phone.startswith("+"))
+
+
+# --- Choices ---------------------------------------------------------------------------------
+
+
+def choices(call: Call, state: State) -> list[tuple[str, str]]:
+    """Return the keys offered at ``state`` with their labels in the call's language."""
+    node = call.flow.node(state.node)
+    words = call.words(state.lang)
+    if node.type == "list":
+        shown = page_of(call.flow, listing(call.db, node, call.site).services, state.page)
+        return [(str(n), service.label(state.lang)) for n, service in enumerate(shown, 1)]
+    options = tuple(o for o in node.options_for(CHANNEL) if voiced(call.flow, o.goto))
+    if node.type == "detail" and not dialable(get_service(call.db, state.item or "")):
+        options = tuple(option for option in options if option.action != "dial")
+    if node.type == "connect" and state.view == VIEW_PLAIN and _dials_now(call, node):
+        return []
+    return [(option.key, words.t(option.label)) for option in options]
+
+
+def voiced(flow: Flow, node_id: str | None) -> bool:
+    """Return whether the voice line can read the node ``node_id`` (None: no node, an action)."""
+    return node_id is None or flow.node(node_id).type in RENDERERS
+
+
+def _dials_now(call: Call, node: Node) -> bool:
+    return dialable(get_service(call.db, node.service or ""))
+
+
+# --- Building blocks ---------------------------------------------------------------------------
+
+
+def menu_url(state: State) -> str:
+    """Return the action URL that carries ``state``."""
+    return url_for("voice.menu", **state.query())
+
+
+def listen(
+    call: Call, lang: str, action: str, hints: Sequence[str]
+) -> tuple[VoiceResponse, Gather]:
+    """Return a response holding a menu that listens for one key or speech in ``lang``, and,
+    when the caller says nothing, goes to the same action without input, so silence counts."""
+    response = VoiceResponse()
+    menu = response.gather(
+        input="dtmf speech",
+        action=action,
+        method="POST",
+        num_digits=1,
+        finish_on_key="",  # "#" is a choice (the other language), not the end of input
+        timeout=call.setup.gather_timeout,
+        speech_timeout="auto",
+        language=call.voices[lang].language,
+        hints=", ".join(dict.fromkeys(h for h in hints if h)) or None,
+    )
+    response.redirect(action, method="POST")
+    return response, menu
+
+
+def speech_hints(call: Call, lang: str, offered: Sequence[tuple[str, str]]) -> list[str]:
+    """Return the phrases a menu is likely to hear: its labels and the shortcut words."""
+    words = call.words(lang)
+    shortcuts = (
+        words.t("voice.speech.talk"),
+        words.t("voice.speech.home"),
+        words.t("voice.speech.repeat"),
+    )
+    vocabulary = [phrase.strip() for text in shortcuts for phrase in text.split(",")]
+    return [*(label for _, label in offered), *vocabulary][:MAX_HINTS]
+
+
+def say_options(parent: TwiML, call: Call, lang: str, offered: Sequence[tuple[str, str]]) -> None:
+    """Say each offered key with its label."""
+    for key, label in offered:
+        speak(parent, call, lang, call.words(lang).t("voice.option", label=label, key=key))
+
+
+def say_shortcuts(parent: TwiML, call: Call, state: State) -> None:
+    """Say the keys that work everywhere; on the main menu, how to end the call and switch
+    language instead (the switch in the other language's own voice)."""
+    flow, lang, other = call.flow, state.lang, other_language(state.lang)
+    if state.node == flow.start:
+        speak(parent, call, lang, call.words(lang).t("voice.shortcuts_main", repeat=KEY_REPEAT))
+        speak(parent, call, other, call.words(other).t("voice.switch_language"))
+        return
+    keys = {"talk": flow.talk_key, "home": flow.home_key, "repeat": KEY_REPEAT}
+    speak(parent, call, lang, call.words(lang).t("voice.shortcuts", **keys))
+
+
+def prompt(
+    call: Call,
+    state: State,
+    notice: str | None,
+    body: Callable[[Gather], None],
+) -> VoiceResponse:
+    """Return a menu: an optional notice, the node's own lines, its options and shortcuts."""
+    offered = choices(call, state)
+    hints = speech_hints(call, state.lang, offered)
+    response, menu = listen(call, state.lang, menu_url(state), hints)
+    if notice:
+        say(menu, call.voices[state.lang], notice)
+    body(menu)
+    say_options(menu, call, state.lang, offered)
+    say_shortcuts(menu, call, state)
+    return response
+
+
+def hang_up(call: Call, lang: str) -> VoiceResponse:
+    """Return a neutral goodbye and the end of the call."""
+    response = VoiceResponse()
+    speak(response, call, lang, call.words(lang).t("voice.goodbye"))
+    response.hangup()
+    return response
+
+
+def last_word(call: Call, lang: str) -> VoiceResponse:
+    """Return the 24/7 line's number and the end of the call, for a caller who has not
+    answered the menus nor been answered by that line."""
+    response = VoiceResponse()
+    text = call.words(lang).t("voice.final", number=NUMBER)
+    speak(response, call, lang, text, call.setup.hotline_phone)
+    response.hangup()
+    return response
+
+
+def dial(
+    call: Call, state: State, phone: str, response: VoiceResponse | None = None
+) -> VoiceResponse:
+    """Add 'connecting you' and a ``<Dial>`` whose outcome comes back with ``state``."""
+    response = response or VoiceResponse()
+    speak(response, call, state.lang, call.words(state.lang).t("voice.connecting"))
+    response.dial(
+        dial_string(phone),
+        action=url_for("voice.dialed", **state.query()),
+        method="POST",
+        timeout=call.setup.dial_timeout,
+        answer_on_bridge=True,
+    )
+    return response
+
+
+# --- Node types ------------------------------------------------------------------------------
+
+
+def _message(call: Call, node: Node, lang: str) -> Callable[[TwiML], None]:
+    def body(menu: TwiML) -> None:
+        key = node.message_for(CHANNEL)
+        if key:
+            speak(menu, call, lang, call.words(lang).t(key))
+
+    return body
+
+
+def render_menu(call: Call, node: Node, state: State, notice: str | None) -> VoiceResponse:
+    """A menu or an info step: its message, then its options and the shortcuts."""
+    return prompt(call, state, notice, _message(call, node, state.lang))
+
+
+def render_list(call: Call, node: Node, state: State, notice: str | None) -> VoiceResponse:
+    """A list of services, read by their discreet labels, a page at a time."""
+    services = listing(call.db, node, call.site).services
+
+    def body(menu: Gather) -> None:
+        _message(call, node, state.lang)(menu)
+        if has_more(call.flow, services, state.page):
+            more = call.words(state.lang).t("voice.more", key=call.flow.more_key)
+            speak(menu, call, state.lang, more)
+
+    return prompt(call, state, notice, body)
+
+
+def _say_contact(menu: Gather, call: Call, state: State, service: Service, name: str) -> None:
+    if dialable(service):
+        text = call.words(state.lang).t("voice.call_number", number=NUMBER, name=name)
+        speak(menu, call, state.lang, text, service.phone)
+    elif service.phone:
+        text = call.words(state.lang).t("voice.dial_yourself", number=NUMBER)
+        speak(menu, call, state.lang, text, service.phone)
+
+
+def render_detail(call: Call, node: Node, state: State, notice: str | None) -> VoiceResponse:
+    """One service: its discreet label; on request (or after a call to it failed) its official
+    name and number."""
+    service = get_service(call.db, state.item or "")
+    if service is None:
+        home = State(call.flow.start, lang=state.lang)
+        return render(call, home, call.words(state.lang).t("voice.gone"))
+
+    def body(menu: Gather) -> None:
+        say(menu, call.voices[state.lang], service.label(state.lang))
+        if state.view != VIEW_PLAIN or not dialable(service):
+            _say_contact(menu, call, state, service, service.name(state.lang))
+        if service.fictional:
+            speak(menu, call, state.lang, call.words(state.lang).t("directory.fictional"))
+
+    return prompt(call, state, notice, body)
+
+
+def render_connect(call: Call, node: Node, state: State, notice: str | None) -> VoiceResponse:
+    """A line to reach now: dialled at once when Twilio can; otherwise (911, or after the line
+    did not answer) its number, read digit by digit, with other choices."""
+    service = get_service(call.db, node.service or "")
+    if service is None:
+        raise LookupError("connect node names a service the directory lacks")
+    if state.view == VIEW_PLAIN and dialable(service):
+        response = VoiceResponse()
+        _message(call, node, state.lang)(response)
+        return dial(call, state, service.phone or "", response)
+
+    def body(menu: Gather) -> None:
+        if state.view == VIEW_PLAIN:
+            _message(call, node, state.lang)(menu)
+        _say_contact(menu, call, state, service, service.label(state.lang))
+
+    return prompt(call, state, notice, body)
+
+
+# How each node type is read on the voice line. A type without an entry (such as a new one not
+# yet voiced) answers with the fail-safe, which connects the caller to the 24/7 line.
+RENDERERS: dict[str, Callable[[Call, Node, State, str | None], VoiceResponse]] = {
+    "menu": render_menu,
+    "info": render_menu,
+    "list": render_list,
+    "detail": render_detail,
+    "connect": render_connect,
+}
+
+
+def render(call: Call, state: State, notice: str | None = None) -> VoiceResponse:
+    """Return the TwiML for the node at ``state``, after an optional notice."""
+    node = call.flow.node(state.node)
+    renderer = RENDERERS.get(node.type)
+    if renderer is None:
+        return fail_safe(call.setup, state.lang)
+    return renderer(call, node, state, notice)
+
+
+def render_greeting(call: Call, default_lang: str) -> VoiceResponse:
+    """The greeting: a welcome in the site's language, then each language offered in its own
+    words and voice; pressing nothing goes on in the site's language."""
+    action = url_for("voice.language", d=default_lang)
+    names = [phrase for lang in LANGUAGES for phrase in _language_words(call, lang)]
+    response, menu = listen(call, default_lang, action, names)
+    program = call.site.program_name(default_lang) or call.words(default_lang).t("program.name")
+    speak(menu, call, default_lang, call.words(default_lang).t("voice.welcome", program=program))
+    for key, lang in LANGUAGE_KEYS.items():
+        speak(menu, call, lang, call.words(lang).t("voice.choose_language", key=key))
+    return response
+
+
+def _language_words(call: Call, lang: str) -> list[str]:
+    digits = call.words(lang).t("voice.speech.digits").split(",")
+    return [digits[int(key)].strip() for key in LANGUAGE_KEYS]
+
+
+def render_offer(call: Call, lang: str) -> VoiceResponse:
+    """After unanswered menus: the 24/7 line's number, and a key (or silence) to be connected."""
+    response, menu = listen(call, lang, url_for("voice.offer", l=lang), [])
+    text = call.words(lang).t(
+        "voice.offer", number=NUMBER, key=KEY_CONNECT, home=call.flow.home_key
+    )
+    speak(menu, call, lang, text, call.setup.hotline_phone)
+    return response
