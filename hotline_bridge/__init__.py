@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import db, settings, sms, voice, webhooks
+from . import db, kiosk, settings, sms, voice, webhooks
 from .privacy import install_log_redaction
 from .runtime import load_runtime
 
@@ -40,6 +40,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     webhooks.init_app(app)
     sms.init_app(app)
     voice.init_app(app)
+    kiosk.init_app(app)
     _register_health(app)
     return app
 

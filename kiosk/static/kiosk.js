@@ -1,0 +1,102 @@
+// The kiosk's only script: quick exit, history-free moves, idle reset and printing a slip.
+(() => {
+  "use strict";
+
+  const body = document.body;
+  if (!body.classList.contains("kiosk")) return;
+
+  // Shift pressed this many times within the window leaves at once, as GOV.UK's exit does.
+  const SHIFT_PRESSES = 3;
+  const SHIFT_WINDOW_MS = 5000;
+  const INTERACTIONS = ["pointerdown", "keydown", "touchstart", "wheel"];
+
+  // Blank the screen first, then replace this history entry, so Back never shows it again.
+  const leave = (url) => {
+    document.documentElement.classList.add("exiting");
+    document.title = "";
+    body.replaceChildren();
+    location.replace(url);
+  };
+  const quickExit = (event) => {
+    event.preventDefault();
+    leave(body.dataset.exit);
+  };
+
+  // Move inside the kiosk without adding to history: Back must not bring back what was read.
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest("a[href]");
+    if (!link) return;
+    if (link.id === "exit") {
+      quickExit(event);
+    } else if (link.origin === location.origin) {
+      event.preventDefault();
+      location.replace(link.href);
+    }
+  });
+
+  let shifts = 0;
+  let shiftTimer = 0;
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") {
+      quickExit(event);
+      return;
+    }
+    if (event.key !== "Shift") {
+      shifts = 0;
+      return;
+    }
+    if (event.repeat) return;
+    shifts += 1;
+    clearTimeout(shiftTimer);
+    shiftTimer = setTimeout(() => { shifts = 0; }, SHIFT_WINDOW_MS);
+    if (shifts >= SHIFT_PRESSES) quickExit(event);
+  });
+
+  // A page brought back from the back-forward cache may show what someone read: leave it.
+  window.addEventListener("pageshow", (event) => {
+    if (event.persisted) leave(body.dataset.exit);
+  });
+
+  for (const button of document.querySelectorAll("[data-print]")) {
+    button.addEventListener("click", () => window.print());
+  }
+
+  // After a while without a touch, offer more time, then start over in the site's language.
+  const idleSeconds = Number(body.dataset.idle);
+  const dialog = document.getElementById("idle");
+  if (!idleSeconds || !dialog) return;
+  const count = document.getElementById("idle-count");
+  const stay = document.getElementById("idle-stay");
+  let idleTimer = 0;
+  let tick = 0;
+
+  const wait = () => {
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(warn, idleSeconds * 1000);
+  };
+  const warn = () => {
+    let left = Number(body.dataset.countdown);
+    count.textContent = left;
+    dialog.hidden = false;
+    stay.focus();
+    tick = setInterval(() => {
+      left -= 1;
+      count.textContent = Math.max(left, 0);
+      if (left <= 0) {
+        clearInterval(tick);
+        leave(body.dataset.reset);
+      }
+    }, 1000);
+  };
+  const stillHere = () => {
+    clearInterval(tick);
+    dialog.hidden = true;
+    wait();
+  };
+
+  for (const name of INTERACTIONS) {
+    document.addEventListener(name, stillHere, { capture: true, passive: true });
+  }
+  stay.addEventListener("click", stillHere);
+  wait();
+})();
