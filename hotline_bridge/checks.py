@@ -21,7 +21,7 @@ from flask import Flask
 from . import sms_replies
 from .db import open_db
 from .directory import Site, get_site
-from .flow import Flow, Position
+from .flow import Flow, Position, has_more
 from .i18n import BABEL_CONFIG, EXTRACT_KEYWORDS, LANGUAGES, Words, audit
 from .runtime import Runtime
 from .segments import MAX_SEGMENTS, MEDIAN_SEGMENTS, cost
@@ -43,6 +43,29 @@ def _rt(app: Flask) -> Runtime:
     return app.extensions["hotline_bridge"]
 
 
+# The ZIP code ZIP replies are rendered with when a site names none: the check is about the
+# length of replies, so any ZIP code the offline table knows will do.
+SAMPLE_ZIP = "02139"
+# How many pages of ZIP results to render at most per kind of help.
+ZIP_PAGES = 3
+
+
+def _zip_positions(db: sqlite_utils.Database, flow: Flow, site: Site) -> Iterator[Position]:
+    """Yield the ZIP step's positions: asking for the code, for the kind, and result pages."""
+    if flow.zip_node is None:
+        return
+    node, code = flow.node(flow.zip_node), site.zip or SAMPLE_ZIP
+    yield Position(node.id)
+    yield Position(node.id, item=code)
+    for option in node.options:
+        for page in range(ZIP_PAGES):
+            position = Position(node.id, item=f"{code}.{option.goto}", page=page)
+            yield position
+            found = sms_replies.nearby_listing(db, flow, site, position, "en") or []
+            if not has_more(flow, found, page, node.page_size):
+                break
+
+
 def _positions(db: sqlite_utils.Database, flow: Flow, site: Site) -> Iterator[Position]:
     """Yield every position the flow can reach with the site's directory, pages included."""
     details: set[str] = set()
@@ -55,6 +78,7 @@ def _positions(db: sqlite_utils.Database, flow: Flow, site: Site) -> Iterator[Po
             details.update(service.id for service in listed)
         elif node.type not in {"detail", "zip"}:
             yield Position(node.id)
+    yield from _zip_positions(db, flow, site)
     detail_node = next((n.id for n in flow.nodes.values() if n.type == "detail"), None)
     if detail_node:
         for service_id in sorted(details):

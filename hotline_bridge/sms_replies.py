@@ -12,7 +12,15 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from .directory import Service, Site, display_number, get_service, get_services, services_in
+from .directory import (
+    Service,
+    Site,
+    display_number,
+    distinct_labels,
+    get_service,
+    get_services,
+    services_in,
+)
 from .flow import Flow, Node, Position, has_more, page_of, zip_item
 from .hours import describe
 from .i18n import Words
@@ -85,7 +93,8 @@ def _list(
 ) -> list[str]:
     services = listing(db, node, site).services
     shown = page_of(flow, services, position.page)
-    lines = _numbered([(str(n), s.label(words.lang)) for n, s in enumerate(shown, 1)])
+    labels = distinct_labels(shown, words.lang)
+    lines = _numbered([(str(n), label) for n, label in enumerate(labels, 1)])
     if has_more(flow, services, position.page):
         lines.append(words.t("sms.more", key=flow.more_key))
     return lines

@@ -507,3 +507,29 @@ def test_twilio_copies_are_kept_by_default(app: Flask, client: FlaskClient) -> N
 
 def test_auth_token_is_what_signs(app: Flask) -> None:
     assert app.config["TWILIO_AUTH_TOKEN"] == AUTH_TOKEN
+
+
+def test_services_with_the_same_label_are_told_apart(app: Flask, texter: Texter) -> None:
+    from hotline_bridge.db import open_db
+
+    with open_db(app) as db:
+        db["services"].insert_all(
+            {
+                "id": f"legal{i}",
+                "category": "legal",
+                "label_en": "Legal help",
+                "label_es": "Ayuda legal",
+                "name_en": f"Clinic {i}",
+                "name_es": f"Clínica {i}",
+                "city": city,
+                "phone": "+16175550101",
+                "national": 1,
+                "sort_order": 100 + i,
+            }
+            for i, city in enumerate(["Cambridge", "Boston", "Boston"])
+        )
+    texter.send("hello")
+    texter.send("2")
+    reply = texter.send("1")
+    assert "1 Legal help, Cambridge" in reply
+    assert "2 Legal help, Boston 2" in reply and "3 Legal help, Boston 3" in reply
