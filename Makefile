@@ -44,7 +44,7 @@ test: setup browser lint check
 
 ## Benchmarks against the budgets in DESIGN.md.
 bench: setup
-	$(BIN)/python bench/bench.py
+	$(BIN)/python -m bench.bench
 
 clean:
 	rm -rf $(VENV) instance test-artifacts locales/*/LC_MESSAGES/*.mo

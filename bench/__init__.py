@@ -1,0 +1,1 @@
+"""Benchmarks that measure hotline-bridge against the budgets in DESIGN.md (``make bench``)."""
