@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import db, kiosk, settings, sms, voice, webhooks
+from . import db, kiosk, sessions, settings, sms, voice, webhooks
 from .privacy import install_log_redaction
 from .runtime import load_runtime
 
@@ -38,6 +38,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["hotline_bridge"] = load_runtime(app)
     db.init_app(app)
     webhooks.init_app(app)
+    sessions.init_app(app)
     sms.init_app(app)
     voice.init_app(app)
     kiosk.init_app(app)

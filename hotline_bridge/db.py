@@ -8,13 +8,15 @@ per-person row.
 from __future__ import annotations
 
 import csv
+import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import sqlite_utils
-from flask import Flask, current_app, g
+from flask import Flask, current_app
 from sqlite_utils.migrations import Migrations
 
 # The checked US national lines, copied from the project's reference data. They are re-applied on
@@ -183,17 +185,41 @@ def seed_national_lines(db: sqlite_utils.Database) -> None:
     db["services"].upsert_all(rows, pk="id")
 
 
+class Connections:
+    """One open connection per worker thread, reused across requests.
+
+    Opening and closing a connection on every request costs more than the rest of a webhook
+    (closing the last connection checkpoints the write-ahead log to disk). A kept connection is
+    checked against the file on every use, so a database that was deleted or replaced still
+    makes the request fail safe instead of answering from a file that is gone.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._local = threading.local()
+
+    def get(self) -> sqlite_utils.Database:
+        """Return this thread's connection, reopening it if the file changed or was forked."""
+        identity = (os.getpid(), *_file_identity(self.path))
+        held = getattr(self._local, "held", None)
+        if held is not None and held[0] == identity:
+            return held[1]
+        if held is not None:
+            held[1].close()
+        db = connect(self.path)
+        self._local.held = (identity, db)
+        return db
+
+
+def _file_identity(path: Path) -> tuple[int, int]:
+    stat = path.stat()  # FileNotFoundError when the database is gone: the caller fails safe
+    return stat.st_dev, stat.st_ino
+
+
 def get_db() -> sqlite_utils.Database:
-    """Return this request's database connection, opening it on first use."""
-    if "db" not in g:
-        g.db = connect(current_app.config["DATABASE"])
-    return g.db
-
-
-def _close_db(_exc: BaseException | None = None) -> None:
-    db = g.pop("db", None)
-    if db is not None:
-        db.close()
+    """Return the database connection of this worker thread."""
+    connections: Connections = current_app.extensions["hotline_bridge.db"]
+    return connections.get()
 
 
 @contextmanager
@@ -207,6 +233,6 @@ def open_db(app: Flask) -> Iterator[sqlite_utils.Database]:
 
 
 def init_app(app: Flask) -> None:
-    """Create, migrate and seed the app's database, and close connections after each request."""
+    """Create, migrate and seed the app's database, and keep a connection per worker thread."""
     initialize(app.config["DATABASE"])
-    app.teardown_appcontext(_close_db)
+    app.extensions["hotline_bridge.db"] = Connections(app.config["DATABASE"])

@@ -533,3 +533,34 @@ def test_services_with_the_same_label_are_told_apart(app: Flask, texter: Texter)
     reply = texter.send("1")
     assert "1 Legal help, Cambridge" in reply
     assert "2 Legal help, Boston 2" in reply and "3 Legal help, Boston 3" in reply
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://line.example.org/sms",
+        "https://line.example.org:443/sms",
+        "http://localhost:5000/voice/menu?n=main&l=es",
+        "http://localhost/sms",
+    ],
+)
+@pytest.mark.parametrize("signed_as", ["same", "other port form", "wrong"])
+def test_signature_check_agrees_with_the_twilio_library(url: str, signed_as: str) -> None:
+    from urllib.parse import urlparse
+
+    from twilio.request_validator import RequestValidator, add_port, remove_port
+
+    from hotline_bridge.webhooks import _valid
+
+    validator = RequestValidator(AUTH_TOKEN)
+    params = {"Body": "hola", "From": "+15550100000"}
+    parsed = urlparse(url)
+    signed_url = {
+        "same": url,
+        "wrong": url + "x",
+        "other port form": remove_port(parsed) if parsed.port else add_port(parsed),
+    }
+    signature = validator.compute_signature(signed_url[signed_as], params)
+    expected = validator.validate(url, params, signature)
+    assert _valid(validator, url, params, signature, "HMAC_SHA1") is expected
+    assert expected is (signed_as != "wrong")
