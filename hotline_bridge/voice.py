@@ -15,8 +15,9 @@ from . import counters, twilio_records
 from . import voice_render as vr
 from .db import get_db, read_national_lines
 from .directory import get_service, site_for_number
-from .flow import advance
+from .flow import ZIP_CODE, Position, advance, enter_zip
 from .i18n import LANGUAGES, Words, other_language
+from .nearby import zip_point
 from .runtime import runtime
 from .sms_replies import listing
 from .voice_speech import understand
@@ -105,20 +106,56 @@ def _act(call: vr.Call, state: vr.State, action: str) -> VoiceResponse:
     raise LookupError(f"unknown voice action {action!r}")
 
 
+def _zip_code(call: vr.Call, state: vr.State, heard: str) -> tuple[VoiceResponse, str]:
+    """What was keyed in where a ZIP code is asked for: a ZIP code leads to the nearest
+    services (or the question of their kind), a shortcut key does what it does everywhere, and
+    anything else says so and asks again, as often as any menu does. The code rides on only in
+    the action URLs; the count records that one was keyed in, never which."""
+    flow, lang = call.flow, state.lang
+    if vr.KEY_HANGUP in heard:  # star, alone or after a few digits, ends the call
+        return vr.hang_up(call, lang), "hangup"
+    if heard == vr.KEY_REPEAT:
+        return vr.render(call, state.but(misses=0)), "repeat"
+    if heard in {flow.home_key, flow.talk_key}:
+        step = advance(flow, state.position, heard, channel=CHANNEL)
+        return vr.render(call, vr.State.at(step.position, lang)), f"step:{step.position.node}"
+    if ZIP_CODE.match(heard) and zip_point(heard) is not None:
+        kind = vr.zip_kind(flow, state)
+        step = enter_zip(flow, Position(kind) if kind else state.position, heard)
+        if step.understood:
+            return vr.render(call, vr.State.at(step.position, lang)), "zip:code"
+    return _miss(call, state, call.words(lang).t("voice.zip.unknown")), "zip:unknown"
+
+
+def _items(call: vr.Call, state: vr.State) -> list[str]:
+    """Return the service ids a key chooses among at ``state``, as the flow's ``advance``
+    needs them: a list's services, or the nearest ones (or the lines offered instead)."""
+    node = call.flow.node(state.node)
+    if node.type == "list":
+        return listing(call.db, node, call.site).ids
+    if node.type == "zip":
+        nearest = vr.nearest_at(call, state)
+        return nearest.ids if nearest is not None else []
+    return []
+
+
 def answer(call: vr.Call, state: vr.State, heard: str | None) -> tuple[VoiceResponse, str]:
     """Return the answer to what the caller did at ``state``, and the event to count."""
     lang = state.lang
     if heard is None:
         return _miss(call, state, None), "silence"
+    if vr.asking_zip(call.flow, state):
+        return _zip_code(call, state, heard)
     if heard == vr.KEY_HANGUP:
         return vr.hang_up(call, lang), "hangup"
     if heard == vr.KEY_REPEAT:
         return vr.render(call, state.but(misses=0)), "repeat"
     if heard == vr.KEY_LANGUAGE:
         return vr.render(call, state.but(misses=0, lang=other_language(lang))), "language"
-    node = call.flow.node(state.node)
-    items = listing(call.db, node, call.site).ids if node.type == "list" else ()
-    step = advance(call.flow, state.position, heard, channel=CHANNEL, items=items)
+    ahead = vr.follow_list_option(call.flow, state, heard)
+    if ahead is not None:
+        return vr.render(call, ahead), f"step:{ahead.node}"
+    step = advance(call.flow, state.position, heard, channel=CHANNEL, items=_items(call, state))
     if not step.understood or not vr.voiced(call.flow, step.position.node):
         return _miss(call, state, call.words(lang).t("voice.invalid")), "invalid"
     if step.action:

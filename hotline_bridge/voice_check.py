@@ -1,11 +1,12 @@
 """Walking every path of the voice line, in both languages, to find what a caller must never meet.
 
 The walk calls the real routes with signed requests (``voice_sim.Phone``, counting nothing) and
-follows every key, silence and call outcome from the greeting. Because a call's whole state is in
-the TwiML it receives, each distinct answer is one point of the walk; the walk reports a
-``<Say>`` without a language or in a voice of another language, a menu without an action, an
-answer that leaves the caller in silence, a request that failed safe, and any way silence or
-unanswered calls can go round without end.
+follows every key, silence and call outcome from the greeting (and, where a ZIP code is asked
+for, ZIP codes near the directory, far from it, unknown and too short). Because a call's whole
+state is in the TwiML it receives, each distinct answer is one point of the walk; the walk
+reports a ``<Say>`` without a language or in a voice of another language, a menu without an
+action, an answer that leaves the caller in silence, a request that failed safe, and any way
+silence or unanswered calls can go round without end.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from xml.etree import ElementTree
 
 from flask import Flask
 
+from .db import open_db
 from .flow import Flow
+from .nearby import zip_point
 from .voice_render import (
     CHANNEL,
     KEY_HANGUP,
@@ -29,7 +32,7 @@ from .voice_render import (
     VoiceSetup,
     voice_language,
 )
-from .voice_sim import Phone
+from .voice_sim import DEFAULT_FINISH_KEY, Phone
 
 # Every key a caller can press at a menu.
 KEYS = tuple("0123456789*#")
@@ -38,6 +41,13 @@ DIAL_OUTCOMES = ("completed", "busy", "no-answer", "failed")
 # The most distinct answers the walk visits; far above what the flow produces, it only stops a
 # broken renderer from walking for ever.
 MAX_POINTS = 5000
+
+# ZIP codes keyed in wherever a menu takes more than one key, besides each site's own: one near
+# the example directory, one far from most directories, one the offline table does not know, and
+# an entry too short to be one.
+SAMPLE_ZIPS = ("02139", "99501", "00000", "021")
+# How many sites' ZIP codes the walk tries (each multiplies the answers it visits).
+MAX_SITE_ZIPS = 3
 
 # The logger that records a request answered with the fail-safe.
 FAILURE_LOGGER = "hotline_bridge.webhooks"
@@ -55,6 +65,7 @@ class Walk:
     problems: list[str] = field(default_factory=list)
     todo: list[tuple[str, ElementTree.Element]] = field(default_factory=list)
     keyed: set[str] = field(default_factory=set)
+    zips: tuple[str, ...] = SAMPLE_ZIPS
 
     def visit(self, url: str, extra: dict[str, str] | None = None) -> str:
         """Request ``url``, check the answer and queue it when new; return its identity."""
@@ -112,12 +123,21 @@ def first_contact_problems(app: Flask) -> Iterator[str]:
 
 
 def key_clashes(flow: Flow) -> Iterator[str]:
-    """Yield every voice option whose key the voice line keeps for repeat, hang-up or language."""
+    """Yield every voice option whose key the voice line keeps for repeat, hang-up or language,
+    and every option of a list on a key its services or "more" take (a list's ZIP key is also
+    the key for another ZIP code beside the nearest services, which are paged on their own)."""
     reserved = {KEY_REPEAT, KEY_HANGUP, KEY_LANGUAGE}
     for node in flow.nodes.values():
         for option in node.options_for(CHANNEL):
             if option.key in reserved:
                 yield f"voice: node {node.id!r}: key {option.key} is kept for the voice line"
+            if node.type != "list":
+                continue
+            shown = flow.page_size
+            if option.goto and flow.node(option.goto).type == "zip":
+                shown = max(shown, flow.node(option.goto).page_size or flow.page_size)
+            if option.key == flow.more_key or option.key in {str(n) for n in range(1, shown + 1)}:
+                yield f"voice: node {node.id!r}: key {option.key} is taken by a list's services"
 
 
 def _follow(walk: Walk, doc: str, root: ElementTree.Element) -> None:
@@ -128,12 +148,34 @@ def _follow(walk: Walk, doc: str, root: ElementTree.Element) -> None:
     dial = _on_the_line(root.find("Dial"), "action")
     if action and _menu_id(action) not in walk.keyed:
         walk.keyed.add(_menu_id(action))
-        for key in KEYS:
-            walk.visit(action, {"Digits": key})
+        for entry in _entries(walk, root.find("Gather")):
+            walk.visit(action, {"Digits": entry})
     if redirect or action:
         passive.add(walk.visit(redirect or action))
     for outcome in DIAL_OUTCOMES if dial else ():
         passive.add(walk.visit(dial, {"DialCallStatus": outcome}))
+
+
+def _entries(walk: Walk, menu: ElementTree.Element | None) -> list[str]:
+    """Return what a caller can key in at ``menu``: every key but the one that ends an entry
+    (which, pressed alone, sends nothing), and where it takes more keys, the sample ZIP codes."""
+    if menu is None:
+        return []
+    finish = menu.get("finishOnKey", DEFAULT_FINISH_KEY)
+    entries = [key for key in KEYS if key != finish]
+    if int(menu.get("numDigits") or 1) > 1:
+        entries.extend(walk.zips)
+    return entries
+
+
+def sample_zips(app: Flask) -> tuple[str, ...]:
+    """Return the ZIP codes the walk keys in: a few sites' own, then ``SAMPLE_ZIPS``."""
+    with open_db(app) as db:
+        rows = db.execute(
+            "select distinct zip from sites where zip is not null and zip != '' order by zip"
+        ).fetchall()
+    own = [row[0] for row in rows if zip_point(row[0]) is not None][:MAX_SITE_ZIPS]
+    return tuple(dict.fromkeys([*own, *SAMPLE_ZIPS]))
 
 
 def _on_the_line(verb: ElementTree.Element | None, attribute: str | None) -> str:
@@ -196,6 +238,7 @@ def _failures_logged() -> Iterator[list[str]]:
 def walk_calls(app: Flask) -> Walk:
     """Follow every key, silence and call outcome from the greeting; return what was met."""
     walk = Walk(Phone(app, dry_run=True), app.extensions["hotline_bridge.voice"])
+    walk.zips = sample_zips(app)
     with _failures_logged() as failures:
         walk.visit("/voice")
         while walk.todo and len(walk.where) < MAX_POINTS:

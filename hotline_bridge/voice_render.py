@@ -4,6 +4,10 @@ Every word comes from the catalogs; this module decides which entries are said, 
 and which keys lead where. A call's state (position, language, unanswered turns, what is shown)
 rides in the query string of every action URL, so the server keeps nothing between requests.
 Phone numbers are read digit by digit with SSML ``say-as``.
+
+A ``zip`` step asks for a ZIP code keyed in (five digits, where every other menu takes one key),
+then, if no kind of help was chosen, for the kind, then reads the nearest services with their
+distance, three at a time. The ZIP code rides only in the action URLs.
 """
 
 from __future__ import annotations
@@ -18,11 +22,12 @@ from flask import url_for
 from twilio.twiml import TwiML
 from twilio.twiml.voice_response import Gather, Say, VoiceResponse
 
-from .directory import Service, Site, dial_string, display_number, get_service
-from .flow import Flow, Node, Position, decode, has_more, page_of
+from .directory import Service, Site, dial_string, display_number, get_service, get_services
+from .flow import Flow, Node, Option, Position, decode, has_more, page_of, zip_item
 from .i18n import DEFAULT_LANGUAGE, LANGUAGES, Catalogs, Words, other_language
+from .nearby import Nearby
 from .settings import ConfigError
-from .sms_replies import listing
+from .sms_replies import listing, nearby_listing
 
 CHANNEL = "voice"
 
@@ -36,6 +41,10 @@ KEY_CONNECT = "1"
 LANGUAGE_KEYS = {str(n): lang for n, lang in enumerate(LANGUAGES, 1)}
 # What a caller said that matched nothing: an invalid choice, never mistaken for silence.
 NOT_UNDERSTOOD = "?"
+# How many keys a ZIP code takes, and the key that ends a shorter entry at once (such as 0 for
+# the main menu) instead of after a pause.
+ZIP_DIGITS = 5
+KEY_END_ENTRY = "#"
 
 # Unanswered turns (silence or a key that is not an option) before the 24/7 line is offered,
 # so a caller hears a menu at most twice before help is put in front of them.
@@ -294,7 +303,10 @@ def choices(call: Call, state: State) -> list[tuple[str, str]]:
     words = call.words(state.lang)
     if node.type == "list":
         shown = page_of(call.flow, listing(call.db, node, call.site).services, state.page)
-        return [(str(n), service.label(state.lang)) for n, service in enumerate(shown, 1)]
+        services = [(str(n), service.label(state.lang)) for n, service in enumerate(shown, 1)]
+        return services + [(o.key, words.t(o.label)) for o in list_options(call.flow, node)]
+    if node.type == "zip" and (asking_zip(call.flow, state) or zip_kind(call.flow, state)):
+        return zip_choices(call, state)
     options = tuple(o for o in node.options_for(CHANNEL) if voiced(call.flow, o.goto))
     if node.type == "detail" and not dialable(get_service(call.db, state.item or "")):
         options = tuple(option for option in options if option.action != "dial")
@@ -310,6 +322,132 @@ def voiced(flow: Flow, node_id: str | None) -> bool:
 
 def _dials_now(call: Call, node: Node) -> bool:
     return dialable(get_service(call.db, node.service or ""))
+
+
+def list_options(flow: Flow, node: Node) -> tuple[Option, ...]:
+    """Return the options a list offers on the voice line after its services (such as the key
+    that asks for a ZIP code to find the nearest of them)."""
+    return tuple(o for o in node.options_for(CHANNEL) if o.goto and voiced(flow, o.goto))
+
+
+# --- Nearest by ZIP code -----------------------------------------------------------------------
+#
+# The flow carries a kind of help at a zip step only with its ZIP code (``02139.legal``). While
+# the voice line waits for the code after a list's ZIP key, the kind rides alone after the dot
+# (``.legal``), which the flow reads as "no ZIP code yet".
+
+
+@dataclass(frozen=True)
+class Nearest:
+    """What a zip step reads: the nearest services, through the page after the one read (to
+    know whether there is more), or when nothing is near, the lines that can help instead."""
+
+    found: Sequence[Nearby]
+    fallback: Sequence[Service]
+
+    @property
+    def ids(self) -> list[str]:
+        """Return the ids a key chooses among, in order, for the flow's ``advance``."""
+        if self.found:
+            return [near.service.id for near in self.found]
+        return [service.id for service in self.fallback]
+
+
+def asking_zip(flow: Flow, state: State) -> bool:
+    """Return whether ``state`` waits for a ZIP code to be keyed in."""
+    return flow.node(state.node).type == "zip" and zip_item(flow, state.position)[0] is None
+
+
+def zip_kind(flow: Flow, state: State) -> str | None:
+    """Return the kind of help (a list node) chosen at a zip step, before or after its code."""
+    code, kind = zip_item(flow, state.position)
+    if code is None:
+        kind = (state.item or "").rpartition(".")[2]
+    return kind if kind in flow.nodes and flow.node(kind).type == "list" else None
+
+
+def ask_zip(node_id: str, kind: str | None, lang: str) -> State:
+    """Return the state that asks for a ZIP code at the zip step ``node_id``, for ``kind``."""
+    return State(node_id, f".{kind}" if kind else None, lang=lang)
+
+
+def follow_list_option(flow: Flow, state: State, key: str) -> State | None:
+    """Return where ``key`` leads through a list's own option: from a list, or from the nearest
+    services of that kind (its ZIP key then asks for another ZIP code); None if it does not."""
+    node = flow.node(state.node)
+    kind = node.id if node.type == "list" else None
+    if node.type == "zip" and not asking_zip(flow, state):
+        kind = zip_item(flow, state.position)[1]
+    if kind is None:
+        return None
+    for option in list_options(flow, flow.node(kind)):
+        if option.key != key or option.goto is None:
+            continue
+        if flow.node(option.goto).type == "zip":
+            return ask_zip(option.goto, kind, state.lang)
+        if node.type == "list":
+            return State(option.goto, lang=state.lang)
+    return None
+
+
+def zip_key(flow: Flow, kind: str) -> str | None:
+    """Return the key of the list ``kind`` that asks for a ZIP code, if it has one."""
+    for option in list_options(flow, flow.node(kind)):
+        if option.goto and flow.node(option.goto).type == "zip":
+            return option.key
+    return None
+
+
+def nearest_at(call: Call, state: State) -> Nearest | None:
+    """Return what the zip step at ``state`` reads once a ZIP code and a kind are chosen; None
+    before that, or when the offline table does not know the ZIP code."""
+    kind = zip_kind(call.flow, state)
+    if asking_zip(call.flow, state) or kind is None:
+        return None
+    found = nearby_listing(call.db, call.flow, call.site, state.position, state.lang)
+    if found is None:
+        return None
+    fallback = () if found else get_services(call.db, call.flow.node(kind).fallback)
+    return Nearest(found, fallback)
+
+
+def _zip_page_size(flow: Flow, node: Node) -> int:
+    return node.page_size or flow.page_size
+
+
+def zip_choices(call: Call, state: State) -> list[tuple[str, str]]:
+    """Return the keys offered with the nearest services (or, when nothing is near, the lines
+    that can help) and the key for another ZIP code; none while a ZIP code is keyed in."""
+    nearest = nearest_at(call, state)
+    kind = zip_kind(call.flow, state)
+    if nearest is None or kind is None:
+        return []
+    size = _zip_page_size(call.flow, call.flow.node(state.node))
+    services = [near.service for near in nearest.found] or list(nearest.fallback)
+    shown = page_of(call.flow, services, state.page, size)
+    offered = [(str(n), service.label(state.lang)) for n, service in enumerate(shown, 1)]
+    again = zip_key(call.flow, kind)
+    if again:
+        offered.append((again, call.words(state.lang).t("voice.zip.again")))
+    return offered
+
+
+def distance(words: Words, miles: float) -> str:
+    """Return how far a service is, as it is said ("2.4 miles away", "a 2.4 millas")."""
+    if miles < 0.1:
+        return words.t("voice.zip.very_near")
+    if miles == 1:
+        return words.t("voice.zip.one_mile")
+    return words.t("voice.zip.miles", miles=f"{miles:.1f}".removesuffix(".0"))
+
+
+def result_sentence(words: Words, key: int, near: Nearby) -> str:
+    """Return how one of the nearest services is read: its discreet label, its distance, "open
+    now" when its hours say so, and its key."""
+    label, far = near.service.label(words.lang), distance(words, near.miles)
+    if near.open_now:
+        return words.t("voice.zip.result_open", label=label, distance=far, key=key)
+    return words.t("voice.zip.result", label=label, distance=far, key=key)
 
 
 # --- Building blocks ---------------------------------------------------------------------------
@@ -376,15 +514,19 @@ def prompt(
     state: State,
     notice: str | None,
     body: Callable[[Gather], None],
+    read: Sequence[tuple[str, str]] | None = None,
 ) -> VoiceResponse:
-    """Return a menu: an optional notice, the node's own lines, its options and shortcuts."""
+    """Return a menu: an optional notice, the node's own lines, its options and shortcuts.
+
+    ``read`` are the options said as "label: press key" (default: all offered), for a body
+    that reads some of them in its own words."""
     offered = choices(call, state)
     hints = speech_hints(call, state.lang, offered)
     response, menu = listen(call, state.lang, menu_url(state), hints)
     if notice:
         say(menu, call.voices[state.lang], notice)
     body(menu)
-    say_options(menu, call, state.lang, offered)
+    say_options(menu, call, state.lang, offered if read is None else read)
     say_shortcuts(menu, call, state)
     return response
 
@@ -499,6 +641,66 @@ def render_connect(call: Call, node: Node, state: State, notice: str | None) -> 
     return prompt(call, state, notice, body)
 
 
+def render_zip(call: Call, node: Node, state: State, notice: str | None) -> VoiceResponse:
+    """Nearest by ZIP code: the question of the code, then of the kind of help when none was
+    chosen, then the nearest services, nearest first (or the lines that can help)."""
+    words = call.words(state.lang)
+    if asking_zip(call.flow, state):
+        return render_zip_question(call, state, notice)
+    kind = zip_kind(call.flow, state)
+    if kind is None:
+        return prompt(
+            call, state, notice, lambda menu: speak(menu, call, state.lang, words.t("zip.kind"))
+        )
+    nearest = nearest_at(call, state)
+    if nearest is None:  # a ZIP code the offline table does not know, in a hand-made URL
+        again = ask_zip(node.id, kind, state.lang).but(misses=state.misses)
+        return render_zip_question(call, again, words.t("voice.zip.unknown"))
+    if not nearest.found:
+        none = words.t("voice.zip.none")
+        return prompt(call, state, notice, lambda menu: speak(menu, call, state.lang, none))
+    size = _zip_page_size(call.flow, node)
+    shown = page_of(call.flow, nearest.found, state.page, size)
+
+    def body(menu: Gather) -> None:
+        if not state.page:
+            speak(menu, call, state.lang, words.t("voice.zip.nearest"))
+        for n, near in enumerate(shown, 1):
+            say(menu, call.voices[state.lang], result_sentence(words, n, near))
+        if any(near.service.fictional for near in shown):
+            speak(menu, call, state.lang, words.t("directory.fictional"))
+        if has_more(call.flow, nearest.found, state.page, size):
+            speak(menu, call, state.lang, words.t("voice.more", key=call.flow.more_key))
+
+    again = zip_key(call.flow, kind)
+    read = [(again, words.t("voice.zip.again"))] if again else []
+    return prompt(call, state, notice, body, read)
+
+
+def render_zip_question(call: Call, state: State, notice: str | None) -> VoiceResponse:
+    """Ask for a ZIP code keyed in: five digits, or a shortcut key ended by pound (or a pause).
+    Silence goes to the same action without input, so it counts as for any menu."""
+    action, lang = menu_url(state), state.lang
+    response = VoiceResponse()
+    menu = response.gather(
+        input="dtmf",
+        action=action,
+        method="POST",
+        num_digits=ZIP_DIGITS,
+        finish_on_key=KEY_END_ENTRY,
+        timeout=call.setup.gather_timeout,
+        language=call.voices[lang].language,
+    )
+    response.redirect(action, method="POST")
+    words = call.words(lang)
+    if notice:
+        say(menu, call.voices[lang], notice)
+    speak(menu, call, lang, words.t("voice.zip.ask"))
+    keys = {"talk": call.flow.talk_key, "home": call.flow.home_key}
+    speak(menu, call, lang, words.t("voice.zip.shortcuts", **keys))
+    return response
+
+
 # How each node type is read on the voice line. A type without an entry (such as a new one not
 # yet voiced) answers with the fail-safe, which connects the caller to the 24/7 line.
 RENDERERS: dict[str, Callable[[Call, Node, State, str | None], VoiceResponse]] = {
@@ -507,6 +709,7 @@ RENDERERS: dict[str, Callable[[Call, Node, State, str | None], VoiceResponse]] =
     "list": render_list,
     "detail": render_detail,
     "connect": render_connect,
+    "zip": render_zip,
 }
 
 

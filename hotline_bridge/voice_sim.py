@@ -8,6 +8,7 @@ drives a ``Phone`` from the terminal; the path check and the tests drive it from
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -29,6 +30,12 @@ FICTIONAL_CALLER = "+15555550123"
 
 # Dial outcomes a person can try in the simulator, besides being connected.
 DIAL_OUTCOMES = ("busy", "no-answer", "failed")
+
+# What a person types that stands for keys pressed (one key, or several such as a ZIP code).
+_KEYS = re.compile(r"[0-9*#]+")
+
+# The key that ends an entry when a <Gather> names none: Twilio's default.
+DEFAULT_FINISH_KEY = "#"
 
 
 @dataclass(frozen=True)
@@ -106,8 +113,19 @@ class Phone:
         return menu
 
     def press(self, key: str) -> ElementTree.Element:
-        """Press ``key`` at the menu being read."""
-        return self.post(self._gather().get("action", ""), {"Digits": key})
+        """Press ``key`` (or several keys, such as a ZIP code) at the menu being read.
+
+        As Twilio does, the keys stop at the menu's finishing key and at its number of digits;
+        the finishing key pressed first sends nothing, as silence does."""
+        menu = self._gather()
+        finish = menu.get("finishOnKey", DEFAULT_FINISH_KEY)
+        keys = key.split(finish)[0] if finish else key
+        limit = menu.get("numDigits", "")
+        if limit.isdigit():
+            keys = keys[: int(limit)]
+        if not keys:
+            return self.wait()
+        return self.post(menu.get("action", ""), {"Digits": keys})
 
     def speak(self, words: str) -> ElementTree.Element:
         """Say ``words`` at the menu being read."""
@@ -177,7 +195,7 @@ def describe(phone: Phone) -> Iterator[str]:
 def _turn(phone: Phone, entry: str) -> None:
     if not entry:
         phone.wait()
-    elif entry in {"*", "#"} or (len(entry) == 1 and entry.isdigit()):
+    elif _KEYS.fullmatch(entry):
         phone.press(entry)
     else:
         phone.speak(entry)
@@ -186,7 +204,10 @@ def _turn(phone: Phone, entry: str) -> None:
 def run_call(phone: Phone, ask: Callable[[str], str], show: Callable[[str], None]) -> None:
     """Run one call: show what is said, ask the person for a key, words or silence, until the
     line hangs up or connects them to a line that answers."""
-    show("Type a key (0-9, * or #) and Enter. Enter alone is silence; words are speech.")
+    show(
+        "Type a key (0-9, * or #) and Enter, or several keys such as a ZIP code. "
+        "Enter alone is silence; words are speech."
+    )
     phone.dial_in()
     while True:
         for line in describe(phone):
