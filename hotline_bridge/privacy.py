@@ -15,13 +15,19 @@ import traceback
 # Over-redacting a harmless count in a log line is the price of never logging a person.
 _DIGIT_RUN = re.compile(r"\+?\d(?:[\s().\-]{0,2}\d){4,}")
 REDACTED = "[redacted]"
+# An IPv4 address is not a phone number; keeping it keeps server logs readable.
+_IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 
 _installed = False
 
 
 def redact(text: str) -> str:
     """Return ``text`` with every phone-number-like or ZIP-like run of digits replaced."""
-    return _DIGIT_RUN.sub(REDACTED, text)
+    return _DIGIT_RUN.sub(_replace, text)
+
+
+def _replace(match: re.Match[str]) -> str:
+    return match[0] if _IPV4.fullmatch(match[0]) else REDACTED
 
 
 def _clean_record(record: logging.LogRecord) -> logging.LogRecord:

@@ -131,3 +131,8 @@ def test_log_redaction_applies_to_every_logger(captured_logs: pytest.LogCaptureF
 def test_kiosk_and_healthz_set_no_cookie(client: FlaskClient) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200 and "Set-Cookie" not in response.headers
+
+
+def test_log_redaction_keeps_ip_addresses_readable() -> None:
+    assert redact("Listening at: http://127.0.0.1:5000") == "Listening at: http://127.0.0.1:5000"
+    assert "867" not in redact("call 555.867.5309")
