@@ -94,9 +94,17 @@ def _site(row: Mapping[str, Any]) -> Site:
     return Site(**{k: v for k, v in values.items() if v is not None})
 
 
+def _rows(db: sqlite_utils.Database, sql: str, params: Sequence[object]) -> list[dict[str, Any]]:
+    # Straight to sqlite3: these queries run on every webhook, and sqlite-utils' query() adds
+    # more than the query itself costs.
+    cursor = db.conn.execute(sql, params)
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
 def get_service(db: sqlite_utils.Database, service_id: str) -> Service | None:
     """Return the service ``service_id``, or None."""
-    rows = list(db.query("select * from services where id = ?", [service_id]))
+    rows = _rows(db, "select * from services where id = ?", [service_id])
     return _service(rows[0]) if rows else None
 
 
@@ -112,37 +120,34 @@ def services_in(
           and (s.national = 1 or s.id in (select service_id from service_sites where site_id = ?))
         order by s.national, s.sort_order, s.label_en, s.id
     """
-    return [_service(row) for row in db.query(sql, [*categories, site_id])]
+    return [_service(row) for row in _rows(db, sql, [*categories, site_id])]
 
 
 def get_services(db: sqlite_utils.Database, service_ids: Sequence[str]) -> list[Service]:
     """Return the services ``service_ids`` that exist, in the order given."""
-    found = {
-        s.id: s
-        for s in map(
-            _service,
-            db["services"].rows_where(
-                f"id in ({', '.join('?' for _ in service_ids)})", list(service_ids)
-            ),
-        )
-    }
+    marks = ", ".join("?" for _ in service_ids)
+    rows = _rows(db, f"select * from services where id in ({marks})", list(service_ids))
+    found = {row["id"]: _service(row) for row in rows}
     return [found[i] for i in service_ids if i in found]
 
 
 def get_site(db: sqlite_utils.Database, site_id: str) -> Site | None:
     """Return the site ``site_id``, or None."""
-    rows = list(db.query("select * from sites where id = ?", [site_id]))
+    rows = _rows(db, "select * from sites where id = ?", [site_id])
     return _site(rows[0]) if rows else None
+
+
+# The site whose numbers include the one given, or else the default site, in one query.
+_SITE_FOR_NUMBER = """
+    select * from sites where id = coalesce(
+        (select sites.id from sites, json_each(sites.numbers) j where j.value = ? limit 1), ?)
+"""
 
 
 def site_for_number(db: sqlite_utils.Database, number: str | None) -> Site:
     """Return the site a Twilio number (a webhook's ``To``) leads to, or the default site."""
-    if number:
-        sql = "select sites.* from sites, json_each(sites.numbers) j where j.value = ? limit 1"
-        rows = list(db.query(sql, [number]))
-        if rows:
-            return _site(rows[0])
-    return get_site(db, DEFAULT_SITE) or Site(DEFAULT_SITE)
+    rows = _rows(db, _SITE_FOR_NUMBER, [number or "", DEFAULT_SITE])
+    return _site(rows[0]) if rows else Site(DEFAULT_SITE)
 
 
 def distinct_labels(services: Sequence[Service], lang: str) -> list[str]:
