@@ -4,6 +4,10 @@ Pages live at ``/kiosk/<site>/<lang>/<position>``: the language and the place ri
 so the server keeps nothing about the person and sets no cookie. Every kiosk response forbids
 caching, referrers and framing, and allows no script or style that is not served from here. Any
 failure shows a static page, prepared at start-up, with the 24/7 hotline and 911.
+
+The ZIP keypad is a GET form back to the ZIP step's own address (``?zip=02139&back=legal``);
+the answer is a redirect to the position that carries the ZIP code. The code is never stored,
+and the app's log redaction hides it (any run of five digits) wherever an address is logged.
 """
 
 from __future__ import annotations
@@ -14,12 +18,12 @@ from typing import Any
 
 import jinja2
 import sqlite_utils
-from flask import Blueprint, Flask, Response, current_app, request, url_for
+from flask import Blueprint, Flask, Response, current_app, redirect, request, url_for
 
 from . import counters
 from .db import DEFAULT_SITE, get_db, read_national_lines
 from .directory import Site, display_number, get_site
-from .flow import Position, decode
+from .flow import Position, decode, enter_zip
 from .i18n import DEFAULT_LANGUAGE, LANGUAGES, Catalogs, Words, other_language
 from .kiosk_pages import Visit, build, parent_of
 from .runtime import Runtime, runtime
@@ -141,12 +145,31 @@ def _page(site_id: str, lang: str | None, where: str | None) -> Response:
     site = _site(db, site_id)
     lang = lang or site_language(site)
     position = decode(rt.flow, where)
+    notice = None
+    if position.node == rt.flow.zip_node and "zip" in request.args:
+        typed = _typed_zip(rt, position)
+        if isinstance(typed, Position):
+            return redirect(position_url(site, lang, typed), code=303)
+        notice = typed
     words = rt.catalogs.bind(lang)
-    visit = Visit(db, words, rt.flow, site, position, _linker(site, lang), _back(rt, position))
+    back = _back(rt, position)
+    visit = Visit(db, words, rt.flow, site, position, _linker(site, lang), back, notice)
     built = build(visit)
-    html = render(built.template, **frame(rt, visit), **built.context)
+    # A builder may name its own Back (the ZIP step's pages lead back through its steps).
+    html = render(built.template, **{**frame(rt, visit), **built.context})
     counters.bump(db, CHANNEL, lang, f"step:{position.node}")
     return Response(html, mimetype="text/html")
+
+
+def _typed_zip(rt: Runtime, position: Position) -> Position | str:
+    """Return where the ZIP keypad's form leads: the ZIP step for the code typed (and the list it
+    was opened from, if any), or the notice to show when it is not five digits."""
+    typed = request.args.get("zip", "").strip()
+    # ASCII digits only: the position must carry the code exactly as the flow encodes it.
+    if not (len(typed) == 5 and typed.isascii() and typed.isdigit()):
+        return "kiosk.zip_digits"
+    step = enter_zip(rt.flow, _asked_back(rt) or position, typed)
+    return step.position if step.understood else "kiosk.zip_digits"
 
 
 def site_language(site: Site) -> str:

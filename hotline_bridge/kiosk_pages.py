@@ -4,6 +4,10 @@ The kiosk renders the same flow as the SMS and voice lines: builders ask the flo
 each button leads and the directory what to show, and return a template name with the values to
 fill it. A node type with no builder here raises ``UnknownPage``, which the kiosk answers with its
 fail-safe page rather than an error.
+
+The ``zip`` node is a keypad for a ZIP code, then big buttons for the kind of help (unless the
+person came from a list), then the nearest services, three at a time. The ZIP code rides only in
+the page's address; nothing here stores or logs it.
 """
 
 from __future__ import annotations
@@ -17,11 +21,12 @@ import segno
 import sqlite_utils
 from markupsafe import Markup
 
-from .directory import Service, Site, dial_string, display_number, get_service
-from .flow import MORE, Flow, Node, Position, advance, has_more, page_of
+from .directory import Service, Site, dial_string, display_number, get_service, get_services
+from .flow import MORE, Flow, Node, Position, advance, has_more, page_of, zip_item
 from .hours import describe
 from .i18n import Words
-from .sms_replies import listing
+from .nearby import Nearby, zip_point
+from .sms_replies import listing, nearby_listing
 
 CHANNEL = "kiosk"
 
@@ -39,7 +44,8 @@ class Visit:
     """One kiosk page to build: the place in the flow and what answering needs.
 
     ``link(position, back)`` returns the address of a position in the same site and language;
-    ``back`` is where the page's Back button leads.
+    ``back`` is where the page's Back button leads. ``notice`` is a catalog key to show above the
+    page, such as the ZIP keypad's "type all five digits".
     """
 
     db: sqlite_utils.Database
@@ -49,6 +55,7 @@ class Visit:
     position: Position
     link: Callable[[Position, Position | None], str]
     back: Position | None = None
+    notice: str | None = None
 
 
 @dataclass(frozen=True)
@@ -77,8 +84,19 @@ class Code:
 
 
 @dataclass(frozen=True)
+class Result:
+    """One service near a ZIP code, as a large button: label, distance, open now and phone."""
+
+    label: str
+    href: str
+    miles: str | None = None
+    open_now: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
 class Page:
-    """A template and the values that fill it."""
+    """A template and the values that fill it (a ``back_url`` here replaces the usual Back)."""
 
     template: str
     context: dict[str, Any] = field(default_factory=dict)
@@ -143,7 +161,20 @@ def _list(visit: Visit, node: Node) -> Page:
     if position.page:
         previous = visit.link(Position(node.id, page=position.page - 1), None)
     context = {"heading": heading(visit.words, node), "choices": choices}
-    return Page("list.html", {**context, "more": more, "previous": previous})
+    zip_url = _zip_url(visit, node)
+    return Page("list.html", {**context, "more": more, "previous": previous, "zip_url": zip_url})
+
+
+def _zip_url(visit: Visit, node: Node) -> str | None:
+    """Return the address of the ZIP keypad for this list's kind of help, when the ZIP step
+    offers that kind on the kiosk."""
+    zip_node = visit.flow.zip_node
+    if zip_node is None or zip_node not in visit.flow.nodes:
+        return None
+    kinds = {option.goto for option in visit.flow.node(zip_node).options_for(CHANNEL)}
+    if node.id not in kinds:
+        return None
+    return visit.link(Position(zip_node), Position(node.id))
 
 
 def _detail(visit: Visit, _node: Node) -> Page:
@@ -194,12 +225,111 @@ def arrival_label(flow: Flow, words: Words, node_id: str) -> str | None:
     return None
 
 
+# --- Nearest by ZIP code ----------------------------------------------------------------------
+
+
+def _zip(visit: Visit, node: Node) -> Page:
+    """Return the ZIP step's page: the keypad until a known ZIP code is typed, then the kinds of
+    help until one is chosen, then the nearest services of that kind."""
+    words, position = visit.words, visit.position
+    code, kind = zip_item(visit.flow, position)
+    if code is None:
+        return _keypad(visit, node, _kind_asked(visit), visit.notice)
+    if zip_point(code) is None:
+        return _keypad(visit, node, kind, "kiosk.zip_unknown")
+    if kind is None:
+        context = {
+            "heading": words.t("zip.kind"),
+            "text": words.t("kiosk.zip_near", zip=code),
+            "choices": _choices(visit, node),
+            "back_url": visit.link(Position(node.id), None),
+        }
+        return Page("info.html", context)
+    found = nearby_listing(visit.db, visit.flow, visit.site, position, words.lang)
+    if found is None:  # zip_point knew the code, so only a changed ZIP table gets here
+        return _keypad(visit, node, kind, "kiosk.zip_unknown")
+    return _nearest(visit, node, code, kind, found)
+
+
+def _kind_asked(visit: Visit) -> str | None:
+    """Return the list the keypad was opened from (its Back), whose kind of help to search."""
+    back = visit.back
+    if back is None or visit.flow.nodes.get(back.node, Node("", "")).type != "list":
+        return None
+    return back.node
+
+
+def _keypad(visit: Visit, node: Node, kind: str | None, notice: str | None) -> Page:
+    """Return the on-screen keypad, which sends the ZIP code and the kind of help as a form."""
+    words = visit.words
+    context: dict[str, Any] = {
+        "heading": words.t("kiosk.zip_title"),
+        "kind": heading(words, visit.flow.node(kind)) if kind else None,
+        "notice": words.t(notice) if notice else None,
+        "form_url": visit.link(Position(node.id), None),
+        "form_back": kind,
+    }
+    if kind and visit.position.item:
+        # Back from a ZIP code that was not found leads to the list it was searched for.
+        context["back_url"] = visit.link(Position(kind), None)
+    return Page("keypad.html", context)
+
+
+def _nearest(visit: Visit, node: Node, code: str, kind: str, found: Sequence[Nearby]) -> Page:
+    """Return a page of the services nearest to ``code``, or the fallback lines if none is near."""
+    flow, position, words = visit.flow, visit.position, visit.words
+    size = node.page_size or flow.page_size
+    ids = [near.service.id for near in found]
+    page = page_of(flow, found, position.page, size)
+    results = []
+    for number, near in enumerate(page, 1):
+        step = advance(flow, position, str(number), channel=CHANNEL, items=ids)
+        results.append(
+            Result(
+                near.service.label(words.lang),
+                visit.link(step.position, position),
+                words.t("kiosk.zip_miles", miles=f"{near.miles:.1f}"),
+                words.t("kiosk.zip_open") if near.open_now else None,
+                _phone(near.service),
+            )
+        )
+    shown = [near.service for near in page]
+    if not found:
+        # Nothing near: the lines that help from anywhere, each opening its detail.
+        shown = get_services(visit.db, flow.node(kind).fallback)
+        for service in shown:
+            href = visit.link(Position(node.detail or "", service.id), position)
+            results.append(Result(service.label(words.lang), href, phone=_phone(service)))
+    more = previous = None
+    if has_more(flow, found, position.page, size):
+        more = visit.link(advance(flow, position, MORE, channel=CHANNEL, items=ids).position, None)
+    if position.page:
+        previous = visit.link(Position(node.id, position.item, position.page - 1), None)
+    context = {
+        "heading": heading(words, flow.node(kind)),
+        "near": words.t("kiosk.zip_nearest", zip=code),
+        "nothing": None if found else words.t("zip.none"),
+        "results": results,
+        "fictional": any(service.fictional for service in shown),
+        "more": more,
+        "previous": previous,
+        "again_url": visit.link(Position(node.id), Position(kind)),
+        "back_url": visit.link(Position(node.id, code), None),
+    }
+    return Page("nearby.html", context)
+
+
+def _phone(service: Service) -> str | None:
+    return display_number(service.phone) if service.phone else None
+
+
 BUILDERS: dict[str, Callable[[Visit, Node], Page]] = {
     "menu": _menu,
     "list": _list,
     "detail": _detail,
     "connect": _connect,
     "info": _info,
+    "zip": _zip,
 }
 
 

@@ -1,5 +1,5 @@
 """The lobby kiosk in real headless Chromium: moving around, quick exit, idle reset, privacy,
-accessibility and screenshots at the three screen sizes.
+accessibility and screenshots at the three screen sizes, and looking up help by ZIP code.
 
 The browser is Debian's Chromium, driven by Playwright. If it cannot be launched these tests fail;
 they never skip.
@@ -17,7 +17,9 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from flask import Flask
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from test_import import EXAMPLES, GOOD, run
 from test_kiosk import EMERGENCY, EXAMPLE, HOTLINE, PAGE_KINDS, corrupt, seed_kiosk
+from test_kiosk_zip import LABELS, zip_directory
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from hotline_bridge import create_app
@@ -394,3 +396,278 @@ def test_broken_database_still_shows_the_hotline_and_911(broken_server: Server, 
     with page.expect_navigation():
         page.keyboard.press("Escape")  # the way out works here too
     assert page.url == f"{broken_server.base}/welcome/default/es"
+
+
+# --- Nearest by ZIP code ------------------------------------------------------------------------
+
+# A ZIP code no service row holds, so finding it anywhere afterwards means it was kept; the demo
+# directory has legal help near it.
+PERSON_ZIP = "02140"
+DEMO_LEGAL = {"en": "Legal help", "es": "Ayuda legal"}
+
+
+@pytest.fixture(scope="session")
+def zip_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A kiosk with the demo directory and more legal help at known distances from 02139."""
+    tmp = tmp_path_factory.mktemp("kiosk-zip")
+    app = create_app({"TESTING": True, "DATABASE": str(tmp / "hotline.db")})
+    for name in ("sites.csv", "services.csv"):
+        assert run(app, "import", str(EXAMPLES / "demo" / name)).exit_code == 0
+    zip_directory(app, tmp)
+    running = Server(app)
+    yield running
+    running.stop()
+
+
+def type_on_keypad(page: Page, digits: str, search_label: str) -> None:
+    """Touch the on-screen keys for ``digits``, then Search, and wait for the next page."""
+    for digit in digits:
+        page.get_by_role("button", name=digit, exact=True).click()
+    with page.expect_navigation():
+        page.get_by_role("button", name=search_label, exact=True).click()
+
+
+def open_first_result(page: Page) -> None:
+    """Touch the first (nearest) result and wait for its detail page."""
+    with page.expect_navigation():
+        page.locator(".result").first.click()
+
+
+def shown_miles(page: Page) -> list[float]:
+    facts = page.locator(".result-facts").all_inner_texts()
+    return [float(re.search(r"\d+\.\d", text)[0]) for text in facts]  # type: ignore[index]
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_zip_typed_on_the_on_screen_keypad_shows_the_nearest_first(
+    zip_server: Server, page: Page, lang: str
+) -> None:
+    w = zip_server.words(lang)
+    page.goto(f"{zip_server.base}/kiosk/default/{lang}")
+    entries = page.evaluate("history.length")
+    tap(page, w.t("option.local"))
+    tap(page, w.t("zip.option"))
+    assert heading(page) == w.t("kiosk.zip_title")
+    zip_box = page.get_by_label(w.t("kiosk.zip_label"), exact=True)
+    expect(zip_box).to_be_focused()
+    for digit in "0219":
+        page.get_by_role("button", name=digit, exact=True).click()
+    page.get_by_role("button", name=w.t("kiosk.zip_delete"), exact=True).click()
+    expect(zip_box).to_have_value("021")
+    type_on_keypad(page, "39", w.t("kiosk.zip_search"))
+    assert page.url == f"{zip_server.base}/kiosk/default/{lang}/nearby:02139"
+    assert heading(page) == w.t("zip.kind")
+    tap(page, w.t("option.legal"))
+    assert heading(page) == w.t("list.legal").rstrip(" :")
+    labels = page.locator(".result-label").all_inner_texts()
+    assert labels[0] == DEMO_LEGAL[lang]  # the demo's legal aid, 0.2 miles from the centre
+    assert labels[1] == LABELS[lang]["k-one"]
+    miles = shown_miles(page)
+    assert len(miles) == 3 and miles == sorted(miles) and miles[:2] == [0.2, 0.7]
+    tap(page, w.t("kiosk.more"))
+    more = shown_miles(page)
+    assert len(more) == 3 and more == sorted(more) and more[0] >= miles[-1]
+    phone = page.locator(".result-phone").first.inner_text()
+    open_first_result(page)
+    assert heading(page) == GOOD[f"name_{lang}"]  # page two holds only the services added
+    expect(page.locator(".contacts dd").first).to_have_text(phone)
+    tap(page, w.t("kiosk.back"))
+    assert page.url.endswith("/nearby:02139.legal@1")
+    assert page.evaluate("history.length") == entries
+
+
+def test_zip_typed_on_the_keyboard_from_a_list_page(zip_server: Server, page: Page) -> None:
+    w = zip_server.words("es")
+    page.goto(f"{zip_server.base}/kiosk/default/es/legal")
+    entries = page.evaluate("history.length")
+    tap(page, w.t("kiosk.zip_list"))
+    page.keyboard.type("02a1")  # letters never reach the box
+    zip_box = page.get_by_label(w.t("kiosk.zip_label"), exact=True)
+    expect(zip_box).to_have_value("021")
+    # Typing still lands in the box when a key of the keypad has the focus.
+    page.get_by_role("button", name="3", exact=True).click()
+    page.keyboard.press("Backspace")
+    page.keyboard.type("397")
+    expect(zip_box).to_have_value("02139")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url == f"{zip_server.base}/kiosk/default/es/nearby:02139.legal"
+    assert page.locator(".result-label").first.inner_text() == DEMO_LEGAL["es"]
+    open_all_day = page.locator(".result", has_text=LABELS["es"]["k-one"])
+    expect(open_all_day).to_contain_text(w.t("kiosk.zip_open"))
+    assert page.evaluate("history.length") == entries
+
+
+def test_a_short_zip_asks_for_five_digits_without_leaving(zip_server: Server, page: Page) -> None:
+    w = zip_server.words("en")
+    page.goto(f"{zip_server.base}/kiosk/default/en/nearby")
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.keyboard.type("021")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_have_text(w.t("kiosk.zip_digits"))
+    page.get_by_role("button", name=w.t("kiosk.zip_search"), exact=True).click()
+    expect(page.get_by_role("status")).to_be_visible()
+    assert page.url == f"{zip_server.base}/kiosk/default/en/nearby"
+    # A part of a ZIP code never leaves the screen.
+    assert [url for url in requests if "/static/" not in url] == []
+
+
+def test_an_unknown_zip_shows_the_message_and_the_keypad_again(
+    zip_server: Server, page: Page
+) -> None:
+    w = zip_server.words("en")
+    page.goto(f"{zip_server.base}/kiosk/default/en/nearby?back=housing")
+    type_on_keypad(page, "00000", w.t("kiosk.zip_search"))
+    expect(page.get_by_text(w.t("kiosk.zip_unknown"))).to_be_visible()
+    expect(page.get_by_label(w.t("kiosk.zip_label"), exact=True)).to_have_value("")
+    type_on_keypad(page, "02139", w.t("kiosk.zip_search"))
+    assert page.url.endswith("/kiosk/default/en/nearby:02139.housing")
+
+
+def test_language_switch_on_the_results_keeps_the_place(zip_server: Server, page: Page) -> None:
+    page.goto(f"{zip_server.base}/kiosk/default/en/nearby:02139.legal@1")
+    english = [href.split("?")[0][-12:] for href in _result_links(page)]
+    tap(page, "Español")
+    assert page.url == f"{zip_server.base}/kiosk/default/es/nearby:02139.legal@1"
+    assert page.get_attribute("html", "lang") == "es"
+    assert [href.split("?")[0][-12:] for href in _result_links(page)] == english
+    assert len(english) == 3
+
+
+def _result_links(page: Page) -> list[str]:
+    return page.locator(".result").evaluate_all("links => links.map(a => a.href)")
+
+
+@pytest.mark.parametrize("how", ["button", "escape", "shift3"])
+def test_quick_exit_from_the_results_leaves_nothing_in_back(
+    zip_server: Server, page: Page, how: str
+) -> None:
+    w = zip_server.words("en")
+    before = f"{zip_server.base}/welcome/default/es"
+    page.goto(before)
+    page.goto(f"{zip_server.base}/kiosk/default/en/legal")
+    tap(page, w.t("kiosk.zip_list"))
+    type_on_keypad(page, "02139", w.t("kiosk.zip_search"))
+    assert page.locator(".result").count() == 3
+    with page.expect_navigation():
+        _leave_by(page, how, w.t("kiosk.exit"))
+    assert page.url == f"{zip_server.base}/welcome"
+    page.go_back()
+    assert page.url == before
+    assert "02139" not in page.content()
+    assert w.t("kiosk.exit") not in page.content()
+
+
+def test_escape_leaves_even_while_typing_a_zip(zip_server: Server, page: Page) -> None:
+    page.goto(f"{zip_server.base}/kiosk/default/es/nearby")
+    page.keyboard.type("021")
+    with page.expect_navigation():
+        page.keyboard.press("Escape")
+    assert page.url == f"{zip_server.base}/welcome/default/es"
+
+
+def test_idle_keypad_starts_over(quick_server: Server, page: Page) -> None:
+    page.goto(f"{quick_server.base}/kiosk/default/es/nearby?back=legal")
+    page.keyboard.type("021")
+    expect(page.get_by_role("alertdialog")).to_be_visible(timeout=10_000)
+    page.wait_for_url(f"{quick_server.base}/kiosk/default/en", timeout=10_000)
+
+
+def test_a_zip_lookup_keeps_no_cookie_storage_or_foreign_request(
+    zip_server: Server, watched: Watched
+) -> None:
+    page = watched.page
+    w = zip_server.words("es")
+    page.goto(f"{zip_server.base}/kiosk/default/es/needs")
+    tap(page, w.t("zip.option"))
+    type_on_keypad(page, PERSON_ZIP, w.t("kiosk.zip_search"))
+    tap(page, w.t("option.mental_health"))
+    open_first_result(page)
+    assert watched.context.cookies() == []
+    assert page.evaluate("localStorage.length + sessionStorage.length") == 0
+    assert watched.requests
+    foreign = [url for url in watched.requests if not url.startswith(zip_server.base + "/")]
+    assert foreign == []
+    assert watched.errors == []
+
+
+def test_no_zip_code_is_kept_in_the_database_files_or_logs_after_a_lookup(
+    zip_server: Server, page: Page, captured_logs: pytest.LogCaptureFixture
+) -> None:
+    w = zip_server.words("en")
+    page.goto(f"{zip_server.base}/kiosk/default/en/legal")
+    tap(page, w.t("kiosk.zip_list"))
+    type_on_keypad(page, PERSON_ZIP, w.t("kiosk.zip_search"))
+    assert page.url.endswith(f"/nearby:{PERSON_ZIP}.legal")  # only in the screen's address
+    open_first_result(page)
+    page.goto(f"{zip_server.base}/welcome")
+    # The server logged each request, with the ZIP code hidden.
+    lines = [r.getMessage() for r in captured_logs.records if r.name == "werkzeug"]
+    assert any("/nearby:[redacted].legal" in line for line in lines), lines
+    assert all(PERSON_ZIP not in record.getMessage() for record in captured_logs.records)
+    folder = Path(zip_server.app.config["DATABASE"]).parent
+    for path in folder.rglob("*"):
+        if path.is_file():
+            assert PERSON_ZIP.encode() not in path.read_bytes(), path
+
+
+ZIP_PAGE_KINDS = {
+    "keypad": "/nearby?back=legal",
+    "unknown": "/nearby:00000.legal",
+    "kinds": "/nearby:02139",
+    "results": "/nearby:02139.legal",
+    "none": "/nearby:99501.youth",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(ZIP_PAGE_KINDS))
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_axe_finds_no_violations_on_the_zip_pages(
+    zip_server: Server, page: Page, kind: str, lang: str
+) -> None:
+    page.goto(f"{zip_server.base}/kiosk/default/{lang}{ZIP_PAGE_KINDS[kind]}")
+    if kind == "keypad":
+        page.keyboard.type("021")
+        page.keyboard.press("Enter")  # with the "type all 5 digits" notice showing
+    results = Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
+
+
+@pytest.mark.parametrize("size", sorted(SIZES))
+def test_zip_screens_fit_and_every_key_is_large(
+    zip_server: Server, browser: Browser, size: str
+) -> None:
+    width, height = SIZES[size]
+    session = Watched(browser, width, height)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    try:
+        for name, path, lang in [
+            ("keypad", "/kiosk/default/en/nearby?back=legal", "en"),
+            ("results", "/kiosk/default/es/nearby:02139.legal", "es"),
+        ]:
+            page = session.page
+            page.goto(zip_server.base + path)
+            if name == "keypad":
+                page.keyboard.type("021")
+            page.screenshot(path=SCREENSHOTS / f"zip-{name}-{width}x{height}.png", full_page=True)
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, name
+            small = page.evaluate(
+                """min => [...document.querySelectorAll('a, button, input:not([type=hidden])')]
+                    .filter(el => el.offsetParent !== null)
+                    .map(el => [el.textContent.trim() || el.name, el.getBoundingClientRect()])
+                    .filter(([, box]) => box.width < min || box.height < min)
+                    .map(([text]) => text)""",
+                MIN_TARGET_PX,
+            )
+            assert small == [], (name, small)
+            if name == "keypad":
+                keys = page.locator(".keypad button")
+                assert keys.count() == 12
+                digits = page.locator(".zip-input").evaluate("el => getComputedStyle(el).fontSize")
+                assert float(digits.removesuffix("px")) >= 36
+            else:
+                expect(page.locator(".result")).to_have_count(3)
+                assert page.get_attribute("html", "lang") == lang
+    finally:
+        session.context.close()

@@ -61,6 +61,49 @@
     button.addEventListener("click", () => window.print());
   }
 
+  // The ZIP keypad: on-screen keys or the keyboard fill five digits; Search goes on without
+  // adding to history. A partial code never leaves the page.
+  const zipForm = document.getElementById("zip-form");
+  if (zipForm) {
+    const input = zipForm.elements.zip;
+    const notice = document.getElementById("zip-notice");
+    const echo = document.getElementById("zip-echo");
+    const show = (digits) => {
+      input.value = digits.replace(/[^0-9]/g, "").slice(0, 5);
+      echo.textContent = input.value.split("").join(" ");
+    };
+    const press = (key) => {
+      if (key === "delete") show(input.value.slice(0, -1));
+      else show(input.value + key);
+    };
+    zipForm.addEventListener("click", (event) => {
+      const key = event.target.closest("[data-key]");
+      if (key) press(key.dataset.key);
+    });
+    input.addEventListener("input", () => show(input.value));
+    // Digits typed on a keyboard go to the box wherever the focus was, and the focus follows
+    // them there, so that Enter then searches.
+    document.addEventListener("keydown", (event) => {
+      if (event.target === input || event.ctrlKey || event.altKey || event.metaKey) return;
+      if (/^[0-9]$/.test(event.key)) press(event.key);
+      else if (event.key === "Backspace") press("delete");
+      else return;
+      event.preventDefault();
+      input.focus();
+    });
+    zipForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      show(input.value);
+      if (input.value.length !== 5) {
+        notice.textContent = notice.dataset.digits;
+        notice.hidden = false;
+        return;
+      }
+      const query = new URLSearchParams(new FormData(zipForm));
+      location.replace(`${zipForm.action}?${query}`);
+    });
+  }
+
   // After a while without a touch, offer more time, then start over in the site's language.
   const idleSeconds = Number(body.dataset.idle);
   const dialog = document.getElementById("idle");
