@@ -19,6 +19,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from flask import Flask
 
 from . import sms_replies
+from .counters import DRY_RUN
 from .db import open_db
 from .directory import Site, get_site
 from .flow import Flow, Position, has_more
@@ -194,11 +195,30 @@ def check_sms(app: Flask, report: Report) -> None:
             report.fail(f"median of {lang} replies is {median} segments (budget {MEDIAN_SEGMENTS})")
 
 
+def check_kiosk_home(app: Flask, report: Report) -> None:
+    """Fail on a sensitive word on any site's kiosk home page, in either language."""
+    with open_db(app) as db:
+        site_ids = [row["id"] for row in db.query("select id from sites order by id")]
+    client = app.test_client()
+    for site_id in site_ids:
+        for lang in LANGUAGES:
+            page = client.get(f"/kiosk/{site_id}/{lang}", environ_base={DRY_RUN: True})
+            text = re.sub(r"<[^>]+>", " ", page.get_data(as_text=True))
+            hits = sensitive_hits(text, _rt(app).sensitive_words)
+            if page.status_code != 200 or hits:
+                report.fail(
+                    f"kiosk home {site_id}/{lang}: status {page.status_code}, "
+                    f"sensitive words {hits}"
+                )
+    report.lines.append(f"kiosk: home page of {len(site_ids)} site(s) checked in both languages")
+
+
 def run_checks(app: Flask) -> Report:
     """Run every check against ``app`` and return the report."""
     report = Report(lines=[f"flow {_rt(app).flow.path.name}: valid"])
     check_catalogs(app, report)
     check_sms(app, report)
+    check_kiosk_home(app, report)
     problems = voice_problems(app)
     for problem in problems:
         report.fail(f"voice {problem}")

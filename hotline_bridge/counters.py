@@ -10,8 +10,13 @@ import datetime as dt
 import logging
 
 import sqlite_utils
+from flask import has_request_context, request
 
 log = logging.getLogger(__name__)
+
+# Set in a request's WSGI environ (never reachable from HTTP) by in-process callers, such as the
+# terminal simulators and ``check``, whose requests must not add to the usage counts.
+DRY_RUN = "hotline_bridge.dry_run"
 
 _UPSERT = """
 insert into counts (day, channel, language, event, n) values (?, ?, ?, ?, 1)
@@ -26,6 +31,8 @@ def today() -> str:
 
 def bump(db: sqlite_utils.Database, channel: str, language: str, event: str) -> None:
     """Add one to today's count of ``event`` on ``channel`` in ``language``."""
+    if has_request_context() and request.environ.get(DRY_RUN):
+        return
     try:
         with db.conn:
             db.conn.execute(_UPSERT, (today(), channel, language, event))

@@ -25,9 +25,6 @@ from .webhooks import form, twilio_webhook, twiml_response
 
 CHANNEL = "voice"
 
-# Set in a request's WSGI environ (never reachable from HTTP) by in-process callers, such as
-# the terminal simulator and the path check, whose calls must not add to the usage counts.
-DRY_RUN = "hotline_bridge.voice.dry_run"
 
 # Call states after which Twilio will accept deleting the call's record.
 FINAL_CALL_STATES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
@@ -54,8 +51,7 @@ def _fail_safe_reply() -> Response:
 
 
 def _count(db: sqlite_utils.Database, lang: str, event: str) -> None:
-    if not request.environ.get(DRY_RUN):
-        counters.bump(db, CHANNEL, lang, event[:40])
+    counters.bump(db, CHANNEL, lang, event[:40])
 
 
 def _call() -> vr.Call:

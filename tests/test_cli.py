@@ -101,3 +101,12 @@ def test_fallback_twiml_is_static_bilingual_and_valid(env: dict[str, str]) -> No
 def test_settings_lists_every_variable() -> None:
     result = CliRunner().invoke(main, ["settings"])
     assert "HOTLINE_BRIDGE_TWILIO_AUTH_TOKEN" in result.output
+
+
+def test_trying_the_line_adds_nothing_to_the_usage_counts(env: dict[str, str]) -> None:
+    import sqlite3
+
+    CliRunner().invoke(main, ["simulate", "sms"], input="hello\n1\nHELP\n")
+    CliRunner().invoke(main, ["check", "--quiet"])
+    with sqlite3.connect(env["HOTLINE_BRIDGE_DATABASE"]) as conn:
+        assert conn.execute("select count(*) from counts").fetchone()[0] == 0
