@@ -59,8 +59,26 @@ def test_check_fails_on_a_sensitive_word_on_first_contact(
 def test_check_reports_a_broken_start_without_a_traceback(
     env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("HOTLINE_BRIDGE_SECRET_KEY")
+    monkeypatch.setenv("HOTLINE_BRIDGE_PROXY_HOPS", "several")
     result = CliRunner().invoke(main, ["check"])
+    assert result.exit_code != 0 and "PROXY_HOPS" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_check_needs_no_production_secrets(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HOTLINE_BRIDGE_SECRET_KEY")
+    monkeypatch.delenv("HOTLINE_BRIDGE_TWILIO_AUTH_TOKEN")
+    result = CliRunner().invoke(main, ["check", "--quiet"])
+    assert result.exit_code == 0, result.output
+
+
+def test_other_commands_refuse_to_start_without_secrets(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HOTLINE_BRIDGE_SECRET_KEY")
+    result = CliRunner().invoke(main, ["fallback-twiml"])
     assert result.exit_code != 0 and "SECRET_KEY" in result.output
     assert "Traceback" not in result.output
 
