@@ -34,6 +34,7 @@ browser:
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 check: setup
 	HOTLINE_BRIDGE_LOCAL=1 $(BIN)/hotline-bridge check

@@ -10,6 +10,7 @@ import os
 import secrets
 import subprocess
 import sys
+from collections.abc import Mapping
 
 import click
 from flask import Flask, current_app
@@ -27,7 +28,7 @@ from .voice_sim import simulate_voice
 STARTUP_ERRORS = (ConfigError, FlowError, CatalogError, KeywordError)
 
 
-def load_app(config: dict[str, object] | None = None) -> Flask:
+def load_app(config: Mapping[str, object] | None = None) -> Flask:
     """Create the app for a command, turning a start-up refusal into a clear message."""
     try:
         return create_app(config)

@@ -37,7 +37,7 @@ migrations = Migrations("hotline_bridge")
 @migrations()
 def m001_directory(db: sqlite_utils.Database) -> None:
     """Services, sites, the services each site shows, and per-day counts."""
-    db["services"].create(
+    db.table("services").create(
         {
             "id": str,
             "category": str,
@@ -70,9 +70,9 @@ def m001_directory(db: sqlite_utils.Database) -> None:
         not_null={"category", "national", "fictional", "sort_order"},
         defaults={"national": 0, "fictional": 0, "sort_order": 1000},
     )
-    db["services"].create_index(["category"])
-    db["services"].create_index(["latitude", "longitude"])
-    db["sites"].create(
+    db.table("services").create_index(["category"])
+    db.table("services").create_index(["latitude", "longitude"])
+    db.table("sites").create(
         {
             "id": str,
             "name_en": str,
@@ -91,25 +91,25 @@ def m001_directory(db: sqlite_utils.Database) -> None:
         not_null={"default_language", "time_zone", "fictional"},
         defaults={"default_language": "en", "time_zone": "America/New_York", "fictional": 0},
     )
-    db["service_sites"].create(
+    db.table("service_sites").create(
         {"service_id": str, "site_id": str},
         pk=("service_id", "site_id"),
         foreign_keys=[("service_id", "services", "id"), ("site_id", "sites", "id")],
     )
-    db["service_sites"].create_index(["site_id"])
-    db["counts"].create(
+    db.table("service_sites").create_index(["site_id"])
+    db.table("counts").create(
         {"day": str, "channel": str, "language": str, "event": str, "n": int},
         pk=("day", "channel", "language", "event"),
         not_null={"n"},
         defaults={"n": 0},
     )
-    db["sites"].insert({"id": DEFAULT_SITE})
+    db.table("sites").insert({"id": DEFAULT_SITE})
 
 
 @migrations()
 def m002_nearby_index(db: sqlite_utils.Database) -> None:
     """Let the nearest-services lookup narrow by category and a latitude range in one index."""
-    db["services"].create_index(["category", "latitude", "longitude"], if_not_exists=True)
+    db.table("services").create_index(["category", "latitude", "longitude"], if_not_exists=True)
 
 
 def connect(path: str | Path, *, create: bool = False) -> sqlite_utils.Database:
@@ -182,7 +182,7 @@ def seed_national_lines(db: sqlite_utils.Database) -> None:
                 "checked": line["checked"],
             }
         )
-    db["services"].upsert_all(rows, pk="id")
+    db.table("services").upsert_all(rows, pk="id")
 
 
 class Connections:

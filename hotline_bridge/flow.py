@@ -25,7 +25,7 @@ import tomllib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 NODE_TYPES = frozenset({"menu", "list", "detail", "connect", "info", "zip"})
 CHANNELS = frozenset({"sms", "voice", "kiosk"})
@@ -35,6 +35,9 @@ HOME, TALK, MORE = "home", "talk", "more"
 
 # A five-digit US ZIP code, as a person sends or keys it.
 ZIP_CODE = re.compile(r"^\d{5}$")
+
+# An item of a paged list: a service, a nearby result, a key.
+T = TypeVar("T")
 
 _POSITION = re.compile(
     r"^(?P<node>[a-z0-9_]+)(?::(?P<item>[A-Za-z0-9_.\-]+))?(?:@(?P<page>\d{1,3}))?$"
@@ -152,7 +155,7 @@ def decode(flow: Flow, text: str | None) -> Position:
     return Position(node.id, item, page)
 
 
-def page_of(flow: Flow, items: Sequence[str], page: int, size: int | None = None) -> Sequence[str]:
+def page_of(flow: Flow, items: Sequence[T], page: int, size: int | None = None) -> Sequence[T]:
     """Return the slice of ``items`` shown on ``page`` of a list (``size`` a page, default the
     flow's)."""
     size = size or flow.page_size
@@ -160,7 +163,7 @@ def page_of(flow: Flow, items: Sequence[str], page: int, size: int | None = None
     return items[start : start + size]
 
 
-def has_more(flow: Flow, items: Sequence[str], page: int, size: int | None = None) -> bool:
+def has_more(flow: Flow, items: Sequence[object], page: int, size: int | None = None) -> bool:
     """Return whether a list has items past ``page``."""
     return len(items) > (page + 1) * (size or flow.page_size)
 

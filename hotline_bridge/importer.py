@@ -573,10 +573,10 @@ def write(db: sqlite_utils.Database, batch: Batch, *, source: str) -> None:
                 "numbers": _json(site["numbers"]),
                 "keywords": _json(site["keywords"]),
             }
-            db["sites"].upsert(values, pk="id")
+            db.table("sites").upsert(values, pk="id")
         if batch.services:
             rows = [{**row, "national": 0, "source": source} for row in batch.services]
-            db["services"].upsert_all(rows, pk="id")
+            db.table("services").upsert_all(rows, pk="id")
             _write_links(db, batch.links)
 
 
@@ -588,7 +588,7 @@ def _write_links(db: sqlite_utils.Database, links: Mapping[str, Sequence[str]]) 
             f"delete from service_sites where service_id in ({', '.join('?' for _ in chunk)})",
             chunk,
         )
-    db["service_sites"].insert_all(
+    db.table("service_sites").insert_all(
         ({"service_id": sid, "site_id": site} for sid, sites in links.items() for site in sites),
         pk=("service_id", "site_id"),
     )

@@ -19,6 +19,7 @@ from typing import Any
 import jinja2
 import sqlite_utils
 from flask import Blueprint, Flask, Response, current_app, redirect, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
 
 from . import counters
 from .db import DEFAULT_SITE, get_db, read_national_lines
@@ -84,7 +85,7 @@ def _protect(response: Response) -> Response:
 @bp.get("/kiosk/<site_id>", defaults={"lang": None, "where": None})
 @bp.get(f"/kiosk/<site_id>/<{_LANG}:lang>", defaults={"where": None})
 @bp.get(f"/kiosk/<site_id>/<{_LANG}:lang>/<where>")
-def page(site_id: str, lang: str | None, where: str | None) -> Response:
+def page(site_id: str, lang: str | None, where: str | None) -> BaseResponse:
     """Show one step of the flow in large type, in the language the address names."""
     try:
         return _page(site_id, lang, where)
@@ -95,7 +96,7 @@ def page(site_id: str, lang: str | None, where: str | None) -> Response:
 
 
 @bp.get("/kiosk/<site_id>/<path:_rest>")
-def stray(site_id: str, _rest: str) -> Response:
+def stray(site_id: str, _rest: str) -> BaseResponse:
     """Answer an address the kiosk never links to with the site's home page."""
     return page(site_id, None, None)
 
@@ -140,7 +141,7 @@ def _site(db: sqlite_utils.Database, site_id: str) -> Site:
     return get_site(db, site_id) or get_site(db, DEFAULT_SITE) or Site(DEFAULT_SITE)
 
 
-def _page(site_id: str, lang: str | None, where: str | None) -> Response:
+def _page(site_id: str, lang: str | None, where: str | None) -> BaseResponse:
     rt, db = runtime(), get_db()
     site = _site(db, site_id)
     lang = lang or site_language(site)
@@ -268,7 +269,9 @@ def _templates() -> jinja2.Environment:
     )
 
 
-def _failsafe_pages(app: Flask, prepared: Kiosk, catalogs: Catalogs, hotline: str) -> dict:
+def _failsafe_pages(
+    app: Flask, prepared: Kiosk, catalogs: Catalogs, hotline: str
+) -> dict[str | None, str]:
     """Render the fail-safe page in each language, and in both, once, with no database."""
     pages: dict[str | None, str] = {}
     with app.test_request_context("/kiosk"):

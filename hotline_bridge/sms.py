@@ -149,7 +149,7 @@ def _zip_code(turn: Turn, position: Position, lang: str) -> tuple[str | None, St
 def _compliance(turn: Turn, meaning: str, lang: str) -> tuple[str | None, State, str]:
     """STOP, START and HELP, as US carriers require of a short code."""
     rt = turn.rt
-    text = sms_replies.compliance(
+    text: str | None = sms_replies.compliance(
         turn.db, turn.words(lang), rt.flow, turn.site, rt.failsafe.hotline_phone, meaning
     )
     if current_app.config["SMS_OPT_OUT_BY_TWILIO"]:

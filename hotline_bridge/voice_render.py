@@ -363,7 +363,9 @@ def zip_kind(flow: Flow, state: State) -> str | None:
     code, kind = zip_item(flow, state.position)
     if code is None:
         kind = (state.item or "").rpartition(".")[2]
-    return kind if kind in flow.nodes and flow.node(kind).type == "list" else None
+    if kind is None or kind not in flow.nodes:
+        return None
+    return kind if flow.node(kind).type == "list" else None
 
 
 def ask_zip(node_id: str, kind: str | None, lang: str) -> State:
@@ -455,7 +457,15 @@ def result_sentence(words: Words, key: int, near: Nearby) -> str:
 
 def menu_url(state: State) -> str:
     """Return the action URL that carries ``state``."""
-    return url_for("voice.menu", **state.query())
+    return state_url("voice.menu", state)
+
+
+def state_url(endpoint: str, state: State) -> str:
+    """Return the URL of ``endpoint`` with ``state`` in its query string."""
+    # Typed loosely because url_for also takes options such as ``_external: bool``; the state's
+    # one-letter keys never collide with them.
+    values: dict[str, Any] = state.query()
+    return url_for(endpoint, **values)
 
 
 def listen(
@@ -557,7 +567,7 @@ def dial(
     speak(response, call, state.lang, call.words(state.lang).t("voice.connecting"))
     response.dial(
         dial_string(phone),
-        action=url_for("voice.dialed", **state.query()),
+        action=state_url("voice.dialed", state),
         method="POST",
         timeout=call.setup.dial_timeout,
         answer_on_bridge=True,
@@ -672,8 +682,8 @@ def render_zip(call: Call, node: Node, state: State, notice: str | None) -> Voic
         if has_more(call.flow, nearest.found, state.page, size):
             speak(menu, call, state.lang, words.t("voice.more", key=call.flow.more_key))
 
-    again = zip_key(call.flow, kind)
-    read = [(again, words.t("voice.zip.again"))] if again else []
+    again_key = zip_key(call.flow, kind)
+    read = [(again_key, words.t("voice.zip.again"))] if again_key else []
     return prompt(call, state, notice, body, read)
 
 
