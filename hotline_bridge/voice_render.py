@@ -84,6 +84,9 @@ POLLY_LANGUAGES = {
 # Hints Twilio accepts for speech recognition are bounded; keep the most useful first.
 MAX_HINTS = 60
 
+# Written wording that a voice reads with an SSML substitute (see ``Voice.around_the_clock``).
+AROUND_THE_CLOCK = "24/7"
+
 # Marks a phone number inside a sentence, so it can be read as SSML digits.
 _NUMBER = re.compile("\x00(\\w+)\x00")
 
@@ -105,6 +108,9 @@ class Voice:
 
     name: str
     language: str
+    # What "24/7" is read as: text-to-speech reads the digits and slash in odd ways, mostly in
+    # Spanish. Filled from the catalog key ``voice.around_the_clock`` at start-up.
+    around_the_clock: str = AROUND_THE_CLOCK
 
 
 def voices_from(config: Mapping[str, Any]) -> dict[str, Voice]:
@@ -206,8 +212,12 @@ def prepare(
         )
         for lang in LANGUAGES
     }
+    voices = {
+        lang: replace(voice, around_the_clock=catalogs.bind(lang).t("voice.around_the_clock"))
+        for lang, voice in voices_from(config).items()
+    }
     return VoiceSetup(
-        voices=voices_from(config),
+        voices=voices,
         dial_timeout=config["VOICE_DIAL_TIMEOUT"],
         gather_timeout=config["VOICE_GATHER_TIMEOUT"],
         hotline_phone=hotline,
@@ -275,8 +285,16 @@ def say(parent: TwiML, voice: Voice, text: str, numbers: Mapping[str, str] | Non
         if n % 2:
             read_digits(spoken, (numbers or {})[part])
         elif part:
-            spoken.nest(part)
+            _say_words(spoken, voice, part)
     return spoken
+
+
+def _say_words(spoken: Say, voice: Voice, text: str) -> None:
+    for n, piece in enumerate(text.split(AROUND_THE_CLOCK)):
+        if n:
+            spoken.sub(AROUND_THE_CLOCK, alias=voice.around_the_clock)
+        if piece:
+            spoken.nest(piece)
 
 
 # Given as a sentence's ``number`` parameter, it is read as the phone number passed to ``speak``.

@@ -48,11 +48,14 @@ class Spoken:
 
 
 def spoken_text(say: ElementTree.Element) -> str:
-    """Return what a ``<Say>`` reads, with numbers in ``say-as`` written digit by digit."""
+    """Return what a ``<Say>`` reads, with numbers in ``say-as`` written digit by digit (a
+    ``sub`` is shown as written; the voice reads its alias)."""
     parts = [say.text or ""]
     for child in say:
         if child.tag == "say-as":
             parts.append(" ".join(child.text or ""))
+        elif child.tag == "sub":
+            parts.append(child.text or "")
         elif child.tag == "break":
             parts.append(" ")
         parts.append(child.tail or "")

@@ -592,3 +592,10 @@ def test_menus_listen_for_their_labels(app: Flask, lang: str) -> None:
     for entry in ("option.legal", "option.youth"):
         assert words(app, lang).t(entry) in hints
     assert words(app, lang).t("voice.speech.talk").split(",")[0] in hints
+
+
+@pytest.mark.parametrize(("lang", "alias"), [("en", "twenty-four seven"), ("es", "a toda hora")])
+def test_24_7_is_read_as_words_in_each_language(app: Flask, lang: str, alias: str) -> None:
+    response = signed_post(app.test_client(), f"/voice/menu?n=main&l={lang}", {"CallSid": "CA1"})
+    subs = ElementTree.fromstring(response.get_data()).iter("sub")
+    assert ("24/7", alias) in {(sub.text, sub.get("alias")) for sub in subs}
