@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +12,10 @@ import phonenumbers
 import sqlite_utils
 
 from .db import DEFAULT_SITE
+from .keywords import normalize
+
+# The longest message that can still be a site's keyword.
+MAX_KEYWORD_LENGTH = 40
 
 # Three-digit service numbers dialled as they are.
 SERVICE_CODES = frozenset({"211", "311", "411", "511", "611", "711", "811", "911", "988"})
@@ -148,6 +153,23 @@ def site_for_number(db: sqlite_utils.Database, number: str | None) -> Site:
     """Return the site a Twilio number (a webhook's ``To``) leads to, or the default site."""
     rows = _rows(db, _SITE_FOR_NUMBER, [number or "", DEFAULT_SITE])
     return _site(rows[0]) if rows else Site(DEFAULT_SITE)
+
+
+# Site keywords are words, so a message with a digit in it is never one (and costs no query).
+_NOT_A_KEYWORD = re.compile(r"\d")
+
+
+def site_for_keyword(db: sqlite_utils.Database, text: str) -> Site | None:
+    """Return the site whose keyword ``text`` is (clinics sharing one short code each print
+    their own keyword on their cards), or None. Matching ignores case, accents and spaces."""
+    if _NOT_A_KEYWORD.search(text) or len(text) > MAX_KEYWORD_LENGTH:
+        return None
+    wanted = normalize(text)
+    sql = "select * from sites where keywords is not null and keywords != '[]'"
+    for row in _rows(db, sql, []):
+        if wanted in {normalize(word) for word in json.loads(row["keywords"])}:
+            return _site(row)
+    return None
 
 
 def distinct_labels(services: Sequence[Service], lang: str) -> list[str]:

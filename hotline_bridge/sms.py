@@ -15,7 +15,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from . import counters, sms_replies, twilio_records
 from .db import get_db
-from .directory import Site, site_for_number
+from .directory import Site, get_site, site_for_keyword, site_for_number
 from .flow import HOME, MORE, ZIP_CODE, Position, Step, advance, decode, enter_zip
 from .i18n import LANGUAGES, Words
 from .keywords import Keyword
@@ -37,6 +37,7 @@ class State:
     lang: str | None = None
     position: str | None = None
     stopped: bool = False
+    site: str | None = None
 
     @classmethod
     def from_session(cls) -> State:
@@ -45,11 +46,12 @@ class State:
             lang=lang if lang in LANGUAGES else None,
             position=session.get("p"),
             stopped=bool(session.get("x")),
+            site=session.get("s"),
         )
 
     def save(self) -> None:
         session.permanent = True
-        session.update({"l": self.lang, "p": self.position, "x": int(self.stopped)})
+        session.update({"l": self.lang, "p": self.position, "x": int(self.stopped), "s": self.site})
 
 
 def _messaging(text: str | None) -> Response:
@@ -74,6 +76,8 @@ class Turn:
     site: Site
     state: State
     body: str
+    # Whether the message was a site's own keyword, which starts the conversation over there.
+    named_site: bool = False
 
     def words(self, lang: str) -> Words:
         return self.rt.catalogs.bind(lang)
@@ -95,7 +99,7 @@ def answer(turn: Turn) -> tuple[str | None, State, str]:
     if state.stopped:
         return None, state, "silenced"
     words = turn.words(lang)
-    if state.lang is None or meaning in {"greeting", "home"}:
+    if state.lang is None or meaning in {"greeting", "home"} or turn.named_site:
         start = Position(flow.start)
         return turn.reply(lang, start), State(lang, start.encode()), f"step:{flow.start}"
     position = decode(flow, state.position)
@@ -162,6 +166,12 @@ def _compliance(turn: Turn, meaning: str, lang: str) -> tuple[str | None, State,
     return text, replace(turn.state, lang=lang, position=position), "help"
 
 
+def _conversation_site(db: sqlite_utils.Database, state: State, to: str | None) -> Site:
+    """Return the site the conversation started with, else the one the number texted leads to."""
+    started = get_site(db, state.site) if state.site else None
+    return started or site_for_number(db, to)
+
+
 @bp.post("")
 @twilio_webhook(fail_safe=fail_safe_reply)
 def incoming() -> Response:
@@ -169,16 +179,11 @@ def incoming() -> Response:
     fields = form()
     if current_app.config["SMS_OPT_OUT_BY_TWILIO"] and fields.get("OptOutType"):
         return _messaging(None)  # Twilio's Advanced Opt-Out has already answered
-    db = get_db()
-    turn = Turn(
-        runtime(),
-        db,
-        site_for_number(db, fields.get("To")),
-        State.from_session(),
-        fields.get("Body", ""),
-    )
-    text, state, event = answer(turn)
-    state.save()
+    db, state, body = get_db(), State.from_session(), fields.get("Body", "")
+    named = site_for_keyword(db, body)
+    site = named or _conversation_site(db, state, fields.get("To"))
+    text, state, event = answer(Turn(runtime(), db, site, state, body, named is not None))
+    replace(state, site=site.id).save()
     counters.bump(db, CHANNEL, state.lang or "unknown", event)
     twilio_records.forget_later("Messages", fields.get("MessageSid"))
     return _messaging(text)

@@ -564,3 +564,50 @@ def test_signature_check_agrees_with_the_twilio_library(url: str, signed_as: str
     expected = validator.validate(url, params, signature)
     assert _valid(validator, url, params, signature, "HMAC_SHA1") is expected
     assert expected is (signed_as != "wrong")
+
+
+def test_a_sites_keyword_chooses_the_site_on_a_shared_number(app: Flask, texter: Texter) -> None:
+    from hotline_bridge.db import open_db
+
+    with open_db(app) as db:
+        db.table("sites").insert_all(
+            [
+                {
+                    "id": "north",
+                    "name_en": "North Clinic Line",
+                    "name_es": "Línea Clínica Norte",
+                    "default_language": "es",
+                    "numbers": "[]",
+                    "keywords": '["NORTE"]',
+                },
+                {
+                    "id": "south",
+                    "name_en": "South Clinic Line",
+                    "name_es": "Línea Clínica Sur",
+                    "default_language": "en",
+                    "numbers": "[]",
+                    "keywords": '["Bienestar Sur"]',
+                },
+            ]
+        )
+    assert texter.send("norte").startswith("Línea Clínica Norte")
+    texter.send("3")
+    assert texter.send("0").startswith("Línea Clínica Norte")  # the site stays with the talk
+    assert texter.send("bienestar sur").startswith("Línea Clínica Sur")
+    assert words(app, "en").t("menu.main") in texter.send("EN")
+
+
+def test_without_a_keyword_the_number_texted_chooses_the_site(app: Flask, texter: Texter) -> None:
+    from hotline_bridge.db import open_db
+
+    with open_db(app) as db:
+        db.table("sites").insert(
+            {
+                "id": "north",
+                "name_en": "North Clinic Line",
+                "default_language": "en",
+                "numbers": "[]",
+                "keywords": '["NORTE"]',
+            }
+        )
+    assert texter.send("hello").startswith(words(app, "en").t("program.name"))
