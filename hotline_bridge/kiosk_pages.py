@@ -21,7 +21,15 @@ import segno
 import sqlite_utils
 from markupsafe import Markup
 
-from .directory import Service, Site, dial_string, display_number, get_service, get_services
+from .directory import (
+    Service,
+    Site,
+    dial_string,
+    display_number,
+    distinct_labels,
+    get_service,
+    get_services,
+)
 from .flow import MORE, Flow, Node, Position, advance, has_more, page_of, zip_item
 from .hours import describe
 from .i18n import Words
@@ -152,9 +160,10 @@ def _list(visit: Visit, node: Node) -> Page:
     services = listing(visit.db, node, visit.site).services
     ids = [service.id for service in services]
     choices = []
-    for number, service in enumerate(page_of(flow, services, position.page), 1):
+    shown = page_of(flow, services, position.page)
+    for number, label in enumerate(distinct_labels(shown, lang), 1):
         step = advance(flow, position, str(number), channel=CHANNEL, items=ids)
-        choices.append(Choice(service.label(lang), visit.link(step.position, position)))
+        choices.append(Choice(label, visit.link(step.position, position)))
     more = previous = None
     if has_more(flow, services, position.page):
         more = visit.link(advance(flow, position, MORE, channel=CHANNEL, items=ids).position, None)

@@ -22,7 +22,15 @@ from flask import url_for
 from twilio.twiml import TwiML
 from twilio.twiml.voice_response import Gather, Say, VoiceResponse
 
-from .directory import Service, Site, dial_string, display_number, get_service, get_services
+from .directory import (
+    Service,
+    Site,
+    dial_string,
+    display_number,
+    distinct_labels,
+    get_service,
+    get_services,
+)
 from .flow import Flow, Node, Option, Position, decode, has_more, page_of, zip_item
 from .i18n import DEFAULT_LANGUAGE, LANGUAGES, Catalogs, Words, other_language
 from .nearby import Nearby
@@ -321,7 +329,8 @@ def choices(call: Call, state: State) -> list[tuple[str, str]]:
     words = call.words(state.lang)
     if node.type == "list":
         shown = page_of(call.flow, listing(call.db, node, call.site).services, state.page)
-        services = [(str(n), service.label(state.lang)) for n, service in enumerate(shown, 1)]
+        labels = distinct_labels(shown, state.lang)
+        services = [(str(n), label) for n, label in enumerate(labels, 1)]
         return services + [(o.key, words.t(o.label)) for o in list_options(call.flow, node)]
     if node.type == "zip" and (asking_zip(call.flow, state) or zip_kind(call.flow, state)):
         return zip_choices(call, state)
