@@ -166,3 +166,21 @@ simulate.add_command(simulate_voice)
 
 if __name__ == "__main__":
     main()
+
+
+@main.command()
+@click.option("--day", default=None, help="Only this day (YYYY-MM-DD, UTC); default every day.")
+@with_appcontext
+def counts(day: str | None) -> None:
+    """Show the anonymous per-day usage counts: channel, language, step and how many times."""
+    from .counters import totals
+    from .db import open_db
+
+    with open_db(current_app) as db:
+        rows = totals(db, day)
+    if not rows:
+        click.echo("No counts yet.")
+    for row in rows:
+        click.echo(
+            f"{row['day']}  {row['channel']:6} {row['language']:7} {row['n']:6}  {row['event']}"
+        )

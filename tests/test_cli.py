@@ -128,3 +128,18 @@ def test_trying_the_line_adds_nothing_to_the_usage_counts(env: dict[str, str]) -
     CliRunner().invoke(main, ["check", "--quiet"])
     with sqlite3.connect(env["HOTLINE_BRIDGE_DATABASE"]) as conn:
         assert conn.execute("select count(*) from counts").fetchone()[0] == 0
+
+
+def test_counts_shows_only_anonymous_aggregates(env: dict[str, str]) -> None:
+    from flask.testing import FlaskClient
+
+    from hotline_bridge import create_app
+    from hotline_bridge.counters import today
+
+    assert "No counts yet." in CliRunner().invoke(main, ["counts"]).output
+    app = create_app()
+    client: FlaskClient = app.test_client()
+    client.get("/kiosk/default/es")
+    result = CliRunner().invoke(main, ["counts", "--day", today()])
+    assert result.exit_code == 0, result.output
+    assert "kiosk" in result.output and "es" in result.output and "step:main" in result.output
