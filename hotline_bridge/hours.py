@@ -61,17 +61,6 @@ def parse(text: str) -> Week:
     return Week(open_days, always=always)
 
 
-def validate(text: str) -> str | None:
-    """Return why ``text`` cannot be read as hours, or None when it can (empty is fine)."""
-    if not text.strip():
-        return None
-    try:
-        parse(text)
-    except HoursError as exc:
-        return str(exc)
-    return None
-
-
 def _rule(rule: str) -> tuple[list[int], tuple[Span, ...]]:
     head, _, rest = rule.partition(" ")
     if head[:1].isalpha():

@@ -40,10 +40,6 @@ class Nearby:
     miles: float
     open_now: bool | None
 
-    def speaks(self, lang: str) -> bool:
-        """Return whether the service lists ``lang`` among its languages."""
-        return lang in spoken_languages(self.service.languages)
-
 
 def spoken_languages(languages: str | None) -> set[str]:
     """Return the language codes of a ``languages`` field ("en, es" -> {"en", "es"})."""

@@ -72,7 +72,6 @@ class Setting:
     default: Any
     help: str
     parse: Callable[[Any], Any] = _str
-    secret: bool = False
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -87,7 +86,6 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "Key that signs the SMS conversation cookie. Required outside local mode.",
         _optional_str,
-        secret=True,
     ),
     Setting(
         "TWILIO_ACCOUNT_SID",
@@ -101,7 +99,6 @@ SETTINGS: tuple[Setting, ...] = (
         "Twilio auth token: checks X-Twilio-Signature on every webhook. Required outside local "
         "mode.",
         _optional_str,
-        secret=True,
     ),
     Setting(
         "VALIDATE_SIGNATURES",
@@ -214,8 +211,6 @@ SETTINGS: tuple[Setting, ...] = (
         _int,
     ),
 )
-
-SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 
 
 def resolve_path(value: str | Path) -> Path:

@@ -59,8 +59,9 @@ def test_hours_are_read_and_described(
     ],
 )
 def test_unreadable_hours_say_why(text: str, reason: str) -> None:
-    problem = hours.validate(text)
-    assert problem is not None and reason in problem
+    with pytest.raises(hours.HoursError) as problem:
+        hours.parse(text)
+    assert reason in str(problem.value)
 
 
 @pytest.mark.parametrize(
