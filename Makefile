@@ -39,9 +39,11 @@ lint: $(STAMP)
 check: setup
 	HOTLINE_BRIDGE_LOCAL=1 $(BIN)/hotline-bridge check
 
-## Everything: lint, the content check, and the whole test suite including browser tests.
+## Everything: lint, the content check, and the whole test suite including browser tests, run
+## twice on a fixed clock: a weekday opening hour and a Sunday night (see tests/conftest.py).
 test: setup browser lint check
-	$(BIN)/pytest
+	HOTLINE_BRIDGE_TEST_CLOCK=day $(BIN)/pytest -n 2
+	HOTLINE_BRIDGE_TEST_CLOCK=night $(BIN)/pytest -n 2
 
 ## Benchmarks against the budgets in DESIGN.md.
 bench: setup

@@ -7,6 +7,7 @@ within the segment budget. The voice line adds its own path checks.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import statistics
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from flask import Flask
 
-from . import sms_replies
+from . import national, sms_replies
 from .counters import DRY_RUN
 from .db import open_db
 from .directory import Site, get_site
@@ -213,9 +214,24 @@ def check_kiosk_home(app: Flask, report: Report) -> None:
     report.lines.append(f"kiosk: home page of {len(site_ids)} site(s) checked in both languages")
 
 
-def run_checks(app: Flask) -> Report:
-    """Run every check against ``app`` and return the report."""
+def check_national_lines(app: Flask, report: Report, today: dt.date) -> None:
+    """Warn about stale national lines; fail on a number flagged for re-verification that the
+    deployment has not confirmed (only a warning in local mode, which is no deployment)."""
+    count = 0
+    for finding in national.findings(app.config["CONFIRMED_LINES"], today):
+        count += 1
+        line = f"national line {finding.line_id}: {finding.text}"
+        if finding.fatal and not app.config["LOCAL"]:
+            report.fail(line)
+        else:
+            report.lines.append(f"WARN {line}")
+    report.lines.append(f"national lines: {len(national.lines())} checked, {count} to look at")
+
+
+def run_checks(app: Flask, today: dt.date) -> Report:
+    """Run every check against ``app`` on the day ``today`` and return the report."""
     report = Report(lines=[f"flow {_rt(app).flow.path.name}: valid"])
+    check_national_lines(app, report, today)
     check_catalogs(app, report)
     check_sms(app, report)
     check_kiosk_home(app, report)

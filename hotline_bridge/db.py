@@ -8,10 +8,11 @@ per-person row.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -19,9 +20,8 @@ import sqlite_utils
 from flask import Flask, current_app
 from sqlite_utils.migrations import Migrations
 
-# The checked US national lines, copied from the project's reference data. They are re-applied on
-# every start so the database can never drift from the checked file.
-NATIONAL_LINES_CSV = Path(__file__).parent / "data" / "national-resources.csv"
+from . import national
+
 # Short descriptions of the national lines in both languages, shown on detail steps.
 NATIONAL_NOTES_CSV = Path(__file__).parent / "data" / "national-notes.csv"
 
@@ -128,23 +128,23 @@ def connect(path: str | Path, *, create: bool = False) -> sqlite_utils.Database:
     return sqlite_utils.Database(conn)
 
 
-def initialize(path: str | Path) -> None:
-    """Create the database if needed, apply pending migrations and re-apply the national lines."""
+def initialize(path: str | Path, confirmations: Mapping[str, dt.date] | None = None) -> None:
+    """Create the database if needed, apply pending migrations and re-apply the national lines
+    (without the numbers flagged for re-verification that ``confirmations`` do not cover)."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     db = connect(path, create=True)
     try:
         db.execute("PRAGMA journal_mode = WAL")
         migrations.apply(db)
         with db.atomic():
-            seed_national_lines(db)
+            seed_national_lines(db, confirmations or {})
     finally:
         db.close()
 
 
 def read_national_lines() -> list[dict[str, str]]:
     """Return the checked national lines as rows of the reference CSV, in file order."""
-    with NATIONAL_LINES_CSV.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
+    return [dict(line.row) for line in national.lines()]
 
 
 def _read_national_notes() -> dict[str, dict[str, str]]:
@@ -152,11 +152,15 @@ def _read_national_notes() -> dict[str, dict[str, str]]:
         return {row["id"]: row for row in csv.DictReader(handle)}
 
 
-def seed_national_lines(db: sqlite_utils.Database) -> None:
-    """Upsert the national lines from the checked reference file (idempotent)."""
+def seed_national_lines(
+    db: sqlite_utils.Database, confirmations: Mapping[str, dt.date] | None = None
+) -> None:
+    """Upsert the national lines from the checked reference file (idempotent); a number flagged
+    for re-verification is stored empty until the deployment confirms its row."""
     notes = _read_national_notes()
     rows = []
-    for order, line in enumerate(read_national_lines()):
+    for order, checked in enumerate(national.lines()):
+        line = checked.usable(confirmations or {})
         note = notes.get(line["id"], {})
         rows.append(
             {
@@ -234,5 +238,5 @@ def open_db(app: Flask) -> Iterator[sqlite_utils.Database]:
 
 def init_app(app: Flask) -> None:
     """Create, migrate and seed the app's database, and keep a connection per worker thread."""
-    initialize(app.config["DATABASE"])
+    initialize(app.config["DATABASE"], app.config["CONFIRMED_LINES"])
     app.extensions["hotline_bridge.db"] = Connections(app.config["DATABASE"])

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .national import parse_confirmations
+
 ENV_PREFIX = "HOTLINE_BRIDGE"
 
 # The repository root: flows/ and locales/ live beside the package.
@@ -178,6 +180,14 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds of silence after a voice menu before it is repeated (once, then the caller is "
         "offered the 24/7 line).",
         _int,
+    ),
+    Setting(
+        "CONFIRMED_LINES",
+        "",
+        "National lines this deployment has confirmed at their source since they were flagged "
+        "for re-verification, as id@YYYY-MM-DD separated by commas (e.g. nhth@2026-12-02). A "
+        "flagged number is never sent or printed until its row is confirmed.",
+        parse_confirmations,
     ),
     Setting(
         "SENSITIVE_WORDS",

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from twilio.request_validator import RequestValidator
@@ -23,6 +27,29 @@ BASE_URL = "http://localhost"
 # A sender's number and a Twilio number, used to prove nothing about the sender is kept.
 SENDER = "+15558675309"
 CLINIC_NUMBER = "+15550100999"
+
+
+# The clock every test runs at, never the real one: an opening hour on a weekday, or the middle
+# of a Sunday night, chosen by HOTLINE_BRIDGE_TEST_CLOCK. `make test` runs the suite at both.
+NEW_YORK = ZoneInfo("America/New_York")
+CLOCKS = {
+    "day": dt.datetime(2026, 12, 2, 15, 0, tzinfo=NEW_YORK),  # a Wednesday afternoon
+    "night": dt.datetime(2026, 12, 6, 3, 0, tzinfo=NEW_YORK),  # a Sunday, 3 a.m.
+}
+CLOCK = os.environ.get("HOTLINE_BRIDGE_TEST_CLOCK", "day")
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock() -> Iterator[time_machine.Traveller]:
+    """Run every test at the chosen moment (the clock ticks on from there)."""
+    with time_machine.travel(CLOCKS[CLOCK], tick=True) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def daytime() -> bool:
+    """Whether the suite runs at the weekday opening hour (else on a Sunday night)."""
+    return CLOCK == "day"
 
 
 @pytest.fixture

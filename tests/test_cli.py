@@ -18,6 +18,8 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
         "HOTLINE_BRIDGE_DATABASE": str(tmp_path / "cli.db"),
         "HOTLINE_BRIDGE_SECRET_KEY": "cli-secret",
         "HOTLINE_BRIDGE_TWILIO_AUTH_TOKEN": "cli-token",
+        # This deployment has confirmed the short code flagged in the reference.
+        "HOTLINE_BRIDGE_CONFIRMED_LINES": "nhth@2026-12-01",
     }
     for name, value in values.items():
         monkeypatch.setenv(name, value)
@@ -45,6 +47,21 @@ def test_check_passes_on_the_shipped_flow_and_catalogs(env: dict[str, str]) -> N
     assert result.exit_code == 0, result.output
     assert "GSM-7" in result.output and "UCS-2" in result.output
     assert "check passed" in result.output
+
+
+def test_check_fails_on_a_flagged_line_the_deployment_has_not_confirmed(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HOTLINE_BRIDGE_CONFIRMED_LINES")
+    result = CliRunner().invoke(main, ["check", "--quiet"])
+    assert result.exit_code != 0
+    assert (
+        "FAIL national line nhth: flagged for re-verification (sms_number 233733" in result.output
+    )
+    monkeypatch.setenv("HOTLINE_BRIDGE_LOCAL", "1")  # a trial, not a deployment: a warning
+    result = CliRunner().invoke(main, ["check", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "WARN national line nhth" in result.output
 
 
 def test_check_fails_on_a_sensitive_word_on_first_contact(

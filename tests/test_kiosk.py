@@ -26,6 +26,8 @@ PAGE_BUDGET_BYTES = 100 * 1024
 
 LINES = {row["id"]: row for row in read_national_lines()}
 HOTLINE = LINES["nhth"]
+# A line with a voice number, a text number and keyword, and a TTY, none of them withheld.
+TEXTABLE = LINES["ndvh"]
 EMERGENCY = LINES["emergency"]["voice"]
 
 # A made-up local listing (555-01xx numbers are reserved for fiction).
@@ -314,18 +316,18 @@ def test_detail_shows_official_name_numbers_hours_address_and_example_mark(
 
 
 def test_real_lines_carry_no_example_mark(kiosk_client: FlaskClient) -> None:
-    page = parse(kiosk_client, "/kiosk/default/en/service:nhth")
+    page = parse(kiosk_client, "/kiosk/default/en/service:ndvh")
     text = " ".join(page.text)
     assert "Example listing" not in text
-    texting = f"{HOTLINE['sms_keyword']} to {HOTLINE['sms_number']}"
-    for number in [display_number(HOTLINE["voice"]), texting, HOTLINE["tty"]]:
+    texting = f"{TEXTABLE['sms_keyword']} to {TEXTABLE['sms_number']}"
+    for number in [display_number(TEXTABLE["voice"]), texting, display_number(TEXTABLE["tty"])]:
         assert number in text
 
 
 def test_qr_codes_open_the_dialer_and_messages_with_the_services_numbers(
     kiosk_client: FlaskClient,
 ) -> None:
-    html = kiosk_client.get("/kiosk/default/en/service:nhth").get_data(as_text=True)
+    html = kiosk_client.get("/kiosk/default/en/service:ndvh").get_data(as_text=True)
     svgs = re.findall(r"<svg.*?</svg>", html)
     options = {
         "scale": 1,
@@ -336,22 +338,22 @@ def test_qr_codes_open_the_dialer_and_messages_with_the_services_numbers(
         "dark": "#000",
         "light": "#fff",
     }
-    call = segno.make(f"tel:{HOTLINE['voice']}", micro=False).svg_inline(**options)
-    sms_uri = f"sms:{HOTLINE['sms_number']}?body={HOTLINE['sms_keyword']}"
+    call = segno.make(f"tel:{TEXTABLE['voice']}", micro=False).svg_inline(**options)
+    sms_uri = f"sms:{TEXTABLE['sms_number']}?body={TEXTABLE['sms_keyword']}"
     text = segno.make(sms_uri, micro=False).svg_inline(**options)
     assert svgs == [call, text]
-    assert f'aria-label="Code to call {display_number(HOTLINE["voice"])}"' in html
+    assert f'aria-label="Code to call {display_number(TEXTABLE["voice"])}"' in html
 
 
 def test_printed_slip_has_only_the_discreet_label_and_numbers(kiosk_client: FlaskClient) -> None:
-    html = kiosk_client.get("/kiosk/default/es/service:nhth").get_data(as_text=True)
+    html = kiosk_client.get("/kiosk/default/es/service:ndvh").get_data(as_text=True)
     slip = re.search(r'<div class="slip"[^>]*>(.*?)</div>', html, re.S)
     assert slip is not None
     lines = re.findall(r"<p>(.*?)</p>", slip[1])
     assert lines == [
-        HOTLINE["discreet_label_es"],
-        f"Llame al {display_number(HOTLINE['voice'])}",
-        f"Envíe {HOTLINE['sms_keyword']} al {HOTLINE['sms_number']}",
+        TEXTABLE["discreet_label_es"],
+        f"Llame al {display_number(TEXTABLE['voice'])}",
+        f"Envíe {TEXTABLE['sms_keyword']} al {TEXTABLE['sms_number']}",
     ]
 
 

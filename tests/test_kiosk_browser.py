@@ -18,7 +18,7 @@ from axe_playwright_python.sync_playwright import Axe
 from flask import Flask
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from test_import import EXAMPLES, GOOD, run
-from test_kiosk import EMERGENCY, EXAMPLE, HOTLINE, PAGE_KINDS, corrupt, seed_kiosk
+from test_kiosk import EMERGENCY, EXAMPLE, HOTLINE, PAGE_KINDS, TEXTABLE, corrupt, seed_kiosk
 from test_kiosk_zip import LABELS, zip_directory
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -374,13 +374,13 @@ def test_screens_fit_without_sideways_scrolling_and_targets_are_large(
 
 
 def test_printed_slip_shows_only_the_discreet_label_and_numbers(server: Server, page: Page) -> None:
-    page.goto(f"{server.base}/kiosk/default/en/service:nhth")
+    page.goto(f"{server.base}/kiosk/default/en/service:ndvh")
     page.emulate_media(media="print")
     printed = page.locator("body").inner_text()
     lines = [line for line in re.split(r"\n+", printed) if line.strip()]
-    number, keyword, text = (HOTLINE[k] for k in ("voice", "sms_keyword", "sms_number"))
+    number, keyword, text = (TEXTABLE[k] for k in ("voice", "sms_keyword", "sms_number"))
     assert lines == [
-        HOTLINE["discreet_label_en"],
+        TEXTABLE["discreet_label_en"],
         f"Call {display_number(number)}",
         f"Text {keyword} to {text}",
     ]

@@ -86,8 +86,9 @@ def test_database_is_created_seeded_and_in_wal_mode(app) -> None:  # type: ignor
         stored = {row["id"]: row for row in db["services"].rows_where("national = 1")}
     for line in read_national_lines():
         assert stored[line["id"]]["phone"] == (line["voice"] or None)
-        assert stored[line["id"]]["sms"] == (line["sms_number"] or None)
         assert stored[line["id"]]["tty"] == (line["tty"] or None)
+        if line["id"] != "nhth":  # its short code waits for confirmation (below)
+            assert stored[line["id"]]["sms"] == (line["sms_number"] or None)
 
 
 def test_shipped_reference_matches_the_checked_copy() -> None:
@@ -117,3 +118,35 @@ def test_migrations_are_recorded_and_safe_to_rerun(make_app) -> None:  # type: i
     with open_db(app) as db:
         assert migrations.pending(db) == []
         assert len(migrations.applied(db)) >= 1
+
+
+def test_flagged_numbers_are_withheld_until_confirmed(make_app) -> None:  # type: ignore[no-untyped-def]
+    from hotline_bridge.db import open_db
+
+    with open_db(make_app()) as db:
+        nhth = db["services"].get("nhth")
+    assert nhth["phone"] == "+18883737888"
+    assert nhth["sms"] is None and nhth["sms_keyword"] is None
+    with open_db(make_app(CONFIRMED_LINES="nhth@2026-12-01")) as db:
+        assert db["services"].get("nhth")["sms"] == "233733"
+
+
+@pytest.mark.parametrize("value", ["nhth", "nowhere@2026-12-01", "nhth@yesterday"])
+def test_a_malformed_confirmation_refuses_to_start(make_app, value: str) -> None:  # type: ignore[no-untyped-def]
+    from hotline_bridge.settings import ConfigError
+
+    with pytest.raises(ConfigError, match="CONFIRMED_LINES"):
+        make_app(CONFIRMED_LINES=value)
+
+
+def test_check_names_stale_and_unconfirmed_lines() -> None:
+    import datetime as dt
+
+    from hotline_bridge import national
+
+    found = list(national.findings({}, dt.date(2026, 12, 2)))
+    assert [(f.line_id, f.fatal) for f in found] == [("nhth", True)]
+    assert "233733" in found[0].text and "+18883737888" not in found[0].text
+    later = list(national.findings({"nhth": dt.date(2026, 12, 2)}, dt.date(2027, 7, 1)))
+    assert {f.line_id for f in later} == {line.id for line in national.lines()}
+    assert not any(f.fatal for f in later)

@@ -142,7 +142,20 @@ def test_talk_now_gives_the_checked_hotline_in_one_step(client: FlaskClient, lan
     texter.send("hello" if lang == "en" else "hola")
     reply = texter.send("1")
     assert HOTLINE in reply
-    assert "233733" in reply
+    # The short code is flagged for re-verification in the reference: withheld until confirmed.
+    assert "233733" not in reply
+
+
+def test_a_confirmed_short_code_is_offered_again(make_app) -> None:  # type: ignore[no-untyped-def]
+    texter = Texter(make_app(CONFIRMED_LINES="nhth@2026-12-01").test_client())
+    texter.send("hello")
+    assert "233733" in texter.send("1")
+
+
+def test_a_confirmation_older_than_the_check_does_not_count(make_app) -> None:  # type: ignore[no-untyped-def]
+    texter = Texter(make_app(CONFIRMED_LINES="nhth@2026-11-30").test_client())
+    texter.send("hello")
+    assert "233733" not in texter.send("1")
 
 
 @pytest.mark.parametrize(
@@ -162,7 +175,7 @@ def test_lists_use_discreet_labels_and_detail_gives_official_name(
     assert discreet in listing and official not in listing
     detail = texter.send("1")
     assert official in detail
-    assert HOTLINE in detail and "233733" in detail and "711" in detail
+    assert HOTLINE in detail and "711" in detail and "233733" not in detail
 
 
 def test_list_of_a_category_without_local_services_still_offers_help(
