@@ -18,10 +18,10 @@ from pathlib import Path
 
 import sqlite_utils
 
-from hotline_bridge import db as database
-from hotline_bridge import nearby
-from hotline_bridge.directory import Site
-from hotline_bridge.importer import CATEGORIES
+from hotline_bridge.directory import nearby
+from hotline_bridge.directory import store as database
+from hotline_bridge.directory.importer import CATEGORIES
+from hotline_bridge.directory.models import Site
 
 SERVICES = 50_000
 LOOKUPS = 2_000

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 
-from hotline_bridge.segments import cost
+from hotline_bridge.channels.sms.segments import cost
 
 from .budgets import Budget, not_measured
 

@@ -9,9 +9,14 @@ from typing import Any
 
 from flask import Flask
 
-from . import db, kiosk, sessions, settings, sms, voice, webhooks
-from .privacy import install_log_redaction
-from .runtime import load_runtime
+from hotline_bridge import settings, webhooks
+from hotline_bridge.channels.kiosk import routes as kiosk
+from hotline_bridge.channels.sms import routes as sms
+from hotline_bridge.channels.sms import sessions
+from hotline_bridge.channels.voice import routes as voice
+from hotline_bridge.directory import store as db
+from hotline_bridge.privacy import install_log_redaction
+from hotline_bridge.runtime import load_runtime
 
 __all__ = ["create_app"]
 

@@ -19,16 +19,17 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from flask import Flask
 
-from . import national, sms_replies
-from .counters import DRY_RUN
-from .db import open_db
-from .directory import Site, get_site
-from .flow import Flow, Position, has_more
-from .i18n import BABEL_CONFIG, EXTRACT_KEYWORDS, LANGUAGES, Words, audit
-from .runtime import Runtime
-from .segments import MAX_SEGMENTS, MEDIAN_SEGMENTS, cost
-from .settings import PROJECT_ROOT, resolve_path
-from .voice_check import voice_problems
+from hotline_bridge.channels.sms import render as sms_replies
+from hotline_bridge.channels.sms.segments import MAX_SEGMENTS, MEDIAN_SEGMENTS, cost
+from hotline_bridge.channels.voice.check import voice_problems
+from hotline_bridge.counters import DRY_RUN
+from hotline_bridge.directory import national
+from hotline_bridge.directory.models import Site, get_site
+from hotline_bridge.directory.store import open_db
+from hotline_bridge.engine.catalogs import BABEL_CONFIG, EXTRACT_KEYWORDS, LANGUAGES, Words, audit
+from hotline_bridge.engine.flow import Flow, Position, has_more
+from hotline_bridge.runtime import Runtime
+from hotline_bridge.settings import PROJECT_ROOT, resolve_path
 
 
 @dataclass(frozen=True)

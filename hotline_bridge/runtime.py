@@ -11,12 +11,12 @@ from dataclasses import dataclass
 
 from flask import Flask, current_app
 
-from . import db as database
-from .directory import display_number
-from .flow import Flow, load
-from .i18n import LANGUAGES, Catalogs
-from .keywords import Keywords
-from .settings import resolve_path
+from hotline_bridge.directory import store as database
+from hotline_bridge.directory.models import display_number
+from hotline_bridge.engine.catalogs import LANGUAGES, Catalogs
+from hotline_bridge.engine.flow import Flow, load
+from hotline_bridge.engine.keywords import Keywords
+from hotline_bridge.settings import resolve_path
 
 KEYWORDS_FILE = "flows/keywords.toml"
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .national import parse_confirmations
+from hotline_bridge.directory.national import parse_confirmations
 
 ENV_PREFIX = "HOTLINE_BRIDGE"
 

@@ -4,7 +4,8 @@ Loaded once in gunicorn's master with ``--preload``, so the offline ZIP table is
 workers fork and the first person to send a ZIP code does not wait for it.
 """
 
-from . import create_app, nearby
+from hotline_bridge import create_app
+from hotline_bridge.directory import nearby
 
 app = create_app()
 nearby.warm_up()

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+from hotline_bridge.channels.sms.segments import MAX_SEGMENTS, MEDIAN_SEGMENTS, cost
 from hotline_bridge.checks import sms_inventory, used_keys
-from hotline_bridge.i18n import LANGUAGES, CatalogError, Catalogs, audit, po_path
-from hotline_bridge.segments import MAX_SEGMENTS, MEDIAN_SEGMENTS, cost
+from hotline_bridge.engine.catalogs import LANGUAGES, CatalogError, Catalogs, audit, po_path
 from hotline_bridge.settings import PROJECT_ROOT
 
 LOCALES = PROJECT_ROOT / "locales"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from hotline_bridge import flow as engine
-from hotline_bridge.flow import HOME, MORE, TALK, FlowError, Position, advance, decode, load
+from hotline_bridge.engine import flow as engine
+from hotline_bridge.engine.flow import HOME, MORE, TALK, FlowError, Position, advance, decode, load
 from hotline_bridge.settings import PROJECT_ROOT
 
 FLOW_FILE = PROJECT_ROOT / "flows" / "main.toml"
@@ -135,7 +135,7 @@ def test_channel_only_options(tmp_path: Path) -> None:
     ],
 )
 def test_broken_flows_fail_naming_file_and_node(tmp_path: Path, change, message: str) -> None:  # type: ignore[no-untyped-def]
-    from hotline_bridge.i18n import Catalogs
+    from hotline_bridge.engine.catalogs import Catalogs
 
     catalogs = Catalogs(PROJECT_ROOT / "locales")
     path = write(tmp_path, change(MINIMAL))

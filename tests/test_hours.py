@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from hotline_bridge import hours
+from hotline_bridge.directory import hours
 
 UTC = dt.UTC
 

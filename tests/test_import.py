@@ -12,7 +12,12 @@ from click.testing import Result
 from flask import Flask
 
 from hotline_bridge.cli import main
-from hotline_bridge.importer import CATEGORIES, SERVICE_COLUMNS, SITE_COLUMNS, sensitive_hits
+from hotline_bridge.directory.importer import (
+    CATEGORIES,
+    SERVICE_COLUMNS,
+    SITE_COLUMNS,
+    sensitive_hits,
+)
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 

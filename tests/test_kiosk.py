@@ -13,11 +13,12 @@ from babel.messages.extract import extract_from_dir
 from flask import Flask
 from flask.testing import FlaskClient
 
-from hotline_bridge import counters, create_app, kiosk_pages
-from hotline_bridge.db import connect, read_national_lines
-from hotline_bridge.directory import display_number
-from hotline_bridge.hours import describe
-from hotline_bridge.i18n import LANGUAGES, Catalogs
+from hotline_bridge import counters, create_app
+from hotline_bridge.channels.kiosk import pages as kiosk_pages
+from hotline_bridge.directory.hours import describe
+from hotline_bridge.directory.models import display_number
+from hotline_bridge.directory.store import connect, read_national_lines
+from hotline_bridge.engine.catalogs import LANGUAGES, Catalogs
 from hotline_bridge.runtime import Runtime
 from hotline_bridge.settings import PROJECT_ROOT, ConfigError
 
@@ -498,7 +499,7 @@ def test_short_countdown_is_refused_outside_tests(tmp_path: Path) -> None:
 
 def test_every_word_in_the_templates_is_in_both_catalogs(kiosk_app: Flask) -> None:
     found = extract_from_dir(
-        str(PROJECT_ROOT / "kiosk" / "templates"),
+        str(PROJECT_ROOT / "hotline_bridge" / "channels" / "kiosk" / "templates"),
         method_map=[("**.html", "jinja2")],
         keywords={"t": None},
     )

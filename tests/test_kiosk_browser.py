@@ -23,8 +23,8 @@ from test_kiosk_zip import LABELS, zip_directory
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from hotline_bridge import create_app
-from hotline_bridge.directory import display_number
-from hotline_bridge.i18n import LANGUAGES, Words
+from hotline_bridge.directory.models import display_number
+from hotline_bridge.engine.catalogs import LANGUAGES, Words
 from hotline_bridge.settings import PROJECT_ROOT
 
 CHROMIUM = "/usr/bin/chromium"

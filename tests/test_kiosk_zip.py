@@ -15,9 +15,9 @@ from test_kiosk import PAGE_BUDGET_BYTES, _Page, assert_protected, corrupt, pars
 from test_nearby import due_north_miles, place
 
 from hotline_bridge import counters
-from hotline_bridge.db import connect
-from hotline_bridge.directory import display_number
-from hotline_bridge.i18n import LANGUAGES
+from hotline_bridge.directory.models import display_number
+from hotline_bridge.directory.store import connect
+from hotline_bridge.engine.catalogs import LANGUAGES
 
 # ZIP codes no service row holds, so finding one anywhere afterwards means it was kept.
 PERSON_ZIP = "02140"

@@ -11,10 +11,10 @@ from conftest import Texter
 from flask import Flask
 from test_import import EXAMPLES, GOOD, run, write_csv
 
-from hotline_bridge import db as database
-from hotline_bridge import nearby
-from hotline_bridge.flow import MORE, Position, advance, decode, enter_zip, zip_item
-from hotline_bridge.segments import MAX_SEGMENTS, cost
+from hotline_bridge.channels.sms.segments import MAX_SEGMENTS, cost
+from hotline_bridge.directory import nearby
+from hotline_bridge.directory import store as database
+from hotline_bridge.engine.flow import MORE, Position, advance, decode, enter_zip, zip_item
 
 # ZIP 02139's centre in the offline table.
 CENTRE = (42.3647, -71.1042)

@@ -65,7 +65,7 @@ def test_a_conversation_leaves_no_number_or_text_behind(
 
 
 def test_the_database_holds_only_aggregate_counts(app: Flask, texter: Texter) -> None:
-    from hotline_bridge.db import open_db
+    from hotline_bridge.directory.store import open_db
 
     texter.send("hello")
     texter.send(SECRET_TEXT)
@@ -91,7 +91,7 @@ def test_errors_are_logged_without_what_the_person_sent(
     monkeypatch: pytest.MonkeyPatch,
     captured_logs: pytest.LogCaptureFixture,
 ) -> None:
-    from hotline_bridge import sms
+    from hotline_bridge.channels.sms import routes as sms
 
     def broken(turn: sms.Turn) -> None:
         raise ValueError(f"could not handle {turn.body!r}")

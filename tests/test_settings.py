@@ -78,7 +78,7 @@ def test_malformed_values_are_named(name: str, value: str) -> None:
 
 
 def test_database_is_created_seeded_and_in_wal_mode(app) -> None:  # type: ignore[no-untyped-def]
-    from hotline_bridge.db import open_db, read_national_lines
+    from hotline_bridge.directory.store import open_db, read_national_lines
 
     with open_db(app) as db:
         assert db.execute("pragma journal_mode").fetchone()[0] == "wal"
@@ -93,14 +93,14 @@ def test_database_is_created_seeded_and_in_wal_mode(app) -> None:  # type: ignor
 
 def test_shipped_reference_matches_the_checked_copy() -> None:
     shared = PROJECT_ROOT.parent / "shared" / "reference" / "national-resources.csv"
-    shipped = PROJECT_ROOT / "hotline_bridge" / "data" / "national-resources.csv"
+    shipped = PROJECT_ROOT / "hotline_bridge" / "directory" / "data" / "national-resources.csv"
     if shared.exists():  # beside the repository in development and CI
         assert shipped.read_bytes() == shared.read_bytes()
     assert b"+18883737888" in shipped.read_bytes()
 
 
 def test_numbers_changed_in_the_database_are_restored_at_start(make_app) -> None:  # type: ignore[no-untyped-def]
-    from hotline_bridge.db import open_db
+    from hotline_bridge.directory.store import open_db
 
     app = make_app()
     with open_db(app) as db, db.conn:
@@ -111,7 +111,7 @@ def test_numbers_changed_in_the_database_are_restored_at_start(make_app) -> None
 
 
 def test_migrations_are_recorded_and_safe_to_rerun(make_app) -> None:  # type: ignore[no-untyped-def]
-    from hotline_bridge.db import migrations, open_db
+    from hotline_bridge.directory.store import migrations, open_db
 
     app = make_app()
     make_app()
@@ -121,7 +121,7 @@ def test_migrations_are_recorded_and_safe_to_rerun(make_app) -> None:  # type: i
 
 
 def test_flagged_numbers_are_withheld_until_confirmed(make_app) -> None:  # type: ignore[no-untyped-def]
-    from hotline_bridge.db import open_db
+    from hotline_bridge.directory.store import open_db
 
     with open_db(make_app()) as db:
         nhth = db["services"].get("nhth")
@@ -142,7 +142,7 @@ def test_a_malformed_confirmation_refuses_to_start(make_app, value: str) -> None
 def test_check_names_stale_and_unconfirmed_lines() -> None:
     import datetime as dt
 
-    from hotline_bridge import national
+    from hotline_bridge.directory import national
 
     found = list(national.findings({}, dt.date(2026, 12, 2)))
     assert [(f.line_id, f.fatal) for f in found] == [("nhth", True)]

@@ -246,7 +246,7 @@ def test_unknown_input_gets_one_short_line_and_the_menu_again(
 
 
 def test_lists_page_with_the_more_key(app: Flask, texter: Texter) -> None:
-    from hotline_bridge.db import open_db
+    from hotline_bridge.directory.store import open_db
 
     with open_db(app) as db:
         db["services"].insert_all(
@@ -454,7 +454,7 @@ def test_missing_database_fails_safe_in_both_languages(app: Flask, client: Flask
 def test_a_bug_in_the_reply_fails_safe(
     app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from hotline_bridge import sms
+    from hotline_bridge.channels.sms import routes as sms
 
     def broken(_turn: object) -> None:
         raise RuntimeError("boom")
@@ -475,7 +475,7 @@ def test_fallback_route_answers_without_the_database(app: Flask, client: FlaskCl
 
 
 def test_fail_safe_wording_fits_the_budget_in_both_languages(app: Flask) -> None:
-    from hotline_bridge.segments import cost
+    from hotline_bridge.channels.sms.segments import cost
 
     assert cost(app.extensions["hotline_bridge"].failsafe.text(None)).segments <= 3
 
@@ -485,7 +485,7 @@ def test_fail_safe_wording_fits_the_budget_in_both_languages(app: Flask) -> None
 
 def test_status_callback_counts_only_aggregates(app: Flask, client: FlaskClient) -> None:
     from hotline_bridge.counters import totals
-    from hotline_bridge.db import open_db
+    from hotline_bridge.directory.store import open_db
 
     params = {"MessageSid": "SM" + "1" * 32, "MessageStatus": "delivered", "To": "+15558675309"}
     assert signed_post(client, "/sms/status", params).status_code == 200
@@ -523,7 +523,7 @@ def test_auth_token_is_what_signs(app: Flask) -> None:
 
 
 def test_services_with_the_same_label_are_told_apart(app: Flask, texter: Texter) -> None:
-    from hotline_bridge.db import open_db
+    from hotline_bridge.directory.store import open_db
 
     with open_db(app) as db:
         db["services"].insert_all(
@@ -580,7 +580,7 @@ def test_signature_check_agrees_with_the_twilio_library(url: str, signed_as: str
 
 
 def test_a_sites_keyword_chooses_the_site_on_a_shared_number(app: Flask, texter: Texter) -> None:
-    from hotline_bridge.db import open_db
+    from hotline_bridge.directory.store import open_db
 
     with open_db(app) as db:
         db.table("sites").insert_all(
@@ -611,7 +611,7 @@ def test_a_sites_keyword_chooses_the_site_on_a_shared_number(app: Flask, texter:
 
 
 def test_without_a_keyword_the_number_texted_chooses_the_site(app: Flask, texter: Texter) -> None:
-    from hotline_bridge.db import open_db
+    from hotline_bridge.directory.store import open_db
 
     with open_db(app) as db:
         db.table("sites").insert(

@@ -11,13 +11,13 @@ import sqlite_utils
 from conftest import BASE_URL, CLINIC_NUMBER, SENDER, sign, signed_post, twiml
 from flask import Flask
 
-from hotline_bridge import voice_render
+from hotline_bridge.channels.voice import render as voice_render
+from hotline_bridge.channels.voice.check import walk_calls
+from hotline_bridge.channels.voice.routes import fail_safe_twiml
+from hotline_bridge.channels.voice.simulator import Phone
 from hotline_bridge.checks import sensitive_hits
-from hotline_bridge.i18n import Words
+from hotline_bridge.engine.catalogs import Words
 from hotline_bridge.settings import ConfigError
-from hotline_bridge.voice import fail_safe_twiml
-from hotline_bridge.voice_check import walk_calls
-from hotline_bridge.voice_sim import Phone
 
 LANGS = ("en", "es")
 VOICES = {"en": ("en-US", "Polly.Joanna-Neural"), "es": ("es-US", "Polly.Lupe-Neural")}
@@ -446,7 +446,7 @@ def test_a_corrupted_database_still_connects_the_caller(app: Flask, tmp_path: Pa
 def test_the_fallback_route_answers_without_the_database(
     app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from hotline_bridge import db
+    from hotline_bridge.directory import store as db
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("the fallback opened the database")

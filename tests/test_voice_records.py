@@ -10,8 +10,8 @@ import responses
 from conftest import CLINIC_NUMBER, SENDER, signed_post
 from flask import Flask
 
-from hotline_bridge.db import open_db
-from hotline_bridge.voice_sim import Phone
+from hotline_bridge.channels.voice.simulator import Phone
+from hotline_bridge.directory.store import open_db
 
 # The caller's number in the forms a file or a log might hold it.
 CALLER_FORMS = [SENDER, SENDER[1:], SENDER[2:], "555-867-5309", "(555) 867-5309", "8675309"]

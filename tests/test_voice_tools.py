@@ -7,10 +7,11 @@ from dataclasses import replace
 import pytest
 from flask import Flask
 
-from hotline_bridge import voice, voice_render
+from hotline_bridge.channels.voice import render as voice_render
+from hotline_bridge.channels.voice import routes as voice
+from hotline_bridge.channels.voice.check import key_clashes, voice_problems
 from hotline_bridge.cli import main
-from hotline_bridge.flow import Option
-from hotline_bridge.voice_check import key_clashes, voice_problems
+from hotline_bridge.engine.flow import Option
 
 
 def run_simulator(app: Flask, typed: list[str]) -> str:

@@ -13,13 +13,13 @@ from flask import Flask
 from test_import import GOOD, run, write_csv
 from test_voice import HOTLINE_DIGITS, LANGS, VOICES, assert_dials_hotline, call, press, words
 
-from hotline_bridge import voice_render
+from hotline_bridge.channels.voice import render as voice_render
+from hotline_bridge.channels.voice.check import key_clashes, voice_problems, walk_calls
+from hotline_bridge.channels.voice.simulator import Phone
 from hotline_bridge.cli import main
-from hotline_bridge.db import open_db
-from hotline_bridge.directory import get_service
-from hotline_bridge.flow import Option
-from hotline_bridge.voice_check import key_clashes, voice_problems, walk_calls
-from hotline_bridge.voice_sim import Phone
+from hotline_bridge.directory.models import get_service
+from hotline_bridge.directory.store import open_db
+from hotline_bridge.engine.flow import Option
 
 # ZIP 02139's centre in the offline table; the test services lie due north of it.
 CENTRE = (42.3647, -71.1042)

@@ -18,9 +18,8 @@ import sqlite_utils
 from flask import current_app
 from flask.cli import with_appcontext
 
-from . import hsds
-from .db import open_db
-from .importer import (
+from hotline_bridge.directory import hsds
+from hotline_bridge.directory.importer import (
     CATEGORIES,
     SERVICE_COLUMNS,
     SITE_COLUMNS,
@@ -35,7 +34,8 @@ from .importer import (
     read_rows,
     write,
 )
-from .runtime import runtime
+from hotline_bridge.directory.store import open_db
+from hotline_bridge.runtime import runtime
 
 # Files with more rows than this show a progress bar while they are checked.
 PROGRESS_FROM_ROWS = 1000

@@ -11,8 +11,8 @@ from typing import Any
 import phonenumbers
 import sqlite_utils
 
-from .db import DEFAULT_SITE
-from .keywords import normalize
+from hotline_bridge.directory.store import DEFAULT_SITE
+from hotline_bridge.engine.keywords import normalize
 
 # The longest message that can still be a site's keyword.
 MAX_KEYWORD_LENGTH = 40

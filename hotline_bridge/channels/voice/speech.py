@@ -12,8 +12,8 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from .i18n import Words
-from .keywords import Keywords
+from hotline_bridge.engine.catalogs import Words
+from hotline_bridge.engine.keywords import Keywords
 
 # Words shorter than this carry no meaning of their own in a label ("a", "de", "for").
 MIN_WORD = 4

@@ -18,12 +18,13 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from twilio.twiml.messaging_response import MessagingResponse
 
-from . import create_app, directory_cli, settings
-from .flow import FlowError
-from .i18n import CatalogError, run_babel
-from .keywords import KeywordError
-from .settings import ConfigError
-from .voice_sim import simulate_voice
+from hotline_bridge import create_app, settings
+from hotline_bridge.channels.voice.simulator import simulate_voice
+from hotline_bridge.cli import directory as directory_cli
+from hotline_bridge.engine.catalogs import CatalogError, run_babel
+from hotline_bridge.engine.flow import FlowError
+from hotline_bridge.engine.keywords import KeywordError
+from hotline_bridge.settings import ConfigError
 
 # What start-up can refuse with; the command prints the message, not a traceback.
 STARTUP_ERRORS = (ConfigError, FlowError, CatalogError, KeywordError)
@@ -112,7 +113,7 @@ def fallback_twiml(channel: str) -> None:
         twiml.message(rt.failsafe.text(None))
         click.echo(str(twiml))
         return
-    from .voice import fail_safe_twiml
+    from hotline_bridge.channels.voice.routes import fail_safe_twiml
 
     click.echo(str(fail_safe_twiml(None)))
 
@@ -128,7 +129,7 @@ def check(quiet: bool) -> None:
     """Validate the flow and both catalogs, list every SMS reply with its encoding and segment
     count, and fail on a missing or fuzzy translation, a sensitive word on a first-contact
     surface, or a reply over budget."""
-    from .checks import run_checks
+    from hotline_bridge.checks import run_checks
 
     # The checks read content and sign their own in-process requests, so they need no
     # production secrets: any that are not set are made up for this run.
@@ -156,7 +157,7 @@ def check(quiet: bool) -> None:
 @with_appcontext
 def simulate_sms(to: str) -> None:
     """Text the SMS line from the terminal; each reply shows its encoding and segments."""
-    from .simulator import run_sms
+    from hotline_bridge.channels.sms.simulator import run_sms
 
     run_sms(current_app, lambda: input("you> "), click.echo, to)
 
@@ -174,8 +175,8 @@ if __name__ == "__main__":
 @with_appcontext
 def counts(day: str | None) -> None:
     """Show the anonymous per-day usage counts: channel, language, step and how many times."""
-    from .counters import totals
-    from .db import open_db
+    from hotline_bridge.counters import totals
+    from hotline_bridge.directory.store import open_db
 
     with open_db(current_app) as db:
         rows = totals(db, day)

@@ -22,7 +22,8 @@ from flask import url_for
 from twilio.twiml import TwiML
 from twilio.twiml.voice_response import Gather, Say, VoiceResponse
 
-from .directory import (
+from hotline_bridge.channels.sms.render import listing, nearby_listing
+from hotline_bridge.directory.models import (
     Service,
     Site,
     dial_string,
@@ -31,11 +32,25 @@ from .directory import (
     get_service,
     get_services,
 )
-from .flow import Flow, Node, Option, Position, decode, has_more, page_of, zip_item
-from .i18n import DEFAULT_LANGUAGE, LANGUAGES, Catalogs, Words, other_language
-from .nearby import Nearby
-from .settings import ConfigError
-from .sms_replies import listing, nearby_listing
+from hotline_bridge.directory.nearby import Nearby
+from hotline_bridge.engine.catalogs import (
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    Catalogs,
+    Words,
+    other_language,
+)
+from hotline_bridge.engine.flow import (
+    Flow,
+    Node,
+    Option,
+    Position,
+    decode,
+    has_more,
+    page_of,
+    zip_item,
+)
+from hotline_bridge.settings import ConfigError
 
 CHANNEL = "voice"
 

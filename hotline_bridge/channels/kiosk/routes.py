@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -21,18 +22,24 @@ import sqlite_utils
 from flask import Blueprint, Flask, Response, current_app, redirect, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from . import counters
-from .db import DEFAULT_SITE, get_db, read_national_lines
-from .directory import Site, display_number, get_site
-from .flow import Position, decode, enter_zip
-from .i18n import DEFAULT_LANGUAGE, LANGUAGES, Catalogs, Words, other_language
-from .kiosk_pages import Visit, build, parent_of
-from .runtime import Runtime, runtime
-from .settings import PROJECT_ROOT, ConfigError
-from .webhooks import log_failure
+from hotline_bridge import counters
+from hotline_bridge.channels.kiosk.pages import Visit, build, parent_of
+from hotline_bridge.directory.models import Site, display_number, get_site
+from hotline_bridge.directory.store import DEFAULT_SITE, get_db, read_national_lines
+from hotline_bridge.engine.catalogs import (
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    Catalogs,
+    Words,
+    other_language,
+)
+from hotline_bridge.engine.flow import Position, decode, enter_zip
+from hotline_bridge.runtime import Runtime, runtime
+from hotline_bridge.settings import ConfigError
+from hotline_bridge.webhooks import log_failure
 
 CHANNEL = "kiosk"
-KIOSK_DIR = PROJECT_ROOT / "kiosk"
+KIOSK_DIR = Path(__file__).parent
 
 # WCAG 2.2.1 asks that a person get at least 20 seconds to say they need more time.
 MIN_COUNTDOWN_SECONDS = 20

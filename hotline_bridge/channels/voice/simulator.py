@@ -19,8 +19,8 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from twilio.request_validator import RequestValidator
 
-from .counters import DRY_RUN
-from .directory import display_number
+from hotline_bridge.counters import DRY_RUN
+from hotline_bridge.directory.models import display_number
 
 # Where the simulated Twilio believes the app lives; the signature covers this URL.
 BASE_URL = "http://localhost"

@@ -20,8 +20,8 @@ from typing import Any
 
 import sqlite_utils
 
-from . import hours
-from .importer import (
+from hotline_bridge.directory import hours
+from hotline_bridge.directory.importer import (
     CATEGORIES,
     Batch,
     Context,

@@ -21,11 +21,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 import sqlite_utils
 
-from . import hours
-from .db import DEFAULT_SITE
-from .directory import SERVICE_CODES
-from .i18n import LANGUAGES
-from .nearby import zip_point
+from hotline_bridge.directory import hours
+from hotline_bridge.directory.models import SERVICE_CODES
+from hotline_bridge.directory.nearby import zip_point
+from hotline_bridge.directory.store import DEFAULT_SITE
+from hotline_bridge.engine.catalogs import LANGUAGES
 
 CATEGORIES = (
     "talk_now",

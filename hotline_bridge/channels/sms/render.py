@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from .directory import (
+from hotline_bridge.channels.sms.segments import MAX_SEGMENTS, cost
+from hotline_bridge.directory.hours import describe
+from hotline_bridge.directory.models import (
     Service,
     Site,
     display_number,
@@ -21,11 +23,9 @@ from .directory import (
     get_services,
     services_in,
 )
-from .flow import Flow, Node, Position, has_more, page_of, zip_item
-from .hours import describe
-from .i18n import Words
-from .nearby import Nearby, nearest
-from .segments import MAX_SEGMENTS, cost
+from hotline_bridge.directory.nearby import Nearby, nearest
+from hotline_bridge.engine.catalogs import Words
+from hotline_bridge.engine.flow import Flow, Node, Position, has_more, page_of, zip_item
 
 CHANNEL = "sms"
 

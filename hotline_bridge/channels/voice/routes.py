@@ -11,17 +11,18 @@ import sqlite_utils
 from flask import Blueprint, Flask, Response, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
-from . import counters, twilio_records
-from . import voice_render as vr
-from .db import get_db, read_national_lines
-from .directory import get_service, site_for_number
-from .flow import ZIP_CODE, Position, advance, enter_zip
-from .i18n import LANGUAGES, Words, other_language
-from .nearby import zip_point
-from .runtime import runtime
-from .sms_replies import listing
-from .voice_speech import understand
-from .webhooks import form, twilio_webhook, twiml_response
+from hotline_bridge import counters
+from hotline_bridge.channels.sms.render import listing
+from hotline_bridge.channels.voice import render as vr
+from hotline_bridge.channels.voice.speech import understand
+from hotline_bridge.directory.models import get_service, site_for_number
+from hotline_bridge.directory.nearby import zip_point
+from hotline_bridge.directory.store import get_db, read_national_lines
+from hotline_bridge.engine.catalogs import LANGUAGES, Words, other_language
+from hotline_bridge.engine.flow import ZIP_CODE, Position, advance, enter_zip
+from hotline_bridge.runtime import runtime
+from hotline_bridge.webhooks import form, twilio_webhook, twiml_response
+from hotline_bridge.webhooks import records as twilio_records
 
 CHANNEL = "voice"
 

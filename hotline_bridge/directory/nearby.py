@@ -18,8 +18,8 @@ from functools import cache
 import sqlite_utils
 import zipcodes
 
-from .directory import Service, Site, get_services, get_site
-from .hours import open_now
+from hotline_bridge.directory.hours import open_now
+from hotline_bridge.directory.models import Service, Site, get_services, get_site
 
 # Mean radius of the Earth in miles, for the haversine distance.
 EARTH_RADIUS_MILES = 3958.8

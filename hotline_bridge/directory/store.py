@@ -20,7 +20,7 @@ import sqlite_utils
 from flask import Flask, current_app
 from sqlite_utils.migrations import Migrations
 
-from . import national
+from hotline_bridge.directory import national
 
 # Short descriptions of the national lines in both languages, shown on detail steps.
 NATIONAL_NOTES_CSV = Path(__file__).parent / "data" / "national-notes.csv"

@@ -14,8 +14,8 @@ from xml.etree import ElementTree
 from flask import Flask
 from twilio.request_validator import RequestValidator
 
-from .counters import DRY_RUN
-from .segments import cost
+from hotline_bridge.channels.sms.segments import cost
+from hotline_bridge.counters import DRY_RUN
 
 # The number a simulated person texts from: reserved for fiction, never a real subscriber.
 SIMULATED_SENDER = "+15555550100"

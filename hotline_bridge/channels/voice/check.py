@@ -20,10 +20,7 @@ from xml.etree import ElementTree
 
 from flask import Flask
 
-from .db import open_db
-from .flow import Flow
-from .nearby import zip_point
-from .voice_render import (
+from hotline_bridge.channels.voice.render import (
     CHANNEL,
     KEY_HANGUP,
     KEY_LANGUAGE,
@@ -32,7 +29,10 @@ from .voice_render import (
     VoiceSetup,
     voice_language,
 )
-from .voice_sim import DEFAULT_FINISH_KEY, Phone
+from hotline_bridge.channels.voice.simulator import DEFAULT_FINISH_KEY, Phone
+from hotline_bridge.directory.nearby import zip_point
+from hotline_bridge.directory.store import open_db
+from hotline_bridge.engine.flow import Flow
 
 # Every key a caller can press at a menu.
 KEYS = tuple("0123456789*#")

@@ -13,15 +13,26 @@ import sqlite_utils
 from flask import Blueprint, Flask, Response, current_app, session
 from twilio.twiml.messaging_response import MessagingResponse
 
-from . import counters, sms_replies, twilio_records
-from .db import get_db
-from .directory import Site, get_site, site_for_keyword, site_for_number
-from .flow import HOME, MORE, ZIP_CODE, Position, Step, advance, decode, enter_zip
-from .i18n import LANGUAGES, Words
-from .keywords import Keyword
-from .nearby import zip_point
-from .runtime import Runtime, runtime
-from .webhooks import form, twilio_webhook, twiml_response
+from hotline_bridge import counters
+from hotline_bridge.channels.sms import render as sms_replies
+from hotline_bridge.directory.models import Site, get_site, site_for_keyword, site_for_number
+from hotline_bridge.directory.nearby import zip_point
+from hotline_bridge.directory.store import get_db
+from hotline_bridge.engine.catalogs import LANGUAGES, Words
+from hotline_bridge.engine.flow import (
+    HOME,
+    MORE,
+    ZIP_CODE,
+    Position,
+    Step,
+    advance,
+    decode,
+    enter_zip,
+)
+from hotline_bridge.engine.keywords import Keyword
+from hotline_bridge.runtime import Runtime, runtime
+from hotline_bridge.webhooks import form, twilio_webhook, twiml_response
+from hotline_bridge.webhooks import records as twilio_records
 
 CHANNEL = "sms"
 

@@ -21,7 +21,9 @@ import segno
 import sqlite_utils
 from markupsafe import Markup
 
-from .directory import (
+from hotline_bridge.channels.sms.render import listing, nearby_listing
+from hotline_bridge.directory.hours import describe
+from hotline_bridge.directory.models import (
     Service,
     Site,
     dial_string,
@@ -30,11 +32,18 @@ from .directory import (
     get_service,
     get_services,
 )
-from .flow import MORE, Flow, Node, Position, advance, has_more, page_of, zip_item
-from .hours import describe
-from .i18n import Words
-from .nearby import Nearby, zip_point
-from .sms_replies import listing, nearby_listing
+from hotline_bridge.directory.nearby import Nearby, zip_point
+from hotline_bridge.engine.catalogs import Words
+from hotline_bridge.engine.flow import (
+    MORE,
+    Flow,
+    Node,
+    Position,
+    advance,
+    has_more,
+    page_of,
+    zip_item,
+)
 
 CHANNEL = "kiosk"
 

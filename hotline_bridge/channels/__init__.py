@@ -1,0 +1,1 @@
+"""The channels, one package each: they turn what a person sent into input and render screens."""

@@ -1,0 +1,1 @@
+"""The lobby kiosk: the flow as large-type pages, with its templates and static files."""

@@ -1,0 +1,1 @@
+"""The directory: services and sites, the SQLite store, national lines, nearby, hours, imports."""
