@@ -45,7 +45,7 @@ test: setup browser lint check
 	HOTLINE_BRIDGE_TEST_CLOCK=day $(BIN)/pytest -n 2
 	HOTLINE_BRIDGE_TEST_CLOCK=night $(BIN)/pytest -n 2
 
-## Benchmarks against the budgets in DESIGN.md.
+## Benchmarks against the budgets listed in bench/budgets.py (see bench/README.md).
 bench: setup
 	$(BIN)/python -m bench.bench
 

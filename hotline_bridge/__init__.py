@@ -10,13 +10,14 @@ from typing import Any
 from flask import Flask
 
 from hotline_bridge import settings, webhooks
+from hotline_bridge.channels import whatsapp
 from hotline_bridge.channels.kiosk import routes as kiosk
 from hotline_bridge.channels.sms import routes as sms
-from hotline_bridge.channels.sms import sessions
 from hotline_bridge.channels.voice import routes as voice
 from hotline_bridge.directory import store as db
 from hotline_bridge.privacy import install_log_redaction
 from hotline_bridge.runtime import load_runtime
+from hotline_bridge.webhooks import messaging
 
 __all__ = ["create_app"]
 
@@ -43,7 +44,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["hotline_bridge"] = load_runtime(app)
     db.init_app(app)
     webhooks.init_app(app)
-    sessions.init_app(app)
+    messaging.init_app(app)
+    whatsapp.init_app(app)
     sms.init_app(app)
     voice.init_app(app)
     kiosk.init_app(app)

@@ -11,7 +11,7 @@ import datetime as dt
 import re
 import statistics
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import sqlite_utils
@@ -19,15 +19,18 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from flask import Flask
 
-from hotline_bridge.channels.sms import render as sms_replies
+from hotline_bridge.channels.sms import render as sms_render
 from hotline_bridge.channels.sms.segments import MAX_SEGMENTS, MEDIAN_SEGMENTS, cost
 from hotline_bridge.channels.voice.check import voice_problems
 from hotline_bridge.counters import DRY_RUN
 from hotline_bridge.directory import national
-from hotline_bridge.directory.models import Site, get_site
+from hotline_bridge.directory.models import Site, display_number, get_site
+from hotline_bridge.directory.reader import SiteDirectory
 from hotline_bridge.directory.store import open_db
-from hotline_bridge.engine.catalogs import BABEL_CONFIG, EXTRACT_KEYWORDS, LANGUAGES, Words, audit
-from hotline_bridge.engine.flow import Flow, Position, has_more
+from hotline_bridge.engine.catalogs import BABEL_CONFIG, EXTRACT_KEYWORDS, Words, audit
+from hotline_bridge.engine.conversation import Outcome, State
+from hotline_bridge.engine.screen import Notice, Screen
+from hotline_bridge.engine.walk import reachable, with_notice
 from hotline_bridge.runtime import Runtime
 from hotline_bridge.settings import PROJECT_ROOT, resolve_path
 
@@ -47,86 +50,71 @@ def _rt(app: Flask) -> Runtime:
 
 
 # The ZIP code ZIP replies are rendered with when a site names none: the check is about the
-# length of replies, so any ZIP code the offline table knows will do.
+# length of replies, so any ZIP code the offline table knows will do; and one it does not know.
 SAMPLE_ZIP = "02139"
-# How many pages of ZIP results to render at most per kind of help.
-ZIP_PAGES = 3
+UNKNOWN_ZIP = "00000"
 
 
-def _zip_positions(db: sqlite_utils.Database, flow: Flow, site: Site) -> Iterator[Position]:
-    """Yield the ZIP step's positions: asking for the code, for the kind, and result pages."""
-    if flow.zip_node is None:
-        return
-    node, code = flow.node(flow.zip_node), site.zip or SAMPLE_ZIP
-    yield Position(node.id)
-    yield Position(node.id, item=code)
-    for option in node.options:
-        for page in range(ZIP_PAGES):
-            position = Position(node.id, item=f"{code}.{option.goto}", page=page)
-            yield position
-            found = sms_replies.nearby_listing(db, flow, site, position, "en") or []
-            if not has_more(flow, found, page, node.page_size):
-                break
+def _outcome(screen: Screen, lang: str, compliance: str | None = None) -> Outcome:
+    return Outcome(State(lang, screen.position.encode()), "", lang, screen, compliance)
 
 
-def _positions(db: sqlite_utils.Database, flow: Flow, site: Site) -> Iterator[Position]:
-    """Yield every position the flow can reach with the site's directory, pages included."""
-    details: set[str] = set()
-    for node in flow.nodes.values():
-        if node.type == "list":
-            listed = sms_replies.listing(db, node, site).services
-            pages = max(1, -(-len(listed) // flow.page_size))
-            for page in range(pages):
-                yield Position(node.id, page=page)
-            details.update(service.id for service in listed)
-        elif node.type not in {"detail", "zip"}:
-            yield Position(node.id)
-    yield from _zip_positions(db, flow, site)
-    detail_node = next((n.id for n in flow.nodes.values() if n.type == "detail"), None)
-    if detail_node:
-        for service_id in sorted(details):
-            yield Position(detail_node, item=service_id)
-
-
-def _compliance_replies(
-    words: Words, rt: Runtime, site: Site, db: sqlite_utils.Database
+def _site_replies(
+    db: sqlite_utils.Database, rt: Runtime, site: Site, words: Words, now: dt.datetime
 ) -> Iterator[Reply]:
+    """Yield every SMS reply the site's line can send in one language: each reachable screen,
+    as shown and after a choice that was not understood, and the compliance replies."""
+    flow, lang = rt.flow, words.lang
+    directory = SiteDirectory(db, site, now)
+    codes = (site.zip or SAMPLE_ZIP, UNKNOWN_ZIP)
+    hotline = rt.failsafe.hotline_phone
+    start = None
+    caps = sms_render.capabilities(rt.catalogs, flow, site)
+    for screen in reachable(flow, lang, directory, caps, codes):
+        where = f"{site.id}/{screen.position.encode()}"
+        first = screen.position.node == flow.start
+        start = screen if first else start
+        yield Reply(
+            where,
+            lang,
+            sms_render.render(words, flow, site, _outcome(screen, lang), hotline) or "",
+            first,
+        )
+        unknown = with_notice(screen, "notice.unknown")
+        text = sms_render.render(words, flow, site, _outcome(unknown, lang), hotline) or ""
+        yield Reply(f"{where} (not understood)", lang, text)
+    if start is not None:  # a first message that suggests danger: the calm line, then the menu
+        calm = Notice(
+            "notice.signal",
+            {"phone": display_number(hotline), "emergency": rt.failsafe.emergency_phone},
+        )
+        opened = replace(start, notices=(calm, *start.notices))
+        text = sms_render.render(words, flow, site, _outcome(opened, lang), hotline) or ""
+        yield Reply(f"{site.id}/{flow.start} (danger)", lang, text, True)
     for meaning in ("help", "stop", "start"):
-        text = sms_replies.compliance(db, words, rt.flow, site, rt.failsafe.hotline_phone, meaning)
-        yield Reply(meaning.upper(), words.lang, text, True)
-    yield Reply("fail-safe", words.lang, rt.failsafe.text(words.lang), True)
+        outcome = (
+            _outcome(start, lang, meaning) if start else Outcome(State(), "", lang, None, meaning)
+        )
+        text = sms_render.render(words, flow, site, outcome, hotline) or ""
+        yield Reply(meaning.upper(), lang, text, True)
+    yield Reply("fail-safe", lang, rt.failsafe.text(lang), True)
 
 
-def sms_inventory(app: Flask) -> list[Reply]:
-    """Return every SMS reply the flow can produce, in both languages, for every site."""
+def sms_inventory(app: Flask, now: dt.datetime | None = None) -> list[Reply]:
+    """Return every SMS reply the line can send, in every language, for every site ("open
+    now" judged at ``now``, by default the current time)."""
     rt = _rt(app)
+    now = now or dt.datetime.now(dt.UTC)
     replies: list[Reply] = [
-        Reply("fail-safe (language unknown)", "both", rt.failsafe.text(None), True)
+        Reply("fail-safe (language unknown)", "all", rt.failsafe.text(None), True)
     ]
     with open_db(app) as db:
         site_ids = [row["id"] for row in db.query("select id from sites order by id")]
         for site_id in site_ids:
             site = get_site(db, site_id) or Site(site_id)
-            for lang in LANGUAGES:
-                replies.extend(_site_replies(db, rt, site, rt.catalogs.bind(lang)))
+            for lang in rt.catalogs.languages:
+                replies.extend(_site_replies(db, rt, site, rt.catalogs.bind(lang), now))
     return replies
-
-
-def _site_replies(
-    db: sqlite_utils.Database, rt: Runtime, site: Site, words: Words
-) -> Iterator[Reply]:
-    flow = rt.flow
-    unknown = words.t("sms.unknown")
-    for position in _positions(db, flow, site):
-        where = f"{site.id}/{position.encode()}"
-        text = sms_replies.reply(db, words, flow, site, position)
-        yield Reply(where, words.lang, text, position.node == flow.start)
-        yield Reply(
-            f"{where} (not understood)",
-            words.lang,
-            sms_replies.reply(db, words, flow, site, position, notice=unknown),
-        )
-    yield from _compliance_replies(words, rt, site, db)
 
 
 def used_keys(project_root: Path = PROJECT_ROOT) -> set[str]:
@@ -203,7 +191,7 @@ def check_kiosk_home(app: Flask, report: Report) -> None:
         site_ids = [row["id"] for row in db.query("select id from sites order by id")]
     client = app.test_client()
     for site_id in site_ids:
-        for lang in LANGUAGES:
+        for lang in _rt(app).catalogs.languages:
             page = client.get(f"/kiosk/{site_id}/{lang}", environ_base={DRY_RUN: True})
             text = re.sub(r"<[^>]+>", " ", page.get_data(as_text=True))
             hits = sensitive_hits(text, _rt(app).sensitive_words)

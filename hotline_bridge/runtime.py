@@ -11,14 +11,18 @@ from dataclasses import dataclass
 
 from flask import Flask, current_app
 
-from hotline_bridge.directory import store as database
+from hotline_bridge.directory import national
 from hotline_bridge.directory.models import display_number
-from hotline_bridge.engine.catalogs import LANGUAGES, Catalogs
+from hotline_bridge.engine.catalogs import Catalogs
 from hotline_bridge.engine.flow import Flow, load
 from hotline_bridge.engine.keywords import Keywords
+from hotline_bridge.engine.wordlists import LanguageGuesser, Signals
 from hotline_bridge.settings import resolve_path
 
 KEYWORDS_FILE = "flows/keywords.toml"
+# Words that tell the language of a first message, and phrases that suggest danger.
+LANGUAGES_FILE = "flows/languages.toml"
+SIGNALS_FILE = "flows/signals.toml"
 
 
 @dataclass(frozen=True)
@@ -28,12 +32,13 @@ class FailSafe:
 
     texts: dict[str, str]
     hotline_phone: str
+    emergency_phone: str
 
     def text(self, lang: str | None) -> str:
-        """Return the fail-safe message in ``lang``, or in both languages if it is unknown."""
+        """Return the fail-safe message in ``lang``, or in every language if it is unknown."""
         if lang in self.texts:
             return self.texts[lang]
-        return "\n".join(self.texts[code] for code in LANGUAGES)
+        return "\n".join(self.texts.values())
 
 
 @dataclass(frozen=True)
@@ -45,15 +50,18 @@ class Runtime:
     keywords: Keywords
     failsafe: FailSafe
     sensitive_words: tuple[str, ...]
+    guesser: LanguageGuesser
+    signals: Signals
 
 
-def build_failsafe(catalogs: Catalogs, hotline_id: str) -> FailSafe:
-    """Build the fail-safe wording for every language from the checked reference numbers."""
-    rows = {row["id"]: row for row in database.read_national_lines()}
-    line = rows[hotline_id]
-    params = {"phone": display_number(line["voice"]), "emergency": rows["emergency"]["voice"]}
-    texts = {lang: catalogs.text(lang, "failsafe.message", **params) for lang in LANGUAGES}
-    return FailSafe(texts, line["voice"])
+def build_failsafe(catalogs: Catalogs, flow: Flow) -> FailSafe:
+    """Build the fail-safe wording for every language from the checked reference numbers of the
+    flow's 24/7 line and emergency line (read once, here, for every channel)."""
+    lines = national.by_id()
+    hotline, emergency = lines[flow.hotline].row["voice"], lines[flow.emergency].row["voice"]
+    params = {"phone": display_number(hotline), "emergency": emergency}
+    texts = {lang: catalogs.text(lang, "failsafe.message", **params) for lang in catalogs.languages}
+    return FailSafe(texts, hotline, emergency)
 
 
 def load_runtime(app: Flask) -> Runtime:
@@ -64,8 +72,10 @@ def load_runtime(app: Flask) -> Runtime:
         flow=flow,
         catalogs=catalogs,
         keywords=Keywords.load(resolve_path(KEYWORDS_FILE)),
-        failsafe=build_failsafe(catalogs, flow.hotline),
+        failsafe=build_failsafe(catalogs, flow),
         sensitive_words=app.config["SENSITIVE_WORDS"],
+        guesser=LanguageGuesser.load(resolve_path(LANGUAGES_FILE)),
+        signals=Signals.load(resolve_path(SIGNALS_FILE)),
     )
 
 

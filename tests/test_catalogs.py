@@ -28,7 +28,7 @@ def test_every_key_in_use_is_translated_in_both_languages(app: Flask) -> None:
 
 def test_code_uses_keys_that_the_extractor_can_see() -> None:
     keys = used_keys()
-    assert {"sms.unknown", "sms.help", "failsafe.message", "menu.main"} <= keys
+    assert {"notice.unknown", "sms.help", "sms.stop", "failsafe.message", "menu.main"} <= keys
 
 
 def test_spanish_is_not_a_copy_of_english() -> None:
@@ -53,10 +53,13 @@ def locales_copy(tmp_path: Path) -> Path:
 @pytest.mark.parametrize(
     ("edit", "reason"),
     [
-        (lambda s: s.replace('msgstr "Ayuda local"', 'msgstr ""'), "empty"),
+        (lambda s: s.replace('msgstr "Ayuda cerca de usted"', 'msgstr ""'), "empty"),
         (lambda s: s.replace('msgid "option.local"', '#, fuzzy\nmsgid "option.local"'), "fuzzy"),
-        (lambda s: s.replace('msgid "option.local"\nmsgstr "Ayuda local"\n', ""), "missing"),
-        (lambda s: s.replace("Llamar: %(number)s", "Llamar: %(numero)s"), "placeholders"),
+        (
+            lambda s: s.replace('msgid "option.local"\nmsgstr "Ayuda cerca de usted"\n', ""),
+            "missing",
+        ),
+        (lambda s: s.replace("Llame al %(number)s", "Llame al %(numero)s"), "placeholders"),
     ],
 )
 def test_audit_catches_gaps(locales_copy: Path, edit, reason: str) -> None:  # type: ignore[no-untyped-def]
@@ -105,6 +108,13 @@ def test_every_sms_reply_is_within_the_segment_budget(app: Flask) -> None:
         ("í" * 135, "UCS-2", 3),
         ("😀" * 35, "UCS-2", 1),  # an emoji is two UTF-16 units
         ("😀" * 36, "UCS-2", 2),
+        # A character never straddles two segments, as Twilio counts them.
+        ("a" * 152 + "€" + "a" * 152, "GSM-7", 3),
+        ("€" * 153, "GSM-7", 3),
+        ("€" * 152, "GSM-7", 2),
+        ("😀" * 67, "UCS-2", 3),
+        ("😀" * 66, "UCS-2", 2),
+        ("a" * 153 + "€" + "a" * 151, "GSM-7", 2),
     ],
 )
 def test_segment_counting(text: str, encoding: str, segments: int) -> None:

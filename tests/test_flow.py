@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
+from hotline_bridge.directory.models import Service
+from hotline_bridge.directory.nearby import Nearby
 from hotline_bridge.engine import flow as engine
-from hotline_bridge.engine.flow import HOME, MORE, TALK, FlowError, Position, advance, decode, load
+from hotline_bridge.engine.flow import FlowError, Position, decode, load
+from hotline_bridge.engine.screen import BACK, HOME, TALK
+from hotline_bridge.engine.step import (
+    CHOOSE_HOME,
+    CHOOSE_MORE,
+    CHOOSE_TALK,
+    Capabilities,
+    Turn,
+    respond,
+)
+from hotline_bridge.engine.walk import reachable
 from hotline_bridge.settings import PROJECT_ROOT
 
 FLOW_FILE = PROJECT_ROOT / "flows" / "main.toml"
@@ -39,21 +52,101 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def test_the_engine_imports_no_framework_and_does_no_io() -> None:
-    tree = ast.parse(Path(engine.__file__).read_text(encoding="utf-8"))
-    imported = {
-        alias.name.split(".")[0]
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {
+        alias.name
         for node in ast.walk(tree)
         if isinstance(node, ast.Import | ast.ImportFrom)
         for alias in (
             node.names if isinstance(node, ast.Import) else [ast.alias(node.module or "")]
         )
     }
+
+
+PACKAGE = PROJECT_ROOT / "hotline_bridge"
+
+
+@pytest.mark.parametrize("path", sorted((PACKAGE / "engine").glob("*.py")), ids=lambda p: p.name)
+def test_the_engine_imports_no_framework_no_channel_and_does_no_io(path: Path) -> None:
+    imported = {name.split(".")[0] for name in _imports(path)}
     assert imported.isdisjoint({"flask", "twilio", "sqlite3", "sqlite_utils", "requests"})
+    assert not any(name.startswith("hotline_bridge.channels") for name in _imports(path))
+
+
+CHANNELS = sorted(
+    p for p in (PACKAGE / "channels").iterdir() if p.is_dir() and p.name != "__pycache__"
+)
+
+
+CHANNEL_NAMES = {p.name for p in CHANNELS}
+# What reads services from the directory; only the engine, through the directory it is given,
+# may call these.
+QUERIES = {"services_in", "get_service", "get_services", "nearest", "nearby"}
+
+
+def _imported_names(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {
+        f"{node.module}.{alias.name}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module
+        for alias in node.names
+    }
+
+
+@pytest.mark.parametrize("channel", CHANNELS, ids=lambda p: p.name)
+def test_no_channel_imports_another_channel_or_a_directory_query(channel: Path) -> None:
+    for path in channel.rglob("*.py"):
+        for name in _imports(path) | _imported_names(path):
+            parts = name.split(".")
+            if name.startswith("hotline_bridge.channels.") and parts[2] in CHANNEL_NAMES:
+                assert parts[2] == channel.name, (path, name)
+            if name.startswith("hotline_bridge.directory"):
+                assert not QUERIES & set(name.split(".")), (path, name)
 
 
 def test_shipped_flow_is_valid(flow: engine.Flow) -> None:
     assert flow.start == "main" and flow.nodes[flow.talk_node].service == flow.hotline
+
+
+class Shelf:
+    """A directory held in memory, as the engine reads one."""
+
+    def __init__(self, count: int = 6, zips: frozenset[str] = frozenset({"02139"})) -> None:
+        self.items = [
+            Service(f"s{n}", "talk_now", f"Line {n}", f"Línea {n}", f"Name {n}", f"Nombre {n}")
+            for n in range(count)
+        ]
+        self.zips = zips
+        self.reads = 0
+
+    def services(self, categories: Sequence[str]) -> Sequence[Service]:
+        self.reads += 1
+        return [s for s in self.items if s.category in categories]
+
+    def service(self, service_id: str) -> Service | None:
+        return next((s for s in self.items if s.id == service_id), None)
+
+    def lines(self, service_ids: Sequence[str]) -> Sequence[Service]:
+        return [Service(i, "talk_now", i, i, i, i) for i in service_ids]
+
+    def known_zip(self, zip_code: str) -> bool:
+        return zip_code in self.zips
+
+    def nearest(
+        self, zip_code: str, categories: Sequence[str], lang: str, limit: int
+    ) -> Sequence[Nearby] | None:
+        return [] if zip_code in self.zips else None
+
+
+SMS = Capabilities(keyed=True, zip_anywhere=True)
+KIOSK = Capabilities(keyed=False)
+VOICE = Capabilities(keyed=True, dials=True, details_on_request=True)
+
+
+def go(flow: engine.Flow, at: Position, choice: str, caps: Capabilities = SMS) -> Turn:
+    return respond(flow, at, choice, "en", Shelf(), caps)
 
 
 @pytest.mark.parametrize(
@@ -63,31 +156,76 @@ def test_shipped_flow_is_valid(flow: engine.Flow) -> None:
         ("2", "needs"),
         ("3", "tips"),
         ("4", "emergency"),
-        (HOME, "main"),
+        (CHOOSE_HOME, "main"),
         ("0", "main"),
-        (TALK, "talk"),
+        (CHOOSE_TALK, "talk"),
         ("8", "talk"),
+        ("²", "needs"),  # a compatibility digit is the digit it means
+        ("\uff12", "needs"),  # a full-width digit
     ],
 )
 def test_choices_from_the_main_menu(flow: engine.Flow, choice: str, expected: str) -> None:
-    assert advance(flow, Position("main"), choice).position.node == expected
+    assert go(flow, Position("main"), choice).screen.position.node == expected
 
 
-@pytest.mark.parametrize("choice", ["", "x", "12", "-1", "*"])
-def test_unknown_choice_stays_put(flow: engine.Flow, choice: str) -> None:
-    step = advance(flow, Position("needs"), choice)
-    assert not step.understood and step.position == Position("needs")
+@pytest.mark.parametrize("choice", ["", "x", "12", "-1", "*", "①①", "٣"])
+def test_unknown_choice_repeats_the_screen_with_a_notice(flow: engine.Flow, choice: str) -> None:
+    turn = go(flow, Position("needs"), choice)
+    assert not turn.understood and turn.screen.position == Position("needs")
+    assert turn.screen.notices[0].key == "notice.unknown"
+    assert turn.screen.choice("1") is not None  # the whole screen again
 
 
-def test_list_choice_opens_the_detail_of_that_item(flow: engine.Flow) -> None:
-    items = ["a", "b", "c", "d", "e", "f"]
-    step = advance(flow, Position("lines"), "2", items=items)
-    assert step.position == Position("service", item="b")
-    second_page = advance(flow, Position("lines"), MORE, items=items).position
-    assert second_page == Position("lines", page=1)
-    assert advance(flow, second_page, "1", items=items).position.item == "e"
-    assert not advance(flow, second_page, "3", items=items).understood
-    assert not advance(flow, second_page, MORE, items=items).understood
+def test_list_choice_opens_the_detail_of_that_item_and_back_returns(flow: engine.Flow) -> None:
+    shelf = Shelf()
+    detail = respond(flow, Position("lines"), "2", "en", shelf, SMS).screen
+    assert detail.position == Position("service", item="s1", back=Position("lines"))
+    second = respond(flow, Position("lines"), CHOOSE_MORE, "en", shelf, SMS).screen
+    assert second.position == Position("lines", page=1)
+    assert respond(flow, second.position, "1", "en", shelf, SMS).screen.service.id == "s4"  # type: ignore[union-attr]
+    last = respond(flow, second.position, CHOOSE_MORE, "en", shelf, SMS)
+    assert not last.understood and last.screen.notices[0].key == "notice.no_more"
+    back = respond(flow, detail.position, "9", "en", shelf, SMS).screen
+    assert back.position == Position("lines")
+    assert shelf.reads == 7  # once for each list screen shown or answered at
+
+
+def test_every_screen_offers_talk_and_home_and_back_below_the_first_level(
+    flow: engine.Flow,
+) -> None:
+    for caps in (SMS, KIOSK, VOICE):
+        for screen in reachable(flow, "en", Shelf(), caps, ("02139", "00000")):
+            roles = {c.role for c in screen.choices}
+            node = screen.position.node
+            assert node == flow.talk_node or TALK in roles, screen.position
+            assert node == flow.start or HOME in roles, screen.position
+            parent = flow.parents.get(node)
+            if screen.position.back or (parent and parent != flow.start):
+                assert BACK in roles, screen.position
+            back = screen.by_role(BACK)
+            assert back is None or back.target != Position(flow.start)  # never the same as home
+
+
+def test_a_zip_code_is_recognised_anywhere_on_sms_only_where_asked_elsewhere(
+    flow: engine.Flow,
+) -> None:
+    assert go(flow, Position("legal"), "02139").screen.position == Position(
+        "nearby", item="02139.legal"
+    )
+    assert not go(flow, Position("legal"), "02139", VOICE).understood
+    asked = go(flow, Position("legal"), "5", VOICE).screen
+    assert asked.kind == "zip_ask" and asked.position == Position("nearby", item=".legal")
+    found = go(flow, asked.position, "02139", VOICE).screen
+    assert found.position == Position("nearby", item="02139.legal")
+    assert go(flow, Position("legal"), "0213").screen.notices[0].key == "zip.digits"
+    assert go(flow, Position("legal"), "99999").screen.notices[0].key == "zip.unknown"
+
+
+def test_nothing_near_offers_the_fallback_lines_as_choices(flow: engine.Flow) -> None:
+    screen = go(flow, Position("legal"), "02139").screen
+    assert screen.fallback and screen.notices[0].key == "zip.none"
+    assert screen.choice("1") is not None
+    assert screen.choice("1").target.node == "service"  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(
@@ -99,19 +237,32 @@ def test_decode_never_trusts_its_input(flow: engine.Flow, text: str | None) -> N
 
 
 def test_positions_round_trip(flow: engine.Flow) -> None:
-    for position in [Position("main"), Position("lines", page=2), Position("service", "nhth")]:
+    for position in [
+        Position("main"),
+        Position("lines", page=2),
+        Position("service", "nhth"),
+        Position("service", "nhth", back=Position("lines", page=1)),
+        Position("nearby", "02139.legal", page=1),
+    ]:
         assert decode(flow, position.encode()) == position
 
 
-def test_channel_only_options(tmp_path: Path) -> None:
+def test_a_flow_names_no_channel(tmp_path: Path) -> None:
     text = MINIMAL.replace(
         'options = [ { key = "1", label = "option.talk", goto = "talk" } ]',
-        'options = [ { key = "1", label = "option.talk", goto = "talk" },\n'
-        '  { key = "2", label = "option.tips", action = "dial", channels = ["voice"] } ]',
+        'options = [ { key = "1", label = "option.talk", goto = "talk", channels = ["voice"] } ]',
     )
-    flow = load(write(tmp_path, text))
-    assert advance(flow, Position("main"), "2", channel="voice").action == "dial"
-    assert not advance(flow, Position("main"), "2", channel="sms").understood
+    with pytest.raises(FlowError, match="unknown settings"):
+        load(write(tmp_path, text))
+
+
+def test_channel_actions_come_from_what_the_channel_can_do(flow: engine.Flow) -> None:
+    detail = Position("service", item="s0")
+    shelf = Shelf()
+    shelf.items[0] = Service("s0", "talk_now", "L", "L", "N", "N", phone="+18005550100")
+    assert respond(flow, detail, "1", "en", shelf, VOICE).action == "dial"
+    assert respond(flow, detail, "2", "en", shelf, VOICE).action == "details"
+    assert not respond(flow, detail, "1", "en", shelf, SMS).understood
 
 
 @pytest.mark.parametrize(

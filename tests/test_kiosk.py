@@ -55,7 +55,7 @@ PAGE_KINDS = {
     "home": "",
     "menu": "/needs",
     "list": "/legal",
-    "detail": "/service:example-legal?back=legal",
+    "detail": "/service:example-legal~legal",
     "connect": "/talk",
     "info": "/tips",
 }
@@ -230,7 +230,7 @@ def test_home_page_is_neutral_with_a_button_for_each_main_menu_choice(
     assert page.lang == lang
     assert page.h1 == [w.t("program.name")]
     flow = rt(kiosk_app).flow
-    for option in flow.node(flow.start).options_for("kiosk"):
+    for option in flow.node(flow.start).options:
         assert w.t(option.label) in page.links
     assert w.t("kiosk.talk_now") in page.links
     assert w.t("kiosk.exit") in page.links
@@ -285,7 +285,7 @@ def test_list_shows_discreet_labels_and_pages_through(
     w = words(kiosk_app, lang)
     first = parse(kiosk_client, f"/kiosk/default/{lang}/legal")
     label = EXAMPLE[f"label_{lang}"]
-    assert first.links[label] == f"/kiosk/default/{lang}/service:example-legal?back=legal"
+    assert first.links[label] == f"/kiosk/default/{lang}/service:example-legal~legal"
     assert EXAMPLE[f"name_{lang}"] not in " ".join(first.text)
     assert first.links[w.t("kiosk.more")] == f"/kiosk/default/{lang}/legal@1"
     second = parse(kiosk_client, f"/kiosk/default/{lang}/legal@1")
@@ -299,7 +299,7 @@ def test_detail_shows_official_name_numbers_hours_address_and_example_mark(
     kiosk_app: Flask, kiosk_client: FlaskClient, lang: str
 ) -> None:
     w = words(kiosk_app, lang)
-    page = parse(kiosk_client, f"/kiosk/default/{lang}/service:example-legal?back=legal")
+    page = parse(kiosk_client, f"/kiosk/default/{lang}/service:example-legal~legal")
     text = " ".join(page.text)
     assert page.h1 == [EXAMPLE[f"name_{lang}"]]
     hours = describe(EXAMPLE["hours"], lang)
@@ -310,10 +310,7 @@ def test_detail_shows_official_name_numbers_hours_address_and_example_mark(
     assert w.t("directory.fictional") in text
     assert page.links[w.t("kiosk.back")] == f"/kiosk/default/{lang}/legal"
     switch = page.links[w.t("kiosk.switch_language")]
-    assert (
-        switch
-        == f"/kiosk/default/{'es' if lang == 'en' else 'en'}/service:example-legal?back=legal"
-    )
+    assert switch == f"/kiosk/default/{'es' if lang == 'en' else 'en'}/service:example-legal~legal"
 
 
 def test_real_lines_carry_no_example_mark(kiosk_client: FlaskClient) -> None:
@@ -352,7 +349,7 @@ def test_printed_slip_has_only_the_discreet_label_and_numbers(kiosk_client: Flas
     assert slip is not None
     lines = re.findall(r"<p>(.*?)</p>", slip[1])
     assert lines == [
-        TEXTABLE["discreet_label_es"],
+        "Línea de apoyo para relaciones de pareja",
         f"Llame al {display_number(TEXTABLE['voice'])}",
         f"Envíe {TEXTABLE['sms_keyword']} al {TEXTABLE['sms_number']}",
     ]
@@ -378,7 +375,7 @@ def test_every_page_names_911_and_reaches_the_hotline_in_one_touch(
 
 def test_tips_use_the_kiosks_own_wording(kiosk_app: Flask, kiosk_client: FlaskClient) -> None:
     page = parse(kiosk_client, "/kiosk/default/en/tips")
-    assert words(kiosk_app, "en").t("kiosk.info_tips") in page.text
+    assert words(kiosk_app, "en").t("kiosk.info.tips") in page.text
     assert page.h1 == ["Safety tips"]
 
 

@@ -177,7 +177,7 @@ def test_moving_through_every_page_kind(server: Server, page: Page, lang: str) -
     assert heading(page) == w.t("list.lines").rstrip(" :")
     tap(page, w.t("kiosk.home"))
     tap(page, w.t("option.tips"))
-    expect(page.get_by_text(w.t("kiosk.info_tips"))).to_be_visible()
+    expect(page.get_by_text(w.t("kiosk.info.tips"))).to_be_visible()
     tap(page, w.t("kiosk.home"))
     tap(page, w.t("option.emergency"))
     assert heading(page) == w.t("connect.emergency")
@@ -187,9 +187,9 @@ def test_moving_through_every_page_kind(server: Server, page: Page, lang: str) -
 
 
 def test_language_switch_keeps_the_place(server: Server, page: Page) -> None:
-    page.goto(f"{server.base}/kiosk/default/en/service:example-legal?back=legal")
+    page.goto(f"{server.base}/kiosk/default/en/service:example-legal~legal")
     tap(page, "Español")
-    assert page.url == f"{server.base}/kiosk/default/es/service:example-legal?back=legal"
+    assert page.url == f"{server.base}/kiosk/default/es/service:example-legal~legal"
     assert page.get_attribute("html", "lang") == "es"
     assert heading(page) == EXAMPLE["name_es"]
     tap(page, "English")
@@ -354,7 +354,7 @@ def test_screens_fit_without_sideways_scrolling_and_targets_are_large(
         for name, path in [
             ("home", "/kiosk/default/en"),
             ("category", "/kiosk/default/es/legal"),
-            ("detail", "/kiosk/default/en/service:nhth?back=lines"),
+            ("detail", "/kiosk/default/en/service:nhth~lines"),
         ]:
             page = session.page
             page.goto(server.base + path)
@@ -505,7 +505,7 @@ def test_a_short_zip_asks_for_five_digits_without_leaving(zip_server: Server, pa
     page.on("request", lambda request: requests.append(request.url))
     page.keyboard.type("021")
     page.keyboard.press("Enter")
-    expect(page.get_by_role("status")).to_have_text(w.t("kiosk.zip_digits"))
+    expect(page.get_by_role("status")).to_have_text(w.t("kiosk.zip.digits"))
     page.get_by_role("button", name=w.t("kiosk.zip_search"), exact=True).click()
     expect(page.get_by_role("status")).to_be_visible()
     assert page.url == f"{zip_server.base}/kiosk/default/en/nearby"
@@ -517,9 +517,9 @@ def test_an_unknown_zip_shows_the_message_and_the_keypad_again(
     zip_server: Server, page: Page
 ) -> None:
     w = zip_server.words("en")
-    page.goto(f"{zip_server.base}/kiosk/default/en/nearby?back=housing")
+    page.goto(f"{zip_server.base}/kiosk/default/en/nearby:.housing")
     type_on_keypad(page, "00000", w.t("kiosk.zip_search"))
-    expect(page.get_by_text(w.t("kiosk.zip_unknown"))).to_be_visible()
+    expect(page.get_by_text(w.t("kiosk.zip.unknown"))).to_be_visible()
     expect(page.get_by_label(w.t("kiosk.zip_label"), exact=True)).to_have_value("")
     type_on_keypad(page, "02139", w.t("kiosk.zip_search"))
     assert page.url.endswith("/kiosk/default/en/nearby:02139.housing")
@@ -568,7 +568,7 @@ def test_escape_leaves_even_while_typing_a_zip(zip_server: Server, page: Page) -
 
 
 def test_idle_keypad_starts_over(quick_server: Server, page: Page) -> None:
-    page.goto(f"{quick_server.base}/kiosk/default/es/nearby?back=legal")
+    page.goto(f"{quick_server.base}/kiosk/default/es/nearby~legal")
     page.keyboard.type("021")
     expect(page.get_by_role("alertdialog")).to_be_visible(timeout=10_000)
     page.wait_for_url(f"{quick_server.base}/kiosk/default/en", timeout=10_000)
@@ -613,7 +613,7 @@ def test_no_zip_code_is_kept_in_the_database_files_or_logs_after_a_lookup(
 
 
 ZIP_PAGE_KINDS = {
-    "keypad": "/nearby?back=legal",
+    "keypad": "/nearby~legal",
     "unknown": "/nearby:00000.legal",
     "kinds": "/nearby:02139",
     "results": "/nearby:02139.legal",
@@ -643,7 +643,7 @@ def test_zip_screens_fit_and_every_key_is_large(
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     try:
         for name, path, lang in [
-            ("keypad", "/kiosk/default/en/nearby?back=legal", "en"),
+            ("keypad", "/kiosk/default/en/nearby~legal", "en"),
             ("results", "/kiosk/default/es/nearby:02139.legal", "es"),
         ]:
             page = session.page

@@ -118,10 +118,10 @@ def test_a_list_page_opens_the_keypad_for_its_own_kind(
 ) -> None:
     w = words(zip_app, lang)
     legal = parse(client, f"/kiosk/default/{lang}/legal")
-    keypad_url = f"/kiosk/default/{lang}/nearby?back=legal"
+    keypad_url = f"/kiosk/default/{lang}/nearby:.legal"
     assert legal.links[w.t("kiosk.zip_list")] == keypad_url
     html = html_of(client, keypad_url)
-    assert '<input type="hidden" name="back" value="legal">' in html
+    assert f'method="get" action="{keypad_url}"' in html  # the kind rides in the address
     page = _Page()
     page.feed(html)
     assert w.t("list.legal").rstrip(" :") in page.text
@@ -135,7 +135,7 @@ def test_zip_with_the_kind_chosen_shows_the_nearest_first(
     zip_app: Flask, client: FlaskClient, lang: str
 ) -> None:
     w = words(zip_app, lang)
-    response = client.get(f"/kiosk/default/{lang}/nearby?zip={CENTRE_ZIP}&back=legal")
+    response = client.get(f"/kiosk/default/{lang}/nearby:.legal?zip={CENTRE_ZIP}")
     assert response.status_code == 303
     assert_protected(response)
     where = f"/kiosk/default/{lang}/nearby:{CENTRE_ZIP}.legal"
@@ -153,15 +153,13 @@ def test_zip_with_the_kind_chosen_shows_the_nearest_first(
         miles = f"{due_north_miles(degrees[sid]):.1f}"
         assert result["facts"].startswith(f"<span>{w.t('kiosk.zip_miles', miles=miles)}</span>")
         assert result["phone"] == display_number(phones[sid])
-        assert (
-            result["href"] == f"/kiosk/default/{lang}/service:{sid}?back=nearby:{CENTRE_ZIP}.legal"
-        )
+        assert result["href"] == f"/kiosk/default/{lang}/service:{sid}~nearby:{CENTRE_ZIP}.legal"
     assert w.t("kiosk.zip_open") in shown[0]["facts"]  # open 24/7
     assert w.t("kiosk.zip_open") not in shown[1]["facts"]  # no hours known
     assert w.t("directory.fictional") in page.text
     assert page.links[w.t("kiosk.more")] == f"{where}@1"
     assert w.t("kiosk.previous") not in page.links
-    assert page.links[w.t("kiosk.zip_again")] == f"/kiosk/default/{lang}/nearby?back=legal"
+    assert page.links[w.t("kiosk.zip_again")] == f"/kiosk/default/{lang}/nearby:.legal"
     assert page.links[w.t("kiosk.back")] == f"/kiosk/default/{lang}/nearby:{CENTRE_ZIP}"
     assert LABELS[lang]["k-housing"] not in html
 
@@ -181,9 +179,9 @@ def test_zip_without_a_kind_asks_for_one_with_big_buttons(
     assert page.h1 == [w.t("zip.kind")]
     assert w.t("kiosk.zip_near", zip=CENTRE_ZIP) in page.text
     node = rt(zip_app).flow.node("nearby")
-    for option in node.options_for("kiosk"):
+    for option in node.options:
         assert page.links[w.t(option.label)] == f"{where}.{option.goto}"
-    assert html.count('class="button choice"') == len(node.options_for("kiosk"))
+    assert html.count('class="button choice"') == len(node.options)
     assert page.links[w.t("kiosk.back")] == f"/kiosk/default/{lang}/nearby"
     housing = results(html_of(client, page.links[w.t("option.housing")]))
     assert [r["label"] for r in housing] == [LABELS[lang]["k-housing"]]
@@ -199,7 +197,7 @@ def test_more_shows_the_next_three_then_previous(
     page = _Page()
     page.feed(second)
     assert [r["label"] for r in results(second)] == [LABELS[lang][sid] for sid in LEGAL[3:]]
-    assert results(second)[0]["href"].endswith(f"?back=nearby:{CENTRE_ZIP}.legal@1")
+    assert results(second)[0]["href"].endswith(f"~nearby:{CENTRE_ZIP}.legal@1")
     assert page.links[w.t("kiosk.previous")] == where
     assert w.t("kiosk.more") not in page.links
 
@@ -228,14 +226,16 @@ def test_the_language_switch_keeps_the_place_on_every_zip_page(
     other = "es" if lang == "en" else "en"
     for where in [
         "nearby",
-        "nearby?back=legal",
+        "nearby:.legal",
         f"nearby:{CENTRE_ZIP}",
         f"nearby:{CENTRE_ZIP}.legal@1",
-        f"nearby:{UNKNOWN_ZIP}.legal",
     ]:
         page = parse(client, f"/kiosk/default/{lang}/{where}")
         assert page.lang == lang
         assert page.links[w.t("kiosk.switch_language")] == f"/kiosk/default/{other}/{where}"
+    # An unknown ZIP code is not kept: the switch leads to the keypad for the same kind.
+    page = parse(client, f"/kiosk/default/{lang}/nearby:{UNKNOWN_ZIP}.legal")
+    assert page.links[w.t("kiosk.switch_language")] == f"/kiosk/default/{other}/nearby:.legal"
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -243,20 +243,21 @@ def test_an_unknown_zip_gets_a_clear_message_and_the_keypad_again(
     zip_app: Flask, client: FlaskClient, lang: str
 ) -> None:
     w = words(zip_app, lang)
-    response = client.get(f"/kiosk/default/{lang}/nearby?zip={UNKNOWN_ZIP}&back=legal")
-    assert response.status_code == 303
-    html = html_of(client, response.headers["Location"])
+    keypad_url = f"/kiosk/default/{lang}/nearby:.legal"
+    response = client.get(f"{keypad_url}?zip={UNKNOWN_ZIP}")
+    assert response.status_code == 200  # the keypad again, at the same address
+    html = response.get_data(as_text=True)
     page = _Page()
     page.feed(html)
-    assert w.t("kiosk.zip_unknown") in page.text
+    assert w.t("kiosk.zip.unknown") in page.text
     assert page.h1 == [w.t("kiosk.zip_title")]
     assert 'id="zip-form"' in html
-    assert '<input type="hidden" name="back" value="legal">' in html  # the kind is kept
+    assert f'method="get" action="{keypad_url}"' in html  # the kind is kept
     assert page.links[w.t("kiosk.back")] == f"/kiosk/default/{lang}/legal"
     assert results(html) == []
     # Without a kind chosen, the same message comes before asking for one.
     again = parse(client, f"/kiosk/default/{lang}/nearby:{UNKNOWN_ZIP}")
-    assert w.t("kiosk.zip_unknown") in again.text and w.t("zip.kind") not in again.text
+    assert w.t("kiosk.zip.unknown") in again.text and w.t("zip.kind") not in again.text
 
 
 @pytest.mark.parametrize("typed", ["0213", "021399", "abcde", "", "\u0660\u0662\u0661\u0663\u0669"])
@@ -264,11 +265,11 @@ def test_anything_but_five_digits_asks_for_five_digits(
     zip_app: Flask, client: FlaskClient, typed: str
 ) -> None:
     w = words(zip_app, "es")
-    response = client.get(f"/kiosk/default/es/nearby?zip={typed}&back=housing")
+    response = client.get(f"/kiosk/default/es/nearby:.housing?zip={typed}")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert w.t("kiosk.zip_digits") in html
-    assert '<input type="hidden" name="back" value="housing">' in html
+    assert w.t("kiosk.zip.digits") in html
+    assert 'action="/kiosk/default/es/nearby:.housing"' in html
     assert not re.search(r'role="status"[^>]* hidden', html)  # the notice shows
 
 
@@ -284,7 +285,7 @@ def test_nothing_near_offers_the_fallback_lines(
     fallback = rt(zip_app).flow.node("youth").fallback
     shown = results(html)
     assert [r["href"] for r in shown] == [
-        f"/kiosk/default/{lang}/service:{sid}?back=nearby:{FAR_ZIP}.youth" for sid in fallback
+        f"/kiosk/default/{lang}/service:{sid}~nearby:{FAR_ZIP}.youth" for sid in fallback
     ]
     assert shown[0]["phone"] == "1-800-786-2929"  # the runaway line, from the national list
     assert "facts" not in shown[0]
@@ -341,7 +342,7 @@ def test_no_zip_code_is_kept_in_the_database_files_or_logs(
         assert run(app, "import", str(EXAMPLES / "demo" / name)).exit_code == 0
     client = app.test_client()
     for lang in LANGUAGES:
-        answer = client.get(f"/kiosk/default/{lang}/nearby?zip={PERSON_ZIP}&back=legal")
+        answer = client.get(f"/kiosk/default/{lang}/nearby:.legal?zip={PERSON_ZIP}")
         where = answer.headers["Location"]
         assert PERSON_ZIP in where  # the code rides in the address, and only there
         found = results(html_of(client, where))

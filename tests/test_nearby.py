@@ -14,7 +14,6 @@ from test_import import EXAMPLES, GOOD, run, write_csv
 from hotline_bridge.channels.sms.segments import MAX_SEGMENTS, cost
 from hotline_bridge.directory import nearby
 from hotline_bridge.directory import store as database
-from hotline_bridge.engine.flow import MORE, Position, advance, decode, enter_zip, zip_item
 
 # ZIP 02139's centre in the offline table.
 CENTRE = (42.3647, -71.1042)
@@ -155,8 +154,7 @@ def test_site_is_chosen_by_the_number_texted(demo: Flask, tmp_path: Path) -> Non
 
 def test_zip_from_the_needs_menu_in_english(person: Texter) -> None:
     person.send("hi")
-    assert "9 Near you, by ZIP code" in person.send("2")
-    assert "Send a 5-digit ZIP code" in within_budget(person.send("9"))
+    assert "Or send your ZIP code." in person.send("2")
     kinds = within_budget(person.send("02139"))
     assert kinds.startswith("What kind of help near you?\n1 Legal or immigration help")
     results = within_budget(person.send("1")).splitlines()
@@ -178,10 +176,10 @@ def test_zip_on_a_list_searches_that_list_in_spanish(person: Texter, daytime: bo
     assert results[0] == "Apoyo emocional:"
     assert results[1].startswith("1 Alguien con quien hablar, ")
     # The demo service opens weekdays 08:00-20:00, New York time.
-    opened = ", abierto" if daytime else ""
-    assert results[1] == f"1 Alguien con quien hablar, a 3.1 mi{opened} 1-617-555-0104"
+    opened = ", abierto ahora" if daytime else ""
+    assert results[1] == f"1 Alguien con quien hablar, a 3.1 millas{opened} 1-617-555-0104"
     detail = within_budget(person.send("1"))
-    assert detail.startswith("Centro de Consejería Riverside (ejemplo)\nLlamar: 1-617-555-0104")
+    assert detail.startswith("Centro de Consejería Riverside (ejemplo)\nLlame al 1-617-555-0104")
     assert "Horario: lun-vie 8:00-20:00; sáb 9:00-13:00" in detail
 
 
@@ -206,10 +204,18 @@ def test_more_results_three_at_a_time(demo: Flask, tmp_path: Path) -> None:
 
 def test_an_unknown_zip_gets_a_clear_answer(person: Texter) -> None:
     person.send("hola")
-    reply = within_budget(person.send("00000"))
-    assert reply.startswith("No conocemos ese código postal.")
+    reply = within_budget(person.send("00000")).splitlines()
+    assert reply[1] == "No conocemos ese código postal. Revíselo y envíelo de nuevo."
     person.send("EN")
-    assert person.send("00000").startswith("We don't know that ZIP code.")
+    assert "We don't know that ZIP code." in person.send("00000")
+
+
+def test_a_zip_code_as_the_first_message_finds_help_near_it(demo: Flask) -> None:
+    person = Texter(demo.test_client(), to=DEMO_NUMBER)
+    kinds = within_budget(person.send("02139"))
+    assert kinds.startswith("What kind of help near you?\n1 Legal or immigration help")
+    unknown = Texter(demo.test_client(), to=DEMO_NUMBER).send("00000").splitlines()
+    assert unknown[1] == "We don't know that ZIP code. Please check it and send it again."
 
 
 def test_nothing_near_offers_the_lines_that_can_help(person: Texter) -> None:
@@ -217,8 +223,9 @@ def test_nothing_near_offers_the_lines_that_can_help(person: Texter) -> None:
     person.send("2")
     person.send("7")  # youth: the demo has one, in Cambridge
     reply = within_budget(person.send("99501"))  # Anchorage
-    assert reply.startswith("Nothing of this kind near that ZIP code yet.")
-    assert "Youth support line: 1-800-786-2929" in reply
+    assert reply.startswith("Nothing of this kind nearby yet. These lines can help:")
+    assert "1 Youth support line 1-800-786-2929" in reply
+    assert "Call 1-800-786-2929" in person.send("1")  # the line offered can be chosen
 
 
 def test_no_zip_code_is_kept_anywhere(
@@ -237,36 +244,6 @@ def test_no_zip_code_is_kept_anywhere(
     with database.open_db(demo) as db:
         events = {row["event"] for row in db.query("select event from counts")}
     assert not any(PERSON_ZIP[:3] in event for event in events)
-
-
-# --- The flow engine's ZIP step (pure) --------------------------------------------------------
-
-
-def test_a_zip_code_sent_anywhere_leads_to_the_zip_step(app: Flask) -> None:
-    flow = app.extensions["hotline_bridge"].flow
-    assert enter_zip(flow, Position("main"), "02139").position == Position("nearby", "02139")
-    on_list = enter_zip(flow, Position("housing", page=1), "02139").position
-    assert on_list == Position("nearby", "02139.housing")
-    again = enter_zip(flow, Position("nearby", "02139.housing", 2), "10001").position
-    assert again == Position("nearby", "10001.housing")
-    assert not enter_zip(flow, Position("main"), "2139").understood
-
-
-def test_the_zip_step_asks_the_kind_then_pages_and_opens_a_detail(app: Flask) -> None:
-    flow = app.extensions["hotline_bridge"].flow
-    asking = Position("nearby", "02139")
-    assert advance(flow, asking, "2").position == Position("nearby", "02139.housing")
-    assert not advance(flow, asking, "8x").understood
-    results = Position("nearby", "02139.legal")
-    items = ["a", "b", "c", "d"]
-    assert advance(flow, results, MORE, items=items).position == Position(
-        "nearby", "02139.legal", 1
-    )
-    assert advance(flow, results, "3", items=items).position == Position("service", "c")
-    assert not advance(flow, results, "4", items=items).understood
-    assert not advance(flow, Position("nearby"), "1").understood  # no ZIP code yet
-    assert decode(flow, results.encode()) == results
-    assert zip_item(flow, decode(flow, "nearby:02139.nowhere")) == ("02139", None)
 
 
 def test_open_now_shows_and_long_results_still_fit_three_segments(
@@ -290,12 +267,13 @@ def test_open_now_shows_and_long_results_still_fit_three_segments(
     spanish.send("2")
     spanish.send("1")
     reply = within_budget(spanish.send("02139")).splitlines()
-    # Too long for every mark: the phone, label and distance stay; "open now" gives way.
-    assert reply[1] == f"1 {long_es}, a 0.7 mi 1-617-555-0123"
+    # Too long for every mark: the label and distance stay; "open now" and the phone (which
+    # the detail gives) give way.
+    assert reply[1] == f"1 {long_es}, a 0.7 millas"
     assert reply[4] == "7 Más"
 
 
-def test_the_longest_title_and_labels_still_fit_by_shortening_labels(
+def test_the_longest_title_and_labels_still_fit_with_labels_whole(
     app: Flask, tmp_path: Path
 ) -> None:
     label = "Ayuda cercana en la zona"  # 24 characters
@@ -308,6 +286,7 @@ def test_the_longest_title_and_labels_still_fit_by_shortening_labels(
     for body in ("hola", "2", "4"):
         person.send(body)
     reply = within_budget(person.send("02139")).splitlines()
-    assert reply[0] == "Ayuda con alcohol y drogas:"
-    assert [line.rsplit(" ", 1)[1] for line in reply[1:4]] == ["1-617-555-0123"] * 3
-    assert reply[1].startswith("1 Ayuda cercana, a 69.1 mi")
+    # A label is never cut: a person must be able to tell what they choose.
+    entries = [line for line in reply if line[:2] in {"1 ", "2 ", "3 "}]
+    assert [line[: len(label) + 2] for line in entries] == [f"{n} {label}" for n in (1, 2, 3)]
+    assert entries[0].startswith(f"1 {label}, a 69.1 millas")

@@ -91,12 +91,12 @@ def test_errors_are_logged_without_what_the_person_sent(
     monkeypatch: pytest.MonkeyPatch,
     captured_logs: pytest.LogCaptureFixture,
 ) -> None:
-    from hotline_bridge.channels.sms import routes as sms
+    from hotline_bridge.webhooks import messaging
 
-    def broken(turn: sms.Turn) -> None:
-        raise ValueError(f"could not handle {turn.body!r}")
+    def broken(_conversation: object, _state: object, body: str) -> None:
+        raise ValueError(f"could not handle {body!r}")
 
-    monkeypatch.setattr(sms, "answer", broken)
+    monkeypatch.setattr(messaging, "answer", broken)
     Texter(client).send(SECRET_TEXT)
     assert "ValueError" in captured_logs.text
     assert SECRET_TEXT not in captured_logs.text

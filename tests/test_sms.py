@@ -131,9 +131,16 @@ def test_every_menu_path(
     for choice in choices[:-1]:
         texter.send(choice)
     reply = texter.send(choices[-1])
-    assert words(app, lang).t(key) in reply
+    w = words(app, lang)
+    assert w.t(key) in reply
     if key != "menu.main":
-        assert words(app, lang).t("sms.shortcuts", talk="8", home="0") in reply
+        footer = reply.splitlines()[-1]
+        assert footer.startswith(f"8 {w.t('nav.talk')}") or key == "connect.talk"
+        assert footer.endswith(f"0 {w.t('nav.home')}")
+        # Back one level below the main menu's own choices, and never to the main menu.
+        assert (f"9 {w.t('nav.back')}" in footer) == (
+            len(choices) > 1 and choices[-1] not in {"0", "8", "MENU"}
+        )
 
 
 @pytest.mark.parametrize("lang", ["en", "es"])
@@ -238,9 +245,9 @@ def test_unknown_input_gets_one_short_line_and_the_menu_again(
     texter = Texter(client)
     texter.send("hello" if lang == "en" else "hola")
     texter.send("2")
-    reply = texter.send("what is this")
+    reply = texter.send("xq zzv")
     w = words(app, lang)
-    assert reply.startswith(w.t("sms.unknown"))
+    assert reply.startswith(w.t("notice.unknown"))
     assert w.t("option.legal") in reply
     assert w.t("list.legal") in texter.send("1")  # still on the same menu
 
@@ -284,7 +291,8 @@ def test_help_names_program_hotline_911_and_opt_out(
 ) -> None:
     reply = texter.send(keyword)
     assert words(app, lang).t("program.name") in reply
-    assert HOTLINE in reply and "911" in reply and "STOP" in reply
+    opt_out = "STOP" if lang == "en" else "PARAR"
+    assert HOTLINE in reply and "911" in reply and opt_out in reply
     assert sensitive_hits(reply, SENSITIVE) == []
 
 
@@ -293,7 +301,8 @@ def test_help_names_program_hotline_911_and_opt_out(
 )
 def test_stop_confirms_once_then_stays_silent_until_start(texter: Texter, stop: str) -> None:
     confirmation = texter.send(stop)
-    assert "START" in confirmation and HOTLINE in confirmation
+    again = "INICIAR" if stop in {"PARAR", "ALTO"} else "START"
+    assert again in confirmation and HOTLINE in confirmation
     assert texter.send("hello") == ""
     assert texter.send("2") == ""
     assert HOTLINE in texter.send("HELP")  # HELP is always answered
@@ -454,12 +463,12 @@ def test_missing_database_fails_safe_in_both_languages(app: Flask, client: Flask
 def test_a_bug_in_the_reply_fails_safe(
     app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from hotline_bridge.channels.sms import routes as sms
+    from hotline_bridge.webhooks import messaging
 
-    def broken(_turn: object) -> None:
+    def broken(*_args: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(sms, "answer", broken)
+    monkeypatch.setattr(messaging, "answer", broken)
     response = signed_post(client, "/sms", {"Body": "hello"})
     assert response.status_code == 200 and HOTLINE in response.get_data(as_text=True)
 

@@ -145,7 +145,7 @@ def test_the_pound_key_switches_language_at_a_menu(app: Flask, lang: str) -> Non
 # Keys from the main menu, and the catalog entries the caller then hears.
 PATHS = [
     (("2",), ["menu.needs", "option.legal", "option.youth"]),
-    (("3",), ["voice.tips"]),
+    (("3",), ["voice.info.tips"]),
     (("2", "1"), ["list.legal"]),
     (("2", "2"), ["list.housing"]),
     (("2", "3"), ["list.mental_health"]),
@@ -153,7 +153,7 @@ PATHS = [
     (("2", "5"), ["list.medical"]),
     (("2", "6"), ["list.basic_needs"]),
     (("2", "7"), ["list.youth"]),
-    (("2", "1", "1"), ["voice.option.connect", "voice.option.details"]),
+    (("2", "1", "1"), ["option.call", "option.details"]),
     (("2", "0"), ["menu.main"]),
 ]
 
@@ -201,7 +201,7 @@ def test_a_service_key_connects_with_dial(app: Flask, lang: str) -> None:
 def test_a_three_digit_line_is_read_to_dial_by_hand(app: Flask, lang: str) -> None:
     phone = press(call(app, lang), "2", "3", "1")  # emotional support: the 988 line
     assert digits_read(phone.twiml) == ["988"]  # type: ignore[arg-type]
-    assert words(app, lang).t("voice.option.connect") not in phone.text
+    assert words(app, lang).t("option.call") not in phone.text
     assert phone.dialing is None
 
 
@@ -253,7 +253,7 @@ def test_star_ends_the_call_from_every_menu(app: Flask, lang: str, name: str, ke
 
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize(("name", "keys"), _menu_states())
-def test_eight_talks_and_nine_repeats_from_every_menu(
+def test_eight_talks_nine_goes_back_and_repeat_repeats_from_every_menu(
     app: Flask, lang: str, name: str, keys: str
 ) -> None:
     phone = call(app, lang)
@@ -262,10 +262,33 @@ def test_eight_talks_and_nine_repeats_from_every_menu(
         phone.dial_outcome("busy")
     press(phone, *keys)
     before = phone.text
-    phone.press("9")
+    phone.speak("repeat" if lang == "en" else "repetir")
     assert phone.text == before
-    phone.press("8")
-    assert_dials_hotline(phone)
+    if name != "lines":
+        talk = press(call(app, lang), *keys)
+        talk.press("8")
+        assert_dials_hotline(talk)
+    phone.press("9")
+    back = BACK_FROM[name]
+    if back is None:  # one level below the main menu, Back would be the main menu: not offered
+        assert phone.text.startswith(words(app, lang).t("voice.notice.unknown"))
+    elif back == "talk":
+        assert_dials_hotline(phone)
+    else:
+        assert f"n={back}&" in (phone.twiml.find("Gather").get("action") or "")  # type: ignore[union-attr]
+
+
+# Where 9 leads from each menu: one level up, never the main menu (0 is for that).
+BACK_FROM = {
+    "main": None,
+    "needs": None,
+    "tips": None,
+    "emergency": None,
+    "legal": "needs",
+    "service": "legal",
+    "service details": "legal",
+    "lines": "talk",
+}
 
 
 def test_the_star_at_the_greeting_ends_the_call(app: Flask) -> None:
@@ -307,8 +330,9 @@ def test_silence_ends_at_the_hotline_number_when_it_does_not_answer(app: Flask, 
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_words_that_match_nothing_count_as_a_wrong_choice(app: Flask, lang: str) -> None:
-    invalid = words(app, lang).t("voice.invalid")
-    phone = press(call(app, lang), "2", "9")
+    invalid = words(app, lang).t("voice.notice.unknown")
+    phone = press(call(app, lang), "2")
+    phone.speak("repeat" if lang == "en" else "repetir")
     assert not phone.text.startswith(invalid)  # repeating is not a mistake
     phone.speak("zebra umbrella quartz")
     assert phone.text.startswith(invalid)
@@ -322,7 +346,7 @@ def test_words_that_match_nothing_count_as_a_wrong_choice(app: Flask, lang: str)
 def test_invalid_keys_are_bounded(app: Flask, lang: str) -> None:
     phone = call(app, lang)
     phone.press("5")
-    assert phone.text.startswith(words(app, lang).t("voice.invalid"))
+    assert phone.text.startswith(words(app, lang).t("voice.notice.unknown"))
     assert words(app, lang).t("menu.main") in phone.text
     phone.press("6")
     assert digits_read(phone.twiml) == [HOTLINE_DIGITS]  # type: ignore[arg-type]
@@ -356,7 +380,7 @@ def test_an_unanswered_call_reads_the_number_and_offers_more(
     phone.dial_outcome(outcome)
     assert phone.text.startswith(words(app, lang).t(entry))
     assert digits_read(phone.twiml) == [HOTLINE_DIGITS]  # type: ignore[arg-type]
-    assert words(app, lang).t("option.other_lines") in phone.text
+    assert words(app, lang).pick("voice", "option.other_lines") in phone.text
     assert phone.dialing is None and phone.listening
     phone.press("1")
     assert words(app, lang).t("list.lines") in phone.text
@@ -392,7 +416,7 @@ def test_numbers_are_only_ever_read_digit_by_digit(app: Flask) -> None:
 def test_the_number_can_be_repeated(app: Flask) -> None:
     phone = press(call(app, "en"), "2", "1", "1", "2")
     assert digits_read(phone.twiml) == [HOTLINE_DIGITS]  # type: ignore[arg-type]
-    phone.press("9")
+    phone.speak("repeat")
     assert digits_read(phone.twiml) == [HOTLINE_DIGITS]  # type: ignore[arg-type]
 
 
@@ -404,8 +428,8 @@ def test_the_number_can_be_repeated(app: Flask) -> None:
     [
         ("en", "two", "menu.needs"),
         ("es", "dos", "menu.needs"),
-        ("en", "Safety tips.", "voice.tips"),
-        ("es", "consejos", "voice.tips"),
+        ("en", "Safety tips.", "voice.info.tips"),
+        ("es", "consejos", "voice.info.tips"),
         ("es", "Uno", None),
         ("es", "quiero hablar con alguien", None),
         ("en", "emergency", "connect.emergency"),
@@ -571,7 +595,7 @@ def test_a_long_list_is_read_a_page_at_a_time(app: Flask, tmp_path: Path, lang: 
 def test_a_service_no_longer_listed_returns_to_the_main_menu(app: Flask, lang: str) -> None:
     phone = Phone(app)
     phone.post(f"/voice/menu?n=service&i=gone&l={lang}&v=d")
-    assert phone.text.startswith(words(app, lang).t("voice.gone"))
+    assert phone.text.startswith(words(app, lang).t("voice.notice.gone"))
     assert words(app, lang).t("menu.main") in phone.text
 
 

@@ -4,7 +4,6 @@ paged, chosen and connected, in both languages; bounded when unknown or unanswer
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,12 +13,11 @@ from test_import import GOOD, run, write_csv
 from test_voice import HOTLINE_DIGITS, LANGS, VOICES, assert_dials_hotline, call, press, words
 
 from hotline_bridge.channels.voice import render as voice_render
-from hotline_bridge.channels.voice.check import key_clashes, voice_problems, walk_calls
+from hotline_bridge.channels.voice.check import voice_problems, walk_calls
 from hotline_bridge.channels.voice.simulator import Phone
 from hotline_bridge.cli import main
 from hotline_bridge.directory.models import get_service
 from hotline_bridge.directory.store import open_db
-from hotline_bridge.engine.flow import Option
 
 # ZIP 02139's centre in the offline table; the test services lie due north of it.
 CENTRE = (42.3647, -71.1042)
@@ -72,9 +70,7 @@ def at_zip_question(app: Flask, lang: str) -> Phone:
     """Return a call, in ``lang``, at the question of a ZIP code for a place to stay."""
     phone = press(call(app, lang), *TO_HOUSING)
     assert (
-        words(app, lang).t(
-            "voice.option", label=words(app, lang).t("voice.zip.option"), key=ZIP_KEY
-        )
+        words(app, lang).t("voice.option", label=words(app, lang).t("zip.search"), key=ZIP_KEY)
         in phone.text
     )
     phone.press(ZIP_KEY)
@@ -154,13 +150,15 @@ def test_a_result_opens_its_detail_and_connects_with_dial(nearby_app: Flask, lan
     phone = at_zip_question(nearby_app, lang)
     press(phone, NEAR_ZIP, "7", "2")  # the fifth nearest: Place E
     assert said(phone)[0] == ("Place E" if lang == "en" else "Lugar E")
-    assert words(nearby_app, lang).t("voice.option.connect") in phone.text
+    assert words(nearby_app, lang).t("option.call") in phone.text
     phone.press("2")
     assert "Example House E" in phone.text or "Casa de ejemplo E" in phone.text
     phone.press("1")
     dial = phone.dialing
     assert dial is not None and (dial.text or "").strip() == "+16175550135"
-    assert dial.get("action") == f"/voice/dialed?n=service&i=h-e&l={lang}"
+    # The state rides on, with where Back leads: the results it was chosen from.
+    expected = f"/voice/dialed?n=service&i=h-e&l={lang}&b=nearby:{NEAR_ZIP}.housing@1"
+    assert dial.get("action") == expected
     assert dial.get("answerOnBridge") == "true"
     phone.dial_outcome("busy")
     assert words(nearby_app, lang).t("voice.dial.busy") in phone.text
@@ -220,8 +218,12 @@ def test_an_unknown_zip_code_is_asked_again_then_the_hotline_is_offered(
 ) -> None:
     phone = at_zip_question(nearby_app, lang)
     phone.press(entry)
-    unknown = words(nearby_app, lang).t("voice.zip.unknown")
-    assert said(phone)[:2] == [unknown, words(nearby_app, lang).t("voice.zip.ask")]
+    # A ZIP code the table does not know, or one too short, is said to be so.
+    notice = "voice.zip.unknown" if entry == "00000" else "voice.zip.digits"
+    assert said(phone)[:2] == [
+        words(nearby_app, lang).t(notice),
+        words(nearby_app, lang).t("voice.zip.ask"),
+    ]
     assert phone.twiml.find("Gather").get("numDigits") == "5"  # type: ignore[union-attr]
     phone.press(entry)
     assert phone.twiml.find("Gather").get("action") == f"/voice/offer?l={lang}"  # type: ignore[union-attr]
@@ -249,7 +251,7 @@ def test_nothing_near_offers_the_lines_that_can_help(nearby_app: Flask, lang: st
     for n, line in enumerate(lines, 1):
         assert line is not None
         assert w.t("voice.option", label=line.label(lang), key=str(n)) in phone.text
-    assert w.t("voice.option", label=w.t("voice.zip.again"), key=ZIP_KEY) in phone.text
+    assert w.t("voice.option", label=w.t("zip.again"), key=ZIP_KEY) in phone.text
     press(phone, "2", "1")
     assert_dials_hotline(phone)
 
@@ -278,18 +280,22 @@ def test_star_ends_the_call_at_the_zip_question(nearby_app: Flask, lang: str, en
 @pytest.mark.parametrize("lang", LANGS)
 def test_shortcut_keys_work_at_the_zip_question(nearby_app: Flask, lang: str) -> None:
     w = words(nearby_app, lang)
-    assert w.t("voice.zip.shortcuts", talk="8", home="0") in at_zip_question(nearby_app, lang).text
+    assert (
+        w.t("voice.zip.shortcuts", talk="8", home="0", back="9")
+        in at_zip_question(nearby_app, lang).text
+    )
     home = at_zip_question(nearby_app, lang)
     home.press("0#")
     assert w.t("menu.main") in home.text
     talk = at_zip_question(nearby_app, lang)
     talk.press("8")  # then a pause: Twilio sends the one key
     assert_dials_hotline(talk)
+    back = at_zip_question(nearby_app, lang)
+    back.press("9")  # back to the list the ZIP code was asked for
+    assert said(back)[0] == w.t("list.housing")
     again = at_zip_question(nearby_app, lang)
-    again.wait()
-    again.press("9")
+    again.wait()  # silence asks again, once
     assert said(again)[0] == w.t("voice.zip.ask")
-    assert "r=" not in again.twiml.find("Gather").get("action", "")  # type: ignore[union-attr]
 
 
 # --- Nothing kept ---------------------------------------------------------------------------------
@@ -328,16 +334,6 @@ def test_the_walk_keys_in_zip_codes_and_finds_no_problem(nearby_app: Flask) -> N
         assert words(nearby_app, lang).t("voice.zip.none") in seen
         assert words(nearby_app, lang).t("voice.zip.unknown") in seen
     assert voice_problems(nearby_app) == []
-
-
-def test_a_list_option_on_a_key_its_services_take_is_reported(app: Flask) -> None:
-    flow = app.extensions["hotline_bridge"].flow
-    legal = flow.nodes["legal"]
-    taken = Option("3", "voice.zip.option", goto="nearby", channels=frozenset({"voice"}))
-    nodes = {**flow.nodes, "legal": replace(legal, options=(taken,))}
-    problems = list(key_clashes(replace(flow, nodes=nodes)))
-    assert problems == ["voice: node 'legal': key 3 is taken by a list's services"]
-    assert list(key_clashes(flow)) == []
 
 
 def test_simulate_voice_takes_a_zip_code(nearby_app: Flask) -> None:

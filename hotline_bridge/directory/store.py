@@ -22,7 +22,8 @@ from sqlite_utils.migrations import Migrations
 
 from hotline_bridge.directory import national
 
-# Short descriptions of the national lines in both languages, shown on detail steps.
+# Short descriptions of the national lines in both languages, shown on detail steps, and the
+# project's own wording of a discreet label where it reads better than the reference's.
 NATIONAL_NOTES_CSV = Path(__file__).parent / "data" / "national-notes.csv"
 
 # Milliseconds a connection waits for another writer before giving up.
@@ -166,8 +167,9 @@ def seed_national_lines(
             {
                 "id": line["id"],
                 "category": line["category"],
-                "label_en": line["discreet_label_en"],
-                "label_es": line["discreet_label_es"],
+                # The project's own wording of a discreet label, where it has one.
+                "label_en": note.get("label_en") or line["discreet_label_en"],
+                "label_es": note.get("label_es") or line["discreet_label_es"],
                 "name_en": line["official_name_en"],
                 "name_es": line["official_name_es"],
                 "description_en": note.get("description_en", ""),

@@ -32,6 +32,10 @@ TEMPLATE_FILE = "messages.pot"
 EXTRACT_KEYWORDS: dict[str, tuple[int, ...] | None] = {
     "t": None,
     "text": (2,),
+    "pick": (2,),
+    # The engine names wording by key in what it returns: a notice's key, a choice's label.
+    "Notice": None,
+    "Choice": (2,),
     "gettext": None,
     "_": None,
 }
@@ -47,12 +51,13 @@ class Catalogs:
     def __init__(self, locales_dir: str | Path) -> None:
         self.locales_dir = Path(locales_dir)
         self._translations: dict[str, Translations] = {}
-        for lang in LANGUAGES:
+        for lang in present_languages(self.locales_dir):
             mo = self.locales_dir / lang / "LC_MESSAGES" / f"{DOMAIN}.mo"
             if not mo.is_file():
                 raise CatalogError(f"{mo}: compiled catalog missing (run 'make catalogs')")
             with mo.open("rb") as handle:
                 self._translations[lang] = Translations(handle, domain=DOMAIN)
+        self.languages: tuple[str, ...] = tuple(self._translations)
 
     def has(self, key: str) -> bool:
         """Return whether ``key`` is translated in every language."""
@@ -71,7 +76,15 @@ class Catalogs:
 
     def bind(self, lang: str) -> Words:
         """Return a lookup bound to one language."""
-        return Words(self, lang if lang in LANGUAGES else DEFAULT_LANGUAGE)
+        return Words(self, lang if lang in self._translations else DEFAULT_LANGUAGE)
+
+
+def present_languages(locales_dir: Path) -> tuple[str, ...]:
+    """Return the languages with a catalog under ``locales_dir``: the default first, then the
+    others by code. English and Spanish must be there; another language is a folder of its own."""
+    found = {p.parent.parent.name for p in locales_dir.glob(f"*/LC_MESSAGES/{DOMAIN}.po")}
+    found |= set(LANGUAGES)
+    return (DEFAULT_LANGUAGE, *sorted(found - {DEFAULT_LANGUAGE}))
 
 
 @dataclass(frozen=True)
@@ -84,6 +97,12 @@ class Words:
     def t(self, key: str, /, **params: object) -> str:
         """Return the wording of ``key`` in this language."""
         return self.catalogs.text(self.lang, key, **params)
+
+    def pick(self, channel: str, key: str, /, **params: object) -> str:
+        """Return ``channel``'s own wording of ``key`` (the key ``<channel>.<key>``) where the
+        catalogs have one, else the wording every channel shares."""
+        variant = f"{channel}.{key}"
+        return self.t(variant if self.catalogs.has(variant) else key, **params)
 
 
 def other_language(lang: str) -> str:

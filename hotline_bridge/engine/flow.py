@@ -1,9 +1,8 @@
-"""The flow engine: menus as data, and a pure step function every channel shares.
+"""The flow: menus as data, loaded and validated once; the step function is in ``step``.
 
 A flow file in ``flows/`` (TOML) describes nodes. Each node has a type, a message (a catalog key)
-and options. The engine turns (flow, position, choice) into the next position. It does no I/O
-after loading and knows nothing of Flask, Twilio or any channel: channels turn what a person sent
-into a choice and render the node at the position they get back.
+and options. It knows no channel: what a channel can do (take a ZIP code anywhere, dial a call)
+is declared by the channel, and the engine offers the options that fit (see ``step``).
 
 Node types:
   ``menu``     a message and numbered options that lead to other nodes
@@ -12,35 +11,24 @@ Node types:
   ``connect``  a line to reach now (``service``), e.g. the 24/7 hotline
   ``info``     a message and nothing to choose but the shortcuts
   ``zip``      asks for a five-digit ZIP code to find the nearest services
-
-A ``zip`` node's ``item`` carries the ZIP code and, once chosen, the list node whose categories
-to search (``02139`` or ``02139.legal``); its options are those kinds, its results are paged like
-a list and choosing one opens ``detail``. ``enter_zip`` takes a ZIP code sent from anywhere.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 NODE_TYPES = frozenset({"menu", "list", "detail", "connect", "info", "zip"})
-CHANNELS = frozenset({"sms", "voice", "kiosk"})
 
-# Choices a channel may pass besides an option key.
-HOME, TALK, MORE = "home", "talk", "more"
-
-# A five-digit US ZIP code, as a person sends or keys it.
-ZIP_CODE = re.compile(r"^\d{5}$")
-
-# An item of a paged list: a service, a nearby result, a key.
-T = TypeVar("T")
-
+_ONE = r"[a-z0-9_]+(?::[A-Za-z0-9_.\-]+)?(?:@\d{1,3})?"
 _POSITION = re.compile(
-    r"^(?P<node>[a-z0-9_]+)(?::(?P<item>[A-Za-z0-9_.\-]+))?(?:@(?P<page>\d{1,3}))?$"
+    r"^(?P<node>[a-z0-9_]+)(?::(?P<item>[A-Za-z0-9_.\-]+))?(?:@(?P<page>\d{1,3}))?"
+    rf"(?:~(?P<back>{_ONE}))?$"
 )
 
 
@@ -50,13 +38,12 @@ class FlowError(Exception):
 
 @dataclass(frozen=True)
 class Option:
-    """One numbered choice of a node: where it leads, or a channel action such as ``dial``."""
+    """One numbered choice of a node: where it leads, or a channel action."""
 
     key: str
     label: str
     goto: str | None = None
     action: str | None = None
-    channels: frozenset[str] = CHANNELS
 
 
 @dataclass(frozen=True)
@@ -66,7 +53,6 @@ class Node:
     id: str
     type: str
     message: str | None = None
-    messages: Mapping[str, str] = field(default_factory=dict)
     options: tuple[Option, ...] = ()
     service: str | None = None
     categories: tuple[str, ...] = ()
@@ -74,19 +60,10 @@ class Node:
     fallback: tuple[str, ...] = ()
     page_size: int | None = None
 
-    def message_for(self, channel: str) -> str | None:
-        """Return the catalog key this node shows on ``channel`` (its own variant, if any)."""
-        return self.messages.get(channel, self.message)
-
-    def options_for(self, channel: str) -> tuple[Option, ...]:
-        """Return the options offered on ``channel``."""
-        return tuple(option for option in self.options if channel in option.channels)
-
     def message_keys(self) -> Iterator[str]:
         """Yield every catalog key this node uses."""
         if self.message:
             yield self.message
-        yield from self.messages.values()
         for option in self.options:
             yield option.label
 
@@ -102,10 +79,15 @@ class Flow:
     home_key: str
     talk_key: str
     more_key: str
+    back_key: str
+    zip_key: str
+    call_key: str
+    details_key: str
     page_size: int
     talk_node: str
     zip_node: str | None
     nodes: Mapping[str, Node]
+    parents: Mapping[str, str] = field(default_factory=dict)
 
     def node(self, node_id: str) -> Node:
         """Return the node ``node_id``."""
@@ -115,14 +97,27 @@ class Flow:
         """Return every catalog key the flow uses."""
         return {key for node in self.nodes.values() for key in node.message_keys()}
 
+    @cached_property
+    def _zip_kinds(self) -> tuple[str, ...]:
+        if self.zip_node is None:
+            return ()
+        return tuple(o.goto for o in self.nodes[self.zip_node].options if o.goto)
+
+    def zip_kinds(self) -> tuple[str, ...]:
+        """Return the list nodes the ZIP step can search, in its order."""
+        return self._zip_kinds
+
 
 @dataclass(frozen=True)
 class Position:
-    """Where a person is: a node, the service open on a detail step, and the page of a list."""
+    """Where a person is: a node, the service open on a detail step, the page of a list, and
+    where Back leads when it is not the node's place in the flow (the list a detail was opened
+    from)."""
 
     node: str
     item: str | None = None
     page: int = 0
+    back: Position | None = None
 
     def encode(self) -> str:
         """Return the compact form carried in a cookie, a voice URL or a kiosk link."""
@@ -131,17 +126,9 @@ class Position:
             text += f":{self.item}"
         if self.page:
             text += f"@{self.page}"
+        if self.back is not None:
+            text += f"~{self.back.encode()}"
         return text
-
-
-@dataclass(frozen=True)
-class Step:
-    """The result of a choice: the new position, whether the choice was understood, and any
-    channel action (``dial``) the chosen option asks for."""
-
-    position: Position
-    understood: bool = True
-    action: str | None = None
 
 
 def decode(flow: Flow, text: str | None) -> Position:
@@ -152,102 +139,10 @@ def decode(flow: Flow, text: str | None) -> Position:
     node = flow.nodes[match["node"]]
     item = match["item"] if node.type in {"detail", "zip"} else None
     page = int(match["page"] or 0) if node.type in {"list", "zip"} else 0
-    return Position(node.id, item, page)
-
-
-def page_of(flow: Flow, items: Sequence[T], page: int, size: int | None = None) -> Sequence[T]:
-    """Return the slice of ``items`` shown on ``page`` of a list (``size`` a page, default the
-    flow's)."""
-    size = size or flow.page_size
-    start = page * size
-    return items[start : start + size]
-
-
-def has_more(flow: Flow, items: Sequence[object], page: int, size: int | None = None) -> bool:
-    """Return whether a list has items past ``page``."""
-    return len(items) > (page + 1) * (size or flow.page_size)
-
-
-def zip_item(flow: Flow, position: Position) -> tuple[str | None, str | None]:
-    """Return the ZIP code and the chosen kind (a list node id) a ``zip`` position carries."""
-    if flow.nodes[position.node].type != "zip" or not position.item:
-        return None, None
-    code, _, kind = position.item.partition(".")
-    if not ZIP_CODE.match(code):
-        return None, None
-    return code, (kind if flow.nodes.get(kind, Node("", "")).type == "list" else None)
-
-
-def enter_zip(flow: Flow, position: Position, zip_code: str) -> Step:
-    """Return the step after a ZIP code sent at ``position``: the nearest services of the list
-    the person is on (or had chosen), or the question of which kind when none is chosen."""
-    if flow.zip_node is None or not ZIP_CODE.match(zip_code):
-        return Step(position, understood=False)
-    node = flow.nodes[position.node]
-    kind = node.id if node.type == "list" else zip_item(flow, position)[1]
-    item = f"{zip_code}.{kind}" if kind else zip_code
-    return Step(Position(flow.zip_node, item=item))
-
-
-def advance(
-    flow: Flow,
-    position: Position,
-    choice: str,
-    *,
-    channel: str = "sms",
-    items: Sequence[str] = (),
-) -> Step:
-    """Return the step after ``choice`` at ``position``.
-
-    ``choice`` is an option key, ``HOME``, ``TALK`` or ``MORE``. ``items`` are the service ids a
-    list node shows, in order, as the channel read them from the directory.
-    """
-    if choice in (HOME, flow.home_key):
-        return Step(Position(flow.start))
-    if choice in (TALK, flow.talk_key):
-        return Step(Position(flow.talk_node))
-    node = flow.nodes[position.node]
-    if node.type == "list":
-        return _advance_list(flow, node, position, choice, items)
-    if node.type == "zip":
-        return _advance_zip(flow, node, position, choice, channel, items)
-    for option in node.options_for(channel):
-        if option.key == choice:
-            if option.goto:
-                return Step(Position(option.goto))
-            return Step(position, action=option.action)
-    return Step(position, understood=False)
-
-
-def _advance_list(
-    flow: Flow, node: Node, position: Position, choice: str, items: Sequence[str]
-) -> Step:
-    if choice in (MORE, flow.more_key) and has_more(flow, items, position.page):
-        return Step(Position(node.id, page=position.page + 1))
-    shown = page_of(flow, items, position.page)
-    if choice.isdigit() and 1 <= int(choice) <= len(shown):
-        return Step(Position(node.detail or node.id, item=shown[int(choice) - 1]))
-    return Step(position, understood=False)
-
-
-def _advance_zip(
-    flow: Flow, node: Node, position: Position, choice: str, channel: str, items: Sequence[str]
-) -> Step:
-    code, kind = zip_item(flow, position)
-    if code is None:
-        return Step(position, understood=False)  # waiting for a ZIP code (see enter_zip)
-    if kind is None:
-        for option in node.options_for(channel):
-            if option.key == choice and option.goto:
-                return Step(Position(node.id, item=f"{code}.{option.goto}"))
-        return Step(position, understood=False)
-    size = node.page_size
-    if choice in (MORE, flow.more_key) and has_more(flow, items, position.page, size):
-        return Step(Position(node.id, item=position.item, page=position.page + 1))
-    shown = page_of(flow, items, position.page, size)
-    if choice.isdigit() and 1 <= int(choice) <= len(shown):
-        return Step(Position(node.detail or node.id, item=shown[int(choice) - 1]))
-    return Step(position, understood=False)
+    back = decode(flow, match["back"]) if match["back"] else None
+    if back is not None and back.node == flow.start and match["back"] != flow.start:
+        back = None  # a malformed back is no back
+    return Position(node.id, item, page, back)
 
 
 # --- Loading and validation -------------------------------------------------------------------
@@ -289,10 +184,15 @@ def _build(path: Path, data: Mapping[str, Any]) -> Flow:
             home_key=str(shortcuts.get("home", "0")),
             talk_key=str(shortcuts.get("talk", "8")),
             more_key=str(shortcuts.get("more", "7")),
+            back_key=str(shortcuts.get("back", "9")),
+            zip_key=str(shortcuts.get("zip", "5")),
+            call_key=str(shortcuts.get("call", "1")),
+            details_key=str(shortcuts.get("details", "2")),
             page_size=int(data.get("page_size", 4)),
             talk_node=str(shortcuts.get("talk_node", "talk")),
             zip_node=shortcuts.get("zip_node"),
             nodes=nodes,
+            parents=_parents(nodes, str(data.get("start", "main"))),
         )
     except KeyError as exc:
         raise _fail(path, None, f"missing setting {exc}") from None
@@ -300,16 +200,27 @@ def _build(path: Path, data: Mapping[str, Any]) -> Flow:
         raise _fail(path, None, str(exc)) from None
 
 
+# What a node and an option may say; anything else is a mistake worth naming (such as a
+# per-channel setting, which a flow no longer has).
+_NODE_KEYS = frozenset(
+    {"type", "message", "options", "service", "categories", "detail", "fallback", "page_size"}
+)
+_OPTION_KEYS = frozenset({"key", "label", "goto", "action"})
+
+
 def _build_node(node_id: str, raw: Mapping[str, Any]) -> Node:
     if not isinstance(raw, dict):
         raise ValueError(f"node {node_id!r} is not a table")
+    unknown = set(raw) - _NODE_KEYS
+    unknown |= {k for opt in raw.get("options", ()) for k in opt} - _OPTION_KEYS
+    if unknown:
+        raise ValueError(f"node {node_id!r}: unknown settings {sorted(unknown)}")
     options = tuple(
         Option(
             key=str(opt["key"]),
             label=str(opt["label"]),
             goto=opt.get("goto"),
             action=opt.get("action"),
-            channels=frozenset(opt.get("channels", CHANNELS)),
         )
         for opt in raw.get("options", ())
     )
@@ -317,7 +228,6 @@ def _build_node(node_id: str, raw: Mapping[str, Any]) -> Node:
         id=node_id,
         type=str(raw.get("type", "")),
         message=raw.get("message"),
-        messages=dict(raw.get("messages", {})),
         options=options,
         service=raw.get("service"),
         categories=tuple(raw.get("categories", ())),
@@ -356,16 +266,13 @@ def _validate_node(flow: Flow, node: Node) -> None:
     path = flow.path
     if node.type not in NODE_TYPES:
         raise _fail(path, node.id, f"unknown type {node.type!r}")
-    if node.type != "detail" and not node.message_for("sms"):
+    if node.type != "detail" and not node.message:
         raise _fail(path, node.id, "has no message")
     for option in node.options:
         if option.goto is None and option.action is None:
             raise _fail(path, node.id, f"option {option.key} has neither goto nor action")
         if option.goto is not None and option.goto not in flow.nodes:
             raise _fail(path, node.id, f"option {option.key} leads to unknown node {option.goto!r}")
-        unknown = option.channels - CHANNELS
-        if unknown:
-            raise _fail(path, node.id, f"option {option.key} names unknown channel {unknown}")
     if node.type == "list":
         target = flow.nodes.get(node.detail or "")
         if target is None or target.type != "detail":
@@ -388,14 +295,43 @@ def _validate_zip(flow: Flow, node: Node) -> None:
 
 
 def _validate_keys(flow: Flow) -> None:
-    reserved = {flow.home_key, flow.talk_key} - {""}
+    reserved = {flow.home_key, flow.talk_key, flow.back_key} - {""}
     for node in flow.nodes.values():
         keys = [option.key for option in node.options]
         clash = reserved.intersection(keys) | {k for k in keys if keys.count(k) > 1}
         if node.type == "list":
-            clash |= {flow.more_key} & set(keys)
+            clash |= {flow.more_key, flow.zip_key} & set(keys)
         if clash:
             raise _fail(flow.path, node.id, f"option keys {sorted(clash)} clash")
+
+
+def _parents(nodes: Mapping[str, Node], start: str) -> dict[str, str]:
+    """Return the node one level up from each node: the first, in a walk from the start, with an
+    option that leads to it (or whose details it shows)."""
+    parents: dict[str, str] = {}
+    order, seen = [start], {start}
+    while order:
+        node = nodes.get(order.pop(0))
+        if node is None:
+            continue
+        targets = [o.goto for o in node.options if o.goto]
+        for target in targets:
+            if target not in seen and target in nodes:
+                seen.add(target)
+                parents[target] = node.id
+                order.append(target)
+    for node in nodes.values():
+        # The ZIP step is reached from the menu that offers the kinds of help it searches.
+        if node.type == "zip" and node.id not in parents:
+            kinds = {o.goto for o in node.options}
+            menus = [
+                n.id
+                for n in nodes.values()
+                if n.type == "menu" and kinds & {o.goto for o in n.options}
+            ]
+            if menus:
+                parents[node.id] = menus[0]
+    return parents
 
 
 def _reachable(flow: Flow) -> set[str]:

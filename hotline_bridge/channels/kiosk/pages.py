@@ -1,11 +1,11 @@
-"""What each kiosk page shows: one builder per flow node type, fed by the flow and the directory.
+"""What each kiosk page shows: one builder per kind of screen the engine returns.
 
-The kiosk renders the same flow as the SMS and voice lines: builders ask the flow engine where
-each button leads and the directory what to show, and return a template name with the values to
-fill it. A node type with no builder here raises ``UnknownPage``, which the kiosk answers with its
-fail-safe page rather than an error.
+The kiosk renders the same flow as the SMS and voice lines: the engine says what a position
+shows and where each choice leads (``engine.step.show``), and a builder here turns that screen
+into a template name with the values to fill it. A kind of screen with no builder here raises
+``UnknownPage``, which the kiosk answers with its fail-safe page rather than an error.
 
-The ``zip`` node is a keypad for a ZIP code, then big buttons for the kind of help (unless the
+The ZIP step is a keypad for a ZIP code, then big buttons for the kind of help (unless the
 person came from a list), then the nearest services, three at a time. The ZIP code rides only in
 the page's address; nothing here stores or logs it.
 """
@@ -18,34 +18,20 @@ from typing import Any
 from urllib.parse import quote
 
 import segno
-import sqlite_utils
 from markupsafe import Markup
 
-from hotline_bridge.channels.sms.render import listing, nearby_listing
 from hotline_bridge.directory.hours import describe
-from hotline_bridge.directory.models import (
-    Service,
-    Site,
-    dial_string,
-    display_number,
-    distinct_labels,
-    get_service,
-    get_services,
-)
-from hotline_bridge.directory.nearby import Nearby, zip_point
+from hotline_bridge.directory.models import Service, Site, dial_string, display_number
 from hotline_bridge.engine.catalogs import Words
-from hotline_bridge.engine.flow import (
-    MORE,
-    Flow,
-    Node,
-    Position,
-    advance,
-    has_more,
-    page_of,
-    zip_item,
-)
+from hotline_bridge.engine.flow import Flow, Position
+from hotline_bridge.engine.screen import MORE, OPTION, PREVIOUS, ZIP, Screen
+from hotline_bridge.engine.step import Capabilities, pending_kind
 
 CHANNEL = "kiosk"
+
+# Buttons, not keys: every choice is something to touch. A ZIP code is typed on a keypad of its
+# own, reached by a button.
+CAPABILITIES = Capabilities(keyed=False, zip_anywhere=False)
 
 # QR codes are drawn one unit per module and sized by the stylesheet; a quiet zone of two modules
 # is enough for phone cameras against the white page.
@@ -53,26 +39,21 @@ QR_BORDER = 2
 
 
 class UnknownPage(Exception):
-    """The flow holds a node type the kiosk does not know how to show."""
+    """The engine returned a kind of screen the kiosk does not know how to show."""
 
 
 @dataclass(frozen=True)
 class Visit:
-    """One kiosk page to build: the place in the flow and what answering needs.
+    """One kiosk page to build: the screen the engine returned and what showing it needs.
 
-    ``link(position, back)`` returns the address of a position in the same site and language;
-    ``back`` is where the page's Back button leads. ``notice`` is a catalog key to show above the
-    page, such as the ZIP keypad's "type all five digits".
+    ``link(position)`` returns the address of a position in the same site and language.
     """
 
-    db: sqlite_utils.Database
     words: Words
     flow: Flow
     site: Site
-    position: Position
-    link: Callable[[Position, Position | None], str]
-    back: Position | None = None
-    notice: str | None = None
+    screen: Screen
+    link: Callable[[Position], str]
 
 
 @dataclass(frozen=True)
@@ -113,94 +94,72 @@ class Result:
 
 @dataclass(frozen=True)
 class Page:
-    """A template and the values that fill it (a ``back_url`` here replaces the usual Back)."""
+    """A template and the values that fill it."""
 
     template: str
     context: dict[str, Any] = field(default_factory=dict)
 
 
 def build(visit: Visit) -> Page:
-    """Return the page for the node at the visit's position."""
-    node = visit.flow.node(visit.position.node)
-    builder = BUILDERS.get(node.type)
+    """Return the page for the visit's screen."""
+    builder = BUILDERS.get(visit.screen.kind)
     if builder is None:
-        raise UnknownPage(node.type)
-    return builder(visit, node)
+        raise UnknownPage(visit.screen.kind)
+    return builder(visit)
 
 
-def parent_of(flow: Flow, node_id: str) -> Position | None:
-    """Return where Back leads from ``node_id``: the first node with a button to it."""
-    for node in flow.nodes.values():
-        if any(option.goto == node_id for option in node.options_for(CHANNEL)):
-            return Position(node.id)
-    return None
-
-
-def message(words: Words, node: Node) -> str:
-    """Return the wording of a node's message on the kiosk (empty if it has none)."""
-    key = node.message_for(CHANNEL)
-    return words.t(key) if key else ""
-
-
-def heading(words: Words, node: Node) -> str:
-    """Return a node's message as a page heading."""
+def heading(words: Words, key: str | None) -> str:
+    """Return a screen's message as a page heading."""
     # Flow messages introduce a list with a colon in SMS; a heading reads better without it.
-    return message(words, node).rstrip(" :")
+    return words.pick(CHANNEL, key).rstrip(" :") if key else ""
 
 
-def _choices(visit: Visit, node: Node) -> list[Choice]:
-    choices = []
-    for option in node.options_for(CHANNEL):
-        step = advance(visit.flow, visit.position, option.key, channel=CHANNEL)
-        # The kiosk performs no channel actions (such as dialling); it only moves between pages.
-        if step.action is None and step.position != visit.position:
-            choices.append(Choice(visit.words.t(option.label), visit.link(step.position, None)))
-    return choices
+def _link(visit: Visit, role: str) -> str | None:
+    choice = visit.screen.by_role(role)
+    return visit.link(choice.target) if choice and choice.target else None
 
 
-def _menu(visit: Visit, node: Node) -> Page:
-    home = node.id == visit.flow.start
-    context = {"heading": heading(visit.words, node), "choices": _choices(visit, node)}
+def _choices(visit: Visit, roles: frozenset[str] = frozenset({OPTION, ZIP})) -> list[Choice]:
+    """Return the screen's options as buttons (the kiosk performs no channel action such as
+    dialling: an option that asks for one is not shown)."""
+    words = visit.words
+    return [
+        Choice(words.pick(CHANNEL, c.label), visit.link(c.target))
+        for c in visit.screen.choices
+        if c.role in roles and c.target is not None and c.action is None
+    ]
+
+
+def _entries(visit: Visit) -> list[Choice]:
+    return [Choice(e.label, visit.link(e.target)) for e in visit.screen.entries]
+
+
+def _menu(visit: Visit) -> Page:
+    home = visit.screen.position.node == visit.flow.start
+    context = {"heading": heading(visit.words, visit.screen.title), "choices": _choices(visit)}
     return Page("home.html" if home else "menu.html", context)
 
 
-def _list(visit: Visit, node: Node) -> Page:
-    flow, position, lang = visit.flow, visit.position, visit.words.lang
-    services = listing(visit.db, node, visit.site).services
-    ids = [service.id for service in services]
-    choices = []
-    shown = page_of(flow, services, position.page)
-    for number, label in enumerate(distinct_labels(shown, lang), 1):
-        step = advance(flow, position, str(number), channel=CHANNEL, items=ids)
-        choices.append(Choice(label, visit.link(step.position, position)))
-    more = previous = None
-    if has_more(flow, services, position.page):
-        more = visit.link(advance(flow, position, MORE, channel=CHANNEL, items=ids).position, None)
-    if position.page:
-        previous = visit.link(Position(node.id, page=position.page - 1), None)
-    context = {"heading": heading(visit.words, node), "choices": choices}
-    zip_url = _zip_url(visit, node)
-    return Page("list.html", {**context, "more": more, "previous": previous, "zip_url": zip_url})
+def _list(visit: Visit) -> Page:
+    context = {
+        "heading": heading(visit.words, visit.screen.title),
+        "choices": _entries(visit) + _choices(visit, frozenset({OPTION})),
+        "more": _link(visit, MORE),
+        "previous": _link(visit, PREVIOUS),
+        "zip_url": _link(visit, ZIP),
+    }
+    return Page("list.html", context)
 
 
-def _zip_url(visit: Visit, node: Node) -> str | None:
-    """Return the address of the ZIP keypad for this list's kind of help, when the ZIP step
-    offers that kind on the kiosk."""
-    zip_node = visit.flow.zip_node
-    if zip_node is None or zip_node not in visit.flow.nodes:
-        return None
-    kinds = {option.goto for option in visit.flow.node(zip_node).options_for(CHANNEL)}
-    if node.id not in kinds:
-        return None
-    return visit.link(Position(zip_node), Position(node.id))
+def _gone(visit: Visit) -> Page:
+    text = visit.words.pick(CHANNEL, "notice.gone")
+    return Page("info.html", {"heading": text, "text": None, "choices": []})
 
 
-def _detail(visit: Visit, _node: Node) -> Page:
-    service = get_service(visit.db, visit.position.item or "")
+def _detail(visit: Visit) -> Page:
+    service = visit.screen.service
     if service is None:
-        return Page(
-            "info.html", {"heading": visit.words.t("kiosk.gone"), "text": None, "choices": []}
-        )
+        return _gone(visit)
     words = visit.words
     context = {
         "heading": service.name(words.lang),
@@ -210,129 +169,94 @@ def _detail(visit: Visit, _node: Node) -> Page:
     return Page("detail.html", {**context, **take_away(words, service)})
 
 
-def _connect(visit: Visit, node: Node) -> Page:
-    service = get_service(visit.db, node.service or "")
-    context: dict[str, Any] = {"heading": heading(visit.words, node), "label": None}
+def _connect(visit: Visit) -> Page:
+    service = visit.screen.service
+    words = visit.words
+    context: dict[str, Any] = {"heading": heading(words, visit.screen.title), "label": None}
     if service is not None:
-        context.update(label=service.label(visit.words.lang), **take_away(visit.words, service))
+        context.update(label=service.label(words.lang), **take_away(words, service))
         if service.id == visit.flow.emergency:
             context["codes"] = []  # an emergency is a call to make now, not a number to keep
-    return Page("connect.html", {**context, "choices": _choices(visit, node)})
+    return Page("connect.html", {**context, "choices": _choices(visit)})
 
 
-def _info(visit: Visit, node: Node) -> Page:
+def _info(visit: Visit) -> Page:
     words = visit.words
-    title = arrival_label(visit.flow, words, node.id)
-    text = message(words, node)
+    title = arrival_label(visit.flow, words, visit.screen.position.node)
+    text = heading(words, visit.screen.title) if visit.screen.title else ""
     return Page(
         "info.html",
-        {
-            "heading": title or text,
-            "text": text if title else None,
-            "choices": _choices(visit, node),
-        },
+        {"heading": title or text, "text": text if title else None, "choices": _choices(visit)},
     )
 
 
 def arrival_label(flow: Flow, words: Words, node_id: str) -> str | None:
     """Return the words of the button that leads to ``node_id``, to title its page."""
     for node in flow.nodes.values():
-        for option in node.options_for(CHANNEL):
+        for option in node.options:
             if option.goto == node_id:
-                return words.t(option.label)
+                return words.pick(CHANNEL, option.label)
     return None
 
 
 # --- Nearest by ZIP code ----------------------------------------------------------------------
 
 
-def _zip(visit: Visit, node: Node) -> Page:
-    """Return the ZIP step's page: the keypad until a known ZIP code is typed, then the kinds of
-    help until one is chosen, then the nearest services of that kind."""
-    words, position = visit.words, visit.position
-    code, kind = zip_item(visit.flow, position)
-    if code is None:
-        return _keypad(visit, node, _kind_asked(visit), visit.notice)
-    if zip_point(code) is None:
-        return _keypad(visit, node, kind, "kiosk.zip_unknown")
-    if kind is None:
-        context = {
-            "heading": words.t("zip.kind"),
-            "text": words.t("kiosk.zip_near", zip=code),
-            "choices": _choices(visit, node),
-            "back_url": visit.link(Position(node.id), None),
-        }
-        return Page("info.html", context)
-    found = nearby_listing(visit.db, visit.flow, visit.site, position, words.lang)
-    if found is None:  # zip_point knew the code, so only a changed ZIP table gets here
-        return _keypad(visit, node, kind, "kiosk.zip_unknown")
-    return _nearest(visit, node, code, kind, found)
+def _notice(visit: Visit) -> str | None:
+    notices = visit.screen.notices
+    return visit.words.pick(CHANNEL, notices[0].key) if notices else None
 
 
-def _kind_asked(visit: Visit) -> str | None:
-    """Return the list the keypad was opened from (its Back), whose kind of help to search."""
-    back = visit.back
-    if back is None or visit.flow.nodes.get(back.node, Node("", "")).type != "list":
-        return None
-    return back.node
-
-
-def _keypad(visit: Visit, node: Node, kind: str | None, notice: str | None) -> Page:
-    """Return the on-screen keypad, which sends the ZIP code and the kind of help as a form."""
-    words = visit.words
+def _keypad(visit: Visit) -> Page:
+    """Return the on-screen keypad, which sends the ZIP code as a form to this same address
+    (which carries the kind of help the keypad was opened for, if any)."""
+    words, screen = visit.words, visit.screen
+    kind = pending_kind(visit.flow, screen.position)
     context: dict[str, Any] = {
         "heading": words.t("kiosk.zip_title"),
-        "kind": heading(words, visit.flow.node(kind)) if kind else None,
-        "notice": words.t(notice) if notice else None,
-        "form_url": visit.link(Position(node.id), None),
-        "form_back": kind,
+        "kind": heading(words, visit.flow.node(kind).message) if kind else None,
+        "notice": _notice(visit),
+        "form_url": visit.link(screen.position),
+        "form_back": None,
     }
-    if kind and visit.position.item:
-        # Back from a ZIP code that was not found leads to the list it was searched for.
-        context["back_url"] = visit.link(Position(kind), None)
     return Page("keypad.html", context)
 
 
-def _nearest(visit: Visit, node: Node, code: str, kind: str, found: Sequence[Nearby]) -> Page:
-    """Return a page of the services nearest to ``code``, or the fallback lines if none is near."""
-    flow, position, words = visit.flow, visit.position, visit.words
-    size = node.page_size or flow.page_size
-    ids = [near.service.id for near in found]
-    page = page_of(flow, found, position.page, size)
-    results = []
-    for number, near in enumerate(page, 1):
-        step = advance(flow, position, str(number), channel=CHANNEL, items=ids)
-        results.append(
-            Result(
-                near.service.label(words.lang),
-                visit.link(step.position, position),
-                words.t("kiosk.zip_miles", miles=f"{near.miles:.1f}"),
-                words.t("kiosk.zip_open") if near.open_now else None,
-                _phone(near.service),
-            )
-        )
-    shown = [near.service for near in page]
-    if not found:
-        # Nothing near: the lines that help from anywhere, each opening its detail.
-        shown = get_services(visit.db, flow.node(kind).fallback)
-        for service in shown:
-            href = visit.link(Position(node.detail or "", service.id), position)
-            results.append(Result(service.label(words.lang), href, phone=_phone(service)))
-    more = previous = None
-    if has_more(flow, found, position.page, size):
-        more = visit.link(advance(flow, position, MORE, channel=CHANNEL, items=ids).position, None)
-    if position.page:
-        previous = visit.link(Position(node.id, position.item, position.page - 1), None)
+def _zip_kind(visit: Visit) -> Page:
+    words = visit.words
     context = {
-        "heading": heading(words, flow.node(kind)),
-        "near": words.t("kiosk.zip_nearest", zip=code),
-        "nothing": None if found else words.t("zip.none"),
+        "heading": heading(words, visit.screen.title),
+        "text": words.t("kiosk.zip_near", zip=visit.screen.zip_code),
+        "choices": _choices(visit),
+    }
+    return Page("info.html", context)
+
+
+def _nearby(visit: Visit) -> Page:
+    """Return a page of the services nearest to the ZIP code, or, when nothing is near, the
+    lines that help from anywhere (each opening its detail, like any result)."""
+    words, screen = visit.words, visit.screen
+    results = [
+        Result(
+            entry.label,
+            visit.link(entry.target),
+            words.t("kiosk.zip_miles", miles=f"{entry.miles:.1f}")
+            if entry.miles is not None
+            else None,
+            words.t("kiosk.zip_open") if entry.open_now else None,
+            _phone(entry.service),
+        )
+        for entry in screen.entries
+    ]
+    context = {
+        "heading": heading(words, screen.title),
+        "near": words.t("kiosk.zip_nearest", zip=screen.zip_code),
+        "nothing": _notice(visit) if screen.fallback else None,
         "results": results,
-        "fictional": any(service.fictional for service in shown),
-        "more": more,
-        "previous": previous,
-        "again_url": visit.link(Position(node.id), Position(kind)),
-        "back_url": visit.link(Position(node.id, code), None),
+        "fictional": any(entry.service.fictional for entry in screen.entries),
+        "more": _link(visit, MORE),
+        "previous": _link(visit, PREVIOUS),
+        "again_url": _link(visit, ZIP),
     }
     return Page("nearby.html", context)
 
@@ -341,13 +265,15 @@ def _phone(service: Service) -> str | None:
     return display_number(service.phone) if service.phone else None
 
 
-BUILDERS: dict[str, Callable[[Visit, Node], Page]] = {
+BUILDERS: dict[str, Callable[[Visit], Page]] = {
     "menu": _menu,
     "list": _list,
     "detail": _detail,
     "connect": _connect,
     "info": _info,
-    "zip": _zip,
+    "zip_ask": _keypad,
+    "zip_kind": _zip_kind,
+    "nearby": _nearby,
 }
 
 

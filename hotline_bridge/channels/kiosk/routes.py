@@ -12,6 +12,7 @@ and the app's log redaction hides it (any run of five digits) wherever an addres
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,20 +21,18 @@ from typing import Any
 import jinja2
 import sqlite_utils
 from flask import Blueprint, Flask, Response, current_app, redirect, request, url_for
+from werkzeug.routing import BaseConverter
 from werkzeug.wrappers import Response as BaseResponse
 
 from hotline_bridge import counters
-from hotline_bridge.channels.kiosk.pages import Visit, build, parent_of
+from hotline_bridge.channels.kiosk.pages import CAPABILITIES, Visit, build
 from hotline_bridge.directory.models import Site, display_number, get_site
-from hotline_bridge.directory.store import DEFAULT_SITE, get_db, read_national_lines
-from hotline_bridge.engine.catalogs import (
-    DEFAULT_LANGUAGE,
-    LANGUAGES,
-    Catalogs,
-    Words,
-    other_language,
-)
-from hotline_bridge.engine.flow import Position, decode, enter_zip
+from hotline_bridge.directory.reader import SiteDirectory
+from hotline_bridge.directory.store import DEFAULT_SITE, get_db
+from hotline_bridge.engine.catalogs import DEFAULT_LANGUAGE, Catalogs, Words
+from hotline_bridge.engine.flow import Position, decode
+from hotline_bridge.engine.screen import BACK, TALK, Notice
+from hotline_bridge.engine.step import Turn, as_zip, enter_zip, show
 from hotline_bridge.runtime import Runtime, runtime
 from hotline_bridge.settings import ConfigError
 from hotline_bridge.webhooks import log_failure
@@ -59,7 +58,15 @@ SECURITY_HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
 
-_LANG = f"any({', '.join(LANGUAGES)})"
+
+class LanguageConverter(BaseConverter):
+    """A language code in a kiosk address; whether its catalog is present is checked by the
+    view, since the languages offered are the catalogs found at start-up."""
+
+    regex = r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?"
+
+
+_LANG = "lang"
 
 bp = Blueprint(
     "kiosk", __name__, static_folder=str(KIOSK_DIR / "static"), static_url_path="/kiosk/static"
@@ -95,6 +102,8 @@ def _protect(response: Response) -> Response:
 def page(site_id: str, lang: str | None, where: str | None) -> BaseResponse:
     """Show one step of the flow in large type, in the language the address names."""
     try:
+        if lang is not None and lang not in runtime().catalogs.languages:
+            return _page(site_id, None, None)  # a language we do not offer: the home page
         return _page(site_id, lang, where)
     except Exception as exc:
         # The place, not the path: the path tells what a person was reading.
@@ -112,6 +121,8 @@ def stray(site_id: str, _rest: str) -> BaseResponse:
 @bp.get(f"/welcome/<site_id>/<{_LANG}:lang>")
 def welcome(site_id: str, lang: str) -> Response:
     """Show the neutral hospital welcome page a quick exit leaves on the screen."""
+    if lang not in runtime().catalogs.languages:
+        lang = DEFAULT_LANGUAGE
     _count(lang, "exit")
     words = runtime().catalogs.bind(lang)
     html = render(
@@ -153,89 +164,88 @@ def _page(site_id: str, lang: str | None, where: str | None) -> BaseResponse:
     site = _site(db, site_id)
     lang = lang or site_language(site)
     position = decode(rt.flow, where)
-    notice = None
+    directory = SiteDirectory(db, site, dt.datetime.now(dt.UTC))
+    screen = None
     if position.node == rt.flow.zip_node and "zip" in request.args:
-        typed = _typed_zip(rt, position)
-        if isinstance(typed, Position):
-            return redirect(position_url(site, lang, typed), code=303)
-        notice = typed
+        turn = _typed_zip(rt, position, lang, directory)
+        if turn.understood:
+            return redirect(position_url(site, lang, turn.screen.position), code=303)
+        screen = turn.screen
+    if screen is None:
+        screen = show(rt.flow, position, lang, directory, CAPABILITIES)
     words = rt.catalogs.bind(lang)
-    back = _back(rt, position)
-    visit = Visit(db, words, rt.flow, site, position, _linker(site, lang), back, notice)
+    visit = Visit(words, rt.flow, site, screen, _linker(site, lang))
     built = build(visit)
-    # A builder may name its own Back (the ZIP step's pages lead back through its steps).
     html = render(built.template, **{**frame(rt, visit), **built.context})
     counters.bump(db, CHANNEL, lang, f"step:{position.node}")
     return Response(html, mimetype="text/html")
 
 
-def _typed_zip(rt: Runtime, position: Position) -> Position | str:
-    """Return where the ZIP keypad's form leads: the ZIP step for the code typed (and the list it
-    was opened from, if any), or the notice to show when it is not five digits."""
-    typed = request.args.get("zip", "").strip()
-    # ASCII digits only: the position must carry the code exactly as the flow encodes it.
-    if not (len(typed) == 5 and typed.isascii() and typed.isdigit()):
-        return "kiosk.zip_digits"
-    step = enter_zip(rt.flow, _asked_back(rt) or position, typed)
-    return step.position if step.understood else "kiosk.zip_digits"
+def _typed_zip(rt: Runtime, position: Position, lang: str, directory: SiteDirectory) -> Turn:
+    """Return the answer to the ZIP keypad's form: the ZIP step for the code typed (and the
+    kind of help the keypad was opened for, if any), or the keypad again with a notice."""
+    typed = as_zip(request.args.get("zip", ""))
+    if typed is None:
+        screen = show(rt.flow, position, lang, directory, CAPABILITIES, (Notice("zip.digits"),))
+        return Turn(screen, understood=False)
+    return enter_zip(rt.flow, position, typed, lang, directory, CAPABILITIES)
 
 
 def site_language(site: Site) -> str:
     """Return the language a site's kiosk starts in and returns to when idle."""
-    return site.default_language if site.default_language in LANGUAGES else DEFAULT_LANGUAGE
+    languages = runtime().catalogs.languages
+    return site.default_language if site.default_language in languages else DEFAULT_LANGUAGE
 
 
-def _linker(site: Site, lang: str) -> Callable[[Position, Position | None], str]:
-    def link(position: Position, back: Position | None = None) -> str:
-        return position_url(site, lang, position, back)
+def _linker(site: Site, lang: str) -> Callable[[Position], str]:
+    def link(position: Position) -> str:
+        return position_url(site, lang, position)
 
     return link
 
 
-def position_url(site: Site, lang: str, position: Position, back: Position | None = None) -> str:
+def position_url(site: Site, lang: str, position: Position) -> str:
     """Return the address of ``position`` at ``site`` in ``lang``."""
-    where = position.encode() if position.node != runtime().flow.start else None
-    return url_for(
-        "kiosk.page",
-        site_id=site.id,
-        lang=lang,
-        where=where,
-        back=back.encode() if back else None,
-    )
+    where = position.encode() if position != Position(runtime().flow.start) else None
+    return url_for("kiosk.page", site_id=site.id, lang=lang, where=where)
 
 
-def _asked_back(rt: Runtime) -> Position | None:
-    """Return the place the address says Back leads to (a detail's list), if it is a real one."""
-    asked = request.args.get("back")
-    back = decode(rt.flow, asked)
-    return back if asked and back.encode() == asked else None
-
-
-def _back(rt: Runtime, position: Position) -> Position | None:
-    """Return where Back leads: the list a detail was opened from, or the node's parent."""
-    if position.node == rt.flow.start:
-        return None
-    return _asked_back(rt) or parent_of(rt.flow, position.node) or Position(rt.flow.start)
+def _languages(rt: Runtime, site: Site, lang: str, position: Position) -> list[dict[str, str]]:
+    """Return the other languages offered, each with the address of this page in it."""
+    return [
+        {
+            "lang": other,
+            "label": rt.catalogs.bind(other).t("kiosk.language_name"),
+            "url": position_url(site, other, position),
+        }
+        for other in rt.catalogs.languages
+        if other != lang
+    ]
 
 
 def frame(rt: Runtime, visit: Visit) -> dict[str, Any]:
-    """Return what every page around the node shows: bar, shortcuts, exit and idle reset."""
-    flow, site, lang, position = rt.flow, visit.site, visit.words.lang, visit.position
+    """Return what every page around the screen shows: bar, shortcuts, exit and idle reset."""
+    flow, site, lang, screen = rt.flow, visit.site, visit.words.lang, visit.screen
+    position = screen.position
     home = Position(flow.start)
     reset_lang = site_language(site)
     at_rest = position == home and lang == reset_lang
     settings = kiosk()
+    others = _languages(rt, site, lang, position)
+    link = visit.link
+    back, talk = screen.by_role(BACK), screen.by_role(TALK)
     return {
         "t": visit.words.t,
         "lang": lang,
-        "other_lang": other_language(lang),
+        "other_lang": others[0]["lang"],
+        "languages": others,
         "program": site.program_name(lang) or visit.words.t("program.name"),
         "is_home": position == home,
-        "switch_url": position_url(site, other_language(lang), position, _asked_back(rt)),
+        "switch_url": others[0]["url"],
         "exit_url": exit_url(site, lang),
-        "home_url": position_url(site, lang, home),
-        "back_url": position_url(site, lang, visit.back) if visit.back else None,
-        "talk_url": _talk_url(rt, site, lang, position),
+        "home_url": link(home),
+        "back_url": link(back.target) if back and back.target else None,
+        "talk_url": link(talk.target) if talk and talk.target else None,
         "reset_url": position_url(site, reset_lang, home),
         # Nothing to reset on the home page in the site's own language.
         "idle": 0 if at_rest else settings.idle_seconds,
@@ -254,13 +264,6 @@ def exit_url(site: Site, lang: str) -> str:
     if site.exit_url and site.exit_url.startswith(("https://", "http://", "/")):
         return site.exit_url
     return url_for("kiosk.welcome", site_id=site.id, lang=lang)
-
-
-def _talk_url(rt: Runtime, site: Site, lang: str, position: Position) -> str | None:
-    """Return the persistent "talk to someone now" button's address (none on that very page)."""
-    if position.node == rt.flow.talk_node:
-        return None
-    return position_url(site, lang, Position(rt.flow.talk_node))
 
 
 # --- Start-up ---------------------------------------------------------------------------------
@@ -282,8 +285,8 @@ def _failsafe_pages(
     """Render the fail-safe page in each language, and in both, once, with no database."""
     pages: dict[str | None, str] = {}
     with app.test_request_context("/kiosk"):
-        for lang in (*LANGUAGES, None):
-            shown = [lang] if lang else list(LANGUAGES)
+        for lang in (*catalogs.languages, None):
+            shown = [lang] if lang else list(catalogs.languages)
             words = [catalogs.bind(code) for code in shown]
             pages[lang] = prepared.templates.get_template("failsafe.html").render(
                 **_failsafe_context(prepared, words, hotline)
@@ -332,11 +335,11 @@ def _timings(app: Flask) -> tuple[int, int]:
 
 def init_app(app: Flask) -> None:
     """Register the kiosk pages and prepare the fail-safe page, with no database involved."""
+    app.url_map.converters[_LANG] = LanguageConverter
     app.register_blueprint(bp)
     rt: Runtime = app.extensions["hotline_bridge"]
-    lines = {row["id"]: row for row in read_national_lines()}
     idle, countdown = _timings(app)
-    prepared = Kiosk(_templates(), idle, countdown, lines[rt.flow.emergency]["voice"], {})
+    prepared = Kiosk(_templates(), idle, countdown, rt.failsafe.emergency_phone, {})
     pages = _failsafe_pages(app, prepared, rt.catalogs, rt.failsafe.hotline_phone)
     prepared.failsafe_pages.update(pages)
     app.extensions["hotline_bridge.kiosk"] = prepared

@@ -7,7 +7,6 @@ UCS-2 (70 in one, 67 per segment, counted in UTF-16 units, so an emoji counts tw
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 GSM7_BASIC = frozenset(
@@ -38,13 +37,20 @@ class SmsCost:
 def cost(text: str) -> SmsCost:
     """Return the encoding, length in encoding units and segment count of ``text``."""
     if all(ch in GSM7_BASIC or ch in GSM7_EXTENDED for ch in text):
-        units = sum(2 if ch in GSM7_EXTENDED else 1 for ch in text)
-        return SmsCost("GSM-7", units, _segments(units, GSM7_SINGLE, GSM7_MULTI))
-    units = len(text.encode("utf-16-le")) // 2
-    return SmsCost("UCS-2", units, _segments(units, UCS2_SINGLE, UCS2_MULTI))
+        sizes = [2 if ch in GSM7_EXTENDED else 1 for ch in text]
+        return SmsCost("GSM-7", sum(sizes), _segments(sizes, GSM7_SINGLE, GSM7_MULTI))
+    sizes = [2 if ord(ch) > 0xFFFF else 1 for ch in text]
+    return SmsCost("UCS-2", sum(sizes), _segments(sizes, UCS2_SINGLE, UCS2_MULTI))
 
 
-def _segments(units: int, single: int, multi: int) -> int:
-    if units <= single:
+def _segments(sizes: list[int], single: int, multi: int) -> int:
+    """Count segments as the network splits a message: an escaped GSM-7 character or a UTF-16
+    surrogate pair is never split between two segments, so a segment may end a unit short."""
+    if sum(sizes) <= single:
         return 1
-    return math.ceil(units / multi)
+    segments, used = 1, 0
+    for size in sizes:
+        if used + size > multi:
+            segments, used = segments + 1, 0
+        used += size
+    return segments

@@ -21,16 +21,13 @@ from xml.etree import ElementTree
 from flask import Flask
 
 from hotline_bridge.channels.voice.render import (
-    CHANNEL,
     KEY_HANGUP,
     KEY_LANGUAGE,
-    KEY_REPEAT,
-    LANGUAGE_KEYS,
     VoiceSetup,
     voice_language,
 )
 from hotline_bridge.channels.voice.simulator import DEFAULT_FINISH_KEY, Phone
-from hotline_bridge.directory.nearby import zip_point
+from hotline_bridge.directory.reader import known_zip
 from hotline_bridge.directory.store import open_db
 from hotline_bridge.engine.flow import Flow
 
@@ -112,7 +109,8 @@ def first_contact_problems(app: Flask) -> Iterator[str]:
     pattern = re.compile(
         r"(?<!\w)(" + "|".join(map(re.escape, sensitive)) + r")(?!\w)", re.IGNORECASE
     )
-    for key in ("", *LANGUAGE_KEYS):
+    languages = app.extensions["hotline_bridge"].catalogs.languages
+    for key in ("", *(str(n) for n in range(1, len(languages) + 1))):
         phone = Phone(app, dry_run=True)
         phone.dial_in()
         if key:
@@ -123,21 +121,12 @@ def first_contact_problems(app: Flask) -> Iterator[str]:
 
 
 def key_clashes(flow: Flow) -> Iterator[str]:
-    """Yield every voice option whose key the voice line keeps for repeat, hang-up or language,
-    and every option of a list on a key its services or "more" take (a list's ZIP key is also
-    the key for another ZIP code beside the nearest services, which are paged on their own)."""
-    reserved = {KEY_REPEAT, KEY_HANGUP, KEY_LANGUAGE}
+    """Yield every option whose key the voice line keeps for hang-up or language."""
+    reserved = {KEY_HANGUP, KEY_LANGUAGE}
     for node in flow.nodes.values():
-        for option in node.options_for(CHANNEL):
+        for option in node.options:
             if option.key in reserved:
                 yield f"voice: node {node.id!r}: key {option.key} is kept for the voice line"
-            if node.type != "list":
-                continue
-            shown = flow.page_size
-            if option.goto and flow.node(option.goto).type == "zip":
-                shown = max(shown, flow.node(option.goto).page_size or flow.page_size)
-            if option.key == flow.more_key or option.key in {str(n) for n in range(1, shown + 1)}:
-                yield f"voice: node {node.id!r}: key {option.key} is taken by a list's services"
 
 
 def _follow(walk: Walk, doc: str, root: ElementTree.Element) -> None:
@@ -174,7 +163,7 @@ def sample_zips(app: Flask) -> tuple[str, ...]:
         rows = db.execute(
             "select distinct zip from sites where zip is not null and zip != '' order by zip"
         ).fetchall()
-    own = [row[0] for row in rows if zip_point(row[0]) is not None][:MAX_SITE_ZIPS]
+    own = [row[0] for row in rows if known_zip(row[0])][:MAX_SITE_ZIPS]
     return tuple(dict.fromkeys([*own, *SAMPLE_ZIPS]))
 
 

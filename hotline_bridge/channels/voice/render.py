@@ -17,51 +17,43 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-import sqlite_utils
 from flask import url_for
 from twilio.twiml import TwiML
 from twilio.twiml.voice_response import Gather, Say, VoiceResponse
 
-from hotline_bridge.channels.sms.render import listing, nearby_listing
-from hotline_bridge.directory.models import (
-    Service,
-    Site,
-    dial_string,
-    display_number,
-    distinct_labels,
-    get_service,
-    get_services,
-)
-from hotline_bridge.directory.nearby import Nearby
+from hotline_bridge.directory.models import Service, Site, dial_string, display_number
 from hotline_bridge.engine.catalogs import (
     DEFAULT_LANGUAGE,
     LANGUAGES,
     Catalogs,
     Words,
-    other_language,
 )
-from hotline_bridge.engine.flow import (
-    Flow,
-    Node,
-    Option,
-    Position,
-    decode,
-    has_more,
-    page_of,
-    zip_item,
+from hotline_bridge.engine.flow import Flow, Position, decode
+from hotline_bridge.engine.screen import (
+    BACK,
+    ENTRY,
+    MORE,
+    PREVIOUS,
+    SHORTCUTS,
+    Entry,
+    Notice,
+    Screen,
 )
+from hotline_bridge.engine.step import Capabilities, Directory, dialable, show
 from hotline_bridge.settings import ConfigError
 
 CHANNEL = "voice"
 
-# Keys the voice line keeps for itself in every menu, besides the flow's home and talk keys.
-KEY_REPEAT = "9"
+# Keys the voice line keeps for itself in every menu, besides the flow's shortcuts. Repeating
+# is said ("repeat") or happens by itself after silence; 9 is the flow's Back.
+KEY_REPEAT = "repeat"
 KEY_HANGUP = "*"
 KEY_LANGUAGE = "#"
 # The key that connects on the offer of the 24/7 line.
 KEY_CONNECT = "1"
-# Keys that choose a language in the greeting, in the order the languages are offered.
-LANGUAGE_KEYS = {str(n): lang for n, lang in enumerate(LANGUAGES, 1)}
+# What the voice line can do: connect a call, and give a service's details only when asked,
+# since everything said can be overheard. A ZIP code needs a key of its own on a list.
+CAPABILITIES = Capabilities(keyed=True, zip_anywhere=False, dials=True, details_on_request=True)
 # What a caller said that matched nothing: an invalid choice, never mistaken for silence.
 NOT_UNDERSTOOD = "?"
 # How many keys a ZIP code takes, and the key that ends a shorter entry at once (such as 0 for
@@ -163,26 +155,29 @@ class State:
     lang: str = DEFAULT_LANGUAGE
     misses: int = 0
     view: str = VIEW_PLAIN
+    back: Position | None = None
 
     @property
     def position(self) -> Position:
-        return Position(self.node, self.item, self.page)
+        return Position(self.node, self.item, self.page, self.back)
 
     @classmethod
     def at(cls, position: Position, lang: str) -> State:
         """Return a fresh state at ``position``."""
-        return cls(position.node, position.item, position.page, lang)
+        return cls(position.node, position.item, position.page, lang, back=position.back)
 
     @classmethod
     def parse(cls, flow: Flow, args: Mapping[str, str]) -> State:
         """Read a state from a query string; anything unknown falls back to a safe value."""
         text = args.get("n", "") + (f":{args['i']}" if args.get("i") else "")
-        text += f"@{args['g']}" if args.get("g", "").isdigit() else ""
+        page = args.get("g", "")
+        text += f"@{page}" if page.isascii() and page.isdigit() else ""
+        text += f"~{args['b']}" if args.get("b") else ""
         lang = args.get("l", "")
         misses = args.get("r", "0")
         view = args.get("v", "")
         return cls.at(decode(flow, text), lang if lang in LANGUAGES else DEFAULT_LANGUAGE).but(
-            misses=min(int(misses), MAX_MISSES) if misses.isdigit() else 0,
+            misses=min(int(misses), MAX_MISSES) if misses.isascii() and misses.isdigit() else 0,
             view=view if view in VIEWS else VIEW_PLAIN,
         )
 
@@ -199,6 +194,7 @@ class State:
             "l": self.lang,
             "r": str(self.misses) if self.misses else "",
             "v": self.view,
+            "b": self.back.encode() if self.back else "",
         }
         return {key: value for key, value in values.items() if value}
 
@@ -272,7 +268,7 @@ class Call:
 
     flow: Flow
     catalogs: Catalogs
-    db: sqlite_utils.Database
+    directory: Directory
     site: Site
     setup: VoiceSetup
 
@@ -329,169 +325,40 @@ def speak(parent: TwiML, call: Call, lang: str, text: str, phone: str | None = N
     say(parent, call.voices[lang], text, {"number": phone} if phone else None)
 
 
-def dialable(service: Service | None) -> bool:
-    """Return whether Twilio can connect a caller to ``service`` (a full number, not 911 or
-    other three-digit service codes, which a caller must dial themselves)."""
-    return bool(service and service.phone and service.phone.startswith("+"))
+# --- Reading a screen -------------------------------------------------------------------------
 
 
-# --- Choices ---------------------------------------------------------------------------------
+def screen_at(call: Call, state: State, notices: Sequence[Notice] = ()) -> Screen:
+    """Return what the flow shows at ``state`` (the one read of the directory for it)."""
+    return show(call.flow, state.position, state.lang, call.directory, CAPABILITIES, notices)
 
 
-def choices(call: Call, state: State) -> list[tuple[str, str]]:
-    """Return the keys offered at ``state`` with their labels in the call's language."""
-    node = call.flow.node(state.node)
+def offered(call: Call, state: State, screen: Screen) -> list[tuple[str, str]]:
+    """Return the keys a caller can press at ``screen``, besides the shortcuts, with their
+    labels in the call's language."""
     words = call.words(state.lang)
-    if node.type == "list":
-        shown = page_of(call.flow, listing(call.db, node, call.site).services, state.page)
-        labels = distinct_labels(shown, state.lang)
-        services = [(str(n), label) for n, label in enumerate(labels, 1)]
-        return services + [(o.key, words.t(o.label)) for o in list_options(call.flow, node)]
-    if node.type == "zip" and (asking_zip(call.flow, state) or zip_kind(call.flow, state)):
-        return zip_choices(call, state)
-    options = tuple(o for o in node.options_for(CHANNEL) if voiced(call.flow, o.goto))
-    if node.type == "detail" and not dialable(get_service(call.db, state.item or "")):
-        options = tuple(option for option in options if option.action != "dial")
-    if node.type == "connect" and state.view == VIEW_PLAIN and _dials_now(call, node):
+    if screen.kind == "connect" and state.view == VIEW_PLAIN and dialable(screen.service):
         return []
-    return [(option.key, words.t(option.label)) for option in options]
-
-
-def voiced(flow: Flow, node_id: str | None) -> bool:
-    """Return whether the voice line can read the node ``node_id`` (None: no node, an action)."""
-    return node_id is None or flow.node(node_id).type in RENDERERS
-
-
-def _dials_now(call: Call, node: Node) -> bool:
-    return dialable(get_service(call.db, node.service or ""))
-
-
-def list_options(flow: Flow, node: Node) -> tuple[Option, ...]:
-    """Return the options a list offers on the voice line after its services (such as the key
-    that asks for a ZIP code to find the nearest of them)."""
-    return tuple(o for o in node.options_for(CHANNEL) if o.goto and voiced(flow, o.goto))
-
-
-# --- Nearest by ZIP code -----------------------------------------------------------------------
-#
-# The flow carries a kind of help at a zip step only with its ZIP code (``02139.legal``). While
-# the voice line waits for the code after a list's ZIP key, the kind rides alone after the dot
-# (``.legal``), which the flow reads as "no ZIP code yet".
-
-
-@dataclass(frozen=True)
-class Nearest:
-    """What a zip step reads: the nearest services, through the page after the one read (to
-    know whether there is more), or when nothing is near, the lines that can help instead."""
-
-    found: Sequence[Nearby]
-    fallback: Sequence[Service]
-
-    @property
-    def ids(self) -> list[str]:
-        """Return the ids a key chooses among, in order, for the flow's ``advance``."""
-        if self.found:
-            return [near.service.id for near in self.found]
-        return [service.id for service in self.fallback]
-
-
-def asking_zip(flow: Flow, state: State) -> bool:
-    """Return whether ``state`` waits for a ZIP code to be keyed in."""
-    return flow.node(state.node).type == "zip" and zip_item(flow, state.position)[0] is None
-
-
-def zip_kind(flow: Flow, state: State) -> str | None:
-    """Return the kind of help (a list node) chosen at a zip step, before or after its code."""
-    code, kind = zip_item(flow, state.position)
-    if code is None:
-        kind = (state.item or "").rpartition(".")[2]
-    if kind is None or kind not in flow.nodes:
-        return None
-    return kind if flow.node(kind).type == "list" else None
-
-
-def ask_zip(node_id: str, kind: str | None, lang: str) -> State:
-    """Return the state that asks for a ZIP code at the zip step ``node_id``, for ``kind``."""
-    return State(node_id, f".{kind}" if kind else None, lang=lang)
-
-
-def follow_list_option(flow: Flow, state: State, key: str) -> State | None:
-    """Return where ``key`` leads through a list's own option: from a list, or from the nearest
-    services of that kind (its ZIP key then asks for another ZIP code); None if it does not."""
-    node = flow.node(state.node)
-    kind = node.id if node.type == "list" else None
-    if node.type == "zip" and not asking_zip(flow, state):
-        kind = zip_item(flow, state.position)[1]
-    if kind is None:
-        return None
-    for option in list_options(flow, flow.node(kind)):
-        if option.key != key or option.goto is None:
+    found = []
+    for choice in screen.all_choices():
+        if choice.key is None or choice.role in SHORTCUTS or choice.role == PREVIOUS:
             continue
-        if flow.node(option.goto).type == "zip":
-            return ask_zip(option.goto, kind, state.lang)
-        if node.type == "list":
-            return State(option.goto, lang=state.lang)
-    return None
+        if choice.role == ENTRY:
+            found.append((choice.key, choice.label))
+        elif choice.role != MORE:
+            found.append((choice.key, words.pick(CHANNEL, choice.label)))
+    return found
 
 
-def zip_key(flow: Flow, kind: str) -> str | None:
-    """Return the key of the list ``kind`` that asks for a ZIP code, if it has one."""
-    for option in list_options(flow, flow.node(kind)):
-        if option.goto and flow.node(option.goto).type == "zip":
-            return option.key
-    return None
-
-
-def nearest_at(call: Call, state: State) -> Nearest | None:
-    """Return what the zip step at ``state`` reads once a ZIP code and a kind are chosen; None
-    before that, or when the offline table does not know the ZIP code."""
-    kind = zip_kind(call.flow, state)
-    if asking_zip(call.flow, state) or kind is None:
-        return None
-    found = nearby_listing(call.db, call.flow, call.site, state.position, state.lang)
-    if found is None:
-        return None
-    fallback = () if found else get_services(call.db, call.flow.node(kind).fallback)
-    return Nearest(found, fallback)
-
-
-def _zip_page_size(flow: Flow, node: Node) -> int:
-    return node.page_size or flow.page_size
-
-
-def zip_choices(call: Call, state: State) -> list[tuple[str, str]]:
-    """Return the keys offered with the nearest services (or, when nothing is near, the lines
-    that can help) and the key for another ZIP code; none while a ZIP code is keyed in."""
-    nearest = nearest_at(call, state)
-    kind = zip_kind(call.flow, state)
-    if nearest is None or kind is None:
-        return []
-    size = _zip_page_size(call.flow, call.flow.node(state.node))
-    services = [near.service for near in nearest.found] or list(nearest.fallback)
-    shown = page_of(call.flow, services, state.page, size)
-    offered = [(str(n), service.label(state.lang)) for n, service in enumerate(shown, 1)]
-    again = zip_key(call.flow, kind)
-    if again:
-        offered.append((again, call.words(state.lang).t("voice.zip.again")))
-    return offered
-
-
-def distance(words: Words, miles: float) -> str:
-    """Return how far a service is, as it is said ("2.4 miles away", "a 2.4 millas")."""
-    if miles < 0.1:
-        return words.t("voice.zip.very_near")
-    if miles == 1:
-        return words.t("voice.zip.one_mile")
-    return words.t("voice.zip.miles", miles=f"{miles:.1f}".removesuffix(".0"))
-
-
-def result_sentence(words: Words, key: int, near: Nearby) -> str:
-    """Return how one of the nearest services is read: its discreet label, its distance, "open
-    now" when its hours say so, and its key."""
-    label, far = near.service.label(words.lang), distance(words, near.miles)
-    if near.open_now:
-        return words.t("voice.zip.result_open", label=label, distance=far, key=key)
-    return words.t("voice.zip.result", label=label, distance=far, key=key)
+def say_notices(parent: TwiML, call: Call, lang: str, screen: Screen) -> None:
+    """Say the screen's notices (the voice line's own wording of each, where it has one)."""
+    words = call.words(lang)
+    for notice in screen.notices:
+        key = notice.key
+        params = dict(notice.params)
+        if key == "notice.signal":
+            continue  # a text channel's line; a caller hears the 24/7 line in every menu
+        speak(parent, call, lang, words.pick(CHANNEL, key, **params))
 
 
 # --- Building blocks ---------------------------------------------------------------------------
@@ -531,55 +398,57 @@ def listen(
     return response, menu
 
 
-def speech_hints(call: Call, lang: str, offered: Sequence[tuple[str, str]]) -> list[str]:
+def speech_hints(call: Call, lang: str, keys: Sequence[tuple[str, str]]) -> list[str]:
     """Return the phrases a menu is likely to hear: its labels and the shortcut words."""
     words = call.words(lang)
     shortcuts = (
         words.t("voice.speech.talk"),
         words.t("voice.speech.home"),
+        words.t("voice.speech.back"),
         words.t("voice.speech.repeat"),
     )
     vocabulary = [phrase.strip() for text in shortcuts for phrase in text.split(",")]
-    return [*(label for _, label in offered), *vocabulary][:MAX_HINTS]
+    return [*(label for _, label in keys), *vocabulary][:MAX_HINTS]
 
 
-def say_options(parent: TwiML, call: Call, lang: str, offered: Sequence[tuple[str, str]]) -> None:
+def say_options(parent: TwiML, call: Call, lang: str, keys: Sequence[tuple[str, str]]) -> None:
     """Say each offered key with its label."""
-    for key, label in offered:
+    for key, label in keys:
         speak(parent, call, lang, call.words(lang).t("voice.option", label=label, key=key))
 
 
-def say_shortcuts(parent: TwiML, call: Call, state: State) -> None:
-    """Say the keys that work everywhere; on the main menu, how to end the call and switch
-    language instead (the switch in the other language's own voice)."""
-    flow, lang, other = call.flow, state.lang, other_language(state.lang)
+def say_shortcuts(parent: TwiML, call: Call, state: State, screen: Screen) -> None:
+    """Say the keys that work here: back (where it leads elsewhere), talk and home; on the main
+    menu, how to end the call and switch language instead (each language in its own voice)."""
+    flow, lang = call.flow, state.lang
     if state.node == flow.start:
-        speak(parent, call, lang, call.words(lang).t("voice.shortcuts_main", repeat=KEY_REPEAT))
-        speak(parent, call, other, call.words(other).t("voice.switch_language"))
+        speak(parent, call, lang, call.words(lang).t("voice.shortcuts_main"))
+        for other in call.catalogs.languages:
+            if other != lang:
+                speak(parent, call, other, call.words(other).t("voice.switch_language"))
         return
-    keys = {"talk": flow.talk_key, "home": flow.home_key, "repeat": KEY_REPEAT}
-    speak(parent, call, lang, call.words(lang).t("voice.shortcuts", **keys))
+    keys = {"talk": flow.talk_key, "home": flow.home_key, "back": flow.back_key}
+    key = "voice.shortcuts" if screen.by_role(BACK) else "voice.shortcuts_no_back"
+    speak(parent, call, lang, call.words(lang).t(key, **keys))
 
 
 def prompt(
     call: Call,
     state: State,
-    notice: str | None,
+    screen: Screen,
     body: Callable[[Gather], None],
     read: Sequence[tuple[str, str]] | None = None,
 ) -> VoiceResponse:
-    """Return a menu: an optional notice, the node's own lines, its options and shortcuts.
+    """Return a menu: the screen's notices, its own lines, its options and the shortcuts.
 
     ``read`` are the options said as "label: press key" (default: all offered), for a body
     that reads some of them in its own words."""
-    offered = choices(call, state)
-    hints = speech_hints(call, state.lang, offered)
-    response, menu = listen(call, state.lang, menu_url(state), hints)
-    if notice:
-        say(menu, call.voices[state.lang], notice)
+    keys = offered(call, state, screen)
+    response, menu = listen(call, state.lang, menu_url(state), speech_hints(call, state.lang, keys))
+    say_notices(menu, call, state.lang, screen)
     body(menu)
-    say_options(menu, call, state.lang, offered if read is None else read)
-    say_shortcuts(menu, call, state)
+    say_options(menu, call, state.lang, keys if read is None else read)
+    say_shortcuts(menu, call, state, screen)
     return response
 
 
@@ -617,34 +486,35 @@ def dial(
     return response
 
 
-# --- Node types ------------------------------------------------------------------------------
+# --- Screen kinds ------------------------------------------------------------------------------
 
 
-def _message(call: Call, node: Node, lang: str) -> Callable[[TwiML], None]:
+def _title(call: Call, screen: Screen, lang: str) -> Callable[[TwiML], None]:
     def body(menu: TwiML) -> None:
-        key = node.message_for(CHANNEL)
-        if key:
-            speak(menu, call, lang, call.words(lang).t(key))
+        if screen.title:
+            speak(menu, call, lang, call.words(lang).pick(CHANNEL, screen.title))
 
     return body
 
 
-def render_menu(call: Call, node: Node, state: State, notice: str | None) -> VoiceResponse:
+def _more(menu: TwiML, call: Call, lang: str, screen: Screen) -> None:
+    if screen.by_role(MORE):
+        speak(menu, call, lang, call.words(lang).t("voice.more", key=call.flow.more_key))
+
+
+def render_menu(call: Call, state: State, screen: Screen) -> VoiceResponse:
     """A menu or an info step: its message, then its options and the shortcuts."""
-    return prompt(call, state, notice, _message(call, node, state.lang))
+    return prompt(call, state, screen, _title(call, screen, state.lang))
 
 
-def render_list(call: Call, node: Node, state: State, notice: str | None) -> VoiceResponse:
+def render_list(call: Call, state: State, screen: Screen) -> VoiceResponse:
     """A list of services, read by their discreet labels, a page at a time."""
-    services = listing(call.db, node, call.site).services
 
     def body(menu: Gather) -> None:
-        _message(call, node, state.lang)(menu)
-        if has_more(call.flow, services, state.page):
-            more = call.words(state.lang).t("voice.more", key=call.flow.more_key)
-            speak(menu, call, state.lang, more)
+        _title(call, screen, state.lang)(menu)
+        _more(menu, call, state.lang, screen)
 
-    return prompt(call, state, notice, body)
+    return prompt(call, state, screen, body)
 
 
 def _say_contact(menu: Gather, call: Call, state: State, service: Service, name: str) -> None:
@@ -656,80 +526,93 @@ def _say_contact(menu: Gather, call: Call, state: State, service: Service, name:
         speak(menu, call, state.lang, text, service.phone)
 
 
-def render_detail(call: Call, node: Node, state: State, notice: str | None) -> VoiceResponse:
+def render_detail(call: Call, state: State, screen: Screen) -> VoiceResponse:
     """One service: its discreet label; on request (or after a call to it failed) its official
-    name and number."""
-    service = get_service(call.db, state.item or "")
-    if service is None:
-        home = State(call.flow.start, lang=state.lang)
-        return render(call, home, call.words(state.lang).t("voice.gone"))
+    name, number and address."""
+    service = screen.service
+    if service is None:  # gone since the caller heard the list: start again from the top
+        return render(call, State(call.flow.start, lang=state.lang), "notice.gone")
+    lang = state.lang
 
     def body(menu: Gather) -> None:
-        say(menu, call.voices[state.lang], service.label(state.lang))
+        say(menu, call.voices[lang], service.label(lang))
         if state.view != VIEW_PLAIN or not dialable(service):
-            _say_contact(menu, call, state, service, service.name(state.lang))
+            _say_contact(menu, call, state, service, service.name(lang))
+            address = ", ".join(p for p in (service.address, service.city) if p)
+            if address:
+                speak(menu, call, lang, call.words(lang).t("voice.address", address=address))
         if service.fictional:
-            speak(menu, call, state.lang, call.words(state.lang).t("directory.fictional"))
+            speak(menu, call, lang, call.words(lang).t("directory.fictional"))
 
-    return prompt(call, state, notice, body)
+    return prompt(call, state, screen, body)
 
 
-def render_connect(call: Call, node: Node, state: State, notice: str | None) -> VoiceResponse:
+def render_connect(call: Call, state: State, screen: Screen) -> VoiceResponse:
     """A line to reach now: dialled at once when Twilio can; otherwise (911, or after the line
     did not answer) its number, read digit by digit, with other choices."""
-    service = get_service(call.db, node.service or "")
+    service = screen.service
     if service is None:
         raise LookupError("connect node names a service the directory lacks")
     if state.view == VIEW_PLAIN and dialable(service):
         response = VoiceResponse()
-        _message(call, node, state.lang)(response)
+        _title(call, screen, state.lang)(response)
         return dial(call, state, service.phone or "", response)
 
     def body(menu: Gather) -> None:
         if state.view == VIEW_PLAIN:
-            _message(call, node, state.lang)(menu)
+            _title(call, screen, state.lang)(menu)
         _say_contact(menu, call, state, service, service.label(state.lang))
 
-    return prompt(call, state, notice, body)
+    return prompt(call, state, screen, body)
 
 
-def render_zip(call: Call, node: Node, state: State, notice: str | None) -> VoiceResponse:
-    """Nearest by ZIP code: the question of the code, then of the kind of help when none was
-    chosen, then the nearest services, nearest first (or the lines that can help)."""
-    words = call.words(state.lang)
-    if asking_zip(call.flow, state):
-        return render_zip_question(call, state, notice)
-    kind = zip_kind(call.flow, state)
-    if kind is None:
-        return prompt(
-            call, state, notice, lambda menu: speak(menu, call, state.lang, words.t("zip.kind"))
-        )
-    nearest = nearest_at(call, state)
-    if nearest is None:  # a ZIP code the offline table does not know, in a hand-made URL
-        again = ask_zip(node.id, kind, state.lang).but(misses=state.misses)
-        return render_zip_question(call, again, words.t("voice.zip.unknown"))
-    if not nearest.found:
-        none = words.t("voice.zip.none")
-        return prompt(call, state, notice, lambda menu: speak(menu, call, state.lang, none))
-    size = _zip_page_size(call.flow, node)
-    shown = page_of(call.flow, nearest.found, state.page, size)
+def render_zip_kind(call: Call, state: State, screen: Screen) -> VoiceResponse:
+    """Which kind of help to find near the ZIP code keyed in."""
+    return prompt(call, state, screen, _title(call, screen, state.lang))
+
+
+def render_nearby(call: Call, state: State, screen: Screen) -> VoiceResponse:
+    """The nearest services, nearest first, with distance and "open now"; or, when nothing is
+    near, the lines that can help from anywhere."""
+    words, lang = call.words(state.lang), state.lang
 
     def body(menu: Gather) -> None:
+        if screen.fallback:
+            return  # the notice said nothing is near; the lines are read as options
         if not state.page:
-            speak(menu, call, state.lang, words.t("voice.zip.nearest"))
-        for n, near in enumerate(shown, 1):
-            say(menu, call.voices[state.lang], result_sentence(words, n, near))
-        if any(near.service.fictional for near in shown):
-            speak(menu, call, state.lang, words.t("directory.fictional"))
-        if has_more(call.flow, nearest.found, state.page, size):
-            speak(menu, call, state.lang, words.t("voice.more", key=call.flow.more_key))
+            speak(menu, call, lang, words.t("voice.zip.nearest"))
+        for entry in screen.entries:
+            say(menu, call.voices[lang], result_sentence(words, entry))
+        if any(entry.service.fictional for entry in screen.entries):
+            speak(menu, call, lang, words.t("directory.fictional"))
+        _more(menu, call, lang, screen)
 
-    again_key = zip_key(call.flow, kind)
-    read = [(again_key, words.t("voice.zip.again"))] if again_key else []
-    return prompt(call, state, notice, body, read)
+    # Results are read in sentences of their own; the lines offered instead read as options.
+    entries = {entry.key for entry in screen.entries}
+    keys = offered(call, state, screen)
+    read = keys if screen.fallback else [key for key in keys if key[0] not in entries]
+    return prompt(call, state, screen, body, read)
 
 
-def render_zip_question(call: Call, state: State, notice: str | None) -> VoiceResponse:
+def distance(words: Words, miles: float) -> str:
+    """Return how far a service is, as it is said ("2.4 miles away", "a 2.4 millas")."""
+    if miles < 0.1:
+        return words.t("voice.zip.very_near")
+    if miles == 1:
+        return words.t("voice.zip.one_mile")
+    return words.t("voice.zip.miles", miles=f"{miles:.1f}".removesuffix(".0"))
+
+
+def result_sentence(words: Words, entry: Entry) -> str:
+    """Return how one of the nearest services is read: its label, its distance, "open now"
+    when its hours say so, and its key."""
+    far = distance(words, entry.miles or 0.0)
+    if entry.open_now:
+        return words.t("voice.zip.result_open", label=entry.label, distance=far, key=entry.key)
+    return words.t("voice.zip.result", label=entry.label, distance=far, key=entry.key)
+
+
+def render_zip_question(call: Call, state: State, screen: Screen) -> VoiceResponse:
     """Ask for a ZIP code keyed in: five digits, or a shortcut key ended by pound (or a pause).
     Silence goes to the same action without input, so it counts as for any menu."""
     action, lang = menu_url(state), state.lang
@@ -745,51 +628,69 @@ def render_zip_question(call: Call, state: State, notice: str | None) -> VoiceRe
     )
     response.redirect(action, method="POST")
     words = call.words(lang)
-    if notice:
-        say(menu, call.voices[lang], notice)
+    say_notices(menu, call, lang, screen)
     speak(menu, call, lang, words.t("voice.zip.ask"))
-    keys = {"talk": call.flow.talk_key, "home": call.flow.home_key}
+    keys = {"talk": call.flow.talk_key, "home": call.flow.home_key, "back": call.flow.back_key}
     speak(menu, call, lang, words.t("voice.zip.shortcuts", **keys))
     return response
 
 
-# How each node type is read on the voice line. A type without an entry (such as a new one not
-# yet voiced) answers with the fail-safe, which connects the caller to the 24/7 line.
-RENDERERS: dict[str, Callable[[Call, Node, State, str | None], VoiceResponse]] = {
+# How each kind of screen is read on the voice line. A kind without an entry (such as a new node
+# type not yet voiced) answers with the fail-safe, which connects the caller to the 24/7 line.
+RENDERERS: dict[str, Callable[[Call, State, Screen], VoiceResponse]] = {
     "menu": render_menu,
     "info": render_menu,
     "list": render_list,
     "detail": render_detail,
     "connect": render_connect,
-    "zip": render_zip,
+    "zip_ask": render_zip_question,
+    "zip_kind": render_zip_kind,
+    "nearby": render_nearby,
 }
 
 
-def render(call: Call, state: State, notice: str | None = None) -> VoiceResponse:
-    """Return the TwiML for the node at ``state``, after an optional notice."""
-    node = call.flow.node(state.node)
-    renderer = RENDERERS.get(node.type)
+def render(
+    call: Call, state: State, notice: str | None = None, screen: Screen | None = None
+) -> VoiceResponse:
+    """Return the TwiML for ``state`` (its ``screen``, when the engine already built it), after
+    an optional notice (a catalog key)."""
+    notices = (Notice(notice),) if notice else ()
+    if screen is None:
+        screen = screen_at(call, state, notices)
+    elif notices:
+        screen = replace(screen, notices=(*notices, *screen.notices))
+    if screen.position != state.position:  # the engine moved on (an unknown ZIP code is dropped)
+        state = State.at(screen.position, state.lang).but(misses=state.misses, view=state.view)
+    renderer = RENDERERS.get(screen.kind)
     if renderer is None:
         return fail_safe(call.setup, state.lang)
-    return renderer(call, node, state, notice)
+    return renderer(call, state, screen)
 
 
 def render_greeting(call: Call, default_lang: str) -> VoiceResponse:
     """The greeting: a welcome in the site's language, then each language offered in its own
     words and voice; pressing nothing goes on in the site's language."""
     action = url_for("voice.language", d=default_lang)
-    names = [phrase for lang in LANGUAGES for phrase in _language_words(call, lang)]
+    names = [phrase for lang in call.catalogs.languages for phrase in _language_words(call, lang)]
     response, menu = listen(call, default_lang, action, names)
     program = call.site.program_name(default_lang) or call.words(default_lang).t("program.name")
     speak(menu, call, default_lang, call.words(default_lang).t("voice.welcome", program=program))
-    for key, lang in LANGUAGE_KEYS.items():
+    for key, lang in language_keys(call.catalogs.languages, default_lang).items():
         speak(menu, call, lang, call.words(lang).t("voice.choose_language", key=key))
     return response
 
 
+def language_keys(languages: Sequence[str], first: str) -> dict[str, str]:
+    """Return the keys that choose a language in the greeting: the site's language first, so a
+    Spanish-speaking site's callers hear Spanish first."""
+    ordered = [first, *(lang for lang in languages if lang != first)]
+    return {str(n): lang for n, lang in enumerate(ordered, 1)}
+
+
 def _language_words(call: Call, lang: str) -> list[str]:
     digits = call.words(lang).t("voice.speech.digits").split(",")
-    return [digits[int(key)].strip() for key in LANGUAGE_KEYS]
+    keys = language_keys(call.catalogs.languages, call.site.default_language)
+    return [digits[int(key)].strip() for key in keys]
 
 
 def render_offer(call: Call, lang: str) -> VoiceResponse:

@@ -7,24 +7,25 @@ error answers with the fail-safe, which connects the caller to the 24/7 line.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import sqlite_utils
 from flask import Blueprint, Flask, Response, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
 from hotline_bridge import counters
-from hotline_bridge.channels.sms.render import listing
 from hotline_bridge.channels.voice import render as vr
 from hotline_bridge.channels.voice.speech import understand
-from hotline_bridge.directory.models import get_service, site_for_number
-from hotline_bridge.directory.nearby import zip_point
-from hotline_bridge.directory.store import get_db, read_national_lines
-from hotline_bridge.engine.catalogs import LANGUAGES, Words, other_language
-from hotline_bridge.engine.flow import ZIP_CODE, Position, advance, enter_zip
+from hotline_bridge.directory.models import site_for_number
+from hotline_bridge.directory.reader import SiteDirectory
+from hotline_bridge.directory.store import get_db
+from hotline_bridge.engine.screen import Screen
+from hotline_bridge.engine.step import DETAILS, DIAL, dialable, respond
 from hotline_bridge.runtime import runtime
 from hotline_bridge.webhooks import form, twilio_webhook, twiml_response
 from hotline_bridge.webhooks import records as twilio_records
 
-CHANNEL = "voice"
+CHANNEL = vr.CHANNEL
 
 
 # Call states after which Twilio will accept deleting the call's record.
@@ -48,7 +49,7 @@ def fail_safe_twiml(lang: str | None) -> VoiceResponse:
 
 def _fail_safe_reply() -> Response:
     lang = request.args.get("l") or request.args.get("d")
-    return twiml_response(fail_safe_twiml(lang if lang in LANGUAGES else None))
+    return twiml_response(fail_safe_twiml(lang if lang in runtime().catalogs.languages else None))
 
 
 def _count(db: sqlite_utils.Database, lang: str, event: str) -> None:
@@ -58,10 +59,11 @@ def _count(db: sqlite_utils.Database, lang: str, event: str) -> None:
 def _call() -> vr.Call:
     rt, db = runtime(), get_db()
     site = site_for_number(db, form().get("To"))
-    return vr.Call(rt.flow, rt.catalogs, db, site, _setup())
+    directory = SiteDirectory(db, site, dt.datetime.now(dt.UTC))
+    return vr.Call(rt.flow, rt.catalogs, directory, site, _setup())
 
 
-def _heard(call: vr.Call, state: vr.State) -> str | None:
+def _heard(call: vr.Call, state: vr.State, screen: Screen | None = None) -> str | None:
     """Return the key the caller pressed or said, ``NOT_UNDERSTOOD`` for speech that matched
     nothing, or None for silence."""
     fields = form()
@@ -74,11 +76,11 @@ def _heard(call: vr.Call, state: vr.State) -> str | None:
     shortcuts = {
         flow.talk_key: words.t("voice.speech.talk"),
         flow.home_key: words.t("voice.speech.home"),
+        flow.back_key: words.t("voice.speech.back"),
         vr.KEY_REPEAT: words.t("voice.speech.repeat"),
     }
-    key = understand(
-        speech, words, runtime().keywords, vr.choices(call, state), shortcuts, vr.KEY_LANGUAGE
-    )
+    keys = vr.offered(call, state, screen) if screen is not None else []
+    key = understand(speech, words, runtime().keywords, keys, shortcuts, vr.KEY_LANGUAGE)
     return key or vr.NOT_UNDERSTOOD
 
 
@@ -93,47 +95,20 @@ def _miss(call: vr.Call, state: vr.State, notice: str | None) -> VoiceResponse:
     return vr.render_offer(call, state.lang)
 
 
-def _act(call: vr.Call, state: vr.State, action: str) -> VoiceResponse:
-    """Carry out a voice-only option of a detail step: call the service, or read its details."""
-    service = get_service(call.db, state.item or "")
-    if action == "dial" and service is not None and vr.dialable(service):
+def _act(call: vr.Call, state: vr.State, screen: Screen, action: str) -> VoiceResponse:
+    """Carry out a channel action of a service: call it, or read its details."""
+    service = screen.service
+    if action == DIAL and service is not None and dialable(service):
         return vr.dial(call, state.but(misses=0, view=vr.VIEW_PLAIN), service.phone or "")
-    if action in {"dial", "details"}:
-        return vr.render(call, state.but(misses=0, view=vr.VIEW_DETAILS))
+    if action in {DIAL, DETAILS}:
+        return vr.render(call, state.but(misses=0, view=vr.VIEW_DETAILS), screen=screen)
     raise LookupError(f"unknown voice action {action!r}")
 
 
-def _zip_code(call: vr.Call, state: vr.State, heard: str) -> tuple[VoiceResponse, str]:
-    """What was keyed in where a ZIP code is asked for: a ZIP code leads to the nearest
-    services (or the question of their kind), a shortcut key does what it does everywhere, and
-    anything else says so and asks again, as often as any menu does. The code rides on only in
-    the action URLs; the count records that one was keyed in, never which."""
-    flow, lang = call.flow, state.lang
-    if vr.KEY_HANGUP in heard:  # star, alone or after a few digits, ends the call
-        return vr.hang_up(call, lang), "hangup"
-    if heard == vr.KEY_REPEAT:
-        return vr.render(call, state.but(misses=0)), "repeat"
-    if heard in {flow.home_key, flow.talk_key}:
-        step = advance(flow, state.position, heard, channel=CHANNEL)
-        return vr.render(call, vr.State.at(step.position, lang)), f"step:{step.position.node}"
-    if ZIP_CODE.match(heard) and zip_point(heard) is not None:
-        kind = vr.zip_kind(flow, state)
-        step = enter_zip(flow, Position(kind) if kind else state.position, heard)
-        if step.understood:
-            return vr.render(call, vr.State.at(step.position, lang)), "zip:code"
-    return _miss(call, state, call.words(lang).t("voice.zip.unknown")), "zip:unknown"
-
-
-def _items(call: vr.Call, state: vr.State) -> list[str]:
-    """Return the service ids a key chooses among at ``state``, as the flow's ``advance``
-    needs them: a list's services, or the nearest ones (or the lines offered instead)."""
-    node = call.flow.node(state.node)
-    if node.type == "list":
-        return listing(call.db, node, call.site).ids
-    if node.type == "zip":
-        nearest = vr.nearest_at(call, state)
-        return nearest.ids if nearest is not None else []
-    return []
+def _next_language(call: vr.Call, lang: str) -> str:
+    """Return the language the pound key switches to: the next of those offered."""
+    languages = call.catalogs.languages
+    return languages[(languages.index(lang) + 1) % len(languages)]
 
 
 def answer(call: vr.Call, state: vr.State, heard: str | None) -> tuple[VoiceResponse, str]:
@@ -141,23 +116,23 @@ def answer(call: vr.Call, state: vr.State, heard: str | None) -> tuple[VoiceResp
     lang = state.lang
     if heard is None:
         return _miss(call, state, None), "silence"
-    if vr.asking_zip(call.flow, state):
-        return _zip_code(call, state, heard)
-    if heard == vr.KEY_HANGUP:
+    if vr.KEY_HANGUP in heard:  # star, alone or after a few digits, ends the call
         return vr.hang_up(call, lang), "hangup"
     if heard == vr.KEY_REPEAT:
         return vr.render(call, state.but(misses=0)), "repeat"
     if heard == vr.KEY_LANGUAGE:
-        return vr.render(call, state.but(misses=0, lang=other_language(lang))), "language"
-    ahead = vr.follow_list_option(call.flow, state, heard)
-    if ahead is not None:
-        return vr.render(call, ahead), f"step:{ahead.node}"
-    step = advance(call.flow, state.position, heard, channel=CHANNEL, items=_items(call, state))
-    if not step.understood or not vr.voiced(call.flow, step.position.node):
-        return _miss(call, state, call.words(lang).t("voice.invalid")), "invalid"
-    if step.action:
-        return _act(call, state, step.action), f"action:{step.action}"
-    return vr.render(call, vr.State.at(step.position, lang)), f"step:{step.position.node}"
+        switched = state.but(misses=0, lang=_next_language(call, lang))
+        return vr.render(call, switched), "language"
+    if heard == vr.NOT_UNDERSTOOD:
+        return _miss(call, state, "notice.unknown"), "invalid"
+    turn = respond(call.flow, state.position, heard, lang, call.directory, vr.CAPABILITIES)
+    if not turn.understood:
+        notice = turn.screen.notices[0].key if turn.screen.notices else "notice.unknown"
+        return _miss(call, state, notice), turn.event
+    if turn.action:
+        return _act(call, state, turn.screen, turn.action), turn.event
+    after = vr.State.at(turn.screen.position, lang)
+    return vr.render(call, after, screen=turn.screen), turn.event
 
 
 @bp.post("")
@@ -165,7 +140,7 @@ def answer(call: vr.Call, state: vr.State, heard: str | None) -> tuple[VoiceResp
 def incoming() -> Response:
     """Answer a call with the greeting that offers both languages."""
     call = _call()
-    _count(call.db, "unknown", "call")
+    _count(get_db(), "unknown", "call")
     return twiml_response(vr.render_greeting(call, call.site.default_language))
 
 
@@ -173,10 +148,11 @@ def _chosen_language(call: vr.Call, default: str) -> tuple[str, str | None]:
     """Return the language chosen in the greeting and any other key pressed there."""
     state = vr.State(call.flow.start, lang=default)
     heard = _heard(call, state)
-    if heard in vr.LANGUAGE_KEYS:
-        return vr.LANGUAGE_KEYS[heard], None
+    keys = vr.language_keys(call.catalogs.languages, default)
+    if heard in keys:
+        return keys[heard], None
     if heard == vr.KEY_LANGUAGE:
-        return other_language(default), None
+        return _next_language(call, default), None
     return default, heard
 
 
@@ -186,10 +162,10 @@ def language() -> Response:
     """Go on in the language the caller chose, or the site's when they pressed nothing."""
     call = _call()
     default = request.args.get("d", "")
-    if default not in LANGUAGES:
+    if default not in call.catalogs.languages:
         default = call.site.default_language
     lang, other = _chosen_language(call, default)
-    _count(call.db, lang, "language")
+    _count(get_db(), lang, "language")
     if other == vr.KEY_HANGUP:
         return twiml_response(vr.hang_up(call, lang))
     start = vr.State(call.flow.start, lang=lang)
@@ -204,8 +180,9 @@ def menu() -> Response:
     """Act on the key the caller pressed (or the words they said) in a menu, or on silence."""
     call = _call()
     state = vr.State.parse(call.flow, request.args)
-    twiml, event = answer(call, state, _heard(call, state))
-    _count(call.db, state.lang, event)
+    heard = _heard(call, state, vr.screen_at(call, state) if _spoken() else None)
+    twiml, event = answer(call, state, heard)
+    _count(get_db(), state.lang, event)
     return twiml_response(twiml)
 
 
@@ -225,17 +202,16 @@ def offer() -> Response:
         twiml = vr.render(call, vr.State(call.flow.start, lang=lang))
     else:  # the connect key, silence, or anything else: help is what they need
         twiml = vr.render(call, vr.State(call.flow.talk_node, lang=lang))
-    _count(call.db, lang, "offer")
+    _count(get_db(), lang, "offer")
     return twiml_response(twiml)
 
 
-def _unanswered(words: Words, outcome: str) -> str:
-    """Return what the caller hears when the line they were connected to did not answer."""
-    if outcome == "busy":
-        return words.t("voice.dial.busy")
-    if outcome == "no-answer":
-        return words.t("voice.dial.no_answer")
-    return words.t("voice.dial.failed")
+def _unanswered(outcome: str) -> str:
+    """Return the catalog key of what the caller hears when the line they were connected to
+    did not answer."""
+    return {"busy": "voice.dial.busy", "no-answer": "voice.dial.no_answer"}.get(
+        outcome, "voice.dial.failed"
+    )
 
 
 @bp.post("/dialed")
@@ -246,10 +222,10 @@ def dialed() -> Response:
     call = _call()
     state = vr.State.parse(call.flow, request.args)
     outcome = form().get("DialCallStatus", "failed")
-    _count(call.db, state.lang, f"dial:{outcome}")
+    _count(get_db(), state.lang, f"dial:{outcome}")
     if outcome not in UNANSWERED:
         return twiml_response(vr.hang_up(call, state.lang))
-    notice = _unanswered(call.words(state.lang), outcome)
+    notice = _unanswered(outcome)
     after = state.but(misses=0, view=vr.VIEW_UNANSWERED)
     return twiml_response(vr.render(call, after, notice))
 
@@ -273,14 +249,19 @@ def status() -> Response:
     return twiml_response(VoiceResponse())
 
 
+def _spoken() -> bool:
+    """Return whether the caller spoke (their words are matched against the menu's labels)."""
+    fields = form()
+    return not fields.get("Digits") and bool(fields.get("SpeechResult", "").strip())
+
+
 def init_app(app: Flask) -> None:
     """Check the voice settings, prepare the fail-safe and register the voice routes."""
     rt = app.extensions["hotline_bridge"]
-    lines = {row["id"]: row for row in read_national_lines()}
     app.extensions["hotline_bridge.voice"] = vr.prepare(
         app.config,
         rt.catalogs,
         hotline=rt.failsafe.hotline_phone,
-        emergency=lines[rt.flow.emergency]["voice"],
+        emergency=rt.failsafe.emergency_phone,
     )
     app.register_blueprint(bp)

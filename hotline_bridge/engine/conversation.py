@@ -1,0 +1,156 @@
+"""A text conversation (SMS, WhatsApp): keywords, language and the first words, on the engine.
+
+Given where a conversation stands and one message, ``answer`` returns what to show and the new
+state. It reads the message once and keeps nothing of it: the state holds only the language, the
+position and whether the person opted out. Each text channel renders the outcome its own way
+(SMS within its segment budget, WhatsApp with its own safety tips).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from hotline_bridge.directory.models import display_number
+from hotline_bridge.engine.flow import Flow, Position, decode
+from hotline_bridge.engine.keywords import Keyword, Keywords
+from hotline_bridge.engine.screen import Notice, Screen
+from hotline_bridge.engine.step import (
+    CHOOSE_BACK,
+    CHOOSE_HOME,
+    CHOOSE_MORE,
+    Capabilities,
+    Directory,
+    as_zip,
+    enter_zip,
+    respond,
+    show,
+)
+from hotline_bridge.engine.wordlists import LanguageGuesser, Signals
+
+# Keyword meanings that are choices in the flow.
+_CHOICES = {"home": CHOOSE_HOME, "more": CHOOSE_MORE, "back": CHOOSE_BACK}
+# Carrier keywords answered with the program's own wording (see the channel's renderer).
+COMPLIANCE = frozenset({"stop", "start", "help"})
+
+
+@dataclass(frozen=True)
+class State:
+    """Where a conversation stands; ``lang`` is None until the person has written once."""
+
+    lang: str | None = None
+    position: str | None = None
+    stopped: bool = False
+    site: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What to answer: a screen, or a compliance reply (``stop``, ``start``, ``help``), or
+    nothing (``screen`` and ``compliance`` both None); the new state; the event to count."""
+
+    state: State
+    event: str
+    lang: str
+    screen: Screen | None = None
+    compliance: str | None = None
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """What answering a message needs: the flow, word lists, the site's directory and default
+    language, the languages offered and what the channel can do."""
+
+    flow: Flow
+    keywords: Keywords
+    guesser: LanguageGuesser
+    signals: Signals
+    directory: Directory
+    caps: Capabilities
+    languages: Sequence[str]
+    default_language: str
+    # The message was a site's own keyword, which starts the conversation over there.
+    named_site: bool = False
+
+
+def answer(c: Conversation, state: State, body: str) -> Outcome:
+    """Return the answer to ``body`` in a conversation at ``state``."""
+    keyword = c.keywords.match(body)
+    meaning = keyword.meaning if keyword else None
+    lang = _language(c, state, keyword, body)
+    if meaning in COMPLIANCE:
+        return _compliance(c, state, meaning or "", lang)
+    if state.stopped:
+        return Outcome(state, "silenced", lang)
+    notices = _signal(c) if c.signals.found_in(body) else ()
+    fresh = state.lang is None or c.named_site
+    if fresh or meaning in {"greeting", "home"}:
+        return _first(c, body, lang, notices, started=bool(meaning) or not fresh)
+    position = decode(c.flow, state.position)
+    if meaning == "language" and keyword is not None:
+        screen = show(c.flow, position, keyword.lang, c.directory, c.caps)
+        return _at(screen, keyword.lang, "language")
+    choice = _CHOICES.get(meaning or "", body)
+    turn = respond(c.flow, position, choice, lang, c.directory, c.caps)
+    screen = turn.screen
+    if notices:
+        screen = replace(screen, notices=(*notices, *screen.notices))
+    return _at(screen, lang, turn.event)
+
+
+def _signal(c: Conversation) -> tuple[Notice, ...]:
+    """The calm line for a message that suggests danger: the 24/7 line and 911, no more."""
+    line = c.directory.service(c.flow.hotline)
+    emergency = c.directory.service(c.flow.emergency)
+    params = {
+        "phone": display_number(line.phone if line else None),
+        "emergency": display_number(emergency.phone if emergency else None),
+    }
+    return (Notice("notice.signal", params),)
+
+
+def _at(screen: Screen, lang: str, event: str) -> Outcome:
+    return Outcome(State(lang, screen.position.encode()), event, lang, screen)
+
+
+def _first(
+    c: Conversation, body: str, lang: str, notices: tuple[Notice, ...], *, started: bool
+) -> Outcome:
+    """A conversation's first message (or a greeting, or MENU): a ZIP code finds help near it,
+    anything else gets the main menu, after the calm line when the message suggests danger."""
+    start = Position(c.flow.start)
+    code = None if started else as_zip(body)
+    if code is not None and c.flow.zip_node:
+        turn = enter_zip(c.flow, start, code, lang, c.directory, c.caps)
+        return _at(turn.screen, lang, turn.event)
+    screen = show(c.flow, start, lang, c.directory, c.caps, notices)
+    return _at(screen, lang, f"step:{c.flow.start}")
+
+
+def _language(c: Conversation, state: State, keyword: Keyword | None, body: str) -> str:
+    """Return the reply's language.
+
+    A language keyword (``ES``) chooses it, also as a first message; a keyword written in
+    Spanish answers in Spanish; a first message is answered in the language its words are
+    written in, else the site's default; later, free text clearly written in another language
+    than the conversation's switches to it.
+    """
+    if keyword is not None and keyword.lang in c.languages:
+        if keyword.meaning == "language" or state.lang is None or keyword.lang != "en":
+            return keyword.lang
+        return state.lang
+    if state.lang is None:
+        return c.guesser.guess(body, c.languages) or c.default_language
+    return c.guesser.guess(body, c.languages, clearly=True) or state.lang
+
+
+def _compliance(c: Conversation, state: State, meaning: str, lang: str) -> Outcome:
+    """STOP, START and HELP, as US carriers require of a short code."""
+    start = Position(c.flow.start).encode()
+    if meaning == "stop":
+        return Outcome(State(lang, None, stopped=True), "stop", lang, compliance="stop")
+    if meaning == "start":
+        screen = show(c.flow, Position(c.flow.start), lang, c.directory, c.caps)
+        return Outcome(State(lang, start), "start", lang, screen, compliance="start")
+    kept = replace(state, lang=lang, position=state.position or start)
+    return Outcome(kept, "help", lang, compliance="help")

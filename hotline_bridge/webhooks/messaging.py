@@ -1,0 +1,147 @@
+"""Twilio's Messaging webhook, shared by the text channels (SMS and WhatsApp).
+
+Twilio posts SMS and WhatsApp messages to the same URL. This module answers that URL once for
+all text channels: it checks the signature (through ``twilio_webhook``), finds the site, reads
+the conversation's state from the signed cookie Twilio keeps per conversation, lets the engine's
+``conversation.answer`` decide what to show, and hands the outcome to the channel whose
+addresses the message carries (``whatsapp:+1…`` for WhatsApp) to write. A text channel registers
+itself with ``register``; nothing here knows how a channel writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+
+import sqlite_utils
+from flask import Blueprint, Flask, Response, current_app, session
+from twilio.twiml.messaging_response import MessagingResponse
+
+from hotline_bridge import counters
+from hotline_bridge.directory.models import Site, get_site, site_for_keyword, site_for_number
+from hotline_bridge.directory.reader import SiteDirectory
+from hotline_bridge.directory.store import get_db
+from hotline_bridge.engine.catalogs import Catalogs, Words
+from hotline_bridge.engine.conversation import Conversation, Outcome, State, answer
+from hotline_bridge.engine.flow import Flow
+from hotline_bridge.engine.step import Capabilities
+from hotline_bridge.runtime import runtime
+from hotline_bridge.webhooks import form, twilio_webhook, twiml_response
+from hotline_bridge.webhooks.records import forget_later
+
+_EXTENSION = "hotline_bridge.text_channels"
+
+bp = Blueprint("messaging", __name__, url_prefix="/sms")
+
+# How a text channel writes an outcome: words, flow, site, outcome, the 24/7 line's number.
+Writer = Callable[[Words, Flow, Site, Outcome, str], "str | None"]
+# What a text channel can do at a site (an SMS reply must fit its budget in the site's wording).
+CapabilitiesAt = Callable[[Catalogs, Flow, Site], Capabilities]
+
+
+@dataclass(frozen=True)
+class TextChannel:
+    """A channel that answers Twilio's Messaging webhook."""
+
+    name: str
+    caps: CapabilitiesAt
+    write: Writer
+    # Whether a message's fields (``From``, ``To``) belong to this channel; None: the default.
+    accepts: Callable[[Mapping[str, str]], bool] | None = None
+
+
+def register(app: Flask, channel: TextChannel) -> None:
+    """Let ``channel`` answer the messages it accepts (the one without ``accepts`` answers the
+    rest)."""
+    channels: list[TextChannel] = app.extensions.setdefault(_EXTENSION, [])
+    channels.append(channel)
+    channels.sort(key=lambda c: c.accepts is None)
+
+
+def _channel_for(fields: Mapping[str, str]) -> TextChannel:
+    channels: list[TextChannel] = current_app.extensions[_EXTENSION]
+    return next(c for c in channels if c.accepts is None or c.accepts(fields))
+
+
+def _state() -> State:
+    lang = session.get("l")
+    return State(
+        lang=lang if lang in runtime().catalogs.languages else None,
+        position=session.get("p"),
+        stopped=bool(session.get("x")),
+        site=session.get("s"),
+    )
+
+
+def _save(state: State) -> None:
+    session.permanent = True
+    session.update({"l": state.lang, "p": state.position, "x": int(state.stopped), "s": state.site})
+
+
+def fail_safe_reply() -> Response:
+    """Answer with the static fail-safe text in the person's language, if known."""
+    lang = session.get("l") if "l" in session else None
+    return _messaging(runtime().failsafe.text(lang))
+
+
+def _messaging(text: str | None) -> Response:
+    twiml = MessagingResponse()
+    if text:
+        twiml.message(text)
+    return twiml_response(twiml)
+
+
+def address(value: str | None) -> str:
+    """Return a Twilio address without its channel prefix (``whatsapp:+1…`` is ``+1…``)."""
+    return (value or "").partition(":")[2] if ":" in (value or "") else value or ""
+
+
+def _site(db: sqlite_utils.Database, state: State, fields: Mapping[str, str]) -> Site:
+    """The site the conversation started with, else the one the number written to leads to."""
+    started = get_site(db, state.site) if state.site else None
+    if started is not None:
+        return started
+    to = fields.get("To")
+    found = site_for_number(db, to)
+    if found.numbers or address(to) == to:
+        return found
+    return site_for_number(db, address(to))
+
+
+@bp.post("")
+@twilio_webhook(fail_safe=fail_safe_reply)
+def incoming() -> Response:
+    """Answer one text message from a person, on whichever text channel it came."""
+    fields = form()
+    if current_app.config["SMS_OPT_OUT_BY_TWILIO"] and fields.get("OptOutType"):
+        return _messaging(None)  # Twilio's Advanced Opt-Out has already answered
+    rt, db, state, body = runtime(), get_db(), _state(), fields.get("Body", "")
+    channel = _channel_for(fields)
+    named = site_for_keyword(db, body)
+    site = named or _site(db, state, fields)
+    conversation = Conversation(
+        flow=rt.flow,
+        keywords=rt.keywords,
+        guesser=rt.guesser,
+        signals=rt.signals,
+        directory=SiteDirectory(db, site, dt.datetime.now(dt.UTC)),
+        caps=channel.caps(rt.catalogs, rt.flow, site),
+        languages=rt.catalogs.languages,
+        default_language=site.default_language,
+        named_site=named is not None,
+    )
+    outcome = answer(conversation, state, body)
+    words = rt.catalogs.bind(outcome.lang)
+    text = channel.write(words, rt.flow, site, outcome, rt.failsafe.hotline_phone)
+    if current_app.config["SMS_OPT_OUT_BY_TWILIO"] and outcome.compliance:
+        text = None  # Twilio's Advanced Opt-Out answers these with the console's wording
+    _save(replace(outcome.state, site=site.id))
+    counters.bump(db, channel.name, outcome.state.lang or "unknown", outcome.event[:40])
+    forget_later("Messages", fields.get("MessageSid"))
+    return _messaging(text)
+
+
+def init_app(app: Flask) -> None:
+    """Register the Messaging webhook (the text channels register themselves)."""
+    app.register_blueprint(bp)
