@@ -16,8 +16,8 @@ from pathlib import Path
 import click
 import sqlite_utils
 from flask import current_app
-from flask.cli import with_appcontext
 
+from hotline_bridge.cli.offline import with_offline_app
 from hotline_bridge.directory import hsds
 from hotline_bridge.directory.importer import (
     CATEGORIES,
@@ -51,7 +51,7 @@ PROGRESS_FROM_ROWS = 1000
     type=click.Choice(CATEGORIES),
     help="Open Referral packages: category of services whose own cannot be told.",
 )
-@with_appcontext
+@with_offline_app
 def import_command(
     path: Path, skip_invalid: bool, dry_run: bool, site: str | None, category: str | None
 ) -> None:
@@ -143,7 +143,7 @@ def _summary(batch: Batch, verb: str) -> None:
     help="csv: services as the simple CSV; sites: the sites CSV; hsds: an HSDS 3.0 package.",
 )
 @click.argument("path", type=click.Path(path_type=Path))
-@with_appcontext
+@with_offline_app
 def export_command(fmt: str, path: Path) -> None:
     """Write the local directory (not the national lines) to PATH (a folder for hsds)."""
     with open_db(current_app) as db:

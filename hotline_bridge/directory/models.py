@@ -159,14 +159,27 @@ def site_for_number(db: sqlite_utils.Database, number: str | None) -> Site:
 _NOT_A_KEYWORD = re.compile(r"\d")
 
 
-def site_for_keyword(db: sqlite_utils.Database, text: str) -> Site | None:
+# The sites that list a number among their own; one site means the number is dedicated to it.
+_SITES_OF_NUMBER = "select sites.id from sites, json_each(sites.numbers) j where j.value = ?"
+
+
+def site_for_keyword(
+    db: sqlite_utils.Database, text: str, number: str | None = None
+) -> Site | None:
     """Return the site whose keyword ``text`` is (clinics sharing one short code each print
-    their own keyword on their cards), or None. Matching ignores case, accents and spaces."""
+    their own keyword on their cards), or None. Matching ignores case, accents and spaces.
+
+    Keywords choose among sites only on a shared ``number``: on a number dedicated to one site,
+    another site's keyword is just a message to that site, which answers it.
+    """
     if _NOT_A_KEYWORD.search(text) or len(text) > MAX_KEYWORD_LENGTH:
         return None
     wanted = normalize(text)
+    owners = [row["id"] for row in _rows(db, _SITES_OF_NUMBER, [number])] if number else []
     sql = "select * from sites where keywords is not null and keywords != '[]'"
     for row in _rows(db, sql, []):
+        if len(owners) == 1 and row["id"] != owners[0]:
+            continue
         if wanted in {normalize(word) for word in json.loads(row["keywords"])}:
             return _site(row)
     return None

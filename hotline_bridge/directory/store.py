@@ -31,6 +31,10 @@ BUSY_TIMEOUT_MS = 5000
 # The site every deployment has; numbers and kiosks not tied to a clinic fall back to it.
 DEFAULT_SITE = "default"
 
+# The line's number the terminal simulators text and call unless told otherwise: the demo
+# clinic's (examples/demo/sites.csv), so both channels answer as the same site.
+SIMULATOR_NUMBER = "+15555550199"
+
 migrations = Migrations("hotline_bridge")
 
 

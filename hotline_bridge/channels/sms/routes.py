@@ -191,7 +191,7 @@ def incoming() -> Response:
     if current_app.config["SMS_OPT_OUT_BY_TWILIO"] and fields.get("OptOutType"):
         return _messaging(None)  # Twilio's Advanced Opt-Out has already answered
     db, state, body = get_db(), State.from_session(), fields.get("Body", "")
-    named = site_for_keyword(db, body)
+    named = site_for_keyword(db, body, fields.get("To"))
     site = named or _conversation_site(db, state, fields.get("To"))
     text, state, event = answer(Turn(runtime(), db, site, state, body, named is not None))
     replace(state, site=site.id).save()
