@@ -8,7 +8,9 @@ HSDS 3.0 package folder. It checks everything first and reports each problem as
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
+import sqlite3
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -25,12 +27,16 @@ from hotline_bridge.directory.importer import (
     SITE_COLUMNS,
     Batch,
     Context,
+    FileProblem,
+    Plan,
     Problem,
     check_services_csv,
     check_sites_csv,
     context_for,
+    guard_cell,
     header,
     kind_of,
+    plan,
     read_rows,
     write,
 )
@@ -57,18 +63,18 @@ def import_command(
 ) -> None:
     """Load services or sites from FILE.csv, or an Open Referral HSDS 3.0 package from DIR.
 
-    Rows are matched by id, so importing the same file again changes nothing. Sites (columns
-    id, name_en, name_es, default_language, time_zone, zip, numbers, keywords, ...) must be
-    imported before the services that name them.
+    Rows are matched by id, so importing the same file again changes nothing. A services file
+    is the whole directory of the sites it names: their services it leaves out are retired
+    (--dry-run lists what would be added, changed and retired). Sites (columns id, name_en,
+    name_es, default_language, time_zone, zip, numbers, keywords, ...) must be imported before
+    the services that name them.
     """
     with open_db(current_app) as db:
-        ctx = _context(db)
-        batch, notes = _check(path, ctx, site=site, category=category)
-        for line in notes:
+        batch, notes = _check(path, _context(db), site=site, category=category)
+        for line in [*notes, *map(str, batch.problems)]:
             click.echo(line, err=True)
-        for problem in batch.problems:
-            click.echo(str(problem), err=True)
         if dry_run:
+            _report(plan(db, batch))
             _summary(batch, "checked (dry run, nothing written)")
             sys.exit(1 if batch.problems else 0)
         if batch.problems and not skip_invalid:
@@ -78,8 +84,25 @@ def import_command(
                 err=True,
             )
             sys.exit(1)
-        write(db, batch, source=path.name)
+        _report(_write(db, batch, path.name))
         _summary(batch, "imported")
+
+
+def _write(db: sqlite_utils.Database, batch: Batch, source: str) -> Plan:
+    """Write the batch; a failure (a full disk, a locked file) rolls it all back, said in one
+    line."""
+    try:
+        return write(db, batch, source=source, today=dt.date.today())
+    except sqlite3.Error as exc:
+        raise click.ClickException(
+            f"Nothing imported: the database refused the write ({exc}); everything was rolled "
+            "back. Free disk space or close the program holding the database, then try again."
+        ) from None
+
+
+def _report(changes: Plan) -> None:
+    for line in changes.lines():
+        click.echo(line)
 
 
 def _context(db: sqlite_utils.Database) -> Context:
@@ -98,7 +121,10 @@ def _check(
         if not hsds.is_package(path):
             return _refused(path.name, "not an Open Referral package (no datapackage.json)"), []
         return hsds.check_package(path, ctx, site=site, category=category)
-    kind = kind_of(header(path))
+    try:
+        kind = kind_of(header(path))
+    except FileProblem as exc:
+        return Batch(problems=[exc.problem]), []
     if kind is None:
         reason = "not a services file (id, category, name_en, ...) or a sites file (id, time_zone)"
         return _refused(path.name, reason), []
@@ -112,7 +138,7 @@ def _refused(name: str, reason: str) -> Batch:
 
 def _with_progress(path: Path) -> Iterable[tuple[int, dict[str, str]]]:
     """Return the file's rows, behind a progress bar when the file is large."""
-    with path.open(encoding="utf-8-sig") as handle:
+    with path.open("rb") as handle:
         lines = sum(1 for _ in handle) - 1
     if lines <= PROGRESS_FROM_ROWS:
         return read_rows(path)
@@ -187,7 +213,7 @@ def _write_csv(path: Path, columns: tuple[str, ...], rows: Iterable[dict[str, ob
         writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: "" if v is None else v for k, v in row.items()})
+            writer.writerow({k: "" if v is None else guard_cell(str(v)) for k, v in row.items()})
             count += 1
     return count
 

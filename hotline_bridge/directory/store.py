@@ -116,6 +116,21 @@ def m002_nearby_index(db: sqlite_utils.Database) -> None:
     db.table("services").create_index(["category", "latitude", "longitude"], if_not_exists=True)
 
 
+# What a service's status may be: HSDS 3.0's four, and ours for one that staff or a later import
+# took out. Only an active service is ever offered to a person.
+ACTIVE = "active"
+STATUSES = ("active", "inactive", "defunct", "temporarily closed", "retired")
+
+
+@migrations()
+def m003_keeping_current(db: sqlite_utils.Database) -> None:
+    """A status for each service (only active ones are offered), the day it was last confirmed,
+    and whether a site's clinic confirmed its exit page on another site."""
+    db.table("services").add_column("status", str, not_null_default=ACTIVE)
+    db.table("services").add_column("confirmed", str)
+    db.table("sites").add_column("exit_url_confirmed", int, not_null_default=0)
+
+
 def connect(path: str | Path, *, create: bool = False) -> sqlite_utils.Database:
     """Open the database at ``path``; a missing file is an error unless ``create`` is set.
 
