@@ -24,6 +24,7 @@ from hotline_bridge.channels.sms.segments import MAX_SEGMENTS, MEDIAN_SEGMENTS, 
 from hotline_bridge.channels.voice.check import voice_problems
 from hotline_bridge.counters import DRY_RUN
 from hotline_bridge.directory import national
+from hotline_bridge.directory.importer import exit_url_problem, raw_problems
 from hotline_bridge.directory.models import Site, get_site
 from hotline_bridge.directory.store import open_db
 from hotline_bridge.engine.catalogs import BABEL_CONFIG, EXTRACT_KEYWORDS, LANGUAGES, Words, audit
@@ -229,10 +230,53 @@ def check_national_lines(app: Flask, report: Report, today: dt.date) -> None:
     report.lines.append(f"national lines: {len(national.lines())} checked, {count} to look at")
 
 
+def check_directory(app: Flask, report: Report, today: dt.date) -> None:
+    """Fail on a kiosk quick exit that leaves the kiosk's server unconfirmed, or on text that
+    import would refuse (set in the database directly); list the quick exits to other sites
+    and the services nobody has confirmed for ``CONFIRM_EVERY_DAYS``."""
+    with open_db(app) as db:
+        for site in db.query("select id, exit_url, exit_url_confirmed from sites order by id"):
+            _check_exit(site, report)
+        for row in db.query("select * from services where national = 0 order by id"):
+            for name, value in row.items():
+                if isinstance(value, str) and raw_problems({name: value}):
+                    report.fail(f"service {row['id']}: {raw_problems({name: value})[0]}")
+        stale = list(_unconfirmed(db, today, app.config["CONFIRM_EVERY_DAYS"]))
+    for service_id, confirmed in stale:
+        report.lines.append(
+            f"WARN service {service_id}: last confirmed {confirmed or 'never'}; check it with "
+            "the provider, then import it again or run 'hotline-bridge services edit'"
+        )
+    report.lines.append(f"directory: {len(stale)} service(s) not confirmed recently")
+
+
+def _check_exit(site: dict[str, object], report: Report) -> None:
+    url, confirmed = site["exit_url"], bool(site["exit_url_confirmed"])
+    reason = exit_url_problem(url if isinstance(url, str) else None, confirmed)
+    if reason:
+        report.fail(f"site {site['id']}: exit_url: {reason}")
+    elif isinstance(url, str) and url.startswith("https://"):
+        report.lines.append(f"site {site['id']}: quick exit to {url} (confirmed by the clinic)")
+
+
+def _unconfirmed(
+    db: sqlite_utils.Database, today: dt.date, days: int
+) -> Iterator[tuple[str, str | None]]:
+    """Yield the active local services last confirmed more than ``days`` before ``today``."""
+    since = (today - dt.timedelta(days=days)).isoformat()
+    sql = """
+        select id, confirmed from services
+        where national = 0 and status = 'active' and (confirmed is null or confirmed < ?)
+        order by confirmed, id
+    """
+    yield from db.execute(sql, [since]).fetchall()
+
+
 def run_checks(app: Flask, today: dt.date) -> Report:
     """Run every check against ``app`` on the day ``today`` and return the report."""
     report = Report(lines=[f"flow {_rt(app).flow.path.name}: valid"])
     check_national_lines(app, report, today)
+    check_directory(app, report, today)
     check_catalogs(app, report)
     check_sms(app, report)
     check_kiosk_home(app, report)

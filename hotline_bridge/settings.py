@@ -190,6 +190,13 @@ SETTINGS: tuple[Setting, ...] = (
         parse_confirmations,
     ),
     Setting(
+        "CONFIRM_EVERY_DAYS",
+        180,
+        "Days after which 'hotline-bridge check' lists a local service as not confirmed (a "
+        "service is confirmed each time an import or 'hotline-bridge services' writes it).",
+        _int,
+    ),
+    Setting(
         "SENSITIVE_WORDS",
         DEFAULT_SENSITIVE_WORDS,
         "Comma-separated words that must never appear on a first-contact surface; "

@@ -101,3 +101,162 @@ def test_both_simulators_answer_as_the_same_site(app: Flask) -> None:
     voice = app.test_cli_runner().invoke(main, ["simulate", "voice"], input="*\n")
     assert "Riverside Health Line" in sms.output, sms.output
     assert "Riverside Health Line" in voice.output, voice.output
+
+
+# --- One service at a time -----------------------------------------------------------------------
+
+
+def services_cmd(app: Flask, *args: str, **kwargs: Any) -> Any:
+    return app.test_cli_runner().invoke(main, ["services", *args], **kwargs)
+
+
+def stored(app: Flask, service_id: str) -> dict[str, Any] | None:
+    with open_db(app) as db:
+        rows = list(db.query("select * from services where id = ?", [service_id]))
+    return rows[0] if rows else None
+
+
+def legal_list(app: Flask) -> str:
+    texter = Texter(app.test_client(), to="+15555550199")
+    texter.send("hello")
+    texter.send("2")
+    return texter.send("1")
+
+
+def legal_entries(app: Flask) -> int:
+    """Return how many demo legal services the SMS list offers (two when both are active)."""
+    return sum(1 for line in legal_list(app).splitlines() if line[:1].isdigit() and "Legal" in line)
+
+
+def test_services_list_and_show(app: Flask) -> None:
+    demo(app)
+    listing = services_cmd(app, "list", "--site", "demo-clinic")
+    assert listing.exit_code == 0, listing.output
+    assert "demo-legal-aid  active  legal  confirmed 2026-12-" in listing.output
+    shown = services_cmd(app, "show", "demo-legal-aid")
+    assert "phone: +16175550101" in shown.output
+    assert "site: default;demo-clinic" in shown.output
+    missing = services_cmd(app, "show", "nhth")  # a national line is not a local service
+    assert missing.exit_code != 0 and "no local service" in missing.output
+
+
+def test_an_edit_is_checked_as_an_import_row_is(app: Flask) -> None:
+    demo(app)
+    bad = services_cmd(app, "edit", "demo-legal-aid", "--set", "phone=call us")
+    assert bad.exit_code == 1
+    assert "demo-legal-aid: phone: 'call us' is not a phone number" in bad.output
+    label = services_cmd(app, "edit", "demo-legal-aid", "--set", "label_en=Trafficking help")
+    assert label.exit_code == 1 and "label_en: label uses the word" in label.output
+    good = services_cmd(app, "edit", "demo-legal-aid", "--set", "phone=(617) 555-0199")
+    assert good.exit_code == 0, good.output
+    assert "changed: demo-legal-aid" in good.output
+    row = stored(app, "demo-legal-aid")
+    assert row is not None and row["phone"] == "+16175550199"
+    assert services_cmd(app, "edit", "demo-legal-aid", "--set", "id=x").exit_code != 0
+
+
+def test_a_retired_service_is_never_offered_and_can_be_restored(app: Flask) -> None:
+    demo(app)
+    assert legal_entries(app) == 2
+    assert services_cmd(app, "retire", "demo-legal-aid").exit_code == 0
+    assert legal_entries(app) == 1
+    row = stored(app, "demo-legal-aid")
+    assert row is not None and row["status"] == "retired"
+    restored = services_cmd(app, "edit", "demo-legal-aid", "--set", "status=active")
+    assert restored.exit_code == 0, restored.output
+    assert legal_entries(app) == 2
+
+
+def test_delete_removes_a_service_for_good(app: Flask) -> None:
+    demo(app)
+    assert services_cmd(app, "delete", "demo-legal-aid", input="n\n").exit_code != 0
+    assert stored(app, "demo-legal-aid") is not None
+    assert services_cmd(app, "delete", "demo-legal-aid", "--yes").exit_code == 0
+    assert stored(app, "demo-legal-aid") is None
+    assert services_cmd(app, "delete", "nhth", "--yes").exit_code != 0
+    assert stored(app, "nhth") is not None
+
+
+# --- A site's file is its directory ----------------------------------------------------------
+
+
+def _demo_rows() -> list[dict[str, str]]:
+    import csv
+
+    with (EXAMPLES / "demo" / "services.csv").open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_an_import_retires_what_the_sites_file_leaves_out(app: Flask, tmp_path: Path) -> None:
+    from test_import import write_csv
+
+    demo(app)
+    rows = _demo_rows()
+    kept = [r for r in rows if r["id"] != "demo-legal-aid"]
+    kept[0] = {**kept[0], "phone": "+16175550177"}
+    path = write_csv(tmp_path / "services.csv", kept, tuple(rows[0]))
+    before = stored(app, "demo-legal-aid")
+    dry = run(app, "import", "--dry-run", str(path))
+    assert dry.exit_code == 0, dry.output
+    assert "retired: demo-legal-aid" in dry.output
+    assert f"changed: {kept[0]['id']}" in dry.output
+    assert "added:" not in dry.output
+    assert stored(app, "demo-legal-aid") == before  # a dry run changes nothing
+    assert legal_entries(app) == 2
+    result = run(app, "import", str(path))
+    assert result.exit_code == 0, result.output
+    assert "retired: demo-legal-aid" in result.output
+    row = stored(app, "demo-legal-aid")
+    assert row is not None and row["status"] == "retired"
+    assert legal_entries(app) == 1
+    # Brought back by a later file that lists it again.
+    again = run(app, "import", str(EXAMPLES / "demo" / "services.csv"))
+    assert "changed: demo-legal-aid" in again.output
+    assert legal_entries(app) == 2
+
+
+def test_a_file_for_one_site_leaves_other_sites_alone(app: Flask, tmp_path: Path) -> None:
+    from test_import import GOOD, write_csv
+
+    demo(app)
+    other = {**GOOD, "id": "elsewhere", "site": "default"}
+    result = run(app, "import", str(write_csv(tmp_path / "d.csv", [other])))
+    assert result.exit_code == 0, result.output
+    # The demo services are shown at the demo clinic too: they leave only the default site.
+    assert "retired at default: demo-legal-aid" in result.output
+    row = stored(app, "demo-legal-aid")
+    assert row is not None and row["status"] == "active"
+    assert legal_entries(app) == 2
+
+
+def test_check_lists_services_not_confirmed_recently(make_app: Any, tmp_path: Path) -> None:
+    import datetime as dt
+
+    from hotline_bridge.checks import run_checks
+
+    app = demo(make_app(CONFIRM_EVERY_DAYS=30))
+    with open_db(app) as db:
+        db.execute("update services set confirmed = '2026-01-05' where id = 'demo-legal-aid'")
+        db.execute("update services set confirmed = null where id = 'demo-immigration'")
+        db.conn.commit()
+    report = run_checks(app, dt.date(2026, 12, 2))
+    warned = [line for line in report.lines if line.startswith("WARN service")]
+    assert warned[0].startswith("WARN service demo-immigration: last confirmed never")
+    assert warned[1].startswith("WARN service demo-legal-aid: last confirmed 2026-01-05")
+    assert len(warned) == 2
+    assert services_cmd(app, "edit", "demo-legal-aid").exit_code == 0  # confirmed today
+    report = run_checks(app, dt.date(2026, 12, 2))
+    assert not any("demo-legal-aid" in line for line in report.lines if "WARN" in line)
+
+
+def test_check_fails_on_an_unsafe_exit_set_in_the_database(app: Flask) -> None:
+    import datetime as dt
+
+    from hotline_bridge.checks import run_checks
+
+    with open_db(app) as db:
+        db.execute("update sites set exit_url = '//evil.example/' where id = 'default'")
+        db.conn.commit()
+    report = run_checks(app, dt.date(2026, 12, 2))
+    assert report.failed
+    assert any(line.startswith("FAIL site default: exit_url: ") for line in report.lines)

@@ -20,6 +20,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from hotline_bridge import create_app, settings
 from hotline_bridge.channels.voice.simulator import simulate_voice
 from hotline_bridge.cli import directory as directory_cli
+from hotline_bridge.cli import services as services_cli
 from hotline_bridge.cli.offline import offline_config
 from hotline_bridge.directory.store import SIMULATOR_NUMBER
 from hotline_bridge.engine.catalogs import CatalogError, run_babel
@@ -159,6 +160,7 @@ def simulate_sms(to: str) -> None:
 
 
 directory_cli.init_cli(main)
+services_cli.init_cli(main)
 simulate.add_command(simulate_voice)
 
 

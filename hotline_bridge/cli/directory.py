@@ -70,7 +70,7 @@ def import_command(
     the services that name them.
     """
     with open_db(current_app) as db:
-        batch, notes = _check(path, _context(db), site=site, category=category)
+        batch, notes = _check(path, context(db), site=site, category=category)
         for line in [*notes, *map(str, batch.problems)]:
             click.echo(line, err=True)
         if dry_run:
@@ -105,7 +105,8 @@ def _report(changes: Plan) -> None:
         click.echo(line)
 
 
-def _context(db: sqlite_utils.Database) -> Context:
+def context(db: sqlite_utils.Database) -> Context:
+    """Return the checking context of the current app: its sites, national lines and words."""
     rt = runtime()
 
     def default_label(category: str, lang: str) -> str:

@@ -803,8 +803,9 @@ _COMPARED = (*(name for name, _check in _SERVICE_CHECKS), "label_en", "label_es"
 CHUNK = 500
 
 
-def plan(db: sqlite_utils.Database, batch: Batch) -> Plan:
-    """Return what writing ``batch`` would change, without changing anything."""
+def plan(db: sqlite_utils.Database, batch: Batch, *, complete: bool = True) -> Plan:
+    """Return what writing ``batch`` would change, without changing anything. A ``complete``
+    batch is the whole directory of the sites it names (a file); an edit is not."""
     result = Plan()
     for start in range(0, len(batch.services), CHUNK):
         chunk = batch.services[start : start + CHUNK]
@@ -815,7 +816,8 @@ def plan(db: sqlite_utils.Database, batch: Batch) -> Plan:
                 result.added.append(row["id"])
             elif _differs(old, row) or links.get(row["id"], set()) != set(batch.links[row["id"]]):
                 result.changed.append(row["id"])
-    _absent(db, batch, result)
+    if complete:
+        _absent(db, batch, result)
     return result
 
 
@@ -859,14 +861,19 @@ def _absent(db: sqlite_utils.Database, batch: Batch, result: Plan) -> None:
 
 
 def write(
-    db: sqlite_utils.Database, batch: Batch, *, source: str, today: dt.date | None = None
+    db: sqlite_utils.Database,
+    batch: Batch,
+    *,
+    source: str,
+    today: dt.date | None = None,
+    complete: bool = True,
 ) -> Plan:
-    """Write a checked batch in one transaction, replacing rows with the same id and retiring
-    what the file's sites no longer list; return what changed. The services written are
-    confirmed on ``today``."""
+    """Write a checked batch in one transaction, replacing rows with the same id and, for a
+    ``complete`` batch, retiring what its sites no longer list; return what changed. The
+    services written are confirmed on ``today``."""
     day = (today or dt.date.today()).isoformat()
     with db.atomic():
-        changes = plan(db, batch)
+        changes = plan(db, batch, complete=complete)
         for site in batch.sites:
             values = {
                 **site,
