@@ -51,6 +51,11 @@ PROGRESS_FROM_ROWS = 1000
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--skip-invalid", is_flag=True, help="Import the valid rows; report the rest.")
 @click.option("--dry-run", is_flag=True, help="Only check and report; change nothing.")
+@click.option(
+    "--add-only",
+    is_flag=True,
+    help="Add and update services, but keep those the file leaves out (no retiring).",
+)
 @click.option("--site", help="Open Referral packages: the site that shows the services.")
 @click.option(
     "--category",
@@ -59,13 +64,19 @@ PROGRESS_FROM_ROWS = 1000
 )
 @with_offline_app
 def import_command(
-    path: Path, skip_invalid: bool, dry_run: bool, site: str | None, category: str | None
+    path: Path,
+    skip_invalid: bool,
+    dry_run: bool,
+    add_only: bool,
+    site: str | None,
+    category: str | None,
 ) -> None:
     """Load services or sites from FILE.csv, or an Open Referral HSDS 3.0 package from DIR.
 
     Rows are matched by id, so importing the same file again changes nothing. A services file
     is the whole directory of the sites it names: their services it leaves out are retired
-    (--dry-run lists what would be added, changed and retired). Sites (columns id, name_en,
+    (--dry-run lists what would be added, changed and retired; --add-only retires nothing).
+    Sites (columns id, name_en,
     name_es, default_language, time_zone, zip, numbers, keywords, ...) must be imported before
     the services that name them.
     """
@@ -74,7 +85,7 @@ def import_command(
         for line in [*notes, *map(str, batch.problems)]:
             click.echo(line, err=True)
         if dry_run:
-            _report(plan(db, batch))
+            _report(plan(db, batch, complete=not add_only))
             _summary(batch, "checked (dry run, nothing written)")
             sys.exit(1 if batch.problems else 0)
         if batch.problems and not skip_invalid:
@@ -84,15 +95,15 @@ def import_command(
                 err=True,
             )
             sys.exit(1)
-        _report(_write(db, batch, path.name))
+        _report(_write(db, batch, path.name, complete=not add_only))
         _summary(batch, "imported")
 
 
-def _write(db: sqlite_utils.Database, batch: Batch, source: str) -> Plan:
+def _write(db: sqlite_utils.Database, batch: Batch, source: str, *, complete: bool) -> Plan:
     """Write the batch; a failure (a full disk, a locked file) rolls it all back, said in one
     line."""
     try:
-        return write(db, batch, source=source, today=dt.date.today())
+        return write(db, batch, source=source, today=dt.date.today(), complete=complete)
     except sqlite3.Error as exc:
         raise click.ClickException(
             f"Nothing imported: the database refused the write ({exc}); everything was rolled "
