@@ -30,15 +30,15 @@ from hotline_bridge.directory.importer import (
     FileProblem,
     Plan,
     Problem,
+    Writer,
     check_services_csv,
     check_sites_csv,
     context_for,
     guard_cell,
     header,
     kind_of,
-    plan,
     read_rows,
-    write,
+    write_in_transaction,
 )
 from hotline_bridge.directory.store import open_db
 from hotline_bridge.runtime import runtime
@@ -76,39 +76,52 @@ def import_command(
     Rows are matched by id, so importing the same file again changes nothing. A services file
     is the whole directory of the sites it names: their services it leaves out are retired
     (--dry-run lists what would be added, changed and retired; --add-only retires nothing).
-    Sites (columns id, name_en,
-    name_es, default_language, time_zone, zip, numbers, keywords, ...) must be imported before
-    the services that name them.
+    Sites (columns id, name_en, name_es, default_language, time_zone, zip, numbers, keywords,
+    exit_url, exit_url_confirmed, ...) must be imported before the services that name them.
     """
     with open_db(current_app) as db:
-        batch, notes = _check(path, context(db), site=site, category=category)
-        for line in [*notes, *map(str, batch.problems)]:
-            click.echo(line, err=True)
-        if dry_run:
-            _report(plan(db, batch, complete=not add_only))
-            _summary(batch, "checked (dry run, nothing written)")
-            sys.exit(1 if batch.problems else 0)
-        if batch.problems and not skip_invalid:
-            click.echo(
-                f"Nothing imported: {len(batch.problems)} problem(s). Fix them, or use "
-                "--skip-invalid to import the valid rows.",
-                err=True,
-            )
-            sys.exit(1)
-        _report(_write(db, batch, path.name, complete=not add_only))
-        _summary(batch, "imported")
+        writer = Writer(db, source=path.name, today=dt.date.today(), complete=not add_only)
+        try:
+            with db.atomic():
+                batch, notes = _check(path, context(db), writer, site=site, category=category)
+                changes = write_in_transaction(db, batch, writer)
+                if dry_run or (batch.problems and not skip_invalid):
+                    raise _Undo  # nothing is kept: a dry run, or problems not to be skipped
+        except _Undo:
+            pass
+        except sqlite3.Error as exc:
+            raise click.ClickException(
+                f"Nothing imported: the database refused the write ({exc}); everything was "
+                "rolled back. Free disk space or close the program holding the database, then "
+                "try again."
+            ) from None
+    _echo_problems(notes, batch.problems)
+    _outcome(batch, changes, dry_run=dry_run, skip_invalid=skip_invalid)
 
 
-def _write(db: sqlite_utils.Database, batch: Batch, source: str, *, complete: bool) -> Plan:
-    """Write the batch; a failure (a full disk, a locked file) rolls it all back, said in one
-    line."""
-    try:
-        return write(db, batch, source=source, today=dt.date.today(), complete=complete)
-    except sqlite3.Error as exc:
-        raise click.ClickException(
-            f"Nothing imported: the database refused the write ({exc}); everything was rolled "
-            "back. Free disk space or close the program holding the database, then try again."
-        ) from None
+class _Undo(Exception):
+    """Raised to roll back an import that must not be kept."""
+
+
+def _echo_problems(notes: list[str], problems: list[Problem]) -> None:
+    for line in [*notes, *map(str, problems)]:
+        click.echo(line, err=True)
+
+
+def _outcome(batch: Batch, changes: Plan, *, dry_run: bool, skip_invalid: bool) -> None:
+    if dry_run:
+        _report(changes)
+        _summary(batch, "checked (dry run, nothing written)")
+        sys.exit(1 if batch.problems else 0)
+    if batch.problems and not skip_invalid:
+        click.echo(
+            f"Nothing imported: {len(batch.problems)} problem(s). Fix them, or use "
+            "--skip-invalid to import the valid rows.",
+            err=True,
+        )
+        sys.exit(1)
+    _report(changes)
+    _summary(batch, "imported")
 
 
 def _report(changes: Plan) -> None:
@@ -127,7 +140,7 @@ def context(db: sqlite_utils.Database) -> Context:
 
 
 def _check(
-    path: Path, ctx: Context, *, site: str | None, category: str | None
+    path: Path, ctx: Context, writer: Writer, *, site: str | None, category: str | None
 ) -> tuple[Batch, list[str]]:
     if path.is_dir():
         if not hsds.is_package(path):
@@ -140,8 +153,9 @@ def _check(
     if kind is None:
         reason = "not a services file (id, category, name_en, ...) or a sites file (id, time_zone)"
         return _refused(path.name, reason), []
-    check = check_services_csv if kind == "services" else check_sites_csv
-    return check(path, ctx, _with_progress(path)), []
+    if kind == "services":
+        return check_services_csv(path, ctx, _with_progress(path), sink=writer), []
+    return check_sites_csv(path, ctx, _with_progress(path)), []
 
 
 def _refused(name: str, reason: str) -> Batch:

@@ -158,7 +158,7 @@ def check_package(
     terms = _service_terms(package)
     for line, service in package.rows("services"):
         batch.rows += 1
-        batch.named.add(service.get("id", ""))
+        batch.named.add(service.get("x_id") or service.get("id", ""))
         raw, problems = _flatten(package, service, terms, site=site, category=category)
         if not (raw.get("phone") or raw.get("sms") or raw.get("tty")):
             package.notes.append(

@@ -137,10 +137,13 @@ class Batch:
     # The sites whose directory the file is: their services it does not name are retired.
     covers: set[str] = field(default_factory=set)
 
+    # Services that passed every check (some may have gone straight to a Writer).
+    checked: int = 0
+
     @property
     def valid(self) -> int:
         """Return how many rows passed every check."""
-        return len(self.services) + len(self.sites)
+        return max(self.checked, len(self.services)) + len(self.sites)
 
 
 @dataclass(frozen=True)
@@ -264,35 +267,46 @@ def kind_of(columns: Sequence[str]) -> str | None:
 
 
 def check_services_csv(
-    path: Path, ctx: Context, rows: Iterable[tuple[int, dict[str, str]]] | None = None
+    path: Path,
+    ctx: Context,
+    rows: Iterable[tuple[int, dict[str, str]]] | None = None,
+    sink: Writer | None = None,
 ) -> Batch:
-    """Check a services CSV; ``rows`` may be the file's rows wrapped in a progress bar."""
+    """Check a services CSV; ``rows`` may be the file's rows wrapped in a progress bar. With a
+    ``sink``, valid rows go straight to it instead of into the batch (a file of any size)."""
     batch = Batch()
     try:
         batch.problems.extend(_column_problems(path, SERVICE_COLUMNS, REQUIRED_SERVICE_COLUMNS))
         if batch.problems:
             return batch
-        _check_service_rows(path, ctx, rows if rows is not None else read_rows(path), batch)
+        rows = rows if rows is not None else read_rows(path)
+        _check_service_rows(path, ctx, rows, batch, sink)
     except FileProblem as exc:
         batch.problems.append(exc.problem)
     return batch
 
 
 def _check_service_rows(
-    path: Path, ctx: Context, rows: Iterable[tuple[int, dict[str, str]]], batch: Batch
+    path: Path,
+    ctx: Context,
+    rows: Iterable[tuple[int, dict[str, str]]],
+    batch: Batch,
+    sink: Writer | None,
 ) -> None:
-    seen: set[str] = set()
     for line, raw in rows:
         batch.rows += 1
-        batch.named.add(_value(raw, "id"))
         row, links, problems = check_service(raw, ctx)
-        if row and row["id"] in seen:
+        if row and row["id"] in batch.named:
             problems.append(RowError("id", f"{row['id']!r} appears twice in this file"))
+        batch.named.add(_value(raw, "id"))
         batch.problems.extend(Problem(path.name, line, p.field, p.reason) for p in problems)
         if row and not problems:
-            seen.add(row["id"])
-            batch.services.append(row)
-            batch.links[row["id"]] = links
+            batch.checked += 1
+            if sink is None:
+                batch.services.append(row)
+                batch.links[row["id"]] = links
+            else:
+                sink.add(row, links)
 
 
 def check_sites_csv(
@@ -803,22 +817,51 @@ _COMPARED = (*(name for name, _check in _SERVICE_CHECKS), "label_en", "label_es"
 CHUNK = 500
 
 
-def plan(db: sqlite_utils.Database, batch: Batch, *, complete: bool = True) -> Plan:
-    """Return what writing ``batch`` would change, without changing anything. A ``complete``
-    batch is the whole directory of the sites it names (a file); an edit is not."""
-    result = Plan()
-    for start in range(0, len(batch.services), CHUNK):
-        chunk = batch.services[start : start + CHUNK]
-        stored, links = _stored(db, [row["id"] for row in chunk])
-        for row in chunk:
+class Writer:
+    """Writes checked services a chunk at a time, noting what each chunk adds and changes, so
+    an import of any size holds one chunk in memory. Call it inside a transaction: the caller
+    commits, or rolls everything back when the file had problems or it was a dry run."""
+
+    def __init__(
+        self, db: sqlite_utils.Database, *, source: str, today: dt.date, complete: bool
+    ) -> None:
+        self.db, self.source, self.day, self.complete = db, source, today.isoformat(), complete
+        self.plan = Plan()
+        self.covers: set[str] = set()
+        self._chunk: list[tuple[dict[str, Any], list[str]]] = []
+
+    def add(self, row: dict[str, Any], links: list[str]) -> None:
+        """Take one checked service and the sites that show it."""
+        self._chunk.append((row, links))
+        self.covers.update(links)
+        if len(self._chunk) >= CHUNK:
+            self._flush()
+
+    def finish(self, batch: Batch) -> Plan:
+        """Write what is left and, for a complete file, retire what its sites no longer list."""
+        self._flush()
+        if self.complete:
+            _absent(self.db, batch, self.covers, self.plan)
+        retire(self.db, self.plan)
+        return self.plan
+
+    def _flush(self) -> None:
+        if not self._chunk:
+            return
+        stored, links = _stored(self.db, [row["id"] for row, _links in self._chunk])
+        for row, shown_at in self._chunk:
             old = stored.get(row["id"])
             if old is None:
-                result.added.append(row["id"])
-            elif _differs(old, row) or links.get(row["id"], set()) != set(batch.links[row["id"]]):
-                result.changed.append(row["id"])
-    if complete:
-        _absent(db, batch, result)
-    return result
+                self.plan.added.append(row["id"])
+            elif _differs(old, row) or links.get(row["id"], set()) != set(shown_at):
+                self.plan.changed.append(row["id"])
+        rows = [
+            {**row, "national": 0, "source": self.source, "confirmed": self.day}
+            for row, _links in self._chunk
+        ]
+        self.db.table("services").upsert_all(rows, pk="id")
+        _write_links(self.db, {row["id"]: shown_at for row, shown_at in self._chunk})
+        self._chunk = []
 
 
 def _stored(
@@ -837,13 +880,12 @@ def _differs(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
     return any(old.get(name) != new.get(name) for name in _COMPARED if name in new)
 
 
-def _absent(db: sqlite_utils.Database, batch: Batch, result: Plan) -> None:
+def _absent(db: sqlite_utils.Database, batch: Batch, covers: set[str], result: Plan) -> None:
     """A file is the directory of the sites it names: their active local services it does not
     name are retired, or only taken off those sites when other sites still show them."""
-    covers = {site for sites in batch.links.values() for site in sites} | batch.covers
+    covers = covers | batch.covers
     if not covers:
         return
-    named = batch.named | {row["id"] for row in batch.services}
     sql = """
         select s.id, l.site_id from services s join service_sites l on l.service_id = s.id
         where s.national = 0 and s.status = 'active' order by s.id, l.site_id
@@ -852,7 +894,7 @@ def _absent(db: sqlite_utils.Database, batch: Batch, result: Plan) -> None:
     for sid, site in db.execute(sql).fetchall():
         sites.setdefault(sid, []).append(site)
     for sid, shown_at in sites.items():
-        if sid in named or not covers.intersection(shown_at):
+        if sid in batch.named or not covers.intersection(shown_at):
             continue
         if covers.issuperset(shown_at):
             result.retired.append(sid)
@@ -871,24 +913,38 @@ def write(
     """Write a checked batch in one transaction, replacing rows with the same id and, for a
     ``complete`` batch, retiring what its sites no longer list; return what changed. The
     services written are confirmed on ``today``."""
-    day = (today or dt.date.today()).isoformat()
+    writer = Writer(db, source=source, today=today or dt.date.today(), complete=complete)
     with db.atomic():
-        changes = plan(db, batch, complete=complete)
-        for site in batch.sites:
-            values = {
-                **site,
-                "numbers": _json(site["numbers"]),
-                "keywords": _json(site["keywords"]),
-            }
-            db.table("sites").upsert(values, pk="id")
-        if batch.services:
-            rows = [
-                {**row, "national": 0, "source": source, "confirmed": day} for row in batch.services
-            ]
-            db.table("services").upsert_all(rows, pk="id")
-            _write_links(db, batch.links)
-        retire(db, changes)
-    return changes
+        return write_in_transaction(db, batch, writer)
+
+
+def write_in_transaction(db: sqlite_utils.Database, batch: Batch, writer: Writer) -> Plan:
+    """``write``, inside a transaction the caller holds (and may roll back), through a
+    ``writer`` that may already hold the services a streamed check gave it."""
+    for site in batch.sites:
+        values = {**site, "numbers": _json(site["numbers"]), "keywords": _json(site["keywords"])}
+        db.table("sites").upsert(values, pk="id")
+    for row in batch.services:
+        writer.add(row, batch.links[row["id"]])
+    return writer.finish(batch)
+
+
+def plan(db: sqlite_utils.Database, batch: Batch, *, complete: bool = True) -> Plan:
+    """Return what writing ``batch`` would change, changing nothing: it is written in a
+    transaction that is then rolled back."""
+    result = Plan()
+    writer = Writer(db, source="", today=dt.date.today(), complete=complete)
+    try:
+        with db.atomic():
+            result = write_in_transaction(db, batch, writer)
+            raise _DryRun
+    except _DryRun:
+        pass
+    return result
+
+
+class _DryRun(Exception):
+    """Raised to roll back the transaction of a dry run."""
 
 
 def retire(db: sqlite_utils.Database, changes: Plan) -> None:
