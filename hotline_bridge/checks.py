@@ -219,8 +219,18 @@ def check_kiosk_home(app: Flask, report: Report) -> None:
 def check_national_lines(app: Flask, report: Report, today: dt.date) -> None:
     """Warn about stale national lines; fail on a number flagged for re-verification that the
     deployment has not confirmed (only a warning in local mode, which is no deployment)."""
+    overrides = app.config["NATIONAL_OVERRIDES"]
+    for override in overrides:
+        report.lines.append(f"national line {override.line_id}: {override.describe()}")
+    confirmed = dict(app.config["CONFIRMED_LINES"])
+    rows = []
+    for reference in national.lines():
+        line, reviewed = national.overridden(reference, overrides)
+        rows.append(line)
+        if reviewed:
+            confirmed[line.id] = reviewed  # the override's review is its confirmation
     count = 0
-    for finding in national.findings(app.config["CONFIRMED_LINES"], today):
+    for finding in national.findings(confirmed, today, rows):
         count += 1
         line = f"national line {finding.line_id}: {finding.text}"
         if finding.fatal and not app.config["LOCAL"]:

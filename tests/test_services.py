@@ -260,3 +260,59 @@ def test_check_fails_on_an_unsafe_exit_set_in_the_database(app: Flask) -> None:
     report = run_checks(app, dt.date(2026, 12, 2))
     assert report.failed
     assert any(line.startswith("FAIL site default: exit_url: ") for line in report.lines)
+
+
+# --- National lines: only through a reviewed override file ----------------------------------------
+
+
+def test_a_reviewed_override_changes_a_national_line_and_check_shows_it(
+    make_app: Any, tmp_path: Path
+) -> None:
+    import datetime as dt
+
+    from hotline_bridge.checks import run_checks
+
+    overrides = tmp_path / "national-overrides.csv"
+    overrides.write_text(
+        "id,field,value,source,date\n"
+        "nhth,sms_number,233722,https://humantraffickinghotline.org/about-us/what-we-do,"
+        "2026-12-02\n",
+        encoding="utf-8",
+    )
+    app = make_app(NATIONAL_OVERRIDES=str(overrides))
+    row = stored(app, "nhth")
+    assert row is not None and row["sms"] == "233722" and row["checked"] == "2026-12-02"
+    report = run_checks(app, dt.date(2026, 12, 2))
+    shown = [line for line in report.lines if "overridden" in line]
+    assert shown == [
+        "national line nhth: sms_number overridden to '233722' (checked at "
+        "https://humantraffickinghotline.org/about-us/what-we-do on 2026-12-02, "
+        "national-overrides.csv:2)"
+    ]
+    # The reviewed row no longer waits for confirmation.
+    assert not any("nhth: flagged" in line for line in report.lines)
+    without = make_app(DATABASE=str(tmp_path / "plain.db"))
+    plain = stored(without, "nhth")
+    assert plain is not None and plain["sms"] is None  # withheld until confirmed
+
+
+@pytest.mark.parametrize(
+    ("row", "reason"),
+    [
+        ("nowhere,voice,988,https://x.org,2026-12-02", "id: 'nowhere' is not a national line"),
+        ("nhth,id,x,https://x.org,2026-12-02", "field: 'id' is not one of"),
+        ("nhth,voice,call us,https://x.org,2026-12-02", "value: 'call us' is not a number"),
+        ("nhth,voice,988,word of mouth,2026-12-02", "source: give the https:// page"),
+        ("nhth,voice,988,https://x.org,2020-01-01", "date: 2020-01-01 is before"),
+    ],
+)
+def test_an_override_that_is_not_reviewed_refuses_to_start(
+    make_app: Any, tmp_path: Path, row: str, reason: str
+) -> None:
+    from hotline_bridge.settings import ConfigError
+
+    overrides = tmp_path / "o.csv"
+    overrides.write_text(f"id,field,value,source,date\n{row}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="NATIONAL_OVERRIDES") as refused:
+        make_app(NATIONAL_OVERRIDES=str(overrides))
+    assert f"o.csv:2: {reason}" in str(refused.value)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import json
 import re
 import unicodedata
@@ -431,7 +432,12 @@ def _control_reason(char: str) -> str:
 def clean_text(text: str) -> str:
     """Return ``text`` with plain quotes, dashes and spaces for typographic ones, and every run
     of spacing (tabs and line breaks too) as one space."""
+    if text.isascii() and not _ODD_SPACING.search(text):
+        return text.strip()  # the usual case, and the cheap one
     return _SPACING.sub(" ", text.translate(TYPOGRAPHY)).strip()
+
+
+_ODD_SPACING = re.compile(r"\s\s|[\t\n\r\f\v]")
 
 
 # A cell a spreadsheet would run as a formula starts with one of these; exports put an
@@ -508,16 +514,26 @@ def phone_number(
         return None
     if value in SERVICE_CODES or (short_codes and _SHORT_CODE.match(value)):
         return value
+    number, reason = _e164(value, strict)
+    if number is None:
+        raise RowError(field_name, f"{value!r} {reason}")
+    return number
+
+
+# Directories repeat numbers (an organization's main line behind many services), and parsing
+# one is most of what checking a row costs, so each distinct number is parsed once.
+@functools.lru_cache(maxsize=65536)
+def _e164(value: str, strict: bool) -> tuple[str | None, str]:
     try:
         parsed = phonenumbers.parse(value, "US")
     except phonenumbers.NumberParseException:
-        raise RowError(field_name, f"{value!r} is not a phone number") from None
+        return None, "is not a phone number"
     usable = phonenumbers.is_valid_number if strict else phonenumbers.is_possible_number
     if not usable(parsed):
-        raise RowError(field_name, f"{value!r} is not a valid phone number")
+        return None, "is not a valid phone number"
     if parsed.country_code != 1:
-        raise RowError(field_name, f"{value!r} is not a US number")
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+        return None, "is not a US number"
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), ""
 
 
 def _phone(name: str, *, short_codes: bool = False) -> Callable[[Mapping[str, str], Context], Any]:
@@ -559,10 +575,19 @@ def _check_hours(raw: Mapping[str, str], _ctx: Context) -> str | None:
     value = _value(raw, "hours")
     if not value:
         return None
+    canonical, reason = _canonical_hours(value)
+    if canonical is None:
+        raise RowError("hours", f"unreadable hours {value!r}: {reason}")
+    return canonical
+
+
+# Most services of a directory share a handful of opening hours.
+@functools.lru_cache(maxsize=4096)
+def _canonical_hours(value: str) -> tuple[str | None, str]:
     try:
-        return hours.canonical(value)
+        return hours.canonical(value), ""
     except hours.HoursError as exc:
-        raise RowError("hours", f"unreadable hours {value!r}: {exc}") from None
+        return None, str(exc)
 
 
 def languages(text: str) -> str | None:
@@ -859,9 +884,22 @@ class Writer:
             {**row, "national": 0, "source": self.source, "confirmed": self.day}
             for row, _links in self._chunk
         ]
-        self.db.table("services").upsert_all(rows, pk="id")
+        _upsert(self.db, rows)
         _write_links(self.db, {row["id"]: shown_at for row, shown_at in self._chunk})
         self._chunk = []
+
+
+def _upsert(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> None:
+    """Insert or update services by id in one statement per chunk (sqlite-utils' upsert_all
+    costs more than checking a row does)."""
+    columns = list(rows[0])
+    names = ", ".join(f"[{c}]" for c in columns)
+    updates = ", ".join(f"[{c}] = excluded.[{c}]" for c in columns if c != "id")
+    sql = (
+        f"insert into services ({names}) values ({', '.join('?' for _ in columns)}) "
+        f"on conflict(id) do update set {updates}"
+    )
+    db.conn.executemany(sql, [[row.get(c) for c in columns] for row in rows])
 
 
 def _stored(
@@ -965,9 +1003,9 @@ def _write_links(db: sqlite_utils.Database, links: Mapping[str, Sequence[str]]) 
             f"delete from service_sites where service_id in ({', '.join('?' for _ in chunk)})",
             chunk,
         )
-    db.table("service_sites").insert_all(
-        ({"service_id": sid, "site_id": site} for sid, sites in links.items() for site in sites),
-        pk=("service_id", "site_id"),
+    db.conn.executemany(
+        "insert or ignore into service_sites (service_id, site_id) values (?, ?)",
+        [(sid, site) for sid, sites in links.items() for site in sites],
     )
 
 
