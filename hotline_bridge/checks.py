@@ -225,10 +225,10 @@ def check_national_lines(app: Flask, report: Report, today: dt.date) -> None:
     confirmed = dict(app.config["CONFIRMED_LINES"])
     rows = []
     for reference in national.lines():
-        line, reviewed = national.overridden(reference, overrides)
-        rows.append(line)
+        checked, reviewed = national.overridden(reference, overrides)
+        rows.append(checked)
         if reviewed:
-            confirmed[line.id] = reviewed  # the override's review is its confirmation
+            confirmed[checked.id] = reviewed  # the override's review is its confirmation
     count = 0
     for finding in national.findings(confirmed, today, rows):
         count += 1
