@@ -247,10 +247,12 @@ def check_directory(app: Flask, report: Report, today: dt.date) -> None:
     with open_db(app) as db:
         for site in db.query("select id, exit_url, exit_url_confirmed from sites order by id"):
             _check_exit(site, report)
-        for row in db.query("select * from services where national = 0 order by id"):
-            for name, value in row.items():
-                if isinstance(value, str) and raw_problems({name: value}):
-                    report.fail(f"service {row['id']}: {raw_problems({name: value})[0]}")
+        for kind, sql in (
+            ("service", "select * from services where national = 0 order by id"),
+            ("site", "select * from sites order by id"),
+        ):
+            for row in db.query(sql):
+                _check_text(kind, row, report)
         stale = list(_unconfirmed(db, today, app.config["CONFIRM_EVERY_DAYS"]))
     for service_id, confirmed in stale:
         report.lines.append(
@@ -258,6 +260,14 @@ def check_directory(app: Flask, report: Report, today: dt.date) -> None:
             "the provider, then import it again or run 'hotline-bridge services edit'"
         )
     report.lines.append(f"directory: {len(stale)} service(s) not confirmed recently")
+
+
+def _check_text(kind: str, row: dict[str, object], report: Report) -> None:
+    """Fail on a value import would have refused (a control character), set directly."""
+    for name, value in row.items():
+        found = raw_problems({name: value}) if isinstance(value, str) else []
+        if found:
+            report.fail(f"{kind} {row['id']}: {found[0].field}: {found[0].reason}")
 
 
 def _check_exit(site: dict[str, object], report: Report) -> None:

@@ -316,3 +316,23 @@ def test_an_override_that_is_not_reviewed_refuses_to_start(
     with pytest.raises(ConfigError, match="NATIONAL_OVERRIDES") as refused:
         make_app(NATIONAL_OVERRIDES=str(overrides))
     assert f"o.csv:2: {reason}" in str(refused.value)
+
+
+def test_check_fails_on_control_characters_set_in_the_database(app: Flask) -> None:
+    import datetime as dt
+
+    from hotline_bridge.checks import run_checks
+
+    demo(app)
+    with open_db(app) as db:
+        db.execute("update services set label_en = ? where id = 'demo-legal-aid'", ["Legal\x0b"])
+        db.execute("update sites set name_en = ? where id = 'demo-clinic'", ["Line\x1b"])
+        db.conn.commit()
+    report = run_checks(app, dt.date(2026, 12, 2))
+    assert (
+        "FAIL service demo-legal-aid: label_en: contains the control character U+000B; remove it"
+        in (report.lines)
+    )
+    assert "FAIL site demo-clinic: name_en: contains the control character U+001B; remove it" in (
+        report.lines
+    )
