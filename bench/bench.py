@@ -62,6 +62,7 @@ PROBLEM_LINE = re.compile(rf"{bench_app.LOG_MARK}|\[ERROR\]|\[CRITICAL\]")
 
 # The nearby-services benchmark, run when its file exists.
 NEARBY_MODULE = "bench.nearby_bench"
+IMPORT_MODULE = "bench.import_bench"
 # How many examples of errors the report shows.
 ERROR_EXAMPLES = 5
 
@@ -297,6 +298,17 @@ def nearby(report: Report) -> None:
     report.budgets.extend(str(line) for line in lines)
 
 
+def imports(report: Report) -> None:
+    """Run the import benchmark (200,000 generated services) and add its budget lines."""
+    try:
+        lines = importlib.import_module(IMPORT_MODULE).run()
+    except Exception:
+        report.human.append("import: the benchmark failed:\n" + traceback.format_exc())
+        report.failed = True
+        return
+    report.budgets.extend(lines)
+
+
 def errors_budget(report: Report) -> None:
     """Add the error budget: failed requests plus problems in the server's log."""
     total = report.client_errors + report.server_errors
@@ -328,6 +340,7 @@ def main() -> int:
         errors_budget(report)
         segments(tmp, report)
     nearby(report)
+    imports(report)
     print("\n".join(report.human))
     print("\n".join(report.budgets))
     return 1 if report.failed else 0

@@ -24,6 +24,7 @@ from hotline_bridge.channels.sms.segments import MAX_SEGMENTS, MEDIAN_SEGMENTS, 
 from hotline_bridge.channels.voice.check import voice_problems
 from hotline_bridge.counters import DRY_RUN
 from hotline_bridge.directory import national
+from hotline_bridge.directory.importer import exit_url_problem, raw_problems
 from hotline_bridge.directory.models import Site, display_number, get_site
 from hotline_bridge.directory.reader import SiteDirectory
 from hotline_bridge.directory.store import open_db
@@ -206,8 +207,18 @@ def check_kiosk_home(app: Flask, report: Report) -> None:
 def check_national_lines(app: Flask, report: Report, today: dt.date) -> None:
     """Warn about stale national lines; fail on a number flagged for re-verification that the
     deployment has not confirmed (only a warning in local mode, which is no deployment)."""
+    overrides = app.config["NATIONAL_OVERRIDES"]
+    for override in overrides:
+        report.lines.append(f"national line {override.line_id}: {override.describe()}")
+    confirmed = dict(app.config["CONFIRMED_LINES"])
+    rows = []
+    for reference in national.lines():
+        checked, reviewed = national.overridden(reference, overrides)
+        rows.append(checked)
+        if reviewed:
+            confirmed[checked.id] = reviewed  # the override's review is its confirmation
     count = 0
-    for finding in national.findings(app.config["CONFIRMED_LINES"], today):
+    for finding in national.findings(confirmed, today, rows):
         count += 1
         line = f"national line {finding.line_id}: {finding.text}"
         if finding.fatal and not app.config["LOCAL"]:
@@ -217,10 +228,63 @@ def check_national_lines(app: Flask, report: Report, today: dt.date) -> None:
     report.lines.append(f"national lines: {len(national.lines())} checked, {count} to look at")
 
 
+def check_directory(app: Flask, report: Report, today: dt.date) -> None:
+    """Fail on a kiosk quick exit that leaves the kiosk's server unconfirmed, or on text that
+    import would refuse (set in the database directly); list the quick exits to other sites
+    and the services nobody has confirmed for ``CONFIRM_EVERY_DAYS``."""
+    with open_db(app) as db:
+        for site in db.query("select id, exit_url, exit_url_confirmed from sites order by id"):
+            _check_exit(site, report)
+        for kind, sql in (
+            ("service", "select * from services where national = 0 order by id"),
+            ("site", "select * from sites order by id"),
+        ):
+            for row in db.query(sql):
+                _check_text(kind, row, report)
+        stale = list(_unconfirmed(db, today, app.config["CONFIRM_EVERY_DAYS"]))
+    for service_id, confirmed in stale:
+        report.lines.append(
+            f"WARN service {service_id}: last confirmed {confirmed or 'never'}; check it with "
+            "the provider, then import it again or run 'hotline-bridge services edit'"
+        )
+    report.lines.append(f"directory: {len(stale)} service(s) not confirmed recently")
+
+
+def _check_text(kind: str, row: dict[str, object], report: Report) -> None:
+    """Fail on a value import would have refused (a control character), set directly."""
+    for name, value in row.items():
+        found = raw_problems({name: value}) if isinstance(value, str) else []
+        if found:
+            report.fail(f"{kind} {row['id']}: {found[0].field}: {found[0].reason}")
+
+
+def _check_exit(site: dict[str, object], report: Report) -> None:
+    url, confirmed = site["exit_url"], bool(site["exit_url_confirmed"])
+    reason = exit_url_problem(url if isinstance(url, str) else None, confirmed)
+    if reason:
+        report.fail(f"site {site['id']}: exit_url: {reason}")
+    elif isinstance(url, str) and url.startswith("https://"):
+        report.lines.append(f"site {site['id']}: quick exit to {url} (confirmed by the clinic)")
+
+
+def _unconfirmed(
+    db: sqlite_utils.Database, today: dt.date, days: int
+) -> Iterator[tuple[str, str | None]]:
+    """Yield the active local services last confirmed more than ``days`` before ``today``."""
+    since = (today - dt.timedelta(days=days)).isoformat()
+    sql = """
+        select id, confirmed from services
+        where national = 0 and status = 'active' and (confirmed is null or confirmed < ?)
+        order by confirmed, id
+    """
+    yield from db.execute(sql, [since]).fetchall()
+
+
 def run_checks(app: Flask, today: dt.date) -> Report:
     """Run every check against ``app`` on the day ``today`` and return the report."""
     report = Report(lines=[f"flow {_rt(app).flow.path.name}: valid"])
     check_national_lines(app, report, today)
+    check_directory(app, report, today)
     check_catalogs(app, report)
     check_sms(app, report)
     check_kiosk_home(app, report)

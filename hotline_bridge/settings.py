@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hotline_bridge.directory.national import parse_confirmations
+from hotline_bridge.directory.national import parse_confirmations, parse_overrides
 
 ENV_PREFIX = "HOTLINE_BRIDGE"
 
@@ -188,6 +188,21 @@ SETTINGS: tuple[Setting, ...] = (
         "for re-verification, as id@YYYY-MM-DD separated by commas (e.g. nhth@2026-12-02). A "
         "flagged number is never sent or printed until its row is confirmed.",
         parse_confirmations,
+    ),
+    Setting(
+        "NATIONAL_OVERRIDES",
+        "",
+        "A reviewed CSV file (id, field, value, source, date) of changes to the shipped national "
+        "lines, each with the https:// page it was checked at and the day; 'hotline-bridge "
+        "check' shows every one. The only way a deployment changes a national line.",
+        parse_overrides,
+    ),
+    Setting(
+        "CONFIRM_EVERY_DAYS",
+        180,
+        "Days after which 'hotline-bridge check' lists a local service as not confirmed (a "
+        "service is confirmed each time an import or 'hotline-bridge services' writes it).",
+        _int,
     ),
     Setting(
         "SENSITIVE_WORDS",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -231,6 +232,7 @@ SITE = {
     "numbers": "+1 312 555 0100; +13125550101",
     "keywords": "wellness, salud",
     "exit_url": "https://www.weather.gov",
+    "exit_url_confirmed": "yes",
     "fictional": "1",
 }
 
@@ -307,3 +309,183 @@ def test_every_category_has_a_neutral_label_in_both_languages(app: Flask) -> Non
         labels = [catalogs.text(lang, f"directory.label.{category}") for lang in ("en", "es")]
         assert labels[0] != labels[1] or category == "emergency", category
         assert not any(sensitive_hits(label, sensitive) for label in labels), labels
+
+
+# --- Hostile and broken files --------------------------------------------------------------------
+
+
+def _header_and(row: str) -> bytes:
+    return (",".join(SERVICE_COLUMNS) + "\n" + row + "\n").encode("utf-8")
+
+
+def _good_line(**change: str) -> str:
+    out = io.StringIO()
+    csv.DictWriter(out, fieldnames=SERVICE_COLUMNS, lineterminator="").writerow({**GOOD, **change})
+    return out.getvalue()
+
+
+BROKEN_FILES = [
+    ("latin-1", _good_line(name_en="Clínica").encode("latin-1"), "bad.csv: not UTF-8; save it"),
+    ("utf-16", _header_and(_good_line()).decode().encode("utf-16"), "bad.csv: not UTF-8; save it"),
+    ("utf-16-no-bom", _header_and(_good_line()).decode().encode("utf-16-le"), "not UTF-8"),
+    (
+        "invalid-utf-8",
+        _header_and(
+            _good_line(name_en="Cl\udcffnica")
+            .encode("utf-8", "surrogateescape")
+            .decode("utf-8", "replace")
+        ).replace("\ufffd".encode(), b"\xff"),
+        "bad.csv: not UTF-8",
+    ),
+    (
+        "long",
+        _header_and(_good_line(description_en="x" * 200_000)),
+        "bad.csv:2: description_en: 200000 characters",
+    ),
+    (
+        "stray-quote",
+        _header_and(_good_line(name_en="Town") + '\nx,"default,legal'),
+        "bad.csv:3: file: not readable as CSV: a quote opened here is never closed",
+    ),
+    (
+        "short-row",
+        _header_and("town-legal,default,legal"),
+        "bad.csv:2: label_en: the row has 3 values, the header has 23",
+    ),
+    ("long-row", _header_and(_good_line() + ",extra"), "bad.csv:2: row: the row has 24 values"),
+    (
+        "nul",
+        _header_and(_good_line(name_en="Town\x00Legal")),
+        "bad.csv:2: name_en: contains a NUL byte",
+    ),
+    (
+        "vertical-tab",
+        _header_and(_good_line(label_en="Legal\x0bhelp")),
+        "bad.csv:2: label_en: contains the control character U+000B",
+    ),
+    (
+        "escape",
+        _header_and(_good_line(description_en="Free \x1b[31m")),
+        "bad.csv:2: description_en: contains the control character U+001B",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"), [f[1:] for f in BROKEN_FILES], ids=[f[0] for f in BROKEN_FILES]
+)
+def test_a_broken_file_is_reported_in_one_line_and_nothing_is_written(
+    app: Flask, tmp_path: Path, data: bytes, expected: str
+) -> None:
+    before = dump(app)
+    path = tmp_path / "bad.csv"
+    path.write_bytes(data)
+    result = run(app, "import", str(path))
+    assert result.exit_code == 1
+    assert expected in result.output
+    assert "Traceback" not in result.output
+    assert dump(app) == before
+
+
+def test_a_full_disk_rolls_the_import_back_and_says_so(
+    app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hotline_bridge.directory import store
+
+    real_connect = store.connect
+
+    def tiny(path: Any, *, create: bool = False) -> Any:
+        db = real_connect(path, create=create)
+        pages = db.execute("pragma page_count").fetchone()[0]
+        db.execute(f"pragma max_page_count = {pages}")  # no room to grow: "disk is full"
+        return db
+
+    before = dump(app)
+    monkeypatch.setattr(store, "connect", tiny)
+    rows = [{**GOOD, "id": f"s{n}", "description_en": "x" * 3000} for n in range(50)]
+    result = run(app, "import", str(write_csv(tmp_path / "s.csv", rows)))
+    assert result.exit_code == 1
+    refusals = [line for line in result.output.splitlines() if "Nothing imported" in line]
+    assert len(refusals) == 1 and "full" in refusals[0], result.output
+    assert "Traceback" not in result.output
+    monkeypatch.setattr(store, "connect", real_connect)
+    assert dump(app) == before
+
+
+def test_typographic_quotes_and_dashes_are_stored_plain(app: Flask, tmp_path: Path) -> None:
+    row = {
+        **GOOD,
+        "name_en": "St. Mary\u2019s \u201cOpen Door\u201d \u2013 Legal\u00a0Aid\u2026",
+        "description_en": "Walk in;\nno  appointment\tneeded.",
+    }
+    assert run(app, "import", str(write_csv(tmp_path / "s.csv", [row]))).exit_code == 0
+    stored = service(app, "town-legal")
+    assert stored is not None
+    assert stored["name_en"] == 'St. Mary\'s "Open Door" - Legal Aid...'
+    assert stored["description_en"] == "Walk in; no appointment needed."
+
+
+def test_control_characters_set_in_the_database_never_reach_a_reply(
+    app: Flask, tmp_path: Path
+) -> None:
+    from conftest import Texter
+
+    from hotline_bridge.directory.store import open_db
+
+    assert run(app, "import", str(write_csv(tmp_path / "s.csv", [GOOD]))).exit_code == 0
+    with open_db(app) as db:
+        db.execute("update services set label_en = ? where id = 'town-legal'", ["Legal\x0bhelp"])
+        db.execute("update sites set name_en = ? where id = 'default'", ["Line\x1b\x00"])
+        db.conn.commit()
+    texter = Texter(app.test_client())
+    replies = [texter.send(body) for body in ("hello", "2", "1")]  # each parsed as XML
+    assert not any(ord(ch) < 32 and ch not in "\n\t" for ch in "".join(replies))
+    assert replies[0].startswith("Line\n")
+    assert "Legalhelp" in replies[-1], replies
+
+
+FORMULAS = ["=1+1", "+1+1", "-1+1", "@SUM(A1)", '=HYPERLINK("http://x")', "'=already", "-"]
+
+
+def test_export_neutralises_formulas_and_round_trips_exactly(make_app: Any, tmp_path: Path) -> None:
+    first = make_app(DATABASE=str(tmp_path / "first.db"))
+    rows = [
+        {**GOOD, "id": f"f{n}", "description_en": formula, "name_es": formula}
+        for n, formula in enumerate(FORMULAS)
+    ]
+    assert run(first, "import", str(write_csv(tmp_path / "in.csv", rows))).exit_code == 0
+    out = tmp_path / "out.csv"
+    assert run(first, "export", str(out)).exit_code == 0
+    with out.open(encoding="utf-8", newline="") as handle:
+        cells = [cell for row in csv.reader(handle) for cell in row]
+    assert not [c for c in cells if c[:1] in {"=", "+", "@"}], cells
+    assert "'+16175550123" in cells  # a phone number is data, shown as text
+    second = make_app(DATABASE=str(tmp_path / "second.db"))
+    assert run(second, "import", str(out)).exit_code == 0
+    assert _without_source(dump(second)) == _without_source(dump(first))
+    stored = service(second, "f0")
+    assert stored is not None and stored["description_en"] == "=1+1"
+    assert stored["phone"] == "+16175550123"
+
+
+@pytest.mark.parametrize(
+    ("exit_url", "confirmed", "ok"),
+    [
+        ("/welcome", "", True),
+        ("https://www.weather.gov", "yes", True),
+        ("https://www.weather.gov", "", False),
+        ("http://example.org", "yes", False),
+        ("//evil.example/", "yes", False),
+        ("/\\evil.example", "yes", False),
+        ("/\t/evil.example", "yes", False),
+        ("javascript:alert(1)", "yes", False),
+    ],
+)
+def test_a_quick_exit_stays_on_the_kiosk_or_is_confirmed(
+    app: Flask, tmp_path: Path, exit_url: str, confirmed: str, ok: bool
+) -> None:
+    site = {**SITE, "exit_url": exit_url, "exit_url_confirmed": confirmed}
+    result = run(app, "import", str(write_csv(tmp_path / "sites.csv", [site], SITE_COLUMNS)))
+    assert (result.exit_code == 0) is ok, result.output
+    if not ok:
+        assert "sites.csv:2: exit_url: " in result.output

@@ -260,12 +260,10 @@ def test_exit_page_of_a_site_cannot_be_a_script(
     assert parse(kiosk_client, "/kiosk/lobby").links["Salir"] == "/welcome/lobby/es"
 
 
-def test_unknown_site_shows_the_default_sites_home(
-    kiosk_app: Flask, kiosk_client: FlaskClient
-) -> None:
-    page = parse(kiosk_client, "/kiosk/nowhere")
-    assert page.links["Exit"] == "/welcome"
-    assert page.links[words(kiosk_app, "en").t("option.tips")] == "/kiosk/default/en/tips"
+def test_unknown_site_is_not_found_and_still_gives_the_hotline(kiosk_client: FlaskClient) -> None:
+    page = kiosk_client.get("/kiosk/nowhere")
+    assert page.status_code == 404
+    assert "1-888-373-7888" in page.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(

@@ -188,7 +188,8 @@ def test_more_results_three_at_a_time(demo: Flask, tmp_path: Path) -> None:
         place(f"extra-{n}", 0.3 + n / 100, label_en=f"Extra {n}", site="demo-clinic")
         for n in range(5)
     ]
-    assert run(demo, "import", str(write_csv(tmp_path / "extra.csv", rows))).exit_code == 0
+    extra = write_csv(tmp_path / "extra.csv", rows)
+    assert run(demo, "import", "--add-only", str(extra)).exit_code == 0
     person = Texter(demo.test_client(), to=DEMO_NUMBER)
     person.send("hi")
     person.send("2")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import secrets
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -21,6 +20,9 @@ from twilio.twiml.messaging_response import MessagingResponse
 from hotline_bridge import create_app, settings
 from hotline_bridge.channels.voice.simulator import simulate_voice
 from hotline_bridge.cli import directory as directory_cli
+from hotline_bridge.cli import services as services_cli
+from hotline_bridge.cli.offline import offline_config
+from hotline_bridge.directory.store import SIMULATOR_NUMBER
 from hotline_bridge.engine.catalogs import CatalogError, run_babel
 from hotline_bridge.engine.flow import FlowError
 from hotline_bridge.engine.keywords import KeywordError
@@ -133,12 +135,7 @@ def check(quiet: bool) -> None:
 
     # The checks read content and sign their own in-process requests, so they need no
     # production secrets: any that are not set are made up for this run.
-    made_up = {
-        name: secrets.token_hex(32)
-        for name in ("SECRET_KEY", "TWILIO_AUTH_TOKEN")
-        if not os.environ.get(f"{settings.ENV_PREFIX}_{name}")
-    }
-    report = run_checks(load_app(made_up), dt.date.today())
+    report = run_checks(load_app(offline_config()), dt.date.today())
     for line in report.lines:
         if not quiet or line.startswith("FAIL") or not line.startswith("sms "):
             click.echo(line)
@@ -150,9 +147,9 @@ def check(quiet: bool) -> None:
 @simulate.command("sms")
 @click.option(
     "--to",
-    default="+15555550199",
+    default=SIMULATOR_NUMBER,
     show_default=True,
-    help="The line's number as the webhook's To (chooses the site).",
+    help="The line's number as the webhook's To (chooses the site, as for simulate voice).",
 )
 @with_appcontext
 def simulate_sms(to: str) -> None:
@@ -163,6 +160,7 @@ def simulate_sms(to: str) -> None:
 
 
 directory_cli.init_cli(main)
+services_cli.init_cli(main)
 simulate.add_command(simulate_voice)
 
 

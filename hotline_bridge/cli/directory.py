@@ -8,7 +8,9 @@ HSDS 3.0 package folder. It checks everything first and reports each problem as
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
+import sqlite3
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -16,8 +18,8 @@ from pathlib import Path
 import click
 import sqlite_utils
 from flask import current_app
-from flask.cli import with_appcontext
 
+from hotline_bridge.cli.offline import with_offline_app
 from hotline_bridge.directory import hsds
 from hotline_bridge.directory.importer import (
     CATEGORIES,
@@ -25,14 +27,18 @@ from hotline_bridge.directory.importer import (
     SITE_COLUMNS,
     Batch,
     Context,
+    FileProblem,
+    Plan,
     Problem,
+    Writer,
     check_services_csv,
     check_sites_csv,
     context_for,
+    guard_cell,
     header,
     kind_of,
     read_rows,
-    write,
+    write_in_transaction,
 )
 from hotline_bridge.directory.store import open_db
 from hotline_bridge.runtime import runtime
@@ -45,44 +51,86 @@ PROGRESS_FROM_ROWS = 1000
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--skip-invalid", is_flag=True, help="Import the valid rows; report the rest.")
 @click.option("--dry-run", is_flag=True, help="Only check and report; change nothing.")
+@click.option(
+    "--add-only",
+    is_flag=True,
+    help="Add and update services, but keep those the file leaves out (no retiring).",
+)
 @click.option("--site", help="Open Referral packages: the site that shows the services.")
 @click.option(
     "--category",
     type=click.Choice(CATEGORIES),
     help="Open Referral packages: category of services whose own cannot be told.",
 )
-@with_appcontext
+@with_offline_app
 def import_command(
-    path: Path, skip_invalid: bool, dry_run: bool, site: str | None, category: str | None
+    path: Path,
+    skip_invalid: bool,
+    dry_run: bool,
+    add_only: bool,
+    site: str | None,
+    category: str | None,
 ) -> None:
     """Load services or sites from FILE.csv, or an Open Referral HSDS 3.0 package from DIR.
 
-    Rows are matched by id, so importing the same file again changes nothing. Sites (columns
-    id, name_en, name_es, default_language, time_zone, zip, numbers, keywords, ...) must be
-    imported before the services that name them.
+    Rows are matched by id, so importing the same file again changes nothing. A services file
+    is the whole directory of the sites it names: their services it leaves out are retired
+    (--dry-run lists what would be added, changed and retired; --add-only retires nothing).
+    Sites (columns id, name_en, name_es, default_language, time_zone, zip, numbers, keywords,
+    exit_url, exit_url_confirmed, ...) must be imported before the services that name them.
     """
     with open_db(current_app) as db:
-        ctx = _context(db)
-        batch, notes = _check(path, ctx, site=site, category=category)
-        for line in notes:
-            click.echo(line, err=True)
-        for problem in batch.problems:
-            click.echo(str(problem), err=True)
-        if dry_run:
-            _summary(batch, "checked (dry run, nothing written)")
-            sys.exit(1 if batch.problems else 0)
-        if batch.problems and not skip_invalid:
-            click.echo(
-                f"Nothing imported: {len(batch.problems)} problem(s). Fix them, or use "
-                "--skip-invalid to import the valid rows.",
-                err=True,
-            )
-            sys.exit(1)
-        write(db, batch, source=path.name)
-        _summary(batch, "imported")
+        writer = Writer(db, source=path.name, today=dt.date.today(), complete=not add_only)
+        try:
+            with db.atomic():
+                batch, notes = _check(path, context(db), writer, site=site, category=category)
+                changes = write_in_transaction(db, batch, writer)
+                if dry_run or (batch.problems and not skip_invalid):
+                    raise _Undo  # nothing is kept: a dry run, or problems not to be skipped
+        except _Undo:
+            pass
+        except sqlite3.Error as exc:
+            raise click.ClickException(
+                f"Nothing imported: the database refused the write ({exc}); everything was "
+                "rolled back. Free disk space or close the program holding the database, then "
+                "try again."
+            ) from None
+    _echo_problems(notes, batch.problems)
+    _outcome(batch, changes, dry_run=dry_run, skip_invalid=skip_invalid)
 
 
-def _context(db: sqlite_utils.Database) -> Context:
+class _Undo(Exception):
+    """Raised to roll back an import that must not be kept."""
+
+
+def _echo_problems(notes: list[str], problems: list[Problem]) -> None:
+    for line in [*notes, *map(str, problems)]:
+        click.echo(line, err=True)
+
+
+def _outcome(batch: Batch, changes: Plan, *, dry_run: bool, skip_invalid: bool) -> None:
+    if dry_run:
+        _report(changes)
+        _summary(batch, "checked (dry run, nothing written)")
+        sys.exit(1 if batch.problems else 0)
+    if batch.problems and not skip_invalid:
+        click.echo(
+            f"Nothing imported: {len(batch.problems)} problem(s). Fix them, or use "
+            "--skip-invalid to import the valid rows.",
+            err=True,
+        )
+        sys.exit(1)
+    _report(changes)
+    _summary(batch, "imported")
+
+
+def _report(changes: Plan) -> None:
+    for line in changes.lines():
+        click.echo(line)
+
+
+def context(db: sqlite_utils.Database) -> Context:
+    """Return the checking context of the current app: its sites, national lines and words."""
     rt = runtime()
 
     def default_label(category: str, lang: str) -> str:
@@ -92,18 +140,22 @@ def _context(db: sqlite_utils.Database) -> Context:
 
 
 def _check(
-    path: Path, ctx: Context, *, site: str | None, category: str | None
+    path: Path, ctx: Context, writer: Writer, *, site: str | None, category: str | None
 ) -> tuple[Batch, list[str]]:
     if path.is_dir():
         if not hsds.is_package(path):
             return _refused(path.name, "not an Open Referral package (no datapackage.json)"), []
         return hsds.check_package(path, ctx, site=site, category=category)
-    kind = kind_of(header(path))
+    try:
+        kind = kind_of(header(path))
+    except FileProblem as exc:
+        return Batch(problems=[exc.problem]), []
     if kind is None:
         reason = "not a services file (id, category, name_en, ...) or a sites file (id, time_zone)"
         return _refused(path.name, reason), []
-    check = check_services_csv if kind == "services" else check_sites_csv
-    return check(path, ctx, _with_progress(path)), []
+    if kind == "services":
+        return check_services_csv(path, ctx, _with_progress(path), sink=writer), []
+    return check_sites_csv(path, ctx, _with_progress(path)), []
 
 
 def _refused(name: str, reason: str) -> Batch:
@@ -112,7 +164,7 @@ def _refused(name: str, reason: str) -> Batch:
 
 def _with_progress(path: Path) -> Iterable[tuple[int, dict[str, str]]]:
     """Return the file's rows, behind a progress bar when the file is large."""
-    with path.open(encoding="utf-8-sig") as handle:
+    with path.open("rb") as handle:
         lines = sum(1 for _ in handle) - 1
     if lines <= PROGRESS_FROM_ROWS:
         return read_rows(path)
@@ -143,7 +195,7 @@ def _summary(batch: Batch, verb: str) -> None:
     help="csv: services as the simple CSV; sites: the sites CSV; hsds: an HSDS 3.0 package.",
 )
 @click.argument("path", type=click.Path(path_type=Path))
-@with_appcontext
+@with_offline_app
 def export_command(fmt: str, path: Path) -> None:
     """Write the local directory (not the national lines) to PATH (a folder for hsds)."""
     with open_db(current_app) as db:
@@ -187,7 +239,7 @@ def _write_csv(path: Path, columns: tuple[str, ...], rows: Iterable[dict[str, ob
         writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: "" if v is None else v for k, v in row.items()})
+            writer.writerow({k: "" if v is None else guard_cell(str(v)) for k, v in row.items()})
             count += 1
     return count
 

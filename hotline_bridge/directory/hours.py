@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import get_day_names
@@ -44,9 +44,91 @@ class Week:
         return self.days.get(weekday, ())
 
 
+# What may follow the rules, each in brackets: the time zone they are in when it is not the
+# site's ("[UTC]", "[UTC-05:00]", "[Europe/Madrid]"), and the days they hold for
+# ("[2026-01-01..2026-06-30]", "[..2026-06-30]"). Open Referral schedules carry both.
+_QUALIFIER = re.compile(r"\s*\[([^\]]*)\]\s*$")
+_OFFSET_ZONE = re.compile(r"^UTC(?:([+-])(\d{2}):(\d{2}))?$")
+_VALIDITY = re.compile(r"^(\d{4}-\d{2}-\d{2})?\.\.(\d{4}-\d{2}-\d{2})?$")
+
+
+@dataclass(frozen=True)
+class Qualified:
+    """Hours text split into its rules and what qualifies them."""
+
+    rules: str
+    zone: str | None = None
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
+
+    def text(self) -> str:
+        """Return the hours text again, rules first."""
+        parts = [self.rules]
+        if self.zone:
+            parts.append(f"[{self.zone}]")
+        if self.valid_from or self.valid_to:
+            start = self.valid_from.isoformat() if self.valid_from else ""
+            end = self.valid_to.isoformat() if self.valid_to else ""
+            parts.append(f"[{start}..{end}]")
+        return " ".join(parts)
+
+    def holds_on(self, day: dt.date) -> bool:
+        """Return whether the rules hold on ``day`` (an expired schedule is never open)."""
+        return (self.valid_from is None or day >= self.valid_from) and (
+            self.valid_to is None or day <= self.valid_to
+        )
+
+
+def split(text: str) -> Qualified:
+    """Split hours text into its rules, zone and validity; ``HoursError`` if one is unreadable."""
+    rules, zone, start, end = " ".join(text.split()), None, None, None
+    while match := _QUALIFIER.search(rules):
+        rules, inner = rules[: match.start()], match[1].strip()
+        dates = _VALIDITY.match(inner)
+        if dates:
+            start, end = _date(dates[1]), _date(dates[2])
+        else:
+            zone_info(inner)
+            zone = inner
+    if start and end and end < start:
+        raise HoursError(f"the hours end on {end} before they start on {start}")
+    return Qualified(rules.strip(), zone, start, end)
+
+
+def _date(text: str | None) -> dt.date | None:
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise HoursError(f"{text!r} is not a date like 2026-06-30") from None
+
+
+def zone_info(name: str) -> dt.tzinfo:
+    """Return the time zone ``name``: an IANA name, ``UTC``, or a fixed ``UTC+05:30``."""
+    offset = _OFFSET_ZONE.match(name)
+    if offset:
+        if not offset[1]:
+            return dt.UTC
+        minutes = int(offset[2]) * 60 + int(offset[3])
+        return dt.timezone(dt.timedelta(minutes=-minutes if offset[1] == "-" else minutes))
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise HoursError(f"{name!r} is not a time zone like America/Chicago or UTC-05:00") from None
+
+
+def offset_zone(minutes: int) -> str:
+    """Return the fixed zone ``minutes`` east of UTC as hours text writes it (``UTC-05:00``)."""
+    if not minutes:
+        return "UTC"
+    sign, size = ("-" if minutes < 0 else "+"), abs(minutes)
+    return f"UTC{sign}{size // 60:02d}:{size % 60:02d}"
+
+
 def parse(text: str) -> Week:
     """Parse ``text``; raise ``HoursError`` with a readable reason when it cannot be read."""
-    text = " ".join(text.split())
+    text = split(text).rules
     if not text:
         raise HoursError("no hours given")
     if text == ALWAYS:
@@ -116,11 +198,14 @@ def open_now(hours: str | None, tz: str, now: dt.datetime | None = None) -> bool
     if not hours:
         return None
     try:
-        week, zone = parse(hours), ZoneInfo(tz)
-    except (HoursError, ZoneInfoNotFoundError, ValueError):
+        qualified = split(hours)
+        week, zone = parse(qualified.rules), zone_info(qualified.zone or tz)
+    except HoursError:
         return None
     now = now or dt.datetime.now(dt.UTC)
     local = (now if now.tzinfo else now.replace(tzinfo=dt.UTC)).astimezone(zone)
+    if not qualified.holds_on(local.date()):
+        return False
     minute = local.hour * 60 + local.minute
     today, yesterday = local.weekday(), (local.weekday() - 1) % 7
     if any(start <= minute < end for start, end in week.spans(today)):
@@ -138,36 +223,51 @@ def describe(hours: str | None, lang: str) -> str:
     if not hours:
         return ""
     try:
-        week = parse(hours)
+        qualified = split(hours)
+        week = parse(qualified.rules)
     except HoursError:
         return hours
+    # Hours kept in another zone than the site's say which (a zone name reads alike in any
+    # language).
+    zone = f" ({qualified.zone})" if qualified.zone else ""
     if week.always:
-        return ALWAYS
+        return ALWAYS + zone
     if not week.days:
         return hours  # closed every day: say it as staff wrote it
     names = get_day_names("abbreviated", locale=lang)
-    return "; ".join(
-        f"{_day_runs(days, names)} {', '.join(_clock(span, lang) for span in spans)}"
-        for days, spans in _group_days(week)
+    return (
+        "; ".join(
+            f"{_day_runs(days, names)} {', '.join(_clock(span, lang) for span in spans)}"
+            for days, spans in _group_days(week)
+        )
+        + zone
     )
 
 
 def canonical(hours: str) -> str:
     """Return ``hours`` in one standard spelling (``Mo-Fr 09:00-17:00; Sa 10:00-14:00``), so the
     same hours imported from a spreadsheet or from Open Referral are stored alike."""
-    return _write(parse(hours))
+    qualified = split(hours)
+    return replace(qualified, rules=_write(parse(qualified.rules))).text()
 
 
 def union(texts: list[str]) -> str:
     """Return the canonical hours open whenever any of ``texts`` is open (several schedules of
-    one service add up; they do not replace each other as rules in one text do)."""
+    one service add up; they do not replace each other as rules in one text do).
+
+    Hours in different zones or for different days cannot be told as one: ``HoursError``.
+    """
+    qualifiers = {replace(split(text), rules="") for text in texts}
+    if len(qualifiers) > 1:
+        raise HoursError("its schedules are in different time zones or hold for different days")
     days: dict[int, set[Span]] = {}
     for text in texts:
         for day, spans in parse(text).days.items():
             days.setdefault(day, set()).update(spans)
     merged = Week({day: tuple(sorted(spans)) for day, spans in days.items()})
     always = all(merged.spans(day) == ((0, MINUTES_PER_DAY),) for day in range(7))
-    return _write(Week(merged.days, always=always))
+    rules = _write(Week(merged.days, always=always))
+    return replace(qualifiers.pop(), rules=rules).text() if qualifiers else rules
 
 
 def _write(week: Week) -> str:
@@ -219,18 +319,42 @@ def _time(minutes: int, lang: str) -> str:
     return f"{twelve}{suffix}" if not minute else f"{twelve}:{minute:02d}{suffix}"
 
 
+_CLOCK = re.compile(r"^(\d{2}):(\d{2})(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
+
+
+def clock_time(text: str) -> tuple[str, int | None]:
+    """Return an RFC 3339 time (``09:00:00Z``, ``09:00-05:00``) as ``HH:MM`` and its offset east
+    of UTC in minutes (None when it names none)."""
+    match = _CLOCK.match(text.strip())
+    if not match:
+        raise HoursError(f"{text!r} is not a time like 09:00:00 or 09:00:00-05:00")
+    offset = match[3]
+    if offset is None:
+        return f"{match[1]}:{match[2]}", None
+    if offset == "Z":
+        return f"{match[1]}:{match[2]}", 0
+    digits = offset[1:].replace(":", "")
+    minutes = int(digits[:2]) * 60 + int(digits[2:])
+    return f"{match[1]}:{match[2]}", -minutes if offset[0] == "-" else minutes
+
+
 def from_schedule(byday: str, opens_at: str, closes_at: str) -> str:
-    """Return OSM hours for one weekly schedule (iCal ``BYDAY`` like ``MO,TU`` and two times)."""
+    """Return OSM hours for one weekly schedule (iCal ``BYDAY`` like ``MO,TU`` and two times);
+    times that name their offset keep it, as the hours' zone."""
     days = [code.strip()[-2:].title() for code in byday.split(",") if code.strip()]
-    times = f"{opens_at[:5]}-{closes_at[:5]}"
+    (opens, opens_offset), (closes, closes_offset) = clock_time(opens_at), clock_time(closes_at)
+    if opens_offset != closes_offset:
+        raise HoursError(f"{opens_at!r} and {closes_at!r} are in different time zones")
+    times = f"{opens}-{closes}"
     text = f"{','.join(days)} {times}" if days else times
     parse(text)  # refuse what we could not read back
-    return text
+    return text if opens_offset is None else f"{text} [{offset_zone(opens_offset)}]"
 
 
 def to_schedules(hours: str) -> list[tuple[str, str, str]]:
-    """Return ``hours`` as weekly schedules (``BYDAY``, opens, closes), one per group and span."""
-    week = parse(hours)
+    """Return the rules of ``hours`` as weekly schedules (``BYDAY``, opens, closes), one per
+    group and span (the zone and days they hold for are ``split`` from the text)."""
+    week = parse(split(hours).rules)
     rows = []
     for days, spans in _group_days(week):
         byday = ",".join(DAYS[day].upper() for day in days)

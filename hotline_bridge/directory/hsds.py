@@ -10,11 +10,13 @@ package we exported comes back whole, and other readers can ignore them.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import re
+import uuid
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,7 @@ from hotline_bridge.directory.importer import (
     read_rows,
     zip_code,
 )
+from hotline_bridge.directory.store import DEFAULT_SITE
 
 DATAPACKAGE = "datapackage.json"
 TABLES = (
@@ -59,6 +62,8 @@ EXTRA_COLUMNS = (
     "x_fictional",
 )
 TAXONOMY_ID = "hotline-bridge-categories"
+# The parts of a place kept in x_ columns of locations.csv when there is no street address.
+PLACE = ("city", "state", "zip")
 
 # Words in a taxonomy term or a service's own name and description that tell its category, tried
 # in this order; the first category with a matching word wins.
@@ -153,7 +158,13 @@ def check_package(
     terms = _service_terms(package)
     for line, service in package.rows("services"):
         batch.rows += 1
+        batch.named.add(service.get("x_id") or service.get("id", ""))
         raw, problems = _flatten(package, service, terms, site=site, category=category)
+        if not (raw.get("phone") or raw.get("sms") or raw.get("tty")):
+            package.notes.append(
+                f"services.csv:{line}: phone: no phone is linked to this service, its "
+                "locations or its organization; people cannot call or text it"
+            )
         row, links, row_problems = check_service(raw, ctx)
         batch.problems.extend(problems)
         batch.problems.extend(
@@ -204,7 +215,7 @@ def _flatten(
     sid = service.get("id", "")
     problems: list[Problem] = []
     raw = {
-        "id": sid,
+        "id": service.get("x_id") or sid,
         "site": service.get("x_sites") or site or "",
         "category": service.get("x_category")
         or guess_category(service, terms.get(sid, []))
@@ -218,8 +229,9 @@ def _flatten(
         "label_es": service.get("x_label_es", ""),
         "url": service.get("url", ""),
         "fictional": service.get("x_fictional", ""),
+        "status": service.get("x_status") or service.get("status", ""),
     }
-    raw.update(_phones(package, sid, problems))
+    raw.update(_phones(package, service, problems))
     raw.update(_place(package, sid, problems))
     raw["hours"] = _hours(package, sid, problems)
     raw["languages"] = ", ".join(
@@ -244,9 +256,13 @@ def guess_category(service: Mapping[str, str], terms: list[dict[str, str]]) -> s
     return None
 
 
-def _phones(package: Package, sid: str, problems: list[Problem]) -> dict[str, str]:
+def _phones(
+    package: Package, service: Mapping[str, str], problems: list[Problem]
+) -> dict[str, str]:
+    """Return the service's numbers, each kind from the most specific link that has one: the
+    service at one of its locations, the service, one of its locations, its organization."""
     found: dict[str, str] = {}
-    for line, row in package.by("phones", "service_id").get(sid, []):
+    for line, row in _linked_phones(package, service):
         kind = (row.get("type") or "").strip().lower()
         column = "sms" if kind in TEXT_TYPES else "tty" if kind in TTY_TYPES else "phone"
         if column in found or (column == "phone" and kind not in VOICE_TYPES):
@@ -261,6 +277,26 @@ def _phones(package: Package, sid: str, problems: list[Problem]) -> dict[str, st
     return found
 
 
+def _linked_phones(
+    package: Package, service: Mapping[str, str]
+) -> Iterator[tuple[int, dict[str, str]]]:
+    sid = service.get("id", "")
+    at = [row for _line, row in package.by("service_at_location", "service_id").get(sid, [])]
+    tiers = (
+        ("service_at_location_id", [row.get("id", "") for row in at]),
+        ("service_id", [sid]),
+        ("location_id", [row.get("location_id", "") for row in at]),
+        ("organization_id", [service.get("organization_id", "")]),
+    )
+    seen: set[int] = set()
+    for column, ids in tiers:
+        for link in filter(None, ids):
+            for line, row in package.by("phones", column).get(link, []):
+                if line not in seen:
+                    seen.add(line)
+                    yield line, row
+
+
 def _place(package: Package, sid: str, problems: list[Problem]) -> dict[str, str]:
     """Return the address and coordinates of the service's first location."""
     links = package.by("service_at_location", "service_id").get(sid, [])
@@ -269,6 +305,9 @@ def _place(package: Package, sid: str, problems: list[Problem]) -> dict[str, str
         if link.get("location_id") in locations:
             line, location = locations[link["location_id"]][0]
             place = _coordinates(line, location, problems)
+            # Our export keeps a place known only by city and ZIP code in its own columns,
+            # since HSDS has no address without a street.
+            place.update({key: location[f"x_{key}"] for key in PLACE if location.get(f"x_{key}")})
             place.update(_address(package, location["id"], problems))
             return place
     return {}
@@ -312,30 +351,103 @@ def _bad_address(row: Mapping[str, str]) -> Iterator[tuple[str, str]]:
 
 
 def _hours(package: Package, sid: str, problems: list[Problem]) -> str:
+    """Return the service's hours from its schedules, with their zone and the days they hold
+    for; a schedule that has ended is left out, and one that cannot be told is reported."""
     rules = []
+    today = dt.date.today()
     for line, row in package.by("schedules", "service_id").get(sid, []):
-        if (row.get("freq") or "WEEKLY").upper() != "WEEKLY":
-            problems.append(
-                Problem("schedules.csv", line, "freq", "only weekly schedules are read")
-            )
-            continue
         try:
-            rules.append(
-                hours.from_schedule(
-                    row.get("byday", ""), row.get("opens_at", ""), row.get("closes_at", "")
-                )
-            )
+            text = schedule_hours(row)
         except hours.HoursError as exc:
-            problems.append(Problem("schedules.csv", line, "opens_at", f"unreadable hours: {exc}"))
-    return hours.union(rules) if rules else ""
+            problems.append(Problem("schedules.csv", line, "freq", f"not read: {exc}"))
+            continue
+        ended = hours.split(text).valid_to
+        if ended is not None and ended < today:
+            package.notes.append(f"schedules.csv:{line}: valid_to: ended, so left out")
+            continue
+        rules.append(text)
+    try:
+        return hours.union(rules) if rules else ""
+    except hours.HoursError as exc:
+        problems.append(Problem("schedules.csv", 1, "service_id", f"{sid}: {exc}; no hours"))
+        return ""
+
+
+def schedule_hours(row: Mapping[str, str]) -> str:
+    """Return one HSDS schedule as hours text; ``HoursError`` for what it cannot say.
+
+    WEEKLY (and MONTHLY on plain weekdays, which is the same) with ``byday`` is read; a
+    schedule every other week, on days of the month or on the nth weekday is not.
+    """
+    freq = (row.get("freq") or "WEEKLY").strip().upper()
+    byday = row.get("byday") or ""
+    if freq not in {"WEEKLY", "MONTHLY"}:
+        raise hours.HoursError(f"{freq!r} schedules cannot be shown as weekly hours")
+    if freq == "MONTHLY" and (row.get("bymonthday") or re.search(r"\d", byday) or not byday):
+        raise hours.HoursError("a monthly schedule on days of the month cannot be shown")
+    if (row.get("interval") or "1").strip() not in {"", "1"}:
+        raise hours.HoursError(f"a schedule every {row['interval']} weeks cannot be shown")
+    text = hours.from_schedule(byday, row.get("opens_at", ""), row.get("closes_at", ""))
+    qualified = hours.split(text)
+    zone: str | None
+    # Our own export names the zone (or none, for the site's) in x_time_zone; its offsets are
+    # only what that zone's were on the day of the export.
+    if "x_time_zone" in row:
+        zone = row["x_time_zone"] or None
+    else:
+        zone = qualified.zone or _offset(row.get("timezone", ""))
+    start = _day(row.get("valid_from")) or _day(row.get("dtstart"))
+    ends = [d for d in (_day(row.get("valid_to")), _day(row.get("until"))) if d]
+    return replace(
+        qualified, zone=zone, valid_from=start, valid_to=min(ends) if ends else None
+    ).text()
+
+
+def _offset(text: str) -> str | None:
+    """Return HSDS's ``timezone`` (hours east of UTC, as a number) as a zone, None if empty."""
+    if not text.strip():
+        return None
+    try:
+        return hours.offset_zone(round(float(text) * 60))
+    except ValueError:
+        raise hours.HoursError(f"timezone {text!r} is not a number of hours") from None
+
+
+def _day(text: str | None) -> dt.date | None:
+    if not (text or "").strip():
+        return None
+    try:
+        return dt.date.fromisoformat((text or "").strip()[:10])
+    except ValueError:
+        raise hours.HoursError(f"{text!r} is not a date like 2026-06-30") from None
 
 
 # --- Export -----------------------------------------------------------------------------------
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "organizations": ("id", "name", "description", "website"),
-    "services": ("id", "organization_id", "name", "description", "url", "status", *EXTRA_COLUMNS),
-    "locations": ("id", "location_type", "organization_id", "name", "latitude", "longitude"),
+    "services": (
+        "id",
+        "organization_id",
+        "name",
+        "description",
+        "url",
+        "status",
+        "x_id",
+        "x_status",
+        *EXTRA_COLUMNS,
+    ),
+    "locations": (
+        "id",
+        "location_type",
+        "organization_id",
+        "name",
+        "latitude",
+        "longitude",
+        "x_city",
+        "x_state",
+        "x_zip",
+    ),
     "addresses": (
         "id",
         "location_id",
@@ -347,39 +459,88 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "address_type",
     ),
     "phones": ("id", "service_id", "number", "type"),
-    "schedules": ("id", "service_id", "freq", "byday", "opens_at", "closes_at"),
+    "schedules": (
+        "id",
+        "service_id",
+        "valid_from",
+        "valid_to",
+        "timezone",
+        "freq",
+        "byday",
+        "opens_at",
+        "closes_at",
+        "x_time_zone",
+    ),
     "service_at_location": ("id", "service_id", "location_id"),
     "languages": ("id", "service_id", "code"),
     "taxonomies": ("id", "name", "description"),
-    "taxonomy_terms": ("id", "code", "name", "taxonomy_id"),
+    "taxonomy_terms": ("id", "code", "name", "description", "taxonomy_id"),
     "attributes": ("id", "link_id", "taxonomy_term_id", "link_type", "link_entity"),
 }
+# What HSDS calls a service we retired (it has no word for it); x_status keeps ours.
+HSDS_STATUS = {"retired": "inactive"}
+# Every id we export is a UUID, as HSDS 3.0 requires: the source's own when it gave one, else
+# the same UUID5 every time for the same service and part (so re-exports line up).
+NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/hotline-bridge/hsds")
 
 
-def export(db: sqlite_utils.Database, root: Path) -> int:
-    """Write the local directory (not the national lines) as an HSDS package; return the count."""
+def stable_id(*parts: str) -> str:
+    """Return the UUID of one exported row: ``parts`` name it (``service``, the service id, ...);
+    a service id that is already a UUID is kept as it is."""
+    if len(parts) == 2 and parts[0] == "service" and _is_uuid(parts[1]):
+        return parts[1]
+    return str(uuid.uuid5(NAMESPACE, "/".join(parts)))
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        return str(uuid.UUID(text)) == text.lower()
+    except ValueError:
+        return False
+
+
+def export(db: sqlite_utils.Database, root: Path, now: dt.datetime | None = None) -> int:
+    """Write the local directory (not the national lines) as an HSDS package; return the count.
+
+    Opening times carry the UTC offset of their zone at ``now`` (default: the current time),
+    and our own columns say the zone itself, so a re-import reads the same hours.
+    """
     root.mkdir(parents=True, exist_ok=True)
     tables: dict[str, list[dict[str, Any]]] = {name: [] for name in COLUMNS}
-    tables["taxonomies"].append(
-        {
-            "id": TAXONOMY_ID,
-            "name": "hotline-bridge categories",
-            "description": "The categories hotline-bridge lists help by.",
-        }
-    )
-    tables["taxonomy_terms"].extend(
-        {"id": f"category-{name}", "code": name, "name": name, "taxonomy_id": TAXONOMY_ID}
-        for name in CATEGORIES
-    )
+    _taxonomy(tables)
+    zones = {row["id"]: row["time_zone"] for row in db.query("select id, time_zone from sites")}
     services = list(db.query("select * from services where national = 0 order by id"))
     sites = _sites_by_service(db)
     for service in services:
-        for table, rows in _service_tables(service, sites.get(service["id"], [])):
+        shown_at = sites.get(service["id"], [])
+        zone = zones.get(shown_at[0] if shown_at else DEFAULT_SITE) or "America/New_York"
+        for table, rows in _service_tables(service, shown_at, zone, now):
             tables[table].extend(rows)
     for table, rows in tables.items():
         _write_csv(root / f"{table}.csv", COLUMNS[table], rows)
     _write_descriptor(root)
     return len(services)
+
+
+def _taxonomy(tables: dict[str, list[dict[str, Any]]]) -> None:
+    taxonomy = stable_id("taxonomy", TAXONOMY_ID)
+    tables["taxonomies"].append(
+        {
+            "id": taxonomy,
+            "name": "hotline-bridge categories",
+            "description": "The categories hotline-bridge lists help by.",
+        }
+    )
+    tables["taxonomy_terms"].extend(
+        {
+            "id": stable_id("category", name),
+            "code": name,
+            "name": name,
+            "description": f"hotline-bridge category {name}",
+            "taxonomy_id": taxonomy,
+        }
+        for name in CATEGORIES
+    )
 
 
 def _sites_by_service(db: sqlite_utils.Database) -> dict[str, list[str]]:
@@ -390,40 +551,29 @@ def _sites_by_service(db: sqlite_utils.Database) -> dict[str, list[str]]:
 
 
 def _service_tables(
-    service: Mapping[str, Any], sites: list[str]
+    service: Mapping[str, Any], sites: list[str], zone: str, now: dt.datetime | None
 ) -> Iterator[tuple[str, list[dict[str, Any]]]]:
     sid = service["id"]
+    uid, org = stable_id("service", sid), stable_id("organization", sid)
     yield (
         "organizations",
-        [{"id": f"{sid}-org", "name": service["name_en"], "website": service["url"]}],
-    )
-    yield (
-        "services",
         [
             {
-                "id": sid,
-                "organization_id": f"{sid}-org",
+                "id": org,
                 "name": service["name_en"],
-                "description": service["description_en"],
-                "url": service["url"],
-                "status": "active",
-                "x_category": service["category"],
-                "x_sites": ";".join(sites),
-                "x_name_es": service["name_es"],
-                "x_description_es": service["description_es"],
-                "x_label_en": service["label_en"],
-                "x_label_es": service["label_es"],
-                "x_fictional": service["fictional"],
+                "description": service["description_en"] or service["name_en"],
+                "website": service["url"],
             }
         ],
     )
+    yield "services", [_service_row(service, sites, uid, org)]
     yield (
         "attributes",
         [
             {
-                "id": f"{sid}-category",
-                "link_id": sid,
-                "taxonomy_term_id": f"category-{service['category']}",
+                "id": stable_id("attribute", sid, "category"),
+                "link_id": uid,
+                "taxonomy_term_id": stable_id("category", service["category"]),
                 "link_type": "service",
                 "link_entity": "service",
             }
@@ -433,70 +583,113 @@ def _service_tables(
     yield (
         "phones",
         [
-            {"id": f"{sid}-{col}", "service_id": sid, "number": service[col], "type": kind}
+            {"id": stable_id("phone", sid, col), "service_id": uid, "number": service[col]}
+            | {"type": kind}
             for col, kind in phones
             if service[col]
         ],
     )
     if service["hours"]:
-        yield (
-            "schedules",
-            [
-                {
-                    "id": f"{sid}-hours-{n}",
-                    "service_id": sid,
-                    "freq": "WEEKLY",
-                    "byday": byday,
-                    "opens_at": opens,
-                    "closes_at": closes,
-                }
-                for n, (byday, opens, closes) in enumerate(hours.to_schedules(service["hours"]), 1)
-            ],
-        )
+        yield "schedules", list(_schedule_rows(sid, uid, service["hours"], zone, now))
     yield (
         "languages",
         [
-            {"id": f"{sid}-lang-{code}", "service_id": sid, "code": code}
+            {"id": stable_id("language", sid, code), "service_id": uid, "code": code}
             for code in filter(None, (service["languages"] or "").split(", "))
         ],
     )
-    yield from _location_tables(service)
+    yield from _location_tables(service, uid, org)
 
 
-def _location_tables(service: Mapping[str, Any]) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+def _service_row(
+    service: Mapping[str, Any], sites: list[str], uid: str, org: str
+) -> dict[str, Any]:
+    return {
+        "id": uid,
+        "organization_id": org,
+        "name": service["name_en"],
+        "description": service["description_en"],
+        "url": service["url"],
+        "status": HSDS_STATUS.get(service["status"], service["status"]),
+        "x_id": service["id"],
+        "x_status": service["status"],
+        "x_category": service["category"],
+        "x_sites": ";".join(sites),
+        "x_name_es": service["name_es"],
+        "x_description_es": service["description_es"],
+        "x_label_en": service["label_en"],
+        "x_label_es": service["label_es"],
+        "x_fictional": service["fictional"],
+    }
+
+
+def _schedule_rows(
+    sid: str, uid: str, text: str, site_zone: str, now: dt.datetime | None
+) -> Iterator[dict[str, Any]]:
+    """Write hours as weekly schedules whose times carry their zone's offset at ``now``."""
+    qualified = hours.split(text)
+    when = now or dt.datetime.now(dt.UTC)
+    offset = when.astimezone(hours.zone_info(qualified.zone or site_zone)).utcoffset()
+    minutes = round(offset.total_seconds() / 60) if offset is not None else 0
+    suffix = "Z" if not minutes else hours.offset_zone(minutes)[3:]
+    for n, (byday, opens, closes) in enumerate(hours.to_schedules(text), 1):
+        yield {
+            "id": stable_id("schedule", sid, str(n)),
+            "service_id": uid,
+            "valid_from": qualified.valid_from.isoformat() if qualified.valid_from else None,
+            "valid_to": qualified.valid_to.isoformat() if qualified.valid_to else None,
+            "timezone": minutes / 60 if minutes % 60 else minutes // 60,
+            "freq": "WEEKLY",
+            "byday": byday,
+            "opens_at": f"{opens}:00{suffix}",
+            "closes_at": f"{closes}:00{suffix}",
+            "x_time_zone": qualified.zone or "",
+        }
+
+
+def _location_tables(
+    service: Mapping[str, Any], uid: str, org: str
+) -> Iterator[tuple[str, list[dict[str, Any]]]]:
     sid = service["id"]
     if service["latitude"] is None and not service["zip"]:
         return
-    location = f"{sid}-location"
+    location = stable_id("location", sid)
+    complete = all(service[name] for name in ("address", "city", "state", "zip"))
     yield (
         "locations",
         [
             {
                 "id": location,
                 "location_type": "physical",
-                "organization_id": f"{sid}-org",
+                "organization_id": org,
                 "name": service["name_en"],
                 "latitude": service["latitude"],
                 "longitude": service["longitude"],
             }
+            | ({} if complete else {f"x_{key}": service[key] for key in PLACE})
         ],
     )
-    yield "service_at_location", [{"id": f"{sid}-at", "service_id": sid, "location_id": location}]
     yield (
-        "addresses",
-        [
-            {
-                "id": f"{sid}-address",
-                "location_id": location,
-                "address_1": service["address"],
-                "city": service["city"],
-                "state_province": service["state"],
-                "postal_code": service["zip"],
-                "country": "US",
-                "address_type": "physical",
-            }
-        ],
+        "service_at_location",
+        [{"id": stable_id("service_at_location", sid), "service_id": uid, "location_id": location}],
     )
+    # HSDS requires every part of an address; a service known only by its ZIP code has none.
+    if complete:
+        yield (
+            "addresses",
+            [
+                {
+                    "id": stable_id("address", sid),
+                    "location_id": location,
+                    "address_1": service["address"],
+                    "city": service["city"],
+                    "state_province": service["state"],
+                    "postal_code": service["zip"],
+                    "country": "US",
+                    "address_type": "physical",
+                }
+            ],
+        )
 
 
 def _write_csv(path: Path, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> None:

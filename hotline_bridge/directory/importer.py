@@ -9,13 +9,15 @@ again. By default one problem refuses the whole import; nothing is half-loaded.
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import functools
 import json
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -24,7 +26,7 @@ import sqlite_utils
 from hotline_bridge.directory import hours
 from hotline_bridge.directory.models import SERVICE_CODES
 from hotline_bridge.directory.nearby import zip_point
-from hotline_bridge.directory.store import DEFAULT_SITE
+from hotline_bridge.directory.store import ACTIVE, DEFAULT_SITE, STATUSES
 from hotline_bridge.engine.catalogs import LANGUAGES
 
 CATEGORIES = (
@@ -64,6 +66,7 @@ SERVICE_COLUMNS = (
     "languages",
     "url",
     "fictional",
+    "status",
 )
 SITE_COLUMNS = (
     "id",
@@ -77,6 +80,7 @@ SITE_COLUMNS = (
     "numbers",
     "keywords",
     "exit_url",
+    "exit_url_confirmed",
     "fictional",
 )
 # Columns a file must have for us to know what it holds.
@@ -98,7 +102,7 @@ _STRAY = " \t\"'\u201c\u201d\u2018\u2019"
 
 @dataclass(frozen=True)
 class Problem:
-    """One problem with one value of one row."""
+    """One problem with one value of one row (line 0: with the file as a whole)."""
 
     file: str
     line: int
@@ -106,7 +110,17 @@ class Problem:
     reason: str
 
     def __str__(self) -> str:
+        if not self.line:
+            return f"{self.file}: {self.reason}"
         return f"{self.file}:{self.line}: {self.field}: {self.reason}"
+
+
+class FileProblem(Exception):
+    """A file that cannot be read on: not UTF-8, or broken CSV; nothing from it is used."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
 
 
 @dataclass
@@ -119,11 +133,18 @@ class Batch:
     sites: list[dict[str, Any]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     rows: int = 0
+    # Every id the file names, valid or not: a service whose row has a problem is not absent.
+    named: set[str] = field(default_factory=set)
+    # The sites whose directory the file is: their services it does not name are retired.
+    covers: set[str] = field(default_factory=set)
+
+    # Services that passed every check (some may have gone straight to a Writer).
+    checked: int = 0
 
     @property
     def valid(self) -> int:
         """Return how many rows passed every check."""
-        return len(self.services) + len(self.sites)
+        return max(self.checked, len(self.services)) + len(self.sites)
 
 
 @dataclass(frozen=True)
@@ -163,21 +184,78 @@ def context_for(
 # --- Reading a CSV file ----------------------------------------------------------------------
 
 
+# A value longer than this is refused (a label is 24, a description a few sentences); the CSV
+# reader itself stops at READ_LIMIT, so a hostile file cannot fill the memory with one value.
+VALUE_MAX = 4000
+READ_LIMIT = 1_000_000
+# Where a row's shape (too few or too many values) is noted for the row's checks to report.
+SHAPE = "\x00shape"
+# NUL cannot pass through Python's CSV reader; it is read as this stand-in, which the value
+# checks refuse like any other control character.
+NUL_STAND_IN = "\u2400"
+NOT_UTF8 = "not UTF-8; save it as CSV UTF-8"
+
+
 def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    """Yield each row of a CSV file with the line it starts on (a quoted value may span lines)."""
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        reader.fieldnames  # noqa: B018 (reads the header, so line numbers start after it)
+    """Yield each row of a CSV file with the line it starts on (a quoted value may span lines).
+
+    Raises ``FileProblem`` for a file that is not UTF-8 or not CSV; a row with too few or too
+    many values carries the reason under ``SHAPE``.
+    """
+    with _open_csv(path) as handle:
+        reader = csv.reader(_lines(handle), strict=True)
+        columns = [name.strip() for name in _next(reader, path, 1) or []]
         start = reader.line_num + 1
-        for row in reader:
-            yield start, {k.strip(): (v or "").strip() for k, v in row.items() if k}
+        while (values := _next(reader, path, start)) is not None:
+            if any(v.strip() for v in values):
+                yield start, _row(columns, values)
             start = reader.line_num + 1
 
 
+def _open_csv(path: Path) -> TextIO:
+    with path.open("rb") as raw:
+        head = raw.read(64)
+    # UTF-16 (what Excel's "Unicode text" writes) has a byte-order mark or NULs between letters.
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00\x00" in head or head.count(0) > 8:
+        raise FileProblem(Problem(path.name, 0, "file", NOT_UTF8))
+    csv.field_size_limit(READ_LIMIT)
+    return path.open(encoding="utf-8-sig", newline="")
+
+
+def _lines(handle: TextIO) -> Iterator[str]:
+    for text in handle:
+        yield text.replace("\x00", NUL_STAND_IN)
+
+
+def _next(reader: Any, path: Path, line: int) -> list[str] | None:
+    try:
+        return next(reader, None)
+    except UnicodeDecodeError:
+        raise FileProblem(Problem(path.name, 0, "file", NOT_UTF8)) from None
+    except csv.Error as exc:
+        reason = str(exc)
+        if "unexpected end of data" in reason:
+            reason = "a quote opened here is never closed"
+        raise FileProblem(
+            Problem(path.name, line, "file", f"not readable as CSV: {reason}")
+        ) from None
+
+
+def _row(columns: list[str], values: list[str]) -> dict[str, str]:
+    row = {name: value.strip() for name, value in zip(columns, values, strict=False) if name}
+    if len(values) != len(columns):
+        # The first column without a value is the one to look at; a long row has none.
+        at_fault = columns[len(values)] if len(values) < len(columns) else "row"
+        row[SHAPE] = (
+            f"{at_fault}\x00the row has {len(values)} values, the header has {len(columns)}"
+        )
+    return row
+
+
 def header(path: Path) -> list[str]:
-    """Return the column names of a CSV file."""
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        return [name.strip() for name in next(csv.reader(handle), [])]
+    """Return the column names of a CSV file (``FileProblem`` if it cannot be read)."""
+    with _open_csv(path) as handle:
+        return [name.strip() for name in _next(csv.reader(_lines(handle)), path, 1) or []]
 
 
 def kind_of(columns: Sequence[str]) -> str | None:
@@ -190,25 +268,46 @@ def kind_of(columns: Sequence[str]) -> str | None:
 
 
 def check_services_csv(
-    path: Path, ctx: Context, rows: Iterable[tuple[int, dict[str, str]]] | None = None
+    path: Path,
+    ctx: Context,
+    rows: Iterable[tuple[int, dict[str, str]]] | None = None,
+    sink: Writer | None = None,
 ) -> Batch:
-    """Check a services CSV; ``rows`` may be the file's rows wrapped in a progress bar."""
+    """Check a services CSV; ``rows`` may be the file's rows wrapped in a progress bar. With a
+    ``sink``, valid rows go straight to it instead of into the batch (a file of any size)."""
     batch = Batch()
-    batch.problems.extend(_column_problems(path, SERVICE_COLUMNS, REQUIRED_SERVICE_COLUMNS))
-    if batch.problems:
-        return batch
-    seen: set[str] = set()
-    for line, raw in rows if rows is not None else read_rows(path):
+    try:
+        batch.problems.extend(_column_problems(path, SERVICE_COLUMNS, REQUIRED_SERVICE_COLUMNS))
+        if batch.problems:
+            return batch
+        rows = rows if rows is not None else read_rows(path)
+        _check_service_rows(path, ctx, rows, batch, sink)
+    except FileProblem as exc:
+        batch.problems.append(exc.problem)
+    return batch
+
+
+def _check_service_rows(
+    path: Path,
+    ctx: Context,
+    rows: Iterable[tuple[int, dict[str, str]]],
+    batch: Batch,
+    sink: Writer | None,
+) -> None:
+    for line, raw in rows:
         batch.rows += 1
         row, links, problems = check_service(raw, ctx)
-        if row and row["id"] in seen:
+        if row and row["id"] in batch.named:
             problems.append(RowError("id", f"{row['id']!r} appears twice in this file"))
+        batch.named.add(_value(raw, "id"))
         batch.problems.extend(Problem(path.name, line, p.field, p.reason) for p in problems)
         if row and not problems:
-            seen.add(row["id"])
-            batch.services.append(row)
-            batch.links[row["id"]] = links
-    return batch
+            batch.checked += 1
+            if sink is None:
+                batch.services.append(row)
+                batch.links[row["id"]] = links
+            else:
+                sink.add(row, links)
 
 
 def check_sites_csv(
@@ -216,15 +315,18 @@ def check_sites_csv(
 ) -> Batch:
     """Check a sites CSV."""
     batch = Batch()
-    batch.problems.extend(_column_problems(path, SITE_COLUMNS, REQUIRED_SITE_COLUMNS))
-    if batch.problems:
-        return batch
-    for line, raw in rows if rows is not None else read_rows(path):
-        batch.rows += 1
-        row, problems = check_site(raw, ctx)
-        batch.problems.extend(Problem(path.name, line, p.field, p.reason) for p in problems)
-        if row and not problems:
-            batch.sites.append(row)
+    try:
+        batch.problems.extend(_column_problems(path, SITE_COLUMNS, REQUIRED_SITE_COLUMNS))
+        if batch.problems:
+            return batch
+        for line, raw in rows if rows is not None else read_rows(path):
+            batch.rows += 1
+            row, problems = check_site(raw, ctx)
+            batch.problems.extend(Problem(path.name, line, p.field, p.reason) for p in problems)
+            if row and not problems:
+                batch.sites.append(row)
+    except FileProblem as exc:
+        batch.problems.append(exc.problem)
     return batch
 
 
@@ -250,7 +352,9 @@ def check_service(
     raw: Mapping[str, str], ctx: Context
 ) -> tuple[dict[str, Any] | None, list[str], list[RowError]]:
     """Check one service row; return the row to store, its sites, and every problem found."""
-    problems: list[RowError] = []
+    problems = raw_problems(raw)
+    if problems:
+        return None, [], problems
     row: dict[str, Any] = {}
     for name, check in _SERVICE_CHECKS:
         try:
@@ -268,8 +372,97 @@ def check_service(
     return (row if not problems else None), links, problems
 
 
+# Characters no reply may carry: they make TwiML invalid XML or do odd things on a screen.
+# Tabs and line breaks are spacing, and are read as spaces.
+_CONTROL = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{NUL_STAND_IN}]")
+_SPACING = re.compile(r"\s+")
+# Typographic quotes, dashes and spaces that read the same as plain ones but push an English
+# text message out of GSM-7 into UCS-2 (twice the segments).
+TYPOGRAPHY = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u2032": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u2033": '"',
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": "-",
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2015": "-",
+        "\u2212": "-",
+        "\u2026": "...",
+        "\u00a0": " ",
+        "\u2007": " ",
+        "\u202f": " ",
+    }
+)
+
+
+def raw_problems(raw: Mapping[str, str]) -> list[RowError]:
+    """Return what makes a row unreadable as it stands: its shape, control characters, and
+    values too long to be what their column says."""
+    problems = []
+    if SHAPE in raw:
+        at_fault, _, reason = raw[SHAPE].partition("\x00")
+        problems.append(RowError(at_fault, reason))
+    for name, value in raw.items():
+        if name == SHAPE or not value:
+            continue
+        found = _CONTROL.search(value)
+        if found:
+            problems.append(RowError(name, _control_reason(found.group())))
+        elif len(value) > VALUE_MAX:
+            problems.append(
+                RowError(name, f"{len(value)} characters long; keep it under {VALUE_MAX}")
+            )
+    return problems
+
+
+def _control_reason(char: str) -> str:
+    if char == NUL_STAND_IN:
+        return "contains a NUL byte; save the file again as CSV UTF-8"
+    return f"contains the control character U+{ord(char):04X}; remove it"
+
+
+def clean_text(text: str) -> str:
+    """Return ``text`` with plain quotes, dashes and spaces for typographic ones, and every run
+    of spacing (tabs and line breaks too) as one space."""
+    if text.isascii() and not _ODD_SPACING.search(text):
+        return text.strip()  # the usual case, and the cheap one
+    return _SPACING.sub(" ", text.translate(TYPOGRAPHY)).strip()
+
+
+_ODD_SPACING = re.compile(r"\s\s|[\t\n\r\f\v]")
+
+
+# A cell a spreadsheet would run as a formula starts with one of these; exports put an
+# apostrophe before it (spreadsheets show the value as text) and imports take it off again.
+_FORMULA = re.compile(r"^'*[=+\-@\t\r]")
+# Negative coordinates are plain numbers to a spreadsheet, not formulas.
+_PLAIN_NUMBER = re.compile(r"^-\d+(\.\d+)?$")
+
+
+def guard_cell(value: str) -> str:
+    """Return ``value`` as an exported CSV cell that no spreadsheet runs as a formula."""
+    if _FORMULA.match(value) and not _PLAIN_NUMBER.match(value):
+        return "'" + value
+    return value
+
+
+def unguard_cell(value: str) -> str:
+    """Undo ``guard_cell``, so re-importing an export gives the same directory."""
+    if value.startswith("'") and _FORMULA.match(value[1:]):
+        return value[1:]
+    return value
+
+
 def _value(raw: Mapping[str, str], name: str) -> str:
-    return (raw.get(name) or "").strip()
+    return clean_text(unguard_cell((raw.get(name) or "").strip()))
 
 
 def _check_id(raw: Mapping[str, str], ctx: Context) -> str:
@@ -321,16 +514,26 @@ def phone_number(
         return None
     if value in SERVICE_CODES or (short_codes and _SHORT_CODE.match(value)):
         return value
+    number, reason = _e164(value, strict)
+    if number is None:
+        raise RowError(field_name, f"{value!r} {reason}")
+    return number
+
+
+# Directories repeat numbers (an organization's main line behind many services), and parsing
+# one is most of what checking a row costs, so each distinct number is parsed once.
+@functools.lru_cache(maxsize=65536)
+def _e164(value: str, strict: bool) -> tuple[str | None, str]:
     try:
         parsed = phonenumbers.parse(value, "US")
     except phonenumbers.NumberParseException:
-        raise RowError(field_name, f"{value!r} is not a phone number") from None
+        return None, "is not a phone number"
     usable = phonenumbers.is_valid_number if strict else phonenumbers.is_possible_number
     if not usable(parsed):
-        raise RowError(field_name, f"{value!r} is not a valid phone number")
+        return None, "is not a valid phone number"
     if parsed.country_code != 1:
-        raise RowError(field_name, f"{value!r} is not a US number")
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+        return None, "is not a US number"
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), ""
 
 
 def _phone(name: str, *, short_codes: bool = False) -> Callable[[Mapping[str, str], Context], Any]:
@@ -372,10 +575,19 @@ def _check_hours(raw: Mapping[str, str], _ctx: Context) -> str | None:
     value = _value(raw, "hours")
     if not value:
         return None
+    canonical, reason = _canonical_hours(value)
+    if canonical is None:
+        raise RowError("hours", f"unreadable hours {value!r}: {reason}")
+    return canonical
+
+
+# Most services of a directory share a handful of opening hours.
+@functools.lru_cache(maxsize=4096)
+def _canonical_hours(value: str) -> tuple[str | None, str]:
     try:
-        return hours.canonical(value)
+        return hours.canonical(value), ""
     except hours.HoursError as exc:
-        raise RowError("hours", f"unreadable hours {value!r}: {exc}") from None
+        return None, str(exc)
 
 
 def languages(text: str) -> str | None:
@@ -427,7 +639,16 @@ _SERVICE_CHECKS: tuple[tuple[str, Callable[[Mapping[str, str], Context], Any]], 
     ("languages", lambda raw, _ctx: languages(_value(raw, "languages"))),
     ("url", lambda raw, _ctx: url(_value(raw, "url"))),
     ("fictional", lambda raw, _ctx: flag(_value(raw, "fictional"))),
+    ("status", lambda raw, _ctx: status(_value(raw, "status"))),
 )
+
+
+def status(text: str) -> str:
+    """Return a service's status (HSDS 3.0's, or ours for retired); empty means active."""
+    value = " ".join(text.lower().replace("_", " ").split()) or ACTIVE
+    if value not in STATUSES:
+        raise RowError("status", f"{text!r} is not one of {', '.join(STATUSES)}")
+    return value
 
 
 def _sites_of(raw: Mapping[str, str], ctx: Context) -> list[str]:
@@ -488,7 +709,9 @@ def check_site(
     raw: Mapping[str, str], ctx: Context
 ) -> tuple[dict[str, Any] | None, list[RowError]]:
     """Check one site row; return the row to store and every problem found."""
-    problems: list[RowError] = []
+    problems = raw_problems(raw)
+    if problems:
+        return None, problems
     row: dict[str, Any] = {}
     for name, check in _SITE_CHECKS:
         try:
@@ -499,9 +722,36 @@ def check_site(
         hits = sensitive_hits(row.get(f"name_{lang}") or "", ctx.sensitive_words)
         if hits:
             problems.append(RowError(f"name_{lang}", f"the program name uses {hits[0]!r}"))
+    reason = exit_url_problem(row.get("exit_url"), bool(row.get("exit_url_confirmed")))
+    if reason:
+        problems.append(RowError("exit_url", reason))
     if not problems and row["latitude"] is None and row["zip"]:
         row["latitude"], row["longitude"] = zip_point(row["zip"]) or (None, None)
     return (row if not problems else None), problems
+
+
+# A path on the kiosk's own server: one slash, then no backslash, space or control character
+# (a browser reads "//host", "/\host" and "/<tab>/host" as another site).
+_OWN_PATH = re.compile(r"^/(?![/\\])[^\s\\\x00-\x1f\x7f]*$")
+_HTTPS = re.compile(r"^https://[A-Za-z0-9.-]+(?::\d+)?(?:/[^\s\\\x00-\x1f\x7f]*)?$")
+
+
+def exit_url_problem(value: str | None, confirmed: bool) -> str | None:
+    """Return why ``value`` may not be a kiosk's quick-exit page, or None if it may.
+
+    A quick exit must never strand the kiosk: it goes to a page on the kiosk's own server, or to
+    an https:// page on another site only once the clinic has confirmed it works from the kiosk.
+    """
+    if not value or _OWN_PATH.match(value):
+        return None
+    if not _HTTPS.match(value):
+        return f"{value!r}: use a path on this server (like /welcome) or an https:// address"
+    if not confirmed:
+        return (
+            f"{value!r} is on another site: set exit_url_confirmed to yes once the clinic has "
+            "confirmed it opens from the kiosk"
+        )
+    return None
 
 
 def _site_id(raw: Mapping[str, str], _ctx: Context) -> str:
@@ -556,7 +806,11 @@ _SITE_CHECKS: tuple[tuple[str, Callable[[Mapping[str, str], Context], Any]], ...
     ("longitude", _site_coordinate("longitude", 180)),
     ("numbers", _numbers),
     ("keywords", _keywords),
-    ("exit_url", lambda raw, _ctx: url(_value(raw, "exit_url"), "exit_url")),
+    ("exit_url", lambda raw, _ctx: _value(raw, "exit_url") or None),
+    (
+        "exit_url_confirmed",
+        lambda raw, _ctx: flag(_value(raw, "exit_url_confirmed"), "exit_url_confirmed"),
+    ),
     ("fictional", lambda raw, _ctx: flag(_value(raw, "fictional"))),
 )
 
@@ -564,33 +818,194 @@ _SITE_CHECKS: tuple[tuple[str, Callable[[Mapping[str, str], Context], Any]], ...
 # --- Writing ----------------------------------------------------------------------------------
 
 
-def write(db: sqlite_utils.Database, batch: Batch, *, source: str) -> None:
-    """Write a checked batch in one transaction, replacing rows with the same id."""
+@dataclass
+class Plan:
+    """What writing a batch changes: services added, changed and retired, and services that
+    stay at other sites but are no longer shown at one the file covers."""
+
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)
+    unlinked: list[tuple[str, str]] = field(default_factory=list)
+
+    def lines(self) -> Iterator[str]:
+        """Yield one line per change, for staff to read before (or after) it happens."""
+        yield from (f"added: {sid}" for sid in self.added)
+        yield from (f"changed: {sid}" for sid in self.changed)
+        yield from (f"retired: {sid}" for sid in self.retired)
+        yield from (f"retired at {site}: {sid}" for sid, site in self.unlinked)
+
+
+# The columns compared to tell a changed service from one imported again as it was.
+_COMPARED = (*(name for name, _check in _SERVICE_CHECKS), "label_en", "label_es")
+# SQLite allows only so many parameters in one statement.
+CHUNK = 500
+
+
+class Writer:
+    """Writes checked services a chunk at a time, noting what each chunk adds and changes, so
+    an import of any size holds one chunk in memory. Call it inside a transaction: the caller
+    commits, or rolls everything back when the file had problems or it was a dry run."""
+
+    def __init__(
+        self, db: sqlite_utils.Database, *, source: str, today: dt.date, complete: bool
+    ) -> None:
+        self.db, self.source, self.day, self.complete = db, source, today.isoformat(), complete
+        self.plan = Plan()
+        self.covers: set[str] = set()
+        self._chunk: list[tuple[dict[str, Any], list[str]]] = []
+
+    def add(self, row: dict[str, Any], links: list[str]) -> None:
+        """Take one checked service and the sites that show it."""
+        self._chunk.append((row, links))
+        self.covers.update(links)
+        if len(self._chunk) >= CHUNK:
+            self._flush()
+
+    def finish(self, batch: Batch) -> Plan:
+        """Write what is left and, for a complete file, retire what its sites no longer list."""
+        self._flush()
+        if self.complete:
+            _absent(self.db, batch, self.covers, self.plan)
+        retire(self.db, self.plan)
+        return self.plan
+
+    def _flush(self) -> None:
+        if not self._chunk:
+            return
+        stored, links = _stored(self.db, [row["id"] for row, _links in self._chunk])
+        for row, shown_at in self._chunk:
+            old = stored.get(row["id"])
+            if old is None:
+                self.plan.added.append(row["id"])
+            elif _differs(old, row) or links.get(row["id"], set()) != set(shown_at):
+                self.plan.changed.append(row["id"])
+        rows = [
+            {**row, "national": 0, "source": self.source, "confirmed": self.day}
+            for row, _links in self._chunk
+        ]
+        _upsert(self.db, rows)
+        _write_links(self.db, {row["id"]: shown_at for row, shown_at in self._chunk})
+        self._chunk = []
+
+
+def _upsert(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> None:
+    """Insert or update services by id in one statement per chunk (sqlite-utils' upsert_all
+    costs more than checking a row does)."""
+    columns = list(rows[0])
+    names = ", ".join(f"[{c}]" for c in columns)
+    updates = ", ".join(f"[{c}] = excluded.[{c}]" for c in columns if c != "id")
+    sql = (
+        f"insert into services ({names}) values ({', '.join('?' for _ in columns)}) "
+        f"on conflict(id) do update set {updates}"
+    )
+    db.conn.executemany(sql, [[row.get(c) for c in columns] for row in rows])
+
+
+def _stored(
+    db: sqlite_utils.Database, ids: Sequence[str]
+) -> tuple[dict[str, dict[str, Any]], dict[str, set[str]]]:
+    marks = ", ".join("?" for _ in ids)
+    stored = {r["id"]: r for r in db.query(f"select * from services where id in ({marks})", ids)}
+    links: dict[str, set[str]] = {}
+    sql = f"select service_id, site_id from service_sites where service_id in ({marks})"
+    for sid, site in db.execute(sql, list(ids)).fetchall():
+        links.setdefault(sid, set()).add(site)
+    return stored, links
+
+
+def _differs(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    return any(old.get(name) != new.get(name) for name in _COMPARED if name in new)
+
+
+def _absent(db: sqlite_utils.Database, batch: Batch, covers: set[str], result: Plan) -> None:
+    """A file is the directory of the sites it names: their active local services it does not
+    name are retired, or only taken off those sites when other sites still show them."""
+    covers = covers | batch.covers
+    if not covers:
+        return
+    sql = """
+        select s.id, l.site_id from services s join service_sites l on l.service_id = s.id
+        where s.national = 0 and s.status = 'active' order by s.id, l.site_id
+    """
+    sites: dict[str, list[str]] = {}
+    for sid, site in db.execute(sql).fetchall():
+        sites.setdefault(sid, []).append(site)
+    for sid, shown_at in sites.items():
+        if sid in batch.named or not covers.intersection(shown_at):
+            continue
+        if covers.issuperset(shown_at):
+            result.retired.append(sid)
+        else:
+            result.unlinked.extend((sid, site) for site in shown_at if site in covers)
+
+
+def write(
+    db: sqlite_utils.Database,
+    batch: Batch,
+    *,
+    source: str,
+    today: dt.date | None = None,
+    complete: bool = True,
+) -> Plan:
+    """Write a checked batch in one transaction, replacing rows with the same id and, for a
+    ``complete`` batch, retiring what its sites no longer list; return what changed. The
+    services written are confirmed on ``today``."""
+    writer = Writer(db, source=source, today=today or dt.date.today(), complete=complete)
     with db.atomic():
-        for site in batch.sites:
-            values = {
-                **site,
-                "numbers": _json(site["numbers"]),
-                "keywords": _json(site["keywords"]),
-            }
-            db.table("sites").upsert(values, pk="id")
-        if batch.services:
-            rows = [{**row, "national": 0, "source": source} for row in batch.services]
-            db.table("services").upsert_all(rows, pk="id")
-            _write_links(db, batch.links)
+        return write_in_transaction(db, batch, writer)
+
+
+def write_in_transaction(db: sqlite_utils.Database, batch: Batch, writer: Writer) -> Plan:
+    """``write``, inside a transaction the caller holds (and may roll back), through a
+    ``writer`` that may already hold the services a streamed check gave it."""
+    for site in batch.sites:
+        values = {**site, "numbers": _json(site["numbers"]), "keywords": _json(site["keywords"])}
+        db.table("sites").upsert(values, pk="id")
+    for row in batch.services:
+        writer.add(row, batch.links[row["id"]])
+    return writer.finish(batch)
+
+
+def plan(db: sqlite_utils.Database, batch: Batch, *, complete: bool = True) -> Plan:
+    """Return what writing ``batch`` would change, changing nothing: it is written in a
+    transaction that is then rolled back."""
+    result = Plan()
+    writer = Writer(db, source="", today=dt.date.today(), complete=complete)
+    try:
+        with db.atomic():
+            result = write_in_transaction(db, batch, writer)
+            raise _DryRun
+    except _DryRun:
+        pass
+    return result
+
+
+class _DryRun(Exception):
+    """Raised to roll back the transaction of a dry run."""
+
+
+def retire(db: sqlite_utils.Database, changes: Plan) -> None:
+    """Apply a plan's retirements: the status for services no site lists, the link for others."""
+    for start in range(0, len(changes.retired), CHUNK):
+        chunk = changes.retired[start : start + CHUNK]
+        marks = ", ".join("?" for _ in chunk)
+        db.execute(f"update services set status = 'retired' where id in ({marks})", chunk)
+    for sid, site in changes.unlinked:
+        db.execute("delete from service_sites where service_id = ? and site_id = ?", [sid, site])
 
 
 def _write_links(db: sqlite_utils.Database, links: Mapping[str, Sequence[str]]) -> None:
     ids = list(links)
-    for start in range(0, len(ids), 500):  # SQLite limits the number of parameters
-        chunk = ids[start : start + 500]
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
         db.execute(
             f"delete from service_sites where service_id in ({', '.join('?' for _ in chunk)})",
             chunk,
         )
-    db.table("service_sites").insert_all(
-        ({"service_id": sid, "site_id": site} for sid, sites in links.items() for site in sites),
-        pk=("service_id", "site_id"),
+    db.conn.executemany(
+        "insert or ignore into service_sites (service_id, site_id) values (?, ?)",
+        [(sid, site) for sid, sites in links.items() for site in sites],
     )
 
 

@@ -88,12 +88,23 @@ _SERVICE_FIELDS = frozenset(Service.__dataclass_fields__)
 _SITE_FIELDS = frozenset(Site.__dataclass_fields__)
 
 
+# Characters no reply may carry (they make TwiML invalid XML): import refuses them, and they are
+# dropped from whatever the database holds, however they got there. Tabs and line breaks stay.
+_UNSAFE = dict.fromkeys(
+    [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0), 0xFFFE, 0xFFFF]
+)
+
+
+def _safe(value: Any) -> Any:
+    return value.translate(_UNSAFE) if isinstance(value, str) else value
+
+
 def _service(row: Mapping[str, Any]) -> Service:
-    return Service(**{k: v for k, v in row.items() if k in _SERVICE_FIELDS})
+    return Service(**{k: _safe(v) for k, v in row.items() if k in _SERVICE_FIELDS})
 
 
 def _site(row: Mapping[str, Any]) -> Site:
-    values = {k: v for k, v in row.items() if k in _SITE_FIELDS}
+    values = {k: _safe(v) for k, v in row.items() if k in _SITE_FIELDS}
     values["numbers"] = tuple(json.loads(row.get("numbers") or "[]"))
     values["keywords"] = tuple(json.loads(row.get("keywords") or "[]"))
     return Site(**{k: v for k, v in values.items() if v is not None})
@@ -109,7 +120,7 @@ def _rows(db: sqlite_utils.Database, sql: str, params: Sequence[object]) -> list
 
 def get_service(db: sqlite_utils.Database, service_id: str) -> Service | None:
     """Return the service ``service_id``, or None."""
-    rows = _rows(db, "select * from services where id = ?", [service_id])
+    rows = _rows(db, "select * from services where id = ? and status = 'active'", [service_id])
     return _service(rows[0]) if rows else None
 
 
@@ -121,7 +132,7 @@ def services_in(
     marks = ", ".join("?" for _ in categories)
     sql = f"""
         select s.* from services s
-        where s.category in ({marks})
+        where s.category in ({marks}) and s.status = 'active'
           and (s.national = 1 or s.id in (select service_id from service_sites where site_id = ?))
         order by s.national, s.sort_order, s.label_en, s.id
     """
@@ -131,7 +142,8 @@ def services_in(
 def get_services(db: sqlite_utils.Database, service_ids: Sequence[str]) -> list[Service]:
     """Return the services ``service_ids`` that exist, in the order given."""
     marks = ", ".join("?" for _ in service_ids)
-    rows = _rows(db, f"select * from services where id in ({marks})", list(service_ids))
+    sql = f"select * from services where id in ({marks}) and status = 'active'"
+    rows = _rows(db, sql, list(service_ids))
     found = {row["id"]: _service(row) for row in rows}
     return [found[i] for i in service_ids if i in found]
 
@@ -159,14 +171,27 @@ def site_for_number(db: sqlite_utils.Database, number: str | None) -> Site:
 _NOT_A_KEYWORD = re.compile(r"\d")
 
 
-def site_for_keyword(db: sqlite_utils.Database, text: str) -> Site | None:
+# The sites that list a number among their own; one site means the number is dedicated to it.
+_SITES_OF_NUMBER = "select sites.id from sites, json_each(sites.numbers) j where j.value = ?"
+
+
+def site_for_keyword(
+    db: sqlite_utils.Database, text: str, number: str | None = None
+) -> Site | None:
     """Return the site whose keyword ``text`` is (clinics sharing one short code each print
-    their own keyword on their cards), or None. Matching ignores case, accents and spaces."""
+    their own keyword on their cards), or None. Matching ignores case, accents and spaces.
+
+    Keywords choose among sites only on a shared ``number``: on a number dedicated to one site,
+    another site's keyword is just a message to that site, which answers it.
+    """
     if _NOT_A_KEYWORD.search(text) or len(text) > MAX_KEYWORD_LENGTH:
         return None
     wanted = normalize(text)
+    owners = [row["id"] for row in _rows(db, _SITES_OF_NUMBER, [number])] if number else []
     sql = "select * from sites where keywords is not null and keywords != '[]'"
     for row in _rows(db, sql, []):
+        if len(owners) == 1 and row["id"] != owners[0]:
+            continue
         if wanted in {normalize(word) for word in json.loads(row["keywords"])}:
             return _site(row)
     return None

@@ -5,6 +5,11 @@ date each row was checked and, in its notes, "re-verify" where a number must be 
 source before it is printed or sent. A flagged number is withheld from every reply, card and page
 until the deployment names the row in ``CONFIRMED_LINES`` with a date on or after the row's
 ``checked`` date; ``check`` says which rows are stale or wait for confirmation.
+
+A deployment may change a line only through a reviewed override file (``NATIONAL_OVERRIDES``):
+each row gives the line, the column, the new value, the source it was checked at and the day.
+An overridden line counts as checked (and confirmed) on that day, and ``check`` shows every
+override.
 """
 
 from __future__ import annotations
@@ -151,3 +156,93 @@ def findings(
                 f"as {line.id}@YYYY-MM-DD",
                 True,
             )
+
+
+# The override file's columns, and the reference columns an override may change.
+OVERRIDE_COLUMNS = ("id", "field", "value", "source", "date")
+OVERRIDABLE = (
+    "voice",
+    "sms_number",
+    "sms_keyword",
+    "tty",
+    "hours",
+    "languages",
+    "official_name_en",
+    "official_name_es",
+    "discreet_label_en",
+    "discreet_label_es",
+)
+# Numbers a person is given are written as the reference writes them: E.164, or 3 to 6 digits.
+_NUMBER = re.compile(r"^(\+1\d{10}|\d{3,6})$")
+
+
+@dataclass(frozen=True)
+class Override:
+    """One reviewed change to one column of one national line."""
+
+    line_id: str
+    field: str
+    value: str
+    source: str
+    date: dt.date
+    where: str
+
+    def describe(self) -> str:
+        """Return what ``check`` says about it."""
+        return (
+            f"{self.field} overridden to {self.value!r} (checked at {self.source} on "
+            f"{self.date}, {self.where})"
+        )
+
+
+def parse_overrides(value: object) -> tuple[Override, ...]:
+    """Parse ``NATIONAL_OVERRIDES``: the path of a reviewed CSV file, or empty for none.
+
+    Raises ``ValueError`` naming ``FILE:LINE`` when the file or a row cannot be used.
+    """
+    if not value:
+        return ()
+    path = Path(str(value))
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            reader = csv.DictReader(handle)
+            if tuple(reader.fieldnames or ()) != OVERRIDE_COLUMNS:
+                raise ValueError(f"{path}:1: the columns must be {', '.join(OVERRIDE_COLUMNS)}")
+            return tuple(_override(row, f"{path.name}:{reader.line_num}") for row in reader)
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot be read ({exc.strerror})") from None
+
+
+def _override(row: Mapping[str, str], where: str) -> Override:
+    known = by_id()
+    line_id, column = row["id"].strip(), row["field"].strip()
+    value, source = row["value"].strip(), row["source"].strip()
+    if line_id not in known:
+        raise ValueError(f"{where}: id: {line_id!r} is not a national line")
+    if column not in OVERRIDABLE:
+        raise ValueError(f"{where}: field: {column!r} is not one of {', '.join(OVERRIDABLE)}")
+    if column in CONTACT_FIELDS and value and not _NUMBER.match(value):
+        raise ValueError(f"{where}: value: {value!r} is not a number like +18883737888 or 988")
+    if not source.startswith("https://"):
+        raise ValueError(f"{where}: source: give the https:// page the value was checked at")
+    try:
+        day = dt.date.fromisoformat(row["date"].strip())
+    except ValueError:
+        raise ValueError(f"{where}: date: {row['date']!r} is not a date (YYYY-MM-DD)") from None
+    if day < known[line_id].checked:
+        raise ValueError(f"{where}: date: {day} is before the reference's own check")
+    return Override(line_id, column, value, source, day, where)
+
+
+def overridden(
+    line: NationalLine, overrides: Sequence[Override]
+) -> tuple[NationalLine, dt.date | None]:
+    """Return ``line`` with its overrides applied, and the day they were checked (None if none
+    apply). An overridden line was checked on that day; its notes' flags no longer hold."""
+    mine = [o for o in overrides if o.line_id == line.id]
+    if not mine:
+        return line, None
+    day = max(o.date for o in mine)
+    row = {**line.row, **{o.field: o.value for o in mine}, "checked": day.isoformat()}
+    row["source"] = mine[-1].source
+    return NationalLine(row), day

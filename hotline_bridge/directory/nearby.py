@@ -90,7 +90,7 @@ def _box(point: tuple[float, float], miles: float) -> tuple[float, float, float,
 # small enough for it to order almost exactly); the exact distance is worked out in Python.
 _IN_BOX = """
     select s.id, s.latitude, s.longitude, s.languages, s.label_en, s.label_es from services s
-    where s.category in ({marks})
+    where s.category in ({marks}) and s.status = 'active'
       and s.latitude between ? and ? and s.longitude between ? and ?
       and exists (select 1 from service_sites l where l.service_id = s.id and l.site_id = ?)
     order by (s.latitude - ?) * (s.latitude - ?) + (s.longitude - ?) * (s.longitude - ?) * ?

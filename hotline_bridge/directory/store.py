@@ -12,7 +12,7 @@ import datetime as dt
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -31,6 +31,10 @@ BUSY_TIMEOUT_MS = 5000
 
 # The site every deployment has; numbers and kiosks not tied to a clinic fall back to it.
 DEFAULT_SITE = "default"
+
+# The line's number the terminal simulators text and call unless told otherwise: the demo
+# clinic's (examples/demo/sites.csv), so both channels answer as the same site.
+SIMULATOR_NUMBER = "+15555550199"
 
 migrations = Migrations("hotline_bridge")
 
@@ -113,6 +117,21 @@ def m002_nearby_index(db: sqlite_utils.Database) -> None:
     db.table("services").create_index(["category", "latitude", "longitude"], if_not_exists=True)
 
 
+# What a service's status may be: HSDS 3.0's four, and ours for one that staff or a later import
+# took out. Only an active service is ever offered to a person.
+ACTIVE = "active"
+STATUSES = ("active", "inactive", "defunct", "temporarily closed", "retired")
+
+
+@migrations()
+def m003_keeping_current(db: sqlite_utils.Database) -> None:
+    """A status for each service (only active ones are offered), the day it was last confirmed,
+    and whether a site's clinic confirmed its exit page on another site."""
+    db.table("services").add_column("status", str, not_null_default=ACTIVE)
+    db.table("services").add_column("confirmed", str)
+    db.table("sites").add_column("exit_url_confirmed", int, not_null_default=0)
+
+
 def connect(path: str | Path, *, create: bool = False) -> sqlite_utils.Database:
     """Open the database at ``path``; a missing file is an error unless ``create`` is set.
 
@@ -129,16 +148,21 @@ def connect(path: str | Path, *, create: bool = False) -> sqlite_utils.Database:
     return sqlite_utils.Database(conn)
 
 
-def initialize(path: str | Path, confirmations: Mapping[str, dt.date] | None = None) -> None:
+def initialize(
+    path: str | Path,
+    confirmations: Mapping[str, dt.date] | None = None,
+    overrides: Sequence[national.Override] = (),
+) -> None:
     """Create the database if needed, apply pending migrations and re-apply the national lines
-    (without the numbers flagged for re-verification that ``confirmations`` do not cover)."""
+    with the deployment's reviewed ``overrides`` (and without the numbers flagged for
+    re-verification that ``confirmations`` do not cover)."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     db = connect(path, create=True)
     try:
         db.execute("PRAGMA journal_mode = WAL")
         migrations.apply(db)
         with db.atomic():
-            seed_national_lines(db, confirmations or {})
+            seed_national_lines(db, confirmations or {}, overrides)
     finally:
         db.close()
 
@@ -154,14 +178,19 @@ def _read_national_notes() -> dict[str, dict[str, str]]:
 
 
 def seed_national_lines(
-    db: sqlite_utils.Database, confirmations: Mapping[str, dt.date] | None = None
+    db: sqlite_utils.Database,
+    confirmations: Mapping[str, dt.date] | None = None,
+    overrides: Sequence[national.Override] = (),
 ) -> None:
-    """Upsert the national lines from the checked reference file (idempotent); a number flagged
-    for re-verification is stored empty until the deployment confirms its row."""
+    """Upsert the national lines from the checked reference file and the reviewed overrides
+    (idempotent); a number flagged for re-verification is stored empty until the deployment
+    confirms its row (an override of the row is a confirmation)."""
     notes = _read_national_notes()
     rows = []
-    for order, checked in enumerate(national.lines()):
-        line = checked.usable(confirmations or {})
+    for order, reference in enumerate(national.lines()):
+        checked, reviewed = national.overridden(reference, overrides)
+        confirmed = {**(confirmations or {}), **({checked.id: reviewed} if reviewed else {})}
+        line = checked.usable(confirmed)
         note = notes.get(line["id"], {})
         rows.append(
             {
@@ -240,5 +269,7 @@ def open_db(app: Flask) -> Iterator[sqlite_utils.Database]:
 
 def init_app(app: Flask) -> None:
     """Create, migrate and seed the app's database, and keep a connection per worker thread."""
-    initialize(app.config["DATABASE"], app.config["CONFIRMED_LINES"])
+    initialize(
+        app.config["DATABASE"], app.config["CONFIRMED_LINES"], app.config["NATIONAL_OVERRIDES"]
+    )
     app.extensions["hotline_bridge.db"] = Connections(app.config["DATABASE"])

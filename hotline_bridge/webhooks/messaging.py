@@ -118,7 +118,7 @@ def incoming() -> Response:
         return _messaging(None)  # Twilio's Advanced Opt-Out has already answered
     rt, db, state, body = runtime(), get_db(), _state(), fields.get("Body", "")
     channel = _channel_for(fields)
-    named = site_for_keyword(db, body)
+    named = site_for_keyword(db, body, fields.get("To"))
     site = named or _site(db, state, fields)
     conversation = Conversation(
         flow=rt.flow,

@@ -13,13 +13,13 @@ and the app's log redaction hides it (any run of five digits) wherever an addres
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jinja2
-import sqlite_utils
 from flask import Blueprint, Flask, Response, current_app, redirect, request, url_for
 from werkzeug.routing import BaseConverter
 from werkzeug.wrappers import Response as BaseResponse
@@ -57,6 +57,8 @@ SECURITY_HEADERS = {
     ),
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
+
+log = logging.getLogger(__name__)
 
 
 class LanguageConverter(BaseConverter):
@@ -154,14 +156,20 @@ def _count(lang: str, event: str) -> None:
         log_failure("kiosk count", exc)
 
 
-def _site(db: sqlite_utils.Database, site_id: str) -> Site:
-    """Return the site, or the default one for an address that names no site we know."""
-    return get_site(db, site_id) or get_site(db, DEFAULT_SITE) or Site(DEFAULT_SITE)
+def _unknown_site(site_id: str, lang: str | None) -> Response:
+    """Answer a kiosk address that names no site: 404, still with the 24/7 line and 911. The
+    address is the kiosk's own set-up, not a person's, so naming it in the log is safe."""
+    log.warning("kiosk address names no site: %r", site_id[:64])
+    response = failsafe_response(lang)
+    response.status_code = 404
+    return response
 
 
 def _page(site_id: str, lang: str | None, where: str | None) -> BaseResponse:
     rt, db = runtime(), get_db()
-    site = _site(db, site_id)
+    site = get_site(db, site_id)
+    if site is None:
+        return _unknown_site(site_id, lang)
     lang = lang or site_language(site)
     position = decode(rt.flow, where)
     directory = SiteDirectory(db, site, dt.datetime.now(dt.UTC))

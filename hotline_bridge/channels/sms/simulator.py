@@ -16,6 +16,7 @@ from twilio.request_validator import RequestValidator
 
 from hotline_bridge.channels.sms.segments import cost
 from hotline_bridge.counters import DRY_RUN
+from hotline_bridge.directory.store import SIMULATOR_NUMBER
 
 # The number a simulated person texts from: reserved for fiction, never a real subscriber.
 SIMULATED_SENDER = "+15555550100"
@@ -26,7 +27,7 @@ BASE_URL = "http://localhost"
 class SmsSimulator:
     """One simulated conversation with the SMS webhook."""
 
-    def __init__(self, app: Flask, to: str = "+15555550199") -> None:
+    def __init__(self, app: Flask, to: str = SIMULATOR_NUMBER) -> None:
         self.client = app.test_client()
         self.validator = RequestValidator(app.config["TWILIO_AUTH_TOKEN"])
         self.to = to

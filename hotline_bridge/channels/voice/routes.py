@@ -1,6 +1,6 @@
 """The voice line: Twilio's Voice webhooks, rendering the same flow and catalogs as the SMS line.
 
-A call's state rides in the query string of each action URL (see ``voice_render.State``); the
+A call's state rides in the query string of each action URL (see ``render.State``); the
 server keeps nothing about the caller. Every route checks Twilio's signature, and any internal
 error answers with the fail-safe, which connects the caller to the 24/7 line.
 """

@@ -21,6 +21,7 @@ from twilio.request_validator import RequestValidator
 
 from hotline_bridge.counters import DRY_RUN
 from hotline_bridge.directory.models import display_number
+from hotline_bridge.directory.store import SIMULATOR_NUMBER
 
 # Where the simulated Twilio believes the app lives; the signature covers this URL.
 BASE_URL = "http://localhost"
@@ -230,9 +231,14 @@ def run_call(phone: Phone, ask: Callable[[str], str], show: Callable[[str], None
 
 
 @click.command("voice")
-@click.option("--to", default=None, help="The line's number that was called (picks the clinic).")
+@click.option(
+    "--to",
+    default=SIMULATOR_NUMBER,
+    show_default=True,
+    help="The line's number that was called (picks the clinic, as for simulate sms).",
+)
 @with_appcontext
-def simulate_voice(to: str | None) -> None:
+def simulate_voice(to: str) -> None:
     """Call the voice line in the terminal: hear what is said, in which language and voice, and
     answer with keys, words or silence."""
     phone = Phone(current_app, to=to, dry_run=True)
