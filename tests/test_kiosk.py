@@ -63,7 +63,7 @@ PAGE_KINDS = {
 
 def seed_kiosk(database: str | Path, extra_legal: int = 0) -> None:
     """Add the example listing (and ``extra_legal`` more) to the default site, and a
-    Spanish-first site with its own exit page."""
+    Spanish-first site with its own exit page, confirmed by the clinic."""
     db = connect(database)
     rows = [EXAMPLE]
     for n in range(extra_legal):
@@ -87,8 +87,10 @@ def seed_kiosk(database: str | Path, extra_legal: int = 0) -> None:
             "name_es": "Mostrador del Vestíbulo",
             "default_language": "es",
             "exit_url": "https://www.example.org/welcome",
+            "exit_url_confirmed": 1,
         },
         replace=True,
+        alter=True,
     )
     db.conn.commit()
     db.close()
@@ -260,6 +262,28 @@ def test_exit_page_of_a_site_cannot_be_a_script(
     assert parse(kiosk_client, "/kiosk/lobby").links["Salir"] == "/welcome/lobby/es"
 
 
+@pytest.mark.parametrize(
+    ("exit_url", "confirmed", "shown"),
+    [
+        ("https://www.example.org/welcome", 0, "/welcome/lobby/es"),  # might be unreachable
+        ("http://www.example.org/welcome", 1, "/welcome/lobby/es"),  # only https:// is confirmed
+        ("//www.example.org/welcome", 1, "/welcome/lobby/es"),  # another server, by its path
+        ("/\\www.example.org/welcome", 1, "/welcome/lobby/es"),
+        ("/welcome/default/en", 0, "/welcome/default/en"),  # a page of this server
+        ("http://localhost/welcome/lobby/en", 0, "http://localhost/welcome/lobby/en"),
+        ("http://localhost.example.org/", 0, "/welcome/lobby/es"),
+    ],
+)
+def test_exit_leads_to_this_server_or_a_confirmed_https_page(
+    kiosk_app: Flask, kiosk_client: FlaskClient, exit_url: str, confirmed: int, shown: str
+) -> None:
+    db = connect(kiosk_app.config["DATABASE"])
+    db["sites"].update("lobby", {"exit_url": exit_url, "exit_url_confirmed": confirmed})
+    db.conn.commit()
+    db.close()
+    assert parse(kiosk_client, "/kiosk/lobby").links["Salir"] == shown
+
+
 def test_unknown_site_shows_the_default_sites_home(
     kiosk_app: Flask, kiosk_client: FlaskClient
 ) -> None:
@@ -372,8 +396,7 @@ def test_every_page_names_911_and_reaches_the_hotline_in_one_touch(
     for path in PAGE_KINDS.values():
         page = parse(kiosk_client, f"/kiosk/default/{lang}{path}")
         assert w.t("kiosk.emergency", number=EMERGENCY) in page.text, path
-        if path != "/talk":
-            assert page.links[w.t("kiosk.talk_now")] == f"/kiosk/default/{lang}/talk", path
+        assert page.links[w.t("kiosk.talk_now")] == f"/kiosk/default/{lang}/talk", path
 
 
 def test_tips_use_the_kiosks_own_wording(kiosk_app: Flask, kiosk_client: FlaskClient) -> None:

@@ -221,6 +221,87 @@ def test_two_shift_presses_and_a_letter_do_not_exit(server: Server, page: Page) 
     assert heading(page)
 
 
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_each_shift_press_is_shown_on_exit_and_announced_then_lapses(
+    server: Server, page: Page, lang: str
+) -> None:
+    w = server.words(lang)
+    page.clock.install()
+    page.goto(f"{server.base}/kiosk/default/{lang}/tips")
+    dots, status = page.locator("#exit-presses"), page.locator("#exit-status")
+    expect(dots).to_be_hidden()
+    page.keyboard.press("Shift")
+    expect(dots).to_be_visible()
+    expect(dots.locator(".press.on")).to_have_count(1)
+    expect(status).to_have_text(w.t("kiosk.exit_shift_two"))
+    assert status.get_attribute("aria-live") == "polite"
+    page.keyboard.press("Shift")
+    expect(dots.locator(".press.on")).to_have_count(2)
+    expect(status).to_have_text(w.t("kiosk.exit_shift_one"))
+    page.clock.run_for(5_000)  # the presses lapse, as GOV.UK's do
+    expect(dots).to_be_hidden()
+    expect(status).to_have_text(w.t("kiosk.exit_shift_expired"))
+    page.keyboard.press("Shift")
+    expect(dots.locator(".press.on")).to_have_count(1)
+    assert page.url.endswith(f"/kiosk/default/{lang}/tips")
+
+
+def test_exit_works_without_javascript(server: Server, browser: Browser) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(f"{server.base}/kiosk/default/es/service:nhth")
+        with page.expect_navigation():
+            page.get_by_role("link", name="Salir", exact=True).click()
+        assert page.url == f"{server.base}/welcome/default/es"
+        assert heading(page) == server.words("es").t("kiosk.welcome_title")
+    finally:
+        context.close()
+
+
+def test_welcome_page_returns_to_the_kiosk_home_after_a_minute_without_a_touch(
+    server: Server, page: Page
+) -> None:
+    before = f"{server.base}/kiosk/static/icon.svg"  # whatever the screen showed before
+    page.clock.install()
+    page.goto(before)
+    page.goto(f"{server.base}/kiosk/default/es/service:example-legal?back=legal")
+    with page.expect_navigation():
+        page.keyboard.press("Escape")
+    assert page.url == f"{server.base}/welcome/default/es"
+    entries = page.evaluate("history.length")
+    page.clock.run_for(50_000)
+    page.mouse.click(5, 5)  # a touch starts the minute again
+    page.clock.run_for(50_000)
+    assert page.url == f"{server.base}/welcome/default/es"
+    with page.expect_navigation():
+        page.clock.run_for(11_000)
+    assert page.url == f"{server.base}/kiosk"  # the default site's home
+    assert heading(page) == server.words("en").t("program.name")
+    assert page.get_attribute("html", "lang") == "en"  # the site's own language, as at rest
+    assert page.evaluate("history.length") == entries
+    page.go_back()  # nothing of the exit or of what was read is left behind
+    assert page.url == before
+
+
+def test_back_goes_one_level_up_and_is_never_main_menu(server: Server, page: Page) -> None:
+    w = server.words("en")
+    page.goto(f"{server.base}/kiosk/default/en")
+    tap(page, w.t("option.local"))
+    assert heading(page) == w.t("menu.needs")
+    # One level below the main menu, Main menu alone leads up.
+    expect(page.get_by_role("link", name=w.t("kiosk.back"), exact=True)).to_have_count(0)
+    expect(page.get_by_role("link", name=w.t("kiosk.home"), exact=True)).to_be_visible()
+    tap(page, w.t("option.legal"))
+    tap(page, EXAMPLE["label_en"])
+    tap(page, w.t("kiosk.back"))
+    assert heading(page) == w.t("list.legal").rstrip(" :")
+    tap(page, w.t("kiosk.back"))
+    assert heading(page) == w.t("menu.needs")
+    tap(page, w.t("kiosk.home"))
+    assert heading(page) == w.t("program.name")
+
+
 def test_quick_exit_blanks_the_screen_before_the_next_page_arrives(
     server: Server, page: Page
 ) -> None:

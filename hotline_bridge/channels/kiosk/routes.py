@@ -239,7 +239,9 @@ def frame(rt: Runtime, visit: Visit) -> dict[str, Any]:
         "exit_url": exit_url(site, lang),
         "home_url": position_url(site, lang, home),
         "back_url": position_url(site, lang, visit.back) if visit.back else None,
-        "talk_url": _talk_url(rt, site, lang, position),
+        "talk_url": position_url(site, lang, Position(flow.talk_node)),
+        # Talk now stays in its place on its own page too, marked as the page shown.
+        "at_talk": position.node == flow.talk_node,
         "reset_url": position_url(site, reset_lang, home),
         # Nothing to reset on the home page in the site's own language.
         "idle": 0 if at_rest else settings.idle_seconds,
@@ -269,13 +271,6 @@ def _on_this_server(url: str) -> bool:
         # A path, but not "//host" or "/\\host", which browsers read as another server.
         return url.startswith("/") and not url.startswith(("//", "/\\"))
     return f"{parts.scheme}://{parts.netloc}/" == request.host_url
-
-
-def _talk_url(rt: Runtime, site: Site, lang: str, position: Position) -> str | None:
-    """Return the persistent "talk to someone now" button's address (none on that very page)."""
-    if position.node == rt.flow.talk_node:
-        return None
-    return position_url(site, lang, Position(rt.flow.talk_node))
 
 
 # --- Start-up ---------------------------------------------------------------------------------
