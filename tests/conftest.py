@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from flask import Flask
-from playwright.sync_api import Browser, sync_playwright
 from flask.testing import FlaskClient
+from playwright.sync_api import Browser, sync_playwright
 from twilio.request_validator import RequestValidator
 from werkzeug.test import TestResponse
 

@@ -97,7 +97,7 @@ CASES = [
 
 # Measured in the page: every rule's findings, each a list of what breaks it (empty when kept).
 MEASURE = """
-({minTarget, slack}) => {
+({minTarget}) => {
   const W = innerWidth, H = innerHeight;
   const shown = (el) => {
     const box = el.getBoundingClientRect();
@@ -152,7 +152,8 @@ MEASURE = """
   if (menu && dock) {
     const below = dock.getBoundingClientRect().top - menu.getBoundingClientRect().bottom;
     // A menu at its greatest height has filled as much as it should.
-    const full = menu.getBoundingClientRect().height >= parseFloat(getComputedStyle(menu).maxHeight) - 1;
+    const tallest = parseFloat(getComputedStyle(menu).maxHeight);
+    const full = menu.getBoundingClientRect().height >= tallest - 1;
     empty = full ? 0 : below / H;
   }
   const back = document.querySelector(".nav .back"), home = document.querySelector(".nav .home");
@@ -205,7 +206,7 @@ def screenshot(page: Page, name: str) -> None:
 
 
 def measure(page: Page) -> dict[str, Any]:
-    return page.evaluate(MEASURE, {"minTarget": MIN_TARGET_PX, "slack": MENU_SLACK})
+    return page.evaluate(MEASURE, {"minTarget": MIN_TARGET_PX})
 
 
 @pytest.mark.parametrize(("size", "lang", "kind"), CASES)
