@@ -520,6 +520,21 @@ def test_short_countdown_is_refused_outside_tests(tmp_path: Path) -> None:
     assert create_app({**config, "KIOSK_COUNTDOWN_SECONDS": 20})
 
 
+@pytest.mark.parametrize(("seconds", "waits"), [(None, "60"), (15, "15")])
+def test_welcome_page_waits_the_configured_time_before_returning_to_the_kiosk(
+    make_app: Any, seconds: int | None, waits: str
+) -> None:
+    app = make_app(**({"KIOSK_WELCOME_SECONDS": seconds} if seconds else {}))
+    html = app.test_client().get("/welcome/lobby/es").get_data(as_text=True)
+    assert f'data-wait="{waits}"' in html
+    assert 'data-return="/kiosk/lobby"' in html
+
+
+def test_a_welcome_page_that_never_returns_is_refused(make_app: Any) -> None:
+    with pytest.raises(ConfigError, match="KIOSK_WELCOME_SECONDS"):
+        make_app(KIOSK_WELCOME_SECONDS=0)
+
+
 def test_every_word_in_the_templates_is_in_both_catalogs(kiosk_app: Flask) -> None:
     found = extract_from_dir(
         str(PROJECT_ROOT / "hotline_bridge" / "channels" / "kiosk" / "templates"),
