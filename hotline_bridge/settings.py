@@ -235,6 +235,13 @@ SETTINGS: tuple[Setting, ...] = (
         "time to answer it.",
         _int,
     ),
+    Setting(
+        "KIOSK_WELCOME_SECONDS",
+        60,
+        "Seconds the neutral page a quick exit shows stays up without a touch before the kiosk "
+        "returns to its home page by itself (leaving nothing in the browser's history).",
+        _int,
+    ),
 )
 
 

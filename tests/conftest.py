@@ -15,6 +15,7 @@ import pytest
 import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
+from playwright.sync_api import Browser, sync_playwright
 from twilio.request_validator import RequestValidator
 from werkzeug.test import TestResponse
 
@@ -132,3 +133,29 @@ def captured_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     """Capture every log record at every level."""
     caplog.set_level(logging.DEBUG)
     return caplog
+
+
+# Debian's Chromium, never a downloaded one; the flags keep it from calling home.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One Chromium for every browser test in the process; each test opens its own context."""
+    # Launch failures propagate: a kiosk that cannot be tested is a failed run, not a skip.
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield launched
+        launched.close()

@@ -63,7 +63,7 @@ PAGE_KINDS = {
 
 def seed_kiosk(database: str | Path, extra_legal: int = 0) -> None:
     """Add the example listing (and ``extra_legal`` more) to the default site, and a
-    Spanish-first site with its own exit page."""
+    Spanish-first site with its own exit page, confirmed by the clinic."""
     db = connect(database)
     rows = [EXAMPLE]
     for n in range(extra_legal):
@@ -87,8 +87,10 @@ def seed_kiosk(database: str | Path, extra_legal: int = 0) -> None:
             "name_es": "Mostrador del Vestíbulo",
             "default_language": "es",
             "exit_url": "https://www.example.org/welcome",
+            "exit_url_confirmed": 1,
         },
         replace=True,
+        alter=True,
     )
     db.conn.commit()
     db.close()
@@ -267,6 +269,28 @@ def test_unknown_site_is_not_found_and_still_gives_the_hotline(kiosk_client: Fla
 
 
 @pytest.mark.parametrize(
+    ("exit_url", "confirmed", "shown"),
+    [
+        ("https://www.example.org/welcome", 0, "/welcome/lobby/es"),  # might be unreachable
+        ("http://www.example.org/welcome", 1, "/welcome/lobby/es"),  # only https:// is confirmed
+        ("//www.example.org/welcome", 1, "/welcome/lobby/es"),  # another server, by its path
+        ("/\\www.example.org/welcome", 1, "/welcome/lobby/es"),
+        ("/welcome/default/en", 0, "/welcome/default/en"),  # a page of this server
+        ("http://localhost/welcome/lobby/en", 0, "http://localhost/welcome/lobby/en"),
+        ("http://localhost.example.org/", 0, "/welcome/lobby/es"),
+    ],
+)
+def test_exit_leads_to_this_server_or_a_confirmed_https_page(
+    kiosk_app: Flask, kiosk_client: FlaskClient, exit_url: str, confirmed: int, shown: str
+) -> None:
+    db = connect(kiosk_app.config["DATABASE"])
+    db["sites"].update("lobby", {"exit_url": exit_url, "exit_url_confirmed": confirmed})
+    db.conn.commit()
+    db.close()
+    assert parse(kiosk_client, "/kiosk/lobby").links["Salir"] == shown
+
+
+@pytest.mark.parametrize(
     "path", ["/kiosk/default/fr", "/kiosk/default/en/nowhere", "/kiosk/default/en/a/b/c"]
 )
 def test_addresses_the_kiosk_never_links_to_show_the_home_page(
@@ -367,8 +391,7 @@ def test_every_page_names_911_and_reaches_the_hotline_in_one_touch(
     for path in PAGE_KINDS.values():
         page = parse(kiosk_client, f"/kiosk/default/{lang}{path}")
         assert w.t("kiosk.emergency", number=EMERGENCY) in page.text, path
-        if path != "/talk":
-            assert page.links[w.t("kiosk.talk_now")] == f"/kiosk/default/{lang}/talk", path
+        assert page.links[w.t("kiosk.talk_now")] == f"/kiosk/default/{lang}/talk", path
 
 
 def test_tips_use_the_kiosks_own_wording(kiosk_app: Flask, kiosk_client: FlaskClient) -> None:
@@ -490,6 +513,21 @@ def test_short_countdown_is_refused_outside_tests(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="KIOSK_COUNTDOWN_SECONDS"):
         create_app(config)
     assert create_app({**config, "KIOSK_COUNTDOWN_SECONDS": 20})
+
+
+@pytest.mark.parametrize(("seconds", "waits"), [(None, "60"), (15, "15")])
+def test_welcome_page_waits_the_configured_time_before_returning_to_the_kiosk(
+    make_app: Any, seconds: int | None, waits: str
+) -> None:
+    app = make_app(**({"KIOSK_WELCOME_SECONDS": seconds} if seconds else {}))
+    html = app.test_client().get("/welcome/lobby/es").get_data(as_text=True)
+    assert f'data-wait="{waits}"' in html
+    assert 'data-return="/kiosk/lobby"' in html
+
+
+def test_a_welcome_page_that_never_returns_is_refused(make_app: Any) -> None:
+    with pytest.raises(ConfigError, match="KIOSK_WELCOME_SECONDS"):
+        make_app(KIOSK_WELCOME_SECONDS=0)
 
 
 def test_every_word_in_the_templates_is_in_both_catalogs(kiosk_app: Flask) -> None:

@@ -77,6 +77,8 @@ class Site:
     numbers: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     exit_url: str | None = None
+    # The clinic confirmed that an exit_url on another server is reachable from its lobby.
+    exit_url_confirmed: int = 0
     fictional: int = 0
 
     def program_name(self, lang: str) -> str | None:

@@ -105,11 +105,6 @@ class Words:
         return self.t(variant if self.catalogs.has(variant) else key, **params)
 
 
-def other_language(lang: str) -> str:
-    """Return the other of the two languages."""
-    return "es" if lang == "en" else "en"
-
-
 @dataclass(frozen=True)
 class CatalogProblem:
     """One entry of a .po file that is missing, empty or fuzzy."""

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jinja2
 from flask import Blueprint, Flask, Response, current_app, redirect, request, url_for
@@ -31,7 +32,7 @@ from hotline_bridge.directory.reader import SiteDirectory
 from hotline_bridge.directory.store import DEFAULT_SITE, get_db
 from hotline_bridge.engine.catalogs import DEFAULT_LANGUAGE, Catalogs, Words
 from hotline_bridge.engine.flow import Position, decode
-from hotline_bridge.engine.screen import BACK, TALK, Notice
+from hotline_bridge.engine.screen import BACK, Notice
 from hotline_bridge.engine.step import Turn, as_zip, enter_zip, show
 from hotline_bridge.runtime import Runtime, runtime
 from hotline_bridge.settings import ConfigError
@@ -82,6 +83,7 @@ class Kiosk:
     templates: jinja2.Environment
     idle_seconds: int
     countdown_seconds: int
+    welcome_seconds: int
     emergency_number: str
     failsafe_pages: dict[str | None, str]
 
@@ -134,6 +136,8 @@ def welcome(site_id: str, lang: str) -> Response:
         css_url=url_for("kiosk.static", filename="kiosk.css"),
         icon_url=url_for("kiosk.static", filename="icon.svg"),
         start_url=url_for("kiosk.page", site_id=site_id),
+        js_url=url_for("kiosk.static", filename="kiosk.js"),
+        wait=kiosk().welcome_seconds,
     )
     return Response(html, mimetype="text/html")
 
@@ -241,7 +245,7 @@ def frame(rt: Runtime, visit: Visit) -> dict[str, Any]:
     settings = kiosk()
     others = _languages(rt, site, lang, position)
     link = visit.link
-    back, talk = screen.by_role(BACK), screen.by_role(TALK)
+    back = screen.by_role(BACK)
     return {
         "t": visit.words.t,
         "lang": lang,
@@ -253,7 +257,9 @@ def frame(rt: Runtime, visit: Visit) -> dict[str, Any]:
         "exit_url": exit_url(site, lang),
         "home_url": link(home),
         "back_url": link(back.target) if back and back.target else None,
-        "talk_url": link(talk.target) if talk and talk.target else None,
+        # Talk now stays in its place on its own page too, marked as the page shown.
+        "talk_url": link(Position(flow.talk_node)),
+        "at_talk": position.node == flow.talk_node,
         "reset_url": position_url(site, reset_lang, home),
         # Nothing to reset on the home page in the site's own language.
         "idle": 0 if at_rest else settings.idle_seconds,
@@ -266,12 +272,23 @@ def frame(rt: Runtime, visit: Visit) -> dict[str, Any]:
 
 
 def exit_url(site: Site, lang: str) -> str:
-    """Return the neutral page a quick exit shows: the site's own, or our welcome page."""
-    # Only a web address or a path on this server: the sites table must not be able to put a
-    # script (a javascript: address) behind the Exit button.
-    if site.exit_url and site.exit_url.startswith(("https://", "http://", "/")):
-        return site.exit_url
+    """Return the neutral page a quick exit shows: a page of this server the site names, an
+    https:// page the clinic confirmed, or else our welcome page, which returns to the kiosk."""
+    chosen = site.exit_url or ""
+    # Another site may be unreachable from the lobby, and a browser's error page would strand
+    # the kiosk; a javascript: address would run a script behind the Exit button.
+    if _on_this_server(chosen) or (chosen.startswith("https://") and site.exit_url_confirmed):
+        return chosen
     return url_for("kiosk.welcome", site_id=site.id, lang=lang)
+
+
+def _on_this_server(url: str) -> bool:
+    """Whether ``url`` is a path on this server or an address of its own origin."""
+    parts = urlsplit(url)
+    if not parts.scheme and not parts.netloc:
+        # A path, but not "//host" or "/\\host", which browsers read as another server.
+        return url.startswith("/") and not url.startswith(("//", "/\\"))
+    return f"{parts.scheme}://{parts.netloc}/" == request.host_url
 
 
 # --- Start-up ---------------------------------------------------------------------------------
@@ -329,16 +346,18 @@ def _failsafe_context(prepared: Kiosk, words: list[Words], hotline: str) -> dict
     }
 
 
-def _timings(app: Flask) -> tuple[int, int]:
+def _timings(app: Flask) -> tuple[int, int, int]:
     idle, countdown = app.config["KIOSK_IDLE_SECONDS"], app.config["KIOSK_COUNTDOWN_SECONDS"]
-    if idle < 1:
-        raise ConfigError("HOTLINE_BRIDGE_KIOSK_IDLE_SECONDS must be at least 1")
+    welcome = app.config["KIOSK_WELCOME_SECONDS"]
+    for name, seconds in (("IDLE", idle), ("WELCOME", welcome)):
+        if seconds < 1:
+            raise ConfigError(f"HOTLINE_BRIDGE_KIOSK_{name}_SECONDS must be at least 1")
     # Only a test app may shorten the countdown, so browser tests need not wait 20 seconds.
     if countdown < MIN_COUNTDOWN_SECONDS and not (app.testing and countdown >= 1):
         raise ConfigError(
             f"HOTLINE_BRIDGE_KIOSK_COUNTDOWN_SECONDS must be at least {MIN_COUNTDOWN_SECONDS}"
         )
-    return idle, countdown
+    return idle, countdown, welcome
 
 
 def init_app(app: Flask) -> None:
@@ -346,8 +365,8 @@ def init_app(app: Flask) -> None:
     app.url_map.converters[_LANG] = LanguageConverter
     app.register_blueprint(bp)
     rt: Runtime = app.extensions["hotline_bridge"]
-    idle, countdown = _timings(app)
-    prepared = Kiosk(_templates(), idle, countdown, rt.failsafe.emergency_phone, {})
+    idle, countdown, welcome = _timings(app)
+    prepared = Kiosk(_templates(), idle, countdown, welcome, rt.failsafe.emergency_phone, {})
     pages = _failsafe_pages(app, prepared, rt.catalogs, rt.failsafe.hotline_phone)
     prepared.failsafe_pages.update(pages)
     app.extensions["hotline_bridge.kiosk"] = prepared

@@ -1,14 +1,35 @@
-// The kiosk's only script: quick exit, history-free moves, idle reset and printing a slip.
+// The kiosk's only script: quick exit, history-free moves, idle reset and printing a slip, and
+// the neutral welcome page's return to the kiosk.
 (() => {
   "use strict";
 
   const body = document.body;
+  const INTERACTIONS = ["pointerdown", "keydown", "touchstart", "wheel"];
+
+  // The neutral page a quick exit leaves returns to the kiosk after a while without a touch,
+  // replacing itself so that Back never leads to it (a person may have left in a hurry).
+  if (body.classList.contains("welcome")) {
+    let timer = 0;
+    const wait = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => location.replace(body.dataset.return), body.dataset.wait * 1000);
+    };
+    for (const name of INTERACTIONS) {
+      document.addEventListener(name, wait, { capture: true, passive: true });
+    }
+    const start = document.querySelector("a.start");
+    start.addEventListener("click", (event) => {
+      event.preventDefault();
+      location.replace(start.href);
+    });
+    wait();
+    return;
+  }
   if (!body.classList.contains("kiosk")) return;
 
   // Shift pressed this many times within the window leaves at once, as GOV.UK's exit does.
   const SHIFT_PRESSES = 3;
   const SHIFT_WINDOW_MS = 5000;
-  const INTERACTIONS = ["pointerdown", "keydown", "touchstart", "wheel"];
 
   // Blank the screen first, then replace this history entry, so Back never shows it again.
   const leave = (url) => {
@@ -34,22 +55,41 @@
     }
   });
 
+  // As GOV.UK's "Exit this page": each Shift press fills a dot on the Exit button and is
+  // announced to screen readers, and the count lapses after a few seconds.
+  const presses = document.getElementById("exit-presses");
+  const status = document.getElementById("exit-status");
   let shifts = 0;
   let shiftTimer = 0;
+  const showPresses = (count, said) => {
+    presses.hidden = count === 0;
+    presses.querySelectorAll(".press").forEach((dot, n) => dot.classList.toggle("on", n < count));
+    status.textContent = said;
+  };
+  const SAY = ["", status.dataset.two, status.dataset.one];
   document.addEventListener("keydown", (event) => {
     if (event.key === "Escape") {
       quickExit(event);
       return;
     }
     if (event.key !== "Shift") {
+      if (shifts) showPresses(0, "");
       shifts = 0;
       return;
     }
     if (event.repeat) return;
     shifts += 1;
     clearTimeout(shiftTimer);
-    shiftTimer = setTimeout(() => { shifts = 0; }, SHIFT_WINDOW_MS);
-    if (shifts >= SHIFT_PRESSES) quickExit(event);
+    if (shifts >= SHIFT_PRESSES) {
+      showPresses(SHIFT_PRESSES, status.dataset.done);
+      quickExit(event);
+      return;
+    }
+    showPresses(shifts, SAY[shifts]);
+    shiftTimer = setTimeout(() => {
+      shifts = 0;
+      showPresses(0, status.dataset.expired);
+    }, SHIFT_WINDOW_MS);
   });
 
   // A page brought back from the back-forward cache may show what someone read: leave it.
