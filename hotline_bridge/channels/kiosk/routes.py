@@ -34,6 +34,7 @@ from hotline_bridge.engine.catalogs import (
     other_language,
 )
 from hotline_bridge.engine.flow import Position, decode, enter_zip
+from hotline_bridge.ops import metrics
 from hotline_bridge.runtime import Runtime, runtime
 from hotline_bridge.settings import ConfigError
 from hotline_bridge.webhooks import log_failure
@@ -99,6 +100,7 @@ def page(site_id: str, lang: str | None, where: str | None) -> BaseResponse:
     except Exception as exc:
         # The place, not the path: the path tells what a person was reading.
         log_failure("kiosk page", exc)
+        metrics.fail_safe_given()
         return failsafe_response(lang)
 
 
