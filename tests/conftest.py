@@ -202,19 +202,20 @@ def gunicorn_server(tmp_path: Path) -> Iterator[Any]:
     import subprocess
     import sys
 
-    started: list[Any] = []
+    started: list[tuple[Any, Any]] = []
 
-    def start(database: Path, **extra: str) -> str:
+    def start(database: Path, workers: int = 1, **extra: str) -> str:
         port = free_port()
         argv = [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONFIG)]
-        argv += ["--bind", f"127.0.0.1:{port}", "--workers", "1"]
+        argv += ["--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
         log = (tmp_path / f"gunicorn-{port}.log").open("wb")
         process = subprocess.Popen(argv, env=server_env(database, **extra), stderr=log)
-        started.append(process)
+        started.append((process, log))
         base_url = f"http://127.0.0.1:{port}"
         wait_until_up(base_url, process)
         return base_url
 
     yield start
-    for process in started:
+    for process, log in started:
         stop(process)
+        log.close()

@@ -1,0 +1,116 @@
+"""The repository's gunicorn configuration and serve command, run for real on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+from conftest import SENDER, free_port, server_env, sign, stop, wait_until_up
+
+from hotline_bridge.cli import main
+from hotline_bridge.settings import PROJECT_ROOT
+
+UNIT = PROJECT_ROOT / "deploy" / "hotline-bridge.service"
+
+
+def post_signed(base_url: str, path: str, params: dict[str, str], cookie: str = "") -> Any:
+    """POST ``params`` to a running server, signed as Twilio signs them for that URL."""
+    data = urllib.parse.urlencode(params).encode()
+    headers = {"X-Twilio-Signature": sign(base_url + path, params)}
+    if cookie:
+        headers["Cookie"] = cookie
+    request = urllib.request.Request(base_url + path, data=data, headers=headers)
+    return urllib.request.urlopen(request, timeout=10)
+
+
+def test_gunicorn_config_serves_the_line_and_adds_up_every_workers_metrics(
+    gunicorn_server: Any, tmp_path: Path
+) -> None:
+    base_url = gunicorn_server(tmp_path / "served.db", workers=2)
+    for n in range(6):
+        params = {"Body": "hi", "From": SENDER, "To": "+15550100999", "MessageSid": f"SM{n:032d}"}
+        with post_signed(base_url, "/sms", params) as response:
+            assert response.status == 200 and b"<Message>" in response.read()
+    with urllib.request.urlopen(base_url + "/metrics", timeout=10) as response:
+        text = response.read().decode()
+    assert 'hotline_bridge_requests_total{route="/sms",status="200"} 6.0' in text
+    assert SENDER[2:] not in text
+
+
+def test_metrics_are_refused_through_a_proxy_on_this_machine(
+    gunicorn_server: Any, tmp_path: Path
+) -> None:
+    base_url = gunicorn_server(tmp_path / "served.db")
+    request = urllib.request.Request(
+        base_url + "/metrics", headers={"X-Forwarded-For": "203.0.113.9"}
+    )
+    try:
+        urllib.request.urlopen(request, timeout=10)
+        raise AssertionError("metrics were served to a forwarded request")
+    except urllib.error.HTTPError as exc:
+        assert exc.code == 403
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def test_stopping_serve_by_its_pid_stops_the_server(tmp_path: Path) -> None:
+    port = free_port()
+    command = [sys.executable, "-m", "hotline_bridge.cli", "serve", "--port", str(port)]
+    command += ["--workers", "2"]
+    process = subprocess.Popen(
+        command, env=server_env(tmp_path / "serve.db"), stdout=subprocess.DEVNULL
+    )
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}", process)
+        os.kill(process.pid, signal.SIGTERM)
+        assert process.wait(timeout=15) == 0
+        deadline = time.monotonic() + 5
+        while not port_is_free(port) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert port_is_free(port), "gunicorn still holds the port after serve was stopped"
+    finally:
+        stop(process)
+
+
+def test_the_systemd_unit_runs_the_repository_config_on_loopback() -> None:
+    unit = UNIT.read_text(encoding="utf-8")
+    assert "deploy/gunicorn.conf.py" in unit and "127.0.0.1:8000" in unit
+    assert "PROMETHEUS_MULTIPROC_DIR=/run/hotline-bridge" in unit
+    assert "RuntimeDirectory=hotline-bridge" in unit and "NoNewPrivileges=true" in unit
+
+
+def test_settings_show_the_values_in_effect_with_secrets_masked(monkeypatch: Any) -> None:
+    monkeypatch.setenv("HOTLINE_BRIDGE_TWILIO_AUTH_TOKEN", "very-secret-token-42")
+    monkeypatch.setenv("HOTLINE_BRIDGE_SESSION_MINUTES", "30")
+    monkeypatch.delenv("HOTLINE_BRIDGE_SECRET_KEY", raising=False)
+    result = CliRunner().invoke(main, ["settings"])
+    assert result.exit_code == 0, result.output
+    assert "HOTLINE_BRIDGE_SESSION_MINUTES = 30   (environment)" in result.output
+    assert "HOTLINE_BRIDGE_TWILIO_AUTH_TOKEN = ******** (set)   (environment)" in result.output
+    assert "HOTLINE_BRIDGE_SECRET_KEY = (none)   (default)" in result.output
+    assert "HOTLINE_BRIDGE_VOICE_EN = Polly.Joanna-Neural   (default)" in result.output
+    assert "very-secret" not in result.output
+
+
+def test_settings_name_an_invalid_value(monkeypatch: Any) -> None:
+    monkeypatch.setenv("HOTLINE_BRIDGE_PROXY_HOPS", '"two"')
+    result = CliRunner().invoke(main, ["settings"])
+    assert result.exit_code == 1
+    assert "HOTLINE_BRIDGE_PROXY_HOPS = two   (environment)   INVALID" in result.output
