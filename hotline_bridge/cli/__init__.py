@@ -21,6 +21,7 @@ from hotline_bridge import create_app, settings
 from hotline_bridge.channels.voice.simulator import simulate_voice
 from hotline_bridge.cli import backup as backup_cli
 from hotline_bridge.cli import directory as directory_cli
+from hotline_bridge.cli import twilio as twilio_cli
 from hotline_bridge.engine.catalogs import CatalogError, run_babel
 from hotline_bridge.engine.flow import FlowError
 from hotline_bridge.engine.keywords import KeywordError
@@ -188,6 +189,7 @@ def simulate_sms(to: str) -> None:
 
 directory_cli.init_cli(main)
 backup_cli.init_cli(main)
+twilio_cli.init_cli(main)
 simulate.add_command(simulate_voice)
 
 
