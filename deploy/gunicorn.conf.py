@@ -21,6 +21,10 @@ keepalive = 5
 # The app (flow, catalogs, offline ZIP table) is loaded once before the workers fork.
 preload_app = True
 
+# Gunicorn 27's control socket is one path in the user's home shared by every instance on the
+# machine, and nothing here uses it; older versions ignore the setting.
+control_socket_disable = True
+
 loglevel = "info"
 # No access log: a kiosk address or a voice action URL can hold a ZIP code someone entered.
 # Request counts and latency are in /metrics instead, by route pattern.

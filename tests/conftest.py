@@ -189,33 +189,47 @@ def stop(process: Any) -> None:
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
         try:
-            process.wait(timeout=15)
+            process.wait(timeout=40)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
 
 
-@pytest.fixture
-def gunicorn_server(tmp_path: Path) -> Iterator[Any]:
-    """Return a starter of gunicorn servers on 127.0.0.1 with the repository's configuration;
-    each is given a URL and stopped after the test."""
-    import subprocess
-    import sys
+class Servers:
+    """Gunicorn servers on 127.0.0.1 with the repository's configuration, stopped together."""
 
-    started: list[tuple[Any, Any]] = []
+    def __init__(self, log_dir: Path) -> None:
+        self.log_dir = log_dir
+        self.started: list[tuple[Any, Any]] = []
 
-    def start(database: Path, workers: int = 1, **extra: str) -> str:
+    def start(self, database: Path, workers: int = 1, **extra: str) -> str:
+        """Start a server on ``database`` and return its URL once it answers."""
+        import subprocess
+        import sys
+
         port = free_port()
         argv = [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONFIG)]
         argv += ["--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
-        log = (tmp_path / f"gunicorn-{port}.log").open("wb")
+        log = (self.log_dir / f"gunicorn-{port}.log").open("wb")
         process = subprocess.Popen(argv, env=server_env(database, **extra), stderr=log)
-        started.append((process, log))
+        self.started.append((process, log))
         base_url = f"http://127.0.0.1:{port}"
         wait_until_up(base_url, process)
         return base_url
 
-    yield start
-    for process, log in started:
-        stop(process)
-        log.close()
+    def stop_all(self) -> None:
+        """Stop every server started here (by its own PID), then close its log."""
+        for process, _log in self.started:  # all at once: each takes seconds to stop
+            if process.poll() is None:
+                process.terminate()
+        for process, log in self.started:
+            stop(process)
+            log.close()
+
+
+@pytest.fixture
+def gunicorn_server(tmp_path: Path) -> Iterator[Any]:
+    """Return a starter of gunicorn servers on 127.0.0.1, each stopped after the test."""
+    servers = Servers(tmp_path)
+    yield servers.start
+    servers.stop_all()

@@ -21,6 +21,8 @@ from hotline_bridge.cli import main
 from hotline_bridge.settings import PROJECT_ROOT
 
 UNIT = PROJECT_ROOT / "deploy" / "hotline-bridge.service"
+# Seconds gunicorn may take to stop after SIGTERM (graceful timeout plus a loaded machine).
+STOP_SECONDS = 40
 
 
 def post_signed(base_url: str, path: str, params: dict[str, str], cookie: str = "") -> Any:
@@ -80,8 +82,9 @@ def test_stopping_serve_by_its_pid_stops_the_server(tmp_path: Path) -> None:
     try:
         wait_until_up(f"http://127.0.0.1:{port}", process)
         os.kill(process.pid, signal.SIGTERM)
-        assert process.wait(timeout=15) == 0
-        deadline = time.monotonic() + 5
+        # Gunicorn stops its workers gracefully; on a busy machine that takes seconds.
+        assert process.wait(timeout=STOP_SECONDS) == 0
+        deadline = time.monotonic() + STOP_SECONDS
         while not port_is_free(port) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert port_is_free(port), "gunicorn still holds the port after serve was stopped"

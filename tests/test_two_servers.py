@@ -10,12 +10,13 @@ from __future__ import annotations
 import re
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import SENDER, sign
+from conftest import SENDER, Servers, sign
 
 from hotline_bridge.cli import main
 from hotline_bridge.settings import PROJECT_ROOT
@@ -63,18 +64,33 @@ def call(servers: list[str]) -> list[str]:
     return answers
 
 
-@pytest.fixture
-def two_servers(gunicorn_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The writer's database with the demo directory, and a replica restored from its backup."""
-    writer, replica = tmp_path / "writer.db", tmp_path / "replica.db"
-    monkeypatch.setenv("HOTLINE_BRIDGE_DATABASE", str(writer))
-    monkeypatch.setenv("HOTLINE_BRIDGE_LOCAL", "1")
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("two-servers")
+
+
+def cli(*args: str, database: Path) -> Any:
+    """Run a command on ``database`` (in local mode: the commands need no production secrets)."""
+    env = {"HOTLINE_BRIDGE_DATABASE": str(database), "HOTLINE_BRIDGE_LOCAL": "1"}
+    result = CliRunner(env=env).invoke(main, list(args))
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.fixture(scope="module")
+def two_servers(folder: Path) -> Iterator[list[str]]:
+    """The writer's database with the demo directory, and a replica restored from its backup,
+    each served by its own gunicorn (started once for this module: starting is slow)."""
+    writer, replica = folder / "writer.db", folder / "replica.db"
     for name in ("sites.csv", "services.csv"):
-        assert CliRunner().invoke(main, ["import", str(DEMO / name)]).exit_code == 0
-    assert CliRunner().invoke(main, ["backup", str(tmp_path / "nightly.db")]).exit_code == 0
-    monkeypatch.setenv("HOTLINE_BRIDGE_DATABASE", str(replica))
-    assert CliRunner().invoke(main, ["restore", str(tmp_path / "nightly.db")]).exit_code == 0
-    return [gunicorn_server(writer), gunicorn_server(replica)]
+        cli("import", str(DEMO / name), database=writer)
+    cli("backup", str(folder / "nightly.db"), database=writer)
+    cli("restore", str(folder / "nightly.db"), database=replica)
+    servers = Servers(folder)
+    try:
+        yield [servers.start(writer), servers.start(replica)]
+    finally:
+        servers.stop_all()
 
 
 def test_one_sms_conversation_alternates_between_two_servers(two_servers: list[str]) -> None:
@@ -89,3 +105,33 @@ def test_one_call_alternates_between_two_servers(two_servers: list[str]) -> None
     alternating = call(two_servers)
     assert alternating == call(two_servers[:1])
     assert 'language="es-US"' in alternating[-1] and "Riverside" in "".join(alternating)
+
+
+def sms_total(output: str) -> int:
+    """Add up the SMS counts printed by ``hotline-bridge counts``."""
+    rows = [line.split() for line in output.splitlines() if "  sms " in line]
+    return sum(int(row[3]) for row in rows)
+
+
+def test_counts_add_up_what_each_server_answered(two_servers: list[str], folder: Path) -> None:
+    import time
+
+    databases = [str(folder / "writer.db"), str(folder / "replica.db")]
+    both = ["counts", *("--database", databases[0], "--database", databases[1])]
+
+    def totals() -> tuple[int, int, int]:
+        each = [
+            sms_total(cli("counts", "--database", d, database=folder / "x.db").output)
+            for d in databases
+        ]
+        return each[0], each[1], sms_total(cli(*both, database=folder / "x.db").output)
+
+    before = totals()
+    text_conversation(two_servers)
+    deadline = time.monotonic() + 10  # counts may be written shortly after the answers
+    while (after := totals())[2] < before[2] + len(TEXTS):
+        assert time.monotonic() < deadline, after
+        time.sleep(0.2)
+    # Each server counted only what it answered; the sum over both is the line's total.
+    assert after[0] > before[0] and after[1] > before[1]
+    assert after[0] + after[1] == after[2] == before[2] + len(TEXTS)

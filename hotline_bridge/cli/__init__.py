@@ -199,14 +199,20 @@ if __name__ == "__main__":
 
 @main.command()
 @click.option("--day", default=None, help="Only this day (YYYY-MM-DD, UTC); default every day.")
+@click.option(
+    "--database",
+    "databases",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Add up the counts of this database file (repeat it, one per server, e.g. copies "
+    "made with 'backup'); default: this server's database.",
+)
 @with_appcontext
-def counts(day: str | None) -> None:
+def counts(day: str | None, databases: tuple[str, ...]) -> None:
     """Show the anonymous per-day usage counts: channel, language, step and how many times."""
-    from hotline_bridge.counters import totals
-    from hotline_bridge.directory.store import open_db
+    from hotline_bridge.counters import combined
 
-    with open_db(current_app) as db:
-        rows = totals(db, day)
+    rows = combined(list(databases) or [current_app.config["DATABASE"]], day)
     if not rows:
         click.echo("No counts yet.")
     for row in rows:
