@@ -24,6 +24,8 @@ TOKEN = "test-auth-token-0123456789abcdef"
 SERVICE_MG = "MG" + "b" * 32
 NUMBER = "+15555550199"  # the demo clinic's number
 NUMBER_SID = "PN" + "c" * 32
+SHORT_CODE = "55123"
+SHORT_CODE_SID = "SC" + "9" * 32
 BASE = "https://line.example.org"
 API = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}"
 SERVERLESS = "https://serverless.twilio.com/v1/Services"
@@ -115,6 +117,20 @@ class FakeTwilio:
             "url": MESSAGING,
             "links": {"phone_numbers": f"{MESSAGING}/PhoneNumbers"},
         }
+        self.short_code: dict[str, Any] = {
+            "account_sid": ACCOUNT,
+            "api_version": "2010-04-01",
+            "date_created": RFC2822,
+            "date_updated": RFC2822,
+            "friendly_name": "55123",
+            "short_code": SHORT_CODE,
+            "sid": SHORT_CODE_SID,
+            "sms_fallback_method": "POST",
+            "sms_fallback_url": None,
+            "sms_method": "POST",
+            "sms_url": None,
+            "uri": f"/2010-04-01/Accounts/{ACCOUNT}/SMS/ShortCodes/{SHORT_CODE_SID}.json",
+        }
         self.service_numbers: list[str] = []
         self.service: dict[str, Any] | None = None
         self.assets: list[dict[str, Any]] = []
@@ -132,6 +148,8 @@ class FakeTwilio:
         routes = [
             ("GET", rf"{API}/IncomingPhoneNumbers\.json", self.list_numbers),
             ("POST", rf"{API}/IncomingPhoneNumbers/{NUMBER_SID}\.json", self.update_number),
+            ("GET", rf"{API}/SMS/ShortCodes\.json", self.list_short_codes),
+            ("POST", rf"{API}/SMS/ShortCodes/{SHORT_CODE_SID}\.json", self.update_short_code),
             ("GET", rf"{SERVERLESS}/hotline-bridge-fallback", self.fetch_service),
             ("POST", rf"{SERVERLESS}", self.create_service),
             ("GET", rf"{SERVERLESS}/ZS\w+/Environments", self.list_environments),
@@ -194,6 +212,30 @@ class FakeTwilio:
             snake = re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
             self.number[snake] = values[0]
         return ok(self.number)
+
+    def list_short_codes(self, request: Any) -> Any:
+        wanted = parse_qs(urlparse(request.url).query).get("ShortCode", [""])[0]
+        found = [self.short_code] if wanted == SHORT_CODE else []
+        uri = f"/2010-04-01/Accounts/{ACCOUNT}/SMS/ShortCodes.json"
+        page = f"{uri}?ShortCode={wanted}&PageSize=2&Page=0"
+        return ok(
+            {
+                "end": 0,
+                "first_page_uri": page,
+                "next_page_uri": None,
+                "page": 0,
+                "page_size": 2,
+                "previous_page_uri": None,
+                "short_codes": found,
+                "start": 0,
+                "uri": page,
+            }
+        )
+
+    def update_short_code(self, request: Any) -> Any:
+        for name, values in form(request).items():
+            self.short_code[re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()] = values[0]
+        return ok(self.short_code)
 
     # --- Serverless
 
@@ -600,3 +642,14 @@ def test_wrong_credentials_are_refused_by_twilio(
 def test_the_base_url_must_be_https(account: FakeTwilio) -> None:
     result = CliRunner().invoke(main, ["twilio", "check", "--base-url", "http://line.example.org"])
     assert result.exit_code == 2 and "https://" in result.output
+
+
+def test_a_short_code_gets_the_messaging_webhook_and_fallback(account: FakeTwilio) -> None:
+    args = ["--base-url", BASE, "--number", NUMBER, "--number", SHORT_CODE]
+    result = CliRunner().invoke(main, ["twilio", "connect", *args])
+    assert result.exit_code == 0, result.output
+    code = account.short_code
+    assert (code["sms_url"], code["sms_method"]) == (f"{BASE}/sms", "POST")
+    assert code["sms_fallback_url"] == f"https://{DOMAIN}/fallback/sms.xml"
+    assert code["sms_fallback_method"] == "GET"
+    assert CliRunner().invoke(main, ["twilio", "check", *args]).exit_code == 0

@@ -130,8 +130,8 @@ def compile_catalogs() -> None:
 @click.option("--channel", type=click.Choice(["sms", "voice"]), default="sms", show_default=True)
 @with_appcontext
 def fallback_twiml(channel: str) -> None:
-    """Print the static fail-safe answer as TwiML, to paste into a Twilio TwiML Bin used as the
-    number's fallback URL: it answers even when this server is down."""
+    """Print the static fail-safe answer as TwiML: what 'twilio connect' hosts on Twilio as the
+    numbers' fallback, so it answers even when this server is down."""
     rt = current_app.extensions["hotline_bridge"]
     if channel == "sms":
         twiml = MessagingResponse()
