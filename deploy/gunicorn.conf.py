@@ -32,7 +32,8 @@ accesslog = None
 
 # Each worker writes its metrics to files in one folder so that a scrape of /metrics adds up
 # every worker. The folder must be empty at start; a fresh one is made unless systemd gives one.
-if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+_made_here = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _made_here:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="hotline-bridge-metrics-")
 
 
@@ -49,3 +50,9 @@ def child_exit(server: object, worker: Any) -> None:
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server: object) -> None:
+    """Remove the metrics folder made for this run."""
+    if _made_here:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

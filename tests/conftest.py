@@ -157,9 +157,9 @@ def server_env(database: Path, **extra: str) -> dict[str, str]:
         HOTLINE_BRIDGE_DATABASE=str(database),
         HOTLINE_BRIDGE_SECRET_KEY=SECRET_KEY,
         HOTLINE_BRIDGE_TWILIO_AUTH_TOKEN=AUTH_TOKEN,
-        **extra,
     )
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    env.update(extra)
     return env
 
 

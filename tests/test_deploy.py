@@ -38,7 +38,12 @@ def post_signed(base_url: str, path: str, params: dict[str, str], cookie: str = 
 def test_gunicorn_config_serves_the_line_and_adds_up_every_workers_metrics(
     gunicorn_server: Any, tmp_path: Path
 ) -> None:
-    base_url = gunicorn_server(tmp_path / "served.db", workers=2)
+    folder = tmp_path / "metrics"
+    folder.mkdir()
+    (folder / "counter_99999.db").write_bytes(b"left by an earlier run")
+    base_url = gunicorn_server(
+        tmp_path / "served.db", workers=2, PROMETHEUS_MULTIPROC_DIR=str(folder)
+    )
     for n in range(6):
         params = {"Body": "hi", "From": SENDER, "To": "+15550100999", "MessageSid": f"SM{n:032d}"}
         with post_signed(base_url, "/sms", params) as response:
@@ -47,6 +52,11 @@ def test_gunicorn_config_serves_the_line_and_adds_up_every_workers_metrics(
         text = response.read().decode()
     assert 'hotline_bridge_requests_total{route="/sms",status="200"} 6.0' in text
     assert SENDER[2:] not in text
+    # Each worker that answered writes its own file (a scrape adds them up), and an earlier
+    # run's files were cleared at start.
+    files = {path.name for path in folder.iterdir()}
+    assert "counter_99999.db" not in files
+    assert any(name.startswith("counter_") for name in files), files
 
 
 def test_metrics_are_refused_through_a_proxy_on_this_machine(
