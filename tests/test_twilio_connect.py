@@ -508,6 +508,9 @@ def test_connect_wires_the_number_and_hosts_the_fallback_on_twilio(account: Fake
         "911" in account.hosted["/fallback/sms.xml"]
         and "Tuvimos" in account.hosted["/fallback/sms.xml"]
     )
+    # Served from Twilio's domain, the fallback must not point back at our (down) server.
+    for document in account.hosted.values():
+        assert "action=" not in document and "<Redirect" not in document
     assert account.messaging["status_callback"] == f"{BASE}/sms/status"
     assert account.messaging["use_inbound_webhook_on_number"] is True
     assert account.service_numbers == [NUMBER_SID]
