@@ -131,11 +131,9 @@ def signed_get(client: Client, url: str) -> str | None:
 def _find_service(client: Client) -> Any | None:
     try:
         return client.serverless.v1.services(SERVICE_NAME).fetch()
-    except TwilioRestException as exc:
-        if exc.status == 404:
-            return None
-        raise refused("fetch fallback service", exc) from None
     except TwilioException as exc:
+        if isinstance(exc, TwilioRestException) and exc.status == 404:
+            return None  # never deployed on this account
         raise refused("fetch fallback service", exc) from None
 
 
@@ -153,8 +151,7 @@ def fallback_urls(domain: str) -> dict[str, str]:
 
 
 def live_fallback(client: Client) -> tuple[dict[str, str] | None, list[str]]:
-    """Return the deployed fallback's addresses (None if there is none) and how the deployed
-    documents differ from what they should be, checked by fetching them as Twilio does."""
+    """Return the deployed fallback's addresses, or None and why there is none."""
     service = _find_service(client)
     environment = service and _find_environment(client, service.sid)
     if not service or not environment or not environment.build_sid:
