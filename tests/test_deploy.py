@@ -14,6 +14,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 from conftest import SENDER, free_port, server_env, sign, stop, wait_until_up
 
@@ -127,3 +128,60 @@ def test_settings_name_an_invalid_value(monkeypatch: Any) -> None:
     result = CliRunner().invoke(main, ["settings"])
     assert result.exit_code == 1
     assert "HOTLINE_BRIDGE_PROXY_HOPS = two   (environment)   INVALID" in result.output
+
+
+def unit_for_this_checkout(unit: str) -> str:
+    """The unit as installed in this checkout instead of /opt/hotline-bridge."""
+    return unit.replace("/opt/hotline-bridge", str(PROJECT_ROOT))
+
+
+def unit_lines(unit: str, key: str) -> list[str]:
+    return [line.split("=", 1)[1] for line in unit.splitlines() if line.startswith(f"{key}=")]
+
+
+def test_the_systemd_units_are_valid(tmp_path: Path) -> None:
+    import shutil
+
+    if not shutil.which("systemd-analyze"):
+        pytest.skip("systemd-analyze is not installed")
+    paths = []
+    for name in ("hotline-bridge.service", "hotline-bridge-backup.service"):
+        path = tmp_path / name
+        path.write_text(unit_for_this_checkout((UNIT.parent / name).read_text()), encoding="utf-8")
+        paths.append(str(path))
+    paths.append(str(UNIT.parent / "hotline-bridge-backup.timer"))
+    result = subprocess.run(
+        ["systemd-analyze", "verify", *paths], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0 and not result.stderr.strip(), result.stderr
+
+
+def test_the_systemd_units_command_serves_on_loopback_and_stops_on_sigterm(
+    tmp_path: Path,
+) -> None:
+    import shlex
+
+    unit = unit_for_this_checkout(UNIT.read_text(encoding="utf-8"))
+    env = server_env(tmp_path / "unit.db")
+    for assignment in unit_lines(unit, "Environment"):
+        name, value = assignment.split("=", 1)
+        env[name] = value
+    port = free_port()
+    # What systemd would provide: the bind address, state and runtime folders of this test.
+    assert env["HOTLINE_BRIDGE_BIND"].startswith("127.0.0.1:")
+    env["HOTLINE_BRIDGE_BIND"] = f"127.0.0.1:{port}"
+    env["HOTLINE_BRIDGE_DATABASE"] = str(tmp_path / "unit.db")
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(tmp_path / "run")
+    (tmp_path / "run").mkdir()
+    (command,) = unit_lines(unit, "ExecStart")
+    process = subprocess.Popen(
+        shlex.split(command), env=env, cwd=PROJECT_ROOT, stderr=subprocess.DEVNULL
+    )
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}", process)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+            assert b"hotline_bridge_requests_total" in response.read()
+        process.send_signal(signal.SIGTERM)  # what systemctl stop sends
+        assert process.wait(timeout=STOP_SECONDS) == 0
+    finally:
+        stop(process)
