@@ -15,6 +15,7 @@ from hotline_bridge.channels.kiosk import routes as kiosk
 from hotline_bridge.channels.sms import routes as sms
 from hotline_bridge.channels.voice import routes as voice
 from hotline_bridge.directory import store as db
+from hotline_bridge.ops import metrics
 from hotline_bridge.privacy import install_log_redaction
 from hotline_bridge.runtime import load_runtime
 from hotline_bridge.webhooks import messaging
@@ -43,6 +44,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.extensions["hotline_bridge"] = load_runtime(app)
     db.init_app(app)
+    metrics.init_app(app)
     webhooks.init_app(app)
     messaging.init_app(app)
     whatsapp.init_app(app)

@@ -45,3 +45,21 @@ def totals(db: sqlite_utils.Database, day: str | None = None) -> list[dict[str, 
     where, params = ("where day = ?", [day]) if day else ("", [])
     sql = f"select day, channel, language, event, n from counts {where} order by 1, 2, 3, 4"
     return list(db.query(sql, params))
+
+
+def combined(paths: list[str], day: str | None = None) -> list[dict[str, object]]:
+    """Add up the counts of several databases (one per server behind a load balancer): each
+    server counts only what it answered, so the line's totals are the sums."""
+    from hotline_bridge.directory.store import connect
+
+    sums: dict[tuple[object, ...], int] = {}
+    for path in paths:
+        db = connect(path)
+        try:
+            for row in totals(db, day):
+                key = (row["day"], row["channel"], row["language"], row["event"])
+                sums[key] = sums.get(key, 0) + int(str(row["n"]))
+        finally:
+            db.close()
+    names = ("day", "channel", "language", "event")
+    return [dict(zip(names, key, strict=True)) | {"n": n} for key, n in sorted(sums.items())]

@@ -74,6 +74,8 @@ class Setting:
     default: Any
     help: str
     parse: Callable[[Any], Any] = _str
+    # Shown masked by ``hotline-bridge settings``: a value anyone could read off a terminal.
+    secret: bool = False
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -88,11 +90,13 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "Key that signs the SMS conversation cookie. Required outside local mode.",
         _optional_str,
+        secret=True,
     ),
     Setting(
         "TWILIO_ACCOUNT_SID",
         None,
-        "Twilio account SID, used only to delete Twilio's copies of messages and calls.",
+        "Twilio account SID, used by 'hotline-bridge twilio connect' and 'twilio check' and to "
+        "delete Twilio's copies of messages and calls.",
         _optional_str,
     ),
     Setting(
@@ -101,6 +105,7 @@ SETTINGS: tuple[Setting, ...] = (
         "Twilio auth token: checks X-Twilio-Signature on every webhook. Required outside local "
         "mode.",
         _optional_str,
+        secret=True,
     ),
     Setting(
         "VALIDATE_SIGNATURES",
@@ -143,6 +148,21 @@ SETTINGS: tuple[Setting, ...] = (
         "After a message or call ends, ask Twilio to delete its own copy (needs the account SID "
         "and auth token).",
         _bool,
+    ),
+    Setting(
+        "TWILIO_MESSAGING_SERVICE_SID",
+        None,
+        "SID (MG...) of the Twilio Messaging Service holding the line's numbers, whose status "
+        "callback and Advanced Opt-Out 'hotline-bridge twilio connect' sets up and checks.",
+        _optional_str,
+    ),
+    Setting(
+        "METRICS_TOKEN",
+        None,
+        "Bearer token that lets a Prometheus server outside this machine read /metrics; without "
+        "it /metrics answers only requests from a loopback address.",
+        _optional_str,
+        secret=True,
     ),
     Setting(
         "VOICE_EN",
@@ -284,6 +304,42 @@ def _check_secrets(clean: dict[str, Any], *, testing: bool) -> None:
         log.warning(
             "LOCAL MODE: Twilio signature checks are OFF. Never expose this server to the internet."
         )
+
+
+# How a secret is shown by ``hotline-bridge settings``: whether it is set, never any of it.
+MASK = "******** (set)"
+
+
+def effective(app_config: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Return each setting's value in effect in ``app_config`` (secrets masked), where it came
+    from, and a problem when the value cannot be parsed, for ``hotline-bridge settings``."""
+    rows = []
+    for s in SETTINGS:
+        given = s.name in app_config
+        raw = app_config.get(s.name, s.default)
+        try:
+            value = raw if raw is None else s.parse(raw)
+            problem = ""
+        except (TypeError, ValueError) as exc:
+            value, problem = raw, str(exc)
+        shown = "(none)" if value in (None, "") else _shown(value)
+        rows.append(
+            {
+                "variable": f"{ENV_PREFIX}_{s.name}",
+                "value": MASK if s.secret and value else shown,
+                "source": "environment" if given else "default",
+                "problem": problem,
+            }
+        )
+    return rows
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, tuple):
+        return ", ".join(str(item) for item in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{key}@{day}" for key, day in value.items())
+    return str(value)
 
 
 def describe() -> list[dict[str, str]]:

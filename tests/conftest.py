@@ -159,3 +159,104 @@ def browser() -> Iterator[Browser]:
         )
         yield launched
         launched.close()
+
+
+# --- Real servers on loopback ------------------------------------------------------------------
+
+GUNICORN_CONFIG = Path(__file__).resolve().parent.parent / "deploy" / "gunicorn.conf.py"
+# Seconds a server started by a test has to answer /healthz before the test fails.
+SERVER_START_SECONDS = 30
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def server_env(database: Path, **extra: str) -> dict[str, str]:
+    """Return the environment of a production-like server on ``database`` (no local mode)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_BRIDGE_")}
+    env.update(
+        HOTLINE_BRIDGE_DATABASE=str(database),
+        HOTLINE_BRIDGE_SECRET_KEY=SECRET_KEY,
+        HOTLINE_BRIDGE_TWILIO_AUTH_TOKEN=AUTH_TOKEN,
+    )
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    env.update(extra)
+    return env
+
+
+def wait_until_up(base_url: str, process: Any) -> None:
+    """Wait until ``base_url``/healthz answers, failing if the process exits first."""
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(base_url + "/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"{base_url} did not answer within {SERVER_START_SECONDS} s")
+
+
+def stop(process: Any) -> None:
+    """Stop a server started by a test (its PID only), waiting for it to exit."""
+    import signal
+    import subprocess
+
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+class Servers:
+    """Gunicorn servers on 127.0.0.1 with the repository's configuration, stopped together."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.log_dir = log_dir
+        self.started: list[tuple[Any, Any]] = []
+
+    def start(self, database: Path, workers: int = 1, **extra: str) -> str:
+        """Start a server on ``database`` and return its URL once it answers."""
+        import subprocess
+        import sys
+
+        port = free_port()
+        argv = [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONFIG)]
+        argv += ["--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
+        log = (self.log_dir / f"gunicorn-{port}.log").open("wb")
+        process = subprocess.Popen(argv, env=server_env(database, **extra), stderr=log)
+        self.started.append((process, log))
+        base_url = f"http://127.0.0.1:{port}"
+        wait_until_up(base_url, process)
+        return base_url
+
+    def stop_all(self) -> None:
+        """Stop every server started here (by its own PID), then close its log."""
+        for process, _log in self.started:  # all at once: each takes seconds to stop
+            if process.poll() is None:
+                process.terminate()
+        for process, log in self.started:
+            stop(process)
+            log.close()
+
+
+@pytest.fixture
+def gunicorn_server(tmp_path: Path) -> Iterator[Any]:
+    """Return a starter of gunicorn servers on 127.0.0.1, each stopped after the test."""
+    servers = Servers(tmp_path)
+    yield servers.start
+    servers.stop_all()

@@ -8,19 +8,20 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import subprocess
 import sys
 from collections.abc import Mapping
 
 import click
-from flask import Flask, current_app
+from flask import Config, Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from twilio.twiml.messaging_response import MessagingResponse
 
 from hotline_bridge import create_app, settings
 from hotline_bridge.channels.voice.simulator import simulate_voice
+from hotline_bridge.cli import backup as backup_cli
 from hotline_bridge.cli import directory as directory_cli
 from hotline_bridge.cli import services as services_cli
+from hotline_bridge.cli import twilio as twilio_cli
 from hotline_bridge.cli.offline import offline_config
 from hotline_bridge.directory.store import SIMULATOR_NUMBER
 from hotline_bridge.engine.catalogs import CatalogError, run_babel
@@ -45,12 +46,19 @@ def main() -> None:
     """hotline-bridge: a discreet, bilingual SMS, voice and kiosk line to a 24/7 hotline."""
 
 
+# Gunicorn's settings for every deployment (timeouts, logging, metrics); see deploy/README.md.
+GUNICORN_CONFIG = settings.PROJECT_ROOT / "deploy" / "gunicorn.conf.py"
+
+
 @main.command(with_appcontext=False)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, help="Port to listen on.")
 @click.option("--workers", default=2, show_default=True, help="Gunicorn worker processes.")
 def serve(host: str, port: int, workers: int) -> None:
-    """Serve the app with gunicorn (timeouts well under Twilio's 15-second limit)."""
+    """Serve the app with gunicorn (timeouts well under Twilio's 15-second limit).
+
+    This process becomes gunicorn, so stopping it by its PID (or by systemd) stops the server.
+    """
     app = load_app()  # fail here, with a clear message, rather than in every worker
     env = os.environ.copy()
     if app.config["LOCAL"]:
@@ -58,22 +66,39 @@ def serve(host: str, port: int, workers: int) -> None:
         for name in ("SECRET_KEY", "TWILIO_AUTH_TOKEN"):
             env.setdefault(f"{settings.ENV_PREFIX}_{name}", app.config[name])
     argv = [
-        *(sys.executable, "-m", "gunicorn", "hotline_bridge.wsgi:app", "--preload"),
+        *(sys.executable, "-m", "gunicorn", "hotline_bridge.wsgi:app"),
+        *("--config", str(GUNICORN_CONFIG)),
         *("--bind", f"{host}:{port}", "--workers", str(workers)),
-        *("--timeout", "10", "--graceful-timeout", "5", "--log-level", "info"),
     ]
     click.echo(f"Serving on http://{host}:{port} (kiosk: http://{host}:{port}/kiosk)")
-    raise SystemExit(subprocess.call(argv, env=env))
+    sys.stdout.flush()
+    # Replacing this process (rather than running gunicorn as a child) means a signal sent to
+    # the PID that was started reaches gunicorn's master, which stops its workers and the port.
+    os.execve(sys.executable, argv, env)
 
 
 @main.command("settings", with_appcontext=False)
-@click.option("--markdown", is_flag=True, help="Print a Markdown table (as in the README).")
-def show_settings(markdown: bool) -> None:
-    """List every setting with its environment variable, default and help."""
-    rows = settings.describe()
+@click.option("--defaults", is_flag=True, help="List every setting with its default and help.")
+@click.option("--markdown", is_flag=True, help="Print the defaults as a Markdown table (README).")
+def show_settings(defaults: bool, markdown: bool) -> None:
+    """Show every setting's value in effect here (secrets masked) and where it came from."""
+    if markdown or defaults:
+        _describe_settings(markdown)
+        return
+    config = Config(str(settings.PROJECT_ROOT))
+    config.from_prefixed_env(prefix=settings.ENV_PREFIX)
+    rows = settings.effective(config)
+    for row in rows:
+        problem = f"   INVALID: {row['problem']}" if row["problem"] else ""
+        click.echo(f"{row['variable']} = {row['value']}   ({row['source']}){problem}")
+    if any(row["problem"] for row in rows):
+        raise click.ClickException("some settings are invalid")
+
+
+def _describe_settings(markdown: bool) -> None:
     if markdown:
         click.echo("| Variable | Default | What it does |\n| --- | --- | --- |")
-    for row in rows:
+    for row in settings.describe():
         if markdown:
             click.echo(f"| `{row['variable']}` | `{row['default']}` | {row['help']} |")
         else:
@@ -107,8 +132,8 @@ def compile_catalogs() -> None:
 @click.option("--channel", type=click.Choice(["sms", "voice"]), default="sms", show_default=True)
 @with_appcontext
 def fallback_twiml(channel: str) -> None:
-    """Print the static fail-safe answer as TwiML, to paste into a Twilio TwiML Bin used as the
-    number's fallback URL: it answers even when this server is down."""
+    """Print the static fail-safe answer as TwiML: what 'twilio connect' hosts on Twilio as the
+    numbers' fallback, so it answers even when this server is down."""
     rt = current_app.extensions["hotline_bridge"]
     if channel == "sms":
         twiml = MessagingResponse()
@@ -161,6 +186,8 @@ def simulate_sms(to: str) -> None:
 
 directory_cli.init_cli(main)
 services_cli.init_cli(main)
+backup_cli.init_cli(main)
+twilio_cli.init_cli(main)
 simulate.add_command(simulate_voice)
 
 
@@ -170,14 +197,20 @@ if __name__ == "__main__":
 
 @main.command()
 @click.option("--day", default=None, help="Only this day (YYYY-MM-DD, UTC); default every day.")
+@click.option(
+    "--database",
+    "databases",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Add up the counts of this database file (repeat it, one per server, e.g. copies "
+    "made with 'backup'); default: this server's database.",
+)
 @with_appcontext
-def counts(day: str | None) -> None:
+def counts(day: str | None, databases: tuple[str, ...]) -> None:
     """Show the anonymous per-day usage counts: channel, language, step and how many times."""
-    from hotline_bridge.counters import totals
-    from hotline_bridge.directory.store import open_db
+    from hotline_bridge.counters import combined
 
-    with open_db(current_app) as db:
-        rows = totals(db, day)
+    rows = combined(list(databases) or [current_app.config["DATABASE"]], day)
     if not rows:
         click.echo("No counts yet.")
     for row in rows:

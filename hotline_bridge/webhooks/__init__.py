@@ -28,6 +28,8 @@ from twilio.request_validator import (
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from hotline_bridge.ops import metrics
+
 log = logging.getLogger(__name__)
 
 # Twilio's own webhook bodies are a few kilobytes at most; anything larger is not from Twilio.
@@ -112,6 +114,7 @@ def twilio_webhook(fail_safe: Callable[[], Response]) -> Callable[..., Any]:
             if _too_large():
                 # Nothing Twilio sends is this big; answer with help rather than an HTTP error,
                 # since the fail-safe gives away nothing but public numbers.
+                metrics.fail_safe_given()
                 return fail_safe()
             if not signature_ok():
                 return twiml_response("<Response/>", status=403)
@@ -119,6 +122,7 @@ def twilio_webhook(fail_safe: Callable[[], Response]) -> Callable[..., Any]:
                 return view(*args, **kwargs)
             except Exception as exc:
                 log_failure(request.path, exc)
+                metrics.fail_safe_given()
                 return fail_safe()
 
         return wrapped

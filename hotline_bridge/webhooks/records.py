@@ -13,6 +13,8 @@ from flask import Response, after_this_request, current_app
 from twilio.base.exceptions import TwilioException
 from twilio.rest import Client
 
+from hotline_bridge.ops import metrics
+
 log = logging.getLogger(__name__)
 
 # Message states after which Twilio will accept a delete.
@@ -32,6 +34,7 @@ def delete(client: Client, resource: str, sid: str) -> bool:
         return bool(client.calls(sid).delete())
     except TwilioException as exc:
         log.warning("Twilio record not deleted: %s", type(exc).__name__)
+        metrics.twilio_error(f"delete {resource.lower()}")
         return False
 
 

@@ -34,6 +34,7 @@ from hotline_bridge.engine.catalogs import DEFAULT_LANGUAGE, Catalogs, Words
 from hotline_bridge.engine.flow import Position, decode
 from hotline_bridge.engine.screen import BACK, Notice
 from hotline_bridge.engine.step import Turn, as_zip, enter_zip, show
+from hotline_bridge.ops import metrics
 from hotline_bridge.runtime import Runtime, runtime
 from hotline_bridge.settings import ConfigError
 from hotline_bridge.webhooks import log_failure
@@ -112,6 +113,7 @@ def page(site_id: str, lang: str | None, where: str | None) -> BaseResponse:
     except Exception as exc:
         # The place, not the path: the path tells what a person was reading.
         log_failure("kiosk page", exc)
+        metrics.fail_safe_given()
         return failsafe_response(lang)
 
 
