@@ -21,6 +21,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from hotline_bridge import create_app, settings
 from hotline_bridge.channels.voice.simulator import simulate_voice
 from hotline_bridge.cli import directory as directory_cli
+from hotline_bridge.cli import printing as printing_cli
 from hotline_bridge.engine.catalogs import CatalogError, run_babel
 from hotline_bridge.engine.flow import FlowError
 from hotline_bridge.engine.keywords import KeywordError
@@ -36,6 +37,19 @@ def load_app(config: Mapping[str, object] | None = None) -> Flask:
         return create_app(config)
     except STARTUP_ERRORS as exc:
         raise click.ClickException(f"cannot start: {exc}") from None
+
+
+def made_up_secrets() -> dict[str, str]:
+    """Return a random value for each secret the environment does not set.
+
+    Commands that only read content and sign their own in-process requests (``check``,
+    ``print``) need no production secrets, so any that are not set are made up for the run.
+    """
+    return {
+        name: secrets.token_hex(32)
+        for name in ("SECRET_KEY", "TWILIO_AUTH_TOKEN")
+        if not os.environ.get(f"{settings.ENV_PREFIX}_{name}")
+    }
 
 
 @click.group(cls=FlaskGroup, create_app=load_app, add_default_commands=True)
@@ -131,14 +145,7 @@ def check(quiet: bool) -> None:
     surface, or a reply over budget."""
     from hotline_bridge.checks import run_checks
 
-    # The checks read content and sign their own in-process requests, so they need no
-    # production secrets: any that are not set are made up for this run.
-    made_up = {
-        name: secrets.token_hex(32)
-        for name in ("SECRET_KEY", "TWILIO_AUTH_TOKEN")
-        if not os.environ.get(f"{settings.ENV_PREFIX}_{name}")
-    }
-    report = run_checks(load_app(made_up), dt.date.today())
+    report = run_checks(load_app(made_up_secrets()), dt.date.today())
     for line in report.lines:
         if not quiet or line.startswith("FAIL") or not line.startswith("sms "):
             click.echo(line)
@@ -163,6 +170,7 @@ def simulate_sms(to: str) -> None:
 
 
 directory_cli.init_cli(main)
+main.add_command(printing_cli.print_command)
 simulate.add_command(simulate_voice)
 
 
