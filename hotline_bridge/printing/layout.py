@@ -38,6 +38,9 @@ class Kind:
     origin: tuple[float, float] = (0.0, 0.0)
     gap: tuple[float, float] = (0.0, 0.0)
     two_sided: bool = False
+    # How much larger than on US Letter the type is drawn (an 11 x 17 poster is read from
+    # further away).
+    scale: float = 1.0
 
     @property
     def per_sheet(self) -> int:
@@ -50,7 +53,8 @@ class Kind:
 
 def poster(page: tuple[float, float]) -> Kind:
     """Return a poster of ``page`` size, drawn inside a half-inch margin."""
-    return Kind("poster", page, (page[0] - 1, page[1] - 1), origin=(0.5, 0.5))
+    scale = round(page[1] / LETTER[1], 3)
+    return Kind("poster", page, (page[0] - 1, page[1] - 1), origin=(0.5, 0.5), scale=scale)
 
 
 KINDS: dict[str, Kind] = {
