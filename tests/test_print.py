@@ -337,6 +337,27 @@ def test_a_site_without_its_own_keywords_prints_a_greeting_its_number_answers(ap
     assert f"Envíe HOLA al {SHOWN_NUMBER}" in texts
 
 
+def test_the_call_line_is_proven_on_the_voice_line_too(clinic: Flask) -> None:
+    from hotline_bridge.directory.models import get_site
+    from hotline_bridge.printing.proof import answers_calls
+
+    with open_db(clinic) as db:
+        site = get_site(db, "riverside")
+    assert site is not None
+    assert answers_calls(clinic, site, NUMBER)
+    assert not answers_calls(clinic, site, "+15550100000")  # greeted as the default site
+
+
+def test_a_short_code_is_printed_to_text_not_to_call(app: Flask) -> None:
+    add_sites(app, {**SITE, "numbers": '["55123"]'})
+    document = print_pdf(app, Request("riverside", "poster", "en"))
+    (png,) = draw(document, "poster-short-code", dpi=150)
+    (page,) = pages_text(document)
+    assert "Text WELLNESS to 55123" in page
+    assert "Call 55123" not in page
+    assert qr_codes(png) == ["sms:55123?body=WELLNESS"]
+
+
 def test_a_number_that_is_not_the_sites_is_refused(clinic: Flask) -> None:
     refused = refusal(clinic, Request("riverside", "wallet", "en", number="+15550100000"))
     assert refused.key == "print.refused.not_its_number"

@@ -15,6 +15,7 @@ from flask import Flask
 
 from hotline_bridge.channels.sms import render as sms_replies
 from hotline_bridge.channels.sms.simulator import SmsSimulator
+from hotline_bridge.channels.voice.simulator import Phone, spoken_text
 from hotline_bridge.directory.models import Site
 from hotline_bridge.directory.store import open_db
 from hotline_bridge.engine.flow import Position
@@ -74,6 +75,20 @@ def reaches(app: Flask, site: Site, lang: str, number: str, keyword: str) -> boo
     return (
         answer.site == site.id and answer.lang == lang and answer.text == main_menu(app, site, lang)
     )
+
+
+def answers_calls(app: Flask, site: Site, number: str) -> bool:
+    """Return whether a call to ``number`` is greeted with ``site``'s own welcome (not the
+    fail-safe, not another site's), so the card can say "call" it."""
+    rt: Runtime = app.extensions["hotline_bridge"]
+    phone = Phone(app, to=number, dry_run=True)
+    menu = phone.dial_in().find("Gather")
+    if phone.status != 200 or menu is None:
+        return False
+    lang = site.default_language
+    program = site.program_name(lang) or rt.catalogs.text(lang, "program.name")
+    welcome = rt.catalogs.text(lang, "voice.welcome", program=program)
+    return any(spoken_text(say) == welcome for say in menu.iter("Say"))
 
 
 def candidates(app: Flask, site: Site, lang: str) -> Iterator[str]:

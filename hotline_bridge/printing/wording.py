@@ -19,7 +19,7 @@ from hotline_bridge.checks import sensitive_hits
 from hotline_bridge.directory import national
 from hotline_bridge.directory.models import Site, display_number
 from hotline_bridge.engine.catalogs import Words
-from hotline_bridge.printing.proof import Proven
+from hotline_bridge.printing.proof import Proven, answers_calls
 from hotline_bridge.printing.refusal import PrintRefused
 from hotline_bridge.runtime import Runtime
 
@@ -93,7 +93,7 @@ def wording(app: Flask, site: Site, proven: Proven) -> Wording:
         headline=words.t("print.headline"),
         private=words.t("print.private"),
         text=words.t("print.text", keyword=proven.keyword, number=number),
-        call=_call(words, proven.number),
+        call=_call(app, site, words, proven.number),
         hotline=words.t("print.hotline", label=label, number=display_number(hotline)),
         emergency=words.t("print.emergency", number=display_number(emergency)),
         tip=words.t("print.tip"),
@@ -109,8 +109,16 @@ def wording(app: Flask, site: Site, proven: Proven) -> Wording:
     return found
 
 
-def _call(words: Words, number: str) -> str | None:
-    return words.t("print.call", number=display_number(number)) if _CALLABLE.match(number) else None
+def _call(app: Flask, site: Site, words: Words, number: str) -> str | None:
+    """Return the line that says to call ``number``: none for a short code, which only takes
+    texts; a refusal when a call to it would not reach the site's own voice menu."""
+    if not _CALLABLE.match(number):
+        return None
+    if not answers_calls(app, site, number):
+        raise PrintRefused(
+            words.catalogs, "print.refused.call_unproven", site=site.id, number=number
+        )
+    return words.t("print.call", number=display_number(number))
 
 
 def _first(rt: Runtime, meaning: str, lang: str) -> str:
