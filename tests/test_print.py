@@ -17,12 +17,15 @@ from typing import Any
 
 import pypdf
 import pytest
+import responses
 import zxingcpp
 from click.testing import CliRunner
+from conftest import BASE_URL, sign
 from flask import Flask
 from PIL import Image
 
 from hotline_bridge.cli import main
+from hotline_bridge.counters import DRY_RUN
 from hotline_bridge.directory import national
 from hotline_bridge.directory.store import open_db
 from hotline_bridge.printing import PrintRefused, Request, layout, pdf, print_pdf, render
@@ -405,6 +408,29 @@ def test_printing_adds_nothing_to_the_usage_counts(clinic: Flask) -> None:
     print_pdf(clinic, Request("riverside", "tabs", "both"))
     with open_db(clinic) as db:
         assert db.execute("select count(*) from counts").fetchone()[0] == 0
+
+
+ACCOUNT_SID = "AC" + "1" * 32
+MESSAGE_SID = "SM" + "2" * 32
+
+
+@responses.activate
+@pytest.mark.parametrize("proving", [False, True])
+def test_a_proving_message_asks_twilio_to_delete_nothing(make_app: Any, proving: bool) -> None:
+    # The message that proves a card never went through Twilio: there is no copy to delete,
+    # and asking would be a request leaving the machine.
+    app = make_app(DELETE_TWILIO_RECORDS=True, TWILIO_ACCOUNT_SID=ACCOUNT_SID)
+    url = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/{MESSAGE_SID}.json"
+    responses.add(responses.DELETE, url, status=204)
+    params = {"Body": "WELLNESS", "From": "+15555550100", "To": NUMBER, "MessageSid": MESSAGE_SID}
+    response = app.test_client().post(
+        "/sms",
+        data=params,
+        headers={"X-Twilio-Signature": sign(BASE_URL + "/sms", params)},
+        environ_base={DRY_RUN: True} if proving else {},
+    )
+    response.close()
+    assert len(responses.calls) == (0 if proving else 1)
 
 
 def test_render_reports_what_was_proven(clinic: Flask) -> None:
