@@ -488,3 +488,11 @@ def test_the_command_refuses_and_writes_nothing(env: dict[str, str], tmp_path: P
     assert result.exit_code == 1
     assert "Nothing was printed" in result.output
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "change", [{"kind": "banner"}, {"lang": "fr"}, {"size": "a4"}, {"arrangement": "stacked"}]
+)
+def test_a_request_names_only_known_choices(change: dict[str, str]) -> None:
+    with pytest.raises(ValueError, match=next(iter(change))):
+        Request(**{"site": "riverside", "kind": "wallet", **change})

@@ -20,8 +20,15 @@ from hotline_bridge.printing import (
 @click.command("print")
 @click.argument("site")
 @click.option("--kind", type=click.Choice(sorted(KINDS)), required=True, help="What to print.")
-@click.option("--lang", type=click.Choice(LANGS), default="both", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option(
+    "--lang", type=click.Choice(LANGS), default="both", show_default=True, help="Language(s)."
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The PDF file to write (nothing is written when the print is refused).",
+)
 @click.option(
     "--both-as",
     "arrangement",

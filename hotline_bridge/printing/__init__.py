@@ -56,6 +56,17 @@ class Request:
     number: str | None = None
     keywords: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        choices = {
+            "kind": KINDS,
+            "lang": LANGS,
+            "size": POSTER_SIZES,
+            "arrangement": ARRANGEMENTS,
+        }
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(allowed)}")
+
     @property
     def languages(self) -> tuple[str, ...]:
         return LANGUAGES if self.lang == "both" else (self.lang,)
