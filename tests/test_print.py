@@ -390,6 +390,25 @@ def _flag_hotline_voice(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(national, "lines", lambda: tuple(rows))
 
 
+def test_words_that_would_be_cut_off_at_the_edge_are_refused(app: Flask) -> None:
+    long_name = "Riverside Community Health and Wellness Line of the Greater Valley Region " * 4
+    add_sites(app, {**SITE, "name_en": long_name, "name_es": long_name})
+    refused = refusal(app, Request("riverside", "wallet", "both", qr=True))
+    assert refused.key == "print.refused.does_not_fit"
+    assert "wallet" in str(refused)
+    assert "quedaría cortado" in refused.text("es")
+
+
+@pytest.mark.parametrize("kind", ["wallet", "sticker"])
+@pytest.mark.parametrize("arrangement", layout.ARRANGEMENTS)
+def test_the_most_crowded_small_pieces_still_fit(
+    clinic: Flask, kind: str, arrangement: str
+) -> None:
+    request = Request("riverside", kind, "both", qr=True, arrangement=arrangement)
+    pngs = draw(print_pdf(clinic, request), f"{kind}-{arrangement}-qr", dpi=200)
+    assert f"sms:{NUMBER}?body=SALUD" in qr_codes(pngs[-1 if arrangement == "per-side" else 0])
+
+
 def test_a_flagged_national_number_stops_the_print_until_confirmed(
     make_app: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

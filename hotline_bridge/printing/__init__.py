@@ -16,7 +16,7 @@ from hotline_bridge.directory.models import Site, get_site
 from hotline_bridge.directory.store import open_db
 from hotline_bridge.engine.catalogs import LANGUAGES
 from hotline_bridge.printing import layout, pdf
-from hotline_bridge.printing.layout import KINDS, PER_SIDE, POSTER_SIZES, SIDE_BY_SIDE
+from hotline_bridge.printing.layout import ARRANGEMENTS, KINDS, POSTER_SIZES, SIDE_BY_SIDE
 from hotline_bridge.printing.proof import Proven, candidates, prove
 from hotline_bridge.printing.refusal import PrintRefused
 from hotline_bridge.printing.wording import Wording, qr_data_uri, wording
@@ -36,7 +36,6 @@ __all__ = [
 
 # What --lang accepts: one language, or both.
 LANGS = (*LANGUAGES, "both")
-ARRANGEMENTS = (SIDE_BY_SIDE, PER_SIDE)
 
 # Kinds that carry a QR code unless asked otherwise: a code on a card in a pocket or on a
 # sticker can be scanned by someone else, one on a wall is there for anyone.
@@ -99,7 +98,13 @@ def render(app: Flask, request: Request) -> Printed:
         kind = layout.poster(POSTER_SIZES[request.size])
     qr = {w.lang: qr_data_uri(w.sms_uri) for w in wordings} if request.with_qr else {}
     pages = layout.pages(kind, wordings, request.arrangement)
-    document = pdf.write(pdf.html(kind, pages, qr, wordings[0].program))
+    try:
+        document = pdf.write(pdf.html(kind, pages, qr, wordings[0].program))
+    except pdf.DoesNotFit as cut:
+        rt: Runtime = app.extensions["hotline_bridge"]
+        raise PrintRefused(
+            rt.catalogs, "print.refused.does_not_fit", kind=request.kind, text=str(cut)
+        ) from None
     return Printed(document, len(pages), wordings)
 
 

@@ -24,6 +24,7 @@ MARK_GAP = 0.06
 # The two ways to print both languages.
 SIDE_BY_SIDE = "side-by-side"
 PER_SIDE = "per-side"
+ARRANGEMENTS = (SIDE_BY_SIDE, PER_SIDE)
 
 
 @dataclass(frozen=True)
