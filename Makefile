@@ -6,7 +6,7 @@ PYTHON ?= python3
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test setup catalogs browser lint check bench clean
+.PHONY: run test setup catalogs browser print-deps lint check bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 catalogs: $(STAMP)
 	$(BIN)/pybabel compile --domain messages --directory locales --statistics
 
-setup: $(STAMP) catalogs
+setup: $(STAMP) catalogs print-deps
 
 ## Serve on http://127.0.0.1:5000 in local mode: no Twilio account, demo directory.
 run: setup
@@ -30,6 +30,10 @@ run: setup
 ## Headless Chromium for the kiosk's browser tests (Debian's package; no browser downloads).
 browser:
 	bash tools/install-browser.sh
+
+## Pango, the embedded fonts and pdftoppm for the printed cards and posters (Debian packages).
+print-deps:
+	bash tools/install-print.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -20,6 +20,7 @@ from hotline_bridge import create_app, settings
 from hotline_bridge.channels.voice.simulator import simulate_voice
 from hotline_bridge.cli import backup as backup_cli
 from hotline_bridge.cli import directory as directory_cli
+from hotline_bridge.cli import printing as printing_cli
 from hotline_bridge.cli import services as services_cli
 from hotline_bridge.cli import twilio as twilio_cli
 from hotline_bridge.cli.offline import offline_config
@@ -188,6 +189,7 @@ directory_cli.init_cli(main)
 services_cli.init_cli(main)
 backup_cli.init_cli(main)
 twilio_cli.init_cli(main)
+main.add_command(printing_cli.print_command)
 simulate.add_command(simulate_voice)
 
 

@@ -37,8 +37,13 @@ class Keyword:
 class Keywords:
     """The keyword table, normalised once for fast lookups."""
 
-    def __init__(self, table: dict[str, Keyword]) -> None:
+    def __init__(
+        self,
+        table: dict[str, Keyword],
+        written: dict[tuple[str, str], tuple[str, ...]] | None = None,
+    ) -> None:
         self._table = table
+        self._written = written or {}
 
     @classmethod
     def load(cls, path: str | Path) -> Keywords:
@@ -49,8 +54,10 @@ class Keywords:
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise KeywordError(f"{path}: {exc}") from None
         table: dict[str, Keyword] = {}
+        written: dict[tuple[str, str], tuple[str, ...]] = {}
         for meaning in MEANINGS:
             for lang, words in data.get(meaning, {}).items():
+                written[meaning, lang] = tuple(words)
                 for word in words:
                     key = normalize(word)
                     known = table.get(key)
@@ -62,7 +69,11 @@ class Keywords:
         for required in ("stop", "start", "help"):
             if not any(k.meaning == required for k in table.values()):
                 raise KeywordError(f"{path}: no [{required}] keywords")
-        return cls(table)
+        return cls(table, written)
+
+    def words(self, meaning: str, lang: str) -> tuple[str, ...]:
+        """Return the keywords of ``meaning`` in ``lang`` as the file writes them."""
+        return self._written.get((meaning, lang), ())
 
     def match(self, text: str) -> Keyword | None:
         """Return the keyword ``text`` is, or None."""

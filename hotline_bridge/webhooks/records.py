@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Response, after_this_request, current_app
+from flask import Response, after_this_request, current_app, request
 from twilio.base.exceptions import TwilioException
 from twilio.rest import Client
 
+from hotline_bridge.counters import DRY_RUN
 from hotline_bridge.ops import metrics
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,8 @@ def forget_later(resource: str, sid: str | None) -> None:
     config = current_app.config
     if not (config["DELETE_TWILIO_RECORDS"] and sid and config["TWILIO_ACCOUNT_SID"]):
         return
+    if request.environ.get(DRY_RUN):
+        return  # a simulated or proving request: Twilio never saw it, so there is nothing to delete
     client = _client()
 
     @after_this_request

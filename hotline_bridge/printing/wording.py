@@ -1,0 +1,134 @@
+"""What a printed face says in one language: every line from the catalogs, every number proven.
+
+The site's number and keyword come from ``proof`` (texted through the app before printing); the
+24/7 line and 911 come only from the checked national reference, and a number that reference
+flags for re-verification stops the print until the deployment confirms it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, fields
+from urllib.parse import quote
+
+import segno
+from flask import Flask
+
+from hotline_bridge.checks import sensitive_hits
+from hotline_bridge.directory import national
+from hotline_bridge.directory.models import Site, display_number
+from hotline_bridge.engine.catalogs import Words
+from hotline_bridge.printing.proof import Proven, answers_calls
+from hotline_bridge.printing.refusal import PrintRefused
+from hotline_bridge.runtime import Runtime
+
+# A number a phone can call: a full number, not a short code that only takes texts.
+_CALLABLE = re.compile(r"^\+\d{8,15}$")
+
+
+@dataclass(frozen=True)
+class Wording:
+    """The lines one language prints, and the ``sms:`` link its QR code opens."""
+
+    lang: str
+    program: str
+    headline: str
+    private: str
+    text: str
+    call: str | None
+    hotline: str
+    emergency: str
+    tip: str
+    rates: str
+    qr_caption: str
+    sms_uri: str
+
+    def lines(self) -> Iterator[str]:
+        """Yield every line of printed text (for the sensitive-word check)."""
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if field.name not in {"lang", "sms_uri"} and value:
+                yield value
+
+
+def sms_uri(number: str, keyword: str) -> str:
+    """Return the RFC 5724 link that opens a text to ``number`` with ``keyword`` filled in."""
+    return f"sms:{number}?body={quote(keyword, safe='')}"
+
+
+def qr_data_uri(uri: str) -> str:
+    """Return ``uri`` as a QR code, an SVG data URI the PDF embeds (no file, no fetch)."""
+    code = segno.make(uri, error="m", micro=False)
+    return str(code.svg_data_uri(scale=4, border=4, dark="#000", light="#fff"))
+
+
+def checked_number(app: Flask, line_id: str) -> tuple[str, Mapping[str, str]]:
+    """Return a national line's voice number and row from the checked reference; refuse while
+    the reference flags that number and the deployment has not confirmed it."""
+    rt: Runtime = app.extensions["hotline_bridge"]
+    line = national.by_id()[line_id]
+    if "voice" in line.withheld(app.config["CONFIRMED_LINES"]) or not line.row["voice"]:
+        raise PrintRefused(
+            rt.catalogs,
+            "print.refused.unconfirmed",
+            line=line.id,
+            number=display_number(line.row["voice"]),
+            source=line.row["source"],
+        )
+    return line.row["voice"], line.row
+
+
+def wording(app: Flask, site: Site, proven: Proven) -> Wording:
+    """Return what ``proven.lang``'s faces print for ``site``."""
+    rt: Runtime = app.extensions["hotline_bridge"]
+    words = rt.catalogs.bind(proven.lang)
+    hotline, row = checked_number(app, rt.flow.hotline)
+    emergency, _ = checked_number(app, rt.flow.emergency)
+    number = display_number(proven.number)
+    label = row[f"discreet_label_{words.lang}"] or row["discreet_label_en"]
+    found = Wording(
+        lang=words.lang,
+        program=site.program_name(words.lang) or words.t("program.name"),
+        headline=words.t("print.headline"),
+        private=words.t("print.private"),
+        text=words.t("print.text", keyword=proven.keyword, number=number),
+        call=_call(app, site, words, proven.number),
+        hotline=words.t("print.hotline", label=label, number=display_number(hotline)),
+        emergency=words.t("print.emergency", number=display_number(emergency)),
+        tip=words.t("print.tip"),
+        rates=words.t(
+            "print.rates",
+            help=_first(rt, "help", words.lang),
+            stop=_first(rt, "stop", words.lang),
+        ),
+        qr_caption=words.t("print.qr"),
+        sms_uri=sms_uri(proven.number, proven.keyword),
+    )
+    _refuse_sensitive(rt, found)
+    return found
+
+
+def _call(app: Flask, site: Site, words: Words, number: str) -> str | None:
+    """Return the line that says to call ``number``: none for a short code, which only takes
+    texts; a refusal when a call to it would not reach the site's own voice menu."""
+    if not _CALLABLE.match(number):
+        return None
+    if not answers_calls(app, site, number):
+        raise PrintRefused(
+            words.catalogs, "print.refused.call_unproven", site=site.id, number=number
+        )
+    return words.t("print.call", number=display_number(number))
+
+
+def _first(rt: Runtime, meaning: str, lang: str) -> str:
+    written = rt.keywords.words(meaning, lang) or rt.keywords.words(meaning, "en")
+    return written[0]
+
+
+def _refuse_sensitive(rt: Runtime, found: Wording) -> None:
+    """Refuse a face that would alarm an onlooker (a site's name is typed in by staff)."""
+    for line in found.lines():
+        hits = sensitive_hits(line, rt.sensitive_words)
+        if hits:
+            raise PrintRefused(rt.catalogs, "print.refused.sensitive", word=hits[0], line=line)
