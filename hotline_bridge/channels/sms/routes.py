@@ -31,7 +31,7 @@ from hotline_bridge.engine.flow import (
 )
 from hotline_bridge.engine.keywords import Keyword
 from hotline_bridge.runtime import Runtime, runtime
-from hotline_bridge.webhooks import form, twilio_webhook, twiml_response
+from hotline_bridge.webhooks import MESSAGE_STATUSES, form, known, twilio_webhook, twiml_response
 from hotline_bridge.webhooks import records as twilio_records
 
 CHANNEL = "sms"
@@ -213,7 +213,7 @@ def status() -> Response:
     """Count a reply's delivery outcome; optionally delete Twilio's copy once it is final."""
     fields = form()
     outcome = fields.get("MessageStatus", "unknown")
-    counters.bump(get_db(), CHANNEL, "all", f"status:{outcome}"[:40])
+    counters.bump(get_db(), CHANNEL, "all", f"status:{known(outcome, MESSAGE_STATUSES)}")
     if outcome in twilio_records.FINAL_MESSAGE_STATES:
         twilio_records.forget_later("Messages", fields.get("MessageSid"))
     return twiml_response(MessagingResponse())
