@@ -62,6 +62,8 @@ def make_app(tmp_path: Path) -> Iterator[Any]:
             "DATABASE": str(tmp_path / "hotline.db"),
             "SECRET_KEY": SECRET_KEY,
             "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            # Write each count at once, so a test can read it right after the request.
+            "COUNTS_FLUSH_SECONDS": 0,
         }
         config.update(overrides)
         return create_app(config)

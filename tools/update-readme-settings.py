@@ -9,7 +9,7 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 TABLE = re.compile(r"SETTINGS_TABLE|\| Variable \| Default \| What it does \|\n(?:\|.*\|\n)+")
 
 table = subprocess.run(
-    [sys.executable, "-m", "hotline_bridge.cli", "settings", "--markdown"],
+    [sys.executable, "-c", "from hotline_bridge.cli import main; main()", "settings", "--markdown"],
     capture_output=True,
     text=True,
     check=True,

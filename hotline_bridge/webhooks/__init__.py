@@ -47,10 +47,8 @@ DRAIN_BYTES = 16 * 1024 * 1024
 
 TWIML = "application/xml"
 
-# The fields naming what a webhook is about, and the ones that tell its successive callbacks
-# apart; together with the route they identify one delivery (see ``deliveries``).
+# The fields naming the message or call a webhook is about: only such webhooks are retried.
 SID_FIELDS = ("MessageSid", "SmsSid", "CallSid")
-OUTCOME_FIELDS = ("MessageStatus", "SmsStatus", "CallStatus", "DialCallStatus")
 # The statuses Twilio documents for messages, calls and dialled lines. A status callback is
 # counted under its status only when it is one of these, and as "other" otherwise, so that what
 # a sender writes in the field never becomes a row of the counts.
@@ -206,15 +204,15 @@ def twilio_webhook(fail_safe: Callable[[], Response]) -> Callable[..., Any]:
 
 
 def _note_delivery() -> None:
-    """Mark on ``flask.g`` a webhook Twilio already delivered in the conversation window."""
+    """Mark on ``flask.g`` a webhook Twilio already delivered in the conversation window: the
+    same route, query and fields (a Sid among them) and the same idempotency token."""
     fields = form()
-    sid = next((fields[name] for name in SID_FIELDS if fields.get(name)), None)
-    if sid is None:
+    if not any(fields.get(name) for name in SID_FIELDS):
         return
     deliveries: RecentDeliveries = current_app.extensions["hotline_bridge.deliveries"]
     token = request.headers.get(IDEMPOTENCY_HEADER, "")
-    outcome = (fields.get(name, "") for name in OUTCOME_FIELDS)
-    parts = (request.path, request.query_string.decode("latin-1"), sid, token, *outcome)
+    signed = (f"{name}={value}" for name, value in sorted(fields.items()))
+    parts = (request.path, request.query_string.decode("latin-1"), token, *signed)
     g.setdefault(REPEAT, deliveries.seen(*parts))
 
 

@@ -2,9 +2,10 @@
 
 Twilio delivers a webhook again when our answer was slow or lost. The retry is answered like the
 first delivery, but counted once. To know it again we keep, for the conversation window only, a
-truncated HMAC of what identifies the delivery (its route, its Sid and its outcome fields) under
-a key made at start-up that never leaves this process's memory: nothing kept could be matched to
-a message by anyone holding the database, the logs or, after the window, this process.
+truncated HMAC of the delivery (its route, its signed fields with their Sid, and Twilio's
+idempotency token) under a key made at start-up that never leaves this process's memory: nothing
+kept could be matched to a message by anyone holding the database or the logs, nor by anyone at
+all once the window has passed.
 """
 
 from __future__ import annotations
