@@ -17,12 +17,13 @@ REDACTED = "[redacted]"
 
 # The server's own facts, which no person sends and which operators need to read. Each is
 # recognised by its context, so a bare number stays hidden: an IPv4 address and the port after
-# it or after a host name ("Listening at: http://127.0.0.1:18000"), a process id ("pid: 4242",
-# "[4242]"), the status code and size that close an access-log line ('" 200 48213'), a byte
-# count ("65536 bytes"), and a timestamp ("2026-12-01 22:07:36", "01/Dec/2026:22:07:36 +0000").
+# it or after a host name ("Listening at: http://127.0.0.1:18000 (4242)"), a process id
+# ("pid: 4242", "[4242]"), the status code and size that close an access-log line
+# ('" 200 48213'), a byte count ("65536 bytes"), and a timestamp ("2026-12-01 22:07:36",
+# "01/Dec/2026:22:07:36 +0000").
 _KEEP = (
-    r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?!\.?\d)(?::\d{1,5})?",
-    r"(?<![\w.-])(?:localhost|[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,})(?::\d{1,5})\b",
+    r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?!\.?\d)(?::\d{1,5}(?: \(\d{1,7}\))?)?",
+    r"(?<![\w.-])(?:localhost|[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}):\d{1,5}(?: \(\d{1,7}\))?",
     r"\bpids?\b[:=]?\s*\d{1,7}\b",
     r"\[\d{1,7}\]",
     r'"\s\d{3}\s(?:\d+|-)',

@@ -53,13 +53,18 @@ SID_FIELDS = ("MessageSid", "SmsSid", "CallSid")
 # counted under its status only when it is one of these, and as "other" otherwise, so that what
 # a sender writes in the field never becomes a row of the counts.
 MESSAGE_STATUSES = frozenset(
-    "accepted scheduled canceled queued sending sent failed delivered undelivered receiving "
-    "received read partially_delivered".split()
+    {
+        *("accepted", "scheduled", "canceled", "queued", "sending", "sent", "failed"),
+        *("delivered", "undelivered", "receiving", "received", "read", "partially_delivered"),
+    }
 )
 CALL_STATUSES = frozenset(
-    "queued initiated ringing in-progress completed busy no-answer canceled failed".split()
+    {
+        *("queued", "initiated", "ringing", "in-progress", "completed", "busy", "no-answer"),
+        *("canceled", "failed"),
+    }
 )
-DIAL_STATUSES = frozenset("completed answered busy no-answer failed canceled".split())
+DIAL_STATUSES = frozenset({"completed", "answered", "busy", "no-answer", "failed", "canceled"})
 # Twilio sends the same token with every retry of one webhook, and a new one otherwise.
 IDEMPOTENCY_HEADER = "I-Twilio-Idempotency-Token"
 
