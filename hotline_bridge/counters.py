@@ -111,6 +111,7 @@ def _write(path: Path, batch: Counter[Key], busy_ms: int) -> None:
     # so that a deleted database is not silently recreated empty.
     conn = sqlite3.connect(f"file:{path.resolve()}?mode=rw", uri=True, timeout=busy_ms / 1000)
     try:
+        conn.execute("PRAGMA synchronous = NORMAL")  # as the app's own connections write
         with conn:
             conn.executemany(_UPSERT, [(*key, n) for key, n in batch.items()])
     finally:

@@ -231,6 +231,16 @@ def test_public_url_may_name_a_path_prefix(make_app: Any) -> None:
     assert _forwarded_post(client, BASE_URL + "/sms") == 403
 
 
+@pytest.mark.parametrize("query", ["n=%7B", "i=a%2Fb", "z=%C3%A9", "n=main&l=en"])
+@pytest.mark.parametrize("public_url", [None, "https://line.example.org"])
+def test_signatures_cover_the_query_exactly_as_twilio_sent_it(
+    make_app: Any, query: str, public_url: str | None
+) -> None:
+    client = make_app(PUBLIC_URL=public_url).test_client()
+    base = public_url or BASE_URL
+    assert _forwarded_post(client, f"{base}/voice/menu?{query}", f"/voice/menu?{query}") == 200
+
+
 @pytest.mark.parametrize("value", ["line.example.org", "ftp://x.org", "https://x.org/?a=1"])
 def test_a_malformed_public_url_refuses_to_start(make_app: Any, value: str) -> None:
     with pytest.raises(ConfigError, match="HOTLINE_BRIDGE_PUBLIC_URL"):

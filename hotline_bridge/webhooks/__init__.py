@@ -15,7 +15,7 @@ import logging
 import traceback
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 from flask import Flask, Response, current_app, g, request
 from twilio.request_validator import (
@@ -29,7 +29,6 @@ from twilio.request_validator import (
 )
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.sansio.utils import get_current_url
 from werkzeug.wsgi import get_input_stream
 
 from hotline_bridge.counters import REPEAT
@@ -149,13 +148,15 @@ def _signed_params() -> Any:
 
 
 def signed_url() -> str:
-    """Return the URL Twilio signed: the deployment's ``PUBLIC_URL`` with this request's path
-    and query when it is set, else the URL as received (rebuilt from trusted proxy headers)."""
+    """Return the URL Twilio signed: the deployment's ``PUBLIC_URL`` when it is set, else the
+    address as received (rebuilt from trusted proxy headers), with this request's path and its
+    query exactly as sent. ``request.url`` will not do: it unescapes some of the query
+    (``%7B`` becomes ``{``), while Twilio signs the escapes it was given."""
     public = current_app.config["PUBLIC_URL"]
-    if not public:
-        return request.url
-    base = urlparse(public)
-    return get_current_url(base.scheme, base.netloc, base.path, request.path, request.query_string)
+    base = public or f"{request.scheme}://{request.host}{quote(request.root_path)}"
+    url = base + quote(request.path)
+    query = request.query_string.decode("latin-1")
+    return f"{url}?{query}" if query else url
 
 
 def _valid(
