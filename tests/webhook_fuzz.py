@@ -141,6 +141,9 @@ def _multipart(params: dict[str, str]) -> tuple[bytes, str]:
     return "".join(chunks).encode("utf-8"), f"multipart/form-data; boundary={boundary}"
 
 
+# What a Cookie header can carry at all: printable ASCII.
+COOKIE_CHARACTERS = st.characters(min_codepoint=0x20, max_codepoint=0x7E)
+ENCODINGS = ("form", "form", "form", "multipart", "raw")
 SIGNATURES = ("valid", "valid", "valid", "wrong", "none")
 PADDINGS = (0,) * 12 + (LIMIT - 200, LIMIT + 1, 3 * LIMIT)
 
@@ -151,6 +154,7 @@ def probes(
     routes: tuple[str, ...] = ROUTES,
     signatures: tuple[str, ...] = SIGNATURES,
     paddings: tuple[int, ...] = PADDINGS,
+    encodings: tuple[str, ...] = ENCODINGS,
 ) -> Probe:
     """Draw one hostile request to one of ``routes``."""
     names = st.one_of(st.sampled_from(FIELDS), st.text(min_size=1, max_size=12))
@@ -158,7 +162,7 @@ def probes(
     if draw(st.booleans()):
         fields.setdefault(draw(st.sampled_from(("MessageSid", "CallSid"))), _sid(draw))
     query = urlencode(draw(st.dictionaries(st.sampled_from(QUERY_KEYS), texts, max_size=5)))
-    encoding = draw(st.sampled_from(("form", "form", "form", "multipart", "raw")))
+    encoding = draw(st.sampled_from(encodings))
     if encoding == "multipart":  # names a multipart header can carry as they are
         fields = {k: v for k, v in fields.items() if not set(k) & set('"\\\r\n%')}
     raw, content_type = b"", "application/x-www-form-urlencoded"
@@ -187,7 +191,7 @@ def probes(
         raw=raw,
         content_type=content_type,
         signature=draw(st.sampled_from(signatures)),
-        cookie=draw(st.one_of(st.none(), st.text(st.characters(codec="ascii"), max_size=80))),
+        cookie=draw(st.one_of(st.none(), st.text(COOKIE_CHARACTERS, max_size=80))),
         signed_cookie=draw(
             st.one_of(st.none(), st.dictionaries(st.sampled_from(COOKIE_KEYS), texts, max_size=4))
         ),
