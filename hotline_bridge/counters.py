@@ -64,6 +64,7 @@ class Tally:
         self._lock = threading.Lock()
         self._pending: Counter[Key] = Counter()
         self._writing = False
+        self._failing = False
 
     def add(self, key: Key) -> None:
         """Count ``key`` once; write it now (period 0) or leave it to the background writer."""
@@ -97,12 +98,15 @@ class Tally:
         try:
             _write(self.path, batch, busy_ms)
         except Exception as exc:  # locked, deleted, read-only or full: try again later
-            log.warning("counts not written yet: %s", type(exc).__name__)
+            if not self._failing:  # once per outage, not at every try
+                log.warning("counts not written yet, kept to retry: %s", type(exc).__name__)
+            self._failing = True
             with self._lock:
                 for key, n in batch.items():
                     if key in self._pending or len(self._pending) < MAX_PENDING:
                         self._pending[key] += n
             return False
+        self._failing = False
         return True
 
 
