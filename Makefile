@@ -6,7 +6,7 @@ PYTHON ?= python3
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test setup catalogs browser print-deps lint check bench clean
+.PHONY: run test setup catalogs browser print-deps lint check bench fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ test: setup browser lint check
 ## Benchmarks against the budgets listed in bench/budgets.py (see bench/README.md).
 bench: setup
 	$(BIN)/python -m bench.bench
+
+## 10,000+ hostile webhooks against the real app under gunicorn on 127.0.0.1 (see bench/fuzz.py).
+fuzz: setup
+	$(BIN)/python -m bench.fuzz
 
 clean:
 	rm -rf $(VENV) instance test-artifacts locales/*/LC_MESSAGES/*.mo

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response
 
-from hotline_bridge import settings, webhooks
+from hotline_bridge import counters, settings, webhooks
 from hotline_bridge.channels import whatsapp
 from hotline_bridge.channels.kiosk import routes as kiosk
+from hotline_bridge.channels.kiosk.routes import SECURITY_HEADERS
 from hotline_bridge.channels.sms import routes as sms
 from hotline_bridge.channels.voice import routes as voice
 from hotline_bridge.directory import store as db
 from hotline_bridge.ops import metrics
 from hotline_bridge.privacy import install_log_redaction
 from hotline_bridge.runtime import load_runtime
+from hotline_bridge.settings import ConfigError
 from hotline_bridge.webhooks import messaging
 
 __all__ = ["create_app"]
@@ -43,7 +46,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         PERMANENT_SESSION_LIFETIME=dt.timedelta(minutes=app.config["SESSION_MINUTES"]),
     )
     app.extensions["hotline_bridge"] = load_runtime(app)
-    db.init_app(app)
+    _init_database(app)
+    counters.init_app(app)
     metrics.init_app(app)
     webhooks.init_app(app)
     messaging.init_app(app)
@@ -52,7 +56,49 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     voice.init_app(app)
     kiosk.init_app(app)
     _register_health(app)
+    app.after_request(_baseline_headers)
     return app
+
+
+# What start-up says, and what to do, when SQLite refuses the database file.
+_DATABASE_REFUSALS = {
+    "SQLITE_BUSY": "another program holds it locked (an import, a backup?); let it finish, then "
+    "start again",
+    "SQLITE_LOCKED": "another program holds it locked (an import, a backup?); let it finish, then "
+    "start again",
+    "SQLITE_READONLY": "it is read-only; let the service's user write the file and its folder "
+    "(SQLite keeps its -wal and -shm files beside it)",
+    "SQLITE_CANTOPEN": "it cannot be opened; check that its folder exists and that the service's "
+    "user may write there",
+    "SQLITE_PERM": "the service's user may not write it; fix the file's and its folder's "
+    "permissions",
+    "SQLITE_FULL": "the disk is full; free some space, then start again",
+    "SQLITE_NOTADB": "it is not a SQLite database; restore it from a backup, or move it aside to "
+    "start with a new one",
+    "SQLITE_CORRUPT": "it is damaged; restore it from a backup, or move it aside to start with a "
+    "new one",
+}
+
+
+def _init_database(app: Flask) -> None:
+    """Open, migrate and seed the database, refusing to start in one line when SQLite cannot."""
+    path = app.config["DATABASE"]
+    try:
+        db.init_app(app)
+    except sqlite3.Error as exc:
+        name = getattr(exc, "sqlite_errorname", "")
+        what = _DATABASE_REFUSALS.get(name, f"SQLite says {exc}")
+        raise ConfigError(f"database {path}: {what}") from None
+    except OSError as exc:  # its folder cannot be made
+        raise ConfigError(f"database {path}: {exc.strerror}; check the folder") from None
+
+
+def _baseline_headers(response: Response) -> Response:
+    """Give every response (app-level 404 and 405 pages too) the kiosk's security headers:
+    nothing cached, no referrer, no framing, nothing loaded from elsewhere."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
 
 
 def _register_health(app: Flask) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from hotline_bridge.directory.national import parse_confirmations, parse_overrides
 
@@ -59,6 +60,18 @@ def _str(value: Any) -> str:
 
 def _optional_str(value: Any) -> str | None:
     return None if value in (None, "") else str(value)
+
+
+def _public_url(value: Any) -> str | None:
+    text = str(value or "").strip().rstrip("/")
+    if not text:
+        return None
+    parsed = urlsplit(text)
+    if parsed.scheme not in {"http", "https"} or not parsed.netloc:
+        raise ValueError(f"expected an address such as https://line.example.org, got {value!r}")
+    if parsed.query or parsed.fragment:
+        raise ValueError(f"expected a base address without ? or #, got {value!r}")
+    return text
 
 
 def _words(value: Any) -> tuple[str, ...]:
@@ -119,6 +132,23 @@ SETTINGS: tuple[Setting, ...] = (
         0,
         "How many trusted reverse proxies stand in front of the app (their X-Forwarded-* headers "
         "rebuild the URL Twilio signed).",
+        _int,
+    ),
+    Setting(
+        "PUBLIC_URL",
+        None,
+        "The public base address Twilio posts to, such as https://line.example.org (with any "
+        "path prefix the proxy removes). When set, signatures are checked against it and "
+        "X-Forwarded-Host and X-Forwarded-Prefix are ignored; leave it unset only behind a proxy "
+        "that overwrites those headers.",
+        _public_url,
+    ),
+    Setting(
+        "COUNTS_FLUSH_SECONDS",
+        2,
+        "Seconds between a worker's background writes of its batched usage counts, so counting "
+        "never delays a reply. 0 writes each count at once without waiting for a locked "
+        "database (for tests); counts a worker had not yet written are lost if it is killed.",
         _int,
     ),
     Setting(

@@ -63,6 +63,8 @@ def make_app(tmp_path: Path) -> Iterator[Any]:
             "DATABASE": str(tmp_path / "hotline.db"),
             "SECRET_KEY": SECRET_KEY,
             "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            # Write each count at once, so a test can read it right after the request.
+            "COUNTS_FLUSH_SECONDS": 0,
         }
         config.update(overrides)
         return create_app(config)
@@ -184,6 +186,8 @@ def server_env(database: Path, **extra: str) -> dict[str, str]:
         HOTLINE_BRIDGE_DATABASE=str(database),
         HOTLINE_BRIDGE_SECRET_KEY=SECRET_KEY,
         HOTLINE_BRIDGE_TWILIO_AUTH_TOKEN=AUTH_TOKEN,
+        # Counts written as they come, so a test reads what the server answered so far.
+        HOTLINE_BRIDGE_COUNTS_FLUSH_SECONDS="0",
     )
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     env.update(extra)

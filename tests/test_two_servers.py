@@ -8,6 +8,7 @@ action URL mean the same to both.
 from __future__ import annotations
 
 import re
+import secrets
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -45,7 +46,9 @@ def text_conversation(servers: list[str]) -> list[str]:
     """Text the line, each message to the next server in turn, carrying Twilio's cookie."""
     replies, cookie = [], ""
     for n, body in enumerate(TEXTS):
-        params = {"Body": body, "From": SENDER, "To": DEMO_NUMBER, "MessageSid": f"SM{n:032d}"}
+        # Every message Twilio delivers has its own Sid (the same one again is a retry).
+        sid = f"SM{secrets.token_hex(16)}"
+        params = {"Body": body, "From": SENDER, "To": DEMO_NUMBER, "MessageSid": sid}
         reply, set_cookie = post(servers[n % len(servers)], "/sms", params, cookie)
         cookie = set_cookie or cookie
         replies.append(reply)

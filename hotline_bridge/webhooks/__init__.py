@@ -1,9 +1,11 @@
-"""What every Twilio webhook shares: the signature check and the fail-safe around the view.
+"""What every Twilio webhook shares: the size limit, the signature check and the fail-safe.
 
-``twilio_webhook(fail_safe)`` wraps a view so that a request without a valid
-``X-Twilio-Signature`` gets 403, and any exception inside the view (database gone, a missing
-catalog entry, a bug) becomes the channel's static fail-safe answer with status 200: Twilio never
-receives a 500 from us.
+``twilio_webhook(fail_safe)`` wraps a view so that a body too large to be Twilio's gets 413
+before it is read, a request without a valid ``X-Twilio-Signature`` (or one whose body cannot
+even be verified) gets 403, and any exception inside the view (database gone, a missing catalog
+entry, a bug) becomes the channel's static fail-safe answer with status 200: Twilio never
+receives a 500 from us. A retry of a webhook already answered is marked on ``flask.g`` so that
+it is answered again but counted once.
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ import logging
 import traceback
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, g, request
 from twilio.request_validator import (
     SIGNATURE_HEADER,
     SIGNATURE_SETTINGS_HEADER,
@@ -27,20 +29,54 @@ from twilio.request_validator import (
 )
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.wsgi import get_input_stream
 
+from hotline_bridge.counters import REPEAT
 from hotline_bridge.ops import metrics
+from hotline_bridge.webhooks.deliveries import RecentDeliveries
 
 log = logging.getLogger(__name__)
 
 # Twilio's own webhook bodies are a few kilobytes at most; anything larger is not from Twilio.
 MAX_BODY_BYTES = 64 * 1024
 
+# Bytes of a refused body read and thrown away after the answer is sent, so that the connection
+# closes cleanly and the sender reads the answer instead of a reset. Larger bodies are not read
+# at all; whoever sends them is not Twilio.
+DRAIN_BYTES = 16 * 1024 * 1024
+
 TWIML = "application/xml"
+
+# The fields naming the message or call a webhook is about: only such webhooks are retried.
+SID_FIELDS = ("MessageSid", "SmsSid", "CallSid")
+# The statuses Twilio documents for messages, calls and dialled lines. A status callback is
+# counted under its status only when it is one of these, and as "other" otherwise, so that what
+# a sender writes in the field never becomes a row of the counts.
+MESSAGE_STATUSES = frozenset(
+    {
+        *("accepted", "scheduled", "canceled", "queued", "sending", "sent", "failed"),
+        *("delivered", "undelivered", "receiving", "received", "read", "partially_delivered"),
+    }
+)
+CALL_STATUSES = frozenset(
+    {
+        *("queued", "initiated", "ringing", "in-progress", "completed", "busy", "no-answer"),
+        *("canceled", "failed"),
+    }
+)
+DIAL_STATUSES = frozenset({"completed", "answered", "busy", "no-answer", "failed", "canceled"})
+# Twilio sends the same token with every retry of one webhook, and a new one otherwise.
+IDEMPOTENCY_HEADER = "I-Twilio-Idempotency-Token"
 
 
 def twiml_response(twiml: object, status: int = 200) -> Response:
     """Return a TwiML document (any twilio builder) as an HTTP response."""
     return Response(str(twiml), status=status, mimetype=TWIML)
+
+
+def known(status: str, statuses: frozenset[str]) -> str:
+    """Return ``status`` if it is one of ``statuses``, else "other", for counting."""
+    return status if status in statuses else "other"
 
 
 def form() -> dict[str, str]:
@@ -52,6 +88,11 @@ def form() -> dict[str, str]:
 
 
 def _too_large() -> bool:
+    """Return whether the body is over the limit, judged by its declared length when it has
+    one (nothing is read), else by reading at most the limit."""
+    length, limit = request.content_length, request.max_content_length
+    if length is not None:
+        return limit is not None and length > limit
     try:
         request.form  # noqa: B018 - parsing is what may fail
     except RequestEntityTooLarge:
@@ -61,20 +102,62 @@ def _too_large() -> bool:
     return False
 
 
+def _refuse_too_large() -> Response:
+    """Answer 413, then read and drop the body so the sender gets the answer, not a reset."""
+    response = twiml_response("<Response/>", status=413)
+    response.headers["Connection"] = "close"
+    environ, length = request.environ, request.content_length
+    if length is None or length <= DRAIN_BYTES:
+        response.call_on_close(lambda: _drain(environ))
+    return response
+
+
+def _drain(environ: dict[str, Any]) -> None:
+    try:
+        stream = get_input_stream(environ, max_content_length=DRAIN_BYTES)
+        while stream.read(64 * 1024):
+            pass
+    except Exception:  # the sender went away, or sent more than we read: nothing to answer
+        return
+
+
 def signature_ok() -> bool:
-    """Return whether the request carries a valid Twilio signature for the URL Twilio used."""
+    """Return whether the request carries a valid Twilio signature for the URL Twilio used.
+
+    A body that cannot be verified at all (a multipart part without a name, bytes the form
+    parser refuses) is not valid: it gets 403 like a wrong signature, never an error.
+    """
     if not current_app.config["VALIDATE_SIGNATURES"]:
         return True
     signature = request.headers.get(SIGNATURE_HEADER, "")
     if not signature:
         return False
-    try:
-        params: Any = request.form  # all values of repeated fields count in the signature
-    except HTTPException:
-        params = {}
-    algorithm = get_signature_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
     validator: RequestValidator = current_app.extensions["hotline_bridge.validator"]
-    return _valid(validator, request.url, params, signature, algorithm)
+    try:
+        algorithm = get_signature_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
+        return _valid(validator, signed_url(), _signed_params(), signature, algorithm)
+    except Exception as exc:
+        log.info("unverifiable webhook refused: %s", type(exc).__name__)
+        return False
+
+
+def _signed_params() -> Any:
+    try:
+        return request.form  # all values of repeated fields count in the signature
+    except HTTPException:
+        return {}
+
+
+def signed_url() -> str:
+    """Return the URL Twilio signed: the deployment's ``PUBLIC_URL`` when it is set, else the
+    address as received (rebuilt from trusted proxy headers), with this request's path and its
+    query exactly as sent. ``request.url`` will not do: it unescapes some of the query
+    (``%7B`` becomes ``{``), while Twilio signs the escapes it was given."""
+    public = current_app.config["PUBLIC_URL"]
+    base = public or f"{request.scheme}://{request.host}{quote(request.root_path)}"
+    url = base + quote(request.path)
+    query = request.query_string.decode("latin-1")
+    return f"{url}?{query}" if query else url
 
 
 def _valid(
@@ -112,13 +195,11 @@ def twilio_webhook(fail_safe: Callable[[], Response]) -> Callable[..., Any]:
         @functools.wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Response:
             if _too_large():
-                # Nothing Twilio sends is this big; answer with help rather than an HTTP error,
-                # since the fail-safe gives away nothing but public numbers.
-                metrics.fail_safe_given()
-                return fail_safe()
+                return _refuse_too_large()
             if not signature_ok():
                 return twiml_response("<Response/>", status=403)
             try:
+                _note_delivery()
                 return view(*args, **kwargs)
             except Exception as exc:
                 log_failure(request.path, exc)
@@ -130,13 +211,30 @@ def twilio_webhook(fail_safe: Callable[[], Response]) -> Callable[..., Any]:
     return decorator
 
 
+def _note_delivery() -> None:
+    """Mark on ``flask.g`` a webhook Twilio already delivered in the conversation window: the
+    same route, query and fields (a Sid among them) and the same idempotency token."""
+    fields = form()
+    if not any(fields.get(name) for name in SID_FIELDS):
+        return
+    deliveries: RecentDeliveries = current_app.extensions["hotline_bridge.deliveries"]
+    token = request.headers.get(IDEMPOTENCY_HEADER, "")
+    signed = (f"{name}={value}" for name, value in sorted(fields.items()))
+    parts = (request.path, request.query_string.decode("latin-1"), token, *signed)
+    g.setdefault(REPEAT, deliveries.seen(*parts))
+
+
 def init_app(app: Flask) -> None:
-    """Trust the configured proxies' forwarded headers and prepare the signature validator."""
+    """Trust the configured proxies' forwarded headers (host and prefix only when no
+    ``PUBLIC_URL`` names the address) and prepare the signature validator."""
     if app.config.get("MAX_CONTENT_LENGTH") is None:
         app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     hops = app.config["PROXY_HOPS"]
     if hops:
+        named = hops if not app.config["PUBLIC_URL"] else 0
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=named, x_port=named, x_prefix=named
         )
     app.extensions["hotline_bridge.validator"] = RequestValidator(app.config["TWILIO_AUTH_TOKEN"])
+    window = app.config["SESSION_MINUTES"] * 60
+    app.extensions["hotline_bridge.deliveries"] = RecentDeliveries(window)

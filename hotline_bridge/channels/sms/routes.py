@@ -13,7 +13,15 @@ from twilio.twiml.messaging_response import MessagingResponse
 from hotline_bridge import counters
 from hotline_bridge.channels.sms import render, sessions
 from hotline_bridge.directory.store import get_db
-from hotline_bridge.webhooks import form, messaging, records, twilio_webhook, twiml_response
+from hotline_bridge.webhooks import (
+    MESSAGE_STATUSES,
+    form,
+    known,
+    messaging,
+    records,
+    twilio_webhook,
+    twiml_response,
+)
 
 CHANNEL = render.CHANNEL
 
@@ -33,7 +41,7 @@ def status() -> Response:
     """Count a reply's delivery outcome; optionally delete Twilio's copy once it is final."""
     fields = form()
     outcome = fields.get("MessageStatus", "unknown")
-    counters.bump(get_db(), CHANNEL, "all", f"status:{outcome}"[:40])
+    counters.bump(get_db(), CHANNEL, "all", f"status:{known(outcome, MESSAGE_STATUSES)}")
     if outcome in records.FINAL_MESSAGE_STATES:
         records.forget_later("Messages", fields.get("MessageSid"))
     return twiml_response(MessagingResponse())

@@ -22,7 +22,14 @@ from hotline_bridge.directory.store import get_db
 from hotline_bridge.engine.screen import Screen
 from hotline_bridge.engine.step import DETAILS, DIAL, dialable, respond
 from hotline_bridge.runtime import runtime
-from hotline_bridge.webhooks import form, twilio_webhook, twiml_response
+from hotline_bridge.webhooks import (
+    CALL_STATUSES,
+    DIAL_STATUSES,
+    form,
+    known,
+    twilio_webhook,
+    twiml_response,
+)
 from hotline_bridge.webhooks import records as twilio_records
 
 CHANNEL = vr.CHANNEL
@@ -222,7 +229,7 @@ def dialed() -> Response:
     call = _call()
     state = vr.State.parse(call.flow, request.args)
     outcome = form().get("DialCallStatus", "failed")
-    _count(get_db(), state.lang, f"dial:{outcome}")
+    _count(get_db(), state.lang, f"dial:{known(outcome, DIAL_STATUSES)}")
     if outcome not in UNANSWERED:
         return twiml_response(vr.hang_up(call, state.lang))
     notice = _unanswered(outcome)
@@ -243,7 +250,7 @@ def status() -> Response:
     """Count a call's outcome; optionally delete Twilio's record of it once it has ended."""
     fields = form()
     outcome = fields.get("CallStatus", "unknown")
-    _count(get_db(), "all", f"status:{outcome}")
+    _count(get_db(), "all", f"status:{known(outcome, CALL_STATUSES)}")
     if outcome in FINAL_CALL_STATES:
         twilio_records.forget_later("Calls", fields.get("CallSid"))
     return twiml_response(VoiceResponse())

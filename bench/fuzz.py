@@ -1,0 +1,173 @@
+"""``make fuzz``: send 10,000+ hostile webhooks to the real app under gunicorn, on loopback only.
+
+The requests come from the Hypothesis strategies the test suite uses (``tests/webhook_fuzz.py``):
+random fields, bytes, encodings, sizes, multipart bodies, tampered cookies and action URLs. Every
+signed request within the size limit must get 200 with valid TwiML; unsigned or wrongly signed
+ones 403; bodies over the limit 413. It prints one line per measure::
+
+    budget fuzz_non_200: measured N, target 0
+    budget fuzz_invalid_twiml: measured N, target 0
+    budget fuzz_wrong_refusals: measured N, target 0
+
+and exits non-zero when any of them is not 0. Run from the project root: ``python -m bench.fuzz``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
+from hypothesis import HealthCheck, Phase, given, seed, settings
+
+from tests.webhook_fuzz import LIMIT, Probe, cookie_value, describe, probes, twiml_problem
+
+from . import app as bench_app
+from . import server
+from .bench import AUTH_TOKEN, ROOT, SECRET_KEY
+
+# Signed bodies within the limit (each must get 200), and hostile ones (each must be refused).
+SIGNED_BODIES = 10_000
+REFUSED_BODIES = 2_000
+# Raw bytes may or may not parse as the fields they were signed as, so signed bodies are forms.
+SIGNABLE = ("form", "form", "multipart")
+# Seconds a single request may take before it counts as unanswered.
+REQUEST_TIMEOUT_S = 10
+# Wall-clock bound on the whole run, whatever the machine's load (a quiet 2-core machine needs
+# a few minutes; requests not sent in time are reported and fail the run).
+RUN_LIMIT_S = 3600
+# Failures shown in full, to reproduce them.
+EXAMPLES_SHOWN = 5
+
+
+class Fuzzer:
+    """Sends probes to one server and tallies what came back."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.conn = self._connect()
+        self.tally: Counter[str] = Counter()
+        self.examples: list[str] = []
+        self.dumps = _cookie_signer()
+        self.deadline = time.monotonic() + RUN_LIMIT_S
+
+    def _connect(self) -> http.client.HTTPConnection:
+        return http.client.HTTPConnection(server.HOST, self.port, timeout=REQUEST_TIMEOUT_S)
+
+    def send(self, probe: Probe) -> None:
+        """Send one probe and record whether its answer was the one it must get."""
+        if time.monotonic() > self.deadline:
+            self.tally["skipped (time limit)"] += 1
+            return
+        status, body, mimetype = self._post(probe)
+        expected = probe.expected()
+        self.tally["sent"] += 1
+        self.tally[f"status {status}"] += 1
+        if status not in expected:
+            self._fail("non_200" if expected == {200} else "wrong_refusals", probe, status)
+        elif status == 200 and (problem := twiml_problem(status, mimetype, body)):
+            self._fail("invalid_twiml", probe, status, problem)
+
+    def _post(self, probe: Probe) -> tuple[int, bytes, str]:
+        data, content_type = probe.body()
+        headers = probe.signed_headers(f"http://{server.HOST}:{self.port}", AUTH_TOKEN)
+        headers["Content-Type"] = content_type
+        cookie = cookie_value(probe, self.dumps)
+        if cookie is not None:
+            headers["Cookie"] = f"s={cookie}"
+        try:
+            self.conn.request("POST", probe.url_path, body=data, headers=headers)
+            response = self.conn.getresponse()
+            body = response.read()
+        except (OSError, http.client.HTTPException):
+            self.conn.close()
+            self.conn = self._connect()
+            return 0, b"", ""  # no answer at all: the worst outcome
+        if response.getheader("Connection", "").lower() == "close":
+            self.conn.close()
+            self.conn = self._connect()
+        return response.status, body, response.getheader("Content-Type", "").split(";")[0]
+
+    def _fail(self, kind: str, probe: Probe, status: int, problem: str = "") -> None:
+        self.tally[kind] += 1
+        if len(self.examples) < EXAMPLES_SHOWN:
+            self.examples.append(f"{kind} (got {status}) {problem} {describe(probe)}")
+
+
+def _cookie_signer() -> object:
+    """Sign cookies as the served app does, so that junk state can arrive validly signed."""
+    app = Flask("fuzz")
+    app.secret_key = SECRET_KEY
+    serializer = SecureCookieSessionInterface().get_signing_serializer(app)
+    assert serializer is not None
+    return serializer.dumps
+
+
+def _run(fuzzer: Fuzzer, count: int, signed: bool, start: int) -> None:
+    """Draw ``count`` probes (signed ones within the limit, or hostile ones) and send each."""
+    strategy = (
+        probes(signatures=("valid",), paddings=(0, 0, 0, LIMIT - 400), encodings=SIGNABLE)
+        if signed
+        else probes(signatures=("wrong", "none", "valid"), paddings=(0, LIMIT + 1, 10 * LIMIT))
+    )
+
+    @seed(start)
+    @settings(
+        max_examples=count,
+        deadline=None,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(probe=strategy)
+    def run(probe: Probe) -> None:
+        fuzzer.send(probe)
+
+    run()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--signed", type=int, default=SIGNED_BODIES)
+    parser.add_argument("--refused", type=int, default=REFUSED_BODIES)
+    parser.add_argument("--seed", type=int, default=int(time.time()))
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="hotline-fuzz-") as folder:
+        tmp = Path(folder)
+        env = {
+            bench_app.DATABASE_ENV: str(tmp / "hotline-fuzz.db"),
+            bench_app.AUTH_TOKEN_ENV: AUTH_TOKEN,
+            bench_app.SECRET_KEY_ENV: SECRET_KEY,
+        }
+        with server.serve(ROOT, env, tmp / "gunicorn.log") as srv:
+            fuzzer = Fuzzer(srv.port)
+            started = time.monotonic()
+            _run(fuzzer, args.signed, signed=True, start=args.seed)
+            _run(fuzzer, args.refused, signed=False, start=args.seed + 1)
+            elapsed = time.monotonic() - started
+            fail_safes = srv.log_since(0).count("failed safe")
+    return _report(fuzzer, elapsed, fail_safes, args.seed)
+
+
+def _report(fuzzer: Fuzzer, elapsed: float, fail_safes: int, seed: int) -> int:
+    tally = fuzzer.tally
+    sent = tally["sent"]
+    print(f"fuzz: {sent} requests to gunicorn on loopback in {elapsed:.0f} s (seed {seed})")
+    print("answers: " + ", ".join(f"{k}: {v}" for k, v in sorted(tally.items()) if " " in k))
+    print(f"fail-safe answers (an internal error, still 200 with the hotline): {fail_safes}")
+    for example in fuzzer.examples:
+        print(f"  {example}")
+    for name in ("non_200", "invalid_twiml", "wrong_refusals"):
+        print(f"budget fuzz_{name}: measured {tally[name]}, target 0")
+    bad = tally["non_200"] + tally["invalid_twiml"] + tally["wrong_refusals"]
+    return 1 if bad or tally["skipped (time limit)"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
