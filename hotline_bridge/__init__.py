@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 
-from hotline_bridge import settings, webhooks
+from hotline_bridge import console, settings, webhooks
 from hotline_bridge.channels.kiosk import routes as kiosk
 from hotline_bridge.channels.sms import routes as sms
 from hotline_bridge.channels.sms import sessions
@@ -47,6 +47,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     sms.init_app(app)
     voice.init_app(app)
     kiosk.init_app(app)
+    console.init_app(app)
     _register_health(app)
     return app
 

@@ -21,6 +21,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from hotline_bridge import create_app, settings
 from hotline_bridge.channels.voice.simulator import simulate_voice
 from hotline_bridge.cli import directory as directory_cli
+from hotline_bridge.cli import staff as staff_cli
 from hotline_bridge.engine.catalogs import CatalogError, run_babel
 from hotline_bridge.engine.flow import FlowError
 from hotline_bridge.engine.keywords import KeywordError
@@ -163,6 +164,7 @@ def simulate_sms(to: str) -> None:
 
 
 directory_cli.init_cli(main)
+staff_cli.init_cli(main)
 simulate.add_command(simulate_voice)
 
 
