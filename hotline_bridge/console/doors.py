@@ -120,7 +120,7 @@ def voice_detail(
             if details:
                 phone.press(details)
                 read.append(phone.text)
-            return Seen(" ".join(read), steps=[*steps, choice])
+            return Seen("\n\n".join(read), steps=[*steps, choice])
         phone.press(flow.more_key)
         steps.append(flow.more_key)
     return Seen("")
@@ -135,7 +135,15 @@ def kiosk_card(app: Flask, flow: Flow, site: Site, service: Service, lang: str) 
     page = app.test_client().get(f"/kiosk/{site.id}/{lang}/{where}", environ_base={DRY_RUN: True})
     html = page.get_data(as_text=True)
     main = re.search(r"<main[^>]*>(.*?)</main>", html, re.DOTALL)
-    return main[1] if main else ""
+    return _nested(main[1], lang) if main else ""
+
+
+def _nested(html: str, prefix: str) -> str:
+    """Fit a kiosk page's content inside a console page: its headings below the console's own,
+    its ids made unique, and its sections no longer landmarks of the console page."""
+    html = re.sub(r"<(/?)h([1-4])\b", lambda m: f"<{m[1]}h{int(m[2]) + 3}", html)
+    html = re.sub(r'\b(id|aria-labelledby|aria-describedby)="', rf'\1="{prefix}-', html)
+    return re.sub(r"<(/?)section\b", r"<\1div", html)
 
 
 # --- Trying the line -------------------------------------------------------------------------

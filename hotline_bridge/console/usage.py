@@ -28,6 +28,8 @@ DEFAULT_DAYS = 30
 MAX_DAYS = 366
 # Chart size in SVG units.
 CHART_WIDTH, CHART_HEIGHT, CHART_MARGIN = 720, 220, 32
+# Room above the tallest bar for the scale's top label.
+CHART_TOP = 18
 CHANNELS = ("sms", "voice", "kiosk")
 
 
@@ -84,7 +86,7 @@ def bars(
     for d, day in enumerate(days):
         for s, name in enumerate(series):
             n = totals.get((day, name), 0)
-            height = (CHART_HEIGHT - CHART_MARGIN) * n / top
+            height = (CHART_HEIGHT - CHART_MARGIN - CHART_TOP) * n / top
             x = CHART_MARGIN + d * slot + s * width
             y = CHART_HEIGHT - CHART_MARGIN - height
             laid.append(
@@ -134,6 +136,7 @@ def usage() -> str:
         width=CHART_WIDTH,
         height=CHART_HEIGHT,
         margin=CHART_MARGIN,
+        top_pad=CHART_TOP,
         steps=_table(rows, "event"),
         by_channel=_table(rows, "channel"),
         by_language=_table(rows, "language"),
