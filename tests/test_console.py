@@ -693,3 +693,37 @@ def test_the_console_speaks_both_languages(people: dict[str, Staffer]) -> None:
     nora.post("/console/language", {"lang": "es", "next": "/console/directory"})
     html = nora.client.get("/console/directory").get_data(as_text=True)
     assert '<html lang="es">' in html and "Directorio" in html and "Agregar un servicio" in html
+
+
+def test_a_change_names_only_a_site_that_shows_the_service(
+    console: Flask, people: dict[str, Staffer]
+) -> None:
+    ada = signed(people, ADA)
+    form = form_of(console, "north-legal", phone=NEW_PHONE, site="south")
+    assert ada.post("/console/services/north-legal/edit", form).status_code == 403
+    assert not _waiting(console)
+
+
+def test_a_number_changed_by_upload_needs_the_code_and_waits_for_approval(
+    console: Flask, people: dict[str, Staffer]
+) -> None:
+    nora = signed(people, NORA)
+    content = (
+        HEADER
+        + "north-legal,north,legal,North Legal Aid (example),Legal help,617-555-0188,02139,"
+        + "Mo-Su 00:00-24:00\n"
+    ).encode()
+    report = _upload(nora, "services.csv", content)
+    html = report.get_data(as_text=True)
+    assert "Changed: 1" in html and 'name="code"' in html
+    action = re.search(r'action="(/console/upload/[^"]+/apply)"', html)
+    assert action
+    refused = nora.client.post(action[1], data={"csrf_token": csrf_of(report)})
+    assert refused.status_code == 200 and not _waiting(console)
+    applied = nora.client.post(
+        action[1], data={"csrf_token": csrf_of(refused), "code": nora.next_code()}
+    )
+    assert applied.status_code == 303
+    assert "1-617-555-0101" in texted_detail(console)
+    (change,) = _waiting(console)
+    assert change["new"] == NEW_PHONE and change["requested_by"] == NORA

@@ -67,11 +67,12 @@ CHECK_EVERY = dt.timedelta(days=180)
 def import_context(database: sqlite_utils.Database) -> Context:
     """Return the same checking context an import uses."""
     rt = runtime()
-    return context_for(
-        database,
-        rt.sensitive_words,
-        lambda category, lang: rt.catalogs.text(lang, f"directory.label.{category}"),
-    )
+
+    def default_label(category: str, lang: str) -> str:
+        key = f"directory.label.{category}"  # a category's neutral label, as imports use
+        return rt.catalogs.text(lang, key)
+
+    return context_for(database, rt.sensitive_words, default_label)
 
 
 def sites_of(database: sqlite_utils.Database, service_id: str) -> list[str]:
@@ -90,6 +91,16 @@ def service_row(service_id: str) -> dict[str, Any]:
     if row["national"] or not linked or not all(staff().may_see(site) for site in linked):
         abort(403)
     return row
+
+
+def site_of(service_id: str) -> str:
+    """Return the site a change to ``service_id`` belongs to: the one the form names, which
+    must show the service and be the account's (403 otherwise)."""
+    linked = sites_of(db(), service_id)
+    wanted = request.values.get("site") or linked[0]
+    if wanted not in linked:
+        abort(403)
+    return require_site(wanted)
 
 
 def needs_checking(row: Mapping[str, Any], today: dt.date) -> bool:
@@ -200,7 +211,7 @@ def _save(row: Mapping[str, Any], *, source: str) -> None:
 def edit_service(service_id: str) -> str | Response:
     """Change a service; a changed number is confirmed with a code and waits for approval."""
     old = service_row(service_id)
-    site = require_site(request.values.get("site") or sites_of(db(), service_id)[0])
+    site = site_of(service_id)
     if request.method == "GET":
         return _form(old, {}, site=site, new=False, service_id=service_id)
     raw = _raw(site, service_id, old["fictional"])
@@ -297,7 +308,7 @@ def request_number_change(
 def retire_service(service_id: str) -> Response:
     """Stop showing a service at the site (kept in the audit log, so it can be added back)."""
     before = service_row(service_id)
-    site = require_site(request.form.get("site") or sites_of(db(), service_id)[0])
+    site = site_of(service_id)
     with db().conn:
         db().execute(
             "delete from service_sites where service_id = ? and site_id = ?", [service_id, site]

@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 from hotline_bridge.console import auth, store
 from hotline_bridge.console.access import back_to, current_session, db, now, signed_in
 from hotline_bridge.console.blueprint import bp
+from hotline_bridge.engine.catalogs import LANGUAGES
 
 
 def _keys(email: str) -> dict[str, int]:
@@ -111,7 +112,7 @@ def sign_out() -> Response:
 def language() -> Response:
     """Switch the console's language and come back to the same page."""
     chosen = request.form.get("lang")
-    if chosen in current_app.extensions["hotline_bridge"].catalogs._translations:
+    if chosen in LANGUAGES:
         session["lang"] = chosen
     target = request.form.get("next", "")
     if not target.startswith("/console") or target.startswith("//"):

@@ -16,13 +16,12 @@ from hotline_bridge.console.access import (
     current_session,
     db,
     now,
-    require_site,
     signed_in,
     who,
     words,
 )
 from hotline_bridge.console.blueprint import bp
-from hotline_bridge.console.services import import_context, service_row, sites_of
+from hotline_bridge.console.services import import_context, service_row, site_of
 from hotline_bridge.directory.importer import SITE_COLUMNS, check_site
 from hotline_bridge.directory.models import Site, display_number, get_service, get_site
 from hotline_bridge.engine.catalogs import LANGUAGES
@@ -39,7 +38,7 @@ def preview(service_id: str) -> str:
     """Show a service as people will get it: the SMS detail with its cost, the words the voice
     line reads, and the kiosk card, in each language."""
     service_row(service_id)
-    site = _site(require_site(request.args.get("site") or sites_of(db(), service_id)[0]))
+    site = _site(site_of(service_id))
     service = get_service(db(), service_id)
     assert service is not None
     app, flow = current_app._get_current_object(), runtime().flow  # type: ignore[attr-defined]

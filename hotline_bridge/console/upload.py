@@ -5,6 +5,7 @@ applied. Applying follows the same rules as editing: a changed number waits for 
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import secrets
 import tempfile
@@ -50,6 +51,8 @@ from hotline_bridge.directory.store import DEFAULT_SITE
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 # The most files and bytes a zipped package may unpack to.
 MAX_ZIP_FILES, MAX_ZIP_BYTES = 64, 50 * 1024 * 1024
+# How long a checked, unapplied upload is kept.
+KEEP_UPLOADS = dt.timedelta(days=1)
 # Columns compared to tell a changed service from an unchanged one.
 COMPARED = (
     "category",
@@ -190,6 +193,8 @@ def upload() -> str:
         return render_template("console/upload.html", site=site, error="console.upload.none")
     content = sent.read()
     upload_id = secrets.token_urlsafe(16)
+    # A checked file waits a day at most for someone to apply it.
+    db().execute("delete from uploads where created < ?", [store.stamp(now() - KEEP_UPLOADS)])
     db().table("uploads").insert(
         {
             "id": upload_id,
