@@ -22,6 +22,7 @@ from flask import Flask
 from hotline_bridge.channels.sms import render as sms_render
 from hotline_bridge.channels.sms.segments import MAX_SEGMENTS, MEDIAN_SEGMENTS, cost
 from hotline_bridge.channels.voice.check import voice_problems
+from hotline_bridge.console.store import waiting_changes
 from hotline_bridge.counters import DRY_RUN
 from hotline_bridge.directory import national
 from hotline_bridge.directory.importer import exit_url_problem, raw_problems
@@ -280,6 +281,20 @@ def _unconfirmed(
     yield from db.execute(sql, [since]).fetchall()
 
 
+def check_waiting_changes(app: Flask, report: Report) -> None:
+    """List the number changes made in the console that wait for a second person's approval
+    (people keep getting the old number until then)."""
+    with open_db(app) as db:
+        waiting = waiting_changes(db)
+    for change in waiting:
+        report.lines.append(
+            f"WAIT {change['site']}/{change['service_id']} {change['field']}: "
+            f"{change['old'] or '(none)'} -> {change['new'] or '(none)'}, asked by "
+            f"{change['requested_by']} at {change['requested_at']}"
+        )
+    report.lines.append(f"console: {len(waiting)} number change(s) wait for approval")
+
+
 def run_checks(app: Flask, today: dt.date) -> Report:
     """Run every check against ``app`` on the day ``today`` and return the report."""
     report = Report(lines=[f"flow {_rt(app).flow.path.name}: valid"])
@@ -292,4 +307,5 @@ def run_checks(app: Flask, today: dt.date) -> Report:
     for problem in problems:
         report.fail(f"voice {problem}")
     report.lines.append(f"voice: every path walked in both languages, {len(problems)} problems")
+    check_waiting_changes(app, report)
     return report

@@ -292,6 +292,19 @@ SETTINGS: tuple[Setting, ...] = (
         "returns to its home page by itself (leaving nothing in the browser's history).",
         _int,
     ),
+    Setting(
+        "CONSOLE_IDLE_MINUTES",
+        15,
+        "Minutes a clinic console session may stay unused before staff must sign in again.",
+        _int,
+    ),
+    Setting(
+        "CONSOLE_MIN_COUNT",
+        5,
+        "The console never shows or downloads a usage count below this for a day and step, so "
+        "no count can single out one person.",
+        _int,
+    ),
 )
 
 

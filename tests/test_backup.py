@@ -29,13 +29,13 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in ("sites.csv", "services.csv"):
         result = CliRunner().invoke(main, ["import", str(DEMO / name)])
         assert result.exit_code == 0, result.output
-    with sqlite3.connect(path) as conn:
-        # Tables the clinic console keeps; a backup must carry whatever the database holds.
-        conn.execute("create table if not exists console_accounts (name text, totp text)")
-        conn.execute("create table if not exists audit_log (at text, who text, what text)")
-        conn.execute("insert into console_accounts values ('ana', 'secret-seed')")
-        conn.execute("insert into audit_log values ('2026-12-01', 'ana', 'import services')")
-    conn.close()
+    # The clinic console's accounts and audit log: a backup must carry whatever the database holds.
+    added = CliRunner().invoke(
+        main,
+        ["staff", "add", "ana@clinic.example", "--admin"],
+        input="a long passphrase for ana\na long passphrase for ana\n",
+    )
+    assert added.exit_code == 0, added.output
     return path
 
 
@@ -48,7 +48,7 @@ def conversation() -> list[str]:
 
 def contents(path: Path) -> dict[str, list[tuple[object, ...]]]:
     """Every row of the tables the drill compares, in a stable order."""
-    tables = ("services", "sites", "service_sites", "console_accounts", "audit_log")
+    tables = ("services", "sites", "service_sites", "staff", "audit_log")
     with sqlite3.connect(path) as conn:
         rows = {t: conn.execute(f"select * from {t} order by 1, 2").fetchall() for t in tables}
     conn.close()
@@ -116,4 +116,5 @@ def test_restore_refuses_a_file_that_is_not_a_backup(database: Path, tmp_path: P
 def test_backup_never_overwrites_the_database(database: Path) -> None:
     result = CliRunner().invoke(main, ["backup", str(database)])
     assert result.exit_code == 1 and "cannot overwrite" in result.output
-    assert contents(database)["console_accounts"] == [("ana", "secret-seed")]
+    assert [row[1] for row in contents(database)["staff"]] == ["ana@clinic.example"]
+    assert contents(database)["audit_log"]  # the account's creation, recorded

@@ -64,6 +64,17 @@ def test_a_conversation_leaves_no_number_or_text_behind(
     assert texter.count == 12
 
 
+# The clinic console's own tables (staff accounts and their work), never about people.
+CONSOLE_TABLES = (
+    "staff",
+    "console_sessions",
+    "signin_failures",
+    "audit_log",
+    "pending_changes",
+    "uploads",
+)
+
+
 def test_the_database_holds_only_aggregate_counts(app: Flask, texter: Texter) -> None:
     from hotline_bridge.directory.store import open_db
 
@@ -76,7 +87,10 @@ def test_the_database_holds_only_aggregate_counts(app: Flask, texter: Texter) ->
             "service_sites",
             "counts",
             "_sqlite_migrations",
+            *CONSOLE_TABLES,
         }
+        # The console's tables are about staff only: a person texting adds nothing to them.
+        assert all(db[name].count == 0 for name in CONSOLE_TABLES)
         columns = {c.name for c in db["counts"].columns}
         assert columns == {"day", "channel", "language", "event", "n"}
         events = {row["event"] for row in db["counts"].rows}

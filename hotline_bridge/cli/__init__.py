@@ -22,6 +22,7 @@ from hotline_bridge.cli import backup as backup_cli
 from hotline_bridge.cli import directory as directory_cli
 from hotline_bridge.cli import printing as printing_cli
 from hotline_bridge.cli import services as services_cli
+from hotline_bridge.cli import staff as staff_cli
 from hotline_bridge.cli import twilio as twilio_cli
 from hotline_bridge.cli.offline import offline_config
 from hotline_bridge.directory.store import SIMULATOR_NUMBER
@@ -190,6 +191,7 @@ services_cli.init_cli(main)
 backup_cli.init_cli(main)
 twilio_cli.init_cli(main)
 main.add_command(printing_cli.print_command)
+staff_cli.init_cli(main)
 simulate.add_command(simulate_voice)
 
 

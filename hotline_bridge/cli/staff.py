@@ -1,0 +1,130 @@
+"""``hotline-bridge staff``: create, list, disable and unlock clinic console accounts.
+
+Accounts are made on the server only; the console itself cannot create one. The password is read
+from standard input (never from the command line, where other users and the shell history could
+see it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from hotline_bridge.console import auth, store
+from hotline_bridge.directory.store import open_db
+
+# How the audit log names changes made from the server's command line.
+CLI = "command line"
+
+
+@click.group()
+def staff() -> None:
+    """Clinic console accounts: add, list, disable, unlock."""
+
+
+def _password() -> str:
+    if sys.stdin.isatty():
+        return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@staff.command("add")
+@click.argument("email")
+@click.option("--site", default=None, help="The site this account keeps (site staff).")
+@click.option("--admin", is_flag=True, help="An administrator: every site, and site settings.")
+@with_appcontext
+def add(email: str, site: str | None, admin: bool) -> None:
+    """Create an account; the password is read from standard input."""
+    if admin == bool(site):
+        raise click.UsageError("give exactly one of --site SITE or --admin")
+    email = email.strip().lower()
+    if "@" not in email:
+        raise click.UsageError(f"{email!r} is not an email address")
+    password = _password()
+    if len(password) < auth.MIN_PASSWORD_LENGTH:
+        raise click.ClickException(
+            f"the password needs at least {auth.MIN_PASSWORD_LENGTH} characters"
+        )
+    now = dt.datetime.now(dt.UTC)
+    with open_db(current_app) as db:
+        if site and not db.execute("select 1 from sites where id = ?", [site]).fetchone():
+            raise click.ClickException(f"no site {site!r} (import it first)")
+        if store.staff_by_email(db, email):
+            raise click.ClickException(f"{email} already has an account")
+        with db.conn:
+            db.table("staff").insert(
+                {
+                    "email": email,
+                    "password_hash": auth.hash_password(password),
+                    "site": site,
+                    "admin": int(admin),
+                    "created": store.stamp(now),
+                }
+            )
+            store.record(
+                db,
+                now,
+                CLI,
+                "account added",
+                email,
+                site=site,
+                after={"site": site, "admin": admin},
+            )
+    click.echo(
+        f"{email} added ({'admin' if admin else 'site ' + str(site)}); "
+        "a one-time-code app is set up at first sign-in."
+    )
+
+
+@staff.command("list")
+@with_appcontext
+def list_staff() -> None:
+    """List every account with its site and state."""
+    with open_db(current_app) as db:
+        rows = list(db.query("select * from staff order by email"))
+    if not rows:
+        click.echo("No accounts yet.")
+    for row in rows:
+        account = store.Staff.from_row(row)
+        state = "disabled" if account.disabled else "locked" if account.locked else "active"
+        where = "admin" if account.admin else f"site {account.site}"
+        code = "code set up" if account.totp_confirmed else "no code yet"
+        click.echo(f"{account.email:32} {where:24} {state:9} {code}")
+
+
+def _change(email: str, action: str, **values: object) -> None:
+    now = dt.datetime.now(dt.UTC)
+    with open_db(current_app) as db:
+        account = store.staff_by_email(db, email)
+        if account is None:
+            raise click.ClickException(f"no account {email}")
+        with db.conn:
+            store.update_staff(db, account.id, **values)
+            auth.end_sessions_of(db, account.id)
+            store.record(db, now, CLI, action, account.email, site=account.site, after=dict(values))
+    click.echo(f"{account.email}: {action}")
+
+
+@staff.command("disable")
+@click.argument("email")
+@with_appcontext
+def disable(email: str) -> None:
+    """Stop an account from signing in, and end its sessions now."""
+    _change(email, "account disabled", disabled=1)
+
+
+@staff.command("unlock")
+@click.argument("email")
+@with_appcontext
+def unlock(email: str) -> None:
+    """Let a locked account (too many failed sign-ins) sign in again."""
+    _change(email, "account unlocked", locked=0, failures=0)
+
+
+def init_cli(main: click.Group) -> None:
+    """Register the command group."""
+    main.add_command(staff)

@@ -1,0 +1,100 @@
+"""The clinic console at ``/console``: staff keep their site's directory, try the line and read
+the anonymous usage counts, signed in with a password and a one-time code.
+
+Every write is security-critical (it changes what people in danger are told): it needs a live
+session, is limited to the account's own site, carries a CSRF token and is written to the audit
+log. The console has its own cookie, tables and strict headers, and nothing else links to it.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, render_template, request
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from hotline_bridge.console import auth, cookie, store
+from hotline_bridge.console.access import current_session, lang, words
+from hotline_bridge.console.blueprint import bp
+from hotline_bridge.directory.store import connect
+from hotline_bridge.engine.catalogs import LANGUAGES
+
+# Importing the route modules registers their views on the blueprint.
+from hotline_bridge.console import services, signin, tools, upload, usage  # noqa: F401  isort: skip
+
+csrf = CSRFProtect()
+
+# Sent with every console response: nothing cached, nothing framed, no script, style or image
+# from anywhere but this server, and no inline script at all.
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "same-origin",  # Flask-WTF checks the referrer of HTTPS form posts
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+}
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+@bp.before_request
+def _protect_forms() -> None:
+    if request.method == "POST":
+        if request.endpoint == "console.upload":
+            # Read before the CSRF check parses the form; the webhooks' small limit stays.
+            request.max_content_length = upload.MAX_UPLOAD_BYTES
+        csrf.protect()
+
+
+@bp.after_request
+def _headers(response: Response) -> Response:
+    response.headers.update(SECURITY_HEADERS)
+    if request.is_secure:
+        response.headers["Strict-Transport-Security"] = HSTS
+    return response
+
+
+@bp.errorhandler(CSRFError)
+def _csrf_refused(_error: CSRFError) -> tuple[str, int]:
+    return render_template("console/error.html", message="console.error.csrf"), 400
+
+
+@bp.errorhandler(403)
+def _forbidden(_error: Exception) -> tuple[str, int]:
+    return render_template("console/error.html", message="console.error.forbidden"), 403
+
+
+@bp.errorhandler(404)
+def _not_found(_error: Exception) -> tuple[str, int]:
+    return render_template("console/error.html", message="console.error.not_found"), 404
+
+
+@bp.app_context_processor
+def _context() -> dict[str, object]:
+    if not cookie.is_console(request.path):
+        return {}
+    bound = words()
+    found = current_session()
+    return {
+        "_": bound.t,
+        "problem": lambda reason: bound.t(reason) if reason.startswith("console.") else reason,
+        "lang": lang(),
+        "languages": LANGUAGES,
+        "signed_in": found.staff if found and found.stage == auth.SIGNED_IN else None,
+    }
+
+
+def init_app(app: Flask) -> None:
+    """Create the console's tables, give it its own cookie and CSRF checks, and its routes."""
+    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)  # the webhooks take no CSRF token
+    db = connect(app.config["DATABASE"])
+    try:
+        store.apply(db)
+    finally:
+        db.close()
+    cookie.init_app(app)
+    csrf.init_app(app)
+    app.register_blueprint(bp)

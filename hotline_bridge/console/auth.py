@@ -1,0 +1,234 @@
+"""Who is signed in: passwords (argon2), one-time codes (TOTP), throttled sign-in, and the
+console's server-side sessions that end after inactivity.
+
+The console cookie holds only a random session token; the row it names (stored as a hash, so a
+copy of the database signs nobody in) says who it is, how far sign-in got and when it was last
+used. Disabling an account or signing out ends its sessions at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+
+import pyotp
+import segno
+import sqlite_utils
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from hotline_bridge.console import store
+from hotline_bridge.console.store import Staff, stamp
+
+# argon2id with the library's defaults (RFC 9106's second recommended profile).
+_HASHER = PasswordHasher()
+
+# Sign-in failures counted per account and per address over this window.
+FAILURE_WINDOW = dt.timedelta(minutes=15)
+# Failures within the window after which further tries are refused until it passes.
+ACCOUNT_LIMIT = 5
+ADDRESS_LIMIT = 20
+# Consecutive failures after which an account locks until `hotline-bridge staff unlock`.
+LOCK_AFTER = 10
+# A number change needs a one-time code entered at most this long ago.
+REAUTH_WINDOW = dt.timedelta(minutes=5)
+# The issuer authenticator apps show beside the account.
+ISSUER = "hotline-bridge console"
+MIN_PASSWORD_LENGTH = 12
+
+# How far a session has come: password checked, then the one-time code too.
+PASSWORD, SIGNED_IN = "password", "signed-in"
+
+
+def hash_password(password: str) -> str:
+    """Return the argon2id hash of ``password``."""
+    return _HASHER.hash(password)
+
+
+def password_matches(stored: str, password: str) -> bool:
+    """Return whether ``password`` matches the stored hash."""
+    try:
+        return _HASHER.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def check_password(db: sqlite_utils.Database, staff: Staff | None, password: str) -> bool:
+    """Return whether ``password`` signs ``staff`` in, spending the same time when it is None."""
+    if staff is None:
+        _HASHER.hash(password)  # as long as a check takes, so no answer tells who has an account
+        return False
+    return password_matches(store.password_hash(db, staff.id), password)
+
+
+# --- One-time codes --------------------------------------------------------------------------
+
+
+def new_totp_secret() -> str:
+    """Return a fresh base32 TOTP secret."""
+    return pyotp.random_base32()
+
+
+def enrolment_uri(secret: str, email: str) -> str:
+    """Return the otpauth:// address an authenticator app reads from the QR code."""
+    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=ISSUER)
+
+
+def enrolment_svg(secret: str, email: str) -> str:
+    """Return the enrolment QR code as inline SVG, drawn here so it never leaves our origin."""
+    qr = segno.make(enrolment_uri(secret, email), error="m")
+    return qr.svg_inline(scale=5, dark="#000", light="#fff", title=ISSUER)
+
+
+def code_step(secret: str, code: str, now: dt.datetime) -> int | None:
+    """Return the time step ``code`` belongs to (this one or either neighbour), or None."""
+    totp = pyotp.TOTP(secret)
+    cleaned = "".join(ch for ch in code if ch.isdigit())
+    if len(cleaned) != totp.digits:
+        return None
+    step = totp.timecode(now)
+    for candidate in (step, step - 1, step + 1):
+        if hmac.compare_digest(totp.generate_otp(candidate), cleaned):
+            return candidate
+    return None
+
+
+def use_code(db: sqlite_utils.Database, staff: Staff, code: str, now: dt.datetime) -> bool:
+    """Accept ``code`` for ``staff`` once: a code already used (or an older one) is refused, so
+    a code seen over a shoulder cannot be replayed."""
+    if not staff.totp_secret:
+        return False
+    step = code_step(staff.totp_secret, code, now)
+    if step is None or (staff.totp_last_step is not None and step <= staff.totp_last_step):
+        return False
+    store.update_staff(db, staff.id, totp_last_step=step)
+    return True
+
+
+# --- Throttling ------------------------------------------------------------------------------
+
+
+def address_key(address: str | None, secret_key: str) -> str:
+    """Return the key failures from an address are counted under (a keyed hash, not the
+    address itself: the console keeps no more about anyone than it needs)."""
+    digest = hmac.new(secret_key.encode(), (address or "").encode(), hashlib.sha256)
+    return "address:" + digest.hexdigest()[:32]
+
+
+def account_key(email: str) -> str:
+    """Return the key failures for an account are counted under."""
+    return "account:" + email.strip().lower()
+
+
+def throttled(db: sqlite_utils.Database, keys: dict[str, int], now: dt.datetime) -> bool:
+    """Return whether any key has reached its limit of failures in the window."""
+    since = stamp(now - FAILURE_WINDOW)
+    for key, limit in keys.items():
+        sql = "select count(*) from signin_failures where key = ? and at > ?"
+        if db.execute(sql, [key, since]).fetchone()[0] >= limit:
+            return True
+    return False
+
+
+def note_failure(
+    db: sqlite_utils.Database, keys: list[str], staff: Staff | None, now: dt.datetime
+) -> None:
+    """Count a failed sign-in against each key, and lock the account after too many."""
+    db.table("signin_failures").insert_all({"key": key, "at": stamp(now)} for key in keys)
+    db.execute("delete from signin_failures where at < ?", [stamp(now - FAILURE_WINDOW * 4)])
+    if staff is not None:
+        failures = staff.failures + 1
+        store.update_staff(db, staff.id, failures=failures, locked=int(failures >= LOCK_AFTER))
+
+
+# --- Sessions --------------------------------------------------------------------------------
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Session:
+    """A console session row."""
+
+    token_hash: str
+    staff: Staff
+    stage: str
+    last_seen: dt.datetime
+    verified: dt.datetime | None
+
+
+def start_session(db: sqlite_utils.Database, staff: Staff, stage: str, now: dt.datetime) -> str:
+    """Open a session for ``staff`` at ``stage``; return the token for the cookie."""
+    token = secrets.token_urlsafe(32)
+    db.table("console_sessions").insert(
+        {
+            "token_hash": _hash_token(token),
+            "staff_id": staff.id,
+            "stage": stage,
+            "created": stamp(now),
+            "last_seen": stamp(now),
+            "verified": stamp(now) if stage == SIGNED_IN else None,
+        }
+    )
+    return token
+
+
+def load_session(
+    db: sqlite_utils.Database, token: str | None, now: dt.datetime, idle: dt.timedelta
+) -> Session | None:
+    """Return the live session for ``token`` and mark it used; None if it is unknown, idle too
+    long, or its account can no longer sign in (an idle session is deleted)."""
+    if not token:
+        return None
+    token_hash = _hash_token(token)
+    rows = list(db.query("select * from console_sessions where token_hash = ?", [token_hash]))
+    if not rows:
+        return None
+    row = rows[0]
+    staff = store.staff_by_id(db, row["staff_id"])
+    idle_since = store.parse_stamp(row["last_seen"])
+    if staff is None or staff.disabled or staff.locked or idle_since + idle < now:
+        end_session(db, token)
+        return None
+    db.table("console_sessions").update(token_hash, {"last_seen": stamp(now)})
+    verified = store.parse_stamp(row["verified"]) if row["verified"] else None
+    return Session(token_hash, staff, row["stage"], now, verified)
+
+
+def end_session(db: sqlite_utils.Database, token: str | None) -> None:
+    """Delete the session ``token`` names."""
+    if token:
+        db.execute("delete from console_sessions where token_hash = ?", [_hash_token(token)])
+
+
+def end_sessions_of(db: sqlite_utils.Database, staff_id: int) -> None:
+    """Delete every session of an account (disabled, locked, or signed in again)."""
+    db.execute("delete from console_sessions where staff_id = ?", [staff_id])
+
+
+def mark_verified(db: sqlite_utils.Database, session: Session, now: dt.datetime) -> None:
+    """Note that the session's second factor was entered just now."""
+    db.table("console_sessions").update(session.token_hash, {"verified": stamp(now)})
+
+
+def recently_verified(session: Session, now: dt.datetime) -> bool:
+    """Return whether the session entered a one-time code within the re-check window."""
+    return session.verified is not None and now - session.verified <= REAUTH_WINDOW
+
+
+def trial_state(db: sqlite_utils.Database, session: Session) -> dict[str, object]:
+    """Return the session's "try the line" state (the fictional trial conversation)."""
+    sql = "select trial from console_sessions where token_hash = ?"
+    row = db.execute(sql, [session.token_hash]).fetchone()
+    return json.loads(row[0]) if row and row[0] else {}
+
+
+def save_trial(db: sqlite_utils.Database, session: Session, state: dict[str, object]) -> None:
+    """Keep the session's "try the line" state."""
+    db.table("console_sessions").update(session.token_hash, {"trial": json.dumps(state)})

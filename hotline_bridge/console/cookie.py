@@ -1,0 +1,79 @@
+"""Two cookies that never mix: the SMS conversation cookie and the console's own.
+
+Flask has one session interface per app. This one hands requests under ``/console`` a separate
+signed cookie (its own name, salt and path; HttpOnly, SameSite=Strict, Secure outside local mode)
+and every other request the SMS conversation cookie as before. A console cookie sent to a webhook
+is never read there (wrong name, and the browser does not send it outside ``/console``), and an
+SMS cookie sent to the console fails the console's signature check.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionInterface
+from itsdangerous import URLSafeTimedSerializer
+from werkzeug.wrappers import Response
+
+COOKIE_NAME = "hb_console"
+PREFIX = "/console"
+
+
+class ConsoleSession(SecureCookieSession):
+    """The console's signed cookie: a session token, the CSRF secret and the language."""
+
+
+class ConsoleCookie(SecureCookieSessionInterface):
+    """The console's cookie, signed apart from the SMS cookie."""
+
+    salt = "hotline-bridge-console"
+    session_class = ConsoleSession
+
+    def get_cookie_name(self, app: Flask) -> str:
+        return COOKIE_NAME
+
+    def get_cookie_path(self, app: Flask) -> str:
+        return PREFIX
+
+    def get_cookie_httponly(self, app: Flask) -> bool:
+        return True
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return not app.config["LOCAL"]
+
+    def get_cookie_samesite(self, app: Flask) -> str:
+        return "Strict"
+
+    def get_expiration_time(self, app: Flask, session: object) -> None:
+        # A browser-session cookie: inactivity is enforced by the server-side session row.
+        return None
+
+
+def is_console(path: str) -> bool:
+    """Return whether a request path belongs to the console."""
+    return path == PREFIX or path.startswith(PREFIX + "/")
+
+
+class SplitSessions(SessionInterface):
+    """Route each request to the console cookie or to the SMS conversation cookie."""
+
+    def __init__(self, conversation: SessionInterface) -> None:
+        self.conversation = conversation
+        self.console = ConsoleCookie()
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        chosen = self.console if is_console(request.path) else self.conversation
+        return chosen.open_session(app, request)  # type: ignore[return-value]
+
+    def save_session(self, app: Flask, session: object, response: Response) -> None:
+        chosen = self.console if isinstance(session, ConsoleSession) else self.conversation
+        chosen.save_session(app, session, response)  # type: ignore[arg-type]
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        """Return the conversation cookie's signer (what the simulators and the print proof
+        read a conversation's state with); the console's own cookie is never read that way."""
+        return self.conversation.get_signing_serializer(app)  # type: ignore[attr-defined]
+
+
+def init_app(app: Flask) -> None:
+    """Wrap the app's session interface so the console gets its own cookie."""
+    app.session_interface = SplitSessions(app.session_interface)

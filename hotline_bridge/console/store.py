@@ -1,0 +1,219 @@
+"""The console's own tables: staff accounts, signed-in sessions, sign-in failures, the audit log
+and the number changes that wait for a second person.
+
+Everything here is about clinic staff and their work, never about the people who reach out. The
+tables have their own recorded migrations, named apart from the directory's, so the two never
+collide and each is safe to re-run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("hotline_bridge.console")
+
+
+@migrations()
+def m001_console(db: sqlite_utils.Database) -> None:
+    """Staff, sessions, sign-in failures, audit log and pending number changes."""
+    db.table("staff").create(
+        {
+            "id": int,
+            "email": str,
+            "password_hash": str,
+            "site": str,
+            "admin": int,
+            "totp_secret": str,
+            "totp_confirmed": int,
+            "totp_last_step": int,
+            "disabled": int,
+            "failures": int,
+            "locked": int,
+            "created": str,
+        },
+        pk="id",
+        not_null={"email", "password_hash", "admin", "disabled", "failures", "locked"},
+        defaults={"admin": 0, "disabled": 0, "failures": 0, "locked": 0, "totp_confirmed": 0},
+    )
+    db.table("staff").create_index(["email"], unique=True)
+    db.table("console_sessions").create(
+        {
+            "token_hash": str,
+            "staff_id": int,
+            "stage": str,
+            "created": str,
+            "last_seen": str,
+            "verified": str,
+            "trial": str,
+        },
+        pk="token_hash",
+        foreign_keys=[("staff_id", "staff", "id")],
+    )
+    db.table("signin_failures").create({"key": str, "at": str})
+    db.table("signin_failures").create_index(["key", "at"])
+    db.table("audit_log").create(
+        {
+            "id": int,
+            "at": str,
+            "staff": str,
+            "site": str,
+            "action": str,
+            "target": str,
+            "before": str,
+            "after": str,
+        },
+        pk="id",
+    )
+    db.table("pending_changes").create(
+        {
+            "id": int,
+            "service_id": str,
+            "site": str,
+            "field": str,
+            "old": str,
+            "new": str,
+            "requested_by": str,
+            "requested_at": str,
+            "decided_by": str,
+            "decided_at": str,
+            "status": str,
+        },
+        pk="id",
+        not_null={"service_id", "field", "requested_by", "requested_at", "status"},
+    )
+    db.table("pending_changes").create_index(["status", "site"])
+    db.table("uploads").create(
+        {"id": str, "staff_id": int, "site": str, "name": str, "content": bytes, "created": str},
+        pk="id",
+    )
+
+
+def apply(db: sqlite_utils.Database) -> None:
+    """Apply the console's pending migrations."""
+    migrations.apply(db)
+
+
+def stamp(now: dt.datetime) -> str:
+    """Return ``now`` as the UTC text every console table stores."""
+    return now.astimezone(dt.UTC).isoformat(timespec="seconds")
+
+
+def parse_stamp(text: str) -> dt.datetime:
+    """Read back a stored time."""
+    return dt.datetime.fromisoformat(text)
+
+
+@dataclass(frozen=True)
+class Staff:
+    """One staff account."""
+
+    id: int
+    email: str
+    site: str | None
+    admin: bool
+    totp_secret: str | None
+    totp_confirmed: bool
+    totp_last_step: int | None
+    disabled: bool
+    failures: int
+    locked: bool
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Staff:
+        return cls(
+            id=row["id"],
+            email=row["email"],
+            site=row["site"],
+            admin=bool(row["admin"]),
+            totp_secret=row["totp_secret"],
+            totp_confirmed=bool(row["totp_confirmed"]),
+            totp_last_step=row["totp_last_step"],
+            disabled=bool(row["disabled"]),
+            failures=row["failures"],
+            locked=bool(row["locked"]),
+        )
+
+    def may_see(self, site: str | None) -> bool:
+        """Return whether this account may read and change ``site``."""
+        return self.admin or (site is not None and site == self.site)
+
+
+def staff_by_email(db: sqlite_utils.Database, email: str) -> Staff | None:
+    """Return the account with ``email`` (compared without case), or None."""
+    rows = list(db.query("select * from staff where email = ?", [email.strip().lower()]))
+    return Staff.from_row(rows[0]) if rows else None
+
+
+def staff_by_id(db: sqlite_utils.Database, staff_id: int) -> Staff | None:
+    """Return the account ``staff_id``, or None."""
+    rows = list(db.query("select * from staff where id = ?", [staff_id]))
+    return Staff.from_row(rows[0]) if rows else None
+
+
+def password_hash(db: sqlite_utils.Database, staff_id: int) -> str:
+    """Return the stored password hash of ``staff_id``."""
+    return str(db.execute("select password_hash from staff where id = ?", [staff_id]).fetchone()[0])
+
+
+def update_staff(db: sqlite_utils.Database, staff_id: int, **values: Any) -> None:
+    """Change columns of one account."""
+    db.table("staff").update(staff_id, values)
+
+
+def active_staff_of(db: sqlite_utils.Database, site: str) -> list[Staff]:
+    """Return the site's staff accounts that can sign in."""
+    rows = db.query("select * from staff where site = ? and disabled = 0 and admin = 0", [site])
+    return [Staff.from_row(row) for row in rows]
+
+
+def record(
+    db: sqlite_utils.Database,
+    now: dt.datetime,
+    who: str,
+    action: str,
+    target: str,
+    *,
+    site: str | None = None,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+) -> None:
+    """Write one entry to the audit log: who did what to what, when, from what to what."""
+    db.table("audit_log").insert(
+        {
+            "at": stamp(now),
+            "staff": who,
+            "site": site,
+            "action": action,
+            "target": target,
+            "before": json.dumps(dict(before), sort_keys=True) if before is not None else None,
+            "after": json.dumps(dict(after), sort_keys=True) if after is not None else None,
+        }
+    )
+
+
+def audit_entries(
+    db: sqlite_utils.Database, site: str | None, limit: int = 200
+) -> list[dict[str, Any]]:
+    """Return the newest audit entries of ``site`` (every site when None)."""
+    where, params = ("where site = ?", [site]) if site else ("", [])
+    sql = f"select * from audit_log {where} order by id desc limit {int(limit)}"
+    entries = []
+    for row in db.query(sql, params):
+        row["before"] = json.loads(row["before"]) if row["before"] else None
+        row["after"] = json.loads(row["after"]) if row["after"] else None
+        entries.append(row)
+    return entries
+
+
+def waiting_changes(db: sqlite_utils.Database, site: str | None = None) -> list[dict[str, Any]]:
+    """Return the number changes that wait for approval (of ``site``, or of every site)."""
+    where, params = ("and site = ?", [site]) if site else ("", [])
+    sql = f"select * from pending_changes where status = 'waiting' {where} order by id"
+    return list(db.query(sql, params))

@@ -1,0 +1,178 @@
+"""Seeing a service as people will, trying the line, and the site settings an admin may change."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import current_app, render_template, request
+from werkzeug.wrappers import Response
+
+from hotline_bridge.console import auth, doors, store
+from hotline_bridge.console.access import (
+    admin_only,
+    back_to,
+    chosen_site,
+    current_session,
+    db,
+    now,
+    signed_in,
+    who,
+    words,
+)
+from hotline_bridge.console.blueprint import bp
+from hotline_bridge.console.services import import_context, service_row, site_of
+from hotline_bridge.directory.importer import SITE_COLUMNS, check_site
+from hotline_bridge.directory.models import Site, display_number, get_service, get_site
+from hotline_bridge.engine.catalogs import LANGUAGES
+from hotline_bridge.runtime import runtime
+
+
+def _site(site_id: str) -> Site:
+    return get_site(db(), site_id) or Site(site_id)
+
+
+@bp.get("/services/<service_id>/preview")
+@signed_in
+def preview(service_id: str) -> str:
+    """Show a service as people will get it: the SMS detail with its cost, the words the voice
+    line reads, and the kiosk card, in each language."""
+    service_row(service_id)
+    site = _site(site_of(service_id))
+    service = get_service(db(), service_id)
+    assert service is not None
+    app, flow = current_app._get_current_object(), runtime().flow  # type: ignore[attr-defined]
+    seen = {}
+    for lang in LANGUAGES:
+        details = runtime().catalogs.text(lang, "option.details")
+        seen[lang] = {
+            "sms": doors.sms_detail(app, flow, site, service, lang),
+            "voice": doors.voice_detail(app, flow, site, service, lang, details),
+            "kiosk": doors.kiosk_card(app, flow, site, service, lang),
+        }
+    return render_template("console/preview.html", service=service, site=site.id, seen=seen)
+
+
+@bp.route("/try", methods=["GET", "POST"])
+@signed_in
+def try_line() -> str | Response:
+    """A phone-like panel to text the site's line and a call panel that takes keys, both through
+    the real webhooks; trial traffic is never counted as use."""
+    site = _site(chosen_site())
+    found = current_session()
+    assert found is not None
+    state = auth.trial_state(db(), found)
+    if request.method == "POST":
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        what = request.form.get("do", "")
+        if what == "text" and request.form.get("body", "").strip():
+            state["sms"] = doors.text_line(app, site, _part(state, "sms"), request.form["body"])
+        elif what == "call":
+            state["call"] = doors.call_line(app, site, {}, None)
+        elif what == "key":
+            state["call"] = doors.call_line(
+                app, site, _part(state, "call"), request.form.get("key", "")
+            )
+        elif what == "reset":
+            state = {}
+        auth.save_trial(db(), found, state)
+        return back_to("console.try_line", site=site.id)
+    return render_template(
+        "console/try.html",
+        site=site.id,
+        number=display_number(site.numbers[0]) if site.numbers else "",
+        sms=_part(state, "sms"),
+        call=_part(state, "call"),
+        keys=[*"123456789", "*", "0", "#"],
+    )
+
+
+def _part(state: dict[str, object], name: str) -> dict[str, object]:
+    part = state.get(name)
+    return part if isinstance(part, dict) else {}
+
+
+# --- Site settings ---------------------------------------------------------------------------
+
+SITE_FORM_FIELDS = tuple(name for name in SITE_COLUMNS if name not in {"id", "fictional"})
+
+
+def _site_values(site_id: str) -> dict[str, Any]:
+    rows = list(db().query("select * from sites where id = ?", [site_id]))
+    if not rows:
+        return {}
+    row = rows[0]
+    for name in ("numbers", "keywords"):
+        row[name] = ", ".join(json.loads(row[name] or "[]"))
+    return row
+
+
+def _stored_site(site_id: str) -> dict[str, Any]:
+    rows = list(db().query("select * from sites where id = ?", [site_id]))
+    return rows[0] if rows else {}
+
+
+def _collisions(site_id: str, row: dict[str, Any]) -> dict[str, str]:
+    """Return the numbers or keywords another site already answers to (a message must lead to
+    one clinic only)."""
+    errors = {}
+    for other in db().query("select id, numbers, keywords from sites where id != ?", [site_id]):
+        for name in ("numbers", "keywords"):
+            taken = set(json.loads(other[name] or "[]")) & set(row[name])
+            if taken:
+                errors[name] = words().t(
+                    "console.error.taken", value=", ".join(sorted(taken)), site=other["id"]
+                )
+    return errors
+
+
+@bp.route("/sites", methods=["GET", "POST"])
+@admin_only
+def site_settings() -> str | Response:
+    """Let an admin change a site's program names, language, time zone, numbers, keywords and
+    kiosk exit page (or add a site), with the checks an import and ``check`` apply."""
+    site_id = request.values.get("site", "")
+    sites = [row["id"] for row in db().query("select id from sites order by id")]
+    if request.method == "GET":
+        values = _site_values(site_id) if site_id else {}
+        return render_template(
+            "console/site.html",
+            sites=sites,
+            site=site_id,
+            values=values,
+            errors={},
+            fields=SITE_FORM_FIELDS,
+            languages_=LANGUAGES,
+        )
+    raw = {name: request.form.get(name, "") for name in SITE_FORM_FIELDS}
+    raw["id"] = request.form.get("id", site_id).strip()
+    old = _stored_site(raw["id"])
+    raw["fictional"] = "1" if old.get("fictional") else "0"
+    row, problems = check_site(raw, import_context(db()))
+    errors = {p.field: p.reason for p in problems}
+    if row is not None:
+        errors.update(_collisions(row["id"], row))
+    if row is None or errors:
+        return render_template(
+            "console/site.html",
+            sites=sites,
+            site=raw["id"],
+            values=raw,
+            errors=errors,
+            fields=SITE_FORM_FIELDS,
+            languages_=LANGUAGES,
+        ), 422  # type: ignore[return-value]
+    stored = {**row, **{n: json.dumps(row[n]) if row[n] else None for n in ("numbers", "keywords")}}
+    with db().conn:
+        db().table("sites").upsert(stored, pk="id")
+        store.record(
+            db(),
+            now(),
+            who(),
+            "site changed" if old else "site added",
+            row["id"],
+            site=row["id"],
+            before={k: old.get(k) for k in stored} if old else None,
+            after=stored,
+        )
+    return back_to("console.site_settings", site=row["id"])

@@ -1,0 +1,271 @@
+"""Uploading a services CSV or a zipped Open Referral (HSDS 3.0) package: the line-numbered
+problem report and a preview of what would be added, changed and retired, before anything is
+applied. Applying follows the same rules as editing: a changed number waits for a second person.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import secrets
+import tempfile
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flask import abort, render_template, request
+from werkzeug.wrappers import Response
+
+from hotline_bridge.console import store
+from hotline_bridge.console.access import (
+    back_to,
+    chosen_site,
+    db,
+    now,
+    require_site,
+    signed_in,
+    staff,
+    who,
+)
+from hotline_bridge.console.blueprint import bp
+from hotline_bridge.console.services import (
+    NUMBER_FIELDS,
+    _second_factor,
+    import_context,
+    request_number_change,
+)
+from hotline_bridge.directory import hsds
+from hotline_bridge.directory.importer import (
+    Batch,
+    Problem,
+    check_services_csv,
+    header,
+    kind_of,
+)
+from hotline_bridge.directory.models import display_number
+from hotline_bridge.directory.store import DEFAULT_SITE
+
+# The largest file accepted (a few thousand services fit in far less).
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+# The most files and bytes a zipped package may unpack to.
+MAX_ZIP_FILES, MAX_ZIP_BYTES = 64, 50 * 1024 * 1024
+# How long a checked, unapplied upload is kept.
+KEEP_UPLOADS = dt.timedelta(days=1)
+# Columns compared to tell a changed service from an unchanged one.
+COMPARED = (
+    "category",
+    "label_en",
+    "label_es",
+    "name_en",
+    "name_es",
+    "description_en",
+    "description_es",
+    "phone",
+    "sms",
+    "tty",
+    "address",
+    "city",
+    "state",
+    "zip",
+    "hours",
+    "languages",
+    "url",
+)
+
+
+@dataclass
+class Preview:
+    """What applying a checked file would do to the site."""
+
+    batch: Batch
+    added: list[dict[str, Any]] = field(default_factory=list)
+    changed: list[tuple[dict[str, Any], dict[str, tuple[Any, Any]]]] = field(default_factory=list)
+    retired: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def number_changes(self) -> bool:
+        """Return whether any change touches a number (which then needs a code)."""
+        return any(name in NUMBER_FIELDS for _row, diff in self.changed for name in diff)
+
+
+def _unpack(content: bytes, into: Path) -> Path | None:
+    """Unpack a zipped package safely (no paths outside ``into``, bounded size); return the
+    folder holding its tables."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+    except zipfile.BadZipFile:
+        return None
+    members = archive.infolist()
+    if len(members) > MAX_ZIP_FILES or sum(m.file_size for m in members) > MAX_ZIP_BYTES:
+        return None
+    for member in members:
+        target = (into / member.filename).resolve()
+        if not target.is_relative_to(into.resolve()):
+            return None
+        if not member.is_dir():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(archive.read(member))
+    return next((p.parent for p in sorted(into.rglob("services.csv"))), None)
+
+
+def check_upload(name: str, content: bytes, site: str) -> Batch:
+    """Check an uploaded file as an import would, for ``site``."""
+    ctx = import_context(db())
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        if name.lower().endswith(".zip"):
+            root = _unpack(content, folder)
+            if root is None or not hsds.is_package(root):
+                return Batch(
+                    problems=[Problem(name, 1, "file", "not a zipped Open Referral package")]
+                )
+            batch, _notes = hsds.check_package(root, ctx, site=site)
+        else:
+            path = folder / (Path(name).name or "upload.csv")
+            path.write_bytes(content)
+            if kind_of(header(path)) != "services":
+                reason = "not a services file (columns id, category, name_en, ...)"
+                return Batch(problems=[Problem(path.name, 1, "file", reason)])
+            batch = check_services_csv(path, ctx)
+    _keep_to_site(batch, site, name)
+    return batch
+
+
+def _keep_to_site(batch: Batch, site: str, name: str) -> None:
+    """Show every row at the uploading site; refuse rows that name a site the account may not
+    change, or reuse the id of another site's service."""
+    for row in list(batch.services):
+        links = [site if link == DEFAULT_SITE else link for link in batch.links[row["id"]]]
+        batch.links[row["id"]] = list(dict.fromkeys(links))
+        others = [s for s in _linked(row["id"]) if s != site and not staff().may_see(s)]
+        foreign = [s for s in links if not staff().may_see(s)]
+        if foreign or others:
+            reason = f"belongs to site {(foreign or others)[0]!r}, which this account cannot change"
+            batch.problems.append(Problem(name, 0, "site", f"{row['id']}: {reason}"))
+            batch.services.remove(row)
+
+
+def _linked(service_id: str) -> list[str]:
+    sql = "select site_id from service_sites where service_id = ?"
+    return [r["site_id"] for r in db().query(sql, [service_id])]
+
+
+def preview_of(batch: Batch, site: str) -> Preview:
+    """Compare a checked batch with the site's directory."""
+    sql = """select s.* from services s join service_sites l on l.service_id = s.id
+             where l.site_id = ? and s.national = 0"""
+    current = {row["id"]: row for row in db().query(sql, [site])}
+    existing = {row["id"]: row for row in db().query("select * from services where national = 0")}
+    preview = Preview(batch)
+    for row in batch.services:
+        old = existing.get(row["id"])
+        if old is None:
+            preview.added.append(row)
+            continue
+        diff = {k: (old[k], row[k]) for k in COMPARED if (old[k] or None) != (row[k] or None)}
+        if diff:
+            preview.changed.append((row, diff))
+    uploaded = {row["id"] for row in batch.services}
+    preview.retired = [row for sid, row in current.items() if sid not in uploaded]
+    return preview
+
+
+def _stored(upload_id: str) -> Mapping[str, Any]:
+    rows = list(db().query("select * from uploads where id = ?", [upload_id]))
+    if not rows or rows[0]["staff_id"] != staff().id:
+        abort(404)
+    require_site(rows[0]["site"])
+    return rows[0]
+
+
+@bp.route("/upload", methods=["GET", "POST"])
+@signed_in
+def upload() -> str:
+    """Take a file and show its problem report and preview; nothing is written yet."""
+    site = chosen_site()
+    if request.method == "GET":
+        return render_template("console/upload.html", site=site)
+    request.max_content_length = MAX_UPLOAD_BYTES
+    sent = request.files.get("file")
+    if sent is None or not sent.filename:
+        return render_template("console/upload.html", site=site, error="console.upload.none")
+    content = sent.read()
+    upload_id = secrets.token_urlsafe(16)
+    # A checked file waits a day at most for someone to apply it.
+    db().execute("delete from uploads where created < ?", [store.stamp(now() - KEEP_UPLOADS)])
+    db().table("uploads").insert(
+        {
+            "id": upload_id,
+            "staff_id": staff().id,
+            "site": site,
+            "name": sent.filename,
+            "content": content,
+            "created": store.stamp(now()),
+        }
+    )
+    batch = check_upload(sent.filename, content, site)
+    return _report(upload_id, sent.filename, site, batch)
+
+
+def _report(upload_id: str, name: str, site: str, batch: Batch, error: str | None = None) -> str:
+    return render_template(
+        "console/upload_report.html",
+        upload_id=upload_id,
+        name=name,
+        site=site,
+        preview=preview_of(batch, site),
+        problems=sorted(batch.problems, key=lambda p: (p.line, p.field)),
+        error=error,
+        display_number=display_number,
+    )
+
+
+@bp.post("/upload/<upload_id>/apply")
+@signed_in
+def apply_upload(upload_id: str) -> str | Response:
+    """Apply a checked file: add, change and retire; changed numbers wait for approval."""
+    stored = _stored(upload_id)
+    site = stored["site"]
+    batch = check_upload(stored["name"], stored["content"], site)
+    preview = preview_of(batch, site)
+    if batch.problems:
+        return _report(upload_id, stored["name"], site, batch, "console.upload.fix_first")
+    if preview.number_changes and not _second_factor():
+        error = "console.error.code" if request.form.get("code") else "console.upload.needs_code"
+        return _report(upload_id, stored["name"], site, batch, error)
+    with db().conn:
+        _write(preview, site, stored["name"])
+        db().execute("delete from uploads where id = ?", [upload_id])
+    return back_to("console.directory", site=site)
+
+
+def _write(preview: Preview, site: str, name: str) -> None:
+    for row in preview.added:
+        db().table("services").upsert({**row, "national": 0, "source": name}, pk="id")
+        _link(row["id"], preview.batch.links[row["id"]])
+        store.record(db(), now(), who(), "service added", row["id"], site=site, after=row)
+    for row, diff in preview.changed:
+        kept = {**row, **{f: old for f, (old, _new) in diff.items() if f in NUMBER_FIELDS}}
+        db().table("services").upsert({**kept, "national": 0, "source": name}, pk="id")
+        _link(row["id"], preview.batch.links[row["id"]])
+        before = {f: old for f, (old, _new) in diff.items()}
+        store.record(
+            db(), now(), who(), "service changed", row["id"], site=site, before=before, after=kept
+        )
+        for f, (old, new) in diff.items():
+            if f in NUMBER_FIELDS:
+                request_number_change(db(), now(), who(), site, row["id"], f, old, new)
+    for row in preview.retired:
+        db().execute(
+            "delete from service_sites where service_id = ? and site_id = ?", [row["id"], site]
+        )
+        store.record(db(), now(), who(), "service retired", row["id"], site=site, before=row)
+
+
+def _link(service_id: str, sites: list[str]) -> None:
+    for site in sites:
+        db().table("service_sites").upsert(
+            {"service_id": service_id, "site_id": site}, pk=("service_id", "site_id")
+        )

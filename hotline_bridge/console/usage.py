@@ -1,0 +1,162 @@
+"""The anonymous usage counts as staff read them: per day, by channel, language and menu step,
+as charts drawn on the server (SVG, no script), a date range and a CSV download.
+
+A count below ``CONSOLE_MIN_COUNT`` for a day and step is never shown or downloaded: on a quiet
+day a count of one could single a person out to someone who knows when they used the line.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+from flask import current_app, render_template, request
+from werkzeug.wrappers import Response
+
+from hotline_bridge.console.access import db, now, signed_in
+from hotline_bridge.console.blueprint import bp
+
+# The range shown when staff choose none.
+DEFAULT_DAYS = 30
+# The longest range one page draws.
+MAX_DAYS = 366
+# Chart size in SVG units.
+CHART_WIDTH, CHART_HEIGHT, CHART_MARGIN = 720, 220, 32
+# Room above the tallest bar for the scale's top label.
+CHART_TOP = 18
+CHANNELS = ("sms", "voice", "kiosk")
+
+
+def date_range(args: Mapping[str, str], today: dt.date) -> tuple[dt.date, dt.date]:
+    """Return the chosen first and last day (the last 30 days unless chosen, at most a year)."""
+    try:
+        last = dt.date.fromisoformat(args.get("to", "")) if args.get("to") else today
+        first = (
+            dt.date.fromisoformat(args["from"])
+            if args.get("from")
+            else last - dt.timedelta(days=DEFAULT_DAYS - 1)
+        )
+    except ValueError:
+        last, first = today, today - dt.timedelta(days=DEFAULT_DAYS - 1)
+    first = max(min(first, last), last - dt.timedelta(days=MAX_DAYS - 1))
+    return first, last
+
+
+def shown_counts(
+    database: sqlite_utils.Database, first: dt.date, last: dt.date, minimum: int
+) -> list[dict[str, Any]]:
+    """Return the counts of the range, leaving out every day-and-step below ``minimum``."""
+    sql = """select day, channel, language, event, n from counts where day between ? and ?
+             and (day, event) in (select day, event from counts where day between ? and ?
+                                  group by day, event having sum(n) >= ?)
+             and n >= ? order by day, channel, language, event"""
+    span = [first.isoformat(), last.isoformat()]
+    return list(database.query(sql, [*span, *span, minimum, minimum]))
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One bar of a chart, in SVG units."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    series: str
+    label: str
+
+
+def bars(
+    rows: Iterable[Mapping[str, Any]], days: Sequence[str], series: Sequence[str], by: str
+) -> tuple[list[Bar], int]:
+    """Lay out per-day bars side by side, one per ``series`` value of column ``by``."""
+    totals: dict[tuple[str, str], int] = defaultdict(int)
+    for row in rows:
+        totals[row["day"], row[by]] += row["n"]
+    top = max(totals.values(), default=0) or 1
+    slot = (CHART_WIDTH - CHART_MARGIN) / max(len(days), 1)
+    width = slot / (len(series) + 1)
+    laid = []
+    for d, day in enumerate(days):
+        for s, name in enumerate(series):
+            n = totals.get((day, name), 0)
+            height = (CHART_HEIGHT - CHART_MARGIN - CHART_TOP) * n / top
+            x = CHART_MARGIN + d * slot + s * width
+            y = CHART_HEIGHT - CHART_MARGIN - height
+            laid.append(
+                Bar(
+                    round(x, 1),
+                    round(y, 1),
+                    round(width, 1),
+                    round(height, 1),
+                    name,
+                    f"{day} {name}: {n}",
+                )
+            )
+    return laid, top
+
+
+def _days(first: dt.date, last: dt.date) -> list[str]:
+    return [(first + dt.timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
+
+
+def _table(rows: Iterable[Mapping[str, Any]], by: str) -> list[tuple[str, int]]:
+    totals: dict[str, int] = defaultdict(int)
+    for row in rows:
+        totals[row[by]] += row["n"]
+    return sorted(totals.items(), key=lambda item: (-item[1], item[0]))
+
+
+@bp.get("/usage")
+@signed_in
+def usage() -> str:
+    """Show the counts of a date range as charts and tables."""
+    first, last = date_range(request.args, now().date())
+    minimum = current_app.config["CONSOLE_MIN_COUNT"]
+    rows = shown_counts(db(), first, last, minimum)
+    days = _days(first, last)
+    languages = sorted({row["language"] for row in rows}) or ["en", "es"]
+    channel_bars, channel_top = bars(rows, days, CHANNELS, "channel")
+    language_bars, language_top = bars(rows, days, languages, "language")
+    return render_template(
+        "console/usage.html",
+        first=first.isoformat(),
+        last=last.isoformat(),
+        minimum=minimum,
+        charts=[
+            ("channel", CHANNELS, channel_bars, channel_top),
+            ("language", languages, language_bars, language_top),
+        ],
+        width=CHART_WIDTH,
+        height=CHART_HEIGHT,
+        margin=CHART_MARGIN,
+        top_pad=CHART_TOP,
+        steps=_table(rows, "event"),
+        by_channel=_table(rows, "channel"),
+        by_language=_table(rows, "language"),
+        days=days,
+    )
+
+
+@bp.get("/usage.csv")
+@signed_in
+def usage_csv() -> Response:
+    """Download the counts shown for a date range as CSV."""
+    first, last = date_range(request.args, now().date())
+    rows = shown_counts(db(), first, last, current_app.config["CONSOLE_MIN_COUNT"])
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=["day", "channel", "language", "event", "n"])
+    writer.writeheader()
+    writer.writerows(rows)
+    name = f"usage-{first.isoformat()}-{last.isoformat()}.csv"
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
