@@ -199,24 +199,6 @@ def site_for_keyword(
     return None
 
 
-def distinct_labels(services: Sequence[Service], lang: str) -> list[str]:
-    """Return the services' discreet labels, each told apart by its city (or a number) where two
-    would otherwise read the same, so a person can tell which one they are choosing."""
-    labels = [service.label(lang) for service in services]
-    repeated = {label for label in labels if labels.count(label) > 1}
-    distinct = []
-    for n, (service, label) in enumerate(zip(services, labels, strict=True), 1):
-        if label in repeated:
-            label = f"{label}, {service.city}" if service.city else f"{label} {n}"
-        distinct.append(label)
-    if len(set(distinct)) < len(distinct):  # same label and same city: number them
-        return [
-            f"{label} {n}" if distinct.count(label) > 1 else label
-            for n, label in enumerate(distinct, 1)
-        ]
-    return distinct
-
-
 def display_number(number: str | None) -> str:
     """Write a stored number the way a US reader dials it: ``1-888-373-7888``, ``988``, ``233733``.
 
