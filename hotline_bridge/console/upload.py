@@ -38,6 +38,7 @@ from hotline_bridge.console.services import (
 )
 from hotline_bridge.directory import hsds
 from hotline_bridge.directory.importer import (
+    SERVICE_COLUMNS,
     Batch,
     Problem,
     check_services_csv,
@@ -53,25 +54,12 @@ MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_ZIP_FILES, MAX_ZIP_BYTES = 64, 50 * 1024 * 1024
 # How long a checked, unapplied upload is kept.
 KEEP_UPLOADS = dt.timedelta(days=1)
-# Columns compared to tell a changed service from an unchanged one.
-COMPARED = (
-    "category",
-    "label_en",
-    "label_es",
-    "name_en",
-    "name_es",
-    "description_en",
-    "description_es",
-    "phone",
-    "sms",
-    "tty",
-    "address",
-    "city",
-    "state",
-    "zip",
-    "hours",
-    "languages",
-    "url",
+# Columns compared to tell a changed service from an unchanged one: an import's columns, less
+# the keys, the map position (derived from the address) and the flags only a file sets.
+COMPARED = tuple(
+    c
+    for c in SERVICE_COLUMNS
+    if c not in {"id", "site", "latitude", "longitude", "fictional", "status"}
 )
 
 
