@@ -28,11 +28,13 @@ from hotline_bridge.directory.importer import (
     Batch,
     Context,
     Problem,
+    Reason,
     RowError,
     check_service,
     coordinate,
     phone_number,
     read_rows,
+    state_reason,
     zip_code,
 )
 from hotline_bridge.directory.store import DEFAULT_SITE
@@ -153,7 +155,8 @@ def check_package(
     package = read_package(root)
     batch = Batch()
     if not package.rows("services"):
-        batch.problems.append(Problem("services.csv", 1, "services", "no services in the package"))
+        none = Reason("no_services", "no services in the package")
+        batch.problems.append(Problem("services.csv", 1, "services", none))
         return batch, package.notes
     terms = _service_terms(package)
     for line, service in package.rows("services"):
@@ -177,9 +180,10 @@ def check_package(
     return batch, package.notes
 
 
-def _hsds_reason(problem: RowError, raw: Mapping[str, str]) -> str:
+def _hsds_reason(problem: RowError, raw: Mapping[str, str]) -> Reason | str:
     if problem.field == "category" and not raw["category"]:
-        return "no taxonomy term or word tells the category; give one with --category"
+        english = "no taxonomy term or word tells the category; give one with --category"
+        return Reason("no_category", english)
     return problem.reason
 
 
@@ -338,12 +342,13 @@ def _address(package: Package, location_id: str, problems: list[Problem]) -> dic
     return {}
 
 
-def _bad_address(row: Mapping[str, str]) -> Iterator[tuple[str, str]]:
+def _bad_address(row: Mapping[str, str]) -> Iterator[tuple[str, Reason | str]]:
     if (row.get("country") or "US").strip().upper() not in {"US", "USA"}:
-        yield "country", f"{row.get('country')!r} is not a US address"
+        country = repr(row.get("country"))
+        yield "country", Reason("country", f"{country} is not a US address", value=country)
     state = (row.get("state_province") or "").strip()
     if state and not (len(state) == 2 and state.isalpha()):
-        yield "state_province", f"{state!r} is not a two-letter state code like MA"
+        yield "state_province", state_reason(state)
     try:
         zip_code(row.get("postal_code", ""))
     except RowError as exc:
@@ -359,7 +364,8 @@ def _hours(package: Package, sid: str, problems: list[Problem]) -> str:
         try:
             text = schedule_hours(row)
         except hours.HoursError as exc:
-            problems.append(Problem("schedules.csv", line, "freq", f"not read: {exc}"))
+            unread = Reason("schedule", f"not read: {exc}", reason=exc)
+            problems.append(Problem("schedules.csv", line, "freq", unread))
             continue
         ended = hours.split(text).valid_to
         if ended is not None and ended < today:
@@ -369,7 +375,9 @@ def _hours(package: Package, sid: str, problems: list[Problem]) -> str:
     try:
         return hours.union(rules) if rules else ""
     except hours.HoursError as exc:
-        problems.append(Problem("schedules.csv", 1, "service_id", f"{sid}: {exc}; no hours"))
+        english = f"{sid}: {exc}; no hours"
+        unread = Reason("schedules", english, service=sid, reason=exc)
+        problems.append(Problem("schedules.csv", 1, "service_id", unread))
         return ""
 
 
@@ -477,8 +485,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "taxonomy_terms": ("id", "code", "name", "description", "taxonomy_id"),
     "attributes": ("id", "link_id", "taxonomy_term_id", "link_type", "link_entity"),
 }
-# What HSDS calls a service we retired (it has no word for it); x_status keeps ours.
-HSDS_STATUS = {"retired": "inactive"}
+# What HSDS calls a service we retired or hold for approval (it has no word for either);
+# x_status keeps ours.
+HSDS_STATUS = {"retired": "inactive", "held": "inactive"}
 # Every id we export is a UUID, as HSDS 3.0 requires: the source's own when it gave one, else
 # the same UUID5 every time for the same service and part (so re-exports line up).
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/hotline-bridge/hsds")
