@@ -158,6 +158,7 @@ def _approve_as_ned(
     approve = other.get_by_role("button", name=f"Approve the change to {service_id}")
     expect(approve.first).to_be_visible()
     no_violations(other)
+    shot(other, "approvals-new-service")
     for left in range(approve.count() - 1, -1, -1):
         approve.first.click()
         expect(approve).to_have_count(left)
