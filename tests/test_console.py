@@ -1023,11 +1023,13 @@ def test_a_spanish_console_upload_gives_the_reason_in_spanish(
         HEADER
         + "north-bad,north,legal,Bad Row (example),Legal,not a number,02139,\n"
         + "north-zip,north,legal,Bad Zip (example),Legal,,ABCDE,\n"
+        + "north-hours,north,legal,Bad Hours (example),Legal,,02139,Mo-Fr 9-17\n"
     ).encode()
     html = _upload(nora, "services.csv", content).get_data(as_text=True)
     html = html.replace("&#39;", "'")
     assert "services.csv:2" in html and "'not a number' no es un número de teléfono" in html
     assert "services.csv:3" in html and "'ABCDE' no es un código postal de cinco dígitos" in html
+    assert "horario ilegible 'Mo-Fr 9-17': '9' en 'Mo-Fr 9-17' no es una hora como 09:00" in html
     assert "is not a phone number" not in html
 
 
@@ -1070,7 +1072,10 @@ def test_every_import_reason_reads_the_same_in_the_english_catalog(console: Flas
         _row, _links, problems = check_service(raw, _context(console))
         _row, _links, more = check_service({**raw, "description_en": "\x01"}, _context(console))
     reasons = [p.reason for p in problems + more]
-    assert len(reasons) >= 12
+    for text in ("Mo-Fr", "Mo-Fr 9-17", "Mo-Fr 09:00-09:00", "Mo 25:00-26:00", "", "Mo-Fr 1"):
+        _row, _links, bad_hours = check_service({**raw, "hours": text}, _context(console))
+        reasons += [p.reason.values["reason"] for p in bad_hours if p.field == "hours"]
+    assert len(reasons) >= 18
     for reason in reasons:
         assert isinstance(reason, Reason), reason
         assert catalogs.text("en", reason.key, **reason.values) == str(reason)
@@ -1080,3 +1085,22 @@ def test_every_import_reason_reads_the_same_in_the_english_catalog(console: Flas
 def _context(app: Flask) -> Any:
     with open_db(app) as db, app.test_request_context():
         return import_context(db)
+
+
+def test_an_upload_that_lists_a_retired_service_again_restores_it(
+    console: Flask, people: dict[str, Staffer]
+) -> None:
+    nora = signed(people, NORA)
+    nora.post("/console/services/north-legal/retire", {"site": "north"})
+    content = (
+        HEADER
+        + "north-legal,north,legal,North Legal Aid (example),Legal help,617-555-0101,02139,"
+        + "Mo-Su 00:00-24:00\n"
+    ).encode()
+    report = _upload(nora, "services.csv", content)
+    html = report.get_data(as_text=True)
+    assert "Changed: 1" in html and "Status" in html and 'name="code"' not in html
+    action = re.search(r'action="(/console/upload/[^"]+/apply)"', html)
+    assert action
+    assert nora.client.post(action[1], data={"csrf_token": csrf_of(report)}).status_code == 303
+    assert offered(console, "north-legal")

@@ -96,8 +96,13 @@ def said(bound: Words, reason: str) -> str:
     """Return a problem's reason in the console's language: a console key, an importer's
     ``Reason`` (its own key and values), or else the text as it is."""
     if isinstance(reason, Reason) and bound.catalogs.has(reason.key):
-        return bound.t(reason.key, **reason.values)
-    return bound.t(reason) if reason.startswith("console.") else reason
+        values = {
+            name: said(bound, value) if isinstance(value, Reason) else value
+            for name, value in reason.values.items()
+        }
+        return bound.t(reason.key, **values)
+    known = reason.startswith("console.") and bound.catalogs.has(reason)
+    return bound.t(reason) if known else reason
 
 
 def _named(bound: Words, prefix: str, name: str) -> str:

@@ -364,7 +364,7 @@ def _hours(package: Package, sid: str, problems: list[Problem]) -> str:
         try:
             text = schedule_hours(row)
         except hours.HoursError as exc:
-            unread = Reason("schedule", f"not read: {exc}", reason=exc)
+            unread = Reason("schedule", f"not read: {exc}", reason=exc.args[0])
             problems.append(Problem("schedules.csv", line, "freq", unread))
             continue
         ended = hours.split(text).valid_to
@@ -376,7 +376,7 @@ def _hours(package: Package, sid: str, problems: list[Problem]) -> str:
         return hours.union(rules) if rules else ""
     except hours.HoursError as exc:
         english = f"{sid}: {exc}; no hours"
-        unread = Reason("schedules", english, service=sid, reason=exc)
+        unread = Reason("schedules", english, service=sid, reason=exc.args[0])
         problems.append(Problem("schedules.csv", 1, "service_id", unread))
         return ""
 
@@ -390,11 +390,14 @@ def schedule_hours(row: Mapping[str, str]) -> str:
     freq = (row.get("freq") or "WEEKLY").strip().upper()
     byday = row.get("byday") or ""
     if freq not in {"WEEKLY", "MONTHLY"}:
-        raise hours.HoursError(f"{freq!r} schedules cannot be shown as weekly hours")
+        english = f"{freq!r} schedules cannot be shown as weekly hours"
+        raise hours.HoursError(Reason("schedule_freq", english, value=repr(freq)))
     if freq == "MONTHLY" and (row.get("bymonthday") or re.search(r"\d", byday) or not byday):
-        raise hours.HoursError("a monthly schedule on days of the month cannot be shown")
+        english = "a monthly schedule on days of the month cannot be shown"
+        raise hours.HoursError(Reason("schedule_monthly", english))
     if (row.get("interval") or "1").strip() not in {"", "1"}:
-        raise hours.HoursError(f"a schedule every {row['interval']} weeks cannot be shown")
+        english = f"a schedule every {row['interval']} weeks cannot be shown"
+        raise hours.HoursError(Reason("schedule_interval", english, n=row["interval"]))
     text = hours.from_schedule(byday, row.get("opens_at", ""), row.get("closes_at", ""))
     qualified = hours.split(text)
     zone: str | None
@@ -418,7 +421,8 @@ def _offset(text: str) -> str | None:
     try:
         return hours.offset_zone(round(float(text) * 60))
     except ValueError:
-        raise hours.HoursError(f"timezone {text!r} is not a number of hours") from None
+        english = f"timezone {text!r} is not a number of hours"
+        raise hours.HoursError(Reason("schedule_offset", english, value=repr(text))) from None
 
 
 def _day(text: str | None) -> dt.date | None:
@@ -427,7 +431,8 @@ def _day(text: str | None) -> dt.date | None:
     try:
         return dt.date.fromisoformat((text or "").strip()[:10])
     except ValueError:
-        raise hours.HoursError(f"{text!r} is not a date like 2026-06-30") from None
+        english = f"{text!r} is not a date like 2026-06-30"
+        raise hours.HoursError(Reason("hours_date", english, value=repr(text))) from None
 
 
 # --- Export -----------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ import sqlite_utils
 from hotline_bridge.directory import hours
 from hotline_bridge.directory.models import SERVICE_CODES
 from hotline_bridge.directory.nearby import zip_point
+from hotline_bridge.directory.reasons import Reason
 from hotline_bridge.directory.store import ACTIVE, DEFAULT_SITE, STATUSES
 from hotline_bridge.engine.catalogs import LANGUAGES
 
@@ -100,20 +101,6 @@ _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 _LIST_SEPARATOR = re.compile(r"[;,]")
 # Quotes and spaces that spreadsheets and exports leave around values.
 _STRAY = " \t\"'\u201c\u201d\u2018\u2019"
-
-
-class Reason(str):
-    """Why a value is refused: its English text, as the command line prints it, that also
-    carries the catalog key and values the console says it with in its reader's language."""
-
-    key: str
-    values: dict[str, str]
-
-    def __new__(cls, key: str, english: str, /, **values: object) -> Reason:
-        reason = super().__new__(cls, english)
-        reason.key = f"import.{key}"
-        reason.values = {name: str(value) for name, value in values.items()}
-        return reason
 
 
 @dataclass(frozen=True)
@@ -632,7 +619,7 @@ def _canonical_hours(value: str) -> tuple[str | None, str]:
     try:
         return hours.canonical(value), ""
     except hours.HoursError as exc:
-        return None, str(exc)
+        return None, exc.args[0]  # a Reason, which the console says in its own language
 
 
 def languages(text: str) -> str | None:
