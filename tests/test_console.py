@@ -1092,12 +1092,8 @@ def test_an_upload_that_lists_a_retired_service_again_restores_it(
 ) -> None:
     nora = signed(people, NORA)
     nora.post("/console/services/north-legal/retire", {"site": "north"})
-    content = (
-        HEADER
-        + "north-legal,north,legal,North Legal Aid (example),Legal help,617-555-0101,02139,"
-        + "Mo-Su 00:00-24:00\n"
-    ).encode()
-    report = _upload(nora, "services.csv", content)
+    row = "north-legal,north,legal,North Legal Aid (example),Legal help,617-555-0101,02139,"
+    report = _upload(nora, "services.csv", f"{HEADER}{row}Mo-Su 00:00-24:00\n".encode())
     html = report.get_data(as_text=True)
     assert "Changed: 1" in html and "Status" in html and 'name="code"' not in html
     action = re.search(r'action="(/console/upload/[^"]+/apply)"', html)
