@@ -291,6 +291,11 @@ def check_waiting_changes(app: Flask, report: Report) -> None:
             f"WAIT {change['site']}/{change['service_id']} {change['field']}: "
             f"{change['old'] or '(none)'} -> {change['new'] or '(none)'}, asked by "
             f"{change['requested_by']} at {change['requested_at']}"
+            + (
+                "; a new service, not offered until then"
+                if change["service_status"] == "held"
+                else ""
+            )
         )
     report.lines.append(f"console: {len(waiting)} number change(s) wait for approval")
 

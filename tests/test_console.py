@@ -1,6 +1,7 @@
 """The clinic console: signing in, who may do what, number changes that wait for a second
-person, the audit log, uploads, seeing a service through the real doors, trying the line and the
-usage counts. Every test goes through the console's real forms (with their CSRF tokens)."""
+person (a new service's too), the audit log, uploads, restoring a retired service, seeing a
+service through the real doors, trying the line, the usage counts and the console's Spanish.
+Every test goes through the console's real forms (with their CSRF tokens)."""
 
 from __future__ import annotations
 
@@ -32,8 +33,13 @@ from hotline_bridge.cli import main
 from hotline_bridge.cli.staff import staff as staff_command
 from hotline_bridge.console import auth
 from hotline_bridge.console.cookie import COOKIE_NAME
+from hotline_bridge.console.services import import_context
 from hotline_bridge.counters import totals
+from hotline_bridge.directory.importer import Reason, check_service
+from hotline_bridge.directory.models import get_site
+from hotline_bridge.directory.reader import SiteDirectory
 from hotline_bridge.directory.store import open_db
+from hotline_bridge.runtime import runtime
 
 NORA, NED, SAM, ADA = (
     "nora@north.example",
@@ -311,8 +317,15 @@ def test_add_and_edit_a_service_reaches_a_signed_sms_reply(
         "phone": "617-555-0177",
         "hours": "Mo-Su 00:00-24:00",
     }
-    added = nora.post("/console/services/new?site=north", fields)
+    confirm = nora.post("/console/services/new?site=north", fields)
+    assert confirm.status_code == 200 and "1-617-555-0177" in confirm.get_data(as_text=True)
+    added = nora.client.post(
+        "/console/services/new?site=north",
+        data={**fields, "csrf_token": csrf_of(confirm), "code": nora.next_code()},
+    )
     assert added.status_code == 303
+    (change,) = _waiting(console)
+    assert signed(people, NED).post(f"/console/approvals/{change['id']}/approve").status_code == 303
     assert service(console, "north-clinic")["phone"] == "+16175550177"  # type: ignore[index]
     edited = nora.post(
         "/console/services/north-clinic/edit",
@@ -355,10 +368,8 @@ def test_retire_and_delete(console: Flask, people: dict[str, Staffer]) -> None:
     nora = signed(people, NORA)
     assert nora.post("/console/services/north-legal/retire", {"site": "north"}).status_code == 303
     assert "North Legal Aid" not in texted_detail(console)
-    assert service(console, "north-legal") is not None
+    assert service(console, "north-legal")["status"] == "retired"  # type: ignore[index]
     ada = signed(people, ADA)
-    with open_db(console) as db:
-        db.table("service_sites").insert({"service_id": "north-legal", "site_id": "north"})
     assert ada.post("/console/services/north-legal/delete").status_code == 303
     assert service(console, "north-legal") is None
 
@@ -570,9 +581,15 @@ def test_an_upload_is_previewed_then_applied(console: Flask, people: dict[str, S
     assert service(console, "north-food") is None
     action = re.search(r'action="(/console/upload/[^"]+/apply)"', html)
     assert action
-    applied = nora.client.post(action[1], data={"csrf_token": csrf_of(report)})
+    applied = nora.client.post(
+        action[1], data={"csrf_token": csrf_of(report), "code": nora.next_code()}
+    )
     assert applied.status_code == 303
+    assert service(console, "north-food")["status"] == "held"  # type: ignore[index]
+    (change,) = _waiting(console)
+    assert signed(people, NED).post(f"/console/approvals/{change['id']}/approve").status_code == 303
     assert service(console, "north-food")["phone"] == "+16175550150"  # type: ignore[index]
+    assert service(console, "north-food")["status"] == "active"  # type: ignore[index]
     assert "North Legal Aid" not in texted_detail(console)
 
 
@@ -728,3 +745,358 @@ def test_a_number_changed_by_upload_needs_the_code_and_waits_for_approval(
     assert "1-617-555-0101" in texted_detail(console)
     (change,) = _waiting(console)
     assert change["new"] == NEW_PHONE and change["requested_by"] == NORA
+
+
+# --- A new service's numbers wait for a second person too ------------------------------------
+
+CLINIC = {
+    "site": "north",
+    "id": "north-clinic",
+    "category": "legal",
+    "name_en": "Harbor Clinic (example)",
+    "label_en": "Walk-in legal help",
+    "phone": "617-555-0177",
+    "sms": "617-555-0178",
+    "zip": "02139",
+    "hours": "Mo-Su 00:00-24:00",
+}
+
+
+def _add_clinic(member: Staffer, **changes: str) -> None:
+    """Add CLINIC through the form, confirming its numbers with a fresh code."""
+    fields = {**CLINIC, **changes}
+    shown = member.post("/console/services/new?site=north", fields)
+    html = shown.get_data(as_text=True)
+    assert shown.status_code == 200 and "1-617-555-0177" in html and "new service" in html
+    done = member.client.post(
+        "/console/services/new?site=north",
+        data={**fields, "csrf_token": csrf_of(shown), "code": member.next_code()},
+    )
+    assert done.status_code == 303
+
+
+def offered(app: Flask, service_id: str) -> bool:
+    """Return whether people are offered ``service_id`` anywhere: lists, details, nearest by
+    ZIP (the one reader that SMS, voice, the kiosk and print proofs all go through)."""
+    with open_db(app) as db:
+        site = get_site(db, "north")
+        assert site is not None
+        directory = SiteDirectory(db, site, dt.datetime.now(dt.UTC))
+        listed = [s.id for s in directory.services(["legal", "basic_needs"])]
+        near = directory.nearest("02139", ["legal", "basic_needs"], "en", 10) or []
+        return (
+            service_id in listed
+            or directory.service(service_id) is not None
+            or any(n.service.id == service_id for n in near)
+        )
+
+
+def _sms_listing(app: Flask) -> str:
+    texter = Texter(app.test_client(), to=NORTH_NUMBER)
+    for body in ("hello", "2"):
+        texter.send(body)
+    return texter.send("1")
+
+
+def test_a_new_service_is_not_served_before_another_person_approves_its_numbers(
+    console: Flask, people: dict[str, Staffer]
+) -> None:
+    nora = signed(people, NORA)
+    _add_clinic(nora)
+    row = service(console, "north-clinic")
+    assert row and row["status"] == "held" and row["phone"] is None and row["sms"] is None
+    assert not offered(console, "north-clinic")
+    assert "Walk-in legal help" not in _sms_listing(console)
+    phone, sms = _waiting(console)
+    assert (phone["field"], phone["old"], phone["new"]) == ("phone", None, "+16175550177")
+    sam = signed(people, SAM)
+    for change in (phone, sms):  # nobody approves their own, nor another site's
+        assert nora.post(f"/console/approvals/{change['id']}/approve").status_code == 403
+        assert sam.post(f"/console/approvals/{change['id']}/approve").status_code == 403
+    assert not offered(console, "north-clinic")
+    ned = signed(people, NED)
+    assert "New service, not offered until approved" in ned.client.get(
+        "/console/approvals"
+    ).get_data(as_text=True)
+    assert ned.post(f"/console/approvals/{phone['id']}/approve").status_code == 303
+    assert not offered(console, "north-clinic")  # its text number still waits
+    assert ned.post(f"/console/approvals/{sms['id']}/approve").status_code == 303
+    assert offered(console, "north-clinic")
+    assert "Walk-in legal help" in _sms_listing(console)
+
+
+def test_a_new_service_needs_the_code_and_is_shown_as_waiting(
+    console: Flask, people: dict[str, Staffer]
+) -> None:
+    nora = signed(people, NORA)
+    shown = nora.post("/console/services/new?site=north", CLINIC)
+    wrong = nora.client.post(
+        "/console/services/new?site=north",
+        data={**CLINIC, "csrf_token": csrf_of(shown), "code": "000000"},
+    )
+    assert wrong.status_code == 200 and "That code did not work" in wrong.get_data(as_text=True)
+    assert service(console, "north-clinic") is None and not _waiting(console)
+    _add_clinic(nora)
+    html = nora.client.get("/console/directory").get_data(as_text=True)
+    assert "Not offered yet: its numbers wait for approval" in html
+
+
+def test_editing_a_held_service_keeps_it_held(console: Flask, people: dict[str, Staffer]) -> None:
+    nora = signed(people, NORA)
+    _add_clinic(nora, sms="")
+    page = nora.client.get("/console/services/north-clinic/edit")
+    assert 'value="+16175550177"' in page.get_data(as_text=True)  # the number that waits
+    form = form_of(console, "north-clinic", phone="+16175550177", site="north")
+    edited = nora.client.post(
+        "/console/services/north-clinic/edit",
+        data={**form, "name_en": "Harbor Legal Clinic (example)", "csrf_token": csrf_of(page)},
+    )
+    assert edited.status_code == 303, edited.get_data(as_text=True)
+    row = service(console, "north-clinic")
+    assert row and row["status"] == "held" and row["name_en"] == "Harbor Legal Clinic (example)"
+    assert len(_waiting(console)) == 1 and not offered(console, "north-clinic")
+
+
+def test_a_new_service_whose_numbers_are_turned_down_stays_held(
+    console: Flask, people: dict[str, Staffer]
+) -> None:
+    _add_clinic(signed(people, NORA), sms="")
+    (change,) = _waiting(console)
+    ada = signed(people, ADA)
+    assert ada.post(f"/console/approvals/{change['id']}/reject").status_code == 303
+    row = service(console, "north-clinic")
+    assert row and row["status"] == "held" and row["phone"] is None
+    assert not offered(console, "north-clinic")
+
+
+def test_check_lists_a_held_new_service(
+    console: Flask, people: dict[str, Staffer], monkeypatch: Any
+) -> None:
+    _add_clinic(signed(people, NORA), sms="")
+    monkeypatch.setenv("HOTLINE_BRIDGE_DATABASE", console.config["DATABASE"])
+    monkeypatch.setenv("HOTLINE_BRIDGE_LOCAL", "1")
+    result = CliRunner().invoke(main, ["check", "--quiet"])
+    assert (
+        f"WAIT north/north-clinic phone: (none) -> +16175550177, asked by {NORA}" in result.output
+    )
+    assert "a new service, not offered until then" in result.output
+
+
+def test_the_audit_log_records_request_approval_and_rejection(
+    console: Flask, people: dict[str, Staffer]
+) -> None:
+    _add_clinic(signed(people, NORA))
+    phone, sms = _waiting(console)
+    ned = signed(people, NED)
+    ned.post(f"/console/approvals/{phone['id']}/approve")
+    ned.post(f"/console/approvals/{sms['id']}/reject")
+    with open_db(console) as db:
+        entries = [
+            (e["staff"], e["action"])
+            for e in db.query("select * from audit_log where target = 'north-clinic' order by id")
+        ]
+    assert entries == [
+        (NORA, "service added"),
+        (NORA, "number change requested"),
+        (NORA, "number change requested"),
+        (NED, "number change approved"),
+        (NED, "number change rejected"),
+        (NED, "service offered"),
+    ]
+    assert offered(console, "north-clinic")
+    assert service(console, "north-clinic")["sms"] is None  # type: ignore[index]
+
+
+# --- Uploads -----------------------------------------------------------------------------------
+
+
+def test_an_upload_that_adds_a_service_holds_its_numbers(
+    console: Flask, people: dict[str, Staffer]
+) -> None:
+    nora = signed(people, NORA)
+    content = (
+        HEADER
+        + "north-legal,north,legal,North Legal Aid (example),Legal help,617-555-0101,02139,"
+        + "Mo-Su 00:00-24:00\n"
+        + "north-food,north,basic_needs,Food Pantry (example),Food,617-555-0150,02139,\n"
+    ).encode()
+    report = _upload(nora, "services.csv", content)
+    html = report.get_data(as_text=True)
+    assert "Added: 1" in html and "not offered them until a second person approves" in html
+    assert 'name="code"' in html
+    action = re.search(r'action="(/console/upload/[^"]+/apply)"', html)
+    assert action
+    refused = nora.client.post(action[1], data={"csrf_token": csrf_of(report)})
+    assert refused.status_code == 200 and service(console, "north-food") is None
+    applied = nora.client.post(
+        action[1], data={"csrf_token": csrf_of(refused), "code": nora.next_code()}
+    )
+    assert applied.status_code == 303
+    assert not offered(console, "north-food") and offered(console, "north-legal")
+    (change,) = _waiting(console)
+    assert nora.post(f"/console/approvals/{change['id']}/approve").status_code == 403
+    assert signed(people, NED).post(f"/console/approvals/{change['id']}/approve").status_code == 303
+    assert offered(console, "north-food")
+
+
+# --- Restoring a retired service --------------------------------------------------------------
+
+
+def test_a_retired_service_is_restored(console: Flask, people: dict[str, Staffer]) -> None:
+    nora = signed(people, NORA)
+    assert nora.post("/console/services/north-legal/retire", {"site": "north"}).status_code == 303
+    assert "North Legal Aid" not in texted_detail(console)
+    html = nora.client.get("/console/directory").get_data(as_text=True)
+    assert "Retired services" in html and "Restore north-legal" in html
+    assert nora.post("/console/services/north-legal/restore", {"site": "north"}).status_code == 303
+    assert "North Legal Aid" in texted_detail(console)
+    with open_db(console) as db:
+        (entry,) = db.query("select * from audit_log where action = 'service restored'")
+    assert entry["staff"] == NORA and '"active"' in entry["after"]
+    # An active service is not restored again.
+    assert nora.post("/console/services/north-legal/restore", {"site": "north"}).status_code == 409
+
+
+def test_restoring_is_authorised_and_csrf_protected(
+    console: Flask, people: dict[str, Staffer]
+) -> None:
+    signed(people, NORA).post("/console/services/north-legal/retire", {"site": "north"})
+    sam = signed(people, SAM)
+    assert sam.post("/console/services/north-legal/restore", {"site": "north"}).status_code == 403
+    nora = people[NORA]
+    for data in ({"site": "north"}, {"site": "north", "csrf_token": "forged"}):
+        refused = nora.client.post("/console/services/north-legal/restore", data=data)
+        assert refused.status_code == 400
+    assert service(console, "north-legal")["status"] == "retired"  # type: ignore[index]
+
+
+def test_a_restored_service_whose_numbers_were_never_approved_is_held(
+    console: Flask, people: dict[str, Staffer]
+) -> None:
+    nora = signed(people, NORA)
+    _add_clinic(nora, sms="")
+    nora.post("/console/services/north-clinic/retire", {"site": "north"})
+    assert service(console, "north-clinic")["status"] == "retired"  # type: ignore[index]
+    assert nora.post("/console/services/north-clinic/restore", {"site": "north"}).status_code == 303
+    assert service(console, "north-clinic")["status"] == "held"  # type: ignore[index]
+    assert not offered(console, "north-clinic")
+    (change,) = _waiting(console)
+    assert signed(people, NED).post(f"/console/approvals/{change['id']}/approve").status_code == 303
+    assert offered(console, "north-clinic")
+
+
+def test_services_restore_on_the_command_line(
+    console: Flask, people: dict[str, Staffer], monkeypatch: Any
+) -> None:
+    _add_clinic(signed(people, NORA), sms="")
+    monkeypatch.setenv("HOTLINE_BRIDGE_DATABASE", console.config["DATABASE"])
+    monkeypatch.setenv("HOTLINE_BRIDGE_LOCAL", "1")
+    runner = CliRunner()
+    for service_id in ("north-legal", "north-clinic"):
+        assert runner.invoke(main, ["services", "retire", service_id]).exit_code == 0
+    restored = runner.invoke(main, ["services", "restore", "north-legal"])
+    assert restored.exit_code == 0 and "restored: north-legal" in restored.output
+    held = runner.invoke(main, ["services", "restore", "north-clinic"])
+    assert held.exit_code == 0 and "held for approval: north-clinic" in held.output
+    again = runner.invoke(main, ["services", "restore", "north-legal"])
+    assert again.exit_code != 0 and "not retired" in again.output
+    assert offered(console, "north-legal") and not offered(console, "north-clinic")
+    with open_db(console) as db:
+        sql = "select staff from audit_log where action = 'service restored'"
+        actions = [row["staff"] for row in db.query(sql)]
+    assert actions == ["command line", "command line"]
+
+
+# --- The console's own language ---------------------------------------------------------------
+
+
+def _in_spanish_console(member: Staffer) -> None:
+    member.post("/console/language", {"lang": "es", "next": "/console/directory"})
+
+
+def test_a_spanish_console_upload_gives_the_reason_in_spanish(
+    console: Flask, people: dict[str, Staffer]
+) -> None:
+    nora = signed(people, NORA)
+    _in_spanish_console(nora)
+    content = (
+        HEADER
+        + "north-bad,north,legal,Bad Row (example),Legal,not a number,02139,\n"
+        + "north-zip,north,legal,Bad Zip (example),Legal,,ABCDE,\n"
+        + "north-hours,north,legal,Bad Hours (example),Legal,,02139,Mo-Fr 9-17\n"
+    ).encode()
+    html = _upload(nora, "services.csv", content).get_data(as_text=True)
+    html = html.replace("&#39;", "'")
+    assert "services.csv:2" in html and "'not a number' no es un número de teléfono" in html
+    assert "services.csv:3" in html and "'ABCDE' no es un código postal de cinco dígitos" in html
+    assert "horario ilegible 'Mo-Fr 9-17': '9' en 'Mo-Fr 9-17' no es una hora como 09:00" in html
+    assert "is not a phone number" not in html
+
+
+def test_the_spanish_audit_page_names_actions_in_spanish(
+    console: Flask, people: dict[str, Staffer]
+) -> None:
+    nora = signed(people, NORA)
+    _add_clinic(nora, sms="")
+    _in_spanish_console(nora)
+    html = nora.client.get("/console/audit").get_data(as_text=True)
+    assert "servicio agregado: north-clinic" in html
+    assert "cambio de número solicitado: north-clinic" in html
+    assert "number change requested" not in html
+
+
+def test_every_import_reason_reads_the_same_in_the_english_catalog(console: Flask) -> None:
+    """The command line prints a reason's English; the console, its catalog entry: the two
+    must say the same, or the English console would drift from the command line."""
+    raw = {
+        "id": "bad id!",
+        "category": "nothing",
+        "name_en": "",
+        "phone": "555",
+        "sms": "+44 20 7946 0958",
+        "state": "Mass",
+        "zip": "1",
+        "latitude": "x",
+        "longitude": "500",
+        "hours": "whenever",
+        "languages": "english",
+        "url": "ftp://x",
+        "fictional": "maybe",
+        "status": "open",
+        "site": "nowhere",
+        "label_en": "x" * 30,
+        "label_es": "Ayuda",
+    }
+    with console.app_context():
+        catalogs = runtime().catalogs
+        _row, _links, problems = check_service(raw, _context(console))
+        _row, _links, more = check_service({**raw, "description_en": "\x01"}, _context(console))
+    reasons = [p.reason for p in problems + more]
+    for text in ("Mo-Fr", "Mo-Fr 9-17", "Mo-Fr 09:00-09:00", "Mo 25:00-26:00", "", "Mo-Fr 1"):
+        _row, _links, bad_hours = check_service({**raw, "hours": text}, _context(console))
+        reasons += [p.reason.values["reason"] for p in bad_hours if p.field == "hours"]
+    assert len(reasons) >= 18
+    for reason in reasons:
+        assert isinstance(reason, Reason), reason
+        assert catalogs.text("en", reason.key, **reason.values) == str(reason)
+        assert catalogs.text("es", reason.key, **reason.values) != str(reason)
+
+
+def _context(app: Flask) -> Any:
+    with open_db(app) as db, app.test_request_context():
+        return import_context(db)
+
+
+def test_an_upload_that_lists_a_retired_service_again_restores_it(
+    console: Flask, people: dict[str, Staffer]
+) -> None:
+    nora = signed(people, NORA)
+    nora.post("/console/services/north-legal/retire", {"site": "north"})
+    row = "north-legal,north,legal,North Legal Aid (example),Legal help,617-555-0101,02139,"
+    report = _upload(nora, "services.csv", f"{HEADER}{row}Mo-Su 00:00-24:00\n".encode())
+    html = report.get_data(as_text=True)
+    assert "Changed: 1" in html and "Status" in html and 'name="code"' not in html
+    action = re.search(r'action="(/console/upload/[^"]+/apply)"', html)
+    assert action
+    assert nora.client.post(action[1], data={"csrf_token": csrf_of(report)}).status_code == 303
+    assert offered(console, "north-legal")

@@ -108,9 +108,10 @@ def sign_in(page: Page, email: str, secrets: dict[str, str], *, record: bool = F
 
 
 def test_sign_in_add_and_edit_a_service_and_see_it_in_a_signed_sms_reply(
-    page: Page, server: Server, frozen_clock: time_machine.Traveller
+    page: Page, browser: Browser, server: Server, frozen_clock: time_machine.Traveller
 ) -> None:
-    sign_in(page, NORA, {})
+    secrets: dict[str, str] = {}
+    sign_in(page, NORA, secrets)
     page.get_by_role("link", name="Add a service").click()
     page.get_by_label("Id (letters, digits, - _ .)").fill("north-clinic")
     page.get_by_label("Kind of help", exact=True).select_option("legal")
@@ -122,11 +123,20 @@ def test_sign_in_add_and_edit_a_service_and_see_it_in_a_signed_sms_reply(
     expect(page.locator("#e-zip")).to_contain_text("not a five-digit ZIP code")
     page.get_by_label("ZIP code").fill("02139")
     page.get_by_role("button", name="Save").click()
-    expect(page.get_by_role("row", name=re.compile("Harbor Clinic"))).to_be_visible()
+    # A new service's number waits for a second person, as a changed number does.
+    expect(page.get_by_role("heading", name="Confirm the number change")).to_be_visible()
+    no_violations(page)
+    frozen_clock.shift(30)
+    page.get_by_label("6-digit code").fill(pyotp.TOTP(secrets[NORA]).now())
+    page.get_by_role("button", name="Confirm and ask for approval").click()
+    row = page.get_by_role("row", name=re.compile("Harbor Clinic"))
+    expect(row).to_contain_text("Not offered yet")
+    no_violations(page)
     page.get_by_role("link", name="Edit north-clinic").click()
     page.get_by_label("Name (English)").fill("Harbor Legal Clinic (example)")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("row", name=re.compile("Harbor Legal Clinic"))).to_be_visible()
+    _approve_as_ned(browser, server, frozen_clock, "north-clinic")
     texter = Texter(server.app.test_client(), to=NORTH_NUMBER)
     for body in ("hello", "2", "1"):
         listing = texter.send(body)
@@ -134,6 +144,42 @@ def test_sign_in_add_and_edit_a_service_and_see_it_in_a_signed_sms_reply(
     assert key, listing
     reply = texter.send(key[1])
     assert "Harbor Legal Clinic (example)" in reply and "1-617-555-0177" in reply
+
+
+def _approve_as_ned(
+    browser: Browser, server: Server, clock: time_machine.Traveller, service_id: str
+) -> None:
+    """Approve every waiting number of ``service_id`` as a second person, in their own browser."""
+    context = browser.new_context(viewport={"width": 1100, "height": 760}, base_url=server.base)
+    other = context.new_page()
+    clock.shift(30)
+    sign_in(other, NED, {})
+    other.goto("/console/approvals")
+    approve = other.get_by_role("button", name=f"Approve the change to {service_id}")
+    expect(approve.first).to_be_visible()
+    no_violations(other)
+    shot(other, "approvals-new-service")
+    for left in range(approve.count() - 1, -1, -1):
+        approve.first.click()
+        expect(approve).to_have_count(left)
+    no_violations(other)
+    context.close()
+
+
+def test_retire_and_restore_a_service(page: Page) -> None:
+    sign_in(page, NORA, {})
+    page.get_by_role("button", name="Retire north-legal").click()
+    retired = page.get_by_role("table", name="Retired services")
+    expect(retired).to_contain_text("North Legal Aid (example)")
+    no_violations(page)
+    shot(page, "directory-retired")
+    retired.get_by_role("button", name="Restore north-legal").click()
+    expect(page.get_by_role("table", name="Retired services")).to_have_count(0)
+    expect(page.get_by_role("row", name=re.compile("North Legal Aid"))).to_be_visible()
+    page.goto("/console/audit")
+    expect(
+        page.get_by_role("rowheader", name="service restored: north-legal (north)")
+    ).to_be_visible()
 
 
 def test_upload_a_file_with_a_bad_row_and_see_the_report(page: Page, tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from flask import current_app
 
 from hotline_bridge.cli.directory import context
 from hotline_bridge.cli.offline import with_offline_app
+from hotline_bridge.console import store as console_store
 from hotline_bridge.directory.importer import (
     SERVICE_COLUMNS,
     Batch,
@@ -140,12 +141,38 @@ def _parse_changes(changes: tuple[str, ...]) -> dict[str, str]:
 @click.argument("service_id")
 @with_offline_app
 def retire_command(service_id: str) -> None:
-    """Stop offering one local service, keeping it to restore (edit --set status=active)."""
+    """Stop offering one local service, keeping it to restore (services restore)."""
     with open_db(current_app) as db:
         _as_row(db, service_id)
         with db.atomic():
             retire(db, Plan(retired=[service_id]))
     click.echo(f"retired: {service_id}")
+
+
+@services.command("restore")
+@click.argument("service_id")
+@with_offline_app
+def restore_command(service_id: str) -> None:
+    """Offer a retired local service again (held, not offered, while none of its numbers was
+    ever approved and some wait for approval in the console)."""
+    with open_db(current_app) as db:
+        _as_row(db, service_id)
+        status = db.execute("select status from services where id = ?", [service_id]).fetchone()
+        if status[0] != "retired":
+            raise click.ClickException(f"{service_id}: not retired (it is {status[0]})")
+        with db.atomic():
+            restored = console_store.restored_status(db, service_id)
+            db.execute("update services set status = ? where id = ?", [restored, service_id])
+            console_store.record(
+                db,
+                dt.datetime.now(dt.UTC),
+                console_store.COMMAND_LINE,
+                "service restored",
+                service_id,
+                before={"status": "retired"},
+                after={"status": restored},
+            )
+    click.echo(f"{'restored' if restored == 'active' else 'held for approval'}: {service_id}")
 
 
 @services.command("delete")

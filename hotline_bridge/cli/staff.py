@@ -17,8 +17,7 @@ from flask.cli import with_appcontext
 from hotline_bridge.console import auth, store
 from hotline_bridge.directory.store import open_db
 
-# How the audit log names changes made from the server's command line.
-CLI = "command line"
+CLI = store.COMMAND_LINE
 
 
 @click.group()

@@ -14,8 +14,9 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from hotline_bridge.console import auth, cookie, store
 from hotline_bridge.console.access import current_session, lang, words
 from hotline_bridge.console.blueprint import bp
+from hotline_bridge.directory.importer import Reason
 from hotline_bridge.directory.store import connect
-from hotline_bridge.engine.catalogs import LANGUAGES
+from hotline_bridge.engine.catalogs import LANGUAGES, Words
 
 # Importing the route modules registers their views on the blueprint.
 from hotline_bridge.console import services, signin, tools, upload, usage  # noqa: F401  isort: skip
@@ -80,11 +81,34 @@ def _context() -> dict[str, object]:
     found = current_session()
     return {
         "_": bound.t,
-        "problem": lambda reason: bound.t(reason) if reason.startswith("console.") else reason,
+        "problem": lambda reason: said(bound, reason),
+        "action_name": lambda action: _named(bound, "console.audit.action.", action),
+        "who_name": lambda name: (
+            bound.t("console.audit.command_line") if name == store.COMMAND_LINE else name
+        ),
         "lang": lang(),
         "languages": LANGUAGES,
         "signed_in": found.staff if found and found.stage == auth.SIGNED_IN else None,
     }
+
+
+def said(bound: Words, reason: str) -> str:
+    """Return a problem's reason in the console's language: a console key, an importer's
+    ``Reason`` (its own key and values), or else the text as it is."""
+    if isinstance(reason, Reason) and bound.catalogs.has(reason.key):
+        values = {
+            name: said(bound, value) if isinstance(value, Reason) else value
+            for name, value in reason.values.items()
+        }
+        return bound.t(reason.key, **values)
+    known = reason.startswith("console.") and bound.catalogs.has(reason)
+    return bound.t(reason) if known else reason
+
+
+def _named(bound: Words, prefix: str, name: str) -> str:
+    """Return the catalog's wording of a stored name (an audit action), else the name."""
+    key = prefix + name.replace(" ", "_").replace("-", "_")
+    return bound.t(key) if bound.catalogs.has(key) else name
 
 
 def init_app(app: Flask) -> None:

@@ -4,7 +4,9 @@ number changes that wait for a second person's approval.
 A row is checked exactly as an import row is (``importer.check_service``). A new phone, text or
 TTY number never reaches people on one person's word: it needs that person's one-time code again,
 then waits until another staff member of the site (or an admin) approves it; until then the old
-number stays in the directory.
+number stays in the directory. A new service with numbers is held (kept, never offered) until
+its numbers are decided; a retired one can be restored, held again if no number of it was ever
+approved.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from hotline_bridge.console.blueprint import bp
 from hotline_bridge.directory import hours
 from hotline_bridge.directory.importer import CATEGORIES, Context, check_service, context_for
 from hotline_bridge.directory.models import display_number, get_site
+from hotline_bridge.directory.store import ACTIVE, HELD
 from hotline_bridge.runtime import runtime
 
 # The fields of a service the console form shows, in order (the import's columns, less the
@@ -59,7 +62,9 @@ FORM_FIELDS = (
     "url",
 )
 # Numbers that send a person somewhere: a change to one waits for a second person.
-NUMBER_FIELDS = ("phone", "sms", "tty")
+NUMBER_FIELDS = store.NUMBER_COLUMNS
+# What staff call taking a service out; it stays in the database and can be restored.
+RETIRED = "retired"
 # A service not confirmed by staff for this long is listed as needing checking.
 CHECK_EVERY = dt.timedelta(days=180)
 
@@ -149,7 +154,8 @@ def directory() -> str:
         "console/directory.html",
         site=site_id,
         sites=_sites_for_picker(),
-        services=rows,
+        services=[row for row in rows if row["status"] != RETIRED],
+        retired=[row for row in rows if row["status"] == RETIRED],
         national=national,
         categories=CATEGORIES,
         args=request.args,
@@ -194,11 +200,48 @@ def add_service() -> str | Response:
     row, _links, problems = check_service(raw, import_context(db()))
     if row is None:
         return _form(raw, {p.field: p.reason for p in problems}, site=site, new=True), 422  # type: ignore[return-value]
+    numbers = {f: (None, row[f]) for f in NUMBER_FIELDS if row[f]}
+    if numbers and not _second_factor():
+        return _confirm(site, service_id, numbers, raw, new=True)
     with db().conn:
-        _save(row, source=f"console:{site}")
-        db().table("service_sites").insert({"service_id": row["id"], "site_id": site})
-        store.record(db(), now(), who(), "service added", row["id"], site=site, after=row)
+        add_held(row, site, source=f"console:{site}")
     return back_to("console.directory", site=site)
+
+
+def add_held(row: Mapping[str, Any], site: str, *, source: str) -> None:
+    """Add a new service at ``site`` without its numbers: each waits for a second person, and
+    the service is held (not offered) until they are decided."""
+    numbers = {f: row[f] for f in NUMBER_FIELDS if row.get(f)}
+    saved = {**row, **dict.fromkeys(numbers), "status": HELD if numbers else row["status"]}
+    _save(saved, source=source)
+    db().table("service_sites").upsert(
+        {"service_id": row["id"], "site_id": site}, pk=("service_id", "site_id")
+    )
+    store.record(db(), now(), who(), "service added", row["id"], site=site, after=saved)
+    for field, number in numbers.items():
+        request_number_change(db(), now(), who(), site, row["id"], field, None, number)
+
+
+def _confirm(
+    site: str,
+    service_id: str,
+    numbers: Mapping[str, tuple[str | None, str | None]],
+    form: Mapping[str, str],
+    *,
+    new: bool = False,
+) -> str:
+    """Show the numbers side by side and ask for a fresh one-time code."""
+    return render_template(
+        "console/confirm_numbers.html",
+        site=site,
+        service_id=service_id,
+        numbers=numbers,
+        form=form,
+        fields=(("id",) if new else ()) + FORM_FIELDS,
+        new=new,
+        error="console.error.code" if request.form.get("code") else None,
+        display_number=display_number,
+    )
 
 
 def _save(row: Mapping[str, Any], *, source: str) -> None:
@@ -212,28 +255,26 @@ def edit_service(service_id: str) -> str | Response:
     """Change a service; a changed number is confirmed with a code and waits for approval."""
     old = service_row(service_id)
     site = site_of(service_id)
+    shown = {**old, **proposed_numbers(service_id)}
     if request.method == "GET":
-        return _form(old, {}, site=site, new=False, service_id=service_id)
+        return _form(shown, {}, site=site, new=False, service_id=service_id)
     raw = _raw(site, service_id, old["fictional"])
     row, _links, problems = check_service(raw, import_context(db()))
     if row is None:
         errors = {p.field: p.reason for p in problems}
         return _form(raw, errors, site=site, new=False, service_id=service_id), 422  # type: ignore[return-value]
-    numbers = {f: (old[f], row[f]) for f in NUMBER_FIELDS if (old[f] or None) != row[f]}
+    # A number left as the form showed it (the waiting one, if any) is no new request.
+    numbers = {f: (old[f], row[f]) for f in NUMBER_FIELDS if (shown[f] or None) != row[f]}
     if numbers and not _second_factor():
-        error = "console.error.code" if request.form.get("code") else None
-        return render_template(
-            "console/confirm_numbers.html",
-            site=site,
-            service_id=service_id,
-            numbers=numbers,
-            form=raw,
-            fields=FORM_FIELDS,
-            error=error,
-            display_number=display_number,
-        )
+        return _confirm(site, service_id, numbers, raw)
     _apply_edit(site, old, row, numbers)
     return back_to("console.directory", site=site)
+
+
+def proposed_numbers(service_id: str) -> dict[str, str | None]:
+    """Return the numbers of ``service_id`` that wait for approval, by field."""
+    sql = "select field, new from pending_changes where service_id = ? and status = 'waiting'"
+    return {row["field"]: row["new"] for row in db().query(sql, [service_id])}
 
 
 def _second_factor() -> bool:
@@ -252,7 +293,8 @@ def _apply_edit(
     row: dict[str, Any],
     numbers: Mapping[str, tuple[str | None, str | None]],
 ) -> None:
-    kept = {**row, **{field: old_new[0] for field, old_new in numbers.items()}}
+    # The form has no status: a held or retired service stays so, whatever else changes.
+    kept = {**row, **{f: old[f] for f in NUMBER_FIELDS}, "status": old["status"]}
     before = {k: old.get(k) for k in row}
     with db().conn:
         _save(kept, source=old["source"] or f"console:{site}")
@@ -261,6 +303,7 @@ def _apply_edit(
         )
         for field, (was, wanted) in numbers.items():
             request_number_change(db(), now(), who(), site, row["id"], field, was, wanted)
+        settle(row["id"], site)
 
 
 def request_number_change(
@@ -273,12 +316,20 @@ def request_number_change(
     old: str | None,
     new: str | None,
 ) -> None:
-    """Ask for a number change; it waits for a second person (replacing an earlier request)."""
+    """Ask for a number change; it waits for a second person (replacing an earlier request).
+    Asking for the number the directory already has withdraws the earlier request instead."""
+    withdrawn = (old or None) == (new or None)
     database.execute(
-        "update pending_changes set status = 'replaced', decided_by = ?, decided_at = ? "
+        "update pending_changes set status = ?, decided_by = ?, decided_at = ? "
         "where service_id = ? and field = ? and status = 'waiting'",
-        [by, store.stamp(at), service_id, field],
+        ["withdrawn" if withdrawn else "replaced", by, store.stamp(at), service_id, field],
     )
+    if withdrawn:
+        after = {field: old}
+        store.record(
+            database, at, by, "number change withdrawn", service_id, site=site, after=after
+        )
+        return
     database.table("pending_changes").insert(
         {
             "service_id": service_id,
@@ -306,14 +357,49 @@ def request_number_change(
 @bp.post("/services/<service_id>/retire")
 @signed_in
 def retire_service(service_id: str) -> Response:
-    """Stop showing a service at the site (kept in the audit log, so it can be added back)."""
+    """Stop offering a service at the site: retired (and restorable) when no other site shows
+    it, else only taken off this site's list."""
     before = service_row(service_id)
     site = site_of(service_id)
     with db().conn:
+        retire_at(before, site)
+    return back_to("console.directory", site=site)
+
+
+def retire_at(before: Mapping[str, Any], site: str) -> None:
+    """Retire a service (when ``site`` is the only one showing it) or take it off ``site``."""
+    service_id = before["id"]
+    if sites_of(db(), service_id) == [site]:
+        db().execute("update services set status = ? where id = ?", [RETIRED, service_id])
+    else:
         db().execute(
             "delete from service_sites where service_id = ? and site_id = ?", [service_id, site]
         )
-        store.record(db(), now(), who(), "service retired", service_id, site=site, before=before)
+    store.record(db(), now(), who(), "service retired", service_id, site=site, before=before)
+
+
+@bp.post("/services/<service_id>/restore")
+@signed_in
+def restore_service(service_id: str) -> Response:
+    """Offer a retired service again; one whose numbers were never approved is held until a
+    second person approves them."""
+    old = service_row(service_id)
+    site = site_of(service_id)
+    if old["status"] != RETIRED:
+        abort(409)
+    status = store.restored_status(db(), service_id)
+    with db().conn:
+        db().execute("update services set status = ? where id = ?", [status, service_id])
+        store.record(
+            db(),
+            now(),
+            who(),
+            "service restored",
+            service_id,
+            site=site,
+            before={"status": RETIRED},
+            after={"status": status},
+        )
     return back_to("console.directory", site=site)
 
 
@@ -407,6 +493,16 @@ def _decide(change: Mapping[str, Any], status: str) -> None:
         before={change["field"]: change["old"]},
         after={change["field"]: change["new"]},
     )
+    settle(change["service_id"], change["site"])
+
+
+def settle(service_id: str, site: str) -> None:
+    """Offer a held service whose numbers are all decided, and say so in the audit log."""
+    if store.settle(db(), service_id):
+        before, after = {"status": HELD}, {"status": ACTIVE}
+        store.record(
+            db(), now(), who(), "service offered", service_id, site=site, before=before, after=after
+        )
 
 
 @bp.get("/audit")

@@ -17,7 +17,12 @@ from typing import Any
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
+from hotline_bridge.directory.store import ACTIVE, HELD
+
 migrations = Migrations("hotline_bridge.console")
+
+# How the audit log names changes made from the server's command line.
+COMMAND_LINE = "command line"
 
 
 @migrations()
@@ -213,7 +218,48 @@ def audit_entries(
 
 
 def waiting_changes(db: sqlite_utils.Database, site: str | None = None) -> list[dict[str, Any]]:
-    """Return the number changes that wait for approval (of ``site``, or of every site)."""
-    where, params = ("and site = ?", [site]) if site else ("", [])
-    sql = f"select * from pending_changes where status = 'waiting' {where} order by id"
+    """Return the number changes that wait for approval (of ``site``, or of every site), each
+    with its service's status (``held`` for a new service not yet offered)."""
+    where, params = ("and p.site = ?", [site]) if site else ("", [])
+    sql = f"""select p.*, s.status as service_status from pending_changes p
+              left join services s on s.id = p.service_id
+              where p.status = 'waiting' {where} order by p.id"""
     return list(db.query(sql, params))
+
+
+# The columns of a service that send a person somewhere.
+NUMBER_COLUMNS = ("phone", "sms", "tty")
+
+
+def _waits(db: sqlite_utils.Database, service_id: str) -> bool:
+    sql = "select 1 from pending_changes where service_id = ? and status = 'waiting' limit 1"
+    return db.execute(sql, [service_id]).fetchone() is not None
+
+
+def _numbers_and_status(db: sqlite_utils.Database, service_id: str) -> tuple[bool, str] | None:
+    sql = f"select status, {', '.join(NUMBER_COLUMNS)} from services where id = ?"
+    found = db.execute(sql, [service_id]).fetchone()
+    return None if found is None else (any(found[1:]), found[0])
+
+
+def settle(db: sqlite_utils.Database, service_id: str) -> bool:
+    """Offer a held service once none of its numbers waits and at least one was approved (a
+    service whose every number was turned down stays held); return whether it went live.
+
+    A held service's row only ever carries approved numbers: the proposed ones wait in
+    ``pending_changes``, so no path that forgets the status can hand out an unapproved number.
+    """
+    found = _numbers_and_status(db, service_id)
+    if found is None or found[1] != HELD or not found[0] or _waits(db, service_id):
+        return False
+    db.execute("update services set status = ? where id = ?", [ACTIVE, service_id])
+    return True
+
+
+def restored_status(db: sqlite_utils.Database, service_id: str) -> str:
+    """Return the status a retired service comes back with: held while it has no approved
+    number and some number of it waits for a second person, else active."""
+    found = _numbers_and_status(db, service_id)
+    if found is not None and not found[0] and _waits(db, service_id):
+        return HELD
+    return ACTIVE

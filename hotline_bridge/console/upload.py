@@ -1,6 +1,8 @@
 """Uploading a services CSV or a zipped Open Referral (HSDS 3.0) package: the line-numbered
 problem report and a preview of what would be added, changed and retired, before anything is
-applied. Applying follows the same rules as editing: a changed number waits for a second person.
+applied. Applying follows the same rules as editing: a changed number waits for a second person,
+a new service with numbers is held until they are approved, and a retired service the file lists
+again is restored (held while none of its numbers was ever approved).
 """
 
 from __future__ import annotations
@@ -32,21 +34,27 @@ from hotline_bridge.console.access import (
 from hotline_bridge.console.blueprint import bp
 from hotline_bridge.console.services import (
     NUMBER_FIELDS,
+    RETIRED,
     _second_factor,
+    add_held,
     import_context,
+    proposed_numbers,
     request_number_change,
+    retire_at,
+    settle,
 )
 from hotline_bridge.directory import hsds
 from hotline_bridge.directory.importer import (
     SERVICE_COLUMNS,
     Batch,
     Problem,
+    Reason,
     check_services_csv,
     header,
     kind_of,
 )
 from hotline_bridge.directory.models import display_number
-from hotline_bridge.directory.store import DEFAULT_SITE
+from hotline_bridge.directory.store import ACTIVE, DEFAULT_SITE, HELD
 
 # The largest file accepted (a few thousand services fit in far less).
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -73,9 +81,15 @@ class Preview:
     retired: list[dict[str, Any]] = field(default_factory=list)
 
     @property
+    def held(self) -> list[dict[str, Any]]:
+        """Return the added services that have numbers, which wait for a second person."""
+        return [row for row in self.added if any(row.get(f) for f in NUMBER_FIELDS)]
+
+    @property
     def number_changes(self) -> bool:
         """Return whether any change touches a number (which then needs a code)."""
-        return any(name in NUMBER_FIELDS for _row, diff in self.changed for name in diff)
+        changed = any(name in NUMBER_FIELDS for _row, diff in self.changed for name in diff)
+        return changed or bool(self.held)
 
 
 def _unpack(content: bytes, into: Path) -> Path | None:
@@ -106,15 +120,16 @@ def check_upload(name: str, content: bytes, site: str) -> Batch:
         if name.lower().endswith(".zip"):
             root = _unpack(content, folder)
             if root is None or not hsds.is_package(root):
-                return Batch(
-                    problems=[Problem(name, 1, "file", "not a zipped Open Referral package")]
-                )
+                reason = Reason("not_package", "not a zipped Open Referral package")
+                return Batch(problems=[Problem(name, 1, "file", reason)])
             batch, _notes = hsds.check_package(root, ctx, site=site)
         else:
             path = folder / (Path(name).name or "upload.csv")
             path.write_bytes(content)
             if kind_of(header(path)) != "services":
-                reason = "not a services file (columns id, category, name_en, ...)"
+                reason = Reason(
+                    "not_services", "not a services file (columns id, category, name_en, ...)"
+                )
                 return Batch(problems=[Problem(path.name, 1, "file", reason)])
             batch = check_services_csv(path, ctx)
     _keep_to_site(batch, site, name)
@@ -130,8 +145,10 @@ def _keep_to_site(batch: Batch, site: str, name: str) -> None:
         others = [s for s in _linked(row["id"]) if s != site and not staff().may_see(s)]
         foreign = [s for s in links if not staff().may_see(s)]
         if foreign or others:
-            reason = f"belongs to site {(foreign or others)[0]!r}, which this account cannot change"
-            batch.problems.append(Problem(name, 0, "site", f"{row['id']}: {reason}"))
+            owner = repr((foreign or others)[0])
+            english = f"{row['id']}: belongs to site {owner}, which this account cannot change"
+            reason = Reason("foreign_site", english, service=row["id"], site=owner)
+            batch.problems.append(Problem(name, 0, "site", reason))
             batch.services.remove(row)
 
 
@@ -144,7 +161,7 @@ def preview_of(batch: Batch, site: str) -> Preview:
     """Compare a checked batch with the site's directory."""
     sql = """select s.* from services s join service_sites l on l.service_id = s.id
              where l.site_id = ? and s.national = 0"""
-    current = {row["id"]: row for row in db().query(sql, [site])}
+    current = {row["id"]: row for row in db().query(sql, [site]) if row["status"] != RETIRED}
     existing = {row["id"]: row for row in db().query("select * from services where national = 0")}
     preview = Preview(batch)
     for row in batch.services:
@@ -152,7 +169,11 @@ def preview_of(batch: Batch, site: str) -> Preview:
         if old is None:
             preview.added.append(row)
             continue
-        diff = {k: (old[k], row[k]) for k in COMPARED if (old[k] or None) != (row[k] or None)}
+        # A number the file gives as it already waits is no new request.
+        shown = {**old, **proposed_numbers(row["id"])}
+        diff = {k: (old[k], row[k]) for k in COMPARED if (shown[k] or None) != (row[k] or None)}
+        if old["status"] == RETIRED and row["status"] != RETIRED:
+            diff["status"] = (RETIRED, row["status"])  # listed again: restored
         if diff:
             preview.changed.append((row, diff))
     uploaded = {row["id"] for row in batch.services}
@@ -231,11 +252,11 @@ def apply_upload(upload_id: str) -> str | Response:
 
 def _write(preview: Preview, site: str, name: str) -> None:
     for row in preview.added:
-        db().table("services").upsert({**row, "national": 0, "source": name}, pk="id")
+        add_held(row, site, source=name)
         _link(row["id"], preview.batch.links[row["id"]])
-        store.record(db(), now(), who(), "service added", row["id"], site=site, after=row)
     for row, diff in preview.changed:
         kept = {**row, **{f: old for f, (old, _new) in diff.items() if f in NUMBER_FIELDS}}
+        kept["status"] = _status(row, diff)
         db().table("services").upsert({**kept, "national": 0, "source": name}, pk="id")
         _link(row["id"], preview.batch.links[row["id"]])
         before = {f: old for f, (old, _new) in diff.items()}
@@ -245,11 +266,20 @@ def _write(preview: Preview, site: str, name: str) -> None:
         for f, (old, new) in diff.items():
             if f in NUMBER_FIELDS:
                 request_number_change(db(), now(), who(), site, row["id"], f, old, new)
+        settle(row["id"], site)
     for row in preview.retired:
-        db().execute(
-            "delete from service_sites where service_id = ? and site_id = ?", [row["id"], site]
-        )
-        store.record(db(), now(), who(), "service retired", row["id"], site=site, before=row)
+        retire_at(row, site)
+
+
+def _status(row: Mapping[str, Any], diff: Mapping[str, tuple[Any, Any]]) -> str:
+    """Return a changed service's status: a held one stays held (its numbers decide), and a
+    restored one is held while no number of it was ever approved."""
+    stored = db().execute("select status from services where id = ?", [row["id"]]).fetchone()[0]
+    if stored == HELD:
+        return HELD
+    if "status" in diff and row["status"] == ACTIVE:
+        return store.restored_status(db(), row["id"])
+    return str(row["status"])
 
 
 def _link(service_id: str, sites: list[str]) -> None:

@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import get_day_names
 
+from hotline_bridge.directory.reasons import Reason
+
 ALWAYS = "24/7"
 DAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
 MINUTES_PER_DAY = 24 * 60
@@ -91,7 +93,8 @@ def split(text: str) -> Qualified:
             zone_info(inner)
             zone = inner
     if start and end and end < start:
-        raise HoursError(f"the hours end on {end} before they start on {start}")
+        english = f"the hours end on {end} before they start on {start}"
+        raise HoursError(Reason("hours_order", english, end=end, start=start))
     return Qualified(rules.strip(), zone, start, end)
 
 
@@ -101,7 +104,8 @@ def _date(text: str | None) -> dt.date | None:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise HoursError(f"{text!r} is not a date like 2026-06-30") from None
+        english = f"{text!r} is not a date like 2026-06-30"
+        raise HoursError(Reason("hours_date", english, value=repr(text))) from None
 
 
 def zone_info(name: str) -> dt.tzinfo:
@@ -115,7 +119,8 @@ def zone_info(name: str) -> dt.tzinfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise HoursError(f"{name!r} is not a time zone like America/Chicago or UTC-05:00") from None
+        english = f"{name!r} is not a time zone like America/Chicago or UTC-05:00"
+        raise HoursError(Reason("hours_zone", english, value=repr(name))) from None
 
 
 def offset_zone(minutes: int) -> str:
@@ -130,7 +135,7 @@ def parse(text: str) -> Week:
     """Parse ``text``; raise ``HoursError`` with a readable reason when it cannot be read."""
     text = split(text).rules
     if not text:
-        raise HoursError("no hours given")
+        raise HoursError(Reason("hours_none", "no hours given"))
     if text == ALWAYS:
         return Week({day: ((0, MINUTES_PER_DAY),) for day in range(7)}, always=True)
     days: dict[int, tuple[Span, ...]] = {}
@@ -150,7 +155,8 @@ def _rule(rule: str) -> tuple[list[int], tuple[Span, ...]]:
     else:
         weekdays, times = list(range(7)), rule
     if not times:
-        raise HoursError(f"{rule!r} gives days but no times (write e.g. 'Mo-Fr 09:00-17:00')")
+        english = f"{rule!r} gives days but no times (write e.g. 'Mo-Fr 09:00-17:00')"
+        raise HoursError(Reason("hours_no_times", english, rule=repr(rule)))
     if times.lower() in _CLOSED:
         return weekdays, ()
     return weekdays, tuple(_span(part, rule) for part in times.split(","))
@@ -161,7 +167,8 @@ def _days(head: str) -> list[int]:
     for spec in head.split(","):
         match = _DAY_SPEC.match(spec)
         if not match:
-            raise HoursError(f"unknown day {spec!r} (use Mo Tu We Th Fr Sa Su)")
+            english = f"unknown day {spec!r} (use Mo Tu We Th Fr Sa Su)"
+            raise HoursError(Reason("hours_day", english, value=repr(spec)))
         first = DAYS.index(match[1])
         last = DAYS.index(match[2] or match[1])
         # Sa-Mo wraps around the week, as OpenStreetMap allows.
@@ -172,10 +179,12 @@ def _days(head: str) -> list[int]:
 def _span(part: str, rule: str) -> Span:
     start_text, dash, end_text = part.strip().partition("-")
     if not dash:
-        raise HoursError(f"{part.strip()!r} in {rule!r} is not a time range like 09:00-17:00")
+        english = f"{part.strip()!r} in {rule!r} is not a time range like 09:00-17:00"
+        raise HoursError(Reason("hours_range", english, value=repr(part.strip()), rule=repr(rule)))
     start, end = _minutes(start_text, rule), _minutes(end_text, rule)
     if start == end or start >= MINUTES_PER_DAY:
-        raise HoursError(f"{part.strip()!r} in {rule!r} opens and closes at the same time")
+        english = f"{part.strip()!r} in {rule!r} opens and closes at the same time"
+        raise HoursError(Reason("hours_same", english, value=repr(part.strip()), rule=repr(rule)))
     # A range that ends before it starts runs past midnight into the next day.
     return (start, end if end > start else end + MINUTES_PER_DAY)
 
@@ -183,10 +192,12 @@ def _span(part: str, rule: str) -> Span:
 def _minutes(text: str, rule: str) -> int:
     match = _TIME.match(text.strip())
     if not match:
-        raise HoursError(f"{text.strip()!r} in {rule!r} is not a time like 09:00")
+        english = f"{text.strip()!r} in {rule!r} is not a time like 09:00"
+        raise HoursError(Reason("hours_time", english, value=repr(text.strip()), rule=repr(rule)))
     hour, minute = int(match[1]), int(match[2])
     if hour > 24 or minute > 59 or (hour == 24 and minute):
-        raise HoursError(f"{text.strip()!r} in {rule!r} is not a time of day")
+        english = f"{text.strip()!r} in {rule!r} is not a time of day"
+        raise HoursError(Reason("hours_clock", english, value=repr(text.strip()), rule=repr(rule)))
     return hour * 60 + minute
 
 
@@ -259,7 +270,8 @@ def union(texts: list[str]) -> str:
     """
     qualifiers = {replace(split(text), rules="") for text in texts}
     if len(qualifiers) > 1:
-        raise HoursError("its schedules are in different time zones or hold for different days")
+        english = "its schedules are in different time zones or hold for different days"
+        raise HoursError(Reason("hours_apart", english))
     days: dict[int, set[Span]] = {}
     for text in texts:
         for day, spans in parse(text).days.items():
@@ -327,7 +339,8 @@ def clock_time(text: str) -> tuple[str, int | None]:
     of UTC in minutes (None when it names none)."""
     match = _CLOCK.match(text.strip())
     if not match:
-        raise HoursError(f"{text!r} is not a time like 09:00:00 or 09:00:00-05:00")
+        english = f"{text!r} is not a time like 09:00:00 or 09:00:00-05:00"
+        raise HoursError(Reason("hours_rfc_time", english, value=repr(text)))
     offset = match[3]
     if offset is None:
         return f"{match[1]}:{match[2]}", None
@@ -344,7 +357,10 @@ def from_schedule(byday: str, opens_at: str, closes_at: str) -> str:
     days = [code.strip()[-2:].title() for code in byday.split(",") if code.strip()]
     (opens, opens_offset), (closes, closes_offset) = clock_time(opens_at), clock_time(closes_at)
     if opens_offset != closes_offset:
-        raise HoursError(f"{opens_at!r} and {closes_at!r} are in different time zones")
+        english = f"{opens_at!r} and {closes_at!r} are in different time zones"
+        raise HoursError(
+            Reason("hours_zones", english, opens=repr(opens_at), closes=repr(closes_at))
+        )
     times = f"{opens}-{closes}"
     text = f"{','.join(days)} {times}" if days else times
     parse(text)  # refuse what we could not read back

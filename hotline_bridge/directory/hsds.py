@@ -28,11 +28,13 @@ from hotline_bridge.directory.importer import (
     Batch,
     Context,
     Problem,
+    Reason,
     RowError,
     check_service,
     coordinate,
     phone_number,
     read_rows,
+    state_reason,
     zip_code,
 )
 from hotline_bridge.directory.store import DEFAULT_SITE
@@ -153,7 +155,8 @@ def check_package(
     package = read_package(root)
     batch = Batch()
     if not package.rows("services"):
-        batch.problems.append(Problem("services.csv", 1, "services", "no services in the package"))
+        none = Reason("no_services", "no services in the package")
+        batch.problems.append(Problem("services.csv", 1, "services", none))
         return batch, package.notes
     terms = _service_terms(package)
     for line, service in package.rows("services"):
@@ -177,9 +180,10 @@ def check_package(
     return batch, package.notes
 
 
-def _hsds_reason(problem: RowError, raw: Mapping[str, str]) -> str:
+def _hsds_reason(problem: RowError, raw: Mapping[str, str]) -> Reason | str:
     if problem.field == "category" and not raw["category"]:
-        return "no taxonomy term or word tells the category; give one with --category"
+        english = "no taxonomy term or word tells the category; give one with --category"
+        return Reason("no_category", english)
     return problem.reason
 
 
@@ -338,12 +342,13 @@ def _address(package: Package, location_id: str, problems: list[Problem]) -> dic
     return {}
 
 
-def _bad_address(row: Mapping[str, str]) -> Iterator[tuple[str, str]]:
+def _bad_address(row: Mapping[str, str]) -> Iterator[tuple[str, Reason | str]]:
     if (row.get("country") or "US").strip().upper() not in {"US", "USA"}:
-        yield "country", f"{row.get('country')!r} is not a US address"
+        country = repr(row.get("country"))
+        yield "country", Reason("country", f"{country} is not a US address", value=country)
     state = (row.get("state_province") or "").strip()
     if state and not (len(state) == 2 and state.isalpha()):
-        yield "state_province", f"{state!r} is not a two-letter state code like MA"
+        yield "state_province", state_reason(state)
     try:
         zip_code(row.get("postal_code", ""))
     except RowError as exc:
@@ -359,7 +364,8 @@ def _hours(package: Package, sid: str, problems: list[Problem]) -> str:
         try:
             text = schedule_hours(row)
         except hours.HoursError as exc:
-            problems.append(Problem("schedules.csv", line, "freq", f"not read: {exc}"))
+            unread = Reason("schedule", f"not read: {exc}", reason=exc.args[0])
+            problems.append(Problem("schedules.csv", line, "freq", unread))
             continue
         ended = hours.split(text).valid_to
         if ended is not None and ended < today:
@@ -369,7 +375,9 @@ def _hours(package: Package, sid: str, problems: list[Problem]) -> str:
     try:
         return hours.union(rules) if rules else ""
     except hours.HoursError as exc:
-        problems.append(Problem("schedules.csv", 1, "service_id", f"{sid}: {exc}; no hours"))
+        english = f"{sid}: {exc}; no hours"
+        unread = Reason("schedules", english, service=sid, reason=exc.args[0])
+        problems.append(Problem("schedules.csv", 1, "service_id", unread))
         return ""
 
 
@@ -382,11 +390,14 @@ def schedule_hours(row: Mapping[str, str]) -> str:
     freq = (row.get("freq") or "WEEKLY").strip().upper()
     byday = row.get("byday") or ""
     if freq not in {"WEEKLY", "MONTHLY"}:
-        raise hours.HoursError(f"{freq!r} schedules cannot be shown as weekly hours")
+        english = f"{freq!r} schedules cannot be shown as weekly hours"
+        raise hours.HoursError(Reason("schedule_freq", english, value=repr(freq)))
     if freq == "MONTHLY" and (row.get("bymonthday") or re.search(r"\d", byday) or not byday):
-        raise hours.HoursError("a monthly schedule on days of the month cannot be shown")
+        english = "a monthly schedule on days of the month cannot be shown"
+        raise hours.HoursError(Reason("schedule_monthly", english))
     if (row.get("interval") or "1").strip() not in {"", "1"}:
-        raise hours.HoursError(f"a schedule every {row['interval']} weeks cannot be shown")
+        english = f"a schedule every {row['interval']} weeks cannot be shown"
+        raise hours.HoursError(Reason("schedule_interval", english, n=row["interval"]))
     text = hours.from_schedule(byday, row.get("opens_at", ""), row.get("closes_at", ""))
     qualified = hours.split(text)
     zone: str | None
@@ -410,7 +421,8 @@ def _offset(text: str) -> str | None:
     try:
         return hours.offset_zone(round(float(text) * 60))
     except ValueError:
-        raise hours.HoursError(f"timezone {text!r} is not a number of hours") from None
+        english = f"timezone {text!r} is not a number of hours"
+        raise hours.HoursError(Reason("schedule_offset", english, value=repr(text))) from None
 
 
 def _day(text: str | None) -> dt.date | None:
@@ -419,7 +431,8 @@ def _day(text: str | None) -> dt.date | None:
     try:
         return dt.date.fromisoformat((text or "").strip()[:10])
     except ValueError:
-        raise hours.HoursError(f"{text!r} is not a date like 2026-06-30") from None
+        english = f"{text!r} is not a date like 2026-06-30"
+        raise hours.HoursError(Reason("hours_date", english, value=repr(text))) from None
 
 
 # --- Export -----------------------------------------------------------------------------------
@@ -477,8 +490,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "taxonomy_terms": ("id", "code", "name", "description", "taxonomy_id"),
     "attributes": ("id", "link_id", "taxonomy_term_id", "link_type", "link_entity"),
 }
-# What HSDS calls a service we retired (it has no word for it); x_status keeps ours.
-HSDS_STATUS = {"retired": "inactive"}
+# What HSDS calls a service we retired or hold for approval (it has no word for either);
+# x_status keeps ours.
+HSDS_STATUS = {"retired": "inactive", "held": "inactive"}
 # Every id we export is a UUID, as HSDS 3.0 requires: the source's own when it gave one, else
 # the same UUID5 every time for the same service and part (so re-exports line up).
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/hotline-bridge/hsds")

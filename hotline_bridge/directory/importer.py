@@ -3,7 +3,9 @@
 Staff bring services and sites as a simple CSV (see ``examples/services-template.csv``) or as an
 Open Referral package (``hsds``). Every value is checked before anything is written, and every
 problem is reported as ``FILE:LINE: field: reason`` so staff can fix the spreadsheet and try
-again. By default one problem refuses the whole import; nothing is half-loaded.
+again. By default one problem refuses the whole import; nothing is half-loaded. Each reason is
+English for the command line and a ``Reason`` that carries its catalog key (``import.<key>``)
+and values, so the console says it in its reader's language.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import sqlite_utils
 from hotline_bridge.directory import hours
 from hotline_bridge.directory.models import SERVICE_CODES
 from hotline_bridge.directory.nearby import zip_point
+from hotline_bridge.directory.reasons import Reason
 from hotline_bridge.directory.store import ACTIVE, DEFAULT_SITE, STATUSES
 from hotline_bridge.engine.catalogs import LANGUAGES
 
@@ -193,7 +196,7 @@ SHAPE = "\x00shape"
 # NUL cannot pass through Python's CSV reader; it is read as this stand-in, which the value
 # checks refuse like any other control character.
 NUL_STAND_IN = "\u2400"
-NOT_UTF8 = "not UTF-8; save it as CSV UTF-8"
+NOT_UTF8 = Reason("not_utf8", "not UTF-8; save it as CSV UTF-8")
 
 
 def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
@@ -234,11 +237,10 @@ def _next(reader: Any, path: Path, line: int) -> list[str] | None:
         raise FileProblem(Problem(path.name, 0, "file", NOT_UTF8)) from None
     except csv.Error as exc:
         reason = str(exc)
+        found = Reason("not_csv", f"not readable as CSV: {reason}", reason=reason)
         if "unexpected end of data" in reason:
-            reason = "a quote opened here is never closed"
-        raise FileProblem(
-            Problem(path.name, line, "file", f"not readable as CSV: {reason}")
-        ) from None
+            found = Reason("quote", "not readable as CSV: a quote opened here is never closed")
+        raise FileProblem(Problem(path.name, line, "file", found)) from None
 
 
 def _row(columns: list[str], values: list[str]) -> dict[str, str]:
@@ -246,9 +248,7 @@ def _row(columns: list[str], values: list[str]) -> dict[str, str]:
     if len(values) != len(columns):
         # The first column without a value is the one to look at; a long row has none.
         at_fault = columns[len(values)] if len(values) < len(columns) else "row"
-        row[SHAPE] = (
-            f"{at_fault}\x00the row has {len(values)} values, the header has {len(columns)}"
-        )
+        row[SHAPE] = f"{at_fault}\x00{len(values)}\x00{len(columns)}"
     return row
 
 
@@ -298,7 +298,8 @@ def _check_service_rows(
         batch.rows += 1
         row, links, problems = check_service(raw, ctx)
         if row and row["id"] in batch.named:
-            problems.append(RowError("id", f"{row['id']!r} appears twice in this file"))
+            english = f"{row['id']!r} appears twice in this file"
+            problems.append(RowError("id", Reason("twice", english, value=repr(row["id"]))))
         batch.named.add(_value(raw, "id"))
         batch.problems.extend(Problem(path.name, line, p.field, p.reason) for p in problems)
         if row and not problems:
@@ -333,12 +334,12 @@ def check_sites_csv(
 def _column_problems(path: Path, known: Sequence[str], required: Sequence[str]) -> list[Problem]:
     columns = header(path)
     problems = [
-        Problem(path.name, 1, name or "(empty)", "unknown column")
+        Problem(path.name, 1, name or "(empty)", Reason("column", "unknown column"))
         for name in columns
         if name not in known
     ]
     problems += [
-        Problem(path.name, 1, name, "required column is missing")
+        Problem(path.name, 1, name, Reason("column_missing", "required column is missing"))
         for name in required
         if name not in columns
     ]
@@ -408,8 +409,9 @@ def raw_problems(raw: Mapping[str, str]) -> list[RowError]:
     values too long to be what their column says."""
     problems = []
     if SHAPE in raw:
-        at_fault, _, reason = raw[SHAPE].partition("\x00")
-        problems.append(RowError(at_fault, reason))
+        at_fault, values, columns = raw[SHAPE].split("\x00")
+        english = f"the row has {values} values, the header has {columns}"
+        problems.append(RowError(at_fault, Reason("shape", english, n=values, columns=columns)))
     for name, value in raw.items():
         if name == SHAPE or not value:
             continue
@@ -417,16 +419,18 @@ def raw_problems(raw: Mapping[str, str]) -> list[RowError]:
         if found:
             problems.append(RowError(name, _control_reason(found.group())))
         elif len(value) > VALUE_MAX:
+            english = f"{len(value)} characters long; keep it under {VALUE_MAX}"
             problems.append(
-                RowError(name, f"{len(value)} characters long; keep it under {VALUE_MAX}")
+                RowError(name, Reason("too_long", english, length=len(value), limit=VALUE_MAX))
             )
     return problems
 
 
-def _control_reason(char: str) -> str:
+def _control_reason(char: str) -> Reason:
     if char == NUL_STAND_IN:
-        return "contains a NUL byte; save the file again as CSV UTF-8"
-    return f"contains the control character U+{ord(char):04X}; remove it"
+        return Reason("nul", "contains a NUL byte; save the file again as CSV UTF-8")
+    code = f"U+{ord(char):04X}"
+    return Reason("control", f"contains the control character {code}; remove it", char=code)
 
 
 def clean_text(text: str) -> str:
@@ -468,21 +472,30 @@ def _value(raw: Mapping[str, str], name: str) -> str:
 def _check_id(raw: Mapping[str, str], ctx: Context) -> str:
     value = _value(raw, "id")
     if not value:
-        raise RowError("id", "missing")
+        raise RowError("id", MISSING)
     if not _ID.match(value):
-        raise RowError("id", f"{value!r}: use up to 64 letters, digits, '-', '_' or '.'")
+        raise RowError("id", _id_form(value))
     if value in ctx.national_ids:
-        raise RowError("id", f"{value!r} is a national line, which cannot be changed here")
+        english = f"{value!r} is a national line, which cannot be changed here"
+        raise RowError("id", Reason("national", english, value=repr(value)))
     return value
+
+
+# Why an empty value of a column that needs one is refused.
+MISSING = Reason("missing", "missing")
+
+
+def _id_form(value: str) -> Reason:
+    english = f"{value!r}: use up to 64 letters, digits, '-', '_' or '.'"
+    return Reason("id_form", english, value=repr(value))
 
 
 def _check_category(raw: Mapping[str, str], _ctx: Context) -> str:
     value = _value(raw, "category").lower()
     if value not in CATEGORIES:
-        shown = value or "(empty)"
-        raise RowError(
-            "category", f"unknown category {shown!r} (use one of {', '.join(CATEGORIES)})"
-        )
+        shown, known = repr(value or "(empty)"), ", ".join(CATEGORIES)
+        english = f"unknown category {shown} (use one of {known})"
+        raise RowError("category", Reason("category", english, value=shown, known=known))
     return value
 
 
@@ -490,7 +503,7 @@ def _required(name: str) -> Callable[[Mapping[str, str], Context], str]:
     def check(raw: Mapping[str, str], _ctx: Context) -> str:
         value = _value(raw, name)
         if not value:
-            raise RowError(name, "missing")
+            raise RowError(name, MISSING)
         return value
 
     return check
@@ -516,8 +529,17 @@ def phone_number(
         return value
     number, reason = _e164(value, strict)
     if number is None:
-        raise RowError(field_name, f"{value!r} {reason}")
+        english = f"{value!r} {_PHONE_REASONS[reason]}"
+        raise RowError(field_name, Reason(reason, english, value=repr(value)))
     return number
+
+
+# Why a value is not a number people can be given, by the key of its catalog entry.
+_PHONE_REASONS = {
+    "phone_unreadable": "is not a phone number",
+    "phone_invalid": "is not a valid phone number",
+    "phone_not_us": "is not a US number",
+}
 
 
 # Directories repeat numbers (an organization's main line behind many services), and parsing
@@ -527,12 +549,12 @@ def _e164(value: str, strict: bool) -> tuple[str | None, str]:
     try:
         parsed = phonenumbers.parse(value, "US")
     except phonenumbers.NumberParseException:
-        return None, "is not a phone number"
+        return None, "phone_unreadable"
     usable = phonenumbers.is_valid_number if strict else phonenumbers.is_possible_number
     if not usable(parsed):
-        return None, "is not a valid phone number"
+        return None, "phone_invalid"
     if parsed.country_code != 1:
-        return None, "is not a US number"
+        return None, "phone_not_us"
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), ""
 
 
@@ -543,8 +565,14 @@ def _phone(name: str, *, short_codes: bool = False) -> Callable[[Mapping[str, st
 def _check_state(raw: Mapping[str, str], _ctx: Context) -> str | None:
     value = _value(raw, "state").upper()
     if value and not _STATE.match(value):
-        raise RowError("state", f"{value!r} is not a two-letter state code like MA")
+        raise RowError("state", state_reason(value))
     return value or None
+
+
+def state_reason(value: str) -> Reason:
+    """Return why ``value`` is not a state."""
+    english = f"{value!r} is not a two-letter state code like MA"
+    return Reason("state", english, value=repr(value))
 
 
 def zip_code(text: str) -> str | None:
@@ -554,7 +582,8 @@ def zip_code(text: str) -> str | None:
         return None
     if re.match(r"^\d{5}(-\d{4})?$", value):
         return value[:5]
-    raise RowError("zip", f"{value!r} is not a five-digit ZIP code")
+    english = f"{value!r} is not a five-digit ZIP code"
+    raise RowError("zip", Reason("zip", english, value=repr(value)))
 
 
 def coordinate(text: str, name: str, limit: float) -> float | None:
@@ -565,9 +594,11 @@ def coordinate(text: str, name: str, limit: float) -> float | None:
     try:
         number = float(value)
     except ValueError:
-        raise RowError(name, f"{value!r} is not a number") from None
+        english = f"{value!r} is not a number"
+        raise RowError(name, Reason("not_number", english, value=repr(value))) from None
     if not -limit <= number <= limit:
-        raise RowError(name, f"{value} is out of range (-{limit:g} to {limit:g})")
+        english = f"{value} is out of range (-{limit:g} to {limit:g})"
+        raise RowError(name, Reason("range", english, value=value, limit=f"{limit:g}"))
     return number
 
 
@@ -577,7 +608,8 @@ def _check_hours(raw: Mapping[str, str], _ctx: Context) -> str | None:
         return None
     canonical, reason = _canonical_hours(value)
     if canonical is None:
-        raise RowError("hours", f"unreadable hours {value!r}: {reason}")
+        english = f"unreadable hours {value!r}: {reason}"
+        raise RowError("hours", Reason("hours", english, value=repr(value), reason=reason))
     return canonical
 
 
@@ -587,7 +619,7 @@ def _canonical_hours(value: str) -> tuple[str | None, str]:
     try:
         return hours.canonical(value), ""
     except hours.HoursError as exc:
-        return None, str(exc)
+        return None, exc.args[0]  # a Reason, which the console says in its own language
 
 
 def languages(text: str) -> str | None:
@@ -595,7 +627,8 @@ def languages(text: str) -> str | None:
     codes = [part.strip().lower() for part in _LIST_SEPARATOR.split(text) if part.strip()]
     for code in codes:
         if not _LANGUAGE.match(code):
-            raise RowError("languages", f"{code!r} is not a language code like en or es")
+            english = f"{code!r} is not a language code like en or es"
+            raise RowError("languages", Reason("language", english, value=repr(code)))
     return ", ".join(dict.fromkeys(codes)) or None
 
 
@@ -603,7 +636,8 @@ def url(text: str, name: str = "url") -> str | None:
     """Return a web address, None for empty."""
     value = text.strip(_STRAY)
     if value and not re.match(r"^https?://[^\s]+$", value):
-        raise RowError(name, f"{value!r} is not a web address starting with http:// or https://")
+        english = f"{value!r} is not a web address starting with http:// or https://"
+        raise RowError(name, Reason("url", english, value=repr(value)))
     return value or None
 
 
@@ -614,7 +648,7 @@ def flag(text: str, name: str = "fictional") -> int:
         return 1
     if value in {"", "0", "no", "false", "n"}:
         return 0
-    raise RowError(name, f"{text!r} is not yes or no")
+    raise RowError(name, Reason("flag", f"{text!r} is not yes or no", value=repr(text)))
 
 
 _SERVICE_CHECKS: tuple[tuple[str, Callable[[Mapping[str, str], Context], Any]], ...] = (
@@ -647,7 +681,9 @@ def status(text: str) -> str:
     """Return a service's status (HSDS 3.0's, or ours for retired); empty means active."""
     value = " ".join(text.lower().replace("_", " ").split()) or ACTIVE
     if value not in STATUSES:
-        raise RowError("status", f"{text!r} is not one of {', '.join(STATUSES)}")
+        known = ", ".join(STATUSES)
+        english = f"{text!r} is not one of {known}"
+        raise RowError("status", Reason("one_of", english, value=repr(text), known=known))
     return value
 
 
@@ -655,7 +691,8 @@ def _sites_of(raw: Mapping[str, str], ctx: Context) -> list[str]:
     names = [p.strip() for p in _LIST_SEPARATOR.split(_value(raw, "site")) if p.strip()]
     for name in names:
         if name not in ctx.known_sites:
-            raise RowError("site", f"unknown site {name!r} (import the sites file first)")
+            english = f"unknown site {name!r} (import the sites file first)"
+            raise RowError("site", Reason("site", english, value=repr(name)))
     return names or [DEFAULT_SITE]
 
 
@@ -664,11 +701,13 @@ def _check_place(row: dict[str, Any], raw: Mapping[str, str]) -> list[RowError]:
     lat, lon = row.get("latitude"), row.get("longitude")
     if (lat is None) != (lon is None):
         missing = "longitude" if lon is None else "latitude"
-        return [RowError(missing, "give both latitude and longitude, or neither")]
+        english = "give both latitude and longitude, or neither"
+        return [RowError(missing, Reason("pair", english))]
     if lat is None and row.get("zip"):
         point = zip_point(row["zip"])
         if point is None:
-            return [RowError("zip", f"{row['zip']!r} is not a known US ZIP code")]
+            english = f"{row['zip']!r} is not a known US ZIP code"
+            return [RowError("zip", Reason("zip_unknown", english, value=repr(row["zip"])))]
         row["latitude"], row["longitude"] = point
     return []
 
@@ -684,11 +723,11 @@ def _check_labels(row: dict[str, Any], ctx: Context) -> list[RowError]:
             continue
         hits = sensitive_hits(row[name], ctx.sensitive_words)
         if len(row[name]) > LABEL_MAX:
-            problems.append(RowError(name, f"longer than {LABEL_MAX} characters; keep it short"))
+            english = f"longer than {LABEL_MAX} characters; keep it short"
+            problems.append(RowError(name, Reason("label_long", english, limit=LABEL_MAX)))
         elif hits:
-            problems.append(
-                RowError(name, f"label uses the word {hits[0]!r}; choose a neutral one")
-            )
+            english = f"label uses the word {hits[0]!r}; choose a neutral one"
+            problems.append(RowError(name, Reason("label_word", english, word=repr(hits[0]))))
     return problems
 
 
@@ -721,7 +760,10 @@ def check_site(
     for lang in LANGUAGES:
         hits = sensitive_hits(row.get(f"name_{lang}") or "", ctx.sensitive_words)
         if hits:
-            problems.append(RowError(f"name_{lang}", f"the program name uses {hits[0]!r}"))
+            english = f"the program name uses {hits[0]!r}"
+            problems.append(
+                RowError(f"name_{lang}", Reason("program_word", english, word=repr(hits[0])))
+            )
     reason = exit_url_problem(row.get("exit_url"), bool(row.get("exit_url_confirmed")))
     if reason:
         problems.append(RowError("exit_url", reason))
@@ -736,7 +778,7 @@ _OWN_PATH = re.compile(r"^/(?![/\\])[^\s\\\x00-\x1f\x7f]*$")
 _HTTPS = re.compile(r"^https://[A-Za-z0-9.-]+(?::\d+)?(?:/[^\s\\\x00-\x1f\x7f]*)?$")
 
 
-def exit_url_problem(value: str | None, confirmed: bool) -> str | None:
+def exit_url_problem(value: str | None, confirmed: bool) -> Reason | None:
     """Return why ``value`` may not be a kiosk's quick-exit page, or None if it may.
 
     A quick exit must never strand the kiosk: it goes to a page on the kiosk's own server, or to
@@ -745,26 +787,32 @@ def exit_url_problem(value: str | None, confirmed: bool) -> str | None:
     if not value or _OWN_PATH.match(value):
         return None
     if not _HTTPS.match(value):
-        return f"{value!r}: use a path on this server (like /welcome) or an https:// address"
+        english = f"{value!r}: use a path on this server (like /welcome) or an https:// address"
+        return Reason("exit_url", english, value=repr(value))
     if not confirmed:
-        return (
+        english = (
             f"{value!r} is on another site: set exit_url_confirmed to yes once the clinic has "
             "confirmed it opens from the kiosk"
         )
+        return Reason("exit_url_other", english, value=repr(value))
     return None
 
 
 def _site_id(raw: Mapping[str, str], _ctx: Context) -> str:
     value = _value(raw, "id")
     if not _ID.match(value):
-        raise RowError("id", f"{value!r}: use up to 64 letters, digits, '-', '_' or '.'")
+        raise RowError("id", _id_form(value))
     return value
 
 
 def _default_language(raw: Mapping[str, str], _ctx: Context) -> str:
     value = _value(raw, "default_language").lower() or "en"
     if value not in LANGUAGES:
-        raise RowError("default_language", f"{value!r} is not one of {', '.join(LANGUAGES)}")
+        known = ", ".join(LANGUAGES)
+        english = f"{value!r} is not one of {known}"
+        raise RowError(
+            "default_language", Reason("one_of", english, value=repr(value), known=known)
+        )
     return value
 
 
@@ -773,7 +821,8 @@ def _time_zone(raw: Mapping[str, str], _ctx: Context) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise RowError("time_zone", f"{value!r} is not a time zone like America/Chicago") from None
+        english = f"{value!r} is not a time zone like America/Chicago"
+        raise RowError("time_zone", Reason("time_zone", english, value=repr(value))) from None
     return value
 
 
@@ -787,7 +836,8 @@ def _keywords(raw: Mapping[str, str], _ctx: Context) -> list[str]:
     words = [p.strip().upper() for p in _LIST_SEPARATOR.split(_value(raw, "keywords"))]
     for word in words:
         if word and not word.isalnum():
-            raise RowError("keywords", f"{word!r} must be one word of letters and digits")
+            english = f"{word!r} must be one word of letters and digits"
+            raise RowError("keywords", Reason("keyword", english, value=repr(word)))
     return [word for word in words if word]
 
 

@@ -117,10 +117,12 @@ def m002_nearby_index(db: sqlite_utils.Database) -> None:
     db.table("services").create_index(["category", "latitude", "longitude"], if_not_exists=True)
 
 
-# What a service's status may be: HSDS 3.0's four, and ours for one that staff or a later import
-# took out. Only an active service is ever offered to a person.
+# What a service's status may be: HSDS 3.0's four, ours for one that staff or a later import
+# took out, and ours for one added in the console whose numbers wait for a second person's
+# approval. Only an active service is ever offered to a person.
 ACTIVE = "active"
-STATUSES = ("active", "inactive", "defunct", "temporarily closed", "retired")
+HELD = "held"
+STATUSES = ("active", "inactive", "defunct", "temporarily closed", "retired", HELD)
 
 
 @migrations()
