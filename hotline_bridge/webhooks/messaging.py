@@ -19,7 +19,13 @@ from flask import Blueprint, Flask, Response, current_app, session
 from twilio.twiml.messaging_response import MessagingResponse
 
 from hotline_bridge import counters
-from hotline_bridge.directory.models import Site, get_site, site_for_keyword, site_for_number
+from hotline_bridge.directory.models import (
+    Site,
+    display_number,
+    get_site,
+    site_for_keyword,
+    site_for_number,
+)
 from hotline_bridge.directory.reader import SiteDirectory
 from hotline_bridge.directory.store import get_db
 from hotline_bridge.engine.catalogs import Catalogs, Words
@@ -27,7 +33,7 @@ from hotline_bridge.engine.conversation import Conversation, Outcome, State, ans
 from hotline_bridge.engine.flow import Flow
 from hotline_bridge.engine.step import Capabilities
 from hotline_bridge.runtime import runtime
-from hotline_bridge.webhooks import form, twilio_webhook, twiml_response
+from hotline_bridge.webhooks import forget, form, public_url, twilio_webhook, twiml_response
 from hotline_bridge.webhooks.records import forget_later
 
 _EXTENSION = "hotline_bridge.text_channels"
@@ -85,10 +91,10 @@ def fail_safe_reply() -> Response:
     return _messaging(runtime().failsafe.text(lang))
 
 
-def _messaging(text: str | None) -> Response:
+def _messaging(text: str | None, action: str | None = None) -> Response:
     twiml = MessagingResponse()
     if text:
-        twiml.message(text)
+        twiml.message(text, action=action)
     return twiml_response(twiml)
 
 
@@ -133,13 +139,39 @@ def incoming() -> Response:
     )
     outcome = answer(conversation, state, body)
     words = rt.catalogs.bind(outcome.lang)
-    text = channel.write(words, rt.flow, site, outcome, rt.failsafe.hotline_phone)
+    action = None
+    if outcome.forget:
+        text, action = _forget(db, channel.name, words, fields, outcome)
+    else:
+        text = channel.write(words, rt.flow, site, outcome, rt.failsafe.hotline_phone)
     if current_app.config["SMS_OPT_OUT_BY_TWILIO"] and outcome.compliance:
         text = None  # Twilio's Advanced Opt-Out answers these with the console's wording
     _save(replace(outcome.state, site=site.id))
     counters.bump(db, channel.name, outcome.state.lang or "unknown", outcome.event[:40])
     forget_later("Messages", fields.get("MessageSid"))
-    return _messaging(text)
+    return _messaging(text, action)
+
+
+def _forget(
+    db: sqlite_utils.Database,
+    channel: str,
+    words: Words,
+    fields: Mapping[str, str],
+    outcome: Outcome,
+) -> tuple[str | None, str | None]:
+    """Delete Twilio's copies of this conversation (DELETE, BORRAR); return the confirmation
+    (none after STOP) and the status callback that deletes it in turn once it is delivered."""
+    complete = forget.copies_of_conversation(fields)
+    if not complete:
+        counters.bump(db, channel, outcome.lang, "delete:incomplete")
+    if outcome.state.stopped:
+        return None, None
+    phone = display_number(runtime().failsafe.hotline_phone)
+    if complete:
+        text = words.pick(channel, "delete.done", phone=phone)
+    else:
+        text = words.pick(channel, "delete.partial", phone=phone)
+    return text, public_url("sms.status", forget="1")
 
 
 def init_app(app: Flask) -> None:
