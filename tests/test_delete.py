@@ -426,3 +426,19 @@ def test_the_voice_simulator_shows_the_key_without_calling_twilio(live: Flask) -
     phone.press("6")
     assert phone.text.startswith(words(live, "en").t("voice.delete.done"))
     assert len(responses.calls) == 0
+
+
+@responses.activate
+def test_a_delete_sent_again_deletes_again(make_app: Any) -> None:
+    """Answers to repeated keywords are kept, but never a DELETE's: each one deletes."""
+    # Counts written in the background, as in production, so the database (and with it the
+    # kept answers) does not change between the two messages.
+    app = make_app(TWILIO_ACCOUNT_SID=ACCOUNT_SID, COUNTS_FLUSH_SECONDS=60)
+    texter = Texter(app.test_client())
+    texter.send("hello")
+    for _ in range(2):  # the same message at the same place twice
+        responses.reset()
+        conversation([message(sid(60))])
+        deletable("Messages", sid(60))
+        texter.send("DELETE")
+        assert deleted() == [sid(60)]
