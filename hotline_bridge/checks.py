@@ -45,6 +45,12 @@ class Reply:
     lang: str
     text: str
     first_contact: bool = False
+    budget: int = MAX_SEGMENTS
+
+
+# Segments a confirmation of DELETE may take: it is short, and it is sent after a request that
+# may come from someone in a hurry.
+CONFIRMATION_SEGMENTS = 2
 
 
 def _rt(app: Flask) -> Runtime:
@@ -99,6 +105,12 @@ def _site_replies(
         )
         text = sms_render.render(words, flow, site, outcome, hotline) or ""
         yield Reply(meaning.upper(), lang, text, True)
+    phone = display_number(hotline)
+    for key, text in (
+        ("DELETE", words.pick(sms_render.CHANNEL, "delete.done", phone=phone)),
+        ("DELETE (not all)", words.pick(sms_render.CHANNEL, "delete.partial", phone=phone)),
+    ):
+        yield Reply(key, lang, text, True, CONFIRMATION_SEGMENTS)
     yield Reply("fail-safe", lang, rt.failsafe.text(lang), True)
 
 
@@ -172,8 +184,8 @@ def check_sms(app: Flask, report: Report) -> None:
             f"sms {reply.lang:4} {size.encoding:5} {size.segments} seg {size.units:4} u"
             f"  {reply.label}"
         )
-        if size.segments > MAX_SEGMENTS:
-            report.fail(f"over {MAX_SEGMENTS} segments: {reply.lang} {reply.label}")
+        if size.segments > reply.budget:
+            report.fail(f"over {reply.budget} segments: {reply.lang} {reply.label}")
         hits = sensitive_hits(reply.text, sensitive) if reply.first_contact else []
         if hits:
             report.fail(f"sensitive words {hits} on first contact: {reply.lang} {reply.label}")

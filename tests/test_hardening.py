@@ -41,6 +41,7 @@ TWILIO_ROUTES = [
     "/voice/menu",
     "/voice/offer",
     "/voice/dialed",
+    "/voice/forget",
     "/voice/fallback",
     "/voice/status",
 ]

@@ -361,7 +361,12 @@ def test_invalid_keys_are_bounded(app: Flask, lang: str) -> None:
 def test_a_completed_call_says_goodbye_and_hangs_up(app: Flask, lang: str) -> None:
     phone = press(call(app, lang), "1")
     phone.dial_outcome("completed")
-    assert phone.hung_up and phone.text == words(app, lang).t("voice.goodbye")
+    said = words(app, lang)
+    offer = said.t("voice.delete.offer", key="6")
+    assert phone.hung_up and phone.text == f"{offer} {said.t('voice.goodbye')}"
+    phone.wait()
+    assert phone.hung_up and not phone.listening
+    assert phone.text == said.t("voice.goodbye")
 
 
 @pytest.mark.parametrize("lang", LANGS)

@@ -26,6 +26,7 @@ ROUTES = (
     "/voice/menu",
     "/voice/offer",
     "/voice/dialed",
+    "/voice/forget",
     "/voice/fallback",
     "/voice/status",
 )

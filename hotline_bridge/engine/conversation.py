@@ -47,13 +47,16 @@ class State:
 @dataclass(frozen=True)
 class Outcome:
     """What to answer: a screen, or a compliance reply (``stop``, ``start``, ``help``), or
-    nothing (``screen`` and ``compliance`` both None); the new state; the event to count."""
+    nothing (``screen`` and ``compliance`` both None); the new state; the event to count.
+    ``forget``: the person asked that the copies of the conversation be deleted, which the
+    channel does (the engine does no I/O) before it writes the confirmation."""
 
     state: State
     event: str
     lang: str
     screen: Screen | None = None
     compliance: str | None = None
+    forget: bool = False
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,9 @@ def answer(c: Conversation, state: State, body: str) -> Outcome:
     lang = _language(c, state, keyword, body)
     if meaning in COMPLIANCE:
         return _compliance(c, state, meaning or "", lang)
+    if meaning == "delete":  # also after STOP: the copies go, though nothing is answered
+        kept = state if state.stopped else replace(state, lang=lang)
+        return Outcome(kept, "delete", lang, forget=True)
     if state.stopped:
         return Outcome(state, "silenced", lang)
     notices = _signal(c) if c.signals.found_in(body) else ()

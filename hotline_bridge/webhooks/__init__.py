@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlparse
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, g, request, url_for
 from twilio.request_validator import (
     SIGNATURE_HEADER,
     SIGNATURE_SETTINGS_HEADER,
@@ -168,6 +168,16 @@ def signed_url() -> str:
     url = base + quote(request.path)
     query = request.query_string.decode("latin-1")
     return f"{url}?{query}" if query else url
+
+
+def public_url(endpoint: str, **values: Any) -> str:
+    """Return the address at which Twilio reaches ``endpoint`` (for a callback named in an
+    answer): under ``PUBLIC_URL`` when it is set, else as this request came."""
+    path = url_for(endpoint, **values)
+    public = current_app.config["PUBLIC_URL"]
+    if public:
+        return public.rstrip("/") + path.removeprefix(request.root_path)
+    return request.host_url.rstrip("/") + path
 
 
 def _valid(

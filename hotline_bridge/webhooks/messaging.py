@@ -19,7 +19,13 @@ from flask import Blueprint, Flask, Response, current_app, session
 from twilio.twiml.messaging_response import MessagingResponse
 
 from hotline_bridge import counters
-from hotline_bridge.directory.models import Site, get_site, site_for_keyword, site_for_number
+from hotline_bridge.directory.models import (
+    Site,
+    display_number,
+    get_site,
+    site_for_keyword,
+    site_for_number,
+)
 from hotline_bridge.directory.reader import SiteDirectory
 from hotline_bridge.directory.store import get_db
 from hotline_bridge.engine.catalogs import Catalogs, Words
@@ -27,7 +33,14 @@ from hotline_bridge.engine.conversation import Conversation, Outcome, State, ans
 from hotline_bridge.engine.flow import Flow
 from hotline_bridge.engine.step import Capabilities
 from hotline_bridge.runtime import runtime
-from hotline_bridge.webhooks import form, replies, twilio_webhook, twiml_response
+from hotline_bridge.webhooks import (
+    forget,
+    form,
+    public_url,
+    replies,
+    twilio_webhook,
+    twiml_response,
+)
 from hotline_bridge.webhooks.records import forget_later
 
 _EXTENSION = "hotline_bridge.text_channels"
@@ -90,10 +103,10 @@ def _messaging(text: str | None) -> Response:
     return twiml_response(_twiml(text))
 
 
-def _twiml(text: str | None) -> MessagingResponse:
+def _twiml(text: str | None, action: str | None = None) -> MessagingResponse:
     twiml = MessagingResponse()
     if text:
-        twiml.message(text)
+        twiml.message(text, action=action)
     return twiml
 
 
@@ -130,7 +143,7 @@ def incoming() -> Response:
     reply = kept.get(at) if at is not None else None
     if reply is None:
         reply = _reply(db, channel, state, fields, body, minute)
-        if at is not None:
+        if at is not None and reply.kept:
             kept.keep(at, reply)
     _save(reply.state)
     counters.bump(db, channel.name, reply.lang, reply.event)
@@ -164,12 +177,39 @@ def _reply(
     )
     outcome = answer(conversation, state, body)
     words = rt.catalogs.bind(outcome.lang)
-    text = channel.write(words, rt.flow, site, outcome, rt.failsafe.hotline_phone)
+    action = None
+    if outcome.forget:
+        text, action = _forget(db, channel.name, words, fields, outcome)
+    else:
+        text = channel.write(words, rt.flow, site, outcome, rt.failsafe.hotline_phone)
     if current_app.config["SMS_OPT_OUT_BY_TWILIO"] and outcome.compliance:
         text = None  # Twilio's Advanced Opt-Out answers these with the console's wording
     lang = outcome.state.lang or "unknown"
     new_state = replace(outcome.state, site=site.id)
-    return replies.Reply(new_state, lang, outcome.event[:40], str(_twiml(text)))
+    twiml = str(_twiml(text, action))
+    return replies.Reply(new_state, lang, outcome.event[:40], twiml, kept=not outcome.forget)
+
+
+def _forget(
+    db: sqlite_utils.Database,
+    channel: str,
+    words: Words,
+    fields: Mapping[str, str],
+    outcome: Outcome,
+) -> tuple[str | None, str | None]:
+    """Delete Twilio's copies of this conversation (DELETE, BORRAR); return the confirmation
+    (none after STOP) and the status callback that deletes it in turn once it is delivered."""
+    complete = forget.copies_of_conversation(fields)
+    if not complete:
+        counters.bump(db, channel, outcome.lang, "delete:incomplete")
+    if outcome.state.stopped:
+        return None, None
+    phone = display_number(runtime().failsafe.hotline_phone)
+    if complete:
+        text = words.pick(channel, "delete.done", phone=phone)
+    else:
+        text = words.pick(channel, "delete.partial", phone=phone)
+    return text, public_url("sms.status", forget="1")
 
 
 def init_app(app: Flask) -> None:

@@ -39,10 +39,12 @@ def delete(client: Client, resource: str, sid: str) -> bool:
         return False
 
 
-def forget_later(resource: str, sid: str | None) -> None:
-    """After this response is sent, delete Twilio's copy of ``sid`` if the setting asks for it."""
+def forget_later(resource: str, sid: str | None, *, asked: bool = False) -> None:
+    """After this response is sent, delete Twilio's copy of ``sid`` if the setting asks for it
+    (or the person did: ``asked``)."""
     config = current_app.config
-    if not (config["DELETE_TWILIO_RECORDS"] and sid and config["TWILIO_ACCOUNT_SID"]):
+    wanted = config["DELETE_TWILIO_RECORDS"] or asked
+    if not (wanted and sid and config["TWILIO_ACCOUNT_SID"]):
         return
     if request.environ.get(DRY_RUN):
         return  # a simulated or proving request: Twilio never saw it, so there is nothing to delete

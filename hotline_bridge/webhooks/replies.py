@@ -42,6 +42,9 @@ class Reply:
     lang: str
     event: str
     twiml: str
+    # Whether the answer may be kept: not when working it out did something (DELETE deletes
+    # Twilio's copies each time it is sent).
+    kept: bool = True
 
 
 def key(

@@ -7,7 +7,7 @@ rides only in Flask's signed session cookie, which Twilio keeps per conversation
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response
+from flask import Blueprint, Flask, Response, request
 from twilio.twiml.messaging_response import MessagingResponse
 
 from hotline_bridge import counters
@@ -15,6 +15,7 @@ from hotline_bridge.channels.sms import render, sessions
 from hotline_bridge.directory.store import get_db
 from hotline_bridge.webhooks import (
     MESSAGE_STATUSES,
+    forget,
     form,
     known,
     messaging,
@@ -42,7 +43,11 @@ def status() -> Response:
     fields = form()
     outcome = fields.get("MessageStatus", "unknown")
     counters.bump(get_db(), CHANNEL, "all", f"status:{known(outcome, MESSAGE_STATUSES)}")
-    if outcome in records.FINAL_MESSAGE_STATES:
+    if outcome in records.FINAL_MESSAGE_STATES and request.args.get("forget"):
+        # a confirmation of DELETE: it goes, with what was written since (this callback comes
+        # from the line's number to the person's)
+        forget.sweep_later(person=fields.get("To", ""), line=fields.get("From", ""))
+    elif outcome in records.FINAL_MESSAGE_STATES:
         records.forget_later("Messages", fields.get("MessageSid"))
     return twiml_response(MessagingResponse())
 

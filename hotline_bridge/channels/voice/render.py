@@ -51,6 +51,10 @@ KEY_HANGUP = "*"
 KEY_LANGUAGE = "#"
 # The key that connects on the offer of the 24/7 line.
 KEY_CONNECT = "1"
+# The key that deletes Twilio's records of the caller's calls and messages with the line, offered
+# on the goodbye after a connected call and on the tips (an info screen), where it is no option:
+# every digit but 6 is a shortcut or an option somewhere, so it means one thing where offered.
+KEY_FORGET = "6"
 # What the voice line can do: connect a call, and give a service's details only when asked,
 # since everything said can be overheard. A ZIP code needs a key of its own on a list.
 CAPABILITIES = Capabilities(keyed=True, zip_anywhere=False, dials=True, details_on_request=True)
@@ -460,6 +464,44 @@ def hang_up(call: Call, lang: str) -> VoiceResponse:
     return response
 
 
+def goodbye(call: Call, lang: str) -> VoiceResponse:
+    """Return the goodbye after a connected call: a moment to press the key that deletes the
+    line's records of the caller's calls and messages, then the goodbye and the end."""
+    response = VoiceResponse()
+    offer = response.gather(
+        input="dtmf",
+        action=url_for("voice.forget", l=lang),
+        method="POST",
+        num_digits=1,
+        timeout=call.setup.gather_timeout,
+        language=call.voices[lang].language,
+    )
+    speak(offer, call, lang, call.words(lang).t("voice.delete.offer", key=KEY_FORGET))
+    speak(response, call, lang, call.words(lang).t("voice.goodbye"))
+    response.hangup()
+    return response
+
+
+def offers_forget(screen: Screen) -> bool:
+    """Whether the forget key works on ``screen``: an info screen (the tips) without it as an
+    option."""
+    return screen.kind == "info" and all(c.key != KEY_FORGET for c in screen.all_choices())
+
+
+def forgotten(complete: bool) -> str:
+    """Return the notice that says whether every record could be deleted (the voice line words
+    it as ``voice.delete.done``: the call's own record goes when the call ends)."""
+    return "delete.done" if complete else "delete.partial"
+
+
+def forgotten_goodbye(call: Call, lang: str, complete: bool) -> VoiceResponse:
+    """Return what the forget key on the goodbye answers: whether it all went, and the end."""
+    response = VoiceResponse()
+    speak(response, call, lang, call.words(lang).pick(CHANNEL, forgotten(complete)))
+    response.hangup()
+    return response
+
+
 def last_word(call: Call, lang: str) -> VoiceResponse:
     """Return the 24/7 line's number and the end of the call, for a caller who has not
     answered the menus nor been answered by that line."""
@@ -503,8 +545,21 @@ def _more(menu: TwiML, call: Call, lang: str, screen: Screen) -> None:
 
 
 def render_menu(call: Call, state: State, screen: Screen) -> VoiceResponse:
-    """A menu or an info step: its message, then its options and the shortcuts."""
+    """A menu: its message, then its options and the shortcuts."""
     return prompt(call, state, screen, _title(call, screen, state.lang))
+
+
+def render_info(call: Call, state: State, screen: Screen) -> VoiceResponse:
+    """An info step (the tips): its message, the key that deletes the line's records, then its
+    options and the shortcuts."""
+
+    def body(menu: Gather) -> None:
+        _title(call, screen, state.lang)(menu)
+        if offers_forget(screen):
+            text = call.words(state.lang).t("voice.delete.offer", key=KEY_FORGET)
+            speak(menu, call, state.lang, text)
+
+    return prompt(call, state, screen, body)
 
 
 def render_list(call: Call, state: State, screen: Screen) -> VoiceResponse:
@@ -639,7 +694,7 @@ def render_zip_question(call: Call, state: State, screen: Screen) -> VoiceRespon
 # type not yet voiced) answers with the fail-safe, which connects the caller to the 24/7 line.
 RENDERERS: dict[str, Callable[[Call, State, Screen], VoiceResponse]] = {
     "menu": render_menu,
-    "info": render_menu,
+    "info": render_info,
     "list": render_list,
     "detail": render_detail,
     "connect": render_connect,

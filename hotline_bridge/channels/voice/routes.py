@@ -25,8 +25,10 @@ from hotline_bridge.runtime import runtime
 from hotline_bridge.webhooks import (
     CALL_STATUSES,
     DIAL_STATUSES,
+    forget,
     form,
     known,
+    public_url,
     twilio_webhook,
     twiml_response,
 )
@@ -132,6 +134,9 @@ def answer(call: vr.Call, state: vr.State, heard: str | None) -> tuple[VoiceResp
         return vr.render(call, switched), "language"
     if heard == vr.NOT_UNDERSTOOD:
         return _miss(call, state, "notice.unknown"), "invalid"
+    if heard == vr.KEY_FORGET and vr.offers_forget(vr.screen_at(call, state)):
+        complete = forget.copies_of_call(form(), _when_done())
+        return vr.render(call, state.but(misses=0), vr.forgotten(complete)), "delete"
     turn = respond(call.flow, state.position, heard, lang, call.directory, vr.CAPABILITIES)
     if not turn.understood:
         notice = turn.screen.notices[0].key if turn.screen.notices else "notice.unknown"
@@ -231,10 +236,30 @@ def dialed() -> Response:
     outcome = form().get("DialCallStatus", "failed")
     _count(get_db(), state.lang, f"dial:{known(outcome, DIAL_STATUSES)}")
     if outcome not in UNANSWERED:
-        return twiml_response(vr.hang_up(call, state.lang))
+        return twiml_response(vr.goodbye(call, state.lang))
     notice = _unanswered(outcome)
     after = state.but(misses=0, view=vr.VIEW_UNANSWERED)
     return twiml_response(vr.render(call, after, notice))
+
+
+@bp.post("/forget", endpoint="forget")
+@twilio_webhook(fail_safe=_fail_safe_reply)
+def forget_call() -> Response:
+    """On the goodbye: the forget key deletes the line's records of this caller's calls and
+    messages (this call's once it ends) and says so; any other key ends the call."""
+    call = _call()
+    lang = request.args.get("l", "")
+    lang = lang if lang in call.catalogs.languages else call.site.default_language
+    if form().get("Digits") != vr.KEY_FORGET:
+        return twiml_response(vr.hang_up(call, lang))
+    _count(get_db(), lang, "delete")
+    complete = forget.copies_of_call(form(), _when_done())
+    return twiml_response(vr.forgotten_goodbye(call, lang, complete))
+
+
+def _when_done() -> str:
+    """The status callback that deletes this call's own record once it has ended."""
+    return public_url("voice.status", forget="1")
 
 
 @bp.post("/fallback")
@@ -252,7 +277,8 @@ def status() -> Response:
     outcome = fields.get("CallStatus", "unknown")
     _count(get_db(), "all", f"status:{known(outcome, CALL_STATUSES)}")
     if outcome in FINAL_CALL_STATES:
-        twilio_records.forget_later("Calls", fields.get("CallSid"))
+        asked = bool(request.args.get("forget"))  # the caller pressed the forget key
+        twilio_records.forget_later("Calls", fields.get("CallSid"), asked=asked)
     return twiml_response(VoiceResponse())
 
 

@@ -142,6 +142,9 @@ class Phone:
         redirect = self.twiml.find("Redirect") if self.twiml is not None else None
         if redirect is not None:
             return self.post(redirect.text or "")
+        if self.twiml is not None and self.hung_up:  # the call ends after a last menu (the
+            self.twiml = _after_menu(self.twiml)  # goodbye's): Twilio reads what follows it
+            return self.twiml
         return self.post(self._gather().get("action", ""))
 
     def dial_outcome(self, outcome: str) -> ElementTree.Element:
@@ -182,6 +185,15 @@ class Phone:
         return self.twiml is not None and self.twiml.find("Gather") is not None
 
 
+def _after_menu(twiml: ElementTree.Element) -> ElementTree.Element:
+    """Return the part of an answer that follows its menu, as Twilio goes on after silence."""
+    rest = ElementTree.Element("Response")
+    children = list(twiml)
+    menus = [i for i, child in enumerate(children) if child.tag == "Gather"]
+    rest.extend(children[menus[0] + 1 :] if menus else children)
+    return rest
+
+
 # --- The terminal simulator ------------------------------------------------------------------
 
 
@@ -216,7 +228,7 @@ def run_call(phone: Phone, ask: Callable[[str], str], show: Callable[[str], None
     while True:
         for line in describe(phone):
             show(line)
-        if phone.hung_up:
+        if phone.hung_up and not phone.listening:
             return
         if phone.dialing is not None:
             choice = ask(f"The line rings. Enter: it answers; or type {', '.join(DIAL_OUTCOMES)}")

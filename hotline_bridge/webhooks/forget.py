@@ -1,0 +1,222 @@
+"""Deleting Twilio's copies of one conversation or call while the request that asked lasts.
+
+A person who texts DELETE (or presses the voice line's key for it) asks that the messages and
+calls between their number and this line be deleted from Twilio. The two numbers are in the
+webhook's fields: they are passed to Twilio's REST API as list filters and never written
+anywhere else. Each listed record is deleted; a retry follows a rate limit or a server error,
+a bounded number of times, and the whole work stops at a time budget well inside the webhook's
+own limit, or after a cap on how many records are listed. What could not be deleted is only
+counted; the ``Tally`` says whether everything went, so the person gets an honest answer.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+from flask import Response, after_this_request, current_app, request
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from hotline_bridge.counters import DRY_RUN
+from hotline_bridge.ops import metrics
+
+log = logging.getLogger(__name__)
+
+# Twilio's list responses hold at most this many records a page; the largest page keeps the
+# number of listing requests (each a round trip) small.
+PAGE_SIZE = 50
+# Records one request deletes at most. A conversation longer than that (hundreds of messages)
+# is deleted in part: the person is told some could not be deleted and to ask again, and each
+# new request starts over from the newest records still there.
+MAX_RECORDS = 200
+# Seconds the whole deletion may take: gunicorn stops a worker after 10 s and Twilio gives up
+# after 15 s, and the person is waiting for the confirmation.
+BUDGET_SECONDS = 6.0
+# Seconds one call to Twilio's API may take before it counts as failed.
+HTTP_TIMEOUT_SECONDS = 2.0
+# Tries of one call to the API (the first and its retries) after a rate limit or server error,
+# and the wait before the first retry (doubled for each next one).
+ATTEMPTS = 3
+RETRY_SECONDS = 0.2
+# Statuses worth trying again: Twilio's rate limit and its own errors.
+RETRIED = frozenset({429, 500, 502, 503, 504})
+# Twilio answers 404 for a record already deleted: it is gone, which is what was asked.
+GONE = 404
+
+
+@dataclass
+class Tally:
+    """What one request deleted and what it could not (a failure, or the cap or time ran out)."""
+
+    deleted: int = 0
+    failed: int = 0
+    unfinished: bool = False
+    deadline: float = field(default_factory=lambda: time.monotonic() + BUDGET_SECONDS)
+
+    @property
+    def complete(self) -> bool:
+        """Whether every record listed was deleted and nothing was left unlisted."""
+        return not self.failed and not self.unfinished
+
+    def out_of_time(self) -> bool:
+        """Whether the time budget is spent (and note that the work was left unfinished)."""
+        if time.monotonic() < self.deadline:
+            return False
+        self.unfinished = True
+        return True
+
+
+def client() -> Client | None:
+    """Return a client for Twilio's API with short timeouts, or None when no account is
+    configured or this request is one Twilio never saw (a simulated or proving request)."""
+    config = current_app.config
+    if request.environ.get(DRY_RUN) or not config["TWILIO_ACCOUNT_SID"]:
+        return None
+    http = TwilioHttpClient(timeout=HTTP_TIMEOUT_SECONDS)
+    return Client(config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"], http_client=http)
+
+
+def nothing_held() -> bool:
+    """Whether Twilio can hold nothing of this request: local mode, or a simulated request."""
+    return bool(current_app.config["LOCAL"] or request.environ.get(DRY_RUN))
+
+
+def copies_of_conversation(fields: Mapping[str, str]) -> bool:
+    """Delete Twilio's copies of the conversation the message in ``fields`` belongs to, but
+    that message itself (see ``sweep_later``); return whether all of them went."""
+    person, line, twilio = fields.get("From", ""), fields.get("To", ""), client()
+    if twilio is None or not (person and line):  # an empty filter would list every message
+        return nothing_held()
+    return forget_conversation(twilio, person, line, fields.get("MessageSid")).complete
+
+
+def copies_of_call(fields: Mapping[str, str], when_done: str) -> bool:
+    """Delete Twilio's records of the calls and messages between the caller in ``fields`` and
+    the line; the current call's own is deleted by its status callback, pointed at
+    ``when_done``. Return whether all of them went (or will)."""
+    person, line, twilio = fields.get("From", ""), fields.get("To", ""), client()
+    sid = fields.get("CallSid", "")
+    if twilio is None or not (person and line and sid):
+        return nothing_held()
+    return forget_call(twilio, person, line, sid, when_done).complete
+
+
+def sweep_later(person: str, line: str) -> None:
+    """After this response is sent, delete the conversation's copies once more: the
+    confirmation, now delivered, the request it answered, and anything sent since."""
+    twilio = client()
+    if twilio is None or not (person and line):
+        return
+
+    @after_this_request
+    def _schedule(response: Response) -> Response:
+        response.call_on_close(lambda: forget_conversation(twilio, person, line))
+        return response
+
+
+def forget_conversation(twilio: Client, person: str, line: str, keep: str | None = None) -> Tally:
+    """Delete Twilio's copies of the messages between ``person`` and ``line`` (both ways),
+    but ``keep`` (the message being answered, which Twilio cannot delete before it is done)."""
+    tally = Tally()
+    _forget_messages(twilio, tally, person, line, keep)
+    return tally
+
+
+def forget_call(twilio: Client, person: str, line: str, call: str, when_done: str) -> Tally:
+    """Delete Twilio's records of the calls and messages between ``person`` and ``line``, and
+    the lines the current ``call`` was connected to; the current call itself is deleted once it
+    has ended, by its status callback, which is pointed at ``when_done``."""
+    tally = Tally()
+    current = twilio.calls(call)
+    ok, _ = _call(tally, "update call", lambda: current.update(status_callback=when_done))
+    tally.failed += not ok
+    lists = (
+        functools.partial(twilio.calls.page, parent_call_sid=call, page_size=PAGE_SIZE),
+        functools.partial(twilio.calls.page, from_=person, to=line, page_size=PAGE_SIZE),
+        functools.partial(twilio.calls.page, from_=line, to=person, page_size=PAGE_SIZE),
+    )
+    for first in lists:
+        _delete_listed(tally, first, lambda sid: twilio.calls(sid).delete, "calls", call)
+    _forget_messages(twilio, tally, person, line, None)
+    return tally
+
+
+def _forget_messages(
+    twilio: Client, tally: Tally, person: str, line: str, keep: str | None
+) -> None:
+    for sender, recipient in ((person, line), (line, person)):
+        first = functools.partial(
+            twilio.messages.page, from_=sender, to=recipient, page_size=PAGE_SIZE
+        )
+        _delete_listed(tally, first, lambda sid: twilio.messages(sid).delete, "messages", keep)
+
+
+def _delete_listed(
+    tally: Tally,
+    first: Callable[[], Any],
+    deleter: Callable[[str], Callable[[], Any]],
+    resource: str,
+    keep: str | None,
+) -> None:
+    """Delete every record of the list whose first page ``first`` fetches, but ``keep``,
+    until the cap or the time budget is reached."""
+    for page in _pages(tally, first):
+        for record in list(page):
+            if record.sid == keep:
+                continue
+            if tally.deleted + tally.failed >= MAX_RECORDS or tally.out_of_time():
+                tally.unfinished = True
+                return
+            ok, _ = _call(tally, f"delete {resource}", deleter(record.sid))
+            tally.deleted += ok
+            tally.failed += not ok
+
+
+def _pages(tally: Tally, first: Callable[[], Any]) -> Iterator[Any]:
+    """Yield the pages of a list, following Twilio's ``next_page_uri``, within the budget; a
+    page that cannot be fetched leaves the work unfinished."""
+    ok, page = _call(tally, "list", first)
+    while ok and page is not None:
+        yield page
+        if tally.out_of_time():
+            return
+        ok, page = _call(tally, "list", page.next_page)
+    if not ok:
+        tally.unfinished = True
+
+
+def _status(exc: Exception) -> int | None:
+    """Return the HTTP status of a failed call to the API (None when nothing answered)."""
+    if isinstance(exc, TwilioRestException):
+        return exc.status
+    response = exc.args[1] if len(exc.args) > 1 else None  # a page Twilio would not give
+    return getattr(response, "status_code", None)
+
+
+def _call(tally: Tally, operation: str, attempt: Callable[[], Any]) -> tuple[bool, Any]:
+    """Run one call to the API, retrying a rate limit or server error a bounded number of
+    times within the budget; return whether it succeeded (a 404 did: the record is gone) and
+    its result. Failures are counted by operation; nothing of the request is logged."""
+    wait = RETRY_SECONDS
+    for tries in range(1, ATTEMPTS + 1):
+        try:
+            return True, attempt()
+        except (TwilioException, requests.RequestException) as exc:
+            status = _status(exc)
+            if status == GONE:
+                return True, None
+            metrics.twilio_error(operation)
+            retry = status is None or status in RETRIED
+            if not retry or tries == ATTEMPTS or time.monotonic() + wait >= tally.deadline:
+                log.warning("Twilio %s failed: %s %s", operation, type(exc).__name__, status)
+                return False, None
+        time.sleep(wait)
+        wait *= 2
+    return False, None
