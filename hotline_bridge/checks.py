@@ -28,7 +28,7 @@ from hotline_bridge.directory import national
 from hotline_bridge.directory.importer import exit_url_problem, raw_problems
 from hotline_bridge.directory.models import Site, display_number, get_site
 from hotline_bridge.directory.reader import SiteDirectory
-from hotline_bridge.directory.store import open_db
+from hotline_bridge.directory.store import open_db, with_texts
 from hotline_bridge.engine.catalogs import BABEL_CONFIG, EXTRACT_KEYWORDS, Words, audit
 from hotline_bridge.engine.conversation import Outcome, State
 from hotline_bridge.engine.screen import Notice, Screen
@@ -240,7 +240,7 @@ def check_directory(app: Flask, report: Report, today: dt.date) -> None:
             ("service", "select * from services where national = 0 order by id"),
             ("site", "select * from sites order by id"),
         ):
-            for row in db.query(sql):
+            for row in with_texts(db, list(db.query(sql)), sites=kind == "site"):
                 _check_text(kind, row, report)
         stale = list(_unconfirmed(db, today, app.config["CONFIRM_EVERY_DAYS"]))
     for service_id, confirmed in stale:

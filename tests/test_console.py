@@ -33,7 +33,7 @@ from hotline_bridge.cli.staff import staff as staff_command
 from hotline_bridge.console import auth
 from hotline_bridge.console.cookie import COOKIE_NAME
 from hotline_bridge.counters import totals
-from hotline_bridge.directory.store import open_db
+from hotline_bridge.directory.store import open_db, with_texts
 
 NORA, NED, SAM, ADA = (
     "nora@north.example",
@@ -75,7 +75,7 @@ def signed(people: dict[str, Staffer], email: str) -> Staffer:
 
 def service(app: Flask, service_id: str) -> dict[str, Any] | None:
     with open_db(app) as db:
-        rows = list(db.query("select * from services where id = ?", [service_id]))
+        rows = with_texts(db, list(db.query("select * from services where id = ?", [service_id])))
     return rows[0] if rows else None
 
 

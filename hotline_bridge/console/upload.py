@@ -46,7 +46,13 @@ from hotline_bridge.directory.importer import (
     kind_of,
 )
 from hotline_bridge.directory.models import display_number
-from hotline_bridge.directory.store import DEFAULT_SITE
+from hotline_bridge.directory.store import (
+    DEFAULT_SITE,
+    SERVICE_TEXTS,
+    text_column,
+    with_texts,
+    write_services,
+)
 
 # The largest file accepted (a few thousand services fit in far less).
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -56,10 +62,12 @@ MAX_ZIP_FILES, MAX_ZIP_BYTES = 64, 50 * 1024 * 1024
 KEEP_UPLOADS = dt.timedelta(days=1)
 # Columns compared to tell a changed service from an unchanged one: an import's columns, less
 # the keys, the map position (derived from the address) and the flags only a file sets.
+# (A row's words are compared in every language it has.)
 COMPARED = tuple(
     c
     for c in SERVICE_COLUMNS
     if c not in {"id", "site", "latitude", "longitude", "fictional", "status"}
+    and not text_column(c, SERVICE_TEXTS)
 )
 
 
@@ -144,15 +152,19 @@ def preview_of(batch: Batch, site: str) -> Preview:
     """Compare a checked batch with the site's directory."""
     sql = """select s.* from services s join service_sites l on l.service_id = s.id
              where l.site_id = ? and s.national = 0"""
-    current = {row["id"]: row for row in db().query(sql, [site])}
-    existing = {row["id"]: row for row in db().query("select * from services where national = 0")}
+    current = {row["id"]: row for row in with_texts(db(), list(db().query(sql, [site])))}
+    stored = list(db().query("select * from services where national = 0"))
+    existing = {row["id"]: row for row in with_texts(db(), stored)}
     preview = Preview(batch)
     for row in batch.services:
         old = existing.get(row["id"])
         if old is None:
             preview.added.append(row)
             continue
-        diff = {k: (old[k], row[k]) for k in COMPARED if (old[k] or None) != (row[k] or None)}
+        compared = (*COMPARED, *(k for k in row if text_column(k, SERVICE_TEXTS)))
+        diff = {
+            k: (old.get(k), row[k]) for k in compared if (old.get(k) or None) != (row[k] or None)
+        }
         if diff:
             preview.changed.append((row, diff))
     uploaded = {row["id"] for row in batch.services}
@@ -231,12 +243,12 @@ def apply_upload(upload_id: str) -> str | Response:
 
 def _write(preview: Preview, site: str, name: str) -> None:
     for row in preview.added:
-        db().table("services").upsert({**row, "national": 0, "source": name}, pk="id")
+        write_services(db(), [{**row, "national": 0, "source": name}])
         _link(row["id"], preview.batch.links[row["id"]])
         store.record(db(), now(), who(), "service added", row["id"], site=site, after=row)
     for row, diff in preview.changed:
         kept = {**row, **{f: old for f, (old, _new) in diff.items() if f in NUMBER_FIELDS}}
-        db().table("services").upsert({**kept, "national": 0, "source": name}, pk="id")
+        write_services(db(), [{**kept, "national": 0, "source": name}])
         _link(row["id"], preview.batch.links[row["id"]])
         before = {f: old for f, (old, _new) in diff.items()}
         store.record(
