@@ -202,7 +202,7 @@ def check_kiosk_home(app: Flask, report: Report) -> None:
                     f"kiosk home {site_id}/{lang}: status {page.status_code}, "
                     f"sensitive words {hits}"
                 )
-    report.lines.append(f"kiosk: home page of {len(site_ids)} site(s) checked in both languages")
+    report.lines.append(f"kiosk: home page of {len(site_ids)} site(s) checked in every language")
 
 
 def check_national_lines(app: Flask, report: Report, today: dt.date) -> None:
@@ -306,6 +306,6 @@ def run_checks(app: Flask, today: dt.date) -> Report:
     problems = voice_problems(app)
     for problem in problems:
         report.fail(f"voice {problem}")
-    report.lines.append(f"voice: every path walked in both languages, {len(problems)} problems")
+    report.lines.append(f"voice: every path walked in every language, {len(problems)} problems")
     check_waiting_changes(app, report)
     return report

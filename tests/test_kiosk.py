@@ -328,8 +328,9 @@ def test_detail_shows_official_name_numbers_hours_address_and_example_mark(
         assert value in text
     assert w.t("directory.fictional") in text
     assert page.links[w.t("kiosk.back")] == f"/kiosk/default/{lang}/legal"
-    switch = page.links[w.t("kiosk.switch_language")]
-    assert switch == f"/kiosk/default/{'es' if lang == 'en' else 'en'}/service:example-legal~legal"
+    other = "es" if lang == "en" else "en"
+    switch = page.links[words(kiosk_app, other).t("kiosk.language_name")]
+    assert switch == f"/kiosk/default/{other}/service:example-legal~legal"
 
 
 def test_real_lines_carry_no_example_mark(kiosk_client: FlaskClient) -> None:

@@ -18,6 +18,7 @@ from hotline_bridge.directory.models import get_service, get_site
 from hotline_bridge.directory.store import open_db
 
 BEFORE = Path(__file__).parent / "fixtures" / "before-languages" / "directory.db"
+LOCALES = Path(__file__).parent.parent / "locales"
 # The demo clinic's number in that database.
 DEMO_NUMBER = "+15555550199"
 SERVICE_WORDS = ("label", "name", "description")
@@ -145,3 +146,123 @@ def test_export_writes_the_old_columns_back(migrated: Flask, tmp_path: Path) -> 
     for row in old:
         for column in ("label_en", "label_es", "name_en", "name_es", "description_es"):
             assert exported[row["id"]][column] == (row[column] or ""), (row["id"], column)
+
+
+# --- A third language, added as data ---------------------------------------------------------
+
+PSEUDO = "qps"
+# Every pseudo-language message is the English one between these marks: ASCII in GSM-7, so a
+# text message costs what the English one does, give or take the marks.
+OPEN, CLOSE = "<", ">"
+# The Twilio voice that reads it, and what it says its own name is: data, not code.
+PSEUDO_PROFILE = """keywords = ["QPS", "PSEUDO"]
+voice = "Polly.Matthew-Neural"
+speech = "en-US"
+"""
+OWN_WORDS = {
+    "kiosk.language_name": "Pseudo",
+    # Short: the Spanish main menu after a first message that suggests danger has room for
+    # eight more characters within three segments, and check holds every reply to that.
+    "sms.language_offer": "QPS",
+    "voice.choose_language": "For Pseudo, press %(key)s.",
+    "voice.switch_language": "For Pseudo, press the pound key.",
+}
+
+
+def _pseudo_locales(tmp_path: Path) -> Path:
+    """Copy the catalogs and add a pseudo-language wrapping every English message."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po, write_po
+
+    locales = tmp_path / "locales"
+    shutil.copytree(LOCALES, locales)
+    with (locales / "en" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        catalog = read_po(handle, locale="en")
+    for message in catalog:
+        if message.id:
+            text = OWN_WORDS.get(str(message.id), str(message.string))
+            message.string = f"{OPEN}{text}{CLOSE}"
+    folder = locales / PSEUDO / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    with (folder / "messages.po").open("wb") as handle:
+        write_po(handle, catalog)
+    with (folder / "messages.mo").open("wb") as handle:
+        write_mo(handle, catalog)
+    (locales / PSEUDO / "language.toml").write_text(PSEUDO_PROFILE, encoding="utf-8")
+    return locales
+
+
+@pytest.fixture
+def pseudo(make_app: Any, tmp_path: Path) -> Flask:
+    app: Flask = make_app(LOCALES_DIR=str(_pseudo_locales(tmp_path)))
+    return app
+
+
+def _wrapped(text: str) -> bool:
+    """Whether every line is the pseudo-language's (numbered options keep their key in front),
+    but for a menu's last line, which offers the other languages in their own words."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if lines and lines[-1].startswith("English: reply EN /"):
+        lines = lines[:-1]
+    return bool(lines) and all(OPEN in line and line.endswith(CLOSE) for line in lines)
+
+
+def test_the_pseudo_language_is_offered_beside_spanish_by_text(pseudo: Flask) -> None:
+    texter = Texter(pseudo.test_client())
+    menu = texter.send("hello")
+    assert menu.splitlines()[-1] == "Español: responda ES / <QPS>"
+    switched = texter.send("QPS")
+    assert _wrapped(switched), switched
+    assert _wrapped(texter.send("2")), "the next menu stays in the pseudo-language"
+    spanish = Texter(pseudo.test_client(), sender="+15558675310").send("hola")
+    assert spanish.splitlines()[-1] == "English: reply EN / <QPS>"
+
+
+def test_two_languages_keep_the_one_line_switch(app: Flask) -> None:
+    texter = Texter(app.test_client())
+    assert texter.send("hello").splitlines()[-1] == "Español: responda ES"
+    assert texter.send("ES").splitlines()[-1] == "English: reply EN"
+
+
+def test_the_pseudo_language_is_offered_on_whatsapp(pseudo: Flask) -> None:
+    from test_conversations import WhatsApper
+
+    writer = WhatsApper(pseudo.test_client())
+    assert "<QPS>" in writer.send("hi")
+    assert _wrapped(writer.send("pseudo"))
+
+
+def test_the_kiosk_shows_the_pseudo_language(pseudo: Flask) -> None:
+    client = pseudo.test_client()
+    home = client.get("/kiosk").get_data(as_text=True)
+    assert 'hreflang="qps"' in home and ">&lt;Pseudo&gt;</a>" in home
+    page = client.get("/kiosk/default/qps").get_data(as_text=True)
+    assert 'lang="qps"' in page
+    assert "&lt;" + pseudo.extensions["hotline_bridge"].catalogs.text("en", "kiosk.exit") in page
+
+
+def test_the_voice_line_speaks_the_pseudo_language_in_its_own_voice(pseudo: Flask) -> None:
+    from hotline_bridge.channels.voice.simulator import Phone
+
+    phone = Phone(pseudo, caller="+15558675309", to="+15550100999")  # type: ignore[arg-type]
+    phone.dial_in()
+    said = {spoken.text: (spoken.language, spoken.voice) for spoken in phone.said}
+    assert said["<For Pseudo, press 3.>"] == ("en-US", "Polly.Matthew-Neural")
+    phone.press("3")
+    spoken = [s for s in phone.said if s.voice == "Polly.Matthew-Neural"]
+    assert spoken and all(_wrapped(s.text) for s in spoken), phone.said
+    assert "<For Pseudo, press the pound key.>" not in [s.text for s in phone.said]
+
+
+def test_check_walks_the_pseudo_language(make_app: Any, tmp_path: Path) -> None:
+    import datetime as dt
+
+    from hotline_bridge.checks import run_checks
+
+    # The national line whose text number waits for re-verification is confirmed here, so that
+    # the only failures left would be the pseudo-language's.
+    locales = str(_pseudo_locales(tmp_path))
+    pseudo = make_app(LOCALES_DIR=locales, CONFIRMED_LINES="nhth@2026-12-01")
+    report = run_checks(pseudo, dt.date(2026, 12, 2))
+    assert not report.failed, [line for line in report.lines if line.startswith("FAIL")]
+    assert any(line.startswith(f"summary sms {PSEUDO}:") for line in report.lines), report.lines
