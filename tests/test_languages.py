@@ -266,3 +266,18 @@ def test_check_walks_the_pseudo_language(make_app: Any, tmp_path: Path) -> None:
     report = run_checks(pseudo, dt.date(2026, 12, 2))
     assert not report.failed, [line for line in report.lines if line.startswith("FAIL")]
     assert any(line.startswith(f"summary sms {PSEUDO}:") for line in report.lines), report.lines
+
+
+def test_the_console_forms_take_the_pseudo_languages_words(
+    pseudo: Flask, frozen_clock: Any
+) -> None:
+    from console_helpers import Staffer, add_staff, seed
+
+    seed(pseudo)
+    add_staff(pseudo, "ada@example.org", "--admin")
+    ada = Staffer(pseudo, "ada@example.org", frozen_clock)
+    assert ada.sign_in().status_code == 303
+    form = ada.client.get("/console/services/new?site=north").get_data(as_text=True)
+    assert 'name="name_qps"' in form and "Name in &lt;Pseudo&gt;" in form
+    site = ada.client.get("/console/sites?site=north").get_data(as_text=True)
+    assert 'name="name_qps"' in site and 'value="qps"' in site

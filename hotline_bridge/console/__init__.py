@@ -14,8 +14,8 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from hotline_bridge.console import auth, cookie, store
 from hotline_bridge.console.access import current_session, lang, words
 from hotline_bridge.console.blueprint import bp
-from hotline_bridge.directory.store import connect
-from hotline_bridge.engine.catalogs import LANGUAGES
+from hotline_bridge.directory.store import SERVICE_TEXTS, connect, text_column
+from hotline_bridge.engine.catalogs import LANGUAGES, Words
 
 # Importing the route modules registers their views on the blueprint.
 from hotline_bridge.console import services, signin, tools, upload, usage  # noqa: F401  isort: skip
@@ -80,11 +80,36 @@ def _context() -> dict[str, object]:
     found = current_session()
     return {
         "_": bound.t,
+        "field_label": lambda name: field_label(bound, name),
+        "language_name": lambda code: language_name(bound, code),
         "problem": lambda reason: bound.t(reason) if reason.startswith("console.") else reason,
         "lang": lang(),
         "languages": LANGUAGES,
         "signed_in": found.staff if found and found.stage == auth.SIGNED_IN else None,
     }
+
+
+def field_label(words: Words, name: str) -> str:
+    """Return a form field's label; a word in a language without a label of its own (one added
+    as a catalog folder) is "Name in <the language's own name>"."""
+    key = f"console.field.{name}"
+    words_of = text_column(name, SERVICE_TEXTS)
+    if words.catalogs.has(key) or words_of is None:
+        return words.t(key)
+    field, code = words_of
+    return words.t(
+        "console.field.in_language",
+        field=words.t(f"console.field.{field}"),
+        language=language_name(words, code),
+    )
+
+
+def language_name(words: Words, code: str) -> str:
+    """Return a language's name in the console's language, or else in its own words."""
+    key = f"console.language.{code}"
+    if words.catalogs.has(key):
+        return words.t(key)
+    return words.catalogs.text(code, "kiosk.language_name")
 
 
 def init_app(app: Flask) -> None:
