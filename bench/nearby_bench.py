@@ -74,7 +74,7 @@ def _fill(path: Path, rng: random.Random, zips: list[str]) -> None:
     db = database.connect(path)
     try:
         with db.atomic():
-            db["services"].insert_all(_services(rng, zips), batch_size=1000)
+            database.write_services(db, _services(rng, zips))
             db["service_sites"].insert_all(
                 (
                     {"service_id": f"bench-{n}", "site_id": database.DEFAULT_SITE}

@@ -28,7 +28,7 @@ from hotline_bridge.directory import national
 from hotline_bridge.directory.importer import exit_url_problem, raw_problems
 from hotline_bridge.directory.models import Site, display_number, get_site
 from hotline_bridge.directory.reader import SiteDirectory
-from hotline_bridge.directory.store import open_db
+from hotline_bridge.directory.store import open_db, with_texts
 from hotline_bridge.engine.catalogs import BABEL_CONFIG, EXTRACT_KEYWORDS, Words, audit
 from hotline_bridge.engine.conversation import Outcome, State
 from hotline_bridge.engine.screen import Notice, Screen
@@ -214,7 +214,7 @@ def check_kiosk_home(app: Flask, report: Report) -> None:
                     f"kiosk home {site_id}/{lang}: status {page.status_code}, "
                     f"sensitive words {hits}"
                 )
-    report.lines.append(f"kiosk: home page of {len(site_ids)} site(s) checked in both languages")
+    report.lines.append(f"kiosk: home page of {len(site_ids)} site(s) checked in every language")
 
 
 def check_national_lines(app: Flask, report: Report, today: dt.date) -> None:
@@ -252,7 +252,7 @@ def check_directory(app: Flask, report: Report, today: dt.date) -> None:
             ("service", "select * from services where national = 0 order by id"),
             ("site", "select * from sites order by id"),
         ):
-            for row in db.query(sql):
+            for row in with_texts(db, list(db.query(sql)), sites=kind == "site"):
                 _check_text(kind, row, report)
         stale = list(_unconfirmed(db, today, app.config["CONFIRM_EVERY_DAYS"]))
     for service_id, confirmed in stale:
@@ -323,6 +323,6 @@ def run_checks(app: Flask, today: dt.date) -> Report:
     problems = voice_problems(app)
     for problem in problems:
         report.fail(f"voice {problem}")
-    report.lines.append(f"voice: every path walked in both languages, {len(problems)} problems")
+    report.lines.append(f"voice: every path walked in every language, {len(problems)} problems")
     check_waiting_changes(app, report)
     return report

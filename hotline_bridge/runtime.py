@@ -76,7 +76,10 @@ def load_runtime(app: Flask) -> Runtime:
     return Runtime(
         flow=flow,
         catalogs=catalogs,
-        keywords=Keywords.load(resolve_path(KEYWORDS_FILE)),
+        keywords=Keywords.load(
+            resolve_path(KEYWORDS_FILE),
+            {lang: profile.keywords for lang, profile in catalogs.profiles.items()},
+        ),
         failsafe=build_failsafe(catalogs, flow, app.config["NATIONAL_OVERRIDES"]),
         sensitive_words=app.config["SENSITIVE_WORDS"],
         guesser=LanguageGuesser.load(resolve_path(LANGUAGES_FILE)),

@@ -196,26 +196,33 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "VOICE_EN",
-        "Polly.Joanna-Neural",
-        "Voice that reads English on the voice line (a Twilio Polly or Google voice that speaks "
-        "VOICE_LANGUAGE_EN).",
+        None,
+        "Voice that reads English on the voice line, instead of the one in "
+        "locales/en/language.toml (Polly.Joanna-Neural): a Twilio Polly or Google voice that "
+        "speaks VOICE_LANGUAGE_EN.",
+        _optional_str,
     ),
     Setting(
         "VOICE_LANGUAGE_EN",
-        "en-US",
-        "Language of English speech on the voice line, for reading and for recognising speech.",
+        None,
+        "Language of English speech on the voice line, for reading and for recognising speech, "
+        "instead of the one in locales/en/language.toml (en-US).",
+        _optional_str,
     ),
     Setting(
         "VOICE_ES",
-        "Polly.Lupe-Neural",
-        "Voice that reads Spanish on the voice line (a Twilio Polly or Google voice that speaks "
-        "VOICE_LANGUAGE_ES, such as Polly.Mia-Neural for es-MX).",
+        None,
+        "Voice that reads Spanish on the voice line, instead of the one in "
+        "locales/es/language.toml (Polly.Lupe-Neural): a Twilio Polly or Google voice that "
+        "speaks VOICE_LANGUAGE_ES, such as Polly.Mia-Neural for es-MX.",
+        _optional_str,
     ),
     Setting(
         "VOICE_LANGUAGE_ES",
-        "es-US",
+        None,
         "Language of Spanish speech on the voice line (es-US or es-MX), for reading and for "
-        "recognising speech.",
+        "recognising speech, instead of the one in locales/es/language.toml (es-US).",
+        _optional_str,
     ),
     Setting(
         "VOICE_DIAL_TIMEOUT",

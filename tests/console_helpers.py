@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from hotline_bridge.cli.staff import staff
-from hotline_bridge.directory.store import open_db
+from hotline_bridge.directory.store import open_db, write_services, write_sites
 
 PASSWORD = "correct horse battery staple"
 NORTH_NUMBER = "+15555550111"
@@ -52,17 +52,16 @@ def seed(app: Flask) -> None:
     """Two sites, each with one service and its own Twilio number."""
     with open_db(app) as db, db.conn:
         for site, number in (("north", NORTH_NUMBER), ("south", SOUTH_NUMBER)):
-            db.table("sites").insert(
-                {
-                    "id": site,
-                    "name_en": f"{site.title()} Health Line",
-                    "time_zone": "America/New_York",
-                    "numbers": json.dumps([number]),
-                    "fictional": 1,
-                }
-            )
+            site_row = {
+                "id": site,
+                "name_en": f"{site.title()} Health Line",
+                "time_zone": "America/New_York",
+                "numbers": json.dumps([number]),
+                "fictional": 1,
+            }
+            write_sites(db, [site_row])
         for site, service in (("north", NORTH_SERVICE), ("south", SOUTH_SERVICE)):
-            db.table("services").insert({**service, "national": 0, "source": "test"})
+            write_services(db, [{**service, "national": 0, "source": "test"}])
             db.table("service_sites").insert({"service_id": service["id"], "site_id": site})
 
 

@@ -90,7 +90,10 @@ def test_a_running_app_answers_from_the_restored_directory(database: Path, tmp_p
     texter = Texter(app.test_client(), to=DEMO_NUMBER)
     CliRunner().invoke(main, ["backup", str(tmp_path / "before.db")])
     with sqlite3.connect(database) as conn:
-        conn.execute("update services set label_en = 'Changed label' where id = 'demo-legal-aid'")
+        conn.execute(
+            "update service_texts set label = 'Changed label' "
+            "where service_id = 'demo-legal-aid' and language = 'en'"
+        )
     conn.close()
     assert "Changed label" in [texter.send(body) for body in CONVERSATION][-1]
     result = CliRunner().invoke(main, ["restore", str(tmp_path / "before.db")])

@@ -38,7 +38,7 @@ from hotline_bridge.counters import totals
 from hotline_bridge.directory.importer import Reason, check_service
 from hotline_bridge.directory.models import get_site
 from hotline_bridge.directory.reader import SiteDirectory
-from hotline_bridge.directory.store import open_db
+from hotline_bridge.directory.store import open_db, with_texts
 from hotline_bridge.runtime import runtime
 
 NORA, NED, SAM, ADA = (
@@ -81,7 +81,7 @@ def signed(people: dict[str, Staffer], email: str) -> Staffer:
 
 def service(app: Flask, service_id: str) -> dict[str, Any] | None:
     with open_db(app) as db:
-        rows = list(db.query("select * from services where id = ?", [service_id]))
+        rows = with_texts(db, list(db.query("select * from services where id = ?", [service_id])))
     return rows[0] if rows else None
 
 

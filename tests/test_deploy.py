@@ -121,7 +121,7 @@ def test_settings_show_the_values_in_effect_with_secrets_masked(monkeypatch: Any
     assert "HOTLINE_BRIDGE_SESSION_MINUTES = 30   (environment)" in result.output
     assert "HOTLINE_BRIDGE_TWILIO_AUTH_TOKEN = ******** (set)   (environment)" in result.output
     assert "HOTLINE_BRIDGE_SECRET_KEY = (none)   (default)" in result.output
-    assert "HOTLINE_BRIDGE_VOICE_EN = Polly.Joanna-Neural   (default)" in result.output
+    assert "HOTLINE_BRIDGE_VOICE_EN = (none)   (default)" in result.output
     assert "very-secret" not in result.output
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import ast
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from hotline_bridge.directory.models import Service
+from hotline_bridge.directory.models import Service, Texts
 from hotline_bridge.directory.nearby import Nearby
 from hotline_bridge.engine import flow as engine
 from hotline_bridge.engine.flow import FlowError, Position, decode, load
@@ -110,12 +111,20 @@ def test_shipped_flow_is_valid(flow: engine.Flow) -> None:
     assert flow.start == "main" and flow.nodes[flow.talk_node].service == flow.hotline
 
 
+def line(
+    sid: str, label_en: str, label_es: str, name_en: str, name_es: str, **more: Any
+) -> Service:
+    """A 24/7 line with its words in English and Spanish."""
+    texts = {"en": Texts(label_en, name_en), "es": Texts(label_es, name_es)}
+    return Service(sid, "talk_now", texts, **more)
+
+
 class Shelf:
     """A directory held in memory, as the engine reads one."""
 
     def __init__(self, count: int = 6, zips: frozenset[str] = frozenset({"02139"})) -> None:
         self.items = [
-            Service(f"s{n}", "talk_now", f"Line {n}", f"Línea {n}", f"Name {n}", f"Nombre {n}")
+            line(f"s{n}", f"Line {n}", f"Línea {n}", f"Name {n}", f"Nombre {n}")
             for n in range(count)
         ]
         self.zips = zips
@@ -129,7 +138,7 @@ class Shelf:
         return next((s for s in self.items if s.id == service_id), None)
 
     def lines(self, service_ids: Sequence[str]) -> Sequence[Service]:
-        return [Service(i, "talk_now", i, i, i, i) for i in service_ids]
+        return [line(i, i, i, i, i) for i in service_ids]
 
     def known_zip(self, zip_code: str) -> bool:
         return zip_code in self.zips
@@ -259,7 +268,7 @@ def test_a_flow_names_no_channel(tmp_path: Path) -> None:
 def test_channel_actions_come_from_what_the_channel_can_do(flow: engine.Flow) -> None:
     detail = Position("service", item="s0")
     shelf = Shelf()
-    shelf.items[0] = Service("s0", "talk_now", "L", "L", "N", "N", phone="+18005550100")
+    shelf.items[0] = line("s0", "L", "L", "N", "N", phone="+18005550100")
     assert respond(flow, detail, "1", "en", shelf, VOICE).action == "dial"
     assert respond(flow, detail, "2", "en", shelf, VOICE).action == "details"
     assert not respond(flow, detail, "1", "en", shelf, SMS).understood

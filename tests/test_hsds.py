@@ -105,7 +105,8 @@ def _local(app: Flask) -> list[tuple[Any, ...]]:
         sql = f"""select {", ".join(columns)},
                   (select group_concat(site_id) from service_sites where service_id = id)
                   from services where national = 0 order by id"""
-        return conn.execute(sql).fetchall()
+        texts = "select * from service_texts order by service_id, language"
+        return [*conn.execute(sql).fetchall(), *conn.execute(texts).fetchall()]
     finally:
         conn.close()
 

@@ -19,6 +19,7 @@ from hotline_bridge.directory.importer import (
     SITE_COLUMNS,
     sensitive_hits,
 )
+from hotline_bridge.directory.store import open_db, with_texts
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 
@@ -70,20 +71,16 @@ def dump(app: Flask) -> dict[str, list[tuple[Any, ...]]]:
     try:
         return {
             table: conn.execute(f"select * from {table} order by 1, 2").fetchall()
-            for table in ("services", "sites", "service_sites")
+            for table in ("services", "sites", "service_sites", "service_texts", "site_texts")
         }
     finally:
         conn.close()
 
 
 def service(app: Flask, service_id: str) -> dict[str, Any] | None:
-    conn = sqlite3.connect(app.config["DATABASE"])
-    conn.row_factory = sqlite3.Row
-    try:
-        row = conn.execute("select * from services where id = ?", [service_id]).fetchone()
-        return dict(row) if row else None
-    finally:
-        conn.close()
+    with open_db(app) as db:
+        rows = with_texts(db, list(db.query("select * from services where id = ?", [service_id])))
+    return rows[0] if rows else None
 
 
 def test_import_stores_checked_values(app: Flask, tmp_path: Path) -> None:
@@ -290,7 +287,7 @@ def test_csv_export_and_reimport_keep_everything(make_app: Any, tmp_path: Path) 
 
 def _without_source(rows: dict[str, list[tuple[Any, ...]]]) -> dict[str, list[tuple[Any, ...]]]:
     """Drop the 'source' column (the file a row came from), which differs by design."""
-    source = 24  # position of services.source
+    source = 18  # position of services.source
     return {**rows, "services": [r[:source] + r[source + 1 :] for r in rows["services"]]}
 
 
@@ -434,8 +431,12 @@ def test_control_characters_set_in_the_database_never_reach_a_reply(
 
     assert run(app, "import", str(write_csv(tmp_path / "s.csv", [GOOD]))).exit_code == 0
     with open_db(app) as db:
-        db.execute("update services set label_en = ? where id = 'town-legal'", ["Legal\x0bhelp"])
-        db.execute("update sites set name_en = ? where id = 'default'", ["Line\x1b\x00"])
+        db.execute(
+            "update service_texts set label = ? "
+            "where service_id = 'town-legal' and language = 'en'",
+            ["Legal\x0bhelp"],
+        )
+        db.execute("insert into site_texts values ('default', 'en', ?)", ["Line\x1b\x00"])
         db.conn.commit()
     texter = Texter(app.test_client())
     replies = [texter.send(body) for body in ("hello", "2", "1")]  # each parsed as XML

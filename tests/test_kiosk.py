@@ -17,7 +17,7 @@ from hotline_bridge import counters, create_app
 from hotline_bridge.channels.kiosk import pages as kiosk_pages
 from hotline_bridge.directory.hours import describe
 from hotline_bridge.directory.models import display_number
-from hotline_bridge.directory.store import connect, read_national_lines
+from hotline_bridge.directory.store import connect, read_national_lines, write_services, write_sites
 from hotline_bridge.engine.catalogs import LANGUAGES, Catalogs
 from hotline_bridge.runtime import Runtime
 from hotline_bridge.settings import PROJECT_ROOT, ConfigError
@@ -76,22 +76,19 @@ def seed_kiosk(database: str | Path, extra_legal: int = 0) -> None:
                 "sort_order": 2 + n,
             }
         )
-    db["services"].insert_all(rows, pk="id", replace=True)
+    write_services(db, rows)
     db["service_sites"].insert_all(
         [{"service_id": row["id"], "site_id": "default"} for row in rows], replace=True
     )
-    db["sites"].insert(
-        {
-            "id": "lobby",
-            "name_en": "Lobby Desk",
-            "name_es": "Mostrador del Vestíbulo",
-            "default_language": "es",
-            "exit_url": "https://www.example.org/welcome",
-            "exit_url_confirmed": 1,
-        },
-        replace=True,
-        alter=True,
-    )
+    lobby = {
+        "id": "lobby",
+        "name_en": "Lobby Desk",
+        "name_es": "Mostrador del Vestíbulo",
+        "default_language": "es",
+        "exit_url": "https://www.example.org/welcome",
+        "exit_url_confirmed": 1,
+    }
+    write_sites(db, [lobby])
     db.conn.commit()
     db.close()
 
@@ -331,8 +328,9 @@ def test_detail_shows_official_name_numbers_hours_address_and_example_mark(
         assert value in text
     assert w.t("directory.fictional") in text
     assert page.links[w.t("kiosk.back")] == f"/kiosk/default/{lang}/legal"
-    switch = page.links[w.t("kiosk.switch_language")]
-    assert switch == f"/kiosk/default/{'es' if lang == 'en' else 'en'}/service:example-legal~legal"
+    other = "es" if lang == "en" else "en"
+    switch = page.links[words(kiosk_app, other).t("kiosk.language_name")]
+    assert switch == f"/kiosk/default/{other}/service:example-legal~legal"
 
 
 def test_real_lines_carry_no_example_mark(kiosk_client: FlaskClient) -> None:

@@ -27,7 +27,7 @@ from PIL import Image
 from hotline_bridge.cli import main
 from hotline_bridge.counters import DRY_RUN
 from hotline_bridge.directory import national
-from hotline_bridge.directory.store import open_db
+from hotline_bridge.directory.store import open_db, write_sites
 from hotline_bridge.printing import PrintRefused, Request, layout, pdf, print_pdf, render
 from hotline_bridge.settings import DEFAULT_SENSITIVE_WORDS, PROJECT_ROOT
 
@@ -64,7 +64,7 @@ PER_PAGE = {"wallet": 10, "sticker": 6, "poster": 1}
 
 def add_sites(app: Flask, *sites: dict[str, str]) -> None:
     with open_db(app) as db:
-        db.table("sites").insert_all(sites or [SITE])
+        write_sites(db, sites or [SITE])
 
 
 @pytest.fixture

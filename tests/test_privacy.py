@@ -85,6 +85,8 @@ def test_the_database_holds_only_aggregate_counts(app: Flask, texter: Texter) ->
             "services",
             "sites",
             "service_sites",
+            "service_texts",
+            "site_texts",
             "counts",
             "_sqlite_migrations",
             *CONSOLE_TABLES,

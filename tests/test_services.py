@@ -13,7 +13,7 @@ from flask import Flask
 from test_import import EXAMPLES, run
 
 from hotline_bridge.cli import main
-from hotline_bridge.directory.store import open_db
+from hotline_bridge.directory.store import open_db, with_texts, write_sites
 
 
 def demo(app: Flask) -> Flask:
@@ -26,14 +26,13 @@ def demo(app: Flask) -> Flask:
 
 def add_site(app: Flask, site_id: str, numbers: str, keywords: str) -> None:
     with open_db(app) as db:
-        db.table("sites").insert(
-            {
-                "id": site_id,
-                "name_en": f"{site_id.title()} Clinic Line",
-                "numbers": numbers,
-                "keywords": keywords,
-            }
-        )
+        site = {
+            "id": site_id,
+            "name_en": f"{site_id.title()} Clinic Line",
+            "numbers": numbers,
+            "keywords": keywords,
+        }
+        write_sites(db, [site])
 
 
 # --- Sites and routing -------------------------------------------------------------------------
@@ -112,7 +111,7 @@ def services_cmd(app: Flask, *args: str, **kwargs: Any) -> Any:
 
 def stored(app: Flask, service_id: str) -> dict[str, Any] | None:
     with open_db(app) as db:
-        rows = list(db.query("select * from services where id = ?", [service_id]))
+        rows = with_texts(db, list(db.query("select * from services where id = ?", [service_id])))
     return rows[0] if rows else None
 
 
@@ -325,8 +324,15 @@ def test_check_fails_on_control_characters_set_in_the_database(app: Flask) -> No
 
     demo(app)
     with open_db(app) as db:
-        db.execute("update services set label_en = ? where id = 'demo-legal-aid'", ["Legal\x0b"])
-        db.execute("update sites set name_en = ? where id = 'demo-clinic'", ["Line\x1b"])
+        db.execute(
+            "update service_texts set label = ? "
+            "where service_id = 'demo-legal-aid' and language = 'en'",
+            ["Legal\x0b"],
+        )
+        db.execute(
+            "update site_texts set name = ? where site_id = 'demo-clinic' and language = 'en'",
+            ["Line\x1b"],
+        )
         db.conn.commit()
     report = run_checks(app, dt.date(2026, 12, 2))
     assert (

@@ -256,22 +256,25 @@ def test_unknown_input_gets_one_short_line_and_the_menu_again(
 
 
 def test_lists_page_with_the_more_key(app: Flask, texter: Texter) -> None:
-    from hotline_bridge.directory.store import open_db
+    from hotline_bridge.directory.store import open_db, write_services
 
     with open_db(app) as db:
-        db["services"].insert_all(
-            {
-                "id": f"extra{i}",
-                "category": "talk_now",
-                "label_en": f"Extra line {i}",
-                "label_es": f"Línea extra {i}",
-                "name_en": f"Extra {i}",
-                "name_es": f"Extra {i}",
-                "phone": "+15550100100",
-                "national": 1,
-                "sort_order": 100 + i,
-            }
-            for i in range(3)
+        write_services(
+            db,
+            [
+                {
+                    "id": f"extra{i}",
+                    "category": "talk_now",
+                    "label_en": f"Extra line {i}",
+                    "label_es": f"Línea extra {i}",
+                    "name_en": f"Extra {i}",
+                    "name_es": f"Extra {i}",
+                    "phone": "+15550100100",
+                    "national": 1,
+                    "sort_order": 100 + i,
+                }
+                for i in range(3)
+            ],
         )
     texter.send("hello")
     texter.send("1")
@@ -524,23 +527,26 @@ def test_auth_token_is_what_signs(app: Flask) -> None:
 
 
 def test_services_with_the_same_label_are_told_apart(app: Flask, texter: Texter) -> None:
-    from hotline_bridge.directory.store import open_db
+    from hotline_bridge.directory.store import open_db, write_services
 
     with open_db(app) as db:
-        db["services"].insert_all(
-            {
-                "id": f"legal{i}",
-                "category": "legal",
-                "label_en": "Legal help",
-                "label_es": "Ayuda legal",
-                "name_en": f"Clinic {i}",
-                "name_es": f"Clínica {i}",
-                "city": city,
-                "phone": "+16175550101",
-                "national": 1,
-                "sort_order": 100 + i,
-            }
-            for i, city in enumerate(["Cambridge", "Boston", "Boston"])
+        write_services(
+            db,
+            [
+                {
+                    "id": f"legal{i}",
+                    "category": "legal",
+                    "label_en": "Legal help",
+                    "label_es": "Ayuda legal",
+                    "name_en": f"Clinic {i}",
+                    "name_es": f"Clínica {i}",
+                    "city": city,
+                    "phone": "+16175550101",
+                    "national": 1,
+                    "sort_order": 100 + i,
+                }
+                for i, city in enumerate(["Cambridge", "Boston", "Boston"])
+            ],
         )
     texter.send("hello")
     texter.send("2")
@@ -581,10 +587,11 @@ def test_signature_check_agrees_with_the_twilio_library(url: str, signed_as: str
 
 
 def test_a_sites_keyword_chooses_the_site_on_a_shared_number(app: Flask, texter: Texter) -> None:
-    from hotline_bridge.directory.store import open_db
+    from hotline_bridge.directory.store import open_db, write_sites
 
     with open_db(app) as db:
-        db.table("sites").insert_all(
+        write_sites(
+            db,
             [
                 {
                     "id": "north",
@@ -602,7 +609,7 @@ def test_a_sites_keyword_chooses_the_site_on_a_shared_number(app: Flask, texter:
                     "numbers": "[]",
                     "keywords": '["Bienestar Sur"]',
                 },
-            ]
+            ],
         )
     assert texter.send("norte").startswith("Línea Clínica Norte")
     texter.send("3")
@@ -612,16 +619,19 @@ def test_a_sites_keyword_chooses_the_site_on_a_shared_number(app: Flask, texter:
 
 
 def test_without_a_keyword_the_number_texted_chooses_the_site(app: Flask, texter: Texter) -> None:
-    from hotline_bridge.directory.store import open_db
+    from hotline_bridge.directory.store import open_db, write_sites
 
     with open_db(app) as db:
-        db.table("sites").insert(
-            {
-                "id": "north",
-                "name_en": "North Clinic Line",
-                "default_language": "en",
-                "numbers": "[]",
-                "keywords": '["NORTE"]',
-            }
+        write_sites(
+            db,
+            [
+                {
+                    "id": "north",
+                    "name_en": "North Clinic Line",
+                    "default_language": "en",
+                    "numbers": "[]",
+                    "keywords": '["NORTE"]',
+                }
+            ],
         )
     assert texter.send("hello").startswith(words(app, "en").t("program.name"))

@@ -16,6 +16,7 @@ from hotline_bridge.channels.voice.check import walk_calls
 from hotline_bridge.channels.voice.routes import fail_safe_twiml
 from hotline_bridge.channels.voice.simulator import Phone
 from hotline_bridge.checks import sensitive_hits
+from hotline_bridge.directory.store import write_services
 from hotline_bridge.engine.catalogs import Words
 from hotline_bridge.settings import ConfigError
 
@@ -563,20 +564,19 @@ def test_mexican_spanish_can_be_chosen(make_app: object) -> None:
 def _add_local_services(path: Path, count: int) -> None:
     db = sqlite_utils.Database(path)
     for n in range(1, count + 1):
-        db["services"].insert(
-            {
-                "id": f"shelter{n}",
-                "category": "housing",
-                "label_en": f"Place number {n}",
-                "label_es": f"Lugar número {n}",
-                "name_en": f"Example Shelter {n}",
-                "name_es": f"Albergue de ejemplo {n}",
-                "phone": f"+1555010010{n}",
-                "national": 0,
-                "fictional": 1,
-                "sort_order": n,
-            }
-        )
+        shelter = {
+            "id": f"shelter{n}",
+            "category": "housing",
+            "label_en": f"Place number {n}",
+            "label_es": f"Lugar número {n}",
+            "name_en": f"Example Shelter {n}",
+            "name_es": f"Albergue de ejemplo {n}",
+            "phone": f"+1555010010{n}",
+            "national": 0,
+            "fictional": 1,
+            "sort_order": n,
+        }
+        write_services(db, [shelter])
         db["service_sites"].insert({"service_id": f"shelter{n}", "site_id": "default"})
 
 

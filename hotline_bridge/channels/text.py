@@ -147,10 +147,19 @@ def body(words: Words, channel: str, screen: Screen, detail: Detail = FULL) -> l
     return lines
 
 
+def switch_line(words: Words, channel: str) -> str:
+    """Return how to switch to each other language, each offered in its own words ("Español:
+    responda ES"), so a language is offered by its own catalog whatever the others are."""
+    others = [lang for lang in words.catalogs.languages if lang != words.lang]
+    return " / ".join(
+        words.catalogs.bind(lang).pick(channel, "sms.language_offer") for lang in others
+    )
+
+
 def footer(words: Words, channel: str, flow: Flow, screen: Screen) -> str:
     """Return the last line: the language switch on the main menu, the shortcuts elsewhere."""
     if screen.position.node == flow.start:
-        return words.pick(channel, "sms.switch_language")
+        return switch_line(words, channel)
     shortcuts = {c.role: c for c in screen.choices if c.role in _SHORTCUT_ORDER and c.key}
     return ", ".join(
         f"{shortcuts[role].key} {words.pick(channel, shortcuts[role].label)}"

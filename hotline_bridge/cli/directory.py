@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import sqlite3
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import click
@@ -40,7 +40,7 @@ from hotline_bridge.directory.importer import (
     read_rows,
     write_in_transaction,
 )
-from hotline_bridge.directory.store import open_db
+from hotline_bridge.directory.store import SERVICE_TEXTS, open_db, text_column, with_texts
 from hotline_bridge.runtime import runtime
 
 # Files with more rows than this show a progress bar while they are checked.
@@ -136,7 +136,7 @@ def context(db: sqlite_utils.Database) -> Context:
     def default_label(category: str, lang: str) -> str:
         return rt.catalogs.text(lang, f"directory.label.{category}")
 
-    return context_for(db, rt.sensitive_words, default_label)
+    return context_for(db, rt.sensitive_words, default_label, rt.catalogs.languages)
 
 
 def _check(
@@ -216,23 +216,31 @@ def export_services(db: sqlite_utils.Database, path: Path) -> int:
                     ) as site
         from services s where s.national = 0 order by s.id
     """
-    return _write_csv(path, SERVICE_COLUMNS, db.query(sql))
+    rows = with_texts(db, list(db.query(sql)))
+    return _write_csv(path, _with_languages(SERVICE_COLUMNS, rows), rows)
 
 
 def export_sites(db: sqlite_utils.Database, path: Path) -> int:
     """Write the sites as the sites CSV that ``import`` reads back; return the count."""
-    rows = (
+    rows = [
         {
             **row,
             "numbers": ";".join(json.loads(row["numbers"] or "[]")),
             "keywords": ";".join(json.loads(row["keywords"] or "[]")),
         }
-        for row in db.query("select * from sites order by id")
-    )
-    return _write_csv(path, SITE_COLUMNS, rows)
+        for row in with_texts(db, list(db.query("select * from sites order by id")), sites=True)
+    ]
+    return _write_csv(path, _with_languages(SITE_COLUMNS, rows), rows)
 
 
-def _write_csv(path: Path, columns: tuple[str, ...], rows: Iterable[dict[str, object]]) -> int:
+def _with_languages(columns: Sequence[str], rows: Sequence[Mapping[str, object]]) -> list[str]:
+    """The file's columns, and after them the words of any language beyond English and
+    Spanish that the directory has (``name_fr``, ...)."""
+    more = [name for name in (rows[0] if rows else {}) if name not in columns]
+    return [*columns, *(name for name in more if text_column(name, SERVICE_TEXTS))]
+
+
+def _write_csv(path: Path, columns: Sequence[str], rows: Iterable[dict[str, object]]) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     count = 0
     with path.open("w", encoding="utf-8", newline="") as handle:

@@ -27,7 +27,7 @@ from hotline_bridge.directory.importer import (
     retire,
     write,
 )
-from hotline_bridge.directory.store import STATUSES, open_db
+from hotline_bridge.directory.store import SERVICE_TEXTS, STATUSES, open_db, text_column, with_texts
 
 
 @click.group("services")
@@ -55,7 +55,9 @@ def _listing(
     db: sqlite_utils.Database, site: str | None, status: str | None
 ) -> Iterator[dict[str, Any]]:
     sql = """
-        select s.id, s.status, s.category, s.confirmed, s.name_en,
+        select s.id, s.status, s.category, s.confirmed,
+               (select name from service_texts where service_id = s.id and language = 'en')
+                   as name_en,
                (select group_concat(site_id, ';') from
                    (select site_id from service_sites where service_id = s.id order by 1)) as sites
         from services s
@@ -77,7 +79,7 @@ def show_command(service_id: str) -> None:
         stored = db.execute(
             "select status, confirmed, source from services where id = ?", [service_id]
         ).fetchone()
-    for name in SERVICE_COLUMNS:
+    for name in (*SERVICE_COLUMNS, *(c for c in raw if c not in SERVICE_COLUMNS)):
         click.echo(f"{name}: {raw.get(name, '')}")
     click.echo(f"confirmed: {stored[1] or 'never'}\nsource: {stored[2] or ''}")
 
@@ -85,14 +87,20 @@ def show_command(service_id: str) -> None:
 def _as_row(db: sqlite_utils.Database, service_id: str) -> dict[str, str]:
     """Return a local service as the row of a services file that would import it as it is."""
     rows = list(db.query("select * from services where id = ? and national = 0", [service_id]))
+    rows = with_texts(db, rows)
     if not rows:
         raise click.ClickException(f"{service_id}: no local service has this id")
     sites = db.execute(
         "select site_id from service_sites where service_id = ? order by 1", [service_id]
     ).fetchall()
-    raw = {name: _cell(rows[0].get(name)) for name in SERVICE_COLUMNS}
+    raw = {name: _cell(value) for name, value in rows[0].items() if _is_column(name)}
     raw["site"] = ";".join(site for (site,) in sites)
     return raw
+
+
+def _is_column(name: str) -> bool:
+    """A services file's column: the named ones, or words in any language (``name_fr``)."""
+    return name in SERVICE_COLUMNS or text_column(name, SERVICE_TEXTS) is not None
 
 
 def _cell(value: object) -> str:
@@ -130,7 +138,7 @@ def _parse_changes(changes: tuple[str, ...]) -> dict[str, str]:
     for change in changes:
         name, sep, value = change.partition("=")
         name = name.strip()
-        if not sep or name not in SERVICE_COLUMNS or name == "id":
+        if not sep or not _is_column(name) or name == "id":
             known = ", ".join(c for c in SERVICE_COLUMNS if c != "id")
             raise click.BadParameter(f"{change!r}: use COLUMN=VALUE with one of {known}")
         parsed[name] = value
@@ -187,6 +195,7 @@ def delete_command(service_id: str, yes: bool) -> None:
             click.confirm(f"Delete {service_id} for good?", abort=True)
         with db.atomic():
             db.execute("delete from service_sites where service_id = ?", [service_id])
+            db.execute("delete from service_texts where service_id = ?", [service_id])
             db.execute("delete from services where id = ? and national = 0", [service_id])
     click.echo(f"deleted: {service_id}")
 

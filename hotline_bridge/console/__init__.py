@@ -15,7 +15,7 @@ from hotline_bridge.console import auth, cookie, store
 from hotline_bridge.console.access import current_session, lang, words
 from hotline_bridge.console.blueprint import bp
 from hotline_bridge.directory.importer import Reason
-from hotline_bridge.directory.store import connect
+from hotline_bridge.directory.store import SERVICE_TEXTS, connect, text_column
 from hotline_bridge.engine.catalogs import LANGUAGES, Words
 
 # Importing the route modules registers their views on the blueprint.
@@ -81,6 +81,8 @@ def _context() -> dict[str, object]:
     found = current_session()
     return {
         "_": bound.t,
+        "field_label": lambda name: field_label(bound, name),
+        "language_name": lambda code: language_name(bound, code),
         "problem": lambda reason: said(bound, reason),
         "action_name": lambda action: _named(bound, "console.audit.action.", action),
         "who_name": lambda name: (
@@ -109,6 +111,29 @@ def _named(bound: Words, prefix: str, name: str) -> str:
     """Return the catalog's wording of a stored name (an audit action), else the name."""
     key = prefix + name.replace(" ", "_").replace("-", "_")
     return bound.t(key) if bound.catalogs.has(key) else name
+
+
+def field_label(words: Words, name: str) -> str:
+    """Return a form field's label; a word in a language without a label of its own (one added
+    as a catalog folder) is "Name in <the language's own name>"."""
+    key = f"console.field.{name}"
+    words_of = text_column(name, SERVICE_TEXTS)
+    if words.catalogs.has(key) or words_of is None:
+        return words.t(key)
+    field, code = words_of
+    return words.t(
+        "console.field.in_language",
+        field=words.t(f"console.field.{field}"),
+        language=language_name(words, code),
+    )
+
+
+def language_name(words: Words, code: str) -> str:
+    """Return a language's name in the console's language, or else in its own words."""
+    key = f"console.language.{code}"
+    if words.catalogs.has(key):
+        return words.t(key)
+    return words.catalogs.text(code, "kiosk.language_name")
 
 
 def init_app(app: Flask) -> None:

@@ -35,19 +35,14 @@ from hotline_bridge.console.blueprint import bp
 from hotline_bridge.directory import hours
 from hotline_bridge.directory.importer import CATEGORIES, Context, check_service, context_for
 from hotline_bridge.directory.models import display_number, get_site
-from hotline_bridge.directory.store import ACTIVE, HELD
+from hotline_bridge.directory.store import ACTIVE, HELD, text_columns, with_texts, write_services
 from hotline_bridge.runtime import runtime
 
 # The fields of a service the console form shows, in order (the import's columns, less the
-# site, which is the page's, and the flags only a file sets).
-FORM_FIELDS = (
-    "category",
-    "name_en",
-    "name_es",
-    "label_en",
-    "label_es",
-    "description_en",
-    "description_es",
+# site, which is the page's, and the flags only a file sets); the words come first, one field
+# per language of the catalogs (see form_fields).
+WORD_FIELDS = ("name", "label", "description")
+OTHER_FIELDS = (
     "phone",
     "sms",
     "tty",
@@ -69,6 +64,12 @@ RETIRED = "retired"
 CHECK_EVERY = dt.timedelta(days=180)
 
 
+def form_fields() -> tuple[str, ...]:
+    """Return the service form's fields: category, the words in every language, the rest."""
+    languages = runtime().catalogs.languages
+    return ("category", *text_columns(WORD_FIELDS, languages), *OTHER_FIELDS)
+
+
 def import_context(database: sqlite_utils.Database) -> Context:
     """Return the same checking context an import uses."""
     rt = runtime()
@@ -77,7 +78,7 @@ def import_context(database: sqlite_utils.Database) -> Context:
         key = f"directory.label.{category}"  # a category's neutral label, as imports use
         return rt.catalogs.text(lang, key)
 
-    return context_for(database, rt.sensitive_words, default_label)
+    return context_for(database, rt.sensitive_words, default_label, rt.catalogs.languages)
 
 
 def sites_of(database: sqlite_utils.Database, service_id: str) -> list[str]:
@@ -88,7 +89,7 @@ def sites_of(database: sqlite_utils.Database, service_id: str) -> list[str]:
 
 def service_row(service_id: str) -> dict[str, Any]:
     """Return a local service the signed-in account may change, else 404 or 403."""
-    rows = list(db().query("select * from services where id = ?", [service_id]))
+    rows = with_texts(db(), list(db().query("select * from services where id = ?", [service_id])))
     if not rows:
         abort(404)
     row = rows[0]
@@ -144,9 +145,13 @@ def directory() -> str:
     site = get_site(db(), site_id)
     tz = site.time_zone if site else "America/New_York"
     sql = """select s.* from services s join service_sites l on l.service_id = s.id
-             where l.site_id = ? and s.national = 0 order by s.category, s.name_en"""
-    rows = [row for row in db().query(sql, [site_id]) if _matches(row, request.args, tz, now())]
-    national = list(db().query("select * from services where national = 1 order by sort_order"))
+             where l.site_id = ? and s.national = 0"""
+    listed = with_texts(db(), list(db().query(sql, [site_id])))
+    listed.sort(key=lambda row: (row["category"], row["name_en"] or "", row["id"]))
+    rows = [row for row in listed if _matches(row, request.args, tz, now())]
+    national = with_texts(
+        db(), list(db().query("select * from services where national = 1 order by sort_order"))
+    )
     for row in rows:
         row["open"] = hours.open_now(row["hours"], tz, now())
         row["stale"] = needs_checking(row, now().date())
@@ -171,7 +176,7 @@ def _sites_for_picker() -> list[str]:
 
 
 def _raw(site: str, service_id: str, fictional: object = 0) -> dict[str, str]:
-    values = {name: request.form.get(name, "") for name in FORM_FIELDS}
+    values = {name: request.form.get(name, "") for name in form_fields()}
     return {**values, "id": service_id, "site": site, "fictional": "1" if fictional else "0"}
 
 
@@ -180,7 +185,7 @@ def _form(template_values: Mapping[str, Any], errors: Mapping[str, str], **extra
         "console/service_form.html",
         values=template_values,
         errors=errors,
-        fields=FORM_FIELDS,
+        fields=form_fields(),
         categories=CATEGORIES,
         **extra,
     )
@@ -237,7 +242,7 @@ def _confirm(
         service_id=service_id,
         numbers=numbers,
         form=form,
-        fields=(("id",) if new else ()) + FORM_FIELDS,
+        fields=(("id",) if new else ()) + form_fields(),
         new=new,
         error="console.error.code" if request.form.get("code") else None,
         display_number=display_number,
@@ -246,7 +251,7 @@ def _confirm(
 
 def _save(row: Mapping[str, Any], *, source: str) -> None:
     values = {**row, "national": 0, "source": source, "checked": now().date().isoformat()}
-    db().table("services").upsert(values, pk="id")
+    write_services(db(), [values])
 
 
 @bp.route("/services/<service_id>/edit", methods=["GET", "POST"])
@@ -416,6 +421,7 @@ def delete_service(service_id: str) -> Response:
             "and status = 'waiting'",
             [service_id],
         )
+        db().execute("delete from service_texts where service_id = ?", [service_id])
         db().execute("delete from services where id = ?", [service_id])
         store.record(db(), now(), who(), "service deleted", service_id, site=site, before=before)
     return back_to("console.directory", site=site)

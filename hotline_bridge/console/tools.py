@@ -24,7 +24,7 @@ from hotline_bridge.console.blueprint import bp
 from hotline_bridge.console.services import import_context, service_row, site_of
 from hotline_bridge.directory.importer import SITE_COLUMNS, check_site
 from hotline_bridge.directory.models import Site, display_number, get_service, get_site
-from hotline_bridge.engine.catalogs import LANGUAGES
+from hotline_bridge.directory.store import SITE_TEXTS, text_columns, with_texts, write_sites
 from hotline_bridge.runtime import runtime
 
 
@@ -43,7 +43,7 @@ def preview(service_id: str) -> str:
     assert service is not None
     app, flow = current_app._get_current_object(), runtime().flow  # type: ignore[attr-defined]
     seen = {}
-    for lang in LANGUAGES:
+    for lang in runtime().catalogs.languages:
         details = runtime().catalogs.text(lang, "option.details")
         seen[lang] = {
             "sms": doors.sms_detail(app, flow, site, service, lang),
@@ -94,11 +94,17 @@ def _part(state: dict[str, object], name: str) -> dict[str, object]:
 
 # --- Site settings ---------------------------------------------------------------------------
 
-SITE_FORM_FIELDS = tuple(name for name in SITE_COLUMNS if name not in {"id", "fictional"})
+
+def site_form_fields() -> tuple[str, ...]:
+    """Return the site form's fields: the program name in every language of the catalogs, then
+    the rest of a sites file's columns (less the id and the flag only a file sets)."""
+    names = text_columns(SITE_TEXTS, runtime().catalogs.languages)
+    rest = (c for c in SITE_COLUMNS if c not in {"id", "fictional"} and not c.startswith("name_"))
+    return (*names, *rest)
 
 
 def _site_values(site_id: str) -> dict[str, Any]:
-    rows = list(db().query("select * from sites where id = ?", [site_id]))
+    rows = _stored_rows(site_id)
     if not rows:
         return {}
     row = rows[0]
@@ -108,8 +114,13 @@ def _site_values(site_id: str) -> dict[str, Any]:
 
 
 def _stored_site(site_id: str) -> dict[str, Any]:
-    rows = list(db().query("select * from sites where id = ?", [site_id]))
+    rows = _stored_rows(site_id)
     return rows[0] if rows else {}
+
+
+def _stored_rows(site_id: str) -> list[dict[str, Any]]:
+    rows = list(db().query("select * from sites where id = ?", [site_id]))
+    return with_texts(db(), rows, sites=True)
 
 
 def _collisions(site_id: str, row: dict[str, Any]) -> dict[str, str]:
@@ -141,10 +152,10 @@ def site_settings() -> str | Response:
             site=site_id,
             values=values,
             errors={},
-            fields=SITE_FORM_FIELDS,
-            languages_=LANGUAGES,
+            fields=site_form_fields(),
+            languages_=runtime().catalogs.languages,
         )
-    raw = {name: request.form.get(name, "") for name in SITE_FORM_FIELDS}
+    raw = {name: request.form.get(name, "") for name in site_form_fields()}
     raw["id"] = request.form.get("id", site_id).strip()
     old = _stored_site(raw["id"])
     raw["fictional"] = "1" if old.get("fictional") else "0"
@@ -159,12 +170,12 @@ def site_settings() -> str | Response:
             site=raw["id"],
             values=raw,
             errors=errors,
-            fields=SITE_FORM_FIELDS,
-            languages_=LANGUAGES,
+            fields=site_form_fields(),
+            languages_=runtime().catalogs.languages,
         ), 422  # type: ignore[return-value]
     stored = {**row, **{n: json.dumps(row[n]) if row[n] else None for n in ("numbers", "keywords")}}
     with db().conn:
-        db().table("sites").upsert(stored, pk="id")
+        write_sites(db(), [stored])
         store.record(
             db(),
             now(),

@@ -54,7 +54,15 @@ from hotline_bridge.directory.importer import (
     kind_of,
 )
 from hotline_bridge.directory.models import display_number
-from hotline_bridge.directory.store import ACTIVE, DEFAULT_SITE, HELD
+from hotline_bridge.directory.store import (
+    ACTIVE,
+    DEFAULT_SITE,
+    HELD,
+    SERVICE_TEXTS,
+    text_column,
+    with_texts,
+    write_services,
+)
 
 # The largest file accepted (a few thousand services fit in far less).
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -64,10 +72,12 @@ MAX_ZIP_FILES, MAX_ZIP_BYTES = 64, 50 * 1024 * 1024
 KEEP_UPLOADS = dt.timedelta(days=1)
 # Columns compared to tell a changed service from an unchanged one: an import's columns, less
 # the keys, the map position (derived from the address) and the flags only a file sets.
+# (A row's words are compared in every language it has.)
 COMPARED = tuple(
     c
     for c in SERVICE_COLUMNS
     if c not in {"id", "site", "latitude", "longitude", "fictional", "status"}
+    and not text_column(c, SERVICE_TEXTS)
 )
 
 
@@ -161,8 +171,10 @@ def preview_of(batch: Batch, site: str) -> Preview:
     """Compare a checked batch with the site's directory."""
     sql = """select s.* from services s join service_sites l on l.service_id = s.id
              where l.site_id = ? and s.national = 0"""
-    current = {row["id"]: row for row in db().query(sql, [site]) if row["status"] != RETIRED}
-    existing = {row["id"]: row for row in db().query("select * from services where national = 0")}
+    found = with_texts(db(), list(db().query(sql, [site])))
+    current = {row["id"]: row for row in found if row["status"] != RETIRED}
+    stored = list(db().query("select * from services where national = 0"))
+    existing = {row["id"]: row for row in with_texts(db(), stored)}
     preview = Preview(batch)
     for row in batch.services:
         old = existing.get(row["id"])
@@ -171,7 +183,10 @@ def preview_of(batch: Batch, site: str) -> Preview:
             continue
         # A number the file gives as it already waits is no new request.
         shown = {**old, **proposed_numbers(row["id"])}
-        diff = {k: (old[k], row[k]) for k in COMPARED if (shown[k] or None) != (row[k] or None)}
+        compared = (*COMPARED, *(k for k in row if text_column(k, SERVICE_TEXTS)))
+        diff = {
+            k: (old.get(k), row[k]) for k in compared if (shown.get(k) or None) != (row[k] or None)
+        }
         if old["status"] == RETIRED and row["status"] != RETIRED:
             diff["status"] = (RETIRED, row["status"])  # listed again: restored
         if diff:
@@ -257,7 +272,7 @@ def _write(preview: Preview, site: str, name: str) -> None:
     for row, diff in preview.changed:
         kept = {**row, **{f: old for f, (old, _new) in diff.items() if f in NUMBER_FIELDS}}
         kept["status"] = _status(row, diff)
-        db().table("services").upsert({**kept, "national": 0, "source": name}, pk="id")
+        write_services(db(), [{**kept, "national": 0, "source": name}])
         _link(row["id"], preview.batch.links[row["id"]])
         before = {f: old for f, (old, _new) in diff.items()}
         store.record(

@@ -37,7 +37,7 @@ from hotline_bridge.directory.importer import (
     state_reason,
     zip_code,
 )
-from hotline_bridge.directory.store import DEFAULT_SITE
+from hotline_bridge.directory.store import DEFAULT_SITE, with_texts
 
 DATAPACKAGE = "datapackage.json"
 TABLES = (
@@ -523,7 +523,9 @@ def export(db: sqlite_utils.Database, root: Path, now: dt.datetime | None = None
     tables: dict[str, list[dict[str, Any]]] = {name: [] for name in COLUMNS}
     _taxonomy(tables)
     zones = {row["id"]: row["time_zone"] for row in db.query("select id, time_zone from sites")}
-    services = list(db.query("select * from services where national = 0 order by id"))
+    services = with_texts(
+        db, list(db.query("select * from services where national = 0 order by id"))
+    )
     sites = _sites_by_service(db)
     for service in services:
         shown_at = sites.get(service["id"], [])

@@ -29,7 +29,18 @@ from hotline_bridge.directory import hours
 from hotline_bridge.directory.models import SERVICE_CODES
 from hotline_bridge.directory.nearby import zip_point
 from hotline_bridge.directory.reasons import Reason
-from hotline_bridge.directory.store import ACTIVE, DEFAULT_SITE, STATUSES
+from hotline_bridge.directory.store import (
+    ACTIVE,
+    DEFAULT_SITE,
+    SERVICE_TEXTS,
+    SITE_TEXTS,
+    STATUSES,
+    text_column,
+    text_columns,
+    with_texts,
+    write_services,
+    write_sites,
+)
 from hotline_bridge.engine.catalogs import LANGUAGES
 
 CATEGORIES = (
@@ -158,6 +169,21 @@ class Context:
     national_ids: frozenset[str]
     sensitive_words: tuple[str, ...]
     default_label: Callable[[str, str], str]
+    # The languages a row may have words in (columns name_<code>, ...): those of the catalogs.
+    languages: tuple[str, ...] = LANGUAGES
+
+    def service_columns(self) -> tuple[str, ...]:
+        """Return every column a services file may have, words in every language included."""
+        return (*SERVICE_COLUMNS, *_more_columns(SERVICE_TEXTS, self.languages))
+
+    def site_columns(self) -> tuple[str, ...]:
+        """Return every column a sites file may have."""
+        return (*SITE_COLUMNS, *_more_columns(SITE_TEXTS, self.languages))
+
+
+def _more_columns(fields: Sequence[str], languages: Sequence[str]) -> list[str]:
+    """The word columns of the languages beyond English and Spanish (whose columns are named)."""
+    return text_columns(fields, [lang for lang in languages if lang not in LANGUAGES])
 
 
 class RowError(Exception):
@@ -172,6 +198,7 @@ def context_for(
     db: sqlite_utils.Database,
     sensitive_words: Sequence[str],
     default_label: Callable[[str, str], str],
+    languages: Sequence[str] = LANGUAGES,
 ) -> Context:
     """Return the checking context for ``db`` (the sites and national lines already there)."""
     return Context(
@@ -181,6 +208,7 @@ def context_for(
         ),
         sensitive_words=tuple(sensitive_words),
         default_label=default_label,
+        languages=tuple(languages),
     )
 
 
@@ -277,7 +305,9 @@ def check_services_csv(
     ``sink``, valid rows go straight to it instead of into the batch (a file of any size)."""
     batch = Batch()
     try:
-        batch.problems.extend(_column_problems(path, SERVICE_COLUMNS, REQUIRED_SERVICE_COLUMNS))
+        batch.problems.extend(
+            _column_problems(path, ctx.service_columns(), REQUIRED_SERVICE_COLUMNS)
+        )
         if batch.problems:
             return batch
         rows = rows if rows is not None else read_rows(path)
@@ -317,7 +347,7 @@ def check_sites_csv(
     """Check a sites CSV."""
     batch = Batch()
     try:
-        batch.problems.extend(_column_problems(path, SITE_COLUMNS, REQUIRED_SITE_COLUMNS))
+        batch.problems.extend(_column_problems(path, ctx.site_columns(), REQUIRED_SITE_COLUMNS))
         if batch.problems:
             return batch
         for line, raw in rows if rows is not None else read_rows(path):
@@ -362,6 +392,7 @@ def check_service(
             row[name] = check(raw, ctx)
         except RowError as exc:
             problems.append(exc)
+    row.update(_words(raw, SERVICE_TEXTS, ctx, row))
     links = []
     try:
         links = _sites_of(raw, ctx)
@@ -497,6 +528,14 @@ def _check_category(raw: Mapping[str, str], _ctx: Context) -> str:
         english = f"unknown category {shown} (use one of {known})"
         raise RowError("category", Reason("category", english, value=shown, known=known))
     return value
+
+
+def _words(
+    raw: Mapping[str, str], fields: Sequence[str], ctx: Context, checked: Mapping[str, Any]
+) -> dict[str, str | None]:
+    """Return a row's words in every language of ``ctx`` (the ones already checked stay)."""
+    columns = text_columns(fields, ctx.languages)
+    return {c: _value(raw, c) or None for c in columns if c not in checked}
 
 
 def _required(name: str) -> Callable[[Mapping[str, str], Context], str]:
@@ -655,11 +694,6 @@ _SERVICE_CHECKS: tuple[tuple[str, Callable[[Mapping[str, str], Context], Any]], 
     ("id", _check_id),
     ("category", _check_category),
     ("name_en", _required("name_en")),
-    ("name_es", _optional("name_es")),
-    ("label_en", _optional("label_en")),
-    ("label_es", _optional("label_es")),
-    ("description_en", _optional("description_en")),
-    ("description_es", _optional("description_es")),
     ("phone", _phone("phone")),
     ("sms", _phone("sms", short_codes=True)),
     ("tty", _phone("tty")),
@@ -716,7 +750,7 @@ def _check_labels(row: dict[str, Any], ctx: Context) -> list[RowError]:
     """Labels are what a person's screen shows first: never an alarming word. A missing label
     is the category's neutral one from the catalogs."""
     problems = []
-    for lang in LANGUAGES:
+    for lang in ctx.languages:
         name = f"label_{lang}"
         if not row.get(name):
             row[name] = ctx.default_label(row["category"], lang)
@@ -757,7 +791,8 @@ def check_site(
             row[name] = check(raw, ctx)
         except RowError as exc:
             problems.append(exc)
-    for lang in LANGUAGES:
+    row.update(_words(raw, SITE_TEXTS, ctx, row))
+    for lang in ctx.languages:
         hits = sensitive_hits(row.get(f"name_{lang}") or "", ctx.sensitive_words)
         if hits:
             english = f"the program name uses {hits[0]!r}"
@@ -805,10 +840,10 @@ def _site_id(raw: Mapping[str, str], _ctx: Context) -> str:
     return value
 
 
-def _default_language(raw: Mapping[str, str], _ctx: Context) -> str:
+def _default_language(raw: Mapping[str, str], ctx: Context) -> str:
     value = _value(raw, "default_language").lower() or "en"
-    if value not in LANGUAGES:
-        known = ", ".join(LANGUAGES)
+    if value not in ctx.languages:
+        known = ", ".join(ctx.languages)
         english = f"{value!r} is not one of {known}"
         raise RowError(
             "default_language", Reason("one_of", english, value=repr(value), known=known)
@@ -847,8 +882,6 @@ def _site_coordinate(name: str, limit: float) -> Callable[[Mapping[str, str], Co
 
 _SITE_CHECKS: tuple[tuple[str, Callable[[Mapping[str, str], Context], Any]], ...] = (
     ("id", _site_id),
-    ("name_en", _optional("name_en")),
-    ("name_es", _optional("name_es")),
     ("default_language", _default_language),
     ("time_zone", _time_zone),
     ("zip", lambda raw, _ctx: zip_code(_value(raw, "zip"))),
@@ -886,8 +919,9 @@ class Plan:
         yield from (f"retired at {site}: {sid}" for sid, site in self.unlinked)
 
 
-# The columns compared to tell a changed service from one imported again as it was.
-_COMPARED = (*(name for name, _check in _SERVICE_CHECKS), "label_en", "label_es")
+# The columns compared to tell a changed service from one imported again as it was (its words
+# in every language are compared too).
+_COMPARED = tuple(name for name, _check in _SERVICE_CHECKS)
 # SQLite allows only so many parameters in one statement.
 CHUNK = 500
 
@@ -934,29 +968,17 @@ class Writer:
             {**row, "national": 0, "source": self.source, "confirmed": self.day}
             for row, _links in self._chunk
         ]
-        _upsert(self.db, rows)
+        write_services(self.db, rows)
         _write_links(self.db, {row["id"]: shown_at for row, shown_at in self._chunk})
         self._chunk = []
-
-
-def _upsert(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> None:
-    """Insert or update services by id in one statement per chunk (sqlite-utils' upsert_all
-    costs more than checking a row does)."""
-    columns = list(rows[0])
-    names = ", ".join(f"[{c}]" for c in columns)
-    updates = ", ".join(f"[{c}] = excluded.[{c}]" for c in columns if c != "id")
-    sql = (
-        f"insert into services ({names}) values ({', '.join('?' for _ in columns)}) "
-        f"on conflict(id) do update set {updates}"
-    )
-    db.conn.executemany(sql, [[row.get(c) for c in columns] for row in rows])
 
 
 def _stored(
     db: sqlite_utils.Database, ids: Sequence[str]
 ) -> tuple[dict[str, dict[str, Any]], dict[str, set[str]]]:
     marks = ", ".join("?" for _ in ids)
-    stored = {r["id"]: r for r in db.query(f"select * from services where id in ({marks})", ids)}
+    rows = list(db.query(f"select * from services where id in ({marks})", ids))
+    stored = {r["id"]: r for r in with_texts(db, rows)}
     links: dict[str, set[str]] = {}
     sql = f"select service_id, site_id from service_sites where service_id in ({marks})"
     for sid, site in db.execute(sql, list(ids)).fetchall():
@@ -965,7 +987,8 @@ def _stored(
 
 
 def _differs(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
-    return any(old.get(name) != new.get(name) for name in _COMPARED if name in new)
+    words = [name for name in new if text_column(name, SERVICE_TEXTS)]
+    return any(old.get(name) != new.get(name) for name in (*_COMPARED, *words) if name in new)
 
 
 def _absent(db: sqlite_utils.Database, batch: Batch, covers: set[str], result: Plan) -> None:
@@ -1011,7 +1034,7 @@ def write_in_transaction(db: sqlite_utils.Database, batch: Batch, writer: Writer
     ``writer`` that may already hold the services a streamed check gave it."""
     for site in batch.sites:
         values = {**site, "numbers": _json(site["numbers"]), "keywords": _json(site["keywords"])}
-        db.table("sites").upsert(values, pk="id")
+        write_sites(db, [values])
     for row in batch.services:
         writer.add(row, batch.links[row["id"]])
     return writer.finish(batch)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import phonenumbers
 import sqlite_utils
 
-from hotline_bridge.directory.store import DEFAULT_SITE
+from hotline_bridge.directory.store import DEFAULT_SITE, SERVICE_TEXTS, text_column
 from hotline_bridge.engine.keywords import normalize
 
 # The longest message that can still be a site's keyword.
@@ -21,18 +21,31 @@ MAX_KEYWORD_LENGTH = 40
 SERVICE_CODES = frozenset({"211", "311", "411", "511", "611", "711", "811", "911", "988"})
 
 
+# The language every service and site has words in (an import requires its English name); a
+# word missing in another language falls back to it.
+FALLBACK_LANGUAGE = "en"
+
+
+@dataclass(frozen=True)
+class Texts:
+    """What a service says in one language: its discreet label, official name and description."""
+
+    label: str | None = None
+    name: str | None = None
+    description: str | None = None
+
+
+_NO_TEXTS = Texts()
+
+
 @dataclass(frozen=True)
 class Service:
     """One service of the directory, as every channel shows it."""
 
     id: str
     category: str
-    label_en: str
-    label_es: str
-    name_en: str
-    name_es: str
-    description_en: str | None = None
-    description_es: str | None = None
+    # Its words by language code (rows of service_texts).
+    texts: Mapping[str, Texts] = field(default_factory=dict, hash=False)
     phone: str | None = None
     sms: str | None = None
     sms_keyword: str | None = None
@@ -49,17 +62,20 @@ class Service:
     national: int = 0
     fictional: int = 0
 
+    def _in(self, lang: str) -> Texts:
+        return self.texts.get(lang) or _NO_TEXTS
+
     def label(self, lang: str) -> str:
         """Return the discreet label, safe to show where someone else may see the screen."""
-        return (self.label_es if lang == "es" else self.label_en) or self.label_en or self.name_en
+        return self._in(lang).label or self._in(FALLBACK_LANGUAGE).label or self.name(lang)
 
     def name(self, lang: str) -> str:
         """Return the official name, for a person who asked for detail."""
-        return (self.name_es if lang == "es" else self.name_en) or self.name_en
+        return self._in(lang).name or self._in(FALLBACK_LANGUAGE).name or ""
 
     def description(self, lang: str) -> str:
         """Return the short description in ``lang`` (empty if there is none)."""
-        return (self.description_es if lang == "es" else self.description_en) or ""
+        return self._in(lang).description or ""
 
 
 @dataclass(frozen=True)
@@ -67,8 +83,8 @@ class Site:
     """A clinic: its program name, default language and time zone, and what leads to it."""
 
     id: str
-    name_en: str | None = None
-    name_es: str | None = None
+    # Its program name by language code (rows of site_texts).
+    names: Mapping[str, str] = field(default_factory=dict, hash=False)
     default_language: str = "en"
     time_zone: str = "America/New_York"
     zip: str | None = None
@@ -82,8 +98,23 @@ class Site:
     fictional: int = 0
 
     def program_name(self, lang: str) -> str | None:
-        """Return the site's own program name in ``lang``, or None to use the catalog's."""
-        return (self.name_es if lang == "es" else self.name_en) or self.name_en
+        """Return the site's own program name in ``lang`` (else in its default language, else
+        in English), or None to use the catalog's."""
+        for code in (lang, self.default_language, FALLBACK_LANGUAGE):
+            if self.names.get(code):
+                return self.names[code]
+        return None
+
+
+def texts_from(row: Mapping[str, Any]) -> dict[str, Texts]:
+    """Return the words of a row written with ``label_<lang>``, ``name_<lang>`` and
+    ``description_<lang>`` columns (an import row, an export row, a console form)."""
+    found: dict[str, dict[str, Any]] = {}
+    for key, value in row.items():
+        split = text_column(key, SERVICE_TEXTS)
+        if split and value:
+            found.setdefault(split[1], {})[split[0]] = value
+    return {lang: Texts(**values) for lang, values in found.items()}
 
 
 _SERVICE_FIELDS = frozenset(Service.__dataclass_fields__)
@@ -102,13 +133,18 @@ def _safe(value: Any) -> Any:
 
 
 def _service(row: Mapping[str, Any]) -> Service:
-    return Service(**{k: _safe(v) for k, v in row.items() if k in _SERVICE_FIELDS})
+    values = {k: _safe(v) for k, v in row.items() if k in _SERVICE_FIELDS}
+    texts = json.loads(row.get("texts") or "{}")
+    values["texts"] = {lang: Texts(*(_safe(v) for v in words)) for lang, words in texts.items()}
+    return Service(**values)
 
 
 def _site(row: Mapping[str, Any]) -> Site:
     values = {k: _safe(v) for k, v in row.items() if k in _SITE_FIELDS}
     values["numbers"] = tuple(json.loads(row.get("numbers") or "[]"))
     values["keywords"] = tuple(json.loads(row.get("keywords") or "[]"))
+    names = json.loads(row.get("names") or "{}")
+    values["names"] = {lang: _safe(name) for lang, name in names.items() if name}
     return Site(**{k: v for k, v in values.items() if v is not None})
 
 
@@ -120,9 +156,24 @@ def _rows(db: sqlite_utils.Database, sql: str, params: Sequence[object]) -> list
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
+# A service's row with its words in every language, read in the same query (one lookup of
+# service_texts' primary key per service, never one query per service).
+_SERVICE = """
+    select s.*, (select json_group_object(t.language, json_array(t.label, t.name, t.description))
+                 from service_texts t where t.service_id = s.id) as texts
+    from services s
+"""
+# A site's row with its program name in every language.
+_SITE = """
+    select sites.*, (select json_group_object(t.language, t.name)
+                     from site_texts t where t.site_id = sites.id) as names
+    from sites
+"""
+
+
 def get_service(db: sqlite_utils.Database, service_id: str) -> Service | None:
     """Return the service ``service_id``, or None."""
-    rows = _rows(db, "select * from services where id = ? and status = 'active'", [service_id])
+    rows = _rows(db, f"{_SERVICE} where s.id = ? and s.status = 'active'", [service_id])
     return _service(rows[0]) if rows else None
 
 
@@ -132,19 +183,19 @@ def services_in(
     """Return the services of ``categories`` shown at ``site_id``: its local ones first, then
     the national lines in their checked order."""
     marks = ", ".join("?" for _ in categories)
-    sql = f"""
-        select s.* from services s
+    sql = f"""{_SERVICE}
         where s.category in ({marks}) and s.status = 'active'
           and (s.national = 1 or s.id in (select service_id from service_sites where site_id = ?))
-        order by s.national, s.sort_order, s.label_en, s.id
+        order by s.national, s.sort_order,
+          (select t.label from service_texts t where t.service_id = s.id and t.language = ?), s.id
     """
-    return [_service(row) for row in _rows(db, sql, [*categories, site_id])]
+    return [_service(row) for row in _rows(db, sql, [*categories, site_id, FALLBACK_LANGUAGE])]
 
 
 def get_services(db: sqlite_utils.Database, service_ids: Sequence[str]) -> list[Service]:
     """Return the services ``service_ids`` that exist, in the order given."""
     marks = ", ".join("?" for _ in service_ids)
-    sql = f"select * from services where id in ({marks}) and status = 'active'"
+    sql = f"{_SERVICE} where s.id in ({marks}) and s.status = 'active'"
     rows = _rows(db, sql, list(service_ids))
     found = {row["id"]: _service(row) for row in rows}
     return [found[i] for i in service_ids if i in found]
@@ -152,13 +203,13 @@ def get_services(db: sqlite_utils.Database, service_ids: Sequence[str]) -> list[
 
 def get_site(db: sqlite_utils.Database, site_id: str) -> Site | None:
     """Return the site ``site_id``, or None."""
-    rows = _rows(db, "select * from sites where id = ?", [site_id])
+    rows = _rows(db, f"{_SITE} where sites.id = ?", [site_id])
     return _site(rows[0]) if rows else None
 
 
 # The site whose numbers include the one given, or else the default site, in one query.
-_SITE_FOR_NUMBER = """
-    select * from sites where id = coalesce(
+_SITE_FOR_NUMBER = f"""{_SITE}
+    where sites.id = coalesce(
         (select sites.id from sites, json_each(sites.numbers) j where j.value = ? limit 1), ?)
 """
 
@@ -190,7 +241,7 @@ def site_for_keyword(
         return None
     wanted = normalize(text)
     owners = [row["id"] for row in _rows(db, _SITES_OF_NUMBER, [number])] if number else []
-    sql = "select * from sites where keywords is not null and keywords != '[]'"
+    sql = f"{_SITE} where sites.keywords is not null and sites.keywords != '[]'"
     for row in _rows(db, sql, []):
         if len(owners) == 1 and row["id"] != owners[0]:
             continue

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -19,7 +20,13 @@ import sqlite_utils
 import zipcodes
 
 from hotline_bridge.directory.hours import open_now
-from hotline_bridge.directory.models import Service, Site, get_services, get_site
+from hotline_bridge.directory.models import (
+    FALLBACK_LANGUAGE,
+    Service,
+    Site,
+    get_services,
+    get_site,
+)
 
 # Mean radius of the Earth in miles, for the haversine distance.
 EARTH_RADIUS_MILES = 3958.8
@@ -89,7 +96,7 @@ def _box(point: tuple[float, float], miles: float) -> tuple[float, float, float,
 # Rows inside the box, nearest first by a flat-earth estimate SQLite can compute (the box is
 # small enough for it to order almost exactly); the exact distance is worked out in Python.
 _IN_BOX = """
-    select s.id, s.latitude, s.longitude, s.languages, s.label_en, s.label_es from services s
+    select s.id, s.latitude, s.longitude, s.languages from services s
     where s.category in ({marks}) and s.status = 'active'
       and s.latitude between ? and ? and s.longitude between ? and ?
       and exists (select 1 from service_sites l where l.service_id = s.id and l.site_id = ?)
@@ -107,13 +114,26 @@ class _Candidate:
     miles: float
     id: str
     languages: str | None
-    label_en: str | None
-    label_es: str | None
 
-    def order(self, lang: str) -> tuple[float, bool, str, str]:
+    def order(self, lang: str) -> tuple[float, bool]:
         """Nearest first; at a distance that reads the same, the person's language first."""
-        label = (self.label_es if lang == "es" else self.label_en) or self.label_en or ""
-        return (round(self.miles, 1), lang not in spoken_languages(self.languages), label, self.id)
+        return (round(self.miles, 1), lang not in spoken_languages(self.languages))
+
+
+def _ordered(
+    db: sqlite_utils.Database, found: list[_Candidate], lang: str, wanted: int
+) -> list[_Candidate]:
+    """Sort ``found`` by ``order``, then by the label the person reads and the id. Labels are
+    read only for candidates that tie where the page is cut from, usually none."""
+    keys = {candidate.id: candidate.order(lang) for candidate in found}
+    found = sorted(found, key=lambda candidate: (keys[candidate.id], candidate.id))
+    shown = {keys[candidate.id] for candidate in found[:wanted]}
+    counted = Counter(keys.values())
+    tied = [c.id for c in found if keys[c.id] in shown and counted[keys[c.id]] > 1]
+    if not tied:
+        return found
+    labels = _labels(db, tied, lang)
+    return sorted(found, key=lambda c: (keys[c.id], labels.get(c.id, ""), c.id))
 
 
 def _candidates(
@@ -132,13 +152,28 @@ def _candidates(
     for radius in RADII_MILES:
         rows = db.execute(sql, [*categories, *_box(point, radius), site, *order]).fetchall()
         found = []
-        for sid, s_lat, s_lon, languages, label_en, label_es in rows:
+        for sid, s_lat, s_lon, languages in rows:
             miles = miles_between(point, (s_lat, s_lon))
             if miles <= radius:
-                found.append(_Candidate(miles, sid, languages, label_en, label_es))
+                found.append(_Candidate(miles, sid, languages))
         if len(found) >= wanted:
             break
     return found
+
+
+# Each candidate's label in the person's language, else in English, in one query for them all.
+_LABELS = """
+    select service_id, label from service_texts
+    where service_id in ({marks}) and language in (?, ?) and label is not null
+    order by language = ?
+"""
+
+
+def _labels(db: sqlite_utils.Database, ids: Sequence[str], lang: str) -> dict[str, str]:
+    sql = _LABELS.format(marks=", ".join("?" for _ in ids))
+    # The person's language sorts last, so its label overwrites the English one.
+    rows = db.execute(sql, [*ids, lang, FALLBACK_LANGUAGE, lang]).fetchall()
+    return dict(rows)
 
 
 def nearest(
@@ -165,7 +200,7 @@ def nearest(
     if not isinstance(site, Site):
         site = get_site(db, site) or Site(site)
     found = _candidates(db, point, categories, site.id, offset + limit)
-    found.sort(key=lambda candidate: candidate.order(lang))
+    found = _ordered(db, found, lang, offset + limit)
     page = found[offset : offset + limit]
     services = get_services(db, [candidate.id for candidate in page])
     return [

@@ -10,11 +10,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import os
+import re
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 from flask import Flask, current_app
@@ -134,6 +137,176 @@ def m003_keeping_current(db: sqlite_utils.Database) -> None:
     db.table("sites").add_column("exit_url_confirmed", int, not_null_default=0)
 
 
+# What a service and a site say in words, one row per language in service_texts and site_texts.
+SERVICE_TEXTS = ("label", "name", "description")
+SITE_TEXTS = ("name",)
+# The languages whose words lived in *_en / *_es columns before m004; files and forms name
+# their columns always.
+_COLUMN_LANGUAGES = ("en", "es")
+
+
+@migrations()
+def m004_language_texts(db: sqlite_utils.Database) -> None:
+    """Move services' labels, names and descriptions and sites' program names out of their
+    *_en / *_es columns into one row per language, so another language is data, not a column."""
+    _texts_table(db, "service_texts", "service_id", "services", SERVICE_TEXTS)
+    _texts_table(db, "site_texts", "site_id", "sites", SITE_TEXTS)
+    for table, owner, fields in (
+        ("services", "service_texts", SERVICE_TEXTS),
+        ("sites", "site_texts", SITE_TEXTS),
+    ):
+        key = "service_id" if table == "services" else "site_id"
+        for lang in _COLUMN_LANGUAGES:
+            values = ", ".join(f"nullif([{f}_{lang}], '')" for f in fields)
+            present = " or ".join(f"coalesce([{f}_{lang}], '') != ''" for f in fields)
+            db.execute(
+                f"insert into {owner} ({key}, language, {', '.join(fields)}) "
+                f"select id, ?, {values} from {table} where {present}",
+                [lang],
+            )
+        db.table(table).transform(
+            drop=[f"{f}_{lang}" for f in fields for lang in _COLUMN_LANGUAGES]
+        )
+
+
+def _texts_table(
+    db: sqlite_utils.Database, name: str, key: str, owner: str, fields: Sequence[str]
+) -> None:
+    db.table(name).create(
+        {key: str, "language": str, **dict.fromkeys(fields, str)},
+        pk=(key, "language"),
+        foreign_keys=[(key, owner, "id")],
+    )
+
+
+# A column that holds one of a service's or site's words in one language: name_en, label_qps.
+_TEXT_COLUMN = re.compile(r"^(?P<field>[a-z]+)_(?P<lang>[a-z]{2,3})$")
+
+
+def text_column(column: str, fields: Sequence[str]) -> tuple[str, str] | None:
+    """Return (field, language) for a column such as ``name_es``, or None for any other."""
+    match = _TEXT_COLUMN.match(column)
+    if match is None or match["field"] not in fields:
+        return None
+    return match["field"], match["lang"]
+
+
+def text_columns(fields: Sequence[str], languages: Sequence[str]) -> list[str]:
+    """Return the columns people write a row's words in: ``name_en, name_es, ...``."""
+    return [f"{name}_{lang}" for name in fields for lang in languages]
+
+
+@dataclass(frozen=True)
+class _Kind:
+    table: str
+    texts: str
+    key: str
+    fields: tuple[str, ...]
+
+
+_SERVICES = _Kind("services", "service_texts", "service_id", SERVICE_TEXTS)
+_SITES = _Kind("sites", "site_texts", "site_id", SITE_TEXTS)
+
+
+def write_services(db: sqlite_utils.Database, rows: Iterable[Mapping[str, Any]]) -> None:
+    """Insert or update services given as rows with ``<field>_<lang>`` columns for their words
+    (the one way services are written)."""
+    _write(db, _SERVICES, rows)
+
+
+def write_sites(db: sqlite_utils.Database, rows: Iterable[Mapping[str, Any]]) -> None:
+    """Insert or update sites given as rows with ``name_<lang>`` columns."""
+    _write(db, _SITES, rows)
+
+
+def _write(db: sqlite_utils.Database, kind: _Kind, given: Iterable[Mapping[str, Any]]) -> None:
+    rows = list(given)
+    plain: list[dict[str, Any]] = []
+    words: dict[tuple[str, tuple[str, ...]], list[list[Any]]] = {}
+    for row in rows:
+        by_lang: dict[str, dict[str, Any]] = {}
+        plain.append({})
+        for column, value in row.items():
+            split = text_column(column, kind.fields)
+            if split is None:
+                plain[-1][column] = value
+            else:
+                by_lang.setdefault(split[1], {})[split[0]] = value or None
+        for lang, values in by_lang.items():
+            words.setdefault((lang, tuple(values)), []).append([row["id"], lang, *values.values()])
+    # Committed at once unless the caller holds a transaction, as sqlite-utils' writes are.
+    with db.atomic():
+        upsert(db, kind.table, plain, ("id",))
+        for (_lang, fields), params in words.items():
+            columns = [kind.key, "language", *fields]
+            upsert_many(db, kind.texts, columns, params, (kind.key, "language"))
+        _drop_empty(db, kind, [row["id"] for row in rows])
+
+
+def upsert(
+    db: sqlite_utils.Database, table: str, rows: Sequence[Mapping[str, Any]], pk: Sequence[str]
+) -> None:
+    """Insert or update ``rows`` by ``pk``, one statement for rows of the same columns
+    (sqlite-utils' upsert_all costs more than checking a row does)."""
+    shapes: dict[tuple[str, ...], list[list[Any]]] = {}
+    for row in rows:
+        shapes.setdefault(tuple(row), []).append(list(row.values()))
+    for columns, params in shapes.items():
+        upsert_many(db, table, columns, params, pk)
+
+
+def upsert_many(
+    db: sqlite_utils.Database,
+    table: str,
+    columns: Sequence[str],
+    params: Sequence[Sequence[Any]],
+    pk: Sequence[str],
+) -> None:
+    """Insert or update rows of ``columns`` by the primary key ``pk``."""
+    names = ", ".join(f"[{c}]" for c in columns)
+    updates = ", ".join(f"[{c}] = excluded.[{c}]" for c in columns if c not in pk)
+    conflict = f"do update set {updates}" if updates else "do nothing"
+    sql = (
+        f"insert into [{table}] ({names}) values ({', '.join('?' for _ in columns)}) "
+        f"on conflict({', '.join(pk)}) {conflict}"
+    )
+    db.conn.executemany(sql, params)
+
+
+# SQLite allows only so many parameters in one statement.
+CHUNK = 500
+
+
+def _drop_empty(db: sqlite_utils.Database, kind: _Kind, ids: Sequence[str]) -> None:
+    """A language whose words were all emptied has no row."""
+    empty = " and ".join(f"[{f}] is null" for f in kind.fields)
+    for start in range(0, len(ids), CHUNK):
+        chunk = list(ids[start : start + CHUNK])
+        marks = ", ".join("?" for _ in chunk)
+        db.execute(f"delete from {kind.texts} where {kind.key} in ({marks}) and {empty}", chunk)
+
+
+def with_texts(
+    db: sqlite_utils.Database, rows: Sequence[dict[str, Any]], *, sites: bool = False
+) -> list[dict[str, Any]]:
+    """Return ``rows`` of services (or ``sites``) with their words added as ``<field>_<lang>``
+    columns, the way import and export files, the console and commands write them; every
+    language present in the database has its columns, empty where a row has no words."""
+    kind = _SITES if sites else _SERVICES
+    found: dict[str, dict[str, Any]] = {row["id"]: {} for row in rows}
+    stored = [r[0] for r in db.execute(f"select distinct language from {kind.texts}")]
+    languages = list(dict.fromkeys([*_COLUMN_LANGUAGES, *stored]))
+    ids = list(found)
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        sql = f"select * from {kind.texts} where {kind.key} in ({', '.join('?' for _ in chunk)})"
+        for text in db.query(sql, chunk):
+            words = found[text[kind.key]]
+            words.update({f"{f}_{text['language']}": text[f] for f in kind.fields})
+    blank = dict.fromkeys(text_columns(kind.fields, languages))
+    return [{**row, **blank, **found[row["id"]]} for row in rows]
+
+
 def connect(path: str | Path, *, create: bool = False) -> sqlite_utils.Database:
     """Open the database at ``path``; a missing file is an error unless ``create`` is set.
 
@@ -216,9 +389,11 @@ def seed_national_lines(
                 "sort_order": order,
                 "source": line["source"],
                 "checked": line["checked"],
+                # Words in languages beyond the reference file's two, where the notes have them.
+                **{k: v for k, v in note.items() if text_column(k, SERVICE_TEXTS) and v},
             }
         )
-    db.table("services").upsert_all(rows, pk="id")
+    write_services(db, rows)
 
 
 class Connections:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,11 @@ from babel.messages.frontend import CommandLineInterface
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
+# The languages every deployment has; another is a folder of its own under locales/.
 LANGUAGES = ("en", "es")
+# Beside each messages.po folder: what the line needs to know about a language besides its
+# wording (its switch keywords, and the voice and speech language that read it on a call).
+PROFILE_FILE = "language.toml"
 # A python-format placeholder such as %(number)s.
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 DEFAULT_LANGUAGE = "en"
@@ -45,13 +50,39 @@ class CatalogError(Exception):
     """A compiled catalog is missing or a key has no translation."""
 
 
+@dataclass(frozen=True)
+class Profile:
+    """What a language needs besides its wording, from ``locales/<lang>/language.toml``."""
+
+    # The words that switch a text conversation to this language ("ES", "ESPAÑOL").
+    keywords: tuple[str, ...]
+    # The Twilio voice that reads it, and the language Twilio reads and hears it in.
+    voice: str
+    speech: str
+
+
+def load_profile(locales_dir: Path, lang: str) -> Profile:
+    """Read ``lang``'s profile; raise ``CatalogError`` when it is missing or incomplete."""
+    path = locales_dir / lang / PROFILE_FILE
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        profile = Profile(tuple(data["keywords"]), str(data["voice"]), str(data["speech"]))
+    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError) as exc:
+        raise CatalogError(f"{path}: {type(exc).__name__}: {exc}") from None
+    if not profile.keywords or not all(isinstance(k, str) and k for k in profile.keywords):
+        raise CatalogError(f"{path}: keywords must be a list of words")
+    return profile
+
+
 class Catalogs:
-    """The compiled catalogs of every language, loaded once."""
+    """The compiled catalogs of every language, and their profiles, loaded once."""
 
     def __init__(self, locales_dir: str | Path) -> None:
         self.locales_dir = Path(locales_dir)
         self._translations: dict[str, Translations] = {}
+        self.profiles: dict[str, Profile] = {}
         for lang in present_languages(self.locales_dir):
+            self.profiles[lang] = load_profile(self.locales_dir, lang)
             mo = self.locales_dir / lang / "LC_MESSAGES" / f"{DOMAIN}.mo"
             if not mo.is_file():
                 raise CatalogError(f"{mo}: compiled catalog missing (run 'make catalogs')")
@@ -123,15 +154,16 @@ def po_path(locales_dir: Path, lang: str) -> Path:
 
 
 def audit(locales_dir: str | Path, required: set[str]) -> Iterator[CatalogProblem]:
-    """Yield every required key that is missing, empty or fuzzy in either language's .po file,
-    and every entry that has an unfilled or extra placeholder compared with English."""
+    """Yield every required key that is missing, empty or fuzzy in any language's .po file, and
+    every entry that has an unfilled or extra placeholder compared with English."""
     locales_dir = Path(locales_dir)
     entries: dict[str, dict[str, object]] = {}
-    for lang in LANGUAGES:
+    languages = present_languages(locales_dir)
+    for lang in languages:
         with po_path(locales_dir, lang).open("rb") as handle:
             catalog = read_po(handle, locale=lang)
         entries[lang] = {str(m.id): m for m in catalog if m.id}
-    for lang in LANGUAGES:
+    for lang in languages:
         for key in sorted(required | set(entries[lang])):
             message = entries[lang].get(key)
             if message is None:

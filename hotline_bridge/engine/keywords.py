@@ -1,12 +1,14 @@
 """Turning what a person texted into a keyword and the language it suggests.
 
-The keyword lists live in ``flows/keywords.toml`` so staff can change them without touching code.
+The keyword lists live in ``flows/keywords.toml`` so staff can change them without touching code;
+the words that switch to a language live with its catalog (``locales/<lang>/language.toml``).
 """
 
 from __future__ import annotations
 
 import tomllib
 import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,13 +48,17 @@ class Keywords:
         self._written = written or {}
 
     @classmethod
-    def load(cls, path: str | Path) -> Keywords:
-        """Read and check the keyword file at ``path``."""
+    def load(
+        cls, path: str | Path, switches: Mapping[str, Sequence[str]] | None = None
+    ) -> Keywords:
+        """Read and check the keyword file at ``path``; ``switches`` are each language's words
+        that switch to it (kept with its catalog), added to the file's ``[language]``."""
         path = Path(path)
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise KeywordError(f"{path}: {exc}") from None
+        data["language"] = {**data.get("language", {}), **(switches or {})}
         table: dict[str, Keyword] = {}
         written: dict[tuple[str, str], tuple[str, ...]] = {}
         for meaning in MEANINGS:

@@ -89,7 +89,9 @@ def wording(app: Flask, site: Site, proven: Proven) -> Wording:
     hotline, row = checked_number(app, rt.flow.hotline)
     emergency, _ = checked_number(app, rt.flow.emergency)
     number = display_number(proven.number)
-    label = row[f"discreet_label_{words.lang}"] or row["discreet_label_en"]
+    # The checked reference file has English and Spanish labels; another language prints the
+    # English one.
+    label = row.get(f"discreet_label_{words.lang}") or row["discreet_label_en"]
     found = Wording(
         lang=words.lang,
         program=site.program_name(words.lang) or words.t("program.name"),

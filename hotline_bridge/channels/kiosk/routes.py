@@ -145,7 +145,7 @@ def welcome(site_id: str, lang: str) -> Response:
 
 
 def failsafe_response(lang: str | None) -> Response:
-    """Return the static fail-safe page in ``lang`` (both languages when it is unknown)."""
+    """Return the static fail-safe page in ``lang`` (every language when it is unknown)."""
     pages = kiosk().failsafe_pages
     return Response(pages.get(lang, pages[None]), mimetype="text/html")
 
@@ -251,11 +251,9 @@ def frame(rt: Runtime, visit: Visit) -> dict[str, Any]:
     return {
         "t": visit.words.t,
         "lang": lang,
-        "other_lang": others[0]["lang"],
         "languages": others,
         "program": site.program_name(lang) or visit.words.t("program.name"),
         "is_home": position == home,
-        "switch_url": others[0]["url"],
         "exit_url": exit_url(site, lang),
         "home_url": link(home),
         "back_url": link(back.target) if back and back.target else None,

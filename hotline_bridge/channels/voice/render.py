@@ -24,8 +24,8 @@ from twilio.twiml.voice_response import Gather, Say, VoiceResponse
 from hotline_bridge.directory.models import Service, Site, dial_string, display_number
 from hotline_bridge.engine.catalogs import (
     DEFAULT_LANGUAGE,
-    LANGUAGES,
     Catalogs,
+    Profile,
     Words,
 )
 from hotline_bridge.engine.flow import Flow, Position, decode
@@ -132,18 +132,24 @@ class Voice:
     around_the_clock: str = AROUND_THE_CLOCK
 
 
-def voices_from(config: Mapping[str, Any]) -> dict[str, Voice]:
-    """Return the voice of each language from the settings; raise ``ConfigError`` when a voice
-    does not speak its language, so a Spanish sentence is never read in an English voice."""
+def voices_from(config: Mapping[str, Any], profiles: Mapping[str, Profile]) -> dict[str, Voice]:
+    """Return the voice of each language: its profile's (``locales/<lang>/language.toml``),
+    unless a VOICE_<LANG> / VOICE_LANGUAGE_<LANG> setting overrides it. Raise ``ConfigError``
+    when a voice does not speak its language, so a Spanish sentence is never read in an English
+    voice."""
     voices = {}
-    for lang in LANGUAGES:
+    for lang, profile in profiles.items():
         suffix = lang.upper()
-        voice = Voice(config[f"VOICE_{suffix}"], config[f"VOICE_LANGUAGE_{suffix}"])
-        if not voice.language.lower().startswith(f"{lang}-"):
+        name = config.get(f"VOICE_{suffix}") or profile.voice
+        voice = Voice(name, config.get(f"VOICE_LANGUAGE_{suffix}") or profile.speech)
+        if config.get(f"VOICE_LANGUAGE_{suffix}") and not voice.language.lower().startswith(
+            f"{lang}-"
+        ):
             raise ConfigError(f"VOICE_LANGUAGE_{suffix}: {voice.language!r} is not {lang}")
         if voice_language(voice.name) != voice.language:
+            named_by = f"VOICE_{suffix}" if config.get(f"VOICE_{suffix}") else f"{lang} voice"
             raise ConfigError(
-                f"VOICE_{suffix}: {voice.name!r} is not a known voice for {voice.language}"
+                f"{named_by}: {voice.name!r} is not a known voice for {voice.language}"
             )
         voices[lang] = voice
     return voices
@@ -171,8 +177,9 @@ class State:
         return cls(position.node, position.item, position.page, lang, back=position.back)
 
     @classmethod
-    def parse(cls, flow: Flow, args: Mapping[str, str]) -> State:
-        """Read a state from a query string; anything unknown falls back to a safe value."""
+    def parse(cls, flow: Flow, args: Mapping[str, str], languages: Sequence[str]) -> State:
+        """Read a state from a query string; anything unknown (a language not among
+        ``languages``) falls back to a safe value."""
         text = args.get("n", "") + (f":{args['i']}" if args.get("i") else "")
         page = args.get("g", "")
         text += f"@{page}" if page.isascii() and page.isdigit() else ""
@@ -180,7 +187,7 @@ class State:
         lang = args.get("l", "")
         misses = args.get("r", "0")
         view = args.get("v", "")
-        return cls.at(decode(flow, text), lang if lang in LANGUAGES else DEFAULT_LANGUAGE).but(
+        return cls.at(decode(flow, text), lang if lang in languages else DEFAULT_LANGUAGE).but(
             misses=min(int(misses), MAX_MISSES) if misses.isascii() and misses.isdigit() else 0,
             view=view if view in VIEWS else VIEW_PLAIN,
         )
@@ -233,11 +240,11 @@ def prepare(
             catalogs.bind(lang).t("voice.failsafe", emergency=number_mark("emergency")),
             catalogs.bind(lang).t("voice.failsafe_number", number=NUMBER),
         )
-        for lang in LANGUAGES
+        for lang in catalogs.languages
     }
     voices = {
         lang: replace(voice, around_the_clock=catalogs.bind(lang).t("voice.around_the_clock"))
-        for lang, voice in voices_from(config).items()
+        for lang, voice in voices_from(config, catalogs.profiles).items()
     }
     return VoiceSetup(
         voices=voices,
@@ -252,7 +259,7 @@ def prepare(
 def fail_safe(setup: VoiceSetup, lang: str | None) -> VoiceResponse:
     """Return the static answer: we are connecting you to a 24/7 line (in ``lang``, or in every
     language when it is unknown), the call to that line, and its number for later."""
-    langs = [lang] if lang in LANGUAGES else list(LANGUAGES)
+    langs = [lang] if lang is not None and lang in setup.voices else list(setup.voices)
     numbers = {"number": setup.hotline_phone, "emergency": setup.emergency_phone}
     response = VoiceResponse()
     for code in langs:

@@ -150,7 +150,7 @@ def answer(call: vr.Call, state: vr.State, heard: str | None) -> tuple[VoiceResp
 @bp.post("")
 @twilio_webhook(fail_safe=_fail_safe_reply)
 def incoming() -> Response:
-    """Answer a call with the greeting that offers both languages."""
+    """Answer a call with the greeting that offers every language."""
     call = _call()
     _count(get_db(), "unknown", "call")
     return twiml_response(vr.render_greeting(call, call.site.default_language))
@@ -191,7 +191,7 @@ def language() -> Response:
 def menu() -> Response:
     """Act on the key the caller pressed (or the words they said) in a menu, or on silence."""
     call = _call()
-    state = vr.State.parse(call.flow, request.args)
+    state = vr.State.parse(call.flow, request.args, call.catalogs.languages)
     heard = _heard(call, state, vr.screen_at(call, state) if _spoken() else None)
     twiml, event = answer(call, state, heard)
     _count(get_db(), state.lang, event)
@@ -203,7 +203,7 @@ def menu() -> Response:
 def offer() -> Response:
     """After unanswered menus: connect to the 24/7 line unless the caller chose otherwise."""
     call = _call()
-    state = vr.State.parse(call.flow, request.args)
+    state = vr.State.parse(call.flow, request.args, call.catalogs.languages)
     heard = _heard(call, state.but(node=call.flow.talk_node))
     lang = state.lang
     if heard == vr.KEY_HANGUP:
@@ -232,7 +232,7 @@ def dialed() -> Response:
     """The end of a connected call: a goodbye, or when the line did not answer, its number and
     other choices."""
     call = _call()
-    state = vr.State.parse(call.flow, request.args)
+    state = vr.State.parse(call.flow, request.args, call.catalogs.languages)
     outcome = form().get("DialCallStatus", "failed")
     _count(get_db(), state.lang, f"dial:{known(outcome, DIAL_STATUSES)}")
     if outcome not in UNANSWERED:
