@@ -92,14 +92,21 @@ def _cut(value: str, limit: int | None) -> str:
     return value[: max(0, limit - 1)].rstrip(" ,.;:") + ELLIPSIS
 
 
-def _detail(words: Words, channel: str, service: Service, detail: Detail) -> list[str]:
+def _detail(words: Words, channel: str, screen: Screen, detail: Detail) -> list[str]:
+    service = screen.service
+    assert service is not None
+    if screen.position.page:  # the rest of a description, a page at a time
+        return [service.name(words.lang), screen.excerpt or ""]
     lines = [service.name(words.lang), *contact_lines(words, channel, service)]
     address = address_of(service)
     if address and detail.address:
         lines.append(words.pick(channel, "sms.address", address=address))
     if service.hours:
         lines.append(words.pick(channel, "sms.hours", hours=describe(service.hours, words.lang)))
-    description = _cut(service.description(words.lang), detail.description)
+    # The engine chose how much of the description fits, and offers the rest: shown as is.
+    description = screen.excerpt
+    if description is None:
+        description = _cut(service.description(words.lang), detail.description)
     if description:
         lines.append(description)
     if service.fictional and detail.fictional:
@@ -134,7 +141,7 @@ def body(words: Words, channel: str, screen: Screen, detail: Detail = FULL) -> l
     if screen.title and detail.title and (detail.title_under_notice or not told):
         lines.append(words.pick(channel, screen.title))
     if screen.kind == "detail" and screen.service is not None:
-        lines.extend(_detail(words, channel, screen.service, detail))
+        lines.extend(_detail(words, channel, screen, detail))
     elif screen.kind == "connect" and screen.service is not None:
         lines.extend(contact_lines(words, channel, screen.service))
     lines.extend(_entry(words, screen, entry, detail) for entry in screen.entries)

@@ -50,8 +50,11 @@ class Service:
     fictional: int = 0
 
     def label(self, lang: str) -> str:
-        """Return the discreet label, safe to show where someone else may see the screen."""
-        return (self.label_es if lang == "es" else self.label_en) or self.label_en or self.name_en
+        """Return what a list shows: the discreet label the clinic gave, else the service's own
+        name in ``lang`` (``discreet.DiscreetNames`` stands in for a name that is not safe)."""
+        return (
+            (self.label_es if lang == "es" else self.label_en) or self.label_en or self.name(lang)
+        )
 
     def name(self, lang: str) -> str:
         """Return the official name, for a person who asked for detail."""
@@ -105,6 +108,11 @@ def _service(row: Mapping[str, Any]) -> Service:
     return Service(**{k: _safe(v) for k, v in row.items() if k in _SERVICE_FIELDS})
 
 
+def as_service(row: Mapping[str, Any]) -> Service:
+    """Return a stored or checked services row as the ``Service`` every channel shows."""
+    return _service(row)
+
+
 def _site(row: Mapping[str, Any]) -> Site:
     values = {k: _safe(v) for k, v in row.items() if k in _SITE_FIELDS}
     values["numbers"] = tuple(json.loads(row.get("numbers") or "[]"))
@@ -136,7 +144,7 @@ def services_in(
         select s.* from services s
         where s.category in ({marks}) and s.status = 'active'
           and (s.national = 1 or s.id in (select service_id from service_sites where site_id = ?))
-        order by s.national, s.sort_order, s.label_en, s.id
+        order by s.national, s.sort_order, coalesce(nullif(s.label_en, ''), s.name_en), s.id
     """
     return [_service(row) for row in _rows(db, sql, [*categories, site_id])]
 

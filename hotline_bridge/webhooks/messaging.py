@@ -125,7 +125,7 @@ def incoming() -> Response:
         keywords=rt.keywords,
         guesser=rt.guesser,
         signals=rt.signals,
-        directory=SiteDirectory(db, site, dt.datetime.now(dt.UTC)),
+        directory=SiteDirectory(db, site, dt.datetime.now(dt.UTC), rt.discreet),
         caps=channel.caps(rt.catalogs, rt.flow, site),
         languages=rt.catalogs.languages,
         default_language=site.default_language,

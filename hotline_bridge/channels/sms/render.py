@@ -3,21 +3,24 @@
 The words and their order come from ``channels.text``; this module keeps every reply the
 running line can send within ``MAX_SEGMENTS``, counted as Twilio counts them, by asking for less
 detail in turn (open-now marks, the example mark, a shorter description, shorter labels) until
-the reply fits.
+the reply fits. A service's description is shortened by the engine, which offers the rest on
+request (``Capabilities.fits``), so nothing of it is lost.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from typing import Any
 
 from hotline_bridge.channels import text
 from hotline_bridge.channels.sms.segments import MAX_SEGMENTS, MEDIAN_SEGMENTS, cost
-from hotline_bridge.directory.models import Site
+from hotline_bridge.directory.models import Service, Site, as_service
 from hotline_bridge.engine.catalogs import Catalogs, Words
 from hotline_bridge.engine.conversation import Outcome
-from hotline_bridge.engine.flow import Flow
+from hotline_bridge.engine.flow import Flow, Position
 from hotline_bridge.engine.screen import Screen
-from hotline_bridge.engine.step import Capabilities
+from hotline_bridge.engine.step import Capabilities, show
 from hotline_bridge.engine.walk import with_notice
 
 CHANNEL = "sms"
@@ -33,7 +36,11 @@ def capabilities(catalogs: Catalogs, flow: Flow, site: Site) -> Capabilities:
     def page_fits(screen: Screen, lang: str) -> bool:
         # A page must fit also when it is repeated under "not understood".
         words = catalogs.bind(lang)
-        return fits(reply(words, flow, site, with_notice(screen, "notice.unknown")))
+        shown = with_notice(screen, "notice.unknown")
+        if screen.kind == "detail":
+            # A description gives way to the address and the rest: it fits with them or waits.
+            return fits(text.reply(words, CHANNEL, flow, site, shown, DETAIL_KEPT))
+        return fits(reply(words, flow, site, shown))
 
     return replace(CAPABILITIES, fits=page_fits)
 
@@ -46,6 +53,8 @@ _LIGHTER = (
     text.Detail(title_under_notice=False, hints=False, phones=False),
 )
 _LIGHT = _LIGHTER[-1]
+# What a service's details keep while its description is shortened to fit beside them.
+DETAIL_KEPT = _LIGHT
 _BUDGET_STEPS = (
     text.Detail(title_under_notice=False),
     *_LIGHTER,
@@ -96,3 +105,44 @@ def render(
 ) -> str | None:
     """Return the reply to an outcome of the conversation (None: stay silent)."""
     return text.answer(words, CHANNEL, flow, site, outcome, hotline_phone, reply)
+
+
+class _OneService:
+    """A directory holding one service: what a detail screen of a row not yet stored needs."""
+
+    def __init__(self, service: Service) -> None:
+        self.one = service
+
+    def services(self, categories: Sequence[str]) -> Sequence[Service]:
+        return [self.one]
+
+    def service(self, service_id: str) -> Service | None:
+        return self.one if service_id == self.one.id else None
+
+    def lines(self, service_ids: Sequence[str]) -> Sequence[Service]:
+        return [self.one] if self.one.id in service_ids else []
+
+    def known_zip(self, zip_code: str) -> bool:
+        return False
+
+    def nearest(self, zip_code: str, categories: Sequence[str], lang: str, limit: int) -> None:
+        return None
+
+
+def detail_fits(
+    catalogs: Catalogs, flow: Flow, site: Site
+) -> Callable[[Mapping[str, Any], str], bool]:
+    """Return a test of whether a service (a checked services row) has details the line can
+    send in a language within the budget, its description shortened with the rest on request,
+    also when repeated under "not understood"."""
+    caps = capabilities(catalogs, flow, site)
+    detail = next(node.id for node in flow.nodes.values() if node.type == "detail")
+
+    def check(row: Mapping[str, Any], lang: str) -> bool:
+        service = as_service(row)
+        position = Position(detail, item=service.id)
+        screen = show(flow, position, lang, _OneService(service), caps)
+        shown = with_notice(screen, "notice.unknown")
+        return fits(reply(catalogs.bind(lang), flow, site, shown))
+
+    return check
