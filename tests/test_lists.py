@@ -11,10 +11,15 @@ from conftest import Texter
 from flask import Flask
 from test_import import GOOD, run, service, write_csv
 
+from hotline_bridge.channels.sms import render as sms_render
 from hotline_bridge.channels.sms.segments import MAX_SEGMENTS, cost
 from hotline_bridge.checks import run_checks
 from hotline_bridge.directory.discreet import load_words
 from hotline_bridge.directory.importer import sensitive_hits
+from hotline_bridge.directory.models import Service, Site, as_service
+from hotline_bridge.directory.store import DEFAULT_SITE
+from hotline_bridge.engine.flow import Position
+from hotline_bridge.engine.step import show
 from hotline_bridge.runtime import NAMES_FILE
 from hotline_bridge.settings import resolve_path
 
@@ -169,3 +174,39 @@ def test_import_refuses_details_that_cannot_fit(app: Flask, tmp_path: Path) -> N
     assert "s.csv:2: name_en: the details cannot fit one text message reply" in result.stderr
     # A long description alone is no problem: the rest is given on request.
     imported(app, tmp_path, {**GOOD, "description_en": LONG_EN * 3})
+
+
+@pytest.mark.parametrize("letter", ["N", "Ñ", "€", "😀"])
+def test_the_import_budget_check_never_lets_through_what_cannot_be_sent(
+    app: Flask, letter: str
+) -> None:
+    rt = app.extensions["hotline_bridge"]
+    site = Site(DEFAULT_SITE)
+    check = sms_render.detail_fits(rt.catalogs, rt.flow, site)
+    caps = sms_render.capabilities(rt.catalogs, rt.flow, site)
+    reported = False
+    for length in range(1, 220, 9):
+        for numbers in ({"sms": "", "tty": ""}, {"sms": "233733", "tty": "+16175550188"}):
+            row = {**GOOD, **numbers, "name_en": letter * length, "name_es": "", "label_en": ""}
+            row = {**row, "phone": "+16175550123", "fictional": 1, "label_es": ""}
+            refused = check(row)
+            reported = reported or bool(refused)
+            service = as_service(row)
+            for lang in ("en", "es"):
+                screen = show(
+                    rt.flow, Position("service", item=service.id), lang, _One(service), caps
+                )
+                sent = sms_render.reply(rt.catalogs.bind(lang), rt.flow, site, screen)
+                if lang not in refused:
+                    assert cost(sent).segments <= MAX_SEGMENTS, (length, lang, sent)
+    assert reported  # and a name long enough is reported
+
+
+class _One:
+    """A directory of one service."""
+
+    def __init__(self, service: Service) -> None:
+        self.one = service
+
+    def service(self, service_id: str) -> Service | None:
+        return self.one

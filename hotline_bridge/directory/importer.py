@@ -160,9 +160,9 @@ class Context:
     default_label: Callable[[str, str], str]
     # Words that make a service's own name unsafe to list (``flows/sensitive-names.toml``).
     sensitive_names: tuple[str, ...] = ()
-    # Whether a service's details (a checked row) can be sent in a language within the
+    # The languages in which a service's details (a checked row) cannot be sent within the
     # channels' budgets once its description is left for later; None: not checked.
-    detail_fits: Callable[[Mapping[str, Any], str], bool] | None = None
+    detail_fits: Callable[[Mapping[str, Any]], list[str]] | None = None
 
 
 class RowError(Exception):
@@ -179,7 +179,7 @@ def context_for(
     default_label: Callable[[str, str], str],
     *,
     sensitive_names: Sequence[str] = (),
-    detail_fits: Callable[[Mapping[str, Any], str], bool] | None = None,
+    detail_fits: Callable[[Mapping[str, Any]], list[str]] | None = None,
 ) -> Context:
     """Return the checking context for ``db`` (the sites and national lines already there)."""
     return Context(
@@ -730,29 +730,20 @@ def service_warnings(row: Mapping[str, Any], ctx: Context) -> list[RowError]:
     return list(warnings.values())
 
 
-# A detail whose name, address and hours together are this short fits any budget, so the
-# import does not spend a rendering on it (imports run to hundreds of thousands of rows).
-_DETAIL_SURELY_FITS = 40
-
-
 def _check_detail_fits(row: Mapping[str, Any], ctx: Context) -> list[RowError]:
     """A service's details must fit every channel's budget (an SMS of three segments) in every
     language once the description is left for "the rest on request"."""
     if ctx.detail_fits is None:
         return []
-    shown = ("name_en", "name_es", "address", "city", "hours")
-    if sum(len(row.get(name) or "") for name in shown) <= _DETAIL_SURELY_FITS:
-        return []
-    for lang in LANGUAGES:
-        if not ctx.detail_fits(row, lang):
-            longest = max(("address", "hours", f"name_{lang}"), key=lambda n: len(row.get(n) or ""))
-            return [
-                RowError(
-                    longest if row.get(longest) else "name_en",
-                    f"the details cannot fit one text message reply (3 segments) in {lang}, even "
-                    "without the description; shorten the name, address or hours",
-                )
-            ]
+    for lang in ctx.detail_fits(row):
+        longest = max(("address", "hours", f"name_{lang}"), key=lambda n: len(row.get(n) or ""))
+        return [
+            RowError(
+                longest if row.get(longest) else "name_en",
+                f"the details cannot fit one text message reply (3 segments) in {lang}, even "
+                "without the description; shorten the name, address or hours",
+            )
+        ]
     return []
 
 

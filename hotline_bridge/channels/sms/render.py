@@ -9,17 +9,26 @@ request (``Capabilities.fits``), so nothing of it is lost.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 from hotline_bridge.channels import text
-from hotline_bridge.channels.sms.segments import MAX_SEGMENTS, MEDIAN_SEGMENTS, cost
+from hotline_bridge.channels.sms.segments import (
+    GSM7_BASIC,
+    GSM7_EXTENDED,
+    GSM7_MULTI,
+    MAX_SEGMENTS,
+    MEDIAN_SEGMENTS,
+    UCS2_MULTI,
+    cost,
+)
 from hotline_bridge.directory.models import Service, Site, as_service
 from hotline_bridge.engine.catalogs import Catalogs, Words
 from hotline_bridge.engine.conversation import Outcome
 from hotline_bridge.engine.flow import Flow, Position
-from hotline_bridge.engine.screen import Screen
+from hotline_bridge.engine.screen import MORE, Choice, Screen
 from hotline_bridge.engine.step import Capabilities, show
 from hotline_bridge.engine.walk import with_notice
 
@@ -73,6 +82,16 @@ _BUDGET_STEPS = (
         address=False,
         result_phones=False,
         title=False,
+    ),
+    replace(
+        _LIGHT,
+        open_now=False,
+        fictional=False,
+        description=0,
+        address=False,
+        result_phones=False,
+        title=False,
+        hours=False,
     ),
 )
 
@@ -131,18 +150,87 @@ class _OneService:
 
 def detail_fits(
     catalogs: Catalogs, flow: Flow, site: Site
-) -> Callable[[Mapping[str, Any], str], bool]:
-    """Return a test of whether a service (a checked services row) has details the line can
-    send in a language within the budget, its description shortened with the rest on request,
-    also when repeated under "not understood"."""
+) -> Callable[[Mapping[str, Any]], list[str]]:
+    """Return a test of a service (a checked services row): the languages in which the line
+    cannot send its details within the budget even with the least they may say (the name,
+    the numbers, the rest of the description on request), also under "not understood"."""
     caps = capabilities(catalogs, flow, site)
     detail = next(node.id for node in flow.nodes.values() if node.type == "detail")
 
-    def check(row: Mapping[str, Any], lang: str) -> bool:
-        service = as_service(row)
-        position = Position(detail, item=service.id)
-        screen = show(flow, position, lang, _OneService(service), caps)
-        shown = with_notice(screen, "notice.unknown")
-        return fits(reply(catalogs.bind(lang), flow, site, shown))
+    def least(service: Service, lang: str) -> str:
+        shown = show(flow, Position(detail, item=service.id), lang, _OneService(service), caps)
+        rest = Choice(flow.rest_key, "option.rest", MORE, shown.position)
+        screen = with_notice(replace(shown, choices=(rest, *shown.choices)), "notice.unknown")
+        return text.reply(catalogs.bind(lang), CHANNEL, flow, site, screen, _LEAST)
+
+    @functools.lru_cache(maxsize=256)
+    def skeleton(numbers: tuple[Any, ...], lang: str) -> str:
+        return least(_stand_in(numbers), lang)
+
+    def fits_in(row: Mapping[str, Any], lang: str) -> bool:
+        name = row.get(f"name_{lang}") or row.get("name_en") or ""
+        if _surely_fits(skeleton(_numbers_of(row), lang), name):
+            return True  # most rows: no reply needs composing to know
+        service = as_service({k: v for k, v in row.items() if k not in _DESCRIPTIONS})
+        return fits(least(service, lang))
+
+    def check(row: Mapping[str, Any]) -> list[str]:
+        return [lang for lang in catalogs.languages if not fits_in(row, lang)]
 
     return check
+
+
+# The least a reply says: what the budget steps come down to at the last.
+_LEAST = _BUDGET_STEPS[-1]
+GSM7_ALL = GSM7_BASIC | GSM7_EXTENDED
+# What the details leave for later, and so what checking them need not read.
+_DESCRIPTIONS = frozenset({"description_en", "description_es"})
+# A US number as the longest way a detail writes one, less its last digit.
+_LONGEST_NUMBER = "+1202555012"
+
+
+def _numbers_of(row: Mapping[str, Any]) -> tuple[Any, ...]:
+    """Return which contact lines a row's details have (the lines a reply keeps to the last)."""
+    sms = row.get("sms") if row.get("sms") != row.get("phone") else None
+    return (bool(row.get("phone")), bool(sms), row.get("sms_keyword"), bool(row.get("tty")))
+
+
+def _stand_in(numbers: tuple[Any, ...]) -> Service:
+    """Return a service with the contact lines ``numbers`` names, the longest numbers and a
+    one-letter name: its least reply is as long as any such service's, less its name."""
+    phone, sms, keyword, tty = numbers
+
+    def number(present: bool, last: int) -> str | None:
+        return f"{_LONGEST_NUMBER}{last}" if present else None
+
+    return Service(
+        id="stand-in",
+        category="",
+        label_en="",
+        label_es="",
+        name_en="x",
+        name_es="x",
+        phone=number(phone, 1),
+        sms=number(sms, 2),
+        sms_keyword=keyword,
+        tty=number(tty, 3),
+    )
+
+
+def _surely_fits(skeleton: str, name: str) -> bool:
+    """Return whether the least reply fits for certain: the skeleton, its one-letter name
+    replaced by ``name``, within the budget."""
+    encoding, units = _size(skeleton)
+    if encoding == "GSM-7" and set(name) <= GSM7_ALL:
+        septets = units - 1 + len(name) + sum(name.count(ch) for ch in GSM7_EXTENDED)
+        # A segment may end a unit short: an escaped character is never split.
+        return septets <= MAX_SEGMENTS * (GSM7_MULTI - 1)
+    utf16 = len((skeleton + name).encode("utf-16-le")) // 2 - 1
+    # ... nor is a surrogate pair.
+    return utf16 <= MAX_SEGMENTS * (UCS2_MULTI - 1)
+
+
+@functools.lru_cache(maxsize=256)
+def _size(skeleton: str) -> tuple[str, int]:
+    found = cost(skeleton)
+    return found.encoding, found.units
