@@ -64,6 +64,16 @@ _LIGHTER = (
 _LIGHT = _LIGHTER[-1]
 # What a service's details keep while its description is shortened to fit beside them.
 DETAIL_KEPT = _LIGHT
+# With no heading, nothing but what is chosen by key and how to reach a service.
+_BAREST = replace(
+    _LIGHT,
+    open_now=False,
+    fictional=False,
+    description=0,
+    address=False,
+    result_phones=False,
+    title=False,
+)
 _BUDGET_STEPS = (
     text.Detail(title_under_notice=False),
     *_LIGHTER,
@@ -74,25 +84,8 @@ _BUDGET_STEPS = (
     replace(
         _LIGHT, open_now=False, fictional=False, description=0, address=False, result_phones=False
     ),
-    replace(
-        _LIGHT,
-        open_now=False,
-        fictional=False,
-        description=0,
-        address=False,
-        result_phones=False,
-        title=False,
-    ),
-    replace(
-        _LIGHT,
-        open_now=False,
-        fictional=False,
-        description=0,
-        address=False,
-        result_phones=False,
-        title=False,
-        hours=False,
-    ),
+    _BAREST,
+    replace(_BAREST, hours=False),
 )
 
 
