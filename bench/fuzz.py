@@ -22,10 +22,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from flask import Flask
-from flask.sessions import SecureCookieSessionInterface
 from hypothesis import HealthCheck, Phase, given, seed, settings
 
+from hotline_bridge.channels.sms.sessions import ConversationSigner
 from tests.webhook_fuzz import LIMIT, Probe, cookie_value, describe, probes, twiml_problem
 
 from . import app as bench_app
@@ -102,11 +101,7 @@ class Fuzzer:
 
 def _cookie_signer() -> object:
     """Sign cookies as the served app does, so that junk state can arrive validly signed."""
-    app = Flask("fuzz")
-    app.secret_key = SECRET_KEY
-    serializer = SecureCookieSessionInterface().get_signing_serializer(app)
-    assert serializer is not None
-    return serializer.dumps
+    return ConversationSigner(SECRET_KEY).dumps
 
 
 def _run(fuzzer: Fuzzer, count: int, signed: bool, start: int) -> None:

@@ -18,6 +18,8 @@ from pathlib import Path
 from flask import Flask
 from flask.testing import FlaskClient
 
+from hotline_bridge.webhooks.replies import Replies
+
 from . import app as bench_app
 from . import loadgen
 
@@ -63,9 +65,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=REQUESTS)
     parser.add_argument("--sort", default="tottime", choices=["tottime", "cumulative"])
+    parser.add_argument(
+        "--fresh", action="store_true", help="keep no answers: every message reaches the engine"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="hotline-profile-") as name:
         app = make_app(Path(name))
+        if args.fresh:
+            app.extensions["hotline_bridge.replies"] = Replies(size=0)
         for path in (bench_app.BARE_PATH, "/sms"):
             post_all(app, path, args.requests // 10)  # warm up
             mean = post_all(app, path, args.requests)

@@ -7,6 +7,7 @@ of failing in the middle of a call.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlite_utils
@@ -62,11 +63,15 @@ class Runtime:
     discreet: DiscreetNames
 
 
-def build_failsafe(catalogs: Catalogs, flow: Flow) -> FailSafe:
+def build_failsafe(
+    catalogs: Catalogs, flow: Flow, overrides: Sequence[national.Override] = ()
+) -> FailSafe:
     """Build the fail-safe wording for every language from the checked reference numbers of the
-    flow's 24/7 line and emergency line (read once, here, for every channel)."""
+    flow's 24/7 line and emergency line, with the deployment's reviewed overrides applied (read
+    once, here, for every channel)."""
     lines = national.by_id()
-    hotline, emergency = lines[flow.hotline].row["voice"], lines[flow.emergency].row["voice"]
+    hotline = national.overridden(lines[flow.hotline], overrides)[0].row["voice"]
+    emergency = national.overridden(lines[flow.emergency], overrides)[0].row["voice"]
     params = {"phone": display_number(hotline), "emergency": emergency}
     texts = {lang: catalogs.text(lang, "failsafe.message", **params) for lang in catalogs.languages}
     return FailSafe(texts, hotline, emergency)
@@ -90,7 +95,7 @@ def load_runtime(app: Flask) -> Runtime:
         flow=flow,
         catalogs=catalogs,
         keywords=Keywords.load(resolve_path(KEYWORDS_FILE)),
-        failsafe=build_failsafe(catalogs, flow),
+        failsafe=build_failsafe(catalogs, flow, app.config["NATIONAL_OVERRIDES"]),
         sensitive_words=app.config["SENSITIVE_WORDS"],
         guesser=LanguageGuesser.load(resolve_path(LANGUAGES_FILE)),
         signals=Signals.load(resolve_path(SIGNALS_FILE)),

@@ -244,8 +244,9 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "A reviewed CSV file (id, field, value, source, date) of changes to the shipped national "
         "lines, each with the https:// page it was checked at and the day; 'hotline-bridge "
-        "check' shows every one. The only way a deployment changes a national line.",
-        parse_overrides,
+        "check' shows every one. The only way a deployment changes a national line. A relative "
+        "path is taken from the project folder.",
+        lambda value: parse_overrides(resolve_path(str(value)) if value else value),
     ),
     Setting(
         "CONFIRM_EVERY_DAYS",

@@ -161,3 +161,30 @@ def test_a_broken_flow_refuses_to_start(make_app: Any, tmp_path: Path) -> None:
     broken.write_text(text.replace('goto = "', 'goto = "nowhere-', 1), encoding="utf-8")
     with pytest.raises(FlowError, match="nowhere-"):
         make_app(FLOW_FILE=str(broken))
+
+
+def test_the_fail_safe_gives_the_hotline_as_the_deployment_overrode_it(
+    make_app: Any, tmp_path: Path
+) -> None:
+    """A reviewed override of the 24/7 line reaches the static fail-safe in every language and
+    channel, not only the answers read from the database."""
+    overrides = tmp_path / "national-overrides.csv"
+    overrides.write_text(
+        "id,field,value,source,date\n"
+        "nhth,voice,+18885550142,https://humantraffickinghotline.org/,2026-12-02\n",
+        encoding="utf-8",
+    )
+    app = make_app(NATIONAL_OVERRIDES=str(overrides))
+    with deleted(app):
+        text = Texter(app.test_client()).send("hello")
+        fields = {"CallSid": "CA" + "7" * 32, "To": "+15550100999", "From": "+15558675309"}
+        call = signed_post(app.test_client(), "/voice", fields).get_data(as_text=True)
+    assert "1-888-555-0142" in text and HOTLINE not in text
+    assert "+18885550142" in call and HOTLINE_E164 not in call
+
+
+def test_a_relative_overrides_path_is_taken_from_the_project_folder(make_app: Any) -> None:
+    from hotline_bridge.settings import ConfigError
+
+    with pytest.raises(ConfigError, match=str(PROJECT_ROOT / "no-such-overrides.csv")):
+        make_app(NATIONAL_OVERRIDES="no-such-overrides.csv")

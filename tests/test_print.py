@@ -515,3 +515,18 @@ def test_the_command_refuses_and_writes_nothing(env: dict[str, str], tmp_path: P
 def test_a_request_names_only_known_choices(change: dict[str, str]) -> None:
     with pytest.raises(ValueError, match=next(iter(change))):
         Request(**{"site": "riverside", "kind": "wallet", **change})
+
+
+def test_print_gives_the_hotline_as_the_deployment_overrode_it(
+    make_app: Any, tmp_path: Path
+) -> None:
+    from hotline_bridge.printing.wording import checked_number
+
+    overrides = tmp_path / "national-overrides.csv"
+    overrides.write_text(
+        "id,field,value,source,date\n"
+        "nhth,voice,+18885550142,https://humantraffickinghotline.org/,2026-12-02\n",
+        encoding="utf-8",
+    )
+    number, row = checked_number(make_app(NATIONAL_OVERRIDES=str(overrides)), "nhth")
+    assert number == "+18885550142" and row["checked"] == "2026-12-02"

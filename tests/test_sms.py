@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+import time_machine
 from conftest import (
     AUTH_TOKEN,
     BASE_URL,
@@ -335,21 +338,17 @@ def test_twilio_advanced_opt_out_field_means_silence(make_app) -> None:  # type:
 # --- Conversation lifetime ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("minutes_ago", "expired"), [(14, False), (16, True)])
+@pytest.mark.parametrize(("minutes_later", "expired"), [(14, False), (16, True)])
 def test_conversation_expires_after_fifteen_minutes(
-    app: Flask, texter: Texter, monkeypatch: pytest.MonkeyPatch, minutes_ago: int, expired: bool
+    app: Flask,
+    texter: Texter,
+    frozen_clock: time_machine.Traveller,
+    minutes_later: int,
+    expired: bool,
 ) -> None:
-    import itsdangerous.timed
-
-    real = itsdangerous.timed.TimestampSigner.get_timestamp
-    monkeypatch.setattr(
-        itsdangerous.timed.TimestampSigner,
-        "get_timestamp",
-        lambda self: real(self) - minutes_ago * 60,
-    )
     texter.send("hola")
     texter.send("2")
-    monkeypatch.setattr(itsdangerous.timed.TimestampSigner, "get_timestamp", real)
+    frozen_clock.shift(dt.timedelta(minutes=minutes_later))
     reply = texter.send("1")
     if expired:  # a new conversation: main menu, in the site's default language
         assert words(app, "en").t("menu.main") in reply

@@ -246,3 +246,14 @@ def overridden(
     row = {**line.row, **{o.field: o.value for o in mine}, "checked": day.isoformat()}
     row["source"] = mine[-1].source
     return NationalLine(row), day
+
+
+def in_effect(
+    line: NationalLine,
+    confirmations: Mapping[str, dt.date],
+    overrides: Sequence[Override],
+) -> tuple[NationalLine, dict[str, dt.date]]:
+    """Return ``line`` as this deployment has it (its reviewed overrides applied) and the
+    confirmations that hold for it: an override of a row confirms the row."""
+    checked, reviewed = overridden(line, overrides)
+    return checked, {**confirmations, **({checked.id: reviewed} if reviewed else {})}

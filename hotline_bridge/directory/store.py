@@ -188,8 +188,7 @@ def seed_national_lines(
     notes = _read_national_notes()
     rows = []
     for order, reference in enumerate(national.lines()):
-        checked, reviewed = national.overridden(reference, overrides)
-        confirmed = {**(confirmations or {}), **({checked.id: reviewed} if reviewed else {})}
+        checked, confirmed = national.in_effect(reference, confirmations or {}, overrides)
         line = checked.usable(confirmed)
         note = notes.get(line["id"], {})
         rows.append(

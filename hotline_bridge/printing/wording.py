@@ -64,11 +64,14 @@ def qr_data_uri(uri: str) -> str:
 
 
 def checked_number(app: Flask, line_id: str) -> tuple[str, Mapping[str, str]]:
-    """Return a national line's voice number and row from the checked reference; refuse while
-    the reference flags that number and the deployment has not confirmed it."""
+    """Return a national line's voice number and row from the checked reference with the
+    deployment's reviewed overrides; refuse while the reference flags that number and the
+    deployment has not confirmed it."""
     rt: Runtime = app.extensions["hotline_bridge"]
-    line = national.by_id()[line_id]
-    if "voice" in line.withheld(app.config["CONFIRMED_LINES"]) or not line.row["voice"]:
+    line, confirmed = national.in_effect(
+        national.by_id()[line_id], app.config["CONFIRMED_LINES"], app.config["NATIONAL_OVERRIDES"]
+    )
+    if "voice" in line.withheld(confirmed) or not line.row["voice"]:
         raise PrintRefused(
             rt.catalogs,
             "print.refused.unconfirmed",

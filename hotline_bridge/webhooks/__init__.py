@@ -34,6 +34,7 @@ from werkzeug.wsgi import get_input_stream
 from hotline_bridge.counters import REPEAT
 from hotline_bridge.ops import metrics
 from hotline_bridge.webhooks.deliveries import RecentDeliveries
+from hotline_bridge.webhooks.forms import WebhookRequest
 
 log = logging.getLogger(__name__)
 
@@ -141,11 +142,20 @@ def signature_ok() -> bool:
         return False
 
 
-def _signed_params() -> Any:
+class _Fields(dict[str, list[str]]):
+    """A request's fields, each with all its values (a repeated field counts in the signature
+    once per value), in the shape the twilio validator reads first (``getall``). Werkzeug's form
+    makes the validator try, and fail, two other ways per field before it finds the values."""
+
+    def getall(self, name: str) -> list[str]:
+        return self[name]
+
+
+def _signed_params() -> _Fields:
     try:
-        return request.form  # all values of repeated fields count in the signature
+        return _Fields(request.form.lists())
     except HTTPException:
-        return {}
+        return _Fields()
 
 
 def signed_url() -> str:
@@ -235,6 +245,7 @@ def init_app(app: Flask) -> None:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=named, x_port=named, x_prefix=named
         )
+    app.request_class = WebhookRequest
     app.extensions["hotline_bridge.validator"] = RequestValidator(app.config["TWILIO_AUTH_TOKEN"])
     window = app.config["SESSION_MINUTES"] * 60
     app.extensions["hotline_bridge.deliveries"] = RecentDeliveries(window)

@@ -27,10 +27,11 @@ from hotline_bridge.engine.conversation import Conversation, Outcome, State, ans
 from hotline_bridge.engine.flow import Flow
 from hotline_bridge.engine.step import Capabilities
 from hotline_bridge.runtime import runtime
-from hotline_bridge.webhooks import form, twilio_webhook, twiml_response
+from hotline_bridge.webhooks import form, replies, twilio_webhook, twiml_response
 from hotline_bridge.webhooks.records import forget_later
 
 _EXTENSION = "hotline_bridge.text_channels"
+_REPLIES = "hotline_bridge.replies"
 
 bp = Blueprint("messaging", __name__, url_prefix="/sms")
 
@@ -86,10 +87,14 @@ def fail_safe_reply() -> Response:
 
 
 def _messaging(text: str | None) -> Response:
+    return twiml_response(_twiml(text))
+
+
+def _twiml(text: str | None) -> MessagingResponse:
     twiml = MessagingResponse()
     if text:
         twiml.message(text)
-    return twiml_response(twiml)
+    return twiml
 
 
 def address(value: str | None) -> str:
@@ -118,6 +123,32 @@ def incoming() -> Response:
         return _messaging(None)  # Twilio's Advanced Opt-Out has already answered
     rt, db, state, body = runtime(), get_db(), _state(), fields.get("Body", "")
     channel = _channel_for(fields)
+    # Judged to the minute, so that answers within one minute are the same answer.
+    minute = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
+    kept = current_app.extensions[_REPLIES].kept(db)
+    at = replies.key(rt.keywords, channel.name, fields.get("To"), state, body, minute)
+    reply = kept.get(at) if at is not None else None
+    if reply is None:
+        reply = _reply(db, channel, state, fields, body, minute)
+        if at is not None:
+            kept.keep(at, reply)
+    _save(reply.state)
+    counters.bump(db, channel.name, reply.lang, reply.event)
+    forget_later("Messages", fields.get("MessageSid"))
+    return twiml_response(reply.twiml)
+
+
+def _reply(
+    db: sqlite_utils.Database,
+    channel: TextChannel,
+    state: State,
+    fields: Mapping[str, str],
+    body: str,
+    now: dt.datetime,
+) -> replies.Reply:
+    """Work out the answer to ``body`` at ``state``: the site, the engine's outcome, and the
+    channel's writing of it."""
+    rt = runtime()
     named = site_for_keyword(db, body, fields.get("To"))
     site = named or _site(db, state, fields)
     conversation = Conversation(
@@ -125,7 +156,7 @@ def incoming() -> Response:
         keywords=rt.keywords,
         guesser=rt.guesser,
         signals=rt.signals,
-        directory=SiteDirectory(db, site, dt.datetime.now(dt.UTC), rt.discreet),
+        directory=SiteDirectory(db, site, now, rt.discreet),
         caps=channel.caps(rt.catalogs, rt.flow, site),
         languages=rt.catalogs.languages,
         default_language=site.default_language,
@@ -136,12 +167,12 @@ def incoming() -> Response:
     text = channel.write(words, rt.flow, site, outcome, rt.failsafe.hotline_phone)
     if current_app.config["SMS_OPT_OUT_BY_TWILIO"] and outcome.compliance:
         text = None  # Twilio's Advanced Opt-Out answers these with the console's wording
-    _save(replace(outcome.state, site=site.id))
-    counters.bump(db, channel.name, outcome.state.lang or "unknown", outcome.event[:40])
-    forget_later("Messages", fields.get("MessageSid"))
-    return _messaging(text)
+    lang = outcome.state.lang or "unknown"
+    new_state = replace(outcome.state, site=site.id)
+    return replies.Reply(new_state, lang, outcome.event[:40], str(_twiml(text)))
 
 
 def init_app(app: Flask) -> None:
     """Register the Messaging webhook (the text channels register themselves)."""
     app.register_blueprint(bp)
+    app.extensions[_REPLIES] = replies.Replies()

@@ -1,0 +1,102 @@
+"""Answers already worked out, for the choices people send again and again.
+
+Almost every message a line receives is a menu key or a keyword ("1", "0", "MENU", "ES") sent
+from a place in the menus where many others have been. Its answer depends only on that message,
+the conversation's state, the channel, the number written to, the minute (what is open now) and
+the database; the flow, catalogs and settings do not change while the app runs. So an answer is
+kept, per worker thread, until any of those changes: the database's version is read on every
+request (SQLite's ``data_version`` moves when another connection commits, ``total_changes``
+when this one writes), and a change empties the thread's store.
+
+What a person wrote is never kept: only a one- or two-digit choice or a word of the keyword
+table is ever part of a key, never free text or a ZIP code, and a conversation whose place
+holds a ZIP code (a list of help near it) is never kept either.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+from hotline_bridge.engine.conversation import State
+from hotline_bridge.engine.keywords import Keywords
+
+# Answers kept per worker thread; the store is emptied when it fills.
+SIZE = 4096
+# The longest message that can be a choice or a keyword ("BORRAR TODO", "ESPAÑOL").
+LONGEST = 16
+# A place in the menus that carries a ZIP code someone sent.
+_ZIP_IN_PLACE = re.compile(r"\d{5}")
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An answer as sent: the new state (site included), its language, the event counted and
+    the TwiML document."""
+
+    state: State
+    lang: str
+    event: str
+    twiml: str
+
+
+def key(
+    keywords: Keywords, channel: str, to: str | None, state: State, body: str, minute: object
+) -> tuple[Any, ...] | None:
+    """Return the key the answer to ``body`` at ``state`` is kept under, or None when it must
+    not be kept (free text, a ZIP code, a place that holds one)."""
+    if len(body) > LONGEST or not _is_choice(keywords, body):
+        return None
+    if state.position and _ZIP_IN_PLACE.search(state.position):
+        return None
+    return (channel, to, state.lang, state.position, state.stopped, state.site, body, minute)
+
+
+def _is_choice(keywords: Keywords, body: str) -> bool:
+    choice = body.strip()
+    if choice.isascii() and choice.isdigit():
+        return len(choice) <= 2
+    return keywords.match(body) is not None
+
+
+class Replies:
+    """Each worker thread's answers, valid for one version of its database connection."""
+
+    def __init__(self, size: int = SIZE) -> None:
+        self.size = size
+        self._local = threading.local()
+
+    def kept(self, db: sqlite_utils.Database) -> Kept:
+        """Return the answers kept for the database as it is now (empty after any change).
+
+        An answer worked out after this call goes into the store returned here, so an answer
+        read from data that changed meanwhile is dropped with the store it was put in.
+        """
+        conn = db.conn
+        version = (conn.execute("pragma data_version").fetchone()[0], conn.total_changes)
+        local = self._local
+        if getattr(local, "db", None) is not db or local.version != version:
+            local.db, local.version, local.kept = db, version, Kept(self.size)
+        kept: Kept = local.kept
+        return kept
+
+
+class Kept(dict[tuple[Any, ...], Reply]):
+    """The answers kept for one version of the database, at most ``size`` of them."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def keep(self, at: tuple[Any, ...], reply: Reply) -> None:
+        """Keep ``reply`` under ``at``, emptying the store first when it is full (a store of
+        size 0 keeps nothing)."""
+        if self.size <= 0:
+            return
+        if len(self) >= self.size:
+            self.clear()
+        self[at] = reply
