@@ -26,7 +26,7 @@ from hotline_bridge.console.store import waiting_changes
 from hotline_bridge.counters import DRY_RUN
 from hotline_bridge.directory import national
 from hotline_bridge.directory.importer import exit_url_problem, raw_problems
-from hotline_bridge.directory.models import Site, display_number, get_site
+from hotline_bridge.directory.models import Site, as_service, display_number, get_site
 from hotline_bridge.directory.reader import SiteDirectory
 from hotline_bridge.directory.store import open_db, with_texts
 from hotline_bridge.engine.catalogs import BABEL_CONFIG, EXTRACT_KEYWORDS, Words, audit
@@ -73,7 +73,7 @@ def _site_replies(
     """Yield every SMS reply the site's line can send in one language: each reachable screen,
     as shown and after a choice that was not understood, and the compliance replies."""
     flow, lang = rt.flow, words.lang
-    directory = SiteDirectory(db, site, now)
+    directory = SiteDirectory(db, site, now, rt.discreet)
     codes = (site.zip or SAMPLE_ZIP, UNKNOWN_ZIP)
     hotline = rt.failsafe.hotline_phone
     start = None
@@ -255,12 +255,29 @@ def check_directory(app: Flask, report: Report, today: dt.date) -> None:
             for row in with_texts(db, list(db.query(sql)), sites=kind == "site"):
                 _check_text(kind, row, report)
         stale = list(_unconfirmed(db, today, app.config["CONFIRM_EVERY_DAYS"]))
+        named = list(_sensitive_names(db, _rt(app)))
+    for line in named:
+        report.lines.append(line)
     for service_id, confirmed in stale:
         report.lines.append(
             f"WARN service {service_id}: last confirmed {confirmed or 'never'}; check it with "
             "the provider, then import it again or run 'hotline-bridge services edit'"
         )
     report.lines.append(f"directory: {len(stale)} service(s) not confirmed recently")
+
+
+def _sensitive_names(db: sqlite_utils.Database, rt: Runtime) -> Iterator[str]:
+    """Yield a line for each active local service whose own name holds a sensitive word and
+    has no discreet label: lists show its category's discreet wording until staff give one."""
+    sql = "select * from services where national = 0 and status = 'active' order by id"
+    for row in with_texts(db, list(db.query(sql))):
+        service = as_service(row)
+        for lang, word in rt.discreet.unlabelled(service, rt.catalogs.languages):
+            shown = rt.discreet.apply(service).label(lang)
+            yield (
+                f"WARN service {service.id}: its name holds {word!r} and has no discreet label "
+                f"in {lang}; lists show {shown!r} instead. Give it a label_{lang}."
+            )
 
 
 def _check_text(kind: str, row: dict[str, object], report: Report) -> None:

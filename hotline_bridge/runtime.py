@@ -10,10 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import sqlite_utils
 from flask import Flask, current_app
 
+from hotline_bridge.channels.sms import render as sms_render
 from hotline_bridge.directory import national
-from hotline_bridge.directory.models import display_number
+from hotline_bridge.directory.discreet import DiscreetNames, load_words
+from hotline_bridge.directory.importer import CATEGORIES, Context, context_for
+from hotline_bridge.directory.models import Site, display_number
+from hotline_bridge.directory.store import DEFAULT_SITE
 from hotline_bridge.engine.catalogs import Catalogs
 from hotline_bridge.engine.flow import Flow, load
 from hotline_bridge.engine.keywords import Keywords
@@ -24,6 +29,8 @@ KEYWORDS_FILE = "flows/keywords.toml"
 # Words that tell the language of a first message, and phrases that suggest danger.
 LANGUAGES_FILE = "flows/languages.toml"
 SIGNALS_FILE = "flows/signals.toml"
+# Words that make a service's own name unsafe to list (see ``directory.discreet``).
+NAMES_FILE = "flows/sensitive-names.toml"
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,7 @@ class Runtime:
     sensitive_words: tuple[str, ...]
     guesser: LanguageGuesser
     signals: Signals
+    discreet: DiscreetNames
 
 
 def build_failsafe(
@@ -67,6 +75,16 @@ def build_failsafe(
     params = {"phone": display_number(hotline), "emergency": emergency}
     texts = {lang: catalogs.text(lang, "failsafe.message", **params) for lang in catalogs.languages}
     return FailSafe(texts, hotline, emergency)
+
+
+def build_discreet(catalogs: Catalogs) -> DiscreetNames:
+    """Read the sensitive names list, with each category's discreet wording in every language."""
+    wording = {
+        (category, lang): catalogs.text(lang, f"directory.label.{category}")
+        for category in CATEGORIES
+        for lang in catalogs.languages
+    }
+    return DiscreetNames(load_words(resolve_path(NAMES_FILE)), wording)
 
 
 def load_runtime(app: Flask) -> Runtime:
@@ -84,9 +102,29 @@ def load_runtime(app: Flask) -> Runtime:
         sensitive_words=app.config["SENSITIVE_WORDS"],
         guesser=LanguageGuesser.load(resolve_path(LANGUAGES_FILE)),
         signals=Signals.load(resolve_path(SIGNALS_FILE)),
+        discreet=build_discreet(catalogs),
     )
 
 
 def runtime() -> Runtime:
     """Return the current app's runtime."""
     return current_app.extensions["hotline_bridge"]
+
+
+def import_context(db: sqlite_utils.Database) -> Context:
+    """Return the context every import checks rows in (the command's and the console's): the
+    sites and national lines of ``db``, the words no label or name may show, each category's
+    discreet wording, and the SMS budget a service's details must fit."""
+    rt = runtime()
+
+    def default_label(category: str, lang: str) -> str:
+        return rt.discreet.wording[(category, lang)]
+
+    return context_for(
+        db,
+        rt.sensitive_words,
+        default_label,
+        rt.catalogs.languages,
+        sensitive_names=rt.discreet.words,
+        detail_fits=sms_render.detail_fits(rt.catalogs, rt.flow, Site(DEFAULT_SITE)),
+    )

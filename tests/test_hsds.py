@@ -48,7 +48,8 @@ def test_skip_invalid_loads_what_is_good_in_the_example_package(app: Flask) -> N
     assert row["name_en"] == "Community Counselling"
     # No taxonomy term is linked, so the category comes from the service's own words.
     assert row["category"] == "mental_health"
-    assert (row["label_en"], row["label_es"]) == ("Emotional support", "Apoyo emocional")
+    # No discreet label is given, and none is invented: lists show the service's own name.
+    assert (row["label_en"], row["label_es"]) == (None, None)
     # Its only schedule held until 2005 (in UTC+3): an ended schedule is never "open now".
     assert row["hours"] is None
     assert "schedules.csv:2: valid_to: ended, so left out" in result.output
@@ -243,7 +244,7 @@ def test_an_inactive_service_is_never_offered_and_reimport_retires(
         return texter.send("3")
 
     listing = offered()
-    assert "\n1 Emotional support\n8 " in listing, listing  # the defunct one is not offered
+    assert "\n1 Community Counselling\n8 " in listing, listing  # the defunct one is not offered
     write_table(
         package,
         "services",
@@ -253,7 +254,7 @@ def test_an_inactive_service_is_never_offered_and_reimport_retires(
     assert f"changed: {SERVICE_ID}" in result.output
     assert run(app, "import", "--category", "mental_health", str(package)).exit_code == 0
     assert service(app, SERVICE_ID)["status"] == "inactive"  # type: ignore[index]
-    assert "1 Emotional support" not in offered()
+    assert "1 Community Counselling" not in offered()
 
 
 @pytest.mark.parametrize(

@@ -99,12 +99,13 @@ def test_import_stores_checked_values(app: Flask, tmp_path: Path) -> None:
     assert row["longitude"] == pytest.approx(-71.1042)
 
 
-def test_missing_labels_are_the_categorys_neutral_ones(app: Flask, tmp_path: Path) -> None:
+def test_missing_labels_are_not_invented(app: Flask, tmp_path: Path) -> None:
+    # Lists then show the service's own name (tests/test_lists.py), not "Legal help 2".
     row = {**GOOD, "label_en": "", "label_es": ""}
     assert run(app, "import", str(write_csv(tmp_path / "s.csv", [row]))).exit_code == 0
     stored = service(app, "town-legal")
     assert stored is not None
-    assert (stored["label_en"], stored["label_es"]) == ("Legal help", "Ayuda legal")
+    assert (stored["label_en"], stored["label_es"]) == (None, None)
 
 
 def test_the_template_and_the_demo_directory_import_cleanly(app: Flask) -> None:

@@ -7,6 +7,7 @@ line a reply may carry is a ``Detail``, so a channel with a size budget can ask 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -52,8 +53,10 @@ class Detail:
     phones: bool = True
     # So does each of the nearest services.
     result_phones: bool = True
-    # Last of all, a list may leave out its heading (what was chosen to reach it).
+    # Last of all, a list may leave out its heading (what was chosen to reach it), and a
+    # service's details their opening hours (a call tells them).
     title: bool = True
+    hours: bool = True
 
 
 FULL = Detail()
@@ -86,20 +89,35 @@ def address_of(service: Service) -> str:
     return ", ".join(part for part in (service.address, service.city, region) if part)
 
 
+# Most services share a handful of opening hours, and describing them is most of what
+# writing a service's details costs.
+@functools.lru_cache(maxsize=4096)
+def hours_text(hours: str, lang: str) -> str:
+    """Return stored opening hours as a reader of ``lang`` reads them."""
+    return describe(hours, lang)
+
+
 def _cut(value: str, limit: int | None) -> str:
     if limit is None or len(value) <= limit:
         return value
     return value[: max(0, limit - 1)].rstrip(" ,.;:") + ELLIPSIS
 
 
-def _detail(words: Words, channel: str, service: Service, detail: Detail) -> list[str]:
+def _detail(words: Words, channel: str, screen: Screen, detail: Detail) -> list[str]:
+    service = screen.service
+    assert service is not None
+    if screen.position.page:  # the rest of a description, a page at a time
+        return [service.name(words.lang), screen.excerpt or ""]
     lines = [service.name(words.lang), *contact_lines(words, channel, service)]
     address = address_of(service)
     if address and detail.address:
         lines.append(words.pick(channel, "sms.address", address=address))
-    if service.hours:
-        lines.append(words.pick(channel, "sms.hours", hours=describe(service.hours, words.lang)))
-    description = _cut(service.description(words.lang), detail.description)
+    if service.hours and detail.hours:
+        lines.append(words.pick(channel, "sms.hours", hours=hours_text(service.hours, words.lang)))
+    # The engine chose how much of the description fits, and offers the rest: shown as is.
+    description = screen.excerpt
+    if description is None:
+        description = _cut(service.description(words.lang), detail.description)
     if description:
         lines.append(description)
     if service.fictional and detail.fictional:
@@ -134,7 +152,7 @@ def body(words: Words, channel: str, screen: Screen, detail: Detail = FULL) -> l
     if screen.title and detail.title and (detail.title_under_notice or not told):
         lines.append(words.pick(channel, screen.title))
     if screen.kind == "detail" and screen.service is not None:
-        lines.extend(_detail(words, channel, screen.service, detail))
+        lines.extend(_detail(words, channel, screen, detail))
     elif screen.kind == "connect" and screen.service is not None:
         lines.extend(contact_lines(words, channel, screen.service))
     lines.extend(_entry(words, screen, entry, detail) for entry in screen.entries)

@@ -33,7 +33,6 @@ from hotline_bridge.directory.importer import (
     Writer,
     check_services_csv,
     check_sites_csv,
-    context_for,
     guard_cell,
     header,
     kind_of,
@@ -41,7 +40,7 @@ from hotline_bridge.directory.importer import (
     write_in_transaction,
 )
 from hotline_bridge.directory.store import SERVICE_TEXTS, open_db, text_column, with_texts
-from hotline_bridge.runtime import runtime
+from hotline_bridge.runtime import import_context
 
 # Files with more rows than this show a progress bar while they are checked.
 PROGRESS_FROM_ROWS = 1000
@@ -95,7 +94,7 @@ def import_command(
                 "rolled back. Free disk space or close the program holding the database, then "
                 "try again."
             ) from None
-    _echo_problems(notes, batch.problems)
+    _echo_problems(notes, [*batch.warnings, *batch.problems])
     _outcome(batch, changes, dry_run=dry_run, skip_invalid=skip_invalid)
 
 
@@ -130,13 +129,9 @@ def _report(changes: Plan) -> None:
 
 
 def context(db: sqlite_utils.Database) -> Context:
-    """Return the checking context of the current app: its sites, national lines and words."""
-    rt = runtime()
-
-    def default_label(category: str, lang: str) -> str:
-        return rt.catalogs.text(lang, f"directory.label.{category}")
-
-    return context_for(db, rt.sensitive_words, default_label, rt.catalogs.languages)
+    """Return the checking context of the current app: its sites, national lines and words,
+    and the SMS budget every service's details must fit."""
+    return import_context(db)
 
 
 def _check(

@@ -33,10 +33,10 @@ from hotline_bridge.console.access import (
 )
 from hotline_bridge.console.blueprint import bp
 from hotline_bridge.directory import hours
-from hotline_bridge.directory.importer import CATEGORIES, Context, check_service, context_for
+from hotline_bridge.directory.importer import CATEGORIES, check_service
 from hotline_bridge.directory.models import display_number, get_site
 from hotline_bridge.directory.store import ACTIVE, HELD, text_columns, with_texts, write_services
-from hotline_bridge.runtime import runtime
+from hotline_bridge.runtime import import_context, runtime
 
 # The fields of a service the console form shows, in order (the import's columns, less the
 # site, which is the page's, and the flags only a file sets); the words come first, one field
@@ -68,17 +68,6 @@ def form_fields() -> tuple[str, ...]:
     """Return the service form's fields: category, the words in every language, the rest."""
     languages = runtime().catalogs.languages
     return ("category", *text_columns(WORD_FIELDS, languages), *OTHER_FIELDS)
-
-
-def import_context(database: sqlite_utils.Database) -> Context:
-    """Return the same checking context an import uses."""
-    rt = runtime()
-
-    def default_label(category: str, lang: str) -> str:
-        key = f"directory.label.{category}"  # a category's neutral label, as imports use
-        return rt.catalogs.text(lang, key)
-
-    return context_for(database, rt.sensitive_words, default_label, rt.catalogs.languages)
 
 
 def sites_of(database: sqlite_utils.Database, service_id: str) -> list[str]:

@@ -34,6 +34,7 @@ from hotline_bridge.directory.importer import (
     coordinate,
     phone_number,
     read_rows,
+    service_warnings,
     state_reason,
     zip_code,
 )
@@ -175,6 +176,10 @@ def check_package(
             for p in row_problems
         )
         if row and not row_problems:
+            batch.warnings.extend(
+                Problem("services.csv", line, _hsds_field(w.field), w.reason)
+                for w in service_warnings(row, ctx)
+            )
             batch.services.append(row)
             batch.links[row["id"]] = links
     return batch, package.notes

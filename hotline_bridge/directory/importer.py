@@ -146,6 +146,8 @@ class Batch:
     links: dict[str, list[str]] = field(default_factory=dict)
     sites: list[dict[str, Any]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # What staff should look at but does not stop the import (a sensitive name with no label).
+    warnings: list[Problem] = field(default_factory=list)
     rows: int = 0
     # Every id the file names, valid or not: a service whose row has a problem is not absent.
     named: set[str] = field(default_factory=set)
@@ -168,9 +170,16 @@ class Context:
     known_sites: frozenset[str]
     national_ids: frozenset[str]
     sensitive_words: tuple[str, ...]
+    # A category's discreet wording in a language: what a list shows for a sensitive name.
     default_label: Callable[[str, str], str]
     # The languages a row may have words in (columns name_<code>, ...): those of the catalogs.
     languages: tuple[str, ...] = LANGUAGES
+
+    # Words that make a service's own name unsafe to list (``flows/sensitive-names.toml``).
+    sensitive_names: tuple[str, ...] = ()
+    # The languages in which a service's details (a checked row) cannot be sent within the
+    # channels' budgets once its description is left for later; None: not checked.
+    detail_fits: Callable[[Mapping[str, Any]], list[str]] | None = None
 
     def service_columns(self) -> tuple[str, ...]:
         """Return every column a services file may have, words in every language included."""
@@ -199,6 +208,9 @@ def context_for(
     sensitive_words: Sequence[str],
     default_label: Callable[[str, str], str],
     languages: Sequence[str] = LANGUAGES,
+    *,
+    sensitive_names: Sequence[str] = (),
+    detail_fits: Callable[[Mapping[str, Any]], list[str]] | None = None,
 ) -> Context:
     """Return the checking context for ``db`` (the sites and national lines already there)."""
     return Context(
@@ -209,6 +221,8 @@ def context_for(
         sensitive_words=tuple(sensitive_words),
         default_label=default_label,
         languages=tuple(languages),
+        sensitive_names=tuple(sensitive_names),
+        detail_fits=detail_fits,
     )
 
 
@@ -333,6 +347,9 @@ def _check_service_rows(
         batch.named.add(_value(raw, "id"))
         batch.problems.extend(Problem(path.name, line, p.field, p.reason) for p in problems)
         if row and not problems:
+            batch.warnings.extend(
+                Problem(path.name, line, w.field, w.reason) for w in service_warnings(row, ctx)
+            )
             batch.checked += 1
             if sink is None:
                 batch.services.append(row)
@@ -401,6 +418,8 @@ def check_service(
     if not problems:
         problems.extend(_check_place(row, raw))
         problems.extend(_check_labels(row, ctx))
+    if not problems:
+        problems.extend(_check_detail_fits(row, ctx))
     return (row if not problems else None), links, problems
 
 
@@ -748,12 +767,12 @@ def _check_place(row: dict[str, Any], raw: Mapping[str, str]) -> list[RowError]:
 
 def _check_labels(row: dict[str, Any], ctx: Context) -> list[RowError]:
     """Labels are what a person's screen shows first: never an alarming word. A missing label
-    is the category's neutral one from the catalogs."""
+    stays missing: lists then show the service's own name, which people can tell apart (see
+    ``service_warnings`` for a name that is not safe to list)."""
     problems = []
     for lang in ctx.languages:
         name = f"label_{lang}"
         if not row.get(name):
-            row[name] = ctx.default_label(row["category"], lang)
             continue
         hits = sensitive_hits(row[name], ctx.sensitive_words)
         if len(row[name]) > LABEL_MAX:
@@ -763,6 +782,43 @@ def _check_labels(row: dict[str, Any], ctx: Context) -> list[RowError]:
             english = f"label uses the word {hits[0]!r}; choose a neutral one"
             problems.append(RowError(name, Reason("label_word", english, word=repr(hits[0]))))
     return problems
+
+
+def service_warnings(row: Mapping[str, Any], ctx: Context) -> list[RowError]:
+    """Return what staff should fix in a checked service that does not stop its import: a
+    name with a sensitive word and no discreet label, which lists replace with the category's
+    discreet wording until staff give one."""
+    warnings: dict[str, RowError] = {}
+    for lang in LANGUAGES:
+        if row.get(f"label_{lang}") or row.get("label_en"):
+            continue
+        field_name = f"name_{lang}" if row.get(f"name_{lang}") else "name_en"
+        hits = sensitive_hits(row.get(field_name) or "", ctx.sensitive_names)
+        if hits and field_name not in warnings:
+            shown = ctx.default_label(row["category"], lang)
+            warnings[field_name] = RowError(
+                field_name,
+                f"warning: the name holds {hits[0]!r} and there is no label_{lang}; lists show "
+                f"{shown!r} instead until you give a discreet label",
+            )
+    return list(warnings.values())
+
+
+def _check_detail_fits(row: Mapping[str, Any], ctx: Context) -> list[RowError]:
+    """A service's details must fit every channel's budget (an SMS of three segments) in every
+    language once the description is left for "the rest on request"."""
+    if ctx.detail_fits is None:
+        return []
+    for lang in ctx.detail_fits(row):
+        longest = max(("address", "hours", f"name_{lang}"), key=lambda n: len(row.get(n) or ""))
+        return [
+            RowError(
+                longest if row.get(longest) else "name_en",
+                f"the details cannot fit one text message reply (3 segments) in {lang}, even "
+                "without the description; shorten the name, address or hours",
+            )
+        ]
+    return []
 
 
 def fold(text: str) -> str:

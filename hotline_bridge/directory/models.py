@@ -66,7 +66,8 @@ class Service:
         return self.texts.get(lang) or _NO_TEXTS
 
     def label(self, lang: str) -> str:
-        """Return the discreet label, safe to show where someone else may see the screen."""
+        """Return what a list shows: the discreet label the clinic gave, else the service's own
+        name in ``lang`` (``discreet.DiscreetNames`` stands in for a name that is not safe)."""
         return self._in(lang).label or self._in(FALLBACK_LANGUAGE).label or self.name(lang)
 
     def name(self, lang: str) -> str:
@@ -139,6 +140,21 @@ def _service(row: Mapping[str, Any]) -> Service:
     return Service(**values)
 
 
+def as_service(row: Mapping[str, Any]) -> Service:
+    """Return a stored services row, or a row as files write it (``name_en``, ``label_es``,
+    ... columns, as an import checks it), as the ``Service`` every channel shows."""
+    if "texts" in row:
+        return _service(row)
+    words: dict[str, dict[str, str]] = {}
+    for column, value in row.items():
+        found = text_column(column, SERVICE_TEXTS)
+        if found is not None and value:
+            words.setdefault(found[1], {})[found[0]] = value
+    texts = {lang: Texts(**{k: _safe(v) for k, v in w.items()}) for lang, w in words.items()}
+    values = {k: _safe(v) for k, v in row.items() if k in _SERVICE_FIELDS}
+    return Service(**{**values, "texts": texts})
+
+
 def _site(row: Mapping[str, Any]) -> Site:
     values = {k: _safe(v) for k, v in row.items() if k in _SITE_FIELDS}
     values["numbers"] = tuple(json.loads(row.get("numbers") or "[]"))
@@ -186,10 +202,16 @@ def services_in(
     sql = f"""{_SERVICE}
         where s.category in ({marks}) and s.status = 'active'
           and (s.national = 1 or s.id in (select service_id from service_sites where site_id = ?))
-        order by s.national, s.sort_order,
-          (select t.label from service_texts t where t.service_id = s.id and t.language = ?), s.id
+        order by s.national, s.sort_order, coalesce(
+          nullif((select t.label from service_texts t
+                  where t.service_id = s.id and t.language = ?), ''),
+          (select t.name from service_texts t where t.service_id = s.id and t.language = ?)
+        ), s.id
     """
-    return [_service(row) for row in _rows(db, sql, [*categories, site_id, FALLBACK_LANGUAGE])]
+    return [
+        _service(row)
+        for row in _rows(db, sql, [*categories, site_id, FALLBACK_LANGUAGE, FALLBACK_LANGUAGE])
+    ]
 
 
 def get_services(db: sqlite_utils.Database, service_ids: Sequence[str]) -> list[Service]:

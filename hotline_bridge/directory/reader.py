@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import replace
 
 import sqlite_utils
 
+from hotline_bridge.directory.discreet import DiscreetNames
 from hotline_bridge.directory.models import Service, Site, get_service, get_services, services_in
 from hotline_bridge.directory.nearby import Nearby, nearest, zip_point
 
@@ -21,22 +23,34 @@ def known_zip(zip_code: str) -> bool:
 
 
 class SiteDirectory:
-    """The services shown at ``site``, with "open now" judged at ``now``."""
+    """The services shown at ``site``, with "open now" judged at ``now``, each labelled as a
+    list may show it (``discreet``: a sensitive name without a label is never listed)."""
 
-    def __init__(self, db: sqlite_utils.Database, site: Site, now: dt.datetime) -> None:
+    def __init__(
+        self,
+        db: sqlite_utils.Database,
+        site: Site,
+        now: dt.datetime,
+        discreet: DiscreetNames | None = None,
+    ) -> None:
         self.db, self.site, self.now = db, site, now
+        self.discreet = discreet
+
+    def _safe(self, service: Service) -> Service:
+        return self.discreet.apply(service) if self.discreet else service
 
     def services(self, categories: Sequence[str]) -> Sequence[Service]:
         """Return the services of ``categories`` shown at the site, local ones first."""
-        return services_in(self.db, categories, self.site.id)
+        return [self._safe(s) for s in services_in(self.db, categories, self.site.id)]
 
     def service(self, service_id: str) -> Service | None:
         """Return one service, or None if it is gone."""
-        return get_service(self.db, service_id)
+        found = get_service(self.db, service_id)
+        return self._safe(found) if found else None
 
     def lines(self, service_ids: Sequence[str]) -> Sequence[Service]:
         """Return the services ``service_ids`` that exist, in that order."""
-        return get_services(self.db, service_ids) if service_ids else []
+        return [self._safe(s) for s in get_services(self.db, service_ids)] if service_ids else []
 
     def known_zip(self, zip_code: str) -> bool:
         """Return whether the offline table knows ``zip_code``."""
@@ -46,6 +60,9 @@ class SiteDirectory:
         self, zip_code: str, categories: Sequence[str], lang: str, limit: int
     ) -> Sequence[Nearby] | None:
         """Return up to ``limit`` services nearest ``zip_code``; None when it is unknown."""
-        return nearest(
+        found = nearest(
             self.db, zip_code, categories, site=self.site, lang=lang, limit=limit, now=self.now
         )
+        if found is None or self.discreet is None:
+            return found
+        return [replace(near, service=self._safe(near.service)) for near in found]

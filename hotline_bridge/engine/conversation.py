@@ -99,6 +99,15 @@ def answer(c: Conversation, state: State, body: str) -> Outcome:
     choice = _CHOICES.get(meaning or "", body)
     turn = respond(c.flow, position, choice, lang, c.directory, c.caps)
     screen = turn.screen
+    if notices and not turn.understood:
+        # Words that suggest danger are heard, not "not understood": the calm line stands in
+        # for that notice above the same screen, or above the main menu (as for a first
+        # message) where the channel has no room for both.
+        others = tuple(n for n in screen.notices if n.key != "notice.unknown")
+        screen = replace(screen, notices=(*notices, *others))
+        if c.caps.fits is not None and not c.caps.fits(screen, lang):
+            return _first(c, body, lang, notices, started=True)
+        return _at(screen, lang, turn.event)
     if notices:
         screen = replace(screen, notices=(*notices, *screen.notices))
     return _at(screen, lang, turn.event)

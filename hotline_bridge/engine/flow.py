@@ -7,7 +7,8 @@ is declared by the channel, and the engine offers the options that fit (see ``st
 Node types:
   ``menu``     a message and numbered options that lead to other nodes
   ``list``     the services of some categories, numbered, paged; choosing one opens ``detail``
-  ``detail``   one service (the position's ``item``), with its official name and numbers
+  ``detail``   one service (the position's ``item``), with its official name and numbers; a
+               description too long for a channel goes on over pages (the position's ``page``)
   ``connect``  a line to reach now (``service``), e.g. the 24/7 hotline
   ``info``     a message and nothing to choose but the shortcuts
   ``zip``      asks for a five-digit ZIP code to find the nearest services
@@ -83,6 +84,7 @@ class Flow:
     zip_key: str
     call_key: str
     details_key: str
+    rest_key: str
     page_size: int
     talk_node: str
     zip_node: str | None
@@ -138,7 +140,7 @@ def decode(flow: Flow, text: str | None) -> Position:
         return Position(flow.start)
     node = flow.nodes[match["node"]]
     item = match["item"] if node.type in {"detail", "zip"} else None
-    page = int(match["page"] or 0) if node.type in {"list", "zip"} else 0
+    page = int(match["page"] or 0) if node.type in {"list", "zip", "detail"} else 0
     back = decode(flow, match["back"]) if match["back"] else None
     if back is not None and back.node == flow.start and match["back"] != flow.start:
         back = None  # a malformed back is no back
@@ -188,6 +190,7 @@ def _build(path: Path, data: Mapping[str, Any]) -> Flow:
             zip_key=str(shortcuts.get("zip", "5")),
             call_key=str(shortcuts.get("call", "1")),
             details_key=str(shortcuts.get("details", "2")),
+            rest_key=str(shortcuts.get("rest", "7")),
             page_size=int(data.get("page_size", 4)),
             talk_node=str(shortcuts.get("talk_node", "talk")),
             zip_node=shortcuts.get("zip_node"),
@@ -301,6 +304,8 @@ def _validate_keys(flow: Flow) -> None:
         clash = reserved.intersection(keys) | {k for k in keys if keys.count(k) > 1}
         if node.type == "list":
             clash |= {flow.more_key, flow.zip_key} & set(keys)
+        if node.type == "detail":
+            clash |= {flow.rest_key} & (set(keys) | {flow.call_key, flow.details_key} | reserved)
         if clash:
             raise _fail(flow.path, node.id, f"option keys {sorted(clash)} clash")
 

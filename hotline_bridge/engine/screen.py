@@ -71,6 +71,9 @@ class Screen:
     ``zip_kind`` (which kind of help) and ``nearby`` (the nearest services). ``service`` is the
     service a ``detail`` or ``connect`` screen is about (None when it has gone). ``fallback`` says
     the entries are lines that help from anywhere, offered because nothing local was found.
+    ``excerpt`` is the part of a ``detail`` screen's description it shows when the channel cannot
+    show all of it at once (None: all of it); the rest is a ``MORE`` choice away, a page at a
+    time (the position's page).
     """
 
     position: Position
@@ -83,6 +86,7 @@ class Screen:
     zip_code: str | None = None
     heading: str | None = None
     fallback: bool = False
+    excerpt: str | None = None
 
     def choice(self, key: str) -> Choice | None:
         """Return the choice ``key`` chooses here, an entry's included."""

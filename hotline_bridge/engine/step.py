@@ -158,6 +158,8 @@ def _shortcuts(flow: Flow, screen: Screen) -> tuple[Choice, ...]:
 def back_of(flow: Flow, screen: Screen) -> Position | None:
     """Return where Back leads from ``screen``: one level up, never the same place."""
     position = screen.position
+    if position.page and flow.node(position.node).type == "detail":
+        return replace(position, page=0)  # the rest of a description: back to its start
     if position.back is not None:
         return position.back
     if position.page:
@@ -307,7 +309,80 @@ def _detail(r: _Reading, node: Node, position: Position) -> Screen:
         choices.append(Choice(r.flow.call_key, "option.call", OPTION, position, DIAL))
     if r.caps.details_on_request and service.phone:
         choices.append(Choice(r.flow.details_key, "option.details", OPTION, position, DETAILS))
-    return Screen(position, "detail", choices=tuple(choices), service=service)
+    screen = Screen(replace(position, page=0), "detail", choices=tuple(choices), service=service)
+    if r.caps.fits is None or not service.description(r.lang):
+        return screen  # the channel shows every description whole (voice, kiosk, WhatsApp)
+    return _described(r, screen, position.page)
+
+
+# Marks a description that goes on on the next page.
+CONTINUED = "..."
+
+
+def _described(r: _Reading, screen: Screen, page: int) -> Screen:
+    """Return page ``page`` of a detail screen whose description may not fit the channel: as
+    much as fits, with a choice that shows the rest a page at a time, every page fitting."""
+    whole = _with_shortcuts(r.flow, screen)
+    if r.caps.fits is not None and r.caps.fits(whole, r.lang):
+        return whole
+    assert screen.service is not None
+    rest, shown = screen.service.description(r.lang), 0
+    while True:
+        excerpt, rest = _excerpt(r, screen, shown, rest)
+        if shown == page or not rest:
+            return _part(r, screen, shown, excerpt, bool(rest))
+        shown += 1
+
+
+def _part(r: _Reading, screen: Screen, page: int, excerpt: str, more: bool) -> Screen:
+    position = replace(screen.position, page=page)
+    choices = list(screen.choices) if page == 0 else []
+    if more:
+        nxt = replace(position, page=page + 1)
+        choices.append(Choice(r.flow.rest_key, "option.rest", MORE, nxt))
+    if page:
+        choices.append(Choice(None, "nav.previous", PREVIOUS, replace(position, page=page - 1)))
+    part = replace(screen, position=position, choices=tuple(choices), excerpt=excerpt)
+    return _with_shortcuts(r.flow, part)
+
+
+def _excerpt(r: _Reading, screen: Screen, page: int, text: str) -> tuple[str, str]:
+    """Return the longest start of ``text`` (cut between words where it can be) that fits on
+    page ``page``, and what is left of it."""
+    fits = r.caps.fits
+    assert fits is not None
+
+    def fitting(end: int) -> bool:
+        more = end < len(text)
+        shown = text[:end].rstrip() + (CONTINUED if more else "")
+        return fits(_part(r, screen, page, shown, more), r.lang)
+
+    if fitting(len(text)):
+        return text, ""
+    cuts = [i for i, ch in enumerate(text) if ch == " "] or list(range(1, len(text)))
+    end = _last_true(cuts, fitting)
+    if end is None:  # not even one word fits: cut inside it, at least one character a page
+        end = _last_true(list(range(1, len(text))), fitting) or (1 if page else 0)
+    if not end:  # no room beside the details: all of it on the next page
+        return "", text
+    return text[:end].rstrip() + CONTINUED, text[end:].lstrip()
+
+
+def _last_true(candidates: Sequence[int], test: Callable[[int], bool]) -> int | None:
+    """Return the last of ``candidates`` (in increasing order) that passes ``test``, for a test
+    that passes up to some point and fails after it."""
+    low, high, found = 0, len(candidates) - 1, None
+    while low <= high:
+        middle = (low + high) // 2
+        if test(candidates[middle]):
+            found, low = candidates[middle], middle + 1
+        else:
+            high = middle - 1
+    return found
+
+
+def _with_shortcuts(flow: Flow, screen: Screen) -> Screen:
+    return replace(screen, choices=screen.choices + _shortcuts(flow, screen))
 
 
 def dialable(service: Service | None) -> bool:

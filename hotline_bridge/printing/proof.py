@@ -69,7 +69,7 @@ def main_menu(app: Flask, site: Site, lang: str) -> str:
     rt: Runtime = app.extensions["hotline_bridge"]
     with open_db(app) as db:
         words = rt.catalogs.bind(lang)
-        directory = SiteDirectory(db, site, dt.datetime.now(dt.UTC))
+        directory = SiteDirectory(db, site, dt.datetime.now(dt.UTC), rt.discreet)
         caps = sms_replies.capabilities(rt.catalogs, rt.flow, site)
         screen = show(rt.flow, Position(rt.flow.start), lang, directory, caps)
         return sms_replies.reply(words, rt.flow, site, screen)

@@ -169,7 +169,7 @@ def _reply(
         keywords=rt.keywords,
         guesser=rt.guesser,
         signals=rt.signals,
-        directory=SiteDirectory(db, site, now),
+        directory=SiteDirectory(db, site, now, rt.discreet),
         caps=channel.caps(rt.catalogs, rt.flow, site),
         languages=rt.catalogs.languages,
         default_language=site.default_language,

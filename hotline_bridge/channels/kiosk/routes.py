@@ -178,7 +178,7 @@ def _page(site_id: str, lang: str | None, where: str | None) -> BaseResponse:
         return _unknown_site(site_id, lang)
     lang = lang or site_language(site)
     position = decode(rt.flow, where)
-    directory = SiteDirectory(db, site, dt.datetime.now(dt.UTC))
+    directory = SiteDirectory(db, site, dt.datetime.now(dt.UTC), rt.discreet)
     screen = None
     if position.node == rt.flow.zip_node and "zip" in request.args:
         turn = _typed_zip(rt, position, lang, directory)

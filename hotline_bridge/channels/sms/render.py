@@ -3,21 +3,33 @@
 The words and their order come from ``channels.text``; this module keeps every reply the
 running line can send within ``MAX_SEGMENTS``, counted as Twilio counts them, by asking for less
 detail in turn (open-now marks, the example mark, a shorter description, shorter labels) until
-the reply fits.
+the reply fits. A service's description is shortened by the engine, which offers the rest on
+request (``Capabilities.fits``), so nothing of it is lost.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from typing import Any
 
 from hotline_bridge.channels import text
-from hotline_bridge.channels.sms.segments import MAX_SEGMENTS, MEDIAN_SEGMENTS, cost
-from hotline_bridge.directory.models import Site
+from hotline_bridge.channels.sms.segments import (
+    GSM7_BASIC,
+    GSM7_EXTENDED,
+    GSM7_MULTI,
+    MAX_SEGMENTS,
+    MEDIAN_SEGMENTS,
+    UCS2_MULTI,
+    cost,
+)
+from hotline_bridge.directory.models import FALLBACK_LANGUAGE, Service, Site, Texts, as_service
 from hotline_bridge.engine.catalogs import Catalogs, Words
 from hotline_bridge.engine.conversation import Outcome
-from hotline_bridge.engine.flow import Flow
-from hotline_bridge.engine.screen import Screen
-from hotline_bridge.engine.step import Capabilities
+from hotline_bridge.engine.flow import Flow, Position
+from hotline_bridge.engine.screen import MORE, Choice, Screen
+from hotline_bridge.engine.step import Capabilities, show
 from hotline_bridge.engine.walk import with_notice
 
 CHANNEL = "sms"
@@ -33,7 +45,11 @@ def capabilities(catalogs: Catalogs, flow: Flow, site: Site) -> Capabilities:
     def page_fits(screen: Screen, lang: str) -> bool:
         # A page must fit also when it is repeated under "not understood".
         words = catalogs.bind(lang)
-        return fits(reply(words, flow, site, with_notice(screen, "notice.unknown")))
+        shown = with_notice(screen, "notice.unknown")
+        if screen.kind == "detail":
+            # A description gives way to the address and the rest: it fits with them or waits.
+            return fits(text.reply(words, CHANNEL, flow, site, shown, DETAIL_KEPT))
+        return fits(reply(words, flow, site, shown))
 
     return replace(CAPABILITIES, fits=page_fits)
 
@@ -46,6 +62,18 @@ _LIGHTER = (
     text.Detail(title_under_notice=False, hints=False, phones=False),
 )
 _LIGHT = _LIGHTER[-1]
+# What a service's details keep while its description is shortened to fit beside them.
+DETAIL_KEPT = _LIGHT
+# With no heading, nothing but what is chosen by key and how to reach a service.
+_BAREST = replace(
+    _LIGHT,
+    open_now=False,
+    fictional=False,
+    description=0,
+    address=False,
+    result_phones=False,
+    title=False,
+)
 _BUDGET_STEPS = (
     text.Detail(title_under_notice=False),
     *_LIGHTER,
@@ -56,15 +84,8 @@ _BUDGET_STEPS = (
     replace(
         _LIGHT, open_now=False, fictional=False, description=0, address=False, result_phones=False
     ),
-    replace(
-        _LIGHT,
-        open_now=False,
-        fictional=False,
-        description=0,
-        address=False,
-        result_phones=False,
-        title=False,
-    ),
+    _BAREST,
+    replace(_BAREST, hours=False),
 )
 
 
@@ -96,3 +117,110 @@ def render(
 ) -> str | None:
     """Return the reply to an outcome of the conversation (None: stay silent)."""
     return text.answer(words, CHANNEL, flow, site, outcome, hotline_phone, reply)
+
+
+class _OneService:
+    """A directory holding one service: what a detail screen of a row not yet stored needs."""
+
+    def __init__(self, service: Service) -> None:
+        self.one = service
+
+    def services(self, categories: Sequence[str]) -> Sequence[Service]:
+        return [self.one]
+
+    def service(self, service_id: str) -> Service | None:
+        return self.one if service_id == self.one.id else None
+
+    def lines(self, service_ids: Sequence[str]) -> Sequence[Service]:
+        return [self.one] if self.one.id in service_ids else []
+
+    def known_zip(self, zip_code: str) -> bool:
+        return False
+
+    def nearest(self, zip_code: str, categories: Sequence[str], lang: str, limit: int) -> None:
+        return None
+
+
+def detail_fits(
+    catalogs: Catalogs, flow: Flow, site: Site
+) -> Callable[[Mapping[str, Any]], list[str]]:
+    """Return a test of a service (a checked services row): the languages in which the line
+    cannot send its details within the budget even with the least they may say (the name,
+    the numbers, the rest of the description on request), also under "not understood"."""
+    caps = capabilities(catalogs, flow, site)
+    detail = next(node.id for node in flow.nodes.values() if node.type == "detail")
+
+    def least(service: Service, lang: str) -> str:
+        shown = show(flow, Position(detail, item=service.id), lang, _OneService(service), caps)
+        rest = Choice(flow.rest_key, "option.rest", MORE, shown.position)
+        screen = with_notice(replace(shown, choices=(rest, *shown.choices)), "notice.unknown")
+        return text.reply(catalogs.bind(lang), CHANNEL, flow, site, screen, _LEAST)
+
+    @functools.lru_cache(maxsize=256)
+    def skeleton(numbers: tuple[Any, ...], lang: str) -> str:
+        return least(_stand_in(numbers), lang)
+
+    def fits_in(row: Mapping[str, Any], lang: str) -> bool:
+        name = row.get(f"name_{lang}") or row.get("name_en") or ""
+        if _surely_fits(skeleton(_numbers_of(row), lang), name):
+            return True  # most rows: no reply needs composing to know
+        service = as_service({k: v for k, v in row.items() if not k.startswith(_DESCRIPTION)})
+        return fits(least(service, lang))
+
+    def check(row: Mapping[str, Any]) -> list[str]:
+        return [lang for lang in catalogs.languages if not fits_in(row, lang)]
+
+    return check
+
+
+# The least a reply says: what the budget steps come down to at the last.
+_LEAST = _BUDGET_STEPS[-1]
+GSM7_ALL = GSM7_BASIC | GSM7_EXTENDED
+# What the details leave for later, and so what checking them need not read.
+_DESCRIPTION = "description_"
+# A US number as the longest way a detail writes one, less its last digit.
+_LONGEST_NUMBER = "+1202555012"
+
+
+def _numbers_of(row: Mapping[str, Any]) -> tuple[Any, ...]:
+    """Return which contact lines a row's details have (the lines a reply keeps to the last)."""
+    sms = row.get("sms") if row.get("sms") != row.get("phone") else None
+    return (bool(row.get("phone")), bool(sms), row.get("sms_keyword"), bool(row.get("tty")))
+
+
+def _stand_in(numbers: tuple[Any, ...]) -> Service:
+    """Return a service with the contact lines ``numbers`` names, the longest numbers and a
+    one-letter name: its least reply is as long as any such service's, less its name."""
+    phone, sms, keyword, tty = numbers
+
+    def number(present: bool, last: int) -> str | None:
+        return f"{_LONGEST_NUMBER}{last}" if present else None
+
+    return Service(
+        id="stand-in",
+        category="",
+        texts={FALLBACK_LANGUAGE: Texts(name="x")},
+        phone=number(phone, 1),
+        sms=number(sms, 2),
+        sms_keyword=keyword,
+        tty=number(tty, 3),
+    )
+
+
+def _surely_fits(skeleton: str, name: str) -> bool:
+    """Return whether the least reply fits for certain: the skeleton, its one-letter name
+    replaced by ``name``, within the budget."""
+    encoding, units = _size(skeleton)
+    if encoding == "GSM-7" and set(name) <= GSM7_ALL:
+        septets = units - 1 + len(name) + sum(name.count(ch) for ch in GSM7_EXTENDED)
+        # A segment may end a unit short: an escaped character is never split.
+        return septets <= MAX_SEGMENTS * (GSM7_MULTI - 1)
+    utf16 = len((skeleton + name).encode("utf-16-le")) // 2 - 1
+    # ... nor is a surrogate pair.
+    return utf16 <= MAX_SEGMENTS * (UCS2_MULTI - 1)
+
+
+@functools.lru_cache(maxsize=256)
+def _size(skeleton: str) -> tuple[str, int]:
+    found = cost(skeleton)
+    return found.encoding, found.units

@@ -68,7 +68,7 @@ def _count(db: sqlite_utils.Database, lang: str, event: str) -> None:
 def _call() -> vr.Call:
     rt, db = runtime(), get_db()
     site = site_for_number(db, form().get("To"))
-    directory = SiteDirectory(db, site, dt.datetime.now(dt.UTC))
+    directory = SiteDirectory(db, site, dt.datetime.now(dt.UTC), rt.discreet)
     return vr.Call(rt.flow, rt.catalogs, directory, site, _setup())
 
 
