@@ -131,7 +131,10 @@ def line() -> Flask:
 # --- What a reply must be -------------------------------------------------------------------
 
 # Catalog entries that are not text replies' wording.
+# Keys whose wording is not a text reply's, or (a language's offer of itself, written in its
+# own words) belongs in every language's replies.
 _NOT_TEXT = ("voice.", "kiosk.", "console.", "print.", "printing.", "voice_", "failsafe.")
+_NOT_TEXT += ("sms.language_offer",)
 # A piece of wording this long tells a language; shorter ones ("Menú") may be shared.
 _TELLING = 12
 
