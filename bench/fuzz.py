@@ -1,9 +1,10 @@
 """``make fuzz``: send 10,000+ hostile webhooks to the real app under gunicorn, on loopback only.
 
-The requests come from the Hypothesis strategies the test suite uses (``tests/webhook_fuzz.py``):
-random fields, bytes, encodings, sizes, multipart bodies, tampered cookies and action URLs. Every
-signed request within the size limit must get 200 with valid TwiML; unsigned or wrongly signed
-ones 403; bodies over the limit 413. It prints one line per measure::
+The requests come from the Hypothesis strategies the test suite uses
+(``tests/webhooks/webhook_fuzz.py``): random fields, bytes, encodings, sizes, multipart bodies,
+tampered cookies and action URLs. Every signed request within the size limit must get 200 with
+valid TwiML; unsigned or wrongly signed ones 403; bodies over the limit 413. It prints one line
+per measure::
 
     budget fuzz_non_200: measured N, target 0
     budget fuzz_invalid_twiml: measured N, target 0
@@ -25,7 +26,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, Phase, given, seed, settings
 
 from hotline_bridge.channels.sms.sessions import ConversationSigner
-from tests.webhook_fuzz import LIMIT, Probe, cookie_value, describe, probes, twiml_problem
+from tests.webhooks.webhook_fuzz import LIMIT, Probe, cookie_value, describe, probes, twiml_problem
 
 from . import app as bench_app
 from . import server

@@ -21,6 +21,11 @@ from werkzeug.test import TestResponse
 
 from hotline_bridge import create_app
 
+# The test suite's folder (its fixtures are shared by every part) and the project's.
+TESTS = Path(__file__).resolve().parent
+FIXTURES = TESTS / "fixtures"
+PROJECT = TESTS.parent
+
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 SECRET_KEY = "test-secret-key"
 BASE_URL = "http://localhost"

@@ -1,0 +1,480 @@
+"""Open Referral HSDS 3.0 packages: the real, imperfect example package, and our own round trip."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import shutil
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from tests.conftest import FIXTURES
+from tests.directory.test_import import EXAMPLES, dump, run, service
+
+FIXTURE = FIXTURES / "hsds-3.0"
+SERVICE_ID = "ac148810-d857-441c-9679-408f346de14b"
+
+# What the example package gets wrong, each with the table line and the field at fault.
+EXPECTED_PROBLEMS = [
+    "phones.csv:2: number: '+44 1234 234567' is not a US number",
+    "locations.csv:2: latitude: 100 is out of range (-90 to 90)",
+    "addresses.csv:2: state_province: 'MyState' is not a two-letter state code like MA",
+    "addresses.csv:2: postal_code: 'ABC 1234' is not a five-digit ZIP code",
+]
+
+
+def test_the_example_package_is_refused_with_every_problem_reported(app: Flask) -> None:
+    before = dump(app)
+    result = run(app, "import", str(FIXTURE))
+    assert result.exit_code == 1
+    for problem in EXPECTED_PROBLEMS:
+        assert problem in result.output
+    # Its datapackage.json is a broken link; the tables are still found, with a note.
+    assert "datapackage.json:1: datapackage: cannot be read" in result.output
+    assert "Nothing imported" in result.output
+    assert dump(app) == before
+
+
+def test_skip_invalid_loads_what_is_good_in_the_example_package(app: Flask) -> None:
+    result = run(app, "import", "--skip-invalid", str(FIXTURE))
+    assert result.exit_code == 0, result.output
+    for problem in EXPECTED_PROBLEMS:
+        assert problem in result.output
+    row = service(app, SERVICE_ID)
+    assert row is not None
+    assert row["name_en"] == "Community Counselling"
+    # No taxonomy term is linked, so the category comes from the service's own words.
+    assert row["category"] == "mental_health"
+    # No discreet label is given, and none is invented: lists show the service's own name.
+    assert (row["label_en"], row["label_es"]) == (None, None)
+    # Its only schedule held until 2005 (in UTC+3): an ended schedule is never "open now".
+    assert row["hours"] is None
+    assert "schedules.csv:2: valid_to: ended, so left out" in result.output
+    assert row["languages"] == "ur"
+    assert row["url"] == "http://example.com/counselling"
+    # The unusable phone, coordinates and address were left out, not guessed.
+    assert row["phone"] is None
+    assert row["latitude"] is None
+    assert row["zip"] is None
+
+
+def test_a_package_category_can_be_given_when_it_cannot_be_told(app: Flask, tmp_path: Path) -> None:
+    package = tmp_path / "pkg"
+    shutil.copytree(FIXTURE, package)
+    services = package / "services.csv"
+    text = services.read_text(encoding="utf-8")
+    services.write_text(
+        text.replace("Community Counselling", "Drop-in")
+        .replace("Counselling Services", "Visits")
+        .replace("mental health", "many"),
+        encoding="utf-8",
+    )
+    result = run(app, "import", "--skip-invalid", str(package))
+    assert "services.csv:2: category: no taxonomy term or word tells the category" in result.output
+    assert service(app, SERVICE_ID) is None
+    result = run(app, "import", "--skip-invalid", "--category", "medical", str(package))
+    row = service(app, SERVICE_ID)
+    assert row is not None and row["category"] == "medical"
+
+
+def test_hsds_export_and_reimport_keep_everything(make_app: Any, tmp_path: Path) -> None:
+    first = make_app(DATABASE=str(tmp_path / "first.db"))
+    assert run(first, "import", str(EXAMPLES / "demo" / "sites.csv")).exit_code == 0
+    assert run(first, "import", str(EXAMPLES / "demo" / "services.csv")).exit_code == 0
+    package = tmp_path / "package"
+    result = run(first, "export", "--format", "hsds", str(package))
+    assert result.exit_code == 0, result.output
+    descriptor = json.loads((package / "datapackage.json").read_text(encoding="utf-8"))
+    names = {resource["name"] for resource in descriptor["resources"]}
+    assert {"services", "phones", "locations", "schedules", "taxonomy_terms"} <= names
+
+    second = make_app(DATABASE=str(tmp_path / "second.db"))
+    assert run(second, "import", str(EXAMPLES / "demo" / "sites.csv")).exit_code == 0
+    result = run(second, "import", str(package))
+    assert result.exit_code == 0, result.output
+    assert _local(second) == _local(first)
+
+
+def _local(app: Flask) -> list[tuple[Any, ...]]:
+    """Every column of the local services except the file each came from, with their sites."""
+    conn = sqlite3.connect(app.config["DATABASE"])
+    try:
+        columns = [r[1] for r in conn.execute("pragma table_info(services)") if r[1] != "source"]
+        sql = f"""select {", ".join(columns)},
+                  (select group_concat(site_id) from service_sites where service_id = id)
+                  from services where national = 0 order by id"""
+        texts = "select * from service_texts order by service_id, language"
+        return [*conn.execute(sql).fetchall(), *conn.execute(texts).fetchall()]
+    finally:
+        conn.close()
+
+
+def test_schedules_of_one_service_add_up(app: Flask, tmp_path: Path) -> None:
+    package = tmp_path / "pkg"
+    shutil.copytree(FIXTURE, package)
+    dates = {"valid_to": "", "until": "", "valid_from": "", "dtstart": ""}
+    first = {**table(package, "schedules")[0], **dates}
+    second = {**first, "id": "58102e86-bb50-41c4-8f1e-e269368c41d1", "byday": "MO"}
+    write_table(package, "schedules", [first, second])
+    run(app, "import", "--skip-invalid", str(package))
+    row = service(app, SERVICE_ID)
+    # The example's timezone (3) is the zone the hours are kept in.
+    assert row is not None and row["hours"] == "Mo,Th-Fr 10:00-18:00 [UTC+03:00]"
+
+
+def test_a_package_is_shown_at_the_site_given(app: Flask) -> None:
+    result = run(app, "import", "--skip-invalid", "--site", "nowhere", str(FIXTURE))
+    assert "services.csv:2: site: unknown site 'nowhere'" in result.output
+    assert run(app, "import", str(EXAMPLES / "demo" / "sites.csv")).exit_code == 0
+    run(app, "import", "--skip-invalid", "--site", "demo-clinic", str(FIXTURE))
+    conn = sqlite3.connect(app.config["DATABASE"])
+    sites = conn.execute("select site_id from service_sites where service_id = ?", [SERVICE_ID])
+    assert sites.fetchall() == [("demo-clinic",)]
+
+
+# --- Real-shaped packages: status, phones by link, zoned schedules ------------------------------
+
+
+def table(package: Path, name: str) -> list[dict[str, str]]:
+    with (package / f"{name}.csv").open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def write_table(package: Path, name: str, rows: list[dict[str, str]]) -> None:
+    path = package / f"{name}.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        columns = next(csv.reader(handle))
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+ORG = "d9d5e0f5-d3ce-4f73-9a2f-4dd0ecc6c610"
+LOCATION = "3a19ff88-4620-4d17-9830-ac1d859eb5d5"
+AT_LOCATION = "e94c9f38-1e8f-4564-91d4-d53501ab1765"
+OTHER_SERVICE = "bc148810-d857-441c-9679-408f346de14b"
+
+
+def clean_package(tmp_path: Path) -> Path:
+    """Return a copy of the example package with its errors fixed and a second service."""
+    package = tmp_path / "pkg"
+    shutil.copytree(FIXTURE, package)
+    (package / "datapackage.json").unlink()
+    write_table(
+        package,
+        "locations",
+        [{**table(package, "locations")[0], "latitude": "42.36", "longitude": "-71.10"}],
+    )
+    address = table(package, "addresses")[0]
+    write_table(
+        package,
+        "addresses",
+        [{**address, "state_province": "MA", "postal_code": "02139", "country": "US"}],
+    )
+    services = table(package, "services")
+    second = {**services[0], "id": OTHER_SERVICE, "name": "Food pantry"}
+    write_table(package, "services", [services[0], second])
+    write_table(package, "schedules", [])
+    write_table(package, "phones", [])
+    return package
+
+
+def phone(number: str, **links: str) -> dict[str, str]:
+    return {
+        "id": f"{abs(hash(tuple(links.items()))) % 10**8:08d}-0000-4000-8000-000000000000",
+        "number": number,
+        "type": "voice",
+        **links,
+    }
+
+
+def test_phones_come_from_the_most_specific_link(app: Flask, tmp_path: Path) -> None:
+    package = clean_package(tmp_path)
+    write_table(
+        package,
+        "phones",
+        [
+            phone("617-555-0104", organization_id=ORG),
+            phone("617-555-0103", location_id=LOCATION),
+            phone("617-555-0102", service_id=SERVICE_ID),
+            phone("617-555-0101", service_at_location_id=AT_LOCATION),
+        ],
+    )
+    result = run(app, "import", str(package))
+    assert result.exit_code == 0, result.output
+    assert service(app, SERVICE_ID)["phone"] == "+16175550101"  # type: ignore[index]
+    # The second service has no location and no phone of its own: its organization's.
+    assert service(app, OTHER_SERVICE)["phone"] == "+16175550104"  # type: ignore[index]
+    write_table(package, "phones", [phone("617-555-0103", location_id=LOCATION)])
+    assert run(app, "import", str(package)).exit_code == 0
+    assert service(app, SERVICE_ID)["phone"] == "+16175550103"  # type: ignore[index]
+
+
+def test_a_service_nobody_can_reach_is_reported(app: Flask, tmp_path: Path) -> None:
+    result = run(app, "import", str(clean_package(tmp_path)))
+    assert result.exit_code == 0, result.output
+    assert "services.csv:2: phone: no phone is linked to this service" in result.output
+    assert "services.csv:3: phone: no phone is linked" in result.output
+
+
+def test_an_inactive_service_is_never_offered_and_reimport_retires(
+    app: Flask, tmp_path: Path
+) -> None:
+    from conftest import Texter
+
+    package = clean_package(tmp_path)
+    write_table(package, "phones", [phone("617-555-0101", organization_id=ORG)])
+    services = table(package, "services")
+    write_table(
+        package,
+        "services",
+        [{**services[0], "status": "active"}, {**services[1], "status": "defunct"}],
+    )
+    assert run(app, "import", "--category", "mental_health", str(package)).exit_code == 0
+    assert service(app, OTHER_SERVICE)["status"] == "defunct"  # type: ignore[index]
+
+    def offered() -> str:
+        texter = Texter(app.test_client())
+        texter.send("hello")
+        texter.send("2")
+        return texter.send("3")
+
+    listing = offered()
+    assert "\n1 Community Counselling\n8 " in listing, listing  # the defunct one is not offered
+    write_table(
+        package,
+        "services",
+        [{**services[0], "status": "inactive"}, {**services[1], "status": "defunct"}],
+    )
+    result = run(app, "import", "--dry-run", "--category", "mental_health", str(package))
+    assert f"changed: {SERVICE_ID}" in result.output
+    assert run(app, "import", "--category", "mental_health", str(package)).exit_code == 0
+    assert service(app, SERVICE_ID)["status"] == "inactive"  # type: ignore[index]
+    assert "1 Community Counselling" not in offered()
+
+
+@pytest.mark.parametrize(
+    ("schedule", "hours"),
+    [
+        ({"opens_at": "09:00:00Z", "closes_at": "17:00:00Z"}, "Mo-Fr 09:00-17:00 [UTC]"),
+        ({"opens_at": "09:00-05:00", "closes_at": "17:00-05:00"}, "Mo-Fr 09:00-17:00 [UTC-05:00]"),
+        ({"timezone": "-6"}, "Mo-Fr 09:00-17:00 [UTC-06:00]"),
+        (
+            {"valid_from": "2026-01-01", "valid_to": "2027-06-30"},
+            "Mo-Fr 09:00-17:00 [2026-01-01..2027-06-30]",
+        ),
+        ({"until": "2027-03-01"}, "Mo-Fr 09:00-17:00 [..2027-03-01]"),
+        ({"freq": "MONTHLY"}, "Mo-Fr 09:00-17:00"),
+    ],
+)
+def test_schedules_keep_their_zone_and_dates(
+    app: Flask, tmp_path: Path, schedule: dict[str, str], hours: str
+) -> None:
+    package = clean_package(tmp_path)
+    base = {
+        "id": "68102e86-bb50-41c4-8f1e-e269368c41d1",
+        "service_id": SERVICE_ID,
+        "freq": "WEEKLY",
+        "byday": "MO,TU,WE,TH,FR",
+        "opens_at": "09:00",
+        "closes_at": "17:00",
+    }
+    write_table(package, "schedules", [{**base, **schedule}])
+    result = run(app, "import", str(package))
+    assert result.exit_code == 0, result.output
+    assert service(app, SERVICE_ID)["hours"] == hours  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("schedule", "reason"),
+    [
+        ({"freq": "MONTHLY", "byday": "1MO"}, "monthly schedule on days of the month"),
+        ({"freq": "MONTHLY", "bymonthday": "15"}, "monthly schedule on days of the month"),
+        ({"interval": "2"}, "every 2 weeks"),
+        ({"freq": "DAILY"}, "'DAILY' schedules"),
+        ({"opens_at": "9am"}, "is not a time like 09:00:00"),
+    ],
+)
+def test_schedules_that_cannot_be_told_are_reported(
+    app: Flask, tmp_path: Path, schedule: dict[str, str], reason: str
+) -> None:
+    package = clean_package(tmp_path)
+    base = {
+        "id": "68102e86-bb50-41c4-8f1e-e269368c41d1",
+        "service_id": SERVICE_ID,
+        "freq": "WEEKLY",
+        "byday": "MO",
+        "opens_at": "09:00",
+        "closes_at": "17:00",
+    }
+    write_table(package, "schedules", [{**base, **schedule}])
+    result = run(app, "import", "--skip-invalid", str(package))
+    assert "schedules.csv:2: freq: not read: " in result.output and reason in result.output
+    assert service(app, SERVICE_ID)["hours"] is None  # type: ignore[index]
+
+
+def test_zoned_and_dated_hours_are_open_only_when_they_hold() -> None:
+    import datetime as dt
+
+    from hotline_bridge.directory.hours import describe, open_now
+
+    utc_nine = dt.datetime(2026, 12, 2, 9, 30, tzinfo=dt.UTC)  # 4:30 a.m. in New York
+    assert open_now("Mo-Fr 09:00-17:00 [UTC]", "America/New_York", utc_nine) is True
+    assert open_now("Mo-Fr 09:00-17:00", "America/New_York", utc_nine) is False
+    assert open_now("Mo-Fr 09:00-17:00 [..2026-11-30]", "UTC", utc_nine) is False
+    assert open_now("Mo-Fr 09:00-17:00 [2026-12-03..]", "UTC", utc_nine) is False
+    assert open_now("Mo-Fr 09:00-17:00 [2026-12-01..2026-12-31]", "UTC", utc_nine) is True
+    assert describe("Mo-Fr 09:00-17:00 [UTC-05:00]", "en") == "Mon-Fri 9am-5pm (UTC-05:00)"
+
+
+# --- Export: valid HSDS 3.0 --------------------------------------------------------------------
+
+SCHEMAS = FIXTURES / "hsds-3.0-schema"
+
+
+def _typed(value: str, field: dict[str, Any]) -> Any:
+    if field["type"] in {"number", "integer"}:
+        return float(value)
+    return value
+
+
+# Datapackage types beyond JSON's: how each must be written in a CSV cell. HSDS asks for
+# opening times with their zone ("09:00Z", "09:00-05:00").
+CELL_FORMATS = {
+    "date": re.compile(r"^\d{4}-\d{2}-\d{2}$"),
+    "datetime": re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"),
+    "time": re.compile(r"^\d{2}:\d{2}(:\d{2})?(Z|[+-]\d{2}:\d{2})$"),
+    "number": re.compile(r"^-?\d+(\.\d+)?$"),
+}
+
+
+def datapackage_problems(package: Path) -> list[str]:
+    """Check a package's CSVs against the official datapackage's types and constraints."""
+    official = json.loads((SCHEMAS / "datapackage.json").read_text(encoding="utf-8"))
+    problems = []
+    for resource in official["resources"]:
+        path = package / resource["path"]
+        if not path.exists():
+            continue
+        rows = table(package, path.stem)
+        for field in resource["schema"]["fields"]:
+            constraints, name = field.get("constraints", {}), field["name"]
+            values = [row.get(name) or "" for row in rows]
+            for n, value in enumerate(values, 2):
+                where = f"{path.name}:{n}: {name}"
+                if not value:
+                    if constraints.get("required"):
+                        problems.append(f"{where}: required")
+                    continue
+                pattern = CELL_FORMATS.get(field["type"])
+                if pattern and not pattern.match(value):
+                    problems.append(f"{where}: not a {field['type']}: {value!r}")
+                if field.get("format") == "uuid" and not re.match(r"^[0-9a-f-]{36}$", value):
+                    problems.append(f"{where}: not a uuid: {value!r}")
+                if "enum" in constraints and value not in constraints["enum"]:
+                    problems.append(f"{where}: {value!r} not in {constraints['enum']}")
+            if constraints.get("unique") and len(set(filter(None, values))) < len(
+                list(filter(None, values))
+            ):
+                problems.append(f"{path.name}: {name}: not unique")
+    return problems
+
+
+def schema_problems(package: Path) -> list[str]:
+    """Validate a package's rows with the official JSON Schema, format checking on."""
+    from jsonschema import Draft202012Validator, FormatChecker
+
+    official = json.loads((SCHEMAS / "datapackage.json").read_text(encoding="utf-8"))
+    schema = json.loads((SCHEMAS / "tabular.json").read_text(encoding="utf-8"))
+    document: dict[str, list[dict[str, Any]]] = {}
+    for resource in official["resources"]:
+        path = package / resource["path"]
+        if path.exists():
+            fields = {f["name"]: f for f in resource["schema"]["fields"]}
+            document[resource["name"]] = [
+                {k: _typed(v, fields[k]) for k, v in row.items() if v and k in fields}
+                for row in table(package, path.stem)
+            ]
+    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(document)]
+
+
+def exported(make_app: Any, tmp_path: Path, name: str) -> Path:
+    app = make_app(DATABASE=str(tmp_path / f"{name}.db"))
+    assert run(app, "import", str(EXAMPLES / "demo" / "sites.csv")).exit_code == 0
+    assert run(app, "import", str(EXAMPLES / "demo" / "services.csv")).exit_code == 0
+    out = tmp_path / name
+    assert run(app, "export", "--format", "hsds", str(out)).exit_code == 0
+    return out
+
+
+def test_the_export_is_valid_hsds_3(make_app: Any, tmp_path: Path) -> None:
+    package = exported(make_app, tmp_path, "out")
+    assert schema_problems(package) == []
+    assert datapackage_problems(package) == []
+    schedules = table(package, "schedules")
+    assert schedules and all(row["opens_at"].endswith("-05:00") for row in schedules)
+
+
+def test_the_checkers_catch_what_the_old_export_got_wrong(tmp_path: Path) -> None:
+    package = tmp_path / "old"
+    package.mkdir()
+    (package / "services.csv").write_text(
+        "id,organization_id,name,status,url\nlegal-aid,legal-aid-org,Legal aid,active,not a url\n",
+        encoding="utf-8",
+    )
+    (package / "schedules.csv").write_text(
+        "id,opens_at\n8b0c2bc4-5a58-4a4b-9ef4-0f3b2d6f5a11,09:00:00\n", encoding="utf-8"
+    )
+    (package / "organizations.csv").write_text(
+        "id,name\n8b0c2bc4-5a58-4a4b-9ef4-0f3b2d6f5a12,Org\n", encoding="utf-8"
+    )
+    found = "\n".join(schema_problems(package) + datapackage_problems(package))
+    assert "is not a 'uuid'" in found
+    assert "services.csv:2: id: not a uuid" in found
+    assert "schedules.csv:2: opens_at: not a time" in found
+    assert "organizations.csv:2: description: required" in found
+
+
+def test_export_ids_are_stable_uuids(make_app: Any, tmp_path: Path) -> None:
+    first = exported(make_app, tmp_path, "one")
+    second = exported(make_app, tmp_path, "two")
+    ids = [row["id"] for row in table(first, "services")]
+    assert ids == [row["id"] for row in table(second, "services")]
+    assert all(re.match(r"^[0-9a-f-]{36}$", i) for i in ids)
+
+
+def test_a_uuid_the_source_gave_is_kept(app: Flask, tmp_path: Path) -> None:
+    assert run(app, "import", "--skip-invalid", str(FIXTURE)).exit_code == 0
+    out = tmp_path / "out"
+    assert run(app, "export", "--format", "hsds", str(out)).exit_code == 0
+    assert [row["id"] for row in table(out, "services")] == [SERVICE_ID]
+
+
+def test_the_official_tabular_example_imports(app: Flask, tmp_path: Path) -> None:
+    example = json.loads((SCHEMAS / "examples" / "tabular.json").read_text(encoding="utf-8"))
+    package = tmp_path / "official"
+    package.mkdir()
+    for name, rows in example.items():
+        columns = list(dict.fromkeys(key for row in rows for key in row))
+        with (package / name).open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=columns)
+            writer.writeheader()
+            writer.writerows(
+                {
+                    k: "" if v is None else v
+                    for k, v in row.items()
+                    if not isinstance(v, list | dict)
+                }
+                for row in rows
+            )
+    result = run(app, "import", "--skip-invalid", str(package))
+    assert result.exit_code == 0, result.output
+    assert "1 of 1 services imported" in result.output
+    assert service(app, SERVICE_ID)["name_en"] == "Community Counselling"  # type: ignore[index]

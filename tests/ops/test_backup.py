@@ -1,0 +1,123 @@
+"""Backups: a restore drill through the real commands, and refusals that protect the database."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from hotline_bridge import create_app
+from hotline_bridge.cli import main
+from hotline_bridge.settings import PROJECT_ROOT
+from tests.conftest import Texter
+
+DEMO = PROJECT_ROOT / "examples" / "demo"
+DEMO_NUMBER = "+15555550199"
+# What a person texts to reach the demo clinic's local legal help.
+CONVERSATION = ("hi", "2", "1")
+
+
+@pytest.fixture
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A production-like database holding the demo clinic's directory and console tables."""
+    path = tmp_path / "live" / "hotline.db"
+    monkeypatch.setenv("HOTLINE_BRIDGE_DATABASE", str(path))
+    monkeypatch.setenv("HOTLINE_BRIDGE_SECRET_KEY", "backup-secret")
+    monkeypatch.setenv("HOTLINE_BRIDGE_TWILIO_AUTH_TOKEN", "test-auth-token-0123456789abcdef")
+    for name in ("sites.csv", "services.csv"):
+        result = CliRunner().invoke(main, ["import", str(DEMO / name)])
+        assert result.exit_code == 0, result.output
+    # The clinic console's accounts and audit log: a backup must carry whatever the database holds.
+    added = CliRunner().invoke(
+        main,
+        ["staff", "add", "ana@clinic.example", "--admin"],
+        input="a long passphrase for ana\na long passphrase for ana\n",
+    )
+    assert added.exit_code == 0, added.output
+    return path
+
+
+def conversation() -> list[str]:
+    """Text the line through the real webhook and return each reply."""
+    app = create_app({"TESTING": True})
+    texter = Texter(app.test_client(), to=DEMO_NUMBER)
+    return [texter.send(body) for body in CONVERSATION]
+
+
+def contents(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of the tables the drill compares, in a stable order."""
+    tables = ("services", "sites", "service_sites", "staff", "audit_log")
+    with sqlite3.connect(path) as conn:
+        rows = {t: conn.execute(f"select * from {t} order by 1, 2").fetchall() for t in tables}
+    conn.close()
+    return rows
+
+
+def destroy_by_deleting(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+
+
+def destroy_by_overwriting(path: Path) -> None:
+    path.write_bytes(b"not a database any more" * 100)
+
+
+@pytest.mark.parametrize("destroy", [destroy_by_deleting, destroy_by_overwriting])
+def test_restore_drill_brings_back_the_same_line(database: Path, tmp_path: Path, destroy) -> None:  # type: ignore[no-untyped-def]
+    before, rows = conversation(), contents(database)
+    assert "Legal help, Cambridge" in before[-1]  # the demo clinic's own directory answers
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    made = CliRunner().invoke(main, ["backup", str(backups)])
+    assert made.exit_code == 0, made.output
+    (backup_file,) = backups.iterdir()
+    assert "integrity ok" in made.output and backup_file.stat().st_mode & 0o077 == 0
+
+    destroy(database)
+    with pytest.raises(Exception):  # noqa: B017 - the drill needs a database that is really gone
+        contents(database)
+
+    restored = CliRunner().invoke(main, ["restore", str(backup_file)])
+    assert restored.exit_code == 0, restored.output
+    assert contents(database) == rows
+    assert conversation() == before
+
+
+def test_a_running_app_answers_from_the_restored_directory(database: Path, tmp_path: Path) -> None:
+    app = create_app({"TESTING": True})
+    texter = Texter(app.test_client(), to=DEMO_NUMBER)
+    CliRunner().invoke(main, ["backup", str(tmp_path / "before.db")])
+    with sqlite3.connect(database) as conn:
+        conn.execute(
+            "update service_texts set label = 'Changed label' "
+            "where service_id = 'demo-legal-aid' and language = 'en'"
+        )
+    conn.close()
+    assert "Changed label" in [texter.send(body) for body in CONVERSATION][-1]
+    result = CliRunner().invoke(main, ["restore", str(tmp_path / "before.db")])
+    assert result.exit_code == 0, result.output
+    replies = [texter.send(body) for body in CONVERSATION]
+    assert "Changed label" not in replies[-1] and "Legal help, Cambridge" in replies[-1]
+
+
+def test_restore_refuses_a_file_that_is_not_a_backup(database: Path, tmp_path: Path) -> None:
+    rows = contents(database)
+    bogus = tmp_path / "bogus.db"
+    with sqlite3.connect(bogus) as conn:
+        conn.execute("create table other (x)")
+    conn.close()
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"\x00garbage" * 512)
+    for path in (bogus, garbage):
+        result = CliRunner().invoke(main, ["restore", str(path)])
+        assert result.exit_code == 1 and "not a" in result.output, result.output
+    assert contents(database) == rows
+
+
+def test_backup_never_overwrites_the_database(database: Path) -> None:
+    result = CliRunner().invoke(main, ["backup", str(database)])
+    assert result.exit_code == 1 and "cannot overwrite" in result.output
+    assert [row[1] for row in contents(database)["staff"]] == ["ana@clinic.example"]
+    assert contents(database)["audit_log"]  # the account's creation, recorded

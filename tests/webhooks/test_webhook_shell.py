@@ -1,0 +1,226 @@
+"""The parts every text message goes through before and after the engine: the form, the
+signature, the conversation cookie and the answers kept for repeated choices."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import sqlite3
+from typing import Any
+
+import pytest
+import time_machine
+from flask import Flask
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from itsdangerous import BadSignature, SignatureExpired
+from twilio.request_validator import RequestValidator
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
+
+from hotline_bridge.channels.sms.sessions import ConversationSigner
+from hotline_bridge.directory.store import get_db
+from hotline_bridge.engine.conversation import State
+from hotline_bridge.engine.keywords import Keywords
+from hotline_bridge.webhooks import messaging, replies
+from hotline_bridge.webhooks.forms import WebhookRequest, parse_urlencoded
+from tests.conftest import AUTH_TOKEN, BASE_URL, SECRET_KEY, Texter
+
+# Bytes a form body may hold: what Twilio sends and what it never would.
+_FORM_BYTES = st.one_of(
+    st.binary(max_size=200),
+    st.text(alphabet="ab=&+%2Fé€😀 \x00", max_size=60).map(str.encode),
+    st.lists(st.tuples(st.text(max_size=8), st.text(max_size=12)), max_size=6).map(
+        lambda pairs: "&".join(f"{k}={v}" for k, v in pairs).encode()
+    ),
+)
+
+
+def _environ(body: bytes) -> dict[str, object]:
+    return EnvironBuilder(
+        method="POST",
+        input_stream=io.BytesIO(body),
+        content_length=len(body),
+        content_type="application/x-www-form-urlencoded",
+    ).get_environ()
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(_FORM_BYTES)
+def test_forms_read_exactly_as_werkzeug_reads_them(body: bytes) -> None:
+    ours, theirs = WebhookRequest(_environ(body)), Request(_environ(body))
+    assert list(ours.form.items(multi=True)) == list(theirs.form.items(multi=True))
+    assert ours.get_data() == body  # the raw body stays readable
+
+
+def test_a_body_that_is_not_utf8_is_an_empty_form_as_in_werkzeug() -> None:
+    with pytest.raises(ValueError):
+        parse_urlencoded(b"Body=\xff")
+    assert not WebhookRequest(_environ(b"Body=\xff")).form
+
+
+@settings(max_examples=200, derandomize=True, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["Body", "To", "A"]), st.text(max_size=10))))
+def test_signatures_of_repeated_fields_are_the_twilio_librarys(
+    pairs: list[tuple[str, str]],
+) -> None:
+    """Every value of a repeated field counts, as the twilio library computes it on a
+    werkzeug form; a signature made that way is accepted, one value changed is refused."""
+    from hotline_bridge.webhooks import _Fields
+
+    environ = _environ("&".join(f"{k}={v}" for k, v in pairs).encode())
+    form = Request(environ).form
+    validator = RequestValidator(AUTH_TOKEN)
+    assert validator.compute_signature(BASE_URL, _Fields(form.lists())) == (
+        validator.compute_signature(BASE_URL, form)
+    )
+
+
+# --- The conversation cookie -------------------------------------------------------------
+
+
+def test_the_conversation_cookie_reads_back_only_as_signed() -> None:
+    signer, now = ConversationSigner(SECRET_KEY), 1_800_000_000
+    value = signer.dumps({"l": "es", "p": "main", "x": 0}, now=now)
+    assert signer.loads(value, max_age=900, now=now + 899) == {"l": "es", "p": "main", "x": 0}
+    with pytest.raises(SignatureExpired):
+        signer.loads(value, max_age=900, now=now + 901)
+    with pytest.raises(BadSignature):
+        ConversationSigner("another key").loads(value, now=now)
+    payload, stamp, signature = value.split(".")
+    for forged in (
+        f"{payload}.{int(stamp, 16) + 600:x}.{signature}",  # made younger
+        f"{payload[:-2]}x.{stamp}.{signature}",
+        f"{payload}.{stamp}.{signature[:-1]}",
+        "", "..", "é.é.é", value + "é",
+    ):  # fmt: skip
+        with pytest.raises(BadSignature):
+            signer.loads(forged, now=now)
+
+
+def test_a_forged_cookie_starts_a_new_conversation(app: Flask, texter: Texter) -> None:
+    texter.send("hola")
+    cookie = texter.client.get_cookie("s")
+    assert cookie is not None
+    texter.client.set_cookie("s", cookie.value[:-3] + "abc", domain="localhost")
+    main_menu = app.extensions["hotline_bridge"].catalogs.bind("en").t("menu.main")
+    assert main_menu in texter.send("hello")
+
+
+# --- Answers kept for repeated choices ---------------------------------------------------
+
+
+@pytest.fixture
+def keywords(app: Flask) -> Keywords:
+    return app.extensions["hotline_bridge"].keywords  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(
+    "body", ["1", "0", "12", "MENU", "menú", "ES", "hola", "HELP", "  2 "], ids=repr
+)
+def test_a_choice_or_keyword_is_kept(keywords: Keywords, body: str) -> None:
+    assert replies.key(keywords, "sms", "+1555", State("en", "main"), body, 0) is not None
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["123", "60614", "6061", "my boss has my passport", "Maria", "1 2", "٣", "x" * 40],
+    ids=repr,
+)
+def test_free_text_and_zip_codes_are_never_kept(keywords: Keywords, body: str) -> None:
+    assert replies.key(keywords, "sms", "+1555", State("en", "main"), body, 0) is None
+
+
+def test_a_place_holding_a_zip_code_is_never_kept(keywords: Keywords) -> None:
+    near = State("en", "near:60614@0~main")
+    assert replies.key(keywords, "sms", "+1555", near, "1", 0) is None
+
+
+# A line the legal list offers when no local legal help is near (the demo has none).
+LISTED = "community211"
+
+
+def _retire(app: Flask, service_id: str) -> None:
+    with sqlite3.connect(app.config["DATABASE"]) as conn:
+        conn.execute("update services set status = 'retired' where id = ?", (service_id,))
+
+
+@pytest.fixture
+def quiet_app(make_app: Any) -> Flask:
+    """An app whose counts wait in memory, so that nothing but the test writes the database."""
+    return make_app(COUNTS_FLUSH_SECONDS=3600)
+
+
+@pytest.fixture
+def answered(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The messages the engine was asked to answer (a kept answer does not ask it)."""
+    asked: list[str] = []
+    real = messaging.answer
+
+    def spy(conversation: Any, state: State, body: str) -> Any:
+        asked.append(body)
+        return real(conversation, state, body)
+
+    monkeypatch.setattr(messaging, "answer", spy)
+    return asked
+
+
+def _legal_list(app: Flask, sender: str) -> str:
+    texter = Texter(app.test_client(), sender=sender)
+    texter.send("hello")
+    texter.send("2")  # find help
+    return texter.send("1")  # legal or immigration help
+
+
+def test_a_repeated_choice_is_answered_from_what_was_kept(
+    quiet_app: Flask, answered: list[str]
+) -> None:
+    before = _legal_list(quiet_app, "+15558670001")
+    assert answered == ["hello", "2", "1"]
+    assert _legal_list(quiet_app, "+15558670002") == before
+    assert answered == ["hello", "2", "1"]  # the engine was not asked again
+
+
+def test_a_kept_answer_is_dropped_when_the_directory_changes(
+    quiet_app: Flask, answered: list[str]
+) -> None:
+    before = _legal_list(quiet_app, "+15558670001")
+    _retire(quiet_app, LISTED)  # written by another connection (an import)
+    after = _legal_list(quiet_app, "+15558670003")
+    assert after != before and len(answered) == 6
+
+
+def test_a_kept_answer_is_dropped_when_this_worker_writes(quiet_app: Flask) -> None:
+    app = quiet_app
+    before = _legal_list(app, "+15558670001")
+    with app.test_request_context():  # the same thread's connection, as a console edit uses
+        get_db().execute("update services set status = 'retired' where id = ?", [LISTED])
+        get_db().conn.commit()
+    assert _legal_list(app, "+15558670002") != before
+
+
+def test_answers_are_judged_each_minute(
+    app: Flask, frozen_clock: time_machine.Traveller, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[dt.datetime] = []
+    real = replies.key
+
+    def spy(*args: object) -> object:
+        seen.append(args[-1])  # type: ignore[arg-type]
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(replies, "key", spy)
+    _legal_list(app, "+15558670001")
+    frozen_clock.shift(dt.timedelta(minutes=1))
+    _legal_list(app, "+15558670002")
+    assert len({minute for minute in seen}) == 2
+    assert all(m.second == 0 and m.microsecond == 0 for m in seen)
+
+
+def test_nothing_a_person_wrote_is_kept(app: Flask) -> None:
+    texter = Texter(app.test_client(), sender="+15558670001")
+    for body in ("hello", "my boss keeps my passport", "60614", "2", "1"):
+        texter.send(body)
+    kept = app.extensions["hotline_bridge.replies"]._local.kept
+    written = {part for at in kept for part in at if isinstance(part, str)}
+    assert not written & {"my boss keeps my passport", "60614", "+15558670001"}
