@@ -226,7 +226,7 @@ def test_a_service_nobody_can_reach_is_reported(app: Flask, tmp_path: Path) -> N
 def test_an_inactive_service_is_never_offered_and_reimport_retires(
     app: Flask, tmp_path: Path
 ) -> None:
-    from conftest import Texter
+    from tests.conftest import Texter
 
     package = clean_package(tmp_path)
     write_table(package, "phones", [phone("617-555-0101", organization_id=ORG)])

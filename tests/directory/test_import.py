@@ -427,9 +427,8 @@ def test_typographic_quotes_and_dashes_are_stored_plain(app: Flask, tmp_path: Pa
 def test_control_characters_set_in_the_database_never_reach_a_reply(
     app: Flask, tmp_path: Path
 ) -> None:
-    from conftest import Texter
-
     from hotline_bridge.directory.store import open_db
+    from tests.conftest import Texter
 
     assert run(app, "import", str(write_csv(tmp_path / "s.csv", [GOOD]))).exit_code == 0
     with open_db(app) as db:

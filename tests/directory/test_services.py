@@ -187,7 +187,7 @@ def _demo_rows() -> list[dict[str, str]]:
 
 
 def test_an_import_retires_what_the_sites_file_leaves_out(app: Flask, tmp_path: Path) -> None:
-    from test_import import write_csv
+    from tests.directory.test_import import write_csv
 
     demo(app)
     rows = _demo_rows()
@@ -215,7 +215,7 @@ def test_an_import_retires_what_the_sites_file_leaves_out(app: Flask, tmp_path: 
 
 
 def test_a_file_for_one_site_leaves_other_sites_alone(app: Flask, tmp_path: Path) -> None:
-    from test_import import GOOD, write_csv
+    from tests.directory.test_import import GOOD, write_csv
 
     demo(app)
     other = {**GOOD, "id": "elsewhere", "site": "default"}

@@ -225,7 +225,7 @@ def test_two_languages_keep_the_one_line_switch(app: Flask) -> None:
 
 
 def test_the_pseudo_language_is_offered_on_whatsapp(pseudo: Flask) -> None:
-    from test_conversations import WhatsApper
+    from tests.engine.test_conversations import WhatsApper
 
     writer = WhatsApper(pseudo.test_client())
     assert "<QPS>" in writer.send("hi")
@@ -271,7 +271,7 @@ def test_check_walks_the_pseudo_language(make_app: Any, tmp_path: Path) -> None:
 def test_the_console_forms_take_the_pseudo_languages_words(
     pseudo: Flask, frozen_clock: Any
 ) -> None:
-    from console_helpers import Staffer, add_staff, seed
+    from tests.console.console_helpers import Staffer, add_staff, seed
 
     seed(pseudo)
     add_staff(pseudo, "ada@example.org", "--admin")
