@@ -789,7 +789,7 @@ def service_warnings(row: Mapping[str, Any], ctx: Context) -> list[RowError]:
     name with a sensitive word and no discreet label, which lists replace with the category's
     discreet wording until staff give one."""
     warnings: dict[str, RowError] = {}
-    for lang in LANGUAGES:
+    for lang in ctx.languages:
         if row.get(f"label_{lang}") or row.get("label_en"):
             continue
         field_name = f"name_{lang}" if row.get(f"name_{lang}") else "name_en"
@@ -831,7 +831,20 @@ def sensitive_hits(text: str, words: Sequence[str]) -> list[str]:
     """Return the sensitive ``words`` that start a word of ``text``, ignoring case and accents
     (so plurals and other forms count too: "víctimas", "abused")."""
     folded = fold(text)
-    return [w for w in words if re.search(rf"(?<!\w){re.escape(fold(w))}", folded)]
+    anyone, each = _word_patterns(tuple(words))
+    if anyone is None or not anyone.search(folded):
+        return []  # almost every name: one search, not one per word
+    return [word for word, pattern in each if pattern.search(folded)]
+
+
+@functools.lru_cache(maxsize=16)
+def _word_patterns(
+    words: tuple[str, ...],
+) -> tuple[re.Pattern[str] | None, tuple[tuple[str, re.Pattern[str]], ...]]:
+    """Compile, once per word list, a search for any of ``words`` and one for each."""
+    starts = [rf"(?<!\w){re.escape(fold(word))}" for word in words]
+    each = tuple((word, re.compile(start)) for word, start in zip(words, starts, strict=True))
+    return (re.compile("|".join(starts)) if starts else None), each
 
 
 def check_site(
