@@ -19,9 +19,10 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask
-from flask.sessions import SecureCookieSessionInterface
+from flask import Flask, Response
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from itsdangerous import BadSignature, SignatureExpired
+from werkzeug.http import dump_cookie
 
 # What the key is derived for: a cookie signed for anything else never verifies here.
 SALT = b"hotline-bridge-conversation"
@@ -92,6 +93,27 @@ class ConversationSessions(SecureCookieSessionInterface):
         if self._signer is None and app.secret_key:
             self._signer = ConversationSigner(app.secret_key)
         return self._signer
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        """Set the cookie as Flask does, writing its header once: a conversation's every reply
+        sets it, and Flask's general path parses and rewrites ``Vary`` twice to do so."""
+        signer = self.get_signing_serializer(app)
+        if not session or signer is None or not self.should_set_cookie(app, session):
+            super().save_session(app, session, response)  # deleting, or nothing to set
+            return
+        cookie = dump_cookie(
+            self.get_cookie_name(app),
+            signer.dumps(dict(session)),
+            expires=self.get_expiration_time(app, session),
+            path=self.get_cookie_path(app),
+            domain=self.get_cookie_domain(app),
+            secure=self.get_cookie_secure(app),
+            httponly=self.get_cookie_httponly(app),
+            samesite=self.get_cookie_samesite(app),
+            partitioned=self.get_cookie_partitioned(app),
+        )
+        response.headers.add("Set-Cookie", cookie)
+        response.vary.add("Cookie")
 
 
 def init_app(app: Flask) -> None:
