@@ -29,22 +29,12 @@ from hotline_bridge.privacy import REDACTED, redact
 from hotline_bridge.settings import PROJECT_ROOT, ConfigError
 from hotline_bridge.webhooks.deliveries import RecentDeliveries
 from tests.conftest import AUTH_TOKEN, BASE_URL, SENDER, Texter, sign, signed_post, twiml
+from tests.webhooks.webhook_fuzz import ROUTES
 
 HOTLINE = "1-888-373-7888"
 
-TWILIO_ROUTES = [
-    "/sms",
-    "/sms/fallback",
-    "/sms/status",
-    "/voice",
-    "/voice/language",
-    "/voice/menu",
-    "/voice/offer",
-    "/voice/dialed",
-    "/voice/forget",
-    "/voice/fallback",
-    "/voice/status",
-]
+# Every Twilio route the app ships, the same list the fuzzing strategies post to.
+TWILIO_ROUTES = list(ROUTES)
 
 # A multipart body whose one part has no name=, which once made the signature check raise.
 NAMELESS_MULTIPART = b"--b\r\nContent-Disposition: form-data\r\n\r\nx\r\n--b--\r\n"
