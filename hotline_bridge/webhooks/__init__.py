@@ -21,9 +21,7 @@ from flask import Flask, Response, current_app, g, request, url_for
 from twilio.request_validator import (
     SIGNATURE_HEADER,
     SIGNATURE_SETTINGS_HEADER,
-    RequestValidator,
     add_port,
-    compare,
     get_signature_algorithm,
     remove_port,
 )
@@ -35,6 +33,7 @@ from hotline_bridge.counters import REPEAT
 from hotline_bridge.ops import metrics
 from hotline_bridge.webhooks.deliveries import RecentDeliveries
 from hotline_bridge.webhooks.forms import WebhookRequest
+from hotline_bridge.webhooks.signatures import Signatures
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +69,19 @@ DIAL_STATUSES = frozenset({"completed", "answered", "busy", "no-answer", "failed
 IDEMPOTENCY_HEADER = "I-Twilio-Idempotency-Token"
 
 
+def _environ_key(header: str) -> str:
+    """Return where a WSGI environ holds the request header ``header``."""
+    return "HTTP_" + header.upper().replace("-", "_")
+
+
+_SIGNATURE_KEY = _environ_key(SIGNATURE_HEADER)
+_SETTINGS_KEY = _environ_key(SIGNATURE_SETTINGS_HEADER)
+_IDEMPOTENCY_KEY = _environ_key(IDEMPOTENCY_HEADER)
+# Where a request's verified signature is kept in its WSGI environ (never set from HTTP: the
+# server puts headers under ``HTTP_`` names only).
+VERIFIED = "hotline_bridge.verified_signature"
+
+
 def twiml_response(twiml: object, status: int = 200) -> Response:
     """Return a TwiML document (any twilio builder) as an HTTP response."""
     return Response(str(twiml), status=status, mimetype=TWIML)
@@ -81,11 +93,10 @@ def known(status: str, statuses: frozenset[str]) -> str:
 
 
 def form() -> dict[str, str]:
-    """Return the webhook's POST fields, or nothing when the body cannot be read as a form."""
-    try:
-        return request.form.to_dict()
-    except HTTPException:  # too large, or not a form at all
-        return {}
+    """Return the webhook's POST fields (the first value of each), or nothing when the body
+    cannot be read as a form."""
+    fields: dict[str, str] = request.fields  # type: ignore[attr-defined]
+    return dict(fields)
 
 
 def _too_large() -> bool:
@@ -126,36 +137,26 @@ def signature_ok() -> bool:
     """Return whether the request carries a valid Twilio signature for the URL Twilio used.
 
     A body that cannot be verified at all (a multipart part without a name, bytes the form
-    parser refuses) is not valid: it gets 403 like a wrong signature, never an error.
+    parser refuses) is not valid: it gets 403 like a wrong signature, never an error. A valid
+    signature is kept in the request's environ, where ``_note_delivery`` finds it.
     """
     if not current_app.config["VALIDATE_SIGNATURES"]:
         return True
-    signature = request.headers.get(SIGNATURE_HEADER, "")
+    environ = request.environ
+    signature = environ.get(_SIGNATURE_KEY, "")
     if not signature:
         return False
-    validator: RequestValidator = current_app.extensions["hotline_bridge.validator"]
+    signatures: Signatures = current_app.extensions["hotline_bridge.signatures"]
     try:
-        algorithm = get_signature_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
-        return _valid(validator, signed_url(), _signed_params(), signature, algorithm)
+        algorithm = get_signature_algorithm(environ.get(_SETTINGS_KEY))
+        fields = request.grouped  # type: ignore[attr-defined]
+        good = _valid(signatures, signed_url(), fields, signature, algorithm)
     except Exception as exc:
         log.info("unverifiable webhook refused: %s", type(exc).__name__)
         return False
-
-
-class _Fields(dict[str, list[str]]):
-    """A request's fields, each with all its values (a repeated field counts in the signature
-    once per value), in the shape the twilio validator reads first (``getall``). Werkzeug's form
-    makes the validator try, and fail, two other ways per field before it finds the values."""
-
-    def getall(self, name: str) -> list[str]:
-        return self[name]
-
-
-def _signed_params() -> _Fields:
-    try:
-        return _Fields(request.form.lists())
-    except HTTPException:
-        return _Fields()
+    if good:
+        environ[VERIFIED] = signature
+    return good
 
 
 def signed_url() -> str:
@@ -180,9 +181,7 @@ def public_url(endpoint: str, **values: Any) -> str:
     return request.host_url.rstrip("/") + path
 
 
-def _valid(
-    validator: RequestValidator, url: str, params: Any, signature: str, algorithm: str
-) -> bool:
+def _valid(signatures: Signatures, url: str, fields: Any, signature: str, algorithm: str) -> bool:
     """Check the signature on the URL as received first, then on its other port form.
 
     Twilio signs with or without the port depending on the setup, which is why the library's
@@ -190,14 +189,13 @@ def _valid(
     request. Query-string body hashes (``bodySHA256``) are for JSON webhooks, which these are not.
     """
     try:
-        first = validator.compute_signature(url, params, algorithm)
-    except ValueError:  # an algorithm this library does not know
+        if signatures.matches(signature, url, fields, algorithm):
+            return True
+    except ValueError:  # an algorithm the twilio library does not know
         return False
-    if compare(first, signature):
-        return True
     parsed = urlparse(url)
     other = remove_port(parsed) if parsed.port else add_port(parsed)
-    return compare(validator.compute_signature(other, params, algorithm), signature)
+    return signatures.matches(signature, other, fields, algorithm)
 
 
 def log_failure(where: str, exc: BaseException) -> None:
@@ -233,12 +231,20 @@ def twilio_webhook(fail_safe: Callable[[], Response]) -> Callable[..., Any]:
 
 def _note_delivery() -> None:
     """Mark on ``flask.g`` a webhook Twilio already delivered in the conversation window: the
-    same route, query and fields (a Sid among them) and the same idempotency token."""
-    fields = form()
+    same route, query and fields (a Sid among them) and the same idempotency token.
+
+    A verified signature stands for the route, query and fields, since it is an HMAC of them;
+    without one (signatures not checked) the fields themselves are taken."""
+    fields: dict[str, str] = request.fields  # type: ignore[attr-defined]
     if not any(fields.get(name) for name in SID_FIELDS):
         return
     deliveries: RecentDeliveries = current_app.extensions["hotline_bridge.deliveries"]
-    token = request.headers.get(IDEMPOTENCY_HEADER, "")
+    environ = request.environ
+    token = environ.get(_IDEMPOTENCY_KEY, "")
+    signature = environ.get(VERIFIED)
+    if signature is not None:
+        g.setdefault(REPEAT, deliveries.seen("signed", token, signature))
+        return
     signed = (f"{name}={value}" for name, value in sorted(fields.items()))
     parts = (request.path, request.query_string.decode("latin-1"), token, *signed)
     g.setdefault(REPEAT, deliveries.seen(*parts))
@@ -256,6 +262,6 @@ def init_app(app: Flask) -> None:
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=named, x_port=named, x_prefix=named
         )
     app.request_class = WebhookRequest
-    app.extensions["hotline_bridge.validator"] = RequestValidator(app.config["TWILIO_AUTH_TOKEN"])
+    app.extensions["hotline_bridge.signatures"] = Signatures(app.config["TWILIO_AUTH_TOKEN"])
     window = app.config["SESSION_MINUTES"] * 60
     app.extensions["hotline_bridge.deliveries"] = RecentDeliveries(window)

@@ -1,19 +1,24 @@
 """Reading a webhook's form: werkzeug's result, without werkzeug's general-purpose machinery.
 
-Every Twilio webhook is a URL-encoded form of about twenty fields. Werkzeug reads it through a
-form-data parser built for any content type (limits, stream wrappers, a second empty dict for
-files) and ``urllib``'s ``parse_qsl``; on the SMS webhook that was a tenth of the request. Here a
-URL-encoded body is read once and split directly, giving exactly what werkzeug gives (the
-tests compare the two on arbitrary bytes), and the raw body stays available to
-``request.get_data()``. Every other content type goes to werkzeug unchanged.
+Every Twilio webhook is a URL-encoded form of about twenty fields with a ``Content-Length``.
+Werkzeug reads it through a form-data parser built for any content type (limits, stream
+wrappers, a second empty dict for files) and ``urllib``'s ``parse_qsl``; on the SMS webhook
+that was a tenth of the request. Here such a body is read in one call and split directly,
+giving exactly what werkzeug gives (the tests compare the two on arbitrary bytes), and the raw
+body stays available to ``request.get_data()``. Every other body (another content type, no
+declared length) goes to werkzeug unchanged.
 """
 
 from __future__ import annotations
 
+import io
+from functools import cached_property
 from urllib.parse import unquote
 
 import werkzeug.urls  # noqa: F401 - registers the "werkzeug.url_quote" error handler
 from flask import Request
+from werkzeug.exceptions import ClientDisconnected, HTTPException, RequestEntityTooLarge
+from werkzeug.wsgi import get_content_length
 
 URLENCODED = "application/x-www-form-urlencoded"
 # Werkzeug's handler for %-escapes that are not UTF-8: they are kept escaped, not dropped.
@@ -24,21 +29,18 @@ def parse_urlencoded(data: bytes) -> list[tuple[str, str]]:
     """Return the fields of a URL-encoded body as werkzeug reads them: blank values kept, ``+``
     a space, bad %-escapes kept as written. Raises ``ValueError`` when the body is not UTF-8
     (werkzeug then reads it as an empty form)."""
-    text = data.decode()
+    # "+" is a space wherever it stands (an escaped "%2B" is a plus, unescaped after this).
+    text = data.decode().replace("+", " ")
     fields = []
     for field in text.split("&"):
         if field:
             name, _, value = field.partition("=")
-            fields.append((_unquote(name), _unquote(value)))
+            if "%" in name:
+                name = unquote(name, errors=_ESCAPES_KEPT)
+            if "%" in value:
+                value = unquote(value, errors=_ESCAPES_KEPT)
+            fields.append((name, value))
     return fields
-
-
-def _unquote(text: str) -> str:
-    if "+" in text:
-        text = text.replace("+", " ")
-    if "%" in text:
-        text = unquote(text, errors=_ESCAPES_KEPT)
-    return text
 
 
 class WebhookRequest(Request):
@@ -47,15 +49,63 @@ class WebhookRequest(Request):
     def _load_form_data(self) -> None:
         if "form" in self.__dict__:
             return
-        if not self.want_form_data_parsed or self.mimetype != URLENCODED:
+        data = self._urlencoded_body()
+        if data is None:
             super()._load_form_data()
             return
-        stream = self._get_stream_for_parsing()  # limited to MAX_CONTENT_LENGTH, as werkzeug's
-        data = stream.read()
         try:
-            fields = parse_urlencoded(data)
+            pairs = parse_urlencoded(data)
         except ValueError:  # not UTF-8: werkzeug's parser gives an empty form too
-            fields = []
+            pairs = []
         self._cached_data = data
         storage = self.parameter_storage_class
-        self.__dict__.update(stream=stream, form=storage(fields), files=storage())
+        self.__dict__.update(stream=io.BytesIO(), form=storage(pairs), files=storage())
+        self.__dict__["pairs"] = pairs
+
+    def _urlencoded_body(self) -> bytes | None:
+        """Return the body of a URL-encoded form of declared length, read as werkzeug would
+        (413 over the limit, ``ClientDisconnected`` when it ends early); None for any other
+        body, which werkzeug reads."""
+        environ = self.environ
+        kind = environ.get("CONTENT_TYPE")
+        if not kind or (kind != URLENCODED and self.mimetype != URLENCODED):
+            return None
+        cached: bytes | None = getattr(self, "_cached_data", None)
+        if cached is not None:
+            return cached
+        length = get_content_length(environ)  # what ``content_length`` reads, directly
+        if length is None:
+            return None
+        limit = self.max_content_length
+        if limit is not None and length > limit:
+            raise RequestEntityTooLarge()
+        data: bytes = environ["wsgi.input"].read(length) if length else b""
+        if len(data) < length and "wsgi.input_terminated" not in environ:
+            raise ClientDisconnected()
+        return data
+
+    @cached_property
+    def pairs(self) -> list[tuple[str, str]]:
+        """Every field of the form in the order sent (a repeated field once per value); none
+        when the body is not a form that can be read."""
+        try:
+            return list(self.form.items(multi=True))
+        except HTTPException:  # too large, or not a form at all
+            return []
+
+    @cached_property
+    def fields(self) -> dict[str, str]:
+        """The form's fields, the first value of each, as ``form.to_dict()`` gives them."""
+        first: dict[str, str] = {}
+        for name, value in self.pairs:
+            if name not in first:
+                first[name] = value
+        return first
+
+    @cached_property
+    def grouped(self) -> dict[str, list[str]]:
+        """Each field with all its values, in the order sent."""
+        grouped: dict[str, list[str]] = {}
+        for name, value in self.pairs:
+            grouped.setdefault(name, []).append(value)
+        return grouped

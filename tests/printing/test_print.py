@@ -29,6 +29,7 @@ from hotline_bridge.directory import national
 from hotline_bridge.directory.store import open_db, write_sites
 from hotline_bridge.printing import PrintRefused, Request, layout, pdf, print_pdf, render
 from hotline_bridge.settings import DEFAULT_SENSITIVE_WORDS, PROJECT_ROOT
+from hotline_bridge.webhooks.signatures import Signatures
 from tests.conftest import BASE_URL, sign
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "print"
@@ -327,9 +328,7 @@ def test_a_keyword_the_line_cannot_answer_is_refused(make_app: Any) -> None:
     # line, so nothing is printed.
     app = make_app()
     add_sites(app)
-    app.extensions["hotline_bridge.validator"] = type(app.extensions["hotline_bridge.validator"])(
-        "another-token"
-    )
+    app.extensions["hotline_bridge.signatures"] = Signatures("another-token")
     assert refusal(app, Request("riverside", "poster", "en")).key == "print.refused.unproven"
 
 

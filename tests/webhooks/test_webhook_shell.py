@@ -24,6 +24,7 @@ from hotline_bridge.engine.conversation import State
 from hotline_bridge.engine.keywords import Keywords
 from hotline_bridge.webhooks import messaging, replies
 from hotline_bridge.webhooks.forms import WebhookRequest, parse_urlencoded
+from hotline_bridge.webhooks.signatures import Signatures
 from tests.conftest import AUTH_TOKEN, BASE_URL, SECRET_KEY, Texter
 
 # Bytes a form body may hold: what Twilio sends and what it never would.
@@ -59,21 +60,34 @@ def test_a_body_that_is_not_utf8_is_an_empty_form_as_in_werkzeug() -> None:
     assert not WebhookRequest(_environ(b"Body=\xff")).form
 
 
-@settings(max_examples=200, derandomize=True, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["Body", "To", "A"]), st.text(max_size=10))))
-def test_signatures_of_repeated_fields_are_the_twilio_librarys(
-    pairs: list[tuple[str, str]],
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from(["Body", "To", "A", "é"]), st.text(max_size=10))),
+    st.sampled_from([BASE_URL + "/sms", BASE_URL + ":443/sms?x=%7B1%7D", "http://h/é"]),
+    st.sampled_from([None, "HMAC_SHA1", "hmac_sha256"]),
+)
+def test_signatures_are_the_twilio_librarys(
+    pairs: list[tuple[str, str]], url: str, algorithm: str | None
 ) -> None:
     """Every value of a repeated field counts, as the twilio library computes it on a
-    werkzeug form; a signature made that way is accepted, one value changed is refused."""
-    from hotline_bridge.webhooks import _Fields
+    werkzeug form, under either algorithm; a signature made that way matches, one value
+    changed does not."""
+    body = "&".join(f"{k}={v}" for k, v in pairs).encode()
+    form = Request(_environ(body)).form
+    ours = WebhookRequest(_environ(body))
+    theirs = RequestValidator(AUTH_TOKEN).compute_signature(url, form, algorithm)
+    signatures = Signatures(AUTH_TOKEN)
+    assert signatures.compute(url, ours.grouped, algorithm) == theirs
+    assert signatures.matches(theirs, url, ours.grouped, algorithm)
+    assert not signatures.matches(theirs, url + "x", ours.grouped, algorithm)
+    assert not signatures.matches(theirs[:-2] + "é=", url, ours.grouped, algorithm)
 
-    environ = _environ("&".join(f"{k}={v}" for k, v in pairs).encode())
-    form = Request(environ).form
-    validator = RequestValidator(AUTH_TOKEN)
-    assert validator.compute_signature(BASE_URL, _Fields(form.lists())) == (
-        validator.compute_signature(BASE_URL, form)
-    )
+
+def test_an_algorithm_the_twilio_library_refuses_is_refused() -> None:
+    with pytest.raises(ValueError):
+        RequestValidator(AUTH_TOKEN).compute_signature(BASE_URL, {}, "HMAC_MD5")
+    with pytest.raises(ValueError):
+        Signatures(AUTH_TOKEN).compute(BASE_URL, {}, "HMAC_MD5")
 
 
 # --- The conversation cookie -------------------------------------------------------------
@@ -105,6 +119,53 @@ def test_a_forged_cookie_starts_a_new_conversation(app: Flask, texter: Texter) -
     texter.client.set_cookie("s", cookie.value[:-3] + "abc", domain="localhost")
     main_menu = app.extensions["hotline_bridge"].catalogs.bind("en").t("menu.main")
     assert main_menu in texter.send("hello")
+
+
+_COOKIE_SETTINGS = st.fixed_dictionaries(
+    {
+        "path": st.sampled_from(["/", "/line"]),
+        "domain": st.sampled_from([None, "line.example.org", ".Example.org:8443"]),
+        "secure": st.booleans(),
+        "httponly": st.booleans(),
+        "samesite": st.sampled_from([None, "Lax", "strict", "None"]),
+        "partitioned": st.booleans(),
+    }
+)
+
+
+@settings(max_examples=200, derandomize=True, deadline=None)
+@given(
+    _COOKIE_SETTINGS,
+    st.dictionaries(st.sampled_from("lpxs"), st.text(max_size=12) | st.integers()),
+    st.datetimes(
+        min_value=dt.datetime(2000, 1, 1),
+        max_value=dt.datetime(2100, 1, 1),
+        timezones=st.just(dt.UTC),
+    ),
+)
+def test_the_cookie_header_is_the_one_werkzeug_writes(
+    attributes: dict[str, Any], state: dict[str, Any], expires: dt.datetime
+) -> None:
+    from werkzeug.http import dump_cookie
+
+    from hotline_bridge.channels.sms.sessions import CookieTemplate
+
+    value = ConversationSigner(SECRET_KEY).dumps(state)
+    template = CookieTemplate("s", **attributes)
+    for _ in range(2):  # the second time from the date kept for this second
+        assert template.cookie(value, expires) == dump_cookie(
+            "s", value, expires=expires, **attributes
+        )
+
+
+def test_a_reply_sets_the_cookie_once_and_varies_on_it(app: Flask) -> None:
+    from tests.conftest import CLINIC_NUMBER, SENDER, signed_post
+
+    fields = {"Body": "hola", "From": SENDER, "To": CLINIC_NUMBER, "MessageSid": "SM" + "7" * 32}
+    response = signed_post(app.test_client(), "/sms", fields)
+    assert response.headers["Set-Cookie"].startswith("s=")
+    assert len(response.headers.getlist("Set-Cookie")) == 1
+    assert response.headers.getlist("Vary") == ["Cookie"]
 
 
 # --- Answers kept for repeated choices ---------------------------------------------------
