@@ -20,7 +20,7 @@ from collections import Counter
 from pathlib import Path
 
 import sqlite_utils
-from flask import Flask, current_app, g, has_app_context, has_request_context, request
+from flask import Flask, current_app, has_app_context, has_request_context, request
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +28,9 @@ log = logging.getLogger(__name__)
 # terminal simulators and ``check``, whose requests must not add to the usage counts.
 DRY_RUN = "hotline_bridge.dry_run"
 
-# Set on ``flask.g`` by the webhook shell when Twilio delivers the same webhook again (a retry):
-# it is answered as before but not counted twice.
-REPEAT = "hotline_bridge_repeat"
+# Set in a request's WSGI environ by the webhook shell when Twilio delivers the same webhook
+# again (a retry): it is answered as before but not counted twice.
+REPEAT = "hotline_bridge.repeat"
 
 # Distinct (day, channel, language, event) rows a worker holds before it drops new ones; events
 # come from fixed sets, so only a database locked for days could fill this.
@@ -158,8 +158,10 @@ def bump(db: sqlite_utils.Database, channel: str, language: str, event: str) -> 
     Returns at once: the count is written later, in the background, never on the request path.
     ``db`` is the database the count belongs to, used only outside an app with a tally.
     """
-    if has_request_context() and (request.environ.get(DRY_RUN) or g.get(REPEAT)):
-        return
+    if has_request_context():
+        environ = request.environ
+        if environ.get(DRY_RUN) or environ.get(REPEAT):
+            return
     key = (today(), channel, language, event)
     tally = current_app.extensions.get("hotline_bridge.counts") if has_app_context() else None
     if tally is None:

@@ -4,7 +4,7 @@
 before it is read, a request without a valid ``X-Twilio-Signature`` (or one whose body cannot
 even be verified) gets 403, and any exception inside the view (database gone, a missing catalog
 entry, a bug) becomes the channel's static fail-safe answer with status 200: Twilio never
-receives a 500 from us. A retry of a webhook already answered is marked on ``flask.g`` so that
+receives a 500 from us. A retry of a webhook already answered is marked in its environ so that
 it is answered again but counted once.
 """
 
@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlparse
 
-from flask import Flask, Response, current_app, g, request, url_for
+from flask import Flask, Response, current_app, request, url_for
 from twilio.request_validator import (
     SIGNATURE_HEADER,
     SIGNATURE_SETTINGS_HEADER,
@@ -27,7 +27,7 @@ from twilio.request_validator import (
 )
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.wsgi import get_input_stream
+from werkzeug.wsgi import get_content_length, get_input_stream
 
 from hotline_bridge.counters import REPEAT
 from hotline_bridge.ops import metrics
@@ -95,18 +95,26 @@ def known(status: str, statuses: frozenset[str]) -> str:
 def form() -> dict[str, str]:
     """Return the webhook's POST fields (the first value of each), or nothing when the body
     cannot be read as a form."""
-    fields: dict[str, str] = request.fields  # type: ignore[attr-defined]
-    return dict(fields)
+    req: WebhookRequest = request._get_current_object()  # type: ignore[attr-defined]
+    return dict(req.fields)
 
 
-def _too_large() -> bool:
+def _current() -> tuple[Flask, WebhookRequest]:
+    """Return the app and the request themselves, for helpers that read them many times
+    (each read through Flask's proxies looks them up again)."""
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    req: WebhookRequest = request._get_current_object()  # type: ignore[attr-defined]
+    return app, req
+
+
+def _too_large(req: WebhookRequest) -> bool:
     """Return whether the body is over the limit, judged by its declared length when it has
     one (nothing is read), else by reading at most the limit."""
-    length, limit = request.content_length, request.max_content_length
+    length, limit = get_content_length(req.environ), req.max_content_length
     if length is not None:
         return limit is not None and length > limit
     try:
-        request.form  # noqa: B018 - parsing is what may fail
+        req.form  # noqa: B018 - parsing is what may fail
     except RequestEntityTooLarge:
         return True
     except HTTPException:
@@ -133,24 +141,23 @@ def _drain(environ: dict[str, Any]) -> None:
         return
 
 
-def signature_ok() -> bool:
+def signature_ok(app: Flask, req: WebhookRequest) -> bool:
     """Return whether the request carries a valid Twilio signature for the URL Twilio used.
 
     A body that cannot be verified at all (a multipart part without a name, bytes the form
     parser refuses) is not valid: it gets 403 like a wrong signature, never an error. A valid
     signature is kept in the request's environ, where ``_note_delivery`` finds it.
     """
-    if not current_app.config["VALIDATE_SIGNATURES"]:
+    if not app.config["VALIDATE_SIGNATURES"]:
         return True
-    environ = request.environ
+    environ = req.environ
     signature = environ.get(_SIGNATURE_KEY, "")
     if not signature:
         return False
-    signatures: Signatures = current_app.extensions["hotline_bridge.signatures"]
+    signatures: Signatures = app.extensions["hotline_bridge.signatures"]
     try:
         algorithm = get_signature_algorithm(environ.get(_SETTINGS_KEY))
-        fields = request.grouped  # type: ignore[attr-defined]
-        good = _valid(signatures, signed_url(), fields, signature, algorithm)
+        good = _valid(signatures, signed_url(app, req), req.grouped, signature, algorithm)
     except Exception as exc:
         log.info("unverifiable webhook refused: %s", type(exc).__name__)
         return False
@@ -159,15 +166,15 @@ def signature_ok() -> bool:
     return good
 
 
-def signed_url() -> str:
+def signed_url(app: Flask, req: WebhookRequest) -> str:
     """Return the URL Twilio signed: the deployment's ``PUBLIC_URL`` when it is set, else the
     address as received (rebuilt from trusted proxy headers), with this request's path and its
     query exactly as sent. ``request.url`` will not do: it unescapes some of the query
     (``%7B`` becomes ``{``), while Twilio signs the escapes it was given."""
-    public = current_app.config["PUBLIC_URL"]
-    base = public or f"{request.scheme}://{request.host}{quote(request.root_path)}"
-    url = base + quote(request.path)
-    query = request.query_string.decode("latin-1")
+    public = app.config["PUBLIC_URL"]
+    base = public or f"{req.scheme}://{req.host}{quote(req.root_path)}"
+    url = base + quote(req.path)
+    query = req.environ.get("QUERY_STRING", "")  # what ``query_string`` holds, as text
     return f"{url}?{query}" if query else url
 
 
@@ -212,12 +219,13 @@ def twilio_webhook(fail_safe: Callable[[], Response]) -> Callable[..., Any]:
     def decorator(view: Callable[..., Response]) -> Callable[..., Response]:
         @functools.wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Response:
-            if _too_large():
+            app, req = _current()
+            if _too_large(req):
                 return _refuse_too_large()
-            if not signature_ok():
+            if not signature_ok(app, req):
                 return twiml_response("<Response/>", status=403)
             try:
-                _note_delivery()
+                _note_delivery(app, req)
                 return view(*args, **kwargs)
             except Exception as exc:
                 log_failure(request.path, exc)
@@ -229,25 +237,26 @@ def twilio_webhook(fail_safe: Callable[[], Response]) -> Callable[..., Any]:
     return decorator
 
 
-def _note_delivery() -> None:
-    """Mark on ``flask.g`` a webhook Twilio already delivered in the conversation window: the
-    same route, query and fields (a Sid among them) and the same idempotency token.
+def _note_delivery(app: Flask, req: WebhookRequest) -> None:
+    """Mark in the request's environ a webhook Twilio already delivered in the conversation
+    window: the same route, query and fields (a Sid among them) and the same idempotency
+    token.
 
     A verified signature stands for the route, query and fields, since it is an HMAC of them;
     without one (signatures not checked) the fields themselves are taken."""
-    fields: dict[str, str] = request.fields  # type: ignore[attr-defined]
+    fields = req.fields
     if not any(fields.get(name) for name in SID_FIELDS):
         return
-    deliveries: RecentDeliveries = current_app.extensions["hotline_bridge.deliveries"]
-    environ = request.environ
+    deliveries: RecentDeliveries = app.extensions["hotline_bridge.deliveries"]
+    environ = req.environ
     token = environ.get(_IDEMPOTENCY_KEY, "")
     signature = environ.get(VERIFIED)
     if signature is not None:
-        g.setdefault(REPEAT, deliveries.seen("signed", token, signature))
+        environ.setdefault(REPEAT, deliveries.seen("signed", token, signature))
         return
     signed = (f"{name}={value}" for name, value in sorted(fields.items()))
-    parts = (request.path, request.query_string.decode("latin-1"), token, *signed)
-    g.setdefault(REPEAT, deliveries.seen(*parts))
+    parts = (req.path, environ.get("QUERY_STRING", ""), token, *signed)
+    environ.setdefault(REPEAT, deliveries.seen(*parts))
 
 
 def init_app(app: Flask) -> None:

@@ -11,11 +11,12 @@ itself with ``register``; nothing here knows how a channel writes.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 
 import sqlite_utils
 from flask import Blueprint, Flask, Response, current_app, session
+from flask.sessions import SessionMixin
 from twilio.twiml.messaging_response import MessagingResponse
 
 from hotline_bridge import counters
@@ -32,7 +33,7 @@ from hotline_bridge.engine.catalogs import Catalogs, Words
 from hotline_bridge.engine.conversation import Conversation, Outcome, State, answer
 from hotline_bridge.engine.flow import Flow
 from hotline_bridge.engine.step import Capabilities
-from hotline_bridge.runtime import runtime
+from hotline_bridge.runtime import Runtime, runtime
 from hotline_bridge.webhooks import (
     forget,
     form,
@@ -78,19 +79,19 @@ def _channel_for(fields: Mapping[str, str]) -> TextChannel:
     return next(c for c in channels if c.accepts is None or c.accepts(fields))
 
 
-def _state() -> State:
-    lang = session.get("l")
+def _state(held: SessionMixin, languages: Collection[str]) -> State:
+    lang = held.get("l")
     return State(
-        lang=lang if lang in runtime().catalogs.languages else None,
-        position=session.get("p"),
-        stopped=bool(session.get("x")),
-        site=session.get("s"),
+        lang=lang if lang in languages else None,
+        position=held.get("p"),
+        stopped=bool(held.get("x")),
+        site=held.get("s"),
     )
 
 
-def _save(state: State) -> None:
-    session.permanent = True
-    session.update({"l": state.lang, "p": state.position, "x": int(state.stopped), "s": state.site})
+def _save(held: SessionMixin, state: State) -> None:
+    held.permanent = True
+    held.update({"l": state.lang, "p": state.position, "x": int(state.stopped), "s": state.site})
 
 
 def fail_safe_reply() -> Response:
@@ -131,21 +132,25 @@ def _site(db: sqlite_utils.Database, state: State, fields: Mapping[str, str]) ->
 @twilio_webhook(fail_safe=fail_safe_reply)
 def incoming() -> Response:
     """Answer one text message from a person, on whichever text channel it came."""
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    held: SessionMixin = session._get_current_object()  # type: ignore[attr-defined]
     fields = form()
-    if current_app.config["SMS_OPT_OUT_BY_TWILIO"] and fields.get("OptOutType"):
+    if app.config["SMS_OPT_OUT_BY_TWILIO"] and fields.get("OptOutType"):
         return _messaging(None)  # Twilio's Advanced Opt-Out has already answered
-    rt, db, state, body = runtime(), get_db(), _state(), fields.get("Body", "")
+    rt: Runtime = app.extensions["hotline_bridge"]
+    db, body = get_db(), fields.get("Body", "")
+    state = _state(held, rt.catalogs.languages)
     channel = _channel_for(fields)
     # Judged to the minute, so that answers within one minute are the same answer.
     minute = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
-    kept = current_app.extensions[_REPLIES].kept(db)
+    kept = app.extensions[_REPLIES].kept(db)
     at = replies.key(rt.keywords, channel.name, fields.get("To"), state, body, minute)
     reply = kept.get(at) if at is not None else None
     if reply is None:
         reply = _reply(db, channel, state, fields, body, minute)
         if at is not None and reply.kept:
             kept.keep(at, reply)
-    _save(reply.state)
+    _save(held, reply.state)
     counters.bump(db, channel.name, reply.lang, reply.event)
     forget_later("Messages", fields.get("MessageSid"))
     return twiml_response(reply.twiml)
