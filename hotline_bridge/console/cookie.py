@@ -2,7 +2,8 @@
 
 Flask has one session interface per app. This one hands requests under ``/console`` a separate
 signed cookie (its own name, salt and path; HttpOnly, SameSite=Strict, Secure outside local mode)
-and every other request the SMS conversation cookie as before. A console cookie sent to a webhook
+and every other request no session at all: the SMS conversation cookie is the Messaging
+webhook's own (``channels.sms.sessions``). A console cookie sent to a webhook
 is never read there (wrong name, and the browser does not send it outside ``/console``), and an
 SMS cookie sent to the console fails the console's signature check.
 """
@@ -10,7 +11,12 @@ SMS cookie sent to the console fails the console's signature check.
 from __future__ import annotations
 
 from flask import Flask, Request
-from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionInterface
+from flask.sessions import (
+    NullSession,
+    SecureCookieSession,
+    SecureCookieSessionInterface,
+    SessionInterface,
+)
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.wrappers import Response
 
@@ -54,7 +60,7 @@ def is_console(path: str) -> bool:
 
 
 class SplitSessions(SessionInterface):
-    """Route each request to the console cookie or to the SMS conversation cookie."""
+    """Give requests under ``/console`` the console cookie, and every other request none."""
 
     def __init__(self, conversation: SessionInterface) -> None:
         self.conversation = conversation
@@ -63,6 +69,10 @@ class SplitSessions(SessionInterface):
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         chosen = self.console if is_console(request.path) else self.conversation
         return chosen.open_session(app, request)  # type: ignore[return-value]
+
+    def make_null_session(self, app: Flask) -> NullSession:
+        """Return the session of a request outside the console (see ``NoSession``)."""
+        return self.conversation.make_null_session(app)
 
     def save_session(self, app: Flask, session: object, response: Response) -> None:
         chosen = self.console if isinstance(session, ConsoleSession) else self.conversation

@@ -13,13 +13,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 import sqlite_utils
-from flask import Blueprint, Flask, Response, current_app, session
-from flask.sessions import SessionMixin
+from flask import Blueprint, Flask, Response, current_app, request
 from twilio.twiml.messaging_response import MessagingResponse
 
 from hotline_bridge import counters
+from hotline_bridge.channels.sms.sessions import conversation_cookie
 from hotline_bridge.directory.models import (
     Site,
     display_number,
@@ -79,7 +80,7 @@ def _channel_for(fields: Mapping[str, str]) -> TextChannel:
     return next(c for c in channels if c.accepts is None or c.accepts(fields))
 
 
-def _state(held: SessionMixin, languages: Collection[str]) -> State:
+def _state(held: Mapping[str, Any], languages: Collection[str]) -> State:
     lang = held.get("l")
     return State(
         lang=lang if lang in languages else None,
@@ -89,15 +90,17 @@ def _state(held: SessionMixin, languages: Collection[str]) -> State:
     )
 
 
-def _save(held: SessionMixin, state: State) -> None:
-    held.permanent = True
-    held.update({"l": state.lang, "p": state.position, "x": int(state.stopped), "s": state.site})
+def _saved(state: State) -> dict[str, Any]:
+    return {"l": state.lang, "p": state.position, "x": int(state.stopped), "s": state.site}
 
 
 def fail_safe_reply() -> Response:
     """Answer with the static fail-safe text in the person's language, if known."""
-    lang = session.get("l") if "l" in session else None
-    return _messaging(runtime().failsafe.text(lang))
+    try:
+        lang = conversation_cookie(current_app).read(request).get("l")
+    except Exception:  # whatever went wrong, the fail-safe answers
+        lang = None
+    return _messaging(runtime().failsafe.text(lang if isinstance(lang, str) else None))
 
 
 def _messaging(text: str | None) -> Response:
@@ -133,13 +136,13 @@ def _site(db: sqlite_utils.Database, state: State, fields: Mapping[str, str]) ->
 def incoming() -> Response:
     """Answer one text message from a person, on whichever text channel it came."""
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    held: SessionMixin = session._get_current_object()  # type: ignore[attr-defined]
+    cookie = conversation_cookie(app)
     fields = form()
     if app.config["SMS_OPT_OUT_BY_TWILIO"] and fields.get("OptOutType"):
         return _messaging(None)  # Twilio's Advanced Opt-Out has already answered
     rt: Runtime = app.extensions["hotline_bridge"]
     db, body = get_db(), fields.get("Body", "")
-    state = _state(held, rt.catalogs.languages)
+    state = _state(cookie.read(request), rt.catalogs.languages)
     channel = _channel_for(fields)
     # Judged to the minute, so that answers within one minute are the same answer.
     minute = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
@@ -150,10 +153,11 @@ def incoming() -> Response:
         reply = _reply(db, channel, state, fields, body, minute)
         if at is not None and reply.kept:
             kept.keep(at, reply)
-    _save(held, reply.state)
     counters.bump(db, channel.name, reply.lang, reply.event)
     forget_later("Messages", fields.get("MessageSid"))
-    return twiml_response(reply.twiml)
+    response = twiml_response(reply.twiml)
+    cookie.write(response, _saved(reply.state))
+    return response
 
 
 def _reply(

@@ -133,7 +133,10 @@ def test_log_redaction_hides_numbers_and_zip_codes(text: str) -> None:
     assert text not in redact(f"got {text} today")
 
 
-def test_log_redaction_applies_to_every_logger(captured_logs: pytest.LogCaptureFixture) -> None:
+def test_log_redaction_applies_to_every_logger(
+    app: Flask, captured_logs: pytest.LogCaptureFixture
+) -> None:
+    """Once the app is made (it installs the redaction), whoever logs."""
     logging.getLogger("werkzeug").info("POST /sms from %s", "+15558675309")
     logging.getLogger("some.library").error("zip %d", 2139)
     try:

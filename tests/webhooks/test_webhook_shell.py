@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import time_machine
 from flask import Flask
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from itsdangerous import BadSignature, SignatureExpired
 from twilio.request_validator import RequestValidator
@@ -156,6 +156,34 @@ def test_the_cookie_header_is_the_one_werkzeug_writes(
         assert template.cookie(value, expires) == dump_cookie(
             "s", value, expires=expires, **attributes
         )
+
+
+@settings(
+    max_examples=300,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],  # the app is only read
+)
+@given(
+    st.one_of(
+        st.text(alphabet='s=aZ09._-"; ,\\é\x00', max_size=40),
+        st.text(alphabet="aZ09._-", max_size=30).map(lambda v: "s=" + v),
+        st.text(alphabet="aZ09._-", max_size=30).map(lambda v: f"s={v}; t=1"),
+    )
+)
+def test_the_conversation_cookie_is_found_as_werkzeug_finds_it(app: Flask, header: str) -> None:
+    from hotline_bridge.channels.sms.sessions import conversation_cookie
+
+    cookie = conversation_cookie(app)
+    request = Request(EnvironBuilder(headers={"Cookie": header}).get_environ())
+    assert cookie.value(request) == request.cookies.get("s")
+
+
+def test_no_request_outside_the_console_may_write_a_flask_session(app: Flask) -> None:
+    from flask import session
+
+    with app.test_request_context("/kiosk"), pytest.raises(RuntimeError, match="console"):
+        session["l"] = "en"
 
 
 def test_a_reply_sets_the_cookie_once_and_varies_on_it(app: Flask) -> None:

@@ -2,7 +2,8 @@
 
 Messages themselves arrive at the Messaging webhook every text channel shares
 (``webhooks.messaging``); this channel writes the SMS replies (``render``). Conversation state
-rides only in Flask's signed session cookie, which Twilio keeps per conversation.
+rides only in the signed conversation cookie (``sessions``), which Twilio keeps per
+conversation.
 """
 
 from __future__ import annotations

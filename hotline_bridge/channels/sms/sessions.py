@@ -1,11 +1,15 @@
-"""The SMS conversation cookie: Flask's cookie session, signed by a lean signer of our own.
+"""The SMS conversation cookie, read and written by the Messaging webhook, signed by a lean
+signer of our own.
 
-The cookie holds four short values (language, position, opted out, site). Flask's default signer
-(itsdangerous with Flask's tagged JSON) derives its key again, tags every value and tries to
-compress the payload on every load and save: on a webhook that answers in well under a
-millisecond that was a fifth of the work. This signer writes compact JSON, the time it was signed
-and an HMAC-SHA256 over both, with a key derived once from ``SECRET_KEY``. A cookie signed by
-another key, altered, or older than the session lifetime reads as no conversation at all.
+The cookie holds four short values (language, position, opted out, site). It used to be Flask's
+session; but on a webhook that answers in well under a millisecond, Flask's session machinery
+(opening a session for every request, tracking changes, writing every cookie attribute, and a
+signer that derives its key, tags every value and tries to compress the payload each time) was
+a fifth of the work. Here the webhook reads and writes the cookie itself, under Flask's session
+settings, and this signer writes compact JSON, the time it was signed and an HMAC-SHA256 over
+both, with a key derived once from ``SECRET_KEY``. A cookie signed by another key, altered, or
+older than the session lifetime reads as no conversation at all. No other request outside the
+console has a session.
 """
 
 from __future__ import annotations
@@ -16,12 +20,18 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import re
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NoReturn
 
-from flask import Flask, Response
-from flask.sessions import SecureCookieSessionInterface, SessionMixin
+from flask import Flask, Request, Response
+from flask.sessions import (
+    NullSession,
+    SecureCookieSession,
+    SecureCookieSessionInterface,
+    SessionMixin,
+)
 from itsdangerous import BadSignature, SignatureExpired
 from werkzeug.http import dump_cookie, http_date
 
@@ -113,13 +123,29 @@ class CookieTemplate:
         return f"{self._name}{value}{self._before}{held[1]}{self._after}"
 
 
+class NoSession(NullSession):
+    """What Flask's ``session`` is outside the console: empty, and refusing writes.
+
+    No request but the console's has a Flask session. The SMS conversation's state is read and
+    written by the Messaging webhook through ``ConversationCookie``; the kiosk and the voice
+    line keep none. A write here is a bug, and says so instead of setting a cookie nobody reads.
+    """
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise RuntimeError("no Flask session outside the console (see ConversationCookie)")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = update = setdefault = _refuse
+
+
 class ConversationSessions(SecureCookieSessionInterface):
-    """Flask's cookie sessions (name, lifetime, flags and deletion as configured), signed by
-    ``ConversationSigner`` built once per app."""
+    """The session interface of every request outside the console: no session (``NoSession``),
+    and the conversation cookie's signer for whoever must read one (the simulators, the print
+    proof)."""
+
+    null_session_class = NoSession
 
     def __init__(self) -> None:
         self._signer: ConversationSigner | None = None
-        self._template: CookieTemplate | None = None
 
     def get_signing_serializer(self, app: Flask) -> ConversationSigner | None:  # type: ignore[override]
         """Return the app's signer, built on first use; None without a secret key."""
@@ -127,39 +153,90 @@ class ConversationSessions(SecureCookieSessionInterface):
             self._signer = ConversationSigner(app.secret_key)
         return self._signer
 
-    def cookie_template(self, app: Flask) -> CookieTemplate:
-        """Return the app's cookie template, written on first use."""
-        if self._template is None:
-            self._template = CookieTemplate(
-                self.get_cookie_name(app),
-                path=self.get_cookie_path(app),
-                domain=self.get_cookie_domain(app),
-                secure=self.get_cookie_secure(app),
-                httponly=self.get_cookie_httponly(app),
-                samesite=self.get_cookie_samesite(app),
-                partitioned=self.get_cookie_partitioned(app),
-            )
-        return self._template
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        return None  # Flask then uses ``null_session_class``, and saves nothing
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
-        """Set the cookie as Flask does, from the app's template: a conversation's every reply
-        sets it, and Flask's general path writes every attribute and rewrites ``Vary`` twice."""
-        signer = self.get_signing_serializer(app)
-        if not session or signer is None or not self.should_set_cookie(app, session):
-            super().save_session(app, session, response)  # deleting, or nothing to set
-            return
-        expires = self.get_expiration_time(app, session)
-        if expires is None:  # a cookie for the browser's session only: the general path
-            super().save_session(app, session, response)
-            return
+        return None
+
+
+class ConversationCookie:
+    """The SMS conversation's state in the cookie Twilio keeps per conversation, read and
+    written by the Messaging webhook itself.
+
+    Name, lifetime and attributes are Flask's session settings (``SESSION_COOKIE_*``,
+    ``PERMANENT_SESSION_LIFETIME``); the value is signed by the app's ``ConversationSigner``.
+    A cookie that is missing, forged, altered or older than the lifetime reads as no
+    conversation at all.
+    """
+
+    def __init__(self, app: Flask, signer: ConversationSigner) -> None:
+        flask_way = SecureCookieSessionInterface()
+        self.name = flask_way.get_cookie_name(app)
+        self.lifetime = app.permanent_session_lifetime
+        self._max_age = int(self.lifetime.total_seconds())
+        self._signer = signer
+        self._lone = f"{self.name}="
+        self._template = CookieTemplate(
+            self.name,
+            path=flask_way.get_cookie_path(app),
+            domain=flask_way.get_cookie_domain(app),
+            secure=flask_way.get_cookie_secure(app),
+            httponly=flask_way.get_cookie_httponly(app),
+            samesite=flask_way.get_cookie_samesite(app),
+            partitioned=flask_way.get_cookie_partitioned(app),
+        )
+
+    def value(self, request: Request) -> str | None:
+        """Return the cookie's raw value as werkzeug reads it: from the header directly when it
+        holds this cookie alone in plain characters (as Twilio sends it back), else parsed."""
+        header: str = request.environ.get("HTTP_COOKIE", "")
+        if header.startswith(self._lone) and _PLAIN.fullmatch(header, len(self._lone)):
+            return header[len(self._lone) :]
+        return request.cookies.get(self.name)
+
+    def read(self, request: Request, now: float | None = None) -> dict[str, Any]:
+        """Return the conversation's state as the cookie holds it; empty when there is none."""
+        value = self.value(request)
+        if not value:
+            return {}
+        try:
+            return self._signer.loads(value, max_age=self._max_age, now=now)
+        except BadSignature:
+            return {}
+
+    def write(
+        self, response: Response, data: Mapping[str, Any], now: dt.datetime | None = None
+    ) -> None:
+        """Set the cookie to ``data`` for the session lifetime from ``now``, varying the
+        response on it."""
+        now = dt.datetime.now(dt.UTC) if now is None else now
+        value = self._signer.dumps(data, now=now.timestamp())
         headers = response.headers
-        headers.add("Set-Cookie", self.cookie_template(app).cookie(signer.dumps(session), expires))
+        headers.add("Set-Cookie", self._template.cookie(value, now + self.lifetime))
         if "Vary" in headers:
             response.vary.add("Cookie")
         else:
             headers["Vary"] = "Cookie"
 
 
+# A cookie value werkzeug reads unchanged: no quotes, escapes, separators or spaces.
+_PLAIN = re.compile(r"[A-Za-z0-9_.\-]*")
+_COOKIE = "hotline_bridge.conversation_cookie"
+
+
+def conversation_cookie(app: Flask) -> ConversationCookie:
+    """Return the app's conversation cookie, made on first use from its settings then."""
+    cookie: ConversationCookie | None = app.extensions.get(_COOKIE)
+    if cookie is None:
+        interface = app.session_interface
+        signer = interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+        if not isinstance(signer, ConversationSigner):
+            raise RuntimeError("the app has no conversation signer (no SECRET_KEY?)")
+        cookie = app.extensions[_COOKIE] = ConversationCookie(app, signer)
+    return cookie
+
+
 def init_app(app: Flask) -> None:
-    """Give ``app`` the conversation cookie's session interface."""
+    """Give ``app`` the session interface of requests outside the console."""
     app.session_interface = ConversationSessions()
