@@ -1,9 +1,10 @@
 """Telling a Twilio retry from a new webhook, without keeping anything that names a message.
 
 Twilio delivers a webhook again when our answer was slow or lost. The retry is answered like the
-first delivery, but counted once. To know it again we keep a truncated HMAC of the delivery (its
-route, its signed fields with their Sid, and Twilio's idempotency token) under a key made at
-start-up that never leaves memory. Nothing kept could be matched to a message by anyone holding
+first delivery, but counted once. To know it again we keep a keyed digest (BLAKE2b in its keyed
+mode, a MAC like an HMAC at a third of the cost) of the delivery (its route, its signed fields
+with their Sid, and Twilio's idempotency token) under a key made at start-up that never leaves
+memory. Nothing kept could be matched to a message by anyone holding
 the database or the logs, and every digest is wiped within the conversation window.
 
 The digests live in anonymous shared memory made before gunicorn forks its workers (the app is
@@ -16,7 +17,6 @@ retries come within seconds.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import mmap
 import secrets
 import struct
@@ -51,7 +51,7 @@ class RecentDeliveries:
         """Return whether a delivery made of ``parts`` came recently, and remember it."""
         now = time.monotonic() if now is None else now
         material = "\0".join(parts).encode("utf-8", "surrogateescape")
-        digest = hmac.new(self._key, material, hashlib.sha256).digest()[:DIGEST_BYTES]
+        digest = hashlib.blake2b(material, key=self._key, digest_size=DIGEST_BYTES).digest()
         start = int.from_bytes(digest[:4], "big") % self.slots
         epoch = int(now // self.half)
         with self._lock:

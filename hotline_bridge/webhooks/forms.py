@@ -12,12 +12,12 @@ declared length) goes to werkzeug unchanged.
 from __future__ import annotations
 
 import io
-from functools import cached_property
 from urllib.parse import unquote
 
 import werkzeug.urls  # noqa: F401 - registers the "werkzeug.url_quote" error handler
 from flask import Request
 from werkzeug.exceptions import ClientDisconnected, HTTPException, RequestEntityTooLarge
+from werkzeug.utils import cached_property
 from werkzeug.wsgi import get_content_length
 
 URLENCODED = "application/x-www-form-urlencoded"
@@ -44,68 +44,82 @@ def parse_urlencoded(data: bytes) -> list[tuple[str, str]]:
 
 
 class WebhookRequest(Request):
-    """Flask's request, reading URL-encoded forms with ``parse_urlencoded``."""
+    """Flask's request, reading URL-encoded forms with ``parse_urlencoded``.
+
+    A webhook reads its fields as ``pairs``, ``fields`` and ``grouped``, made in one pass over the
+    body; werkzeug's ``form`` is built from the same pairs only when something asks for it.
+    """
 
     def _load_form_data(self) -> None:
         if "form" in self.__dict__:
             return
-        data = self._urlencoded_body()
-        if data is None:
+        pairs = self.__dict__.get("pairs")
+        if pairs is None:
+            pairs = self._urlencoded_pairs()
+        if pairs is None:
             super()._load_form_data()
             return
-        try:
-            pairs = parse_urlencoded(data)
-        except ValueError:  # not UTF-8: werkzeug's parser gives an empty form too
-            pairs = []
-        self._cached_data = data
         storage = self.parameter_storage_class
-        self.__dict__.update(stream=io.BytesIO(), form=storage(pairs), files=storage())
-        self.__dict__["pairs"] = pairs
+        self.__dict__.update(form=storage(pairs), files=storage())
 
-    def _urlencoded_body(self) -> bytes | None:
-        """Return the body of a URL-encoded form of declared length, read as werkzeug would
-        (413 over the limit, ``ClientDisconnected`` when it ends early); None for any other
-        body, which werkzeug reads."""
+    def _urlencoded_pairs(self) -> list[tuple[str, str]] | None:
+        """Return the fields of a URL-encoded body of declared length, read as werkzeug would
+        (413 over the limit, ``ClientDisconnected`` when it ends early), keeping the raw body
+        for ``get_data``; None for any other body, which werkzeug reads."""
         environ = self.environ
         kind = environ.get("CONTENT_TYPE")
         if not kind or (kind != URLENCODED and self.mimetype != URLENCODED):
             return None
-        cached: bytes | None = getattr(self, "_cached_data", None)
-        if cached is not None:
-            return cached
-        length = get_content_length(environ)  # what ``content_length`` reads, directly
-        if length is None:
-            return None
-        limit = self.max_content_length
-        if limit is not None and length > limit:
-            raise RequestEntityTooLarge()
-        data: bytes = environ["wsgi.input"].read(length) if length else b""
-        if len(data) < length and "wsgi.input_terminated" not in environ:
-            raise ClientDisconnected()
-        return data
+        data: bytes | None = getattr(self, "_cached_data", None)
+        if data is None:
+            length = get_content_length(environ)  # what ``content_length`` reads, directly
+            if length is None:
+                return None
+            limit = self.max_content_length
+            if limit is not None and length > limit:
+                raise RequestEntityTooLarge()
+            data = environ["wsgi.input"].read(length) if length else b""
+            if len(data) < length and "wsgi.input_terminated" not in environ:
+                raise ClientDisconnected()
+            self._cached_data = data
+            self.__dict__["stream"] = io.BytesIO()  # read: what is left of it is nothing
+        try:
+            return parse_urlencoded(data)
+        except ValueError:  # not UTF-8: werkzeug's parser gives an empty form too
+            return []
 
     @cached_property
     def pairs(self) -> list[tuple[str, str]]:
         """Every field of the form in the order sent (a repeated field once per value); none
         when the body is not a form that can be read."""
         try:
+            if "form" not in self.__dict__:
+                pairs = self._urlencoded_pairs()
+                if pairs is not None:
+                    return pairs
             return list(self.form.items(multi=True))
-        except HTTPException:  # too large, or not a form at all
+        except HTTPException:  # too large, cut short, or not a form at all
             return []
 
     @cached_property
     def fields(self) -> dict[str, str]:
         """The form's fields, the first value of each, as ``form.to_dict()`` gives them."""
-        first: dict[str, str] = {}
-        for name, value in self.pairs:
-            if name not in first:
-                first[name] = value
-        return first
+        self._group()
+        return self.__dict__["fields"]
 
     @cached_property
     def grouped(self) -> dict[str, list[str]]:
         """Each field with all its values, in the order sent."""
+        self._group()
+        return self.__dict__["grouped"]
+
+    def _group(self) -> None:
+        first: dict[str, str] = {}
         grouped: dict[str, list[str]] = {}
         for name, value in self.pairs:
-            grouped.setdefault(name, []).append(value)
-        return grouped
+            values = grouped.get(name)
+            if values is None:
+                first[name], grouped[name] = value, [value]
+            else:
+                values.append(value)
+        self.__dict__.update(fields=first, grouped=grouped)

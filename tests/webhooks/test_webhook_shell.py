@@ -50,8 +50,13 @@ def _environ(body: bytes) -> dict[str, object]:
 @given(_FORM_BYTES)
 def test_forms_read_exactly_as_werkzeug_reads_them(body: bytes) -> None:
     ours, theirs = WebhookRequest(_environ(body)), Request(_environ(body))
+    assert ours.fields == theirs.form.to_dict()
+    assert ours.grouped == dict(theirs.form.lists())
     assert list(ours.form.items(multi=True)) == list(theirs.form.items(multi=True))
     assert ours.get_data() == body  # the raw body stays readable
+    again = WebhookRequest(_environ(body))  # the form first, then the webhook's reading
+    assert list(again.form.items(multi=True)) == list(theirs.form.items(multi=True))
+    assert again.grouped == ours.grouped and again.fields == ours.fields
 
 
 def test_a_body_that_is_not_utf8_is_an_empty_form_as_in_werkzeug() -> None:
