@@ -97,9 +97,15 @@ def _init_database(app: Flask) -> None:
 def _baseline_headers(response: Response) -> Response:
     """Give every response (app-level 404 and 405 pages too) the kiosk's security headers:
     nothing cached, no referrer, no framing, nothing loaded from elsewhere."""
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
+    headers = response.headers
+    present = {name.lower() for name, _ in headers.items()}
+    headers.extend([(name, value) for low, name, value in _SECURITY if low not in present])
     return response
+
+
+# The security headers in order, each with its name in lower case; a response that already has
+# one keeps its own.
+_SECURITY = tuple((name.lower(), name, value) for name, value in SECURITY_HEADERS.items())
 
 
 def _register_health(app: Flask) -> None:

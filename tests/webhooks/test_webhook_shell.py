@@ -31,6 +31,7 @@ from tests.conftest import AUTH_TOKEN, BASE_URL, SECRET_KEY, Texter
 _FORM_BYTES = st.one_of(
     st.binary(max_size=200),
     st.text(alphabet="ab=&+%2Fé€😀 \x00", max_size=60).map(str.encode),
+    st.text(alphabet="%0123456789abcdefCEFz=&+", max_size=60).map(str.encode),  # escapes
     st.lists(st.tuples(st.text(max_size=8), st.text(max_size=12)), max_size=6).map(
         lambda pairs: "&".join(f"{k}={v}" for k, v in pairs).encode()
     ),

@@ -209,15 +209,12 @@ class ConversationCookie:
         self, response: Response, data: Mapping[str, Any], now: dt.datetime | None = None
     ) -> None:
         """Set the cookie to ``data`` for the session lifetime from ``now``, varying the
-        response on it."""
+        response on it (a ``Vary`` header of its own: several add up to their union)."""
         now = dt.datetime.now(dt.UTC) if now is None else now
         value = self._signer.dumps(data, now=now.timestamp())
         headers = response.headers
         headers.add("Set-Cookie", self._template.cookie(value, now + self.lifetime))
-        if "Vary" in headers:
-            response.vary.add("Cookie")
-        else:
-            headers["Vary"] = "Cookie"
+        headers.add("Vary", "Cookie")
 
 
 # A cookie value werkzeug reads unchanged: no quotes, escapes, separators or spaces.
