@@ -152,6 +152,15 @@ SETTINGS: tuple[Setting, ...] = (
         _int,
     ),
     Setting(
+        "CHANGE_CHECK_MS",
+        50,
+        "Milliseconds a worker thread trusts its last look at the database file before looking "
+        "again: whether it was deleted or replaced (a restore) and whether another process "
+        "changed it, which drops the answers kept for repeated menu choices. Changes reach "
+        "replies within this time; 0 looks at every request (for tests).",
+        _int,
+    ),
+    Setting(
         "LOCAL",
         False,
         "Local trial mode (make run): generated secrets, signature checks may be off. Never in "

@@ -70,6 +70,8 @@ def make_app(tmp_path: Path) -> Iterator[Any]:
             "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
             # Write each count at once, so a test can read it right after the request.
             "COUNTS_FLUSH_SECONDS": 0,
+            # Look at the database at every request, so a change shows in the next reply.
+            "CHANGE_CHECK_MS": 0,
         }
         config.update(overrides)
         return create_app(config)
@@ -193,6 +195,8 @@ def server_env(database: Path, **extra: str) -> dict[str, str]:
         HOTLINE_BRIDGE_TWILIO_AUTH_TOKEN=AUTH_TOKEN,
         # Counts written as they come, so a test reads what the server answered so far.
         HOTLINE_BRIDGE_COUNTS_FLUSH_SECONDS="0",
+        # And a changed or restored database shows in the very next reply.
+        HOTLINE_BRIDGE_CHANGE_CHECK_MS="0",
     )
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     env.update(extra)

@@ -13,6 +13,7 @@ import os
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -401,25 +402,49 @@ class Connections:
 
     Opening and closing a connection on every request costs more than the rest of a webhook
     (closing the last connection checkpoints the write-ahead log to disk). A kept connection is
-    checked against the file on every use, so a database that was deleted or replaced still
-    makes the request fail safe instead of answering from a file that is gone.
+    checked against the file, so a database that was deleted or replaced (a restore) makes the
+    requests fail safe or reopen instead of answering from a file that is gone: at every use, or
+    when ``check_seconds`` is set, at the first use after that long (a ``stat`` is a system call
+    that lets another thread take the interpreter, on the busiest path). SQLite itself always
+    reads the latest committed data; only a replaced file waits for the check.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, check_seconds: float = 0.0) -> None:
         self.path = Path(path)
+        self.check_seconds = check_seconds
         self._local = threading.local()
 
-    def get(self) -> sqlite_utils.Database:
-        """Return this thread's connection, reopening it if the file changed or was forked."""
-        identity = (os.getpid(), *_file_identity(self.path))
-        held = getattr(self._local, "held", None)
-        if held is not None and held[0] == identity:
-            return held[1]
+    def get(self, now: float | None = None) -> sqlite_utils.Database:
+        """Return this thread's connection, reopening it if the file changed or was forked.
+
+        ``now`` is a ``time.monotonic()`` reading (default: the current one)."""
+        now = time.monotonic() if now is None else now
+        pid = os.getpid()
+        held: _Held | None = getattr(self._local, "held", None)
+        if held is not None and held.pid == pid and now - held.checked < self.check_seconds:
+            return held.db
+        identity = (pid, *_file_identity(self.path))
+        if held is not None and held.identity == identity:
+            held.checked = now
+            return held.db
         if held is not None:
-            held[1].close()
+            held.db.close()
         db = connect(self.path)
-        self._local.held = (identity, db)
+        self._local.held = _Held(identity, db, now)
         return db
+
+
+@dataclass
+class _Held:
+    """A thread's connection, the file it was opened on, and when that was last checked."""
+
+    identity: tuple[int, int, int]
+    db: sqlite_utils.Database
+    checked: float
+
+    @property
+    def pid(self) -> int:
+        return self.identity[0]
 
 
 def _file_identity(path: Path) -> tuple[int, int]:
@@ -448,4 +473,5 @@ def init_app(app: Flask) -> None:
     initialize(
         app.config["DATABASE"], app.config["CONFIRMED_LINES"], app.config["NATIONAL_OVERRIDES"]
     )
-    app.extensions["hotline_bridge.db"] = Connections(app.config["DATABASE"])
+    check = app.config["CHANGE_CHECK_MS"] / 1000
+    app.extensions["hotline_bridge.db"] = Connections(app.config["DATABASE"], check)

@@ -226,4 +226,4 @@ def _forget(
 def init_app(app: Flask) -> None:
     """Register the Messaging webhook (the text channels register themselves)."""
     app.add_url_rule(PATH, ENDPOINT, incoming, methods=["POST"])
-    app.extensions[_REPLIES] = replies.Replies()
+    app.extensions[_REPLIES] = replies.Replies(check_seconds=app.config["CHANGE_CHECK_MS"] / 1000)

@@ -4,9 +4,9 @@ Almost every message a line receives is a menu key or a keyword ("1", "0", "MENU
 from a place in the menus where many others have been. Its answer depends only on that message,
 the conversation's state, the channel, the number written to, the minute (what is open now) and
 the database; the flow, catalogs and settings do not change while the app runs. So an answer is
-kept, per worker thread, until any of those changes: the database's version is read on every
-request (SQLite's ``data_version`` moves when another connection commits, ``total_changes``
-when this one writes), and a change empties the thread's store.
+kept, per worker thread, until any of those changes: the database's version is read (SQLite's
+``data_version`` moves when another connection commits, ``total_changes`` when this one writes)
+on every request, or at most ``CHANGE_CHECK_MS`` apart, and a change empties the thread's store.
 
 What a person wrote is never kept: only a one- or two-digit choice or a word of the keyword
 table is ever part of a key, never free text or a ZIP code, and a conversation whose place
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,24 +68,37 @@ def _is_choice(keywords: Keywords, body: str) -> bool:
 
 
 class Replies:
-    """Each worker thread's answers, valid for one version of its database connection."""
+    """Each worker thread's answers, valid for one version of its database connection.
 
-    def __init__(self, size: int = SIZE) -> None:
+    The version is looked at (a query, which lets another thread take the interpreter) at
+    every request, or when ``check_seconds`` is set, at the first request after that long; a
+    write through this thread's own connection empties the store at once either way.
+    """
+
+    def __init__(self, size: int = SIZE, check_seconds: float = 0.0) -> None:
         self.size = size
+        self.check_seconds = check_seconds
         self._local = threading.local()
 
-    def kept(self, db: sqlite_utils.Database) -> Kept:
+    def kept(self, db: sqlite_utils.Database, now: float | None = None) -> Kept:
         """Return the answers kept for the database as it is now (empty after any change).
 
-        An answer worked out after this call goes into the store returned here, so an answer
-        read from data that changed meanwhile is dropped with the store it was put in.
+        ``now`` is a ``time.monotonic()`` reading (default: the current one). An answer worked
+        out after this call goes into the store returned here, so an answer read from data that
+        changed meanwhile is dropped with the store it was put in.
         """
-        conn = db.conn
-        version = (conn.execute("pragma data_version").fetchone()[0], conn.total_changes)
-        local = self._local
-        if getattr(local, "db", None) is not db or local.version != version:
-            local.db, local.version, local.kept = db, version, Kept(self.size)
-        kept: Kept = local.kept
+        now = time.monotonic() if now is None else now
+        conn, local = db.conn, self._local
+        own = conn.total_changes
+        same = getattr(local, "db", None) is db and local.own == own
+        if same and now - local.checked < self.check_seconds:
+            kept: Kept = local.kept
+            return kept
+        version = conn.execute("pragma data_version").fetchone()[0]
+        if not same or local.version != version:
+            local.db, local.own, local.version, local.kept = db, own, version, Kept(self.size)
+        local.checked = now
+        kept = local.kept
         return kept
 
 

@@ -121,6 +121,7 @@ def line() -> Flask:
             "SECRET_KEY": SECRET_KEY,
             "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
             "COUNTS_FLUSH_SECONDS": 0,
+            "CHANGE_CHECK_MS": 0,
         }
     )
     result = run(app, "import", str(_directory(folder)))

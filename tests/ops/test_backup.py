@@ -26,6 +26,9 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("HOTLINE_BRIDGE_DATABASE", str(path))
     monkeypatch.setenv("HOTLINE_BRIDGE_SECRET_KEY", "backup-secret")
     monkeypatch.setenv("HOTLINE_BRIDGE_TWILIO_AUTH_TOKEN", "test-auth-token-0123456789abcdef")
+    # A restored file shows in the very next reply (a deployment's default looks every 50 ms;
+    # tests/webhooks/test_webhook_shell.py holds that bound).
+    monkeypatch.setenv("HOTLINE_BRIDGE_CHANGE_CHECK_MS", "0")
     for name in ("sites.csv", "services.csv"):
         result = CliRunner().invoke(main, ["import", str(DEMO / name)])
         assert result.exit_code == 0, result.output

@@ -44,6 +44,7 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
             "SECRET_KEY": "fuzz-secret",
             "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
             "COUNTS_FLUSH_SECONDS": 0,
+            "CHANGE_CHECK_MS": 0,
         }
     )
 

@@ -285,6 +285,39 @@ def test_a_kept_answer_is_dropped_when_the_directory_changes(
     assert after != before and len(answered) == 6
 
 
+def test_a_change_reaches_kept_answers_within_the_check_interval(quiet_app: Flask) -> None:
+    """With CHANGE_CHECK_MS set, a thread looks at the database's version at most that often:
+    a commit by another connection empties its answers at the first look after it."""
+    kept = replies.Replies(check_seconds=0.05)
+    with quiet_app.app_context():
+        db = get_db()
+        store = kept.kept(db, now=100.0)
+        store.keep(("k",), replies.Reply(State("en", "main"), "en", "menu", "<Response/>"))
+        _retire(quiet_app, LISTED)  # another connection commits
+        assert ("k",) in kept.kept(db, now=100.03)  # not looked at yet: still kept
+        assert ("k",) not in kept.kept(db, now=100.08)  # looked at: the change empties it
+        kept.kept(db, now=100.09).keep(("k",), store[("k",)])
+        db.execute("update services set status = 'active' where id = ?", [LISTED])  # own write
+        db.conn.commit()
+        assert ("k",) not in kept.kept(db, now=100.1)  # emptied at once, not at the next look
+
+
+def test_a_replaced_database_is_reopened_within_the_check_interval(tmp_path: Any) -> None:
+    from hotline_bridge.directory.store import Connections
+
+    path = tmp_path / "line.db"
+    sqlite3.connect(path).close()
+    connections = Connections(path, check_seconds=0.05)
+    first = connections.get(now=10.0)
+    path.rename(tmp_path / "old.db")
+    sqlite3.connect(path).close()  # a restore puts a new file in its place
+    assert connections.get(now=10.03) is first  # not looked at yet
+    assert connections.get(now=10.08) is not first  # looked at: reopened on the new file
+    path.unlink()
+    with pytest.raises(FileNotFoundError):  # gone: the request fails safe
+        connections.get(now=10.2)
+
+
 def test_a_kept_answer_is_dropped_when_this_worker_writes(quiet_app: Flask) -> None:
     app = quiet_app
     before = _legal_list(app, "+15558670001")
