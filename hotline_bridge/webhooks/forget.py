@@ -12,7 +12,10 @@ counted; the ``Tally`` says whether everything went, so the person gets an hones
 from __future__ import annotations
 
 import functools
+import heapq
+import itertools
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -49,6 +52,14 @@ RETRY_SECONDS = 0.2
 RETRIED = frozenset({429, 500, 502, 503, 504})
 # Twilio answers 404 for a record already deleted: it is gone, which is what was asked.
 GONE = 404
+# Seconds after a DELETE confirmation is reported as "sent" (and never as delivered, where the
+# carrier reports nothing more) before the conversation is swept again: Twilio deletes a
+# message only a while after it is done, and asks to wait at least a minute.
+SETTLE_SECONDS = 90.0
+# Conversations one worker holds for such a later sweep at most.
+MAX_LATER = 200
+# Where the app keeps its ``LaterSweeps``.
+LATER = "hotline_bridge.later_sweeps"
 
 
 @dataclass
@@ -119,6 +130,85 @@ def sweep_later(person: str, line: str) -> None:
     def _schedule(response: Response) -> Response:
         response.call_on_close(lambda: forget_conversation(twilio, person, line))
         return response
+
+
+def sweep_when_settled(person: str, line: str) -> bool:
+    """Delete the conversation's copies once more a while from now (``LaterSweeps``), for a
+    confirmation Twilio reported as sent; return False when the sweep could not be held."""
+    twilio = client()
+    if twilio is None or not (person and line):
+        return True
+    sweeps: LaterSweeps = current_app.extensions[LATER]
+    return sweeps.add(twilio, person, line)
+
+
+class LaterSweeps:
+    """Sweeps of conversations whose DELETE confirmation Twilio reported only as ``sent``.
+
+    Where the carrier reports no delivery, ``sent`` is the last status a message gets, and
+    Twilio deletes a message only a while after it is done (it asks to wait at least a minute).
+    So such a conversation is swept again ``delay`` seconds later by one background thread per
+    worker. The two numbers wait in memory only, at most ``limit`` conversations at a time (a
+    flood of DELETE cannot grow it), and are gone once swept; a worker that stops first takes
+    them with it, and the confirmation stays in Twilio's log as it would have without this.
+    """
+
+    def __init__(
+        self,
+        delay: float = SETTLE_SECONDS,
+        limit: int = MAX_LATER,
+        sweep: Callable[[Client, str, str], object] | None = None,
+        start: bool = True,
+    ) -> None:
+        self.delay, self.limit, self.start = delay, limit, start
+        self._sweep = sweep or forget_conversation
+        self._ready = threading.Condition()
+        self._due: list[tuple[float, int, Client, str, str]] = []
+        self._order = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def __len__(self) -> int:
+        return len(self._due)
+
+    def add(self, twilio: Client, person: str, line: str, now: float | None = None) -> bool:
+        """Hold a sweep of ``person``'s conversation with ``line`` for ``delay`` seconds from
+        ``now`` (a ``time.monotonic()`` reading); False when ``limit`` are already held."""
+        now = time.monotonic() if now is None else now
+        with self._ready:
+            if len(self._due) >= self.limit:
+                return False
+            heapq.heappush(self._due, (now + self.delay, next(self._order), twilio, person, line))
+            if self.start and (self._thread is None or not self._thread.is_alive()):
+                self._thread = threading.Thread(target=self._run, daemon=True)
+                self._thread.start()
+            self._ready.notify()
+        return True
+
+    def run_due(self, now: float | None = None) -> int:
+        """Sweep every conversation whose time has come by ``now``; return how many."""
+        now = time.monotonic() if now is None else now
+        swept = 0
+        while True:
+            with self._ready:
+                if not self._due or self._due[0][0] > now:
+                    return swept
+                _, _, twilio, person, line = heapq.heappop(self._due)
+            try:
+                self._sweep(twilio, person, line)
+            except Exception as exc:  # counted by the sweep where it can; never raised
+                log.warning("a later sweep failed: %s", type(exc).__name__)
+            swept += 1
+
+    def _run(self) -> None:
+        while True:
+            with self._ready:
+                while not self._due:
+                    self._ready.wait()
+                wait = self._due[0][0] - time.monotonic()
+                if wait > 0:
+                    self._ready.wait(wait)
+                    continue
+            self.run_due()
 
 
 def forget_conversation(twilio: Client, person: str, line: str, keep: str | None = None) -> Tally:

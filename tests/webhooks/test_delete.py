@@ -8,6 +8,8 @@ for a record already gone, or 429 and 5xx errors that are worth a retry.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -194,6 +196,55 @@ def test_the_confirmation_is_itself_deleted_once_delivered(live: Flask) -> None:
     assert done.status_code == 200
     done.close()  # the sweep runs once the answer has gone
     assert sorted(deleted()) == [sid(5), sid(6)]
+
+
+@responses.activate
+def test_a_confirmation_only_ever_sent_is_deleted_a_while_later(live: Flask) -> None:
+    """Where the carrier reports no delivery, "sent" is the confirmation's last status: the
+    conversation is swept again once Twilio can delete it, by the worker, not by a request."""
+    client = live.test_client()
+    conversation()
+    params = {"Body": "DELETE", "From": SENDER, "To": CLINIC_NUMBER, "MessageSid": sid(5)}
+    signed_post(client, "/sms", params).close()
+    responses.calls.reset()
+    conversation([message(sid(5))], replies=[message(sid(6), CLINIC_NUMBER, SENDER)])
+    deletable("Messages", sid(5))
+    deletable("Messages", sid(6))
+    status = {"MessageSid": sid(6), "MessageStatus": "sent", "From": CLINIC_NUMBER, "To": SENDER}
+    started = time.monotonic()
+    signed_post(client, "/sms/status?forget=1", status).close()
+    assert deleted() == []  # too soon: Twilio would refuse
+    later: forget.LaterSweeps = live.extensions[forget.LATER]
+    assert len(later) == 1 and later.run_due(started + 60) == 0  # not yet
+    assert later.run_due(started + forget.SETTLE_SECONDS + 1) == 1
+    assert sorted(deleted()) == [sid(5), sid(6)] and len(later) == 0
+
+
+def test_later_sweeps_are_bounded_and_run_by_their_thread() -> None:
+    done = threading.Event()
+    swept: list[tuple[str, str]] = []
+
+    def sweep(twilio: Any, person: str, line: str) -> None:
+        swept.append((person, line))
+        done.set()
+
+    later = forget.LaterSweeps(delay=0.01, limit=1, sweep=sweep)
+    assert later.add(object(), "p", "l")  # type: ignore[arg-type]
+    assert done.wait(5) and swept == [("p", "l")]
+    blocked = forget.LaterSweeps(delay=60, limit=1, sweep=sweep, start=False)
+    assert blocked.add(object(), "a", "b", now=0)  # type: ignore[arg-type]
+    assert not blocked.add(object(), "c", "d", now=0)  # type: ignore[arg-type]
+
+
+@responses.activate
+def test_a_later_sweep_that_cannot_be_held_is_counted(make_app: Any) -> None:
+    app = make_app(TWILIO_ACCOUNT_SID=ACCOUNT_SID)
+    app.extensions[forget.LATER] = forget.LaterSweeps(limit=0, start=False)
+    status = {"MessageSid": sid(6), "MessageStatus": "sent", "From": CLINIC_NUMBER, "To": SENDER}
+    signed_post(app.test_client(), "/sms/status?forget=1", status).close()
+    with open_db(app) as db:
+        events = {row["event"] for row in db.query("select event from counts")}
+    assert "delete:later-dropped" in events and not responses.calls
 
 
 @responses.activate

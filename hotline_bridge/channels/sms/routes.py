@@ -44,10 +44,16 @@ def status() -> Response:
     fields = form()
     outcome = fields.get("MessageStatus", "unknown")
     counters.bump(get_db(), CHANNEL, "all", f"status:{known(outcome, MESSAGE_STATUSES)}")
-    if outcome in records.FINAL_MESSAGE_STATES and request.args.get("forget"):
-        # a confirmation of DELETE: it goes, with what was written since (this callback comes
-        # from the line's number to the person's)
-        forget.sweep_later(person=fields.get("To", ""), line=fields.get("From", ""))
+    asked = bool(request.args.get("forget"))
+    # A confirmation of DELETE: it goes, with what was written since (this callback comes from
+    # the line's number to the person's); when it is only "sent", which is final where the
+    # carrier reports no delivery, a while later.
+    person, line = fields.get("To", ""), fields.get("From", "")
+    if asked and outcome in records.FINAL_MESSAGE_STATES:
+        forget.sweep_later(person=person, line=line)
+    elif asked and outcome == "sent":
+        if not forget.sweep_when_settled(person=person, line=line):
+            counters.bump(get_db(), CHANNEL, "all", "delete:later-dropped")
     elif outcome in records.FINAL_MESSAGE_STATES:
         records.forget_later("Messages", fields.get("MessageSid"))
     return twiml_response(MessagingResponse())
@@ -56,5 +62,7 @@ def status() -> Response:
 def init_app(app: Flask) -> None:
     """Answer text messages that come by SMS, and register the fallback and status routes."""
     sessions.init_app(app)
+    # Tests run the later sweeps themselves (``run_due``), never a thread calling Twilio.
+    app.extensions[forget.LATER] = forget.LaterSweeps(start=not app.config["TESTING"])
     messaging.register(app, messaging.TextChannel(CHANNEL, render.capabilities, render.render))
     app.register_blueprint(bp)
