@@ -241,6 +241,7 @@ def _report(upload_id: str, name: str, site: str, batch: Batch, error: str | Non
         site=site,
         preview=preview_of(batch, site),
         problems=sorted(batch.problems, key=lambda p: (p.line, p.field)),
+        warnings=sorted(batch.warnings, key=lambda p: (p.line, p.field)),
         error=error,
         display_number=display_number,
     )

@@ -796,11 +796,14 @@ def service_warnings(row: Mapping[str, Any], ctx: Context) -> list[RowError]:
         hits = sensitive_hits(row.get(field_name) or "", ctx.sensitive_names)
         if hits and field_name not in warnings:
             shown = ctx.default_label(row["category"], lang)
-            warnings[field_name] = RowError(
-                field_name,
+            english = (
                 f"warning: the name holds {hits[0]!r} and there is no label_{lang}; lists show "
-                f"{shown!r} instead until you give a discreet label",
+                f"{shown!r} instead until you give a discreet label"
             )
+            reason = Reason(
+                "name_word", english, word=repr(hits[0]), column=f"label_{lang}", shown=repr(shown)
+            )
+            warnings[field_name] = RowError(field_name, reason)
     return list(warnings.values())
 
 

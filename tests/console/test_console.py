@@ -10,6 +10,7 @@ import io
 import re
 import zipfile
 from collections.abc import Iterator
+from html import unescape
 from typing import Any
 
 import pytest
@@ -590,6 +591,28 @@ def test_an_upload_is_previewed_then_applied(console: Flask, people: dict[str, S
     assert service(console, "north-food")["phone"] == "+16175550150"  # type: ignore[index]
     assert service(console, "north-food")["status"] == "active"  # type: ignore[index]
     assert "North Legal Aid" not in texted_detail(console)
+
+
+@pytest.mark.parametrize(
+    ("lang", "heading", "said"),
+    [
+        ("en", "1 warning(s)", "the name holds 'trafficking' and there is no label_en"),
+        ("es", "1 advertencia(s)", "el nombre contiene 'trafficking' y no hay label_en"),
+    ],
+)
+def test_an_upload_report_shows_warnings_in_the_readers_language_and_can_still_be_applied(
+    console: Flask, people: dict[str, Staffer], lang: str, heading: str, said: str
+) -> None:
+    nora = signed(people, NORA)
+    nora.post("/console/language", {"lang": lang, "next": "/console/upload"})
+    content = (
+        HEADER
+        + "north-legal2,north,legal,Anti-Trafficking Legal Project (example),,617-555-0150,02139,\n"
+    ).encode()
+    html = _upload(nora, "services.csv", content).get_data(as_text=True)
+    html = unescape(html)
+    assert heading in html and said in html and "services.csv:2" in html
+    assert re.search(r'action="/console/upload/[^"]+/apply"', html)  # a warning stops nothing
 
 
 def test_an_upload_cannot_touch_another_site(console: Flask, people: dict[str, Staffer]) -> None:
