@@ -221,19 +221,30 @@ def forget_conversation(twilio: Client, person: str, line: str, keep: str | None
 
 def forget_call(twilio: Client, person: str, line: str, call: str, when_done: str) -> Tally:
     """Delete Twilio's records of the calls and messages between ``person`` and ``line``, and
-    the lines the current ``call`` was connected to; the current call itself is deleted once it
-    has ended, by its status callback, which is pointed at ``when_done``."""
+    the lines each of those calls and the current ``call`` were connected to (a leg to the 24/7
+    line says whom the person called); the current call itself is deleted once it has ended,
+    by its status callback, which is pointed at ``when_done``."""
     tally = Tally()
     current = twilio.calls(call)
     ok, _ = _call(tally, "update call", lambda: current.update(status_callback=when_done))
     tally.failed += not ok
-    lists = (
-        functools.partial(twilio.calls.page, parent_call_sid=call, page_size=PAGE_SIZE),
-        functools.partial(twilio.calls.page, from_=person, to=line, page_size=PAGE_SIZE),
-        functools.partial(twilio.calls.page, from_=line, to=person, page_size=PAGE_SIZE),
-    )
-    for first in lists:
-        _delete_listed(tally, first, lambda sid: twilio.calls(sid).delete, "calls", call)
+
+    def legs_of(parent: str) -> Callable[[], Any]:
+        return functools.partial(twilio.calls.page, parent_call_sid=parent, page_size=PAGE_SIZE)
+
+    def delete_call(sid: str) -> Callable[[], Any]:
+        return twilio.calls(sid).delete
+
+    def legs_first(sid: str) -> None:
+        # An earlier call's own legs (the lines it was connected to) go before the call.
+        _delete_listed(tally, legs_of(sid), delete_call, "calls", None)
+
+    _delete_listed(tally, legs_of(call), delete_call, "calls", call)
+    for sender, recipient in ((person, line), (line, person)):
+        first = functools.partial(
+            twilio.calls.page, from_=sender, to=recipient, page_size=PAGE_SIZE
+        )
+        _delete_listed(tally, first, delete_call, "calls", call, before=legs_first)
     _forget_messages(twilio, tally, person, line, None)
     return tally
 
@@ -254,9 +265,10 @@ def _delete_listed(
     deleter: Callable[[str], Callable[[], Any]],
     resource: str,
     keep: str | None,
+    before: Callable[[str], None] | None = None,
 ) -> None:
     """Delete every record of the list whose first page ``first`` fetches, but ``keep``,
-    until the cap or the time budget is reached."""
+    until the cap or the time budget is reached; ``before`` runs for each first."""
     for page in _pages(tally, first):
         for record in list(page):
             if record.sid == keep:
@@ -264,6 +276,8 @@ def _delete_listed(
             if tally.deleted + tally.failed >= MAX_RECORDS or tally.out_of_time():
                 tally.unfinished = True
                 return
+            if before is not None:
+                before(record.sid)
             ok, _ = _call(tally, f"delete {resource}", deleter(record.sid))
             tally.deleted += ok
             tally.failed += not ok

@@ -386,9 +386,13 @@ def test_deleting_leaves_no_number_or_text_behind(
 # --- Voice ---------------------------------------------------------------------------------------
 
 
-def call_records(children: list[dict[str, Any]] | None = None) -> None:
+def call_records(
+    children: list[dict[str, Any]] | None = None,
+    earlier_legs: list[dict[str, Any]] | None = None,
+) -> None:
     """Twilio's side of a call that asks to be forgotten: the status callback update, the lists
-    of the call's legs, the caller's calls both ways and their messages."""
+    of the call's legs, the caller's calls both ways (with the legs of the earlier one) and
+    their messages."""
     responses.post(
         f"{API}/Calls/{CALL_SID}.json",
         json={"sid": CALL_SID, "status": "in-progress"},
@@ -402,6 +406,7 @@ def call_records(children: list[dict[str, Any]] | None = None) -> None:
     this = {"sid": CALL_SID, "status": "in-progress", "from": SENDER, "to": CLINIC_NUMBER}
     list_pages("Calls", {"ParentCallSid": CALL_SID}, [children or []])
     list_pages("Calls", {"From": SENDER, "To": CLINIC_NUMBER}, [[this, earlier]])
+    list_pages("Calls", {"ParentCallSid": sid(1, "CA")}, [earlier_legs or []])
     list_pages("Calls", {"From": CLINIC_NUMBER, "To": SENDER}, [[]])
     conversation([message(sid(1))])
     deletable("Calls", sid(1, "CA"))
@@ -446,6 +451,20 @@ def test_the_goodbye_after_a_connected_call_offers_the_key(live: Flask, lang: st
     assert phone.hung_up and not phone.listening
     assert phone.text == said.t("voice.delete.done")
     assert sorted(deleted()) == sorted([sid(1, "CA"), sid(1)])
+
+
+@responses.activate
+def test_an_earlier_calls_connection_to_the_hotline_goes_with_it(live: Flask) -> None:
+    """A leg of an earlier call says whom the person called: it is deleted before its call."""
+    phone = caller(live, "en")
+    phone.press("1")
+    phone.dial_outcome("completed")
+    leg = {"sid": sid(3, "CA"), "status": "completed", "from": CLINIC_NUMBER, "to": "+18883737888"}
+    call_records(earlier_legs=[leg])
+    deletable("Calls", sid(3, "CA"))
+    phone.press("6")
+    assert phone.text == words(live, "en").t("voice.delete.done")
+    assert deleted() == [sid(3, "CA"), sid(1, "CA"), sid(1)]
 
 
 @responses.activate
