@@ -108,10 +108,8 @@ class CookieTemplate:
     def __init__(self, name: str, **attributes: Any) -> None:
         written = dump_cookie(name, "", expires=self._MARK, **attributes)
         named = written.index("=") + 1
-        self._name, (self._before, _, self._after) = (
-            written[:named],
-            (written[named:].partition(self._MARK)),
-        )
+        self._name = written[:named]
+        self._before, _, self._after = written[named:].partition(self._MARK)
         self._dated: tuple[int, str] = (0, "")
 
     def cookie(self, value: str, expires: dt.datetime) -> str:
