@@ -81,6 +81,8 @@ def shot(page: Page, name: str, *, full_page: bool = True) -> None:
 
 
 def no_violations(page: Page) -> None:
+    # axe reads the whole document: never while a navigation is swapping it.
+    page.wait_for_load_state("load")
     results = Axe().run(page)
     assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
 
@@ -160,7 +162,10 @@ def _approve_as_ned(
     no_violations(other)
     shot(other, "approvals-new-service")
     for left in range(approve.count() - 1, -1, -1):
-        approve.first.click()
+        # The form posts and comes back to this page: wait for the new page, not only for a
+        # count that a half-loaded document also shows.
+        with other.expect_navigation():
+            approve.first.click()
         expect(approve).to_have_count(left)
     no_violations(other)
     context.close()
@@ -244,6 +249,7 @@ def test_every_console_page_has_no_axe_violations(
     page.goto("/console/services/north-legal/edit")
     page.get_by_label("ZIP code").fill("nope")
     page.get_by_role("button", name="Save").click()
+    expect(page.locator("#e-zip")).to_contain_text("not a five-digit ZIP code")
     no_violations(page)
     shot(page, "service-errors")
     _upload_report(page, tmp_path)
