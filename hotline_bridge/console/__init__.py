@@ -15,6 +15,7 @@ from hotline_bridge.console import auth, cookie, store
 from hotline_bridge.console.access import current_session, lang, words
 from hotline_bridge.console.blueprint import bp
 from hotline_bridge.directory.importer import Reason
+from hotline_bridge.directory.models import display_number
 from hotline_bridge.directory.store import SERVICE_TEXTS, connect, text_column
 from hotline_bridge.engine.catalogs import LANGUAGES, Words
 
@@ -82,6 +83,7 @@ def _context() -> dict[str, object]:
     return {
         "_": bound.t,
         "field_label": lambda name: field_label(bound, name),
+        "field_value": lambda name, value: field_value(bound, name, value),
         "language_name": lambda code: language_name(bound, code),
         "problem": lambda reason: said(bound, reason),
         "action_name": lambda action: _named(bound, "console.audit.action.", action),
@@ -126,6 +128,22 @@ def field_label(words: Words, name: str) -> str:
         field=words.t(f"console.field.{field}"),
         language=language_name(words, code),
     )
+
+
+def field_value(words: Words, name: str, value: object) -> str:
+    """Return a stored value of field ``name`` as staff read it: a kind of help, a status or a
+    language in the console's language, a number as it is dialled; other values as they are."""
+    if value is None or value == "":
+        return "—"
+    text = str(value)
+    if name in store.NUMBER_COLUMNS:
+        return display_number(text) or text
+    if name == "languages":
+        return ", ".join(language_name(words, code.strip()) for code in text.split(","))
+    key = {"category": "console.category.", "status": "console.status."}.get(name)
+    if key and words.catalogs.has(key + text.replace(" ", "_")):
+        return words.t(key + text.replace(" ", "_"))
+    return text
 
 
 def language_name(words: Words, code: str) -> str:

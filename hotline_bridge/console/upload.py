@@ -53,7 +53,6 @@ from hotline_bridge.directory.importer import (
     header,
     kind_of,
 )
-from hotline_bridge.directory.models import display_number
 from hotline_bridge.directory.store import (
     ACTIVE,
     DEFAULT_SITE,
@@ -243,7 +242,6 @@ def _report(upload_id: str, name: str, site: str, batch: Batch, error: str | Non
         problems=sorted(batch.problems, key=lambda p: (p.line, p.field)),
         warnings=sorted(batch.warnings, key=lambda p: (p.line, p.field)),
         error=error,
-        display_number=display_number,
     )
 
 

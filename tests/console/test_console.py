@@ -615,6 +615,29 @@ def test_an_upload_report_shows_warnings_in_the_readers_language_and_can_still_b
     assert re.search(r'action="/console/upload/[^"]+/apply"', html)  # a warning stops nothing
 
 
+@pytest.mark.parametrize(
+    ("lang", "shown"),
+    [
+        ("en", [("Legal help", "Housing"), ("Retired", "Active")]),
+        ("es", [("Ayuda legal", "Vivienda"), ("Retirado", "Activo")]),
+    ],
+)
+def test_an_upload_report_shows_changed_values_as_staff_read_them(
+    console: Flask, people: dict[str, Staffer], lang: str, shown: list[tuple[str, str]]
+) -> None:
+    nora = signed(people, NORA)
+    nora.post("/console/services/north-legal/retire", {"site": "north"})
+    nora.post("/console/language", {"lang": lang, "next": "/console/upload"})
+    row = "north-legal,north,housing,North Legal Aid (example),Legal help,617-555-0188,02139,"
+    html = _upload(nora, "services.csv", f"{HEADER}{row}Mo-Su 00:00-24:00\n".encode())
+    pairs = re.findall(
+        r'class="old">([^<]*)</td><td class="new">([^<]*)<', html.get_data(as_text=True)
+    )
+    kind, number, *_, status = pairs  # the kind of help, the number, ..., restored
+    assert [kind, status] == shown
+    assert number == ("1-617-555-0101", "1-617-555-0188")
+
+
 def test_an_upload_cannot_touch_another_site(console: Flask, people: dict[str, Staffer]) -> None:
     nora = signed(people, NORA)
     content = (
