@@ -39,6 +39,7 @@ from hotline_bridge.directory.importer import (
     read_rows,
     write_in_transaction,
 )
+from hotline_bridge.directory.reasons import Reason
 from hotline_bridge.directory.store import SERVICE_TEXTS, open_db, text_column, with_texts
 from hotline_bridge.runtime import import_context
 
@@ -139,21 +140,22 @@ def _check(
 ) -> tuple[Batch, list[str]]:
     if path.is_dir():
         if not hsds.is_package(path):
-            return _refused(path.name, "not an Open Referral package (no datapackage.json)"), []
+            english = "not an Open Referral package (no datapackage.json)"
+            return _refused(path.name, Reason("not_package_folder", english)), []
         return hsds.check_package(path, ctx, site=site, category=category)
     try:
         kind = kind_of(header(path))
     except FileProblem as exc:
         return Batch(problems=[exc.problem]), []
     if kind is None:
-        reason = "not a services file (id, category, name_en, ...) or a sites file (id, time_zone)"
-        return _refused(path.name, reason), []
+        english = "not a services file (id, category, name_en, ...) or a sites file (id, time_zone)"
+        return _refused(path.name, Reason("not_directory", english)), []
     if kind == "services":
         return check_services_csv(path, ctx, _with_progress(path), sink=writer), []
     return check_sites_csv(path, ctx, _with_progress(path)), []
 
 
-def _refused(name: str, reason: str) -> Batch:
+def _refused(name: str, reason: Reason) -> Batch:
     return Batch(problems=[Problem(name, 1, "file", reason)])
 
 

@@ -160,7 +160,7 @@ def site_settings() -> str | Response:
     old = _stored_site(raw["id"])
     raw["fictional"] = "1" if old.get("fictional") else "0"
     row, problems = check_site(raw, import_context(db()))
-    errors = {p.field: p.reason for p in problems}
+    errors: dict[str, str] = {p.field: p.reason for p in problems}
     if row is not None:
         errors.update(_collisions(row["id"], row))
     if row is None or errors:

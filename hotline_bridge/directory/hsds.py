@@ -185,7 +185,7 @@ def check_package(
     return batch, package.notes
 
 
-def _hsds_reason(problem: RowError, raw: Mapping[str, str]) -> Reason | str:
+def _hsds_reason(problem: RowError, raw: Mapping[str, str]) -> Reason:
     if problem.field == "category" and not raw["category"]:
         english = "no taxonomy term or word tells the category; give one with --category"
         return Reason("no_category", english)
@@ -347,7 +347,7 @@ def _address(package: Package, location_id: str, problems: list[Problem]) -> dic
     return {}
 
 
-def _bad_address(row: Mapping[str, str]) -> Iterator[tuple[str, Reason | str]]:
+def _bad_address(row: Mapping[str, str]) -> Iterator[tuple[str, Reason]]:
     if (row.get("country") or "US").strip().upper() not in {"US", "USA"}:
         country = repr(row.get("country"))
         yield "country", Reason("country", f"{country} is not a US address", value=country)

@@ -121,7 +121,7 @@ class Problem:
     file: str
     line: int
     field: str
-    reason: str
+    reason: Reason
 
     def __str__(self) -> str:
         if not self.line:
@@ -198,7 +198,7 @@ def _more_columns(fields: Sequence[str], languages: Sequence[str]) -> list[str]:
 class RowError(Exception):
     """A value that cannot be accepted, with the field at fault."""
 
-    def __init__(self, field_name: str, reason: str) -> None:
+    def __init__(self, field_name: str, reason: Reason) -> None:
         super().__init__(reason)
         self.field, self.reason = field_name, reason
 
@@ -814,13 +814,12 @@ def _check_detail_fits(row: Mapping[str, Any], ctx: Context) -> list[RowError]:
         return []
     for lang in ctx.detail_fits(row):
         longest = max(("address", "hours", f"name_{lang}"), key=lambda n: len(row.get(n) or ""))
-        return [
-            RowError(
-                longest if row.get(longest) else "name_en",
-                f"the details cannot fit one text message reply (3 segments) in {lang}, even "
-                "without the description; shorten the name, address or hours",
-            )
-        ]
+        english = (
+            f"the details cannot fit one text message reply (3 segments) in {lang}, even "
+            "without the description; shorten the name, address or hours"
+        )
+        field_name = longest if row.get(longest) else "name_en"
+        return [RowError(field_name, Reason("detail_fits", english, language=lang))]
     return []
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import shutil
 import statistics
 from pathlib import Path
@@ -120,3 +121,33 @@ def test_every_sms_reply_is_within_the_segment_budget(app: Flask) -> None:
 def test_segment_counting(text: str, encoding: str, segments: int) -> None:
     size = cost(text)
     assert (size.encoding, size.segments) == (encoding, segments)
+
+
+def _reasons_in_code() -> dict[str, set[str]]:
+    """Return every ``Reason("key", english, **values)`` the importers build: key -> values."""
+    found: dict[str, set[str]] = {}
+    for path in (PROJECT_ROOT / "hotline_bridge").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "Reason"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+            ):
+                key = f"import.{node.args[0].value}"
+                found[key] = {k.arg for k in node.keywords if k.arg}
+    return found
+
+
+def test_every_import_reason_is_said_in_both_languages_with_its_values() -> None:
+    """The console says an importer's reason from its catalog key: one missing there, or one
+    that drops a value, would show the English or a bare key to a reader of the console."""
+    reasons = _reasons_in_code()
+    assert {"import.detail_fits", "import.name_word", "import.zip"} <= reasons.keys()
+    catalogs = Catalogs(LOCALES)
+    for key, values in reasons.items():
+        assert catalogs.has(key), key
+        for lang in LANGUAGES:
+            said = catalogs.text(lang, key, **{name: f"<{name}>" for name in values})
+            assert all(f"<{name}>" in said for name in values), (lang, key, said)
