@@ -80,10 +80,13 @@ def import_command(
     exit_url, exit_url_confirmed, ...) must be imported before the services that name them.
     """
     with open_db(current_app) as db:
-        writer = Writer(db, source=path.name, today=dt.date.today(), complete=not add_only)
+        today = dt.date.today()
+        writer = Writer(db, source=path.name, today=today, complete=not add_only)
         try:
             with db.atomic():
-                batch, notes = _check(path, context(db), writer, site=site, category=category)
+                batch, notes = _check(
+                    path, context(db), writer, today=today, site=site, category=category
+                )
                 changes = write_in_transaction(db, batch, writer)
                 if dry_run or (batch.problems and not skip_invalid):
                     raise _Undo  # nothing is kept: a dry run, or problems not to be skipped
@@ -136,13 +139,19 @@ def context(db: sqlite_utils.Database) -> Context:
 
 
 def _check(
-    path: Path, ctx: Context, writer: Writer, *, site: str | None, category: str | None
+    path: Path,
+    ctx: Context,
+    writer: Writer,
+    *,
+    today: dt.date,
+    site: str | None,
+    category: str | None,
 ) -> tuple[Batch, list[str]]:
     if path.is_dir():
         if not hsds.is_package(path):
             english = "not an Open Referral package (no datapackage.json)"
             return _refused(path.name, Reason("not_package_folder", english)), []
-        return hsds.check_package(path, ctx, site=site, category=category)
+        return hsds.check_package(path, ctx, today=today, site=site, category=category)
     try:
         kind = kind_of(header(path))
     except FileProblem as exc:

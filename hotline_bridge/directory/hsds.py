@@ -95,6 +95,7 @@ class Package:
     """A package's tables: rows by table with the line each starts on."""
 
     root: Path
+    today: dt.date  # the day schedules that have ended are told by
     tables: dict[str, list[tuple[int, dict[str, str]]]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     _groups: dict[tuple[str, str], dict[str, list[tuple[int, dict[str, str]]]]] = field(
@@ -121,13 +122,13 @@ def is_package(path: Path) -> bool:
     return path.is_dir() and ((path / DATAPACKAGE).exists() or (path / "services.csv").exists())
 
 
-def read_package(root: Path) -> Package:
-    """Read the tables of the package at ``root``.
+def read_package(root: Path, today: dt.date) -> Package:
+    """Read the tables of the package at ``root``, to be checked on ``today``.
 
     Table files are found through ``datapackage.json`` when it can be read, and by their usual
     names otherwise (published packages sometimes ship it broken), with a note saying so.
     """
-    package = Package(root)
+    package = Package(root, today)
     paths = {table: root / f"{table}.csv" for table in TABLES}
     try:
         descriptor = json.loads((root / DATAPACKAGE).read_text(encoding="utf-8"))
@@ -146,14 +147,19 @@ def read_package(root: Path) -> Package:
 
 
 def check_package(
-    root: Path, ctx: Context, *, site: str | None = None, category: str | None = None
+    root: Path,
+    ctx: Context,
+    *,
+    today: dt.date,
+    site: str | None = None,
+    category: str | None = None,
 ) -> tuple[Batch, list[str]]:
-    """Check an HSDS package; return the batch and notes that are not problems.
+    """Check an HSDS package on ``today``; return the batch and notes that are not problems.
 
     ``site`` is the site that shows services without an ``x_sites`` column; ``category`` is the
     category of services whose own cannot be told from their taxonomy terms or words.
     """
-    package = read_package(root)
+    package = read_package(root, today)
     batch = Batch()
     if not package.rows("services"):
         none = Reason("no_services", "no services in the package")
@@ -364,7 +370,6 @@ def _hours(package: Package, sid: str, problems: list[Problem]) -> str:
     """Return the service's hours from its schedules, with their zone and the days they hold
     for; a schedule that has ended is left out, and one that cannot be told is reported."""
     rules = []
-    today = dt.date.today()
     for line, row in package.by("schedules", "service_id").get(sid, []):
         try:
             text = schedule_hours(row)
@@ -373,7 +378,7 @@ def _hours(package: Package, sid: str, problems: list[Problem]) -> str:
             problems.append(Problem("schedules.csv", line, "freq", unread))
             continue
         ended = hours.split(text).valid_to
-        if ended is not None and ended < today:
+        if ended is not None and ended < package.today:
             package.notes.append(f"schedules.csv:{line}: valid_to: ended, so left out")
             continue
         rules.append(text)

@@ -1089,13 +1089,13 @@ def write(
     batch: Batch,
     *,
     source: str,
-    today: dt.date | None = None,
+    today: dt.date,
     complete: bool = True,
 ) -> Plan:
     """Write a checked batch in one transaction, replacing rows with the same id and, for a
     ``complete`` batch, retiring what its sites no longer list; return what changed. The
     services written are confirmed on ``today``."""
-    writer = Writer(db, source=source, today=today or dt.date.today(), complete=complete)
+    writer = Writer(db, source=source, today=today, complete=complete)
     with db.atomic():
         return write_in_transaction(db, batch, writer)
 
@@ -1109,24 +1109,6 @@ def write_in_transaction(db: sqlite_utils.Database, batch: Batch, writer: Writer
     for row in batch.services:
         writer.add(row, batch.links[row["id"]])
     return writer.finish(batch)
-
-
-def plan(db: sqlite_utils.Database, batch: Batch, *, complete: bool = True) -> Plan:
-    """Return what writing ``batch`` would change, changing nothing: it is written in a
-    transaction that is then rolled back."""
-    result = Plan()
-    writer = Writer(db, source="", today=dt.date.today(), complete=complete)
-    try:
-        with db.atomic():
-            result = write_in_transaction(db, batch, writer)
-            raise _DryRun
-    except _DryRun:
-        pass
-    return result
-
-
-class _DryRun(Exception):
-    """Raised to roll back the transaction of a dry run."""
 
 
 def retire(db: sqlite_utils.Database, changes: Plan) -> None:

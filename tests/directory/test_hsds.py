@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import re
 import shutil
@@ -13,6 +14,9 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from hotline_bridge.directory import hsds
+from hotline_bridge.directory.store import open_db
+from hotline_bridge.runtime import import_context
 from tests.conftest import FIXTURES
 from tests.directory.test_import import EXAMPLES, dump, run, service
 
@@ -289,6 +293,34 @@ def test_schedules_keep_their_zone_and_dates(
     result = run(app, "import", str(package))
     assert result.exit_code == 0, result.output
     assert service(app, SERVICE_ID)["hours"] == hours  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("today", "hours"),
+    [
+        (dt.date(2027, 3, 1), "Mo-Fr 09:00-17:00 [..2027-03-01]"),  # its last day
+        (dt.date(2027, 3, 2), ""),  # ended: left out, with a note
+    ],
+)
+def test_a_schedule_has_ended_by_the_day_the_package_is_checked_on(
+    app: Flask, tmp_path: Path, today: dt.date, hours: str
+) -> None:
+    package = clean_package(tmp_path)
+    schedule = {
+        "id": "68102e86-bb50-41c4-8f1e-e269368c41d1",
+        "service_id": SERVICE_ID,
+        "freq": "WEEKLY",
+        "byday": "MO,TU,WE,TH,FR",
+        "opens_at": "09:00",
+        "closes_at": "17:00",
+        "valid_to": "2027-03-01",
+    }
+    write_table(package, "schedules", [schedule])
+    with open_db(app) as db, app.app_context():
+        batch, notes = hsds.check_package(package, import_context(db), today=today)
+    (row,) = [r for r in batch.services if r["id"] == SERVICE_ID]
+    assert (row["hours"] or "") == hours
+    assert ("schedules.csv:2: valid_to: ended, so left out" in notes) == (not hours)
 
 
 @pytest.mark.parametrize(
