@@ -22,6 +22,15 @@ from tests.directory.test_import import EXAMPLES, dump, run, service
 
 FIXTURE = FIXTURES / "hsds-3.0"
 SERVICE_ID = "ac148810-d857-441c-9679-408f346de14b"
+# One schedule of the service: weekdays, nine to five.
+WEEKDAYS = {
+    "id": "68102e86-bb50-41c4-8f1e-e269368c41d1",
+    "service_id": SERVICE_ID,
+    "freq": "WEEKLY",
+    "byday": "MO,TU,WE,TH,FR",
+    "opens_at": "09:00",
+    "closes_at": "17:00",
+}
 
 # What the example package gets wrong, each with the table line and the field at fault.
 EXPECTED_PROBLEMS = [
@@ -281,15 +290,7 @@ def test_schedules_keep_their_zone_and_dates(
     app: Flask, tmp_path: Path, schedule: dict[str, str], hours: str
 ) -> None:
     package = clean_package(tmp_path)
-    base = {
-        "id": "68102e86-bb50-41c4-8f1e-e269368c41d1",
-        "service_id": SERVICE_ID,
-        "freq": "WEEKLY",
-        "byday": "MO,TU,WE,TH,FR",
-        "opens_at": "09:00",
-        "closes_at": "17:00",
-    }
-    write_table(package, "schedules", [{**base, **schedule}])
+    write_table(package, "schedules", [{**WEEKDAYS, **schedule}])
     result = run(app, "import", str(package))
     assert result.exit_code == 0, result.output
     assert service(app, SERVICE_ID)["hours"] == hours  # type: ignore[index]
@@ -306,16 +307,7 @@ def test_a_schedule_has_ended_by_the_day_the_package_is_checked_on(
     app: Flask, tmp_path: Path, today: dt.date, hours: str
 ) -> None:
     package = clean_package(tmp_path)
-    schedule = {
-        "id": "68102e86-bb50-41c4-8f1e-e269368c41d1",
-        "service_id": SERVICE_ID,
-        "freq": "WEEKLY",
-        "byday": "MO,TU,WE,TH,FR",
-        "opens_at": "09:00",
-        "closes_at": "17:00",
-        "valid_to": "2027-03-01",
-    }
-    write_table(package, "schedules", [schedule])
+    write_table(package, "schedules", [{**WEEKDAYS, "valid_to": "2027-03-01"}])
     with open_db(app) as db, app.app_context():
         batch, notes = hsds.check_package(package, import_context(db), today=today)
     (row,) = [r for r in batch.services if r["id"] == SERVICE_ID]
@@ -337,15 +329,7 @@ def test_schedules_that_cannot_be_told_are_reported(
     app: Flask, tmp_path: Path, schedule: dict[str, str], reason: str
 ) -> None:
     package = clean_package(tmp_path)
-    base = {
-        "id": "68102e86-bb50-41c4-8f1e-e269368c41d1",
-        "service_id": SERVICE_ID,
-        "freq": "WEEKLY",
-        "byday": "MO",
-        "opens_at": "09:00",
-        "closes_at": "17:00",
-    }
-    write_table(package, "schedules", [{**base, **schedule}])
+    write_table(package, "schedules", [{**WEEKDAYS, "byday": "MO", **schedule}])
     result = run(app, "import", "--skip-invalid", str(package))
     assert "schedules.csv:2: freq: not read: " in result.output and reason in result.output
     assert service(app, SERVICE_ID)["hours"] is None  # type: ignore[index]
