@@ -84,9 +84,7 @@ def import_command(
         writer = Writer(db, source=path.name, today=today, complete=not add_only)
         try:
             with db.atomic():
-                batch, notes = _check(
-                    path, context(db), writer, today=today, site=site, category=category
-                )
+                batch = _check(path, context(db), writer, today=today, site=site, category=category)
                 changes = write_in_transaction(db, batch, writer)
                 if dry_run or (batch.problems and not skip_invalid):
                     raise _Undo  # nothing is kept: a dry run, or problems not to be skipped
@@ -98,7 +96,7 @@ def import_command(
                 "rolled back. Free disk space or close the program holding the database, then "
                 "try again."
             ) from None
-    _echo_problems(notes, [*batch.warnings, *batch.problems])
+    _echo_problems([*batch.warnings, *batch.problems])
     _outcome(batch, changes, dry_run=dry_run, skip_invalid=skip_invalid)
 
 
@@ -106,9 +104,9 @@ class _Undo(Exception):
     """Raised to roll back an import that must not be kept."""
 
 
-def _echo_problems(notes: list[str], problems: list[Problem]) -> None:
-    for line in [*notes, *map(str, problems)]:
-        click.echo(line, err=True)
+def _echo_problems(problems: list[Problem]) -> None:
+    for problem in problems:
+        click.echo(str(problem), err=True)
 
 
 def _outcome(batch: Batch, changes: Plan, *, dry_run: bool, skip_invalid: bool) -> None:
@@ -146,22 +144,22 @@ def _check(
     today: dt.date,
     site: str | None,
     category: str | None,
-) -> tuple[Batch, list[str]]:
+) -> Batch:
     if path.is_dir():
         if not hsds.is_package(path):
             english = "not an Open Referral package (no datapackage.json)"
-            return _refused(path.name, Reason("not_package_folder", english)), []
+            return _refused(path.name, Reason("not_package_folder", english))
         return hsds.check_package(path, ctx, today=today, site=site, category=category)
     try:
         kind = kind_of(header(path))
     except FileProblem as exc:
-        return Batch(problems=[exc.problem]), []
+        return Batch(problems=[exc.problem])
     if kind is None:
         english = "not a services file (id, category, name_en, ...) or a sites file (id, time_zone)"
-        return _refused(path.name, Reason("not_directory", english)), []
+        return _refused(path.name, Reason("not_directory", english))
     if kind == "services":
-        return check_services_csv(path, ctx, _with_progress(path), sink=writer), []
-    return check_sites_csv(path, ctx, _with_progress(path)), []
+        return check_services_csv(path, ctx, _with_progress(path), sink=writer)
+    return check_sites_csv(path, ctx, _with_progress(path))
 
 
 def _refused(name: str, reason: Reason) -> Batch:

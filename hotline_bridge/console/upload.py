@@ -131,7 +131,7 @@ def check_upload(name: str, content: bytes, site: str) -> Batch:
             if root is None or not hsds.is_package(root):
                 reason = Reason("not_package", "not a zipped Open Referral package")
                 return Batch(problems=[Problem(name, 1, "file", reason)])
-            batch, _notes = hsds.check_package(root, ctx, today=now().date(), site=site)
+            batch = hsds.check_package(root, ctx, today=now().date(), site=site)
         else:
             path = folder / (Path(name).name or "upload.csv")
             path.write_bytes(content)

@@ -97,7 +97,7 @@ class Package:
     root: Path
     today: dt.date  # the day schedules that have ended are told by
     tables: dict[str, list[tuple[int, dict[str, str]]]] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
+    notes: list[Problem] = field(default_factory=list)  # what to fix that stops nothing
     _groups: dict[tuple[str, str], dict[str, list[tuple[int, dict[str, str]]]]] = field(
         default_factory=dict
     )
@@ -136,10 +136,10 @@ def read_package(root: Path, today: dt.date) -> Package:
             if resource.get("name") in paths and resource.get("path"):
                 paths[resource["name"]] = root / resource["path"]
     except (OSError, ValueError, AttributeError) as exc:
-        package.notes.append(
-            f"{DATAPACKAGE}:1: datapackage: cannot be read ({type(exc).__name__}); "
-            "tables were found by their file names"
-        )
+        error = type(exc).__name__
+        english = f"cannot be read ({error}); tables were found by their file names"
+        unread = Reason("datapackage_unread", english, error=error)
+        package.notes.append(Problem(DATAPACKAGE, 1, "datapackage", unread))
     for table, path in paths.items():
         if path.is_file():
             package.tables[table] = list(read_rows(path))
@@ -153,27 +153,31 @@ def check_package(
     today: dt.date,
     site: str | None = None,
     category: str | None = None,
-) -> tuple[Batch, list[str]]:
-    """Check an HSDS package on ``today``; return the batch and notes that are not problems.
+) -> Batch:
+    """Check an HSDS package on ``today``; what it would do well to fix but that stops nothing
+    (a service no one can call, an ended schedule left out) is among the batch's warnings.
 
     ``site`` is the site that shows services without an ``x_sites`` column; ``category`` is the
     category of services whose own cannot be told from their taxonomy terms or words.
     """
     package = read_package(root, today)
-    batch = Batch()
+    batch = Batch(warnings=package.notes)  # filled in as the package is read
     if not package.rows("services"):
         none = Reason("no_services", "no services in the package")
         batch.problems.append(Problem("services.csv", 1, "services", none))
-        return batch, package.notes
+        return batch
     terms = _service_terms(package)
     for line, service in package.rows("services"):
         batch.rows += 1
         batch.named.add(service.get("x_id") or service.get("id", ""))
         raw, problems = _flatten(package, service, terms, site=site, category=category)
         if not (raw.get("phone") or raw.get("sms") or raw.get("tty")):
+            english = (
+                "no phone is linked to this service, its locations or its organization; "
+                "people cannot call or text it"
+            )
             package.notes.append(
-                f"services.csv:{line}: phone: no phone is linked to this service, its "
-                "locations or its organization; people cannot call or text it"
+                Problem("services.csv", line, "phone", Reason("no_phone", english))
             )
         row, links, row_problems = check_service(raw, ctx)
         batch.problems.extend(problems)
@@ -188,7 +192,7 @@ def check_package(
             )
             batch.services.append(row)
             batch.links[row["id"]] = links
-    return batch, package.notes
+    return batch
 
 
 def _hsds_reason(problem: RowError, raw: Mapping[str, str]) -> Reason:
@@ -379,7 +383,8 @@ def _hours(package: Package, sid: str, problems: list[Problem]) -> str:
             continue
         ended = hours.split(text).valid_to
         if ended is not None and ended < package.today:
-            package.notes.append(f"schedules.csv:{line}: valid_to: ended, so left out")
+            ended_reason = Reason("schedule_ended", "ended, so left out")
+            package.notes.append(Problem("schedules.csv", line, "valid_to", ended_reason))
             continue
         rules.append(text)
     try:

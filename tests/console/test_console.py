@@ -547,7 +547,10 @@ def test_the_kiosk_never_links_to_the_console(console: Flask) -> None:
 HEADER = "id,site,category,name_en,label_en,phone,zip,hours\n"
 
 
-def _upload(member: Staffer, name: str, content: bytes) -> Any:
+def _upload(member: Staffer, name: str, content: bytes, *, lang: str | None = None) -> Any:
+    """Upload *content* as *name* to the north site, read in *lang* when given."""
+    if lang is not None:
+        member.post("/console/language", {"lang": lang, "next": "/console/upload"})
     page = member.client.get("/console/upload")
     return member.client.post(
         "/console/upload",
@@ -604,12 +607,11 @@ def test_an_upload_report_shows_warnings_in_the_readers_language_and_can_still_b
     console: Flask, people: dict[str, Staffer], lang: str, heading: str, said: str
 ) -> None:
     nora = signed(people, NORA)
-    nora.post("/console/language", {"lang": lang, "next": "/console/upload"})
     content = (
         HEADER
         + "north-legal2,north,legal,Anti-Trafficking Legal Project (example),,617-555-0150,02139,\n"
     ).encode()
-    html = _upload(nora, "services.csv", content).get_data(as_text=True)
+    html = _upload(nora, "services.csv", content, lang=lang).get_data(as_text=True)
     html = unescape(html)
     assert heading in html and said in html and "services.csv:2" in html
     assert re.search(r'action="/console/upload/[^"]+/apply"', html)  # a warning stops nothing
@@ -627,9 +629,8 @@ def test_an_upload_report_shows_changed_values_as_staff_read_them(
 ) -> None:
     nora = signed(people, NORA)
     nora.post("/console/services/north-legal/retire", {"site": "north"})
-    nora.post("/console/language", {"lang": lang, "next": "/console/upload"})
     row = "north-legal,north,housing,North Legal Aid (example),Legal help,617-555-0188,02139,"
-    html = _upload(nora, "services.csv", f"{HEADER}{row}Mo-Su 00:00-24:00\n".encode())
+    html = _upload(nora, "services.csv", f"{HEADER}{row}Mo-Su 00:00-24:00\n".encode(), lang=lang)
     pairs = re.findall(
         r'class="old">([^<]*)</td><td class="new">([^<]*)<', html.get_data(as_text=True)
     )
@@ -647,15 +648,29 @@ def test_an_upload_cannot_touch_another_site(console: Flask, people: dict[str, S
     assert "cannot change" in html and "Apply" not in html
 
 
-def test_an_hsds_package_can_be_uploaded(console: Flask, people: dict[str, Staffer]) -> None:
+@pytest.mark.parametrize(
+    ("lang", "preview", "warning"),
+    [
+        ("en", "What applying it would do", "cannot be read (JSONDecodeError); tables were"),
+        ("es", "Lo que haría", "no se puede leer (JSONDecodeError); las tablas se"),
+    ],
+)
+def test_an_hsds_package_can_be_uploaded_and_its_notes_are_warnings(
+    console: Flask, people: dict[str, Staffer], lang: str, preview: str, warning: str
+) -> None:
     package = FIXTURES / "hsds-3.0"
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for path in package.iterdir():
             archive.write(path, f"hsds/{path.name}")
     nora = signed(people, NORA)
-    html = _upload(nora, "package.zip", buffer.getvalue()).get_data(as_text=True)
-    assert "What applying it would do" in html and "Added: " in html
+    html = unescape(
+        _upload(nora, "package.zip", buffer.getvalue(), lang=lang).get_data(as_text=True)
+    )
+    assert preview in html
+    # The package's own datapackage.json is broken: said apart from the problems.
+    warnings = html[html.index('id="warnings"') :]
+    assert "datapackage.json:1" in warnings and warning in warnings
 
 
 def test_see_a_service_as_people_will(console: Flask, people: dict[str, Staffer]) -> None:

@@ -309,10 +309,11 @@ def test_a_schedule_has_ended_by_the_day_the_package_is_checked_on(
     package = clean_package(tmp_path)
     write_table(package, "schedules", [{**WEEKDAYS, "valid_to": "2027-03-01"}])
     with open_db(app) as db, app.app_context():
-        batch, notes = hsds.check_package(package, import_context(db), today=today)
+        batch = hsds.check_package(package, import_context(db), today=today)
     (row,) = [r for r in batch.services if r["id"] == SERVICE_ID]
     assert (row["hours"] or "") == hours
-    assert ("schedules.csv:2: valid_to: ended, so left out" in notes) == (not hours)
+    warned = "schedules.csv:2: valid_to: ended, so left out" in map(str, batch.warnings)
+    assert warned == (not hours) and not batch.problems
 
 
 @pytest.mark.parametrize(
