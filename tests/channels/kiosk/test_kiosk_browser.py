@@ -8,16 +8,23 @@ they never skip.
 
 from __future__ import annotations
 
+import gc
 import re
+import socket
+import struct
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page, expect
 from werkzeug.serving import BaseWSGIServer, make_server
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 from hotline_bridge import create_app
 from hotline_bridge.directory.models import display_number
@@ -35,12 +42,36 @@ from tests.channels.kiosk.test_kiosk_zip import LABELS, zip_directory
 from tests.directory.test_import import EXAMPLES, GOOD, run
 
 
+def closed_before_sending(app: WSGIApplication) -> WSGIApplication:
+    """Wrap ``app`` so that each response is read whole and closed before the server sends it.
+
+    Werkzeug's development server closes a response only after it has drained the socket, and
+    skips the close when the browser has already dropped the connection (a page left mid-load).
+    A static file's handle is then left for the garbage collector, whose ResourceWarning lands,
+    as an error, on whichever test is running at the time. Pages here are small, so nothing is
+    lost by sending each one whole.
+    """
+
+    def wsgi(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+
+    return wsgi
+
+
 class Server:
     """The app served on a free loopback port from a thread, for the length of the session."""
 
     def __init__(self, app: Flask) -> None:
         self.app = app
-        self.http: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
+        self.http: BaseWSGIServer = make_server(
+            "127.0.0.1", 0, closed_before_sending(app), threaded=True
+        )
         self.base = f"http://127.0.0.1:{self.http.server_port}"
         self.thread = threading.Thread(target=self.http.serve_forever, daemon=True)
         self.thread.start()
@@ -95,6 +126,28 @@ def broken_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     corrupt(running.app.config["DATABASE"])
     yield running
     running.stop()
+
+
+def test_a_browser_that_drops_the_connection_leaves_no_file_open(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page left mid-load (the connection reset) must not leave a static file for the garbage
+    collector: its ResourceWarning would fail whichever browser test runs then."""
+    unclosed: list[str] = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda u: unclosed.append(repr(u.exc_value)))
+    # Closing with a zero linger time resets the connection instead of ending it politely.
+    reset = struct.pack("ii", 1, 0)
+    for _ in range(50):
+        with socket.create_connection(("127.0.0.1", server.http.server_port)) as conn:
+            conn.sendall(b"GET /kiosk/static/icon.svg HTTP/1.1\r\nHost: kiosk\r\n\r\n")
+            conn.recv(16)
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, reset)
+    # A request served after the resets is one the server's thread finished after them.
+    with socket.create_connection(("127.0.0.1", server.http.server_port)) as conn:
+        conn.sendall(b"GET /healthz HTTP/1.0\r\n\r\n")
+        assert conn.recv(16).startswith(b"HTTP/1.")
+    gc.collect()
+    assert unclosed == []
 
 
 class Watched:
