@@ -7,6 +7,7 @@ UCS-2 (70 in one, 67 per segment, counted in UTF-16 units, so an emoji counts tw
 
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import dataclass
 
 GSM7_BASIC = frozenset(
@@ -36,18 +37,44 @@ class SmsCost:
 
 def cost(text: str) -> SmsCost:
     """Return the encoding, length in encoding units and segment count of ``text``."""
-    if all(ch in GSM7_BASIC or ch in GSM7_EXTENDED for ch in text):
-        sizes = [2 if ch in GSM7_EXTENDED else 1 for ch in text]
-        return SmsCost("GSM-7", sum(sizes), _segments(sizes, GSM7_SINGLE, GSM7_MULTI))
-    sizes = [2 if ord(ch) > 0xFFFF else 1 for ch in text]
-    return SmsCost("UCS-2", sum(sizes), _segments(sizes, UCS2_SINGLE, UCS2_MULTI))
+    # Set and string methods run in C: this is counted for every reply a list page might send.
+    if GSM7.issuperset(text):
+        doubled = sum(text.count(ch) for ch in GSM7_EXTENDED if ch in text)
+        return _cost("GSM-7", text, doubled, GSM7_EXTENDED, GSM7_SINGLE, GSM7_MULTI)
+    doubled = len(text.encode("utf-16-le", "surrogatepass")) // 2 - len(text)
+    return _cost("UCS-2", text, doubled, _ASTRAL, UCS2_SINGLE, UCS2_MULTI)
 
 
-def _segments(sizes: list[int], single: int, multi: int) -> int:
+# Every character a GSM-7 message may hold.
+GSM7 = GSM7_BASIC | GSM7_EXTENDED
+
+
+class _Astral:
+    """Characters outside the Basic Multilingual Plane: two UTF-16 units each."""
+
+    def __contains__(self, ch: object) -> bool:
+        return isinstance(ch, str) and ord(ch) > 0xFFFF
+
+
+_ASTRAL = _Astral()
+
+
+def _cost(
+    encoding: str, text: str, doubled: int, wide: Container[str], single: int, multi: int
+) -> SmsCost:
+    """Return the cost of ``text``, whose ``doubled`` characters (those in ``wide``) take two
+    units each."""
+    units = len(text) + doubled
+    if units <= single:
+        return SmsCost(encoding, units, 1)
+    if not doubled:
+        return SmsCost(encoding, units, -(-units // multi))
+    return SmsCost(encoding, units, _segments([2 if ch in wide else 1 for ch in text], multi))
+
+
+def _segments(sizes: list[int], multi: int) -> int:
     """Count segments as the network splits a message: an escaped GSM-7 character or a UTF-16
     surrogate pair is never split between two segments, so a segment may end a unit short."""
-    if sum(sizes) <= single:
-        return 1
     segments, used = 1, 0
     for size in sizes:
         if used + size > multi:
