@@ -89,10 +89,17 @@ class Catalogs:
             with mo.open("rb") as handle:
                 self._translations[lang] = Translations(handle, domain=DOMAIN)
         self.languages: tuple[str, ...] = tuple(self._translations)
+        # The answers of ``has``: the catalogs never change once loaded, and a channel asks
+        # for its own variant of every key it writes.
+        self._has: dict[str, bool] = {}
 
     def has(self, key: str) -> bool:
         """Return whether ``key`` is translated in every language."""
-        return all(t.gettext(key) != key for t in self._translations.values())
+        known = self._has.get(key)
+        if known is None:
+            known = all(t.gettext(key) != key for t in self._translations.values())
+            self._has[key] = known
+        return known
 
     def text(self, lang: str, key: str, /, **params: object) -> str:
         """Return the wording of ``key`` in ``lang``, filled with ``params``.
