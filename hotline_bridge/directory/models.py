@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -272,6 +273,8 @@ def site_for_keyword(
     return None
 
 
+# A line's few numbers are written in every reply that offers them.
+@functools.lru_cache(maxsize=1024)
 def display_number(number: str | None) -> str:
     """Write a stored number the way a US reader dials it: ``1-888-373-7888``, ``988``, ``233733``.
 
