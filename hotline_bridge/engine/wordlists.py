@@ -8,6 +8,7 @@ read once and only the answer (a language code, or whether a signal matched) goe
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 import unicodedata
@@ -109,6 +110,10 @@ class Signals:
 
     def found_in(self, text: str) -> bool:
         """Return whether ``text`` holds one of the phrases, as whole words."""
-        found = words_of(text)
-        joined = f" {' '.join(found)} "
-        return any(f" {' '.join(phrase)} " in joined for phrase in self.phrases)
+        joined = f" {' '.join(words_of(text))} "
+        return any(needle in joined for needle in self._needles)
+
+    @functools.cached_property
+    def _needles(self) -> tuple[str, ...]:
+        # Each phrase as it stands between spaces in a message's words joined by spaces.
+        return tuple(f" {' '.join(phrase)} " for phrase in self.phrases)
