@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,16 @@ def signed_post(client: FlaskClient, path: str, params: dict[str, str]) -> TestR
     """POST ``params`` to ``path`` signed as Twilio signs webhooks."""
     signature = sign(BASE_URL + path, params)
     return client.post(path, data=params, headers={"X-Twilio-Signature": signature})
+
+
+def run_later(app: Flask, seconds: float | None = None) -> int:
+    """Run the deletions ``app`` holds that are due ``seconds`` from now (by default, once
+    Twilio accepts a deletion), as its background thread would then; return how many ran."""
+    from hotline_bridge.webhooks import forget
+
+    wait = forget.SETTLE_SECONDS + 1 if seconds is None else seconds
+    later: forget.Later = app.extensions[forget.LATER]
+    return later.run_due(time.monotonic() + wait)
 
 
 def twiml(response: TestResponse) -> ElementTree.Element:

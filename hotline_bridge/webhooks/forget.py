@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import requests
-from flask import Response, after_this_request, current_app, request
+from flask import Flask, current_app, request
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
@@ -52,14 +52,19 @@ RETRY_SECONDS = 0.2
 RETRIED = frozenset({429, 500, 502, 503, 504})
 # Twilio answers 404 for a record already deleted: it is gone, which is what was asked.
 GONE = 404
-# Seconds after a DELETE confirmation is reported as "sent" (and never as delivered, where the
-# carrier reports nothing more) before the conversation is swept again: Twilio deletes a
-# message only a while after it is done, and asks to wait at least a minute.
+# Twilio's error code for a record it will not delete yet: a message or call is deleted only a
+# while after it is done, and Twilio asks to wait at least a minute, then several more.
+TOO_SOON = 20009
+# Seconds a deletion waits after the record is done (a DELETE confirmation reported sent or
+# delivered, a call ended, any message with ``DELETE_TWILIO_RECORDS``) ...
 SETTLE_SECONDS = 90.0
-# Conversations one worker holds for such a later sweep at most.
-MAX_LATER = 200
-# Where the app keeps its ``LaterSweeps``.
-LATER = "hotline_bridge.later_sweeps"
+# ... and before each new try of what Twilio still called too soon, at most this many tries.
+RETRY_LATER_SECONDS = 300.0
+LATER_TRIES = 3
+# Deletions one worker holds at most (a flood cannot grow it; one beyond is dropped, counted).
+MAX_LATER = 20_000
+# Where the app keeps its ``Later`` deletions.
+LATER = "hotline_bridge.later_deletions"
 
 
 @dataclass
@@ -68,12 +73,15 @@ class Tally:
 
     deleted: int = 0
     failed: int = 0
+    # Records Twilio would not delete yet (``TOO_SOON``): a later try deletes them.
+    waiting: int = 0
     unfinished: bool = False
     deadline: float = field(default_factory=lambda: time.monotonic() + BUDGET_SECONDS)
 
     @property
     def complete(self) -> bool:
-        """Whether every record listed was deleted and nothing was left unlisted."""
+        """Whether every record listed was deleted, or will be by a later try, and nothing was
+        left unlisted."""
         return not self.failed and not self.unfinished
 
     def out_of_time(self) -> bool:
@@ -105,7 +113,10 @@ def copies_of_conversation(fields: Mapping[str, str]) -> bool:
     person, line, twilio = fields.get("From", ""), fields.get("To", ""), client()
     if twilio is None or not (person and line):  # an empty filter would list every message
         return nothing_held()
-    return forget_conversation(twilio, person, line, fields.get("MessageSid")).complete
+    tally = forget_conversation(twilio, person, line, fields.get("MessageSid"))
+    if tally.waiting and not later(lambda: forget_conversation(twilio, person, line)):
+        tally.unfinished = True
+    return tally.complete
 
 
 def copies_of_call(fields: Mapping[str, str], when_done: str) -> bool:
@@ -116,68 +127,83 @@ def copies_of_call(fields: Mapping[str, str], when_done: str) -> bool:
     sid = fields.get("CallSid", "")
     if twilio is None or not (person and line and sid):
         return nothing_held()
-    return forget_call(twilio, person, line, sid, when_done).complete
-
-
-def sweep_later(person: str, line: str) -> None:
-    """After this response is sent, delete the conversation's copies once more: the
-    confirmation, now delivered, the request it answered, and anything sent since."""
-    twilio = client()
-    if twilio is None or not (person and line):
-        return
-
-    @after_this_request
-    def _schedule(response: Response) -> Response:
-        response.call_on_close(lambda: forget_conversation(twilio, person, line))
-        return response
+    tally = forget_call(twilio, person, line, sid, when_done)
+    if tally.waiting and not later(lambda: forget_records(twilio, person, line, sid)):
+        tally.unfinished = True
+    return tally.complete
 
 
 def sweep_when_settled(person: str, line: str) -> bool:
-    """Delete the conversation's copies once more a while from now (``LaterSweeps``), for a
-    confirmation Twilio reported as sent; return False when the sweep could not be held."""
+    """Delete the conversation's copies once more a while from now (``Later``): the DELETE
+    confirmation, now done, the request it answered, and anything sent since. Return False
+    when the sweep could not be held."""
     twilio = client()
     if twilio is None or not (person and line):
         return True
-    sweeps: LaterSweeps = current_app.extensions[LATER]
-    return sweeps.add(twilio, person, line)
+    return later(lambda: forget_conversation(twilio, person, line))
 
 
-class LaterSweeps:
-    """Sweeps of conversations whose DELETE confirmation Twilio reported only as ``sent``.
+def record_when_settled(resource: str, sid: str) -> bool:
+    """Delete Twilio's copy of one message (``Messages``) or call (``Calls``) a while from now;
+    return False when the deletion could not be held."""
+    twilio = client()
+    if twilio is None or not sid:
+        return True
+    return later(lambda: delete_record(twilio, resource, sid))
 
-    Where the carrier reports no delivery, ``sent`` is the last status a message gets, and
-    Twilio deletes a message only a while after it is done (it asks to wait at least a minute).
-    So such a conversation is swept again ``delay`` seconds later by one background thread per
-    worker. The two numbers wait in memory only, at most ``limit`` conversations at a time (a
-    flood of DELETE cannot grow it), and are gone once swept; a worker that stops first takes
-    them with it, and the confirmation stays in Twilio's log as it would have without this.
+
+def later(job: Callable[[], Tally]) -> bool:
+    """Hold ``job`` in this app's ``Later`` deletions; return False when it could not be."""
+    held: Later = current_app.extensions[LATER]
+    return held.add(job)
+
+
+def init_app(app: Flask) -> None:
+    """Give the app its ``Later`` deletions (once, whichever channel asks first). Tests run
+    them themselves (``run_due``), never a thread calling Twilio."""
+    app.extensions.setdefault(LATER, Later(start=not app.config["TESTING"]))
+
+
+class Later:
+    """Deletions that must wait until Twilio will accept them.
+
+    Twilio deletes a message or call only a while after it is done: it asks to wait at least a
+    minute, and answers ``TOO_SOON`` before that. So each deletion (a job: a function that
+    deletes and returns its ``Tally``) runs ``delay`` seconds after it was held, on one
+    background thread per worker, and a job that Twilio still found too soon is held again
+    ``retry_delay`` seconds later, ``tries`` times in all. What a job needs (a record's id, or a
+    conversation's two numbers) waits in memory only, at most ``limit`` jobs at a time, and is
+    gone once the job is done; a worker that stops first takes them with it, and those records
+    stay in Twilio's log as they would have without this.
     """
 
     def __init__(
         self,
         delay: float = SETTLE_SECONDS,
         limit: int = MAX_LATER,
-        sweep: Callable[[Client, str, str], object] | None = None,
         start: bool = True,
+        retry_delay: float = RETRY_LATER_SECONDS,
+        tries: int = LATER_TRIES,
     ) -> None:
         self.delay, self.limit, self.start = delay, limit, start
-        self._sweep = sweep or forget_conversation
+        self.retry_delay, self.tries = retry_delay, tries
         self._ready = threading.Condition()
-        self._due: list[tuple[float, int, Client, str, str]] = []
+        self._due: list[tuple[float, int, int, Callable[[], Tally]]] = []
         self._order = itertools.count()
         self._thread: threading.Thread | None = None
 
     def __len__(self) -> int:
         return len(self._due)
 
-    def add(self, twilio: Client, person: str, line: str, now: float | None = None) -> bool:
-        """Hold a sweep of ``person``'s conversation with ``line`` for ``delay`` seconds from
-        ``now`` (a ``time.monotonic()`` reading); False when ``limit`` are already held."""
+    def add(self, job: Callable[[], Tally], now: float | None = None, tried: int = 0) -> bool:
+        """Hold ``job`` until ``delay`` seconds after ``now`` (a ``time.monotonic()`` reading),
+        or ``retry_delay`` when it has been ``tried`` already; False when ``limit`` are held."""
         now = time.monotonic() if now is None else now
+        wait = self.retry_delay if tried else self.delay
         with self._ready:
             if len(self._due) >= self.limit:
                 return False
-            heapq.heappush(self._due, (now + self.delay, next(self._order), twilio, person, line))
+            heapq.heappush(self._due, (now + wait, next(self._order), tried, job))
             if self.start and (self._thread is None or not self._thread.is_alive()):
                 self._thread = threading.Thread(target=self._run, daemon=True)
                 self._thread.start()
@@ -185,19 +211,25 @@ class LaterSweeps:
         return True
 
     def run_due(self, now: float | None = None) -> int:
-        """Sweep every conversation whose time has come by ``now``; return how many."""
+        """Run every job whose time has come by ``now``, holding again what Twilio found too
+        soon; return how many ran."""
         now = time.monotonic() if now is None else now
-        swept = 0
+        ran = 0
         while True:
             with self._ready:
                 if not self._due or self._due[0][0] > now:
-                    return swept
-                _, _, twilio, person, line = heapq.heappop(self._due)
+                    return ran
+                _, _, tried, job = heapq.heappop(self._due)
             try:
-                self._sweep(twilio, person, line)
-            except Exception as exc:  # counted by the sweep where it can; never raised
-                log.warning("a later sweep failed: %s", type(exc).__name__)
-            swept += 1
+                waiting = job().waiting
+            except Exception as exc:  # counted by the job where it can; never raised
+                log.warning("a later deletion failed: %s", type(exc).__name__)
+                waiting = 0
+            if waiting and tried + 1 < self.tries:
+                self.add(job, now, tried + 1)
+            elif waiting:
+                log.warning("Twilio kept %d record(s) past every later try", waiting)
+            ran += 1
 
     def _run(self) -> None:
         while True:
@@ -228,7 +260,26 @@ def forget_call(twilio: Client, person: str, line: str, call: str, when_done: st
     current = twilio.calls(call)
     ok, _ = _call(tally, "update call", lambda: current.update(status_callback=when_done))
     tally.failed += not ok
+    return _forget_calls_and_messages(twilio, tally, person, line, call)
 
+
+def forget_records(twilio: Client, person: str, line: str, call: str) -> Tally:
+    """Delete Twilio's records of the calls (with their legs) and messages between ``person``
+    and ``line`` but the ``call`` going on, as ``forget_call`` does, once more."""
+    return _forget_calls_and_messages(twilio, Tally(), person, line, call)
+
+
+def delete_record(twilio: Client, resource: str, sid: str) -> Tally:
+    """Delete Twilio's copy of one message (``Messages``) or call (``Calls``)."""
+    tally = Tally()
+    record = twilio.messages(sid) if resource == "Messages" else twilio.calls(sid)
+    _count(tally, *_call(tally, f"delete {resource.lower()}", record.delete))
+    return tally
+
+
+def _forget_calls_and_messages(
+    twilio: Client, tally: Tally, person: str, line: str, call: str
+) -> Tally:
     def legs_of(parent: str) -> Callable[[], Any]:
         return functools.partial(twilio.calls.page, parent_call_sid=parent, page_size=PAGE_SIZE)
 
@@ -278,9 +329,17 @@ def _delete_listed(
                 return
             if before is not None:
                 before(record.sid)
-            ok, _ = _call(tally, f"delete {resource}", deleter(record.sid))
-            tally.deleted += ok
-            tally.failed += not ok
+            _count(tally, *_call(tally, f"delete {resource}", deleter(record.sid)))
+
+
+def _count(tally: Tally, ok: bool | None, _: Any = None) -> None:
+    """Count one deletion: done, failed, or (None) one Twilio will accept only later."""
+    if ok is None:
+        tally.waiting += 1
+    elif ok:
+        tally.deleted += 1
+    else:
+        tally.failed += 1
 
 
 def _pages(tally: Tally, first: Callable[[], Any]) -> Iterator[Any]:
@@ -304,10 +363,11 @@ def _status(exc: Exception) -> int | None:
     return getattr(response, "status_code", None)
 
 
-def _call(tally: Tally, operation: str, attempt: Callable[[], Any]) -> tuple[bool, Any]:
+def _call(tally: Tally, operation: str, attempt: Callable[[], Any]) -> tuple[bool | None, Any]:
     """Run one call to the API, retrying a rate limit or server error a bounded number of
-    times within the budget; return whether it succeeded (a 404 did: the record is gone) and
-    its result. Failures are counted by operation; nothing of the request is logged."""
+    times within the budget; return whether it succeeded (a 404 did: the record is gone; None:
+    Twilio will delete the record only later) and its result. Failures are counted by
+    operation; nothing of the request is logged."""
     wait = RETRY_SECONDS
     for tries in range(1, ATTEMPTS + 1):
         try:
@@ -316,6 +376,8 @@ def _call(tally: Tally, operation: str, attempt: Callable[[], Any]) -> tuple[boo
             status = _status(exc)
             if status == GONE:
                 return True, None
+            if getattr(exc, "code", None) == TOO_SOON:
+                return None, None
             metrics.twilio_error(operation)
             retry = status is None or status in RETRIED
             if not retry or tries == ATTEMPTS or time.monotonic() + wait >= tally.deadline:

@@ -30,7 +30,7 @@ from hotline_bridge.directory.store import open_db, write_sites
 from hotline_bridge.printing import PrintRefused, Request, layout, pdf, print_pdf, render
 from hotline_bridge.settings import DEFAULT_SENSITIVE_WORDS, PROJECT_ROOT
 from hotline_bridge.webhooks.signatures import Signatures
-from tests.conftest import BASE_URL, sign
+from tests.conftest import BASE_URL, run_later, sign
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "print"
 
@@ -448,6 +448,7 @@ def test_a_proving_message_asks_twilio_to_delete_nothing(make_app: Any, proving:
         environ_base={DRY_RUN: True} if proving else {},
     )
     response.close()
+    run_later(app)
     assert len(responses.calls) == (0 if proving else 1)
 
 

@@ -25,7 +25,7 @@ from hotline_bridge.directory.store import open_db
 from hotline_bridge.engine.catalogs import Words
 from hotline_bridge.runtime import runtime
 from hotline_bridge.webhooks import forget
-from tests.conftest import CLINIC_NUMBER, SENDER, Texter, signed_post, twiml
+from tests.conftest import CLINIC_NUMBER, SENDER, Texter, run_later, signed_post, twiml
 
 ACCOUNT_SID = "AC" + "0" * 32
 API = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}"
@@ -119,6 +119,17 @@ def deletable(resource: str, sid: str, *statuses: int) -> None:
         responses.delete(f"{API}/{resource}/{sid}.json", status=status, json=body)
 
 
+def too_soon(resource: str, sid: str) -> None:
+    """Answer DELETE of one record as Twilio does shortly after the record is done."""
+    body = {
+        "code": forget.TOO_SOON,
+        "message": "Cannot delete this resource before it is complete",
+        "more_info": "https://www.twilio.com/docs/errors/20009",
+        "status": 400,
+    }
+    responses.delete(f"{API}/{resource}/{sid}.json", status=400, json=body)
+
+
 def deleted() -> list[str]:
     """Return the Sids Twilio was asked to delete, in order."""
     return [
@@ -167,6 +178,24 @@ def test_delete_lists_the_conversation_both_ways_and_deletes_every_copy(
     assert current not in deleted()
 
 
+@responses.activate
+def test_a_message_twilio_will_not_delete_yet_is_deleted_by_a_later_sweep(live: Flask) -> None:
+    """A message sent a moment before DELETE is one Twilio refuses to delete yet: the person is
+    told the copies go (they will), and the conversation is swept again once Twilio accepts."""
+    texter = Texter(live.test_client())
+    texter.send("hello")
+    conversation([message(sid(1))])
+    too_soon("Messages", sid(1))
+    reply = texter.send("DELETE")
+    assert reply == words(live, "en").pick("sms", "delete.done", phone=_display(live))
+    assert deleted() == [sid(1)]
+    responses.calls.reset()
+    conversation([message(sid(1))])
+    deletable("Messages", sid(1))
+    assert run_later(live) == 1
+    assert deleted() == [sid(1)]
+
+
 def _display(app: Flask) -> str:
     from hotline_bridge.directory.models import display_number
 
@@ -194,8 +223,11 @@ def test_the_confirmation_is_itself_deleted_once_delivered(live: Flask) -> None:
     status["MessageStatus"] = "delivered"
     done = signed_post(client, "/sms/status?forget=1", status)
     assert done.status_code == 200
-    done.close()  # the sweep runs once the answer has gone
-    assert sorted(deleted()) == [sid(5), sid(6)]
+    done.close()
+    assert deleted() == []  # just delivered: Twilio asks to wait at least a minute
+    assert run_later(live, 50) == 0
+    assert run_later(live) == 2  # held once for "sent" and once for "delivered"
+    assert sorted(set(deleted())) == [sid(5), sid(6)]
 
 
 @responses.activate
@@ -214,32 +246,51 @@ def test_a_confirmation_only_ever_sent_is_deleted_a_while_later(live: Flask) -> 
     started = time.monotonic()
     signed_post(client, "/sms/status?forget=1", status).close()
     assert deleted() == []  # too soon: Twilio would refuse
-    later: forget.LaterSweeps = live.extensions[forget.LATER]
+    later: forget.Later = live.extensions[forget.LATER]
     assert len(later) == 1 and later.run_due(started + 60) == 0  # not yet
     assert later.run_due(started + forget.SETTLE_SECONDS + 1) == 1
     assert sorted(deleted()) == [sid(5), sid(6)] and len(later) == 0
 
 
-def test_later_sweeps_are_bounded_and_run_by_their_thread() -> None:
+def test_later_deletions_are_bounded_and_run_by_their_thread() -> None:
     done = threading.Event()
-    swept: list[tuple[str, str]] = []
+    ran: list[str] = []
 
-    def sweep(twilio: Any, person: str, line: str) -> None:
-        swept.append((person, line))
-        done.set()
+    def job(name: str) -> Any:
+        def run() -> forget.Tally:
+            ran.append(name)
+            done.set()
+            return forget.Tally()
 
-    later = forget.LaterSweeps(delay=0.01, limit=1, sweep=sweep)
-    assert later.add(object(), "p", "l")  # type: ignore[arg-type]
-    assert done.wait(5) and swept == [("p", "l")]
-    blocked = forget.LaterSweeps(delay=60, limit=1, sweep=sweep, start=False)
-    assert blocked.add(object(), "a", "b", now=0)  # type: ignore[arg-type]
-    assert not blocked.add(object(), "c", "d", now=0)  # type: ignore[arg-type]
+        return run
+
+    later = forget.Later(delay=0.01, limit=1)
+    assert later.add(job("a"))
+    assert done.wait(5) and ran == ["a"]
+    blocked = forget.Later(delay=60, limit=1, start=False)
+    assert blocked.add(job("b"), now=0)
+    assert not blocked.add(job("c"), now=0)
+
+
+def test_what_twilio_finds_too_soon_is_tried_again_a_bounded_number_of_times() -> None:
+    tries: list[float] = []
+
+    def job() -> forget.Tally:
+        tries.append(len(tries))
+        return forget.Tally(waiting=1)
+
+    later = forget.Later(delay=90, retry_delay=300, tries=3, start=False)
+    later.add(job, now=0)
+    assert later.run_due(89) == 0 and later.run_due(91) == 1
+    assert later.run_due(300) == 0 and later.run_due(391) == 1
+    assert later.run_due(692) == 1 and len(later) == 0  # the third try was the last
+    assert len(tries) == 3
 
 
 @responses.activate
 def test_a_later_sweep_that_cannot_be_held_is_counted(make_app: Any) -> None:
     app = make_app(TWILIO_ACCOUNT_SID=ACCOUNT_SID)
-    app.extensions[forget.LATER] = forget.LaterSweeps(limit=0, start=False)
+    app.extensions[forget.LATER] = forget.Later(limit=0, start=False)
     status = {"MessageSid": sid(6), "MessageStatus": "sent", "From": CLINIC_NUMBER, "To": SENDER}
     signed_post(app.test_client(), "/sms/status?forget=1", status).close()
     with open_db(app) as db:
@@ -484,7 +535,22 @@ def test_a_call_that_asked_is_deleted_once_it_ends(live: Flask) -> None:
     signed_post(live.test_client(), "/voice/status", fields).close()
     assert deleted() == []  # the setting is off, and this call did not ask
     signed_post(live.test_client(), "/voice/status?forget=1", fields).close()
+    assert deleted() == []  # just ended: Twilio asks to wait at least a minute
+    assert run_later(live) == 1
     assert deleted() == [CALL_SID]
+
+
+@responses.activate
+def test_a_call_twilio_will_not_delete_yet_is_tried_again_later(live: Flask) -> None:
+    too_soon("Calls", CALL_SID)
+    deletable("Calls", CALL_SID)
+    fields = {"CallSid": CALL_SID, "CallStatus": "completed", "From": SENDER, "To": CLINIC_NUMBER}
+    signed_post(live.test_client(), "/voice/status?forget=1", fields).close()
+    assert run_later(live) == 1 and deleted() == [CALL_SID]
+    assert run_later(live, forget.RETRY_LATER_SECONDS) == 0  # the next try waits longer
+    assert run_later(live, forget.SETTLE_SECONDS + forget.RETRY_LATER_SECONDS + 1) == 1
+    assert deleted() == [CALL_SID, CALL_SID]
+    assert len(live.extensions[forget.LATER]) == 0
 
 
 @responses.activate

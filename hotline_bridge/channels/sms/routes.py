@@ -45,13 +45,11 @@ def status() -> Response:
     outcome = fields.get("MessageStatus", "unknown")
     counters.bump(get_db(), CHANNEL, "all", f"status:{known(outcome, MESSAGE_STATUSES)}")
     asked = bool(request.args.get("forget"))
-    # A confirmation of DELETE: it goes, with what was written since (this callback comes from
-    # the line's number to the person's); when it is only "sent", which is final where the
-    # carrier reports no delivery, a while later.
+    # A confirmation of DELETE: once it is done (delivered, or "sent", which is final where the
+    # carrier reports no delivery), it goes with what was written since, a while later, when
+    # Twilio accepts it (this callback comes from the line's number to the person's).
     person, line = fields.get("To", ""), fields.get("From", "")
-    if asked and outcome in records.FINAL_MESSAGE_STATES:
-        forget.sweep_later(person=person, line=line)
-    elif asked and outcome == "sent":
+    if asked and (outcome in records.FINAL_MESSAGE_STATES or outcome == "sent"):
         if not forget.sweep_when_settled(person=person, line=line):
             counters.bump(get_db(), CHANNEL, "all", "delete:later-dropped")
     elif outcome in records.FINAL_MESSAGE_STATES:
@@ -62,7 +60,6 @@ def status() -> Response:
 def init_app(app: Flask) -> None:
     """Answer text messages that come by SMS, and register the fallback and status routes."""
     sessions.init_app(app)
-    # Tests run the later sweeps themselves (``run_due``), never a thread calling Twilio.
-    app.extensions[forget.LATER] = forget.LaterSweeps(start=not app.config["TESTING"])
+    forget.init_app(app)
     messaging.register(app, messaging.TextChannel(CHANNEL, render.capabilities, render.render))
     app.register_blueprint(bp)

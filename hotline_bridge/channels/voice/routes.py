@@ -297,4 +297,5 @@ def init_app(app: Flask) -> None:
         hotline=rt.failsafe.hotline_phone,
         emergency=rt.failsafe.emergency_phone,
     )
+    forget.init_app(app)
     app.register_blueprint(bp)

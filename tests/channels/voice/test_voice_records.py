@@ -11,7 +11,7 @@ from flask import Flask
 
 from hotline_bridge.channels.voice.simulator import Phone
 from hotline_bridge.directory.store import open_db
-from tests.conftest import CLINIC_NUMBER, SENDER, signed_post
+from tests.conftest import CLINIC_NUMBER, SENDER, run_later, signed_post
 
 # The caller's number in the forms a file or a log might hold it.
 CALLER_FORMS = [SENDER, SENDER[1:], SENDER[2:], "555-867-5309", "(555) 867-5309", "8675309"]
@@ -115,6 +115,8 @@ def test_twilio_deletes_its_copy_of_a_finished_call(make_app: object) -> None:
     done = signed_post(client, "/voice/status", {"CallSid": CALL_SID, "CallStatus": "completed"})
     done.close()
     assert done.status_code == 200
+    assert len(responses.calls) == 0  # just ended: Twilio asks to wait at least a minute
+    assert run_later(app) == 1
     assert [call.request.method for call in responses.calls] == ["DELETE"]
 
 
