@@ -69,11 +69,16 @@ def twilio_error(operation: str) -> None:
 
 
 def allowed() -> bool:
-    """Return whether this request may read the metrics: the configured token, or loopback."""
+    """Return whether this request may read the metrics: the configured token, or loopback
+    where no reverse proxy stands in front of the app."""
     token = current_app.config.get("METRICS_TOKEN")
     given = request.headers.get("Authorization", "")
     if token and hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
         return True
+    # Behind a proxy on this machine, every request from outside arrives from loopback too,
+    # with or without a forwarded header (a proxy adds only those it is told to).
+    if current_app.config["PROXY_HOPS"]:
+        return False
     if any(name in request.headers for name in FORWARDED_HEADERS):
         return False
     try:

@@ -116,3 +116,20 @@ def test_without_a_token_only_loopback_reads_the_metrics(app: Flask) -> None:
         environ_base={"REMOTE_ADDR": "198.51.100.2"},
     )
     assert outside.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "headers", [{}, {"X-Forwarded-Proto": "https"}, {"X-Forwarded-For": "203.0.113.7"}]
+)
+def test_behind_a_proxy_only_the_token_reads_the_metrics(
+    make_app,  # type: ignore[no-untyped-def]
+    headers: dict[str, str],
+) -> None:
+    """A proxy on this machine reaches the app from loopback for anyone, and adds only the
+    forwarded headers it is told to: behind one, loopback proves nothing."""
+    app = make_app(METRICS_TOKEN="metrics-token-1", PROXY_HOPS=1)
+    client = app.test_client()
+    local = {"REMOTE_ADDR": "127.0.0.1"}
+    assert client.get("/metrics", headers=headers, environ_base=local).status_code == 403
+    token = {**headers, "Authorization": "Bearer metrics-token-1"}
+    assert client.get("/metrics", headers=token, environ_base=local).status_code == 200
