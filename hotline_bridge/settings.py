@@ -49,8 +49,9 @@ def _bool(value: Any) -> bool:
 
 
 def _int(value: Any) -> int:
-    if isinstance(value, bool):
-        raise ValueError(f"expected a whole number, got {value!r}")
+    # Every whole-number setting is a count or a length of time: none can be below 0.
+    if isinstance(value, bool) or int(value) < 0:
+        raise ValueError(f"expected a whole number of 0 or more, got {value!r}")
     return int(value)
 
 
@@ -198,8 +199,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "METRICS_TOKEN",
         None,
-        "Bearer token that lets a Prometheus server outside this machine read /metrics; without "
-        "it /metrics answers only requests from a loopback address.",
+        "Bearer token that lets a Prometheus server read /metrics; without it /metrics answers "
+        "only requests from a loopback address, and none at all behind a proxy (PROXY_HOPS).",
         _optional_str,
         secret=True,
     ),

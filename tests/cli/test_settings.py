@@ -150,3 +150,10 @@ def test_check_names_stale_and_unconfirmed_lines() -> None:
     later = list(national.findings({"nhth": dt.date(2026, 12, 2)}, dt.date(2027, 7, 1)))
     assert {f.line_id for f in later} == {line.id for line in national.lines()}
     assert not any(f.fatal for f in later)
+
+
+@pytest.mark.parametrize("name", [s.name for s in SETTINGS if type(s.default) is int])
+def test_a_count_or_a_length_of_time_below_zero_is_refused_by_name(name: str) -> None:
+    """PROXY_HOPS=-1 once let every proxied request fail outside the fail-safe."""
+    with pytest.raises(ConfigError, match=f"_{name}: expected a whole number of 0 or more"):
+        load({"TESTING": True, name: "-1"})
