@@ -64,15 +64,33 @@ def backup(database: Path, destination: Path, now: dt.datetime) -> Copied:
     return Copied(target, summary.tables, summary.services, summary.sites)
 
 
-def restore(backup_file: Path, database: Path) -> Copied:
+def restore(backup_file: Path, database: Path, *, keep_counts: bool = False) -> Copied:
     """Write ``backup_file`` into ``database`` after checking it is a sound hotline-bridge
-    database; a missing or unreadable database is set aside and made anew."""
+    database; a missing or unreadable database is set aside and made anew.
+
+    With ``keep_counts``, the usage counts stay the database's own rather than the backup's:
+    an instance that takes the directory from another's backup still counts only what it
+    answered, so the line's totals (``counts --database A --database B``) stay true.
+    """
     inspect(backup_file)
     _set_aside_if_broken(database)
+    kept = _counts(database) if keep_counts and database.exists() else None
     with _open(backup_file, "ro") as source, _open(database, "rwc") as live:
         source.backup(live, pages=PAGES_PER_STEP)
+        if kept is not None:
+            with live:  # one transaction: the backup's counts out, this database's back in
+                live.execute("delete from counts")
+                live.executemany(
+                    "insert into counts (day, channel, language, event, n) values (?, ?, ?, ?, ?)",
+                    kept,
+                )
     summary = inspect(database)
     return Copied(database, summary.tables, summary.services, summary.sites)
+
+
+def _counts(database: Path) -> list[tuple[object, ...]]:
+    with _open(database, "ro") as conn:
+        return conn.execute("select day, channel, language, event, n from counts").fetchall()
 
 
 def inspect(path: Path) -> Copied:

@@ -124,3 +124,62 @@ def test_backup_never_overwrites_the_database(database: Path) -> None:
     assert result.exit_code == 1 and "cannot overwrite" in result.output
     assert [row[1] for row in contents(database)["staff"]] == ["ana@clinic.example"]
     assert contents(database)["audit_log"]  # the account's creation, recorded
+
+
+def test_a_backup_from_an_earlier_release_answers_at_once_when_restored(
+    database: Path, tmp_path: Path
+) -> None:
+    """A backup made before per-language texts, restored under a running server: the restore
+    brings it to this release's tables, so the next reply comes from its directory and not from
+    the fail-safe."""
+    app = create_app({"TESTING": True})
+    texter = Texter(app.test_client(), to=DEMO_NUMBER)
+    assert "Legal help, Cambridge" in [texter.send(body) for body in CONVERSATION][-1]
+    old = tmp_path / "old.db"
+    old.write_bytes((PROJECT_ROOT / "tests/fixtures/before-languages/directory.db").read_bytes())
+    result = CliRunner().invoke(main, ["restore", str(old)])
+    assert result.exit_code == 0, result.output
+    texter = Texter(app.test_client(), to=DEMO_NUMBER)
+    replies = [texter.send(body) for body in CONVERSATION]
+    failsafe = app.extensions["hotline_bridge"].failsafe.text("en")
+    assert failsafe not in replies and "Legal help, Cambridge" in replies[-1]
+    with sqlite3.connect(database) as conn:
+        staff = conn.execute("select count(*) from staff").fetchone()[0]
+    conn.close()
+    assert staff == 2  # the backup's own console accounts
+
+
+def _add_counts(path: Path, n: int) -> None:
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "insert into counts (day, channel, language, event, n) values (?, ?, ?, ?, ?)",
+            ("2026-12-01", "sms", "en", "menu", n),
+        )
+    conn.close()
+
+
+def _total(*paths: Path) -> int:
+    args = [item for path in paths for item in ("--database", str(path))]
+    result = CliRunner().invoke(main, ["counts", *args])
+    assert result.exit_code == 0, result.output
+    # Each line: day, channel, language, how many, event.
+    rows = [line.split() for line in result.output.splitlines()]
+    return sum(int(row[3]) for row in rows if row[-1] == "menu")
+
+
+@pytest.mark.parametrize(("keep", "total"), [(True, 3 + 5), (False, 3 + 3)])
+def test_an_instance_that_takes_the_directory_keeps_its_own_counts(
+    database: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keep: bool, total: int
+) -> None:
+    """The writer (A) counted 3, another instance (B) 5: B restoring A's backup with
+    --keep-counts leaves the line's total at 8; a plain restore makes B a copy of A."""
+    writer, backup_file = tmp_path / "writer.db", tmp_path / "writer-backup.db"
+    writer.write_bytes(database.read_bytes())
+    _add_counts(writer, 3)
+    _add_counts(database, 5)
+    monkeypatch.setenv("HOTLINE_BRIDGE_DATABASE", str(writer))
+    assert CliRunner().invoke(main, ["backup", str(backup_file)]).exit_code == 0
+    monkeypatch.setenv("HOTLINE_BRIDGE_DATABASE", str(database))
+    restored = CliRunner().invoke(main, ["restore", *(["--keep-counts"] * keep), str(backup_file)])
+    assert restored.exit_code == 0, restored.output
+    assert _total(writer, database) == total
