@@ -188,7 +188,7 @@ def _reply(
     )
     outcome = answer(conversation, state, body)
     words = rt.catalogs.bind(outcome.lang)
-    action = None
+    action = _status_callback()
     if outcome.forget:
         text, action = _forget(db, channel.name, words, fields, outcome)
     else:
@@ -199,6 +199,15 @@ def _reply(
     new_state = replace(outcome.state, site=site.id)
     twiml = str(_twiml(text, action))
     return replies.Reply(new_state, lang, outcome.event[:40], twiml, kept=not outcome.forget)
+
+
+def _status_callback() -> str | None:
+    """Return where Twilio reports a reply's status, when each reply is to be deleted once done
+    (``DELETE_TWILIO_RECORDS``): a number with no Messaging Service reports a reply only there."""
+    config = current_app.config
+    if config["DELETE_TWILIO_RECORDS"] and config["TWILIO_ACCOUNT_SID"]:
+        return public_url("sms.status")
+    return None
 
 
 def _forget(

@@ -517,6 +517,23 @@ def test_twilio_copies_are_deleted_when_asked(make_app) -> None:  # type: ignore
         assert len(mock.calls) == 1
 
 
+@pytest.mark.parametrize("deleting", [True, False])
+def test_each_reply_reports_its_status_where_replies_are_deleted(
+    make_app,  # type: ignore[no-untyped-def]
+    deleting: bool,
+) -> None:
+    """A number with no Messaging Service reports a reply's status only to the reply's own
+    callback: without it, DELETE_TWILIO_RECORDS would never hear of a reply to delete."""
+    app = make_app(DELETE_TWILIO_RECORDS=deleting, TWILIO_ACCOUNT_SID="AC" + "b" * 32)
+    client = app.test_client()
+    for number, body in enumerate(("hello", "1", "0", "1")):  # the last answer is a kept one
+        params = {"Body": body, "From": "+15558675309", "MessageSid": f"SM{number:032d}"}
+        message = twiml(signed_post(client, "/sms", params)).find("Message")
+        assert message is not None
+        expected = BASE_URL + "/sms/status" if deleting else None
+        assert message.get("action") == expected
+
+
 def test_twilio_copies_are_kept_by_default(app: Flask, client: FlaskClient) -> None:
     import responses
 
