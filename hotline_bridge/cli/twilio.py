@@ -54,11 +54,14 @@ def _site_numbers() -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
-def _replies() -> dict[str, dict[str, str]]:
-    """What this line answers to STOP, START and HELP in each language, for Advanced Opt-Out."""
+def _replies(numbers: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    """What this line answers to STOP, START and HELP in each language, for Advanced Opt-Out:
+    in the words of the site the wired ``numbers`` lead to (the default site's when they lead
+    to several, since a Messaging Service holds one reply per keyword)."""
     rt = runtime()
     with open_db(current_app) as db:
-        site = site_for_number(db, None)
+        sites = {site.id: site for site in (site_for_number(db, n) for n in numbers)}
+        site = next(iter(sites.values())) if len(sites) == 1 else site_for_number(db, None)
         return {
             meaning: {
                 lang: text.compliance(
@@ -121,7 +124,7 @@ def connect_command(base_url: str, numbers: tuple[str, ...], dry_run: bool) -> N
     """Set each number's Messaging and Voice webhooks, status callback and fallback URLs, and
     deploy the static bilingual fallback to Twilio Serverless (protected assets)."""
     wiring, keywords = _wiring(base_url, numbers), resolve_path(KEYWORDS_FILE)
-    client, replies = _client(), _replies()
+    client, replies = _client(), _replies(wiring.numbers)
     plan = _run(lambda: wiring_ops.connect(client, wiring, keywords, replies, click.echo, dry_run))
     _report(plan)
     if not plan.changes:
@@ -137,7 +140,7 @@ def connect_command(base_url: str, numbers: tuple[str, ...], dry_run: bool) -> N
 def check_command(base_url: str, numbers: tuple[str, ...]) -> None:
     """Compare the live Twilio configuration with what connect sets; fail on any difference."""
     wiring, keywords = _wiring(base_url, numbers), resolve_path(KEYWORDS_FILE)
-    client, replies = _client(), _replies()
+    client, replies = _client(), _replies(wiring.numbers)
     plan: Any = _run(lambda: wiring_ops.make_plan(client, wiring, keywords, replies))
     for change in plan.changes:
         click.echo(f"difference: {change.what}")

@@ -556,9 +556,10 @@ def test_advanced_opt_out_says_what_to_add_in_both_languages(account: FakeTwilio
     assert "START (es): add keywords INICIAR, COMENZAR" in lines
     assert "HELP (es): add keywords AYUDA, INFORMACIÓN" in lines
     assert "STOP (en): add keywords" not in lines  # Twilio answers those by itself
-    for lang in ("en", "es"):
+    for lang, program in (("en", "Riverside Health Line"), ("es", "Línea de Salud Riverside")):
         reply = re.search(rf"HELP \({lang}\): reply '([^']+)'", lines)
-        assert reply and "888-373-7888" in reply[1], lines
+        # The clinic's own program, which its number leads to, not the default site's.
+        assert reply and "888-373-7888" in reply[1] and program in reply[1], lines
 
 
 def test_twilio_opt_out_without_a_messaging_service_is_a_problem(
