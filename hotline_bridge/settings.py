@@ -355,7 +355,7 @@ def _check_secrets(clean: dict[str, Any], *, testing: bool) -> None:
         raise ConfigError(
             f"{ENV_PREFIX}_VALIDATE_SIGNATURES can be turned off only with {ENV_PREFIX}_LOCAL=1"
         )
-    for name in ("SECRET_KEY", "TWILIO_AUTH_TOKEN"):
+    for name in MADE_IN_LOCAL_MODE:
         if clean[name]:
             continue
         if not relaxed:
@@ -375,6 +375,7 @@ def effective(app_config: Mapping[str, Any]) -> list[dict[str, str]]:
     """Return each setting's value in effect in ``app_config`` (secrets masked), where it came
     from, and a problem when the value cannot be parsed, for ``hotline-bridge settings``."""
     rows = []
+    local = _parsed_or_none(app_config, "LOCAL")
     for s in SETTINGS:
         given = s.name in app_config
         raw = app_config.get(s.name, s.default)
@@ -384,6 +385,8 @@ def effective(app_config: Mapping[str, Any]) -> list[dict[str, str]]:
         except (TypeError, ValueError) as exc:
             value, problem = raw, str(exc)
         shown = "(none)" if value in (None, "") else _shown(value)
+        if local and not value and s.name in MADE_IN_LOCAL_MODE:
+            shown = "(made anew at each start: local mode)"
         rows.append(
             {
                 "variable": f"{ENV_PREFIX}_{s.name}",
@@ -393,6 +396,18 @@ def effective(app_config: Mapping[str, Any]) -> list[dict[str, str]]:
             }
         )
     return rows
+
+
+# The secrets local mode makes up at each start when they are not set.
+MADE_IN_LOCAL_MODE = ("SECRET_KEY", "TWILIO_AUTH_TOKEN")
+
+
+def _parsed_or_none(app_config: Mapping[str, Any], name: str) -> Any:
+    declared = next(s for s in SETTINGS if s.name == name)
+    try:
+        return declared.parse(app_config.get(name, declared.default))
+    except (TypeError, ValueError):
+        return None
 
 
 def _shown(value: Any) -> str:

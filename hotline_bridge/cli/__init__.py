@@ -95,6 +95,10 @@ def show_settings(defaults: bool, markdown: bool) -> None:
         click.echo(f"{row['variable']} = {row['value']}   ({row['source']}){problem}")
     if any(row["problem"] for row in rows):
         raise click.ClickException("some settings are invalid")
+    try:  # what the server checks at its start too: the secrets it needs, together
+        settings.load(config)
+    except ConfigError as exc:
+        raise click.ClickException(f"the server would not start: {exc}") from None
 
 
 def _describe_settings(markdown: bool) -> None:

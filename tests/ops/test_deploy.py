@@ -117,12 +117,27 @@ def test_settings_show_the_values_in_effect_with_secrets_masked(monkeypatch: Any
     monkeypatch.setenv("HOTLINE_BRIDGE_SESSION_MINUTES", "30")
     monkeypatch.delenv("HOTLINE_BRIDGE_SECRET_KEY", raising=False)
     result = CliRunner().invoke(main, ["settings"])
-    assert result.exit_code == 0, result.output
     assert "HOTLINE_BRIDGE_SESSION_MINUTES = 30   (environment)" in result.output
     assert "HOTLINE_BRIDGE_TWILIO_AUTH_TOKEN = ******** (set)   (environment)" in result.output
     assert "HOTLINE_BRIDGE_SECRET_KEY = (none)   (default)" in result.output
     assert "HOTLINE_BRIDGE_VOICE_EN = (none)   (default)" in result.output
     assert "very-secret" not in result.output
+    # Outside local mode the server refuses to start without its secret key: so does this.
+    assert result.exit_code == 1
+    assert "the server would not start: HOTLINE_BRIDGE_SECRET_KEY must be set" in result.output
+    monkeypatch.setenv("HOTLINE_BRIDGE_SECRET_KEY", "another-secret-value")
+    assert CliRunner().invoke(main, ["settings"]).exit_code == 0
+
+
+def test_settings_in_local_mode_say_the_secrets_are_made_at_each_start(monkeypatch: Any) -> None:
+    monkeypatch.setenv("HOTLINE_BRIDGE_LOCAL", "1")
+    for name in ("SECRET_KEY", "TWILIO_AUTH_TOKEN"):
+        monkeypatch.delenv(f"HOTLINE_BRIDGE_{name}", raising=False)
+    result = CliRunner().invoke(main, ["settings"])
+    assert result.exit_code == 0, result.output
+    for name in ("SECRET_KEY", "TWILIO_AUTH_TOKEN"):
+        made = f"HOTLINE_BRIDGE_{name} = (made anew at each start: local mode)   (default)"
+        assert made in result.output
 
 
 def test_settings_name_an_invalid_value(monkeypatch: Any) -> None:
