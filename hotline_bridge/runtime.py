@@ -114,7 +114,8 @@ def runtime() -> Runtime:
 def import_context(db: sqlite_utils.Database) -> Context:
     """Return the context every import checks rows in (the command's and the console's): the
     sites and national lines of ``db``, the words no label or name may show, each category's
-    discreet wording, and the SMS budget a service's details must fit."""
+    discreet wording, and the SMS budget a service's details and a site's program name must
+    fit."""
     rt = runtime()
 
     def default_label(category: str, lang: str) -> str:
@@ -127,4 +128,5 @@ def import_context(db: sqlite_utils.Database) -> Context:
         rt.catalogs.languages,
         sensitive_names=rt.discreet.words,
         detail_fits=sms_render.detail_fits(rt.catalogs, rt.flow, Site(DEFAULT_SITE)),
+        program_fits=sms_render.program_fits(rt.catalogs, rt.failsafe.hotline_phone),
     )

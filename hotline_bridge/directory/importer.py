@@ -180,6 +180,9 @@ class Context:
     # The languages in which a service's details (a checked row) cannot be sent within the
     # channels' budgets once its description is left for later; None: not checked.
     detail_fits: Callable[[Mapping[str, Any]], list[str]] | None = None
+    # The languages in which a site's program name (a checked row) makes an answer that must
+    # name it (HELP, STOP, START) longer than the SMS budget; None: not checked.
+    program_fits: Callable[[Mapping[str, Any]], list[str]] | None = None
 
     def service_columns(self) -> tuple[str, ...]:
         """Return every column a services file may have, words in every language included."""
@@ -211,6 +214,7 @@ def context_for(
     *,
     sensitive_names: Sequence[str] = (),
     detail_fits: Callable[[Mapping[str, Any]], list[str]] | None = None,
+    program_fits: Callable[[Mapping[str, Any]], list[str]] | None = None,
 ) -> Context:
     """Return the checking context for ``db`` (the sites and national lines already there)."""
     return Context(
@@ -223,6 +227,7 @@ def context_for(
         languages=tuple(languages),
         sensitive_names=tuple(sensitive_names),
         detail_fits=detail_fits,
+        program_fits=program_fits,
     )
 
 
@@ -873,6 +878,15 @@ def check_site(
     reason = exit_url_problem(row.get("exit_url"), bool(row.get("exit_url_confirmed")))
     if reason:
         problems.append(RowError("exit_url", reason))
+    if not problems and ctx.program_fits is not None:
+        for lang in ctx.program_fits(row)[:1]:
+            english = (
+                f"the program name makes the answer to HELP longer than one text message reply "
+                f"(3 segments) in {lang}; shorten it"
+            )
+            problems.append(
+                RowError(f"name_{lang}", Reason("program_fits", english, language=lang))
+            )
     if not problems and row["latitude"] is None and row["zip"]:
         row["latitude"], row["longitude"] = zip_point(row["zip"]) or (None, None)
     return (row if not problems else None), problems

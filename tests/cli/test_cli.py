@@ -49,6 +49,36 @@ def test_check_passes_on_the_shipped_flow_and_catalogs(env: dict[str, str]) -> N
     assert "check passed" in result.output
 
 
+def test_no_reply_of_the_demo_directory_make_run_loads_is_over_three_segments(
+    env: dict[str, str],
+) -> None:
+    """What `make run` serves: the demo clinic's long program name still lets every answer
+    (HELP in Spanish too) fit three segments."""
+    from hotline_bridge.settings import PROJECT_ROOT
+
+    for name in ("sites.csv", "services.csv"):
+        imported = CliRunner().invoke(main, ["import", str(PROJECT_ROOT / "examples/demo" / name)])
+        assert imported.exit_code == 0, imported.output
+    result = CliRunner().invoke(main, ["check", "--quiet"])
+    assert "over 3 segments" not in result.output
+    assert "max 3" in result.output and "max 4" not in result.output
+
+
+def test_a_program_name_too_long_for_the_answer_to_help_is_refused_by_import(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    sites = tmp_path / "sites.csv"
+    long_name = "Línea de Salud Comunitaria del Condado de Riverside y Alrededores"
+    sites.write_text(
+        "id,name_en,name_es,default_language,time_zone,zip\n"
+        f"riverside,Riverside Health Line,{long_name},es,America/New_York,02139\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["import", str(sites)])
+    assert result.exit_code != 0
+    assert "name_es" in result.output and "answer to HELP" in result.output
+
+
 def test_check_fails_on_a_flagged_line_the_deployment_has_not_confirmed(
     env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -173,6 +173,31 @@ def detail_fits(
     return check
 
 
+def program_fits(
+    catalogs: Catalogs, hotline_phone: str
+) -> Callable[[Mapping[str, Any]], list[str]]:
+    """Return a test of a site (a checked sites row): the languages in which an answer that
+    must name its program (HELP, STOP, START, as carriers require) goes over the budget."""
+
+    def check(row: Mapping[str, Any]) -> list[str]:
+        names = {lang: row.get(f"name_{lang}") for lang in catalogs.languages}
+        site = Site(
+            str(row.get("id") or "site"),
+            names={lang: name for lang, name in names.items() if name},
+            default_language=str(row.get("default_language") or FALLBACK_LANGUAGE),
+        )
+        return [
+            lang
+            for lang in catalogs.languages
+            if not all(
+                fits(text.compliance(catalogs.bind(lang), CHANNEL, site, hotline_phone, meaning))
+                for meaning in ("help", "stop", "start")
+            )
+        ]
+
+    return check
+
+
 # The least a reply says: what the budget steps come down to at the last.
 _LEAST = _BUDGET_STEPS[-1]
 GSM7_ALL = GSM7_BASIC | GSM7_EXTENDED
