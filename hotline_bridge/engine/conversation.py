@@ -148,14 +148,16 @@ def _language(c: Conversation, state: State, keyword: Keyword | None, body: str)
     A language keyword (``ES``) chooses it, also as a first message; a keyword written in
     Spanish answers in Spanish; a first message is answered in the language its words are
     written in, else the site's default; later, free text clearly written in another language
-    than the conversation's switches to it.
+    than the conversation's switches to it. A first message whose words do not tell, but
+    that holds a phrase suggesting danger, is answered in that phrase's language.
     """
     if keyword is not None and keyword.lang in c.languages:
         if keyword.meaning == "language" or state.lang is None or keyword.lang != "en":
             return keyword.lang
         return state.lang
     if state.lang is None:
-        return c.guesser.guess(body, c.languages) or c.default_language
+        guessed = c.guesser.guess(body, c.languages)
+        return guessed or c.signals.language_of(body, c.languages) or c.default_language
     return c.guesser.guess(body, c.languages, clearly=True) or state.lang
 
 

@@ -13,7 +13,7 @@ import re
 import tomllib
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 # Letters and marks that only Spanish, of the languages offered, writes.
@@ -99,21 +99,44 @@ class Signals:
     """Phrases that suggest a person is afraid, controlled, hurt or in danger."""
 
     phrases: tuple[tuple[str, ...], ...]
+    # The same phrases by the language whose list holds them: a first message with too few
+    # words to tell its language (``no me deja salir``) is told by the phrase it holds.
+    by_language: Mapping[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: str | Path) -> Signals:
         """Read the signal phrases at ``path`` (lists by language)."""
         path = Path(path)
         lists = _lists(path, _read(path))
-        phrases = {tuple(words_of(p)) for words in lists.values() for p in words}
-        return cls(tuple(sorted(p for p in phrases if p)))
+        by_language = {
+            lang: tuple(sorted({tuple(words_of(p)) for p in words} - {()}))
+            for lang, words in lists.items()
+        }
+        phrases = {phrase for found in by_language.values() for phrase in found}
+        return cls(tuple(sorted(phrases)), by_language)
 
     def found_in(self, text: str) -> bool:
         """Return whether ``text`` holds one of the phrases, as whole words."""
-        joined = f" {' '.join(words_of(text))} "
+        joined = _joined(text)
         return any(needle in joined for needle in self._needles)
+
+    def language_of(self, text: str, languages: Iterable[str]) -> str | None:
+        """Return the one language among ``languages`` whose phrases ``text`` holds, or None
+        when it holds none or those of several."""
+        joined = _joined(text)
+        found = [
+            lang
+            for lang in languages
+            if any(f" {' '.join(p)} " in joined for p in self.by_language.get(lang, ()))
+        ]
+        return found[0] if len(found) == 1 else None
 
     @functools.cached_property
     def _needles(self) -> tuple[str, ...]:
         # Each phrase as it stands between spaces in a message's words joined by spaces.
         return tuple(f" {' '.join(phrase)} " for phrase in self.phrases)
+
+
+def _joined(text: str) -> str:
+    """Return the words of ``text`` joined by spaces, with a space at each end."""
+    return f" {' '.join(words_of(text))} "

@@ -165,6 +165,36 @@ def test_a_message_that_suggests_danger_gets_a_calm_line_first(
         assert word not in reply.lower()
 
 
+# Short first messages in Spanish, most of them from someone in danger, whose few words once
+# told no language (or leaned English on "a"), so the site's English answered them.
+SHORT_SPANISH = [
+    ("no me deja salir", True),
+    ("me van a matar", True),
+    ("me obligan a trabajar", True),
+    ("no me pagan", True),
+    ("me pegan", True),
+    ("me tienen encerrada", True),
+    ("ayúdeme por favor", True),
+    ("socorro", True),
+    ("me quitaron el pasaporte", True),
+    ("no estoy a salvo", True),
+    ("voy a la clinica", False),
+    ("a dónde voy", False),
+]
+
+
+@pytest.mark.parametrize(("message", "danger"), SHORT_SPANISH)
+def test_a_short_spanish_first_message_is_answered_in_spanish(
+    app: Flask, client: FlaskClient, message: str, danger: bool
+) -> None:
+    reply = Texter(client).send(message)
+    es = words(app, "es")
+    assert es.t("option.talk") in reply, reply
+    calm = es.t("notice.signal", phone=HOTLINE, emergency="911")
+    assert (calm in reply) is danger, reply
+    assert cost(reply).segments <= 3
+
+
 def test_the_calm_line_comes_later_in_a_conversation_too(app: Flask, client: FlaskClient) -> None:
     texter = Texter(client)
     texter.send("hi")
