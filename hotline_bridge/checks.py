@@ -19,6 +19,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from flask import Flask
 
+from hotline_bridge.channels import text as text_channel
 from hotline_bridge.channels.sms import render as sms_render
 from hotline_bridge.channels.sms.segments import MAX_SEGMENTS, MEDIAN_SEGMENTS, cost
 from hotline_bridge.channels.voice.check import voice_problems
@@ -88,7 +89,8 @@ def _site_replies(
             sms_render.render(words, flow, site, _outcome(screen, lang), hotline) or "",
             first,
         )
-        unknown = with_notice(screen, "notice.unknown")
+        # Repeated after a reply it could not use, under the longest notice that says so.
+        unknown = with_notice(screen, text_channel.longest_notice(words))
         text = sms_render.render(words, flow, site, _outcome(unknown, lang), hotline) or ""
         yield Reply(f"{where} (not understood)", lang, text)
     if start is not None:  # a first message that suggests danger: the calm line, then the menu

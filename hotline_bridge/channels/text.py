@@ -34,6 +34,14 @@ _SHORTCUT_ORDER = (TALK, BACK, HOME)
 HINTS = frozenset({"zip.hint"})
 # Notices that may stand in place of a screen's question when room is short ("not understood").
 INSTEAD_OF_TITLE = frozenset({"notice.unknown", "notice.no_more", "zip.digits", "zip.unknown"})
+
+
+def longest_notice(words: Words) -> str:
+    """Return the key of the notice, of those that repeat a screen after a reply it could not
+    use, that is longest in ``words``' language: a screen that fits under it fits under any."""
+    return max(sorted(INSTEAD_OF_TITLE), key=lambda key: len(words.t(key)))
+
+
 # Marks a shortened description.
 ELLIPSIS = "…"
 

@@ -206,7 +206,7 @@ def test_more_results_three_at_a_time(demo: Flask, tmp_path: Path) -> None:
 def test_an_unknown_zip_gets_a_clear_answer(person: Texter) -> None:
     person.send("hola")
     reply = within_budget(person.send("00000")).splitlines()
-    assert reply[1] == "No conocemos ese código postal. Revíselo y envíelo de nuevo."
+    assert reply[1] == "No conocemos ese código postal."
     person.send("EN")
     assert "We don't know that ZIP code." in person.send("00000")
 
@@ -216,7 +216,7 @@ def test_a_zip_code_as_the_first_message_finds_help_near_it(demo: Flask) -> None
     kinds = within_budget(person.send("02139"))
     assert kinds.startswith("What kind of help near you?\n1 Legal or immigration help")
     unknown = Texter(demo.test_client(), to=DEMO_NUMBER).send("00000").splitlines()
-    assert unknown[1] == "We don't know that ZIP code. Please check it and send it again."
+    assert unknown[1] == "We don't know that ZIP code."
 
 
 def test_nothing_near_offers_the_lines_that_can_help(person: Texter) -> None:

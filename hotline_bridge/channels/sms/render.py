@@ -43,9 +43,10 @@ def capabilities(catalogs: Catalogs, flow: Flow, site: Site) -> Capabilities:
     fits the segment budget in the person's language."""
 
     def page_fits(screen: Screen, lang: str) -> bool:
-        # A page must fit also when it is repeated under "not understood".
+        # A page must fit also when it is repeated under "not understood", or under "we don't
+        # know that ZIP code" (a ZIP code may be sent at any prompt): under the longest notice.
         words = catalogs.bind(lang)
-        shown = with_notice(screen, "notice.unknown")
+        shown = with_notice(screen, text.longest_notice(words))
         if screen.kind == "detail":
             # A description gives way to the address and the rest: it fits with them or waits.
             return fits(text.reply(words, CHANNEL, flow, site, shown, DETAIL_KEPT))
