@@ -34,8 +34,10 @@ if TYPE_CHECKING:
     from hotline_bridge.directory.models import Service
     from hotline_bridge.directory.nearby import Nearby
 
-# A five-digit US ZIP code, as a person sends or keys it.
+# A five-digit US ZIP code ...
 ZIP_CODE = re.compile(r"^\d{5}$")
+# ... as a person sends or keys it (ZIP+4 is read as its five digits).
+ZIP_AS_SENT = re.compile(r"^(\d{5})(?:-\d{4})?$")
 # Digits that look like a ZIP code with too few or too many of them.
 ALMOST_ZIP = re.compile(r"^\d{3,4}$|^\d{6,9}$")
 
@@ -111,14 +113,21 @@ class _Reading:
 
 def as_zip(text: str) -> str | None:
     """Return ``text`` as a five-digit ZIP code if that is what it is, else None."""
-    text = normalize_choice(text)
-    return text if ZIP_CODE.match(text) else None
+    found = ZIP_AS_SENT.match(normalize_choice(text))
+    return found.group(1) if found else None
+
+
+# What may stand around a number a person sends without changing it: "1.", "8!", "(2)", the
+# keycap emoji "1️⃣" (a digit, a variation selector and a combining keycap).
+_AROUND_NUMBER = " \t\r\n.,;:!?¡¿()[]'\"«»\ufe0f\u20e3"
 
 
 def normalize_choice(text: str) -> str:
     """Return what a person chose, with compatibility digits ("²", "①", full-width) read as the
-    digits they mean and surrounding space removed."""
-    return unicodedata.normalize("NFKC", text).strip()
+    digits they mean, surrounding space removed, and a number's punctuation ("1.") too."""
+    text = unicodedata.normalize("NFKC", text).strip()
+    bare = text.strip(_AROUND_NUMBER)
+    return bare if ZIP_AS_SENT.match(bare) or (bare.isascii() and bare.isdigit()) else text
 
 
 # --- Showing a position -----------------------------------------------------------------------

@@ -20,6 +20,7 @@ from hotline_bridge.engine.step import (
     CHOOSE_TALK,
     Capabilities,
     Turn,
+    as_zip,
     respond,
 )
 from hotline_bridge.engine.walk import reachable
@@ -171,13 +172,18 @@ def go(flow: engine.Flow, at: Position, choice: str, caps: Capabilities = SMS) -
         ("8", "talk"),
         ("²", "needs"),  # a compatibility digit is the digit it means
         ("\uff12", "needs"),  # a full-width digit
+        ("2.", "needs"),  # a number as people punctuate it
+        ("2)", "needs"),
+        ("(2)", "needs"),
+        ("8!", "talk"),
+        ("2\ufe0f\u20e3", "needs"),  # the keycap emoji 2️⃣
     ],
 )
 def test_choices_from_the_main_menu(flow: engine.Flow, choice: str, expected: str) -> None:
     assert go(flow, Position("main"), choice).screen.position.node == expected
 
 
-@pytest.mark.parametrize("choice", ["", "x", "12", "-1", "*", "①①", "٣"])
+@pytest.mark.parametrize("choice", ["", "x", "12", "-1", "*", "①①", "٣", "1.2", "2 2"])
 def test_unknown_choice_repeats_the_screen_with_a_notice(flow: engine.Flow, choice: str) -> None:
     turn = go(flow, Position("needs"), choice)
     assert not turn.understood and turn.screen.position == Position("needs")
@@ -322,3 +328,16 @@ def test_babel_extractor_finds_every_flow_key(flow: engine.Flow) -> None:
     with FLOW_FILE.open("rb") as handle:
         found = {message for _line, _func, message, _c in engine.babel_extract(handle, [], [], {})}
     assert found == flow.message_keys()
+
+
+@pytest.mark.parametrize(
+    ("sent", "code"),
+    [("02139", "02139"), ("02139.", "02139"), ("02139-1234", "02139"), (" 02139! ", "02139")],
+)
+def test_a_zip_code_is_read_as_people_send_it(sent: str, code: str) -> None:
+    assert as_zip(sent) == code
+
+
+@pytest.mark.parametrize("sent", ["0213", "021399", "02139-12", "02139 1234", "zip"])
+def test_what_is_not_a_zip_code_is_not_read_as_one(sent: str) -> None:
+    assert as_zip(sent) is None
