@@ -370,9 +370,9 @@ def _excerpt(r: _Reading, screen: Screen, page: int, text: str) -> tuple[str, st
         return text, ""
     cuts = [i for i, ch in enumerate(text) if ch == " "] or list(range(1, len(text)))
     end = _last_true(cuts, fitting)
-    if end is None:  # not even one word fits: cut inside it, at least one character a page
-        end = _last_true(list(range(1, len(text))), fitting) or (1 if page else 0)
-    if not end:  # no room beside the details: all of it on the next page
+    if end is None and page:  # a word longer than a whole page: cut inside it, at least
+        end = _last_true(list(range(1, len(text))), fitting) or 1  # one character a page
+    if not end:  # no whole word fits beside the details: all of it on the next page
         return "", text
     return text[:end].rstrip() + CONTINUED, text[end:].lstrip()
 

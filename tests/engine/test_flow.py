@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +14,12 @@ from hotline_bridge.directory.models import Service, Texts
 from hotline_bridge.directory.nearby import Nearby
 from hotline_bridge.engine import flow as engine
 from hotline_bridge.engine.flow import FlowError, Position, decode, load
-from hotline_bridge.engine.screen import BACK, HOME, TALK
+from hotline_bridge.engine.screen import BACK, HOME, MORE, TALK, Screen
 from hotline_bridge.engine.step import (
     CHOOSE_HOME,
     CHOOSE_MORE,
     CHOOSE_TALK,
+    CONTINUED,
     Capabilities,
     Turn,
     as_zip,
@@ -341,3 +343,29 @@ def test_a_zip_code_is_read_as_people_send_it(sent: str, code: str) -> None:
 @pytest.mark.parametrize("sent", ["0213", "021399", "02139-12", "02139 1234", "zip"])
 def test_what_is_not_a_zip_code_is_not_read_as_one(sent: str) -> None:
     assert as_zip(sent) is None
+
+
+def test_a_description_is_never_cut_inside_a_word_beside_the_details(flow: engine.Flow) -> None:
+    """Where not even its first word fits beside the details, the description waits for the
+    next page instead of showing part of a word ("Grati…")."""
+    long = "Gratuitamente, confidencial, en su idioma, a toda hora."
+
+    def fits(screen: Screen, lang: str) -> bool:
+        # Room for 12 characters of description beside the details, 30 on a page of its own.
+        if screen.kind != "detail":
+            return True
+        room = 30 if screen.position.page else 12
+        return len(screen.excerpt if screen.excerpt is not None else long) <= room
+
+    shelf = Shelf()
+    shelf.items[1] = replace(
+        shelf.items[1], texts={"en": Texts("Line 1", "Name 1", long), "es": Texts("L", "N", long)}
+    )
+    caps = replace(SMS, fits=fits)
+    detail = respond(flow, Position("lines"), "2", "en", shelf, caps).screen
+    assert detail.excerpt == ""
+    told, page = [], detail
+    while page.by_role(MORE) is not None:
+        page = respond(flow, page.position, flow.rest_key, "en", shelf, caps).screen
+        told.append(page.excerpt or "")
+    assert " ".join(told).replace(CONTINUED, "").split() == long.split()
