@@ -579,13 +579,35 @@ def render_list(call: Call, state: State, screen: Screen) -> VoiceResponse:
     return prompt(call, state, screen, body)
 
 
-def _say_contact(menu: Gather, call: Call, state: State, service: Service, name: str) -> None:
+def _say_contact(
+    menu: Gather, call: Call, state: State, service: Service, name: str | None
+) -> None:
+    """Say how to reach ``service``, after its ``name`` when the caller asked to hear it."""
+    words = call.words(state.lang)
     if dialable(service):
-        text = call.words(state.lang).t("voice.call_number", number=NUMBER, name=name)
+        said = _digits_apart(name or service.label(state.lang))
+        speak(
+            menu,
+            call,
+            state.lang,
+            words.t("voice.call_number", number=NUMBER, name=said),
+            service.phone,
+        )
+    elif service.phone and name:
+        text = words.t("voice.dial_yourself_named", number=NUMBER, name=_digits_apart(name))
         speak(menu, call, state.lang, text, service.phone)
     elif service.phone:
-        text = call.words(state.lang).t("voice.dial_yourself", number=NUMBER)
-        speak(menu, call, state.lang, text, service.phone)
+        speak(menu, call, state.lang, words.t("voice.dial_yourself", number=NUMBER), service.phone)
+
+
+# A run of digits in a name ("988 Suicide & Crisis Lifeline"), which a voice would read as a
+# quantity ("nine hundred eighty-eight") unless its digits stand apart.
+_DIGIT_RUN = re.compile(r"\d{2,}")
+
+
+def _digits_apart(text: str) -> str:
+    """Return ``text`` with each run of digits spaced out, so that it is read digit by digit."""
+    return _DIGIT_RUN.sub(lambda run: " ".join(run.group()), text)
 
 
 def render_detail(call: Call, state: State, screen: Screen) -> VoiceResponse:
@@ -598,8 +620,9 @@ def render_detail(call: Call, state: State, screen: Screen) -> VoiceResponse:
 
     def body(menu: Gather) -> None:
         say(menu, call.voices[lang], service.label(lang))
-        if state.view != VIEW_PLAIN or not dialable(service):
-            _say_contact(menu, call, state, service, service.name(lang))
+        asked = state.view != VIEW_PLAIN  # its name is said only on request: a call is overheard
+        if asked or not dialable(service):
+            _say_contact(menu, call, state, service, service.name(lang) if asked else None)
             address = ", ".join(p for p in (service.address, service.city) if p)
             if address:
                 speak(menu, call, lang, call.words(lang).t("voice.address", address=address))
@@ -623,7 +646,7 @@ def render_connect(call: Call, state: State, screen: Screen) -> VoiceResponse:
     def body(menu: Gather) -> None:
         if state.view == VIEW_PLAIN:
             _title(call, screen, state.lang)(menu)
-        _say_contact(menu, call, state, service, service.label(state.lang))
+        _say_contact(menu, call, state, service, None)
 
     return prompt(call, state, screen, body)
 

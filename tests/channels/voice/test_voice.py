@@ -628,3 +628,19 @@ def test_24_7_is_read_as_words_in_each_language(app: Flask, lang: str, alias: st
     response = signed_post(app.test_client(), f"/voice/menu?n=main&l={lang}", {"CallSid": "CA1"})
     subs = ElementTree.fromstring(response.get_data()).iter("sub")
     assert ("24/7", alias) in {(sub.text, sub.get("alias")) for sub in subs}
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_a_line_the_caller_dials_themselves_says_its_name_when_asked(app: Flask, lang: str) -> None:
+    """988 cannot be connected: its details say to dial it, by its discreet label only; the
+    key that asks for its name and number says the name too, instead of the same words again."""
+    phone = call(app, lang)
+    press(phone, "1")
+    phone.dial_outcome("no-answer")
+    press(phone, "1", "2")  # other lines, then the crisis line (988)
+    plain = phone.text
+    name = "9 8 8 Suicide & Crisis Lifeline" if lang == "en" else "Línea 9 8 8 de Prevención"
+    assert name not in plain
+    assert words(app, lang).t("option.details") in plain
+    press(phone, "2")
+    assert name in phone.text and "9 8 8" in phone.text
