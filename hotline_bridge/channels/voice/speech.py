@@ -51,6 +51,21 @@ def _shortcut(heard: list[str], shortcuts: dict[str, str]) -> str | None:
     return None
 
 
+def _whole_label(heard: list[str], options: Sequence[tuple[str, str]]) -> str | None:
+    """Return the key of the one option all of whose meaningful words were said: a label said
+    whole ("Someone to talk to") names that option, though it holds a shortcut's word."""
+    said = set(heard)
+    whole = [
+        (len(meant), key)
+        for key, label in options
+        if (meant := {word for word in words_of(label) if len(word) >= MIN_WORD}) <= said and meant
+    ]
+    whole.sort(reverse=True)
+    if not whole or (len(whole) > 1 and whole[1][0] == whole[0][0]):
+        return None
+    return whole[0][1]
+
+
 def _label(heard: list[str], options: Sequence[tuple[str, str]]) -> str | None:
     """Return the key whose label shares the most meaningful words with what was heard, if one
     option clearly wins."""
@@ -82,4 +97,9 @@ def understand(
     keyword = keywords.match(speech)
     if keyword is not None and keyword.meaning == "language" and keyword.lang != words.lang:
         return language_key
-    return _digit(heard, words) or _shortcut(heard, shortcuts) or _label(heard, options)
+    return (
+        _digit(heard, words)
+        or _whole_label(heard, options)
+        or _shortcut(heard, shortcuts)
+        or _label(heard, options)
+    )

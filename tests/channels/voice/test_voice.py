@@ -644,3 +644,24 @@ def test_a_line_the_caller_dials_themselves_says_its_name_when_asked(app: Flask,
     assert words(app, lang).t("option.details") in plain
     press(phone, "2")
     assert name in phone.text and "9 8 8" in phone.text
+
+
+@pytest.mark.parametrize(
+    ("lang", "said", "label"),
+    [
+        ("en", "someone to talk to", "Someone to talk to"),
+        ("es", "alguien con quien hablar", "Alguien con quien hablar"),
+    ],
+)
+def test_a_label_said_whole_chooses_it_though_it_holds_a_talk_word(
+    app: Flask, lang: str, said: str, label: str
+) -> None:
+    """A service listed as "Someone to talk to" is chosen by saying its label; the talk
+    shortcut ("talk", "someone") still answers where no label is said whole."""
+    from hotline_bridge.channels.voice.speech import understand
+
+    w, keywords = words(app, lang), app.extensions["hotline_bridge"].keywords
+    options = [("1", "Legal help"), ("2", label), ("3", "Walk-in clinic")]
+    talk = {"8": w.t("voice.speech.talk")}
+    assert understand(said, w, keywords, options, talk, "#") == "2"
+    assert understand(said, w, keywords, options[:1], talk, "#") == "8"
