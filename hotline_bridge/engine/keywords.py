@@ -28,6 +28,13 @@ def normalize(text: str) -> str:
     )
 
 
+def _as_written(text: str) -> str:
+    """Return ``text`` upper-cased with spaces and punctuation removed, accents kept: "menú"
+    is the Spanish MENÚ, though without its accent it is the English MENU too."""
+    composed = unicodedata.normalize("NFC", text)
+    return "".join(ch for ch in composed.upper() if ch.isalnum())
+
+
 @dataclass(frozen=True)
 class Keyword:
     """A recognised keyword: what it means and which language it was written in."""
@@ -43,9 +50,12 @@ class Keywords:
         self,
         table: dict[str, Keyword],
         written: dict[tuple[str, str], tuple[str, ...]] | None = None,
+        accented: dict[str, Keyword] | None = None,
     ) -> None:
         self._table = table
         self._written = written or {}
+        # Keywords as written, accents kept, for the language a word's accent tells.
+        self._accented = accented or {}
 
     @classmethod
     def load(
@@ -60,6 +70,7 @@ class Keywords:
             raise KeywordError(f"{path}: {exc}") from None
         data["language"] = {**data.get("language", {}), **(switches or {})}
         table: dict[str, Keyword] = {}
+        accented: dict[str, Keyword] = {}
         written: dict[tuple[str, str], tuple[str, ...]] = {}
         for meaning in MEANINGS:
             for lang, words in data.get(meaning, {}).items():
@@ -72,10 +83,11 @@ class Keywords:
                             f"{path}: {word!r} is both [{known.meaning}] and [{meaning}]"
                         )
                     table.setdefault(key, Keyword(meaning, lang))
+                    accented.setdefault(_as_written(word), Keyword(meaning, lang))
         for required in ("stop", "start", "help"):
             if not any(k.meaning == required for k in table.values()):
                 raise KeywordError(f"{path}: no [{required}] keywords")
-        return cls(table, written)
+        return cls(table, written, accented)
 
     def words(self, meaning: str, lang: str) -> tuple[str, ...]:
         """Return the keywords of ``meaning`` in ``lang`` as the file writes them."""
@@ -83,4 +95,4 @@ class Keywords:
 
     def match(self, text: str) -> Keyword | None:
         """Return the keyword ``text`` is, or None."""
-        return self._table.get(normalize(text))
+        return self._accented.get(_as_written(text)) or self._table.get(normalize(text))

@@ -270,3 +270,14 @@ def test_a_site_chooses_its_whatsapp_sender_like_a_number(make_app, tmp_path) ->
     assert CliRunner(env=env).invoke(main, ["import", str(sites)]).exit_code == 0
     reply = WhatsApper(app.test_client(), SENDER, to="+13125550100").send("5")
     assert reply.startswith("Línea Clínica Norte")
+
+
+@pytest.mark.parametrize(
+    ("first", "lang"), [("MENÚ", "es"), ("menú", "es"), ("Menú.", "es"), ("MENU", "en")]
+)
+def test_a_keyword_with_a_spanish_accent_is_answered_in_spanish(
+    app: Flask, client: FlaskClient, first: str, lang: str
+) -> None:
+    """MENÚ and MENU are one word once accents are ignored; its accent says it is Spanish."""
+    reply = Texter(client).send(first)
+    assert words(app, lang).t("option.talk") in reply
