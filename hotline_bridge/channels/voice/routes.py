@@ -157,7 +157,13 @@ def incoming() -> Response:
 
 
 def _chosen_language(call: vr.Call, default: str) -> tuple[str, str | None]:
-    """Return the language chosen in the greeting and any other key pressed there."""
+    """Return the language chosen in the greeting and any other key pressed there; words said
+    in one language ("hola, necesito ayuda") choose it, as a first text message does."""
+    fields = form()
+    speech = "" if fields.get("Digits") else fields.get("SpeechResult", "")
+    spoken = runtime().guesser.guess(speech, call.catalogs.languages) if speech else None
+    if spoken is not None:
+        return spoken, None
     state = vr.State(call.flow.start, lang=default)
     heard = _heard(call, state)
     keys = vr.language_keys(call.catalogs.languages, default)

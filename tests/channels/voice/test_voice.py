@@ -131,6 +131,18 @@ def test_saying_a_language_chooses_it(app: Flask) -> None:
     assert words(app, "es").t("menu.main") in phone.text
 
 
+@pytest.mark.parametrize(
+    ("said", "lang"),
+    [("hola necesito ayuda", "es"), ("buenas tardes", "es"), ("hi I need help", "en")],
+)
+def test_words_said_at_the_greeting_choose_their_language(
+    app: Flask, said: str, lang: str
+) -> None:
+    phone = call(app)
+    phone.speak(said)
+    assert words(app, lang).t("menu.main") in phone.text
+
+
 @pytest.mark.parametrize("lang", LANGS)
 def test_the_pound_key_switches_language_at_a_menu(app: Flask, lang: str) -> None:
     other = "es" if lang == "en" else "en"
