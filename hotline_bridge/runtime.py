@@ -114,8 +114,8 @@ def runtime() -> Runtime:
 def import_context(db: sqlite_utils.Database) -> Context:
     """Return the context every import checks rows in (the command's and the console's): the
     sites and national lines of ``db``, the words no label or name may show, each category's
-    discreet wording, and the SMS budget a service's details and a site's program name must
-    fit."""
+    discreet wording, the SMS budget a service's details and a site's program name must fit,
+    and the line's own keywords, which no site keyword may be."""
     rt = runtime()
 
     def default_label(category: str, lang: str) -> str:
@@ -129,4 +129,5 @@ def import_context(db: sqlite_utils.Database) -> Context:
         sensitive_names=rt.discreet.words,
         detail_fits=sms_render.detail_fits(rt.catalogs, rt.flow, Site(DEFAULT_SITE)),
         program_fits=sms_render.program_fits(rt.catalogs, rt.failsafe.hotline_phone),
+        line_keywords=rt.keywords,
     )

@@ -8,6 +8,11 @@ log. The console has its own cookie, tables and strict headers, and nothing else
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_time
 from flask import Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
@@ -17,7 +22,7 @@ from hotline_bridge.console.blueprint import bp
 from hotline_bridge.directory.importer import Reason
 from hotline_bridge.directory.models import display_number
 from hotline_bridge.directory.store import SERVICE_TEXTS, connect, text_column
-from hotline_bridge.engine.catalogs import LANGUAGES, Words
+from hotline_bridge.engine.catalogs import DEFAULT_LANGUAGE, LANGUAGES, Words
 
 # Importing the route modules registers their views on the blueprint.
 from hotline_bridge.console import services, signin, tools, upload, usage  # noqa: F401  isort: skip
@@ -83,6 +88,8 @@ def _context() -> dict[str, object]:
     return {
         "_": bound.t,
         "field_label": lambda name: field_label(bound, name),
+        "stored_field": lambda name: stored_field(bound, name),
+        "when": lambda stamp, zone: when(lang(), stamp, zone),
         "field_value": lambda name, value: field_value(bound, name, value),
         "language_name": lambda code: language_name(bound, code),
         "problem": lambda reason: said(bound, reason),
@@ -128,6 +135,31 @@ def field_label(words: Words, name: str) -> str:
         field=words.t(f"console.field.{field}"),
         language=language_name(words, code),
     )
+
+
+def stored_field(words: Words, name: str) -> str:
+    """Return a stored column's label (the audit log's before and after), or else its name:
+    a column no form or catalog names is still shown rather than hidden."""
+    if words.catalogs.has(f"console.field.{name}") or text_column(name, SERVICE_TEXTS):
+        return field_label(words, name)
+    return name
+
+
+def when(language: str, stamp: str, zone: str | None) -> str:
+    """Return a stored UTC time as staff read it: the date and time in ``zone`` (a site's time
+    zone; UTC if none or unknown), written the console language's way."""
+    try:
+        tz: dt.tzinfo = ZoneInfo(zone) if zone else dt.UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = dt.UTC
+    local = store.parse_stamp(stamp).astimezone(tz)
+    try:
+        pattern = Locale.parse(language).datetime_formats["medium"]
+    except (UnknownLocaleError, ValueError):  # a catalog language Babel does not know
+        language = DEFAULT_LANGUAGE
+        pattern = Locale.parse(language).datetime_formats["medium"]
+    shown_time = format_time(local, "short", locale=language)
+    return str(pattern).format(shown_time, format_date(local, "medium", locale=language))
 
 
 def field_value(words: Words, name: str, value: object) -> str:

@@ -397,12 +397,20 @@ def restore_service(service_id: str) -> Response:
     return back_to("console.directory", site=site)
 
 
-@bp.post("/services/<service_id>/delete")
+@bp.route("/services/<service_id>/delete", methods=["GET", "POST"])
 @signed_in
-def delete_service(service_id: str) -> Response:
-    """Delete a service and its waiting changes."""
+def delete_service(service_id: str) -> str | Response:
+    """Ask first, then delete a service, its links to every site and its waiting changes.
+    Deleting cannot be undone (retiring can), so only a form that says so deletes."""
     before = service_row(service_id)
-    site = sites_of(db(), service_id)[0]
+    site = site_of(service_id)
+    if request.method == "GET" or request.form.get("confirm") != "yes":
+        return render_template(
+            "console/confirm_delete.html",
+            service=before,
+            site=site,
+            sites=sites_of(db(), service_id),
+        )
     with db().conn:
         db().execute("delete from service_sites where service_id = ?", [service_id])
         db().execute(
@@ -425,8 +433,14 @@ def approvals() -> str:
     """List the number changes that wait for a second person."""
     me = staff()
     waiting = store.waiting_changes(db(), None if me.admin else me.site)
+    # Each request's time is shown in its site's time zone, as its staff read their clock.
+    zones = {row["id"]: row["time_zone"] for row in db().query("select id, time_zone from sites")}
     return render_template(
-        "console/approvals.html", waiting=waiting, me=me.email, display_number=display_number
+        "console/approvals.html",
+        waiting=waiting,
+        me=me.email,
+        display_number=display_number,
+        zones=zones,
     )
 
 

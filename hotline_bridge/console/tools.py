@@ -139,40 +139,47 @@ def _collisions(site_id: str, row: dict[str, Any]) -> dict[str, str]:
 
 @bp.route("/sites", methods=["GET", "POST"])
 @admin_only
-def site_settings() -> str | Response:
+def site_settings() -> str | Response | tuple[str, int]:
     """Let an admin change a site's program names, language, time zone, numbers, keywords and
     kiosk exit page (or add a site), with the checks an import and ``check`` apply."""
     site_id = request.values.get("site", "")
     sites = [row["id"] for row in db().query("select id from sites order by id")]
+    editing = site_id in sites
     if request.method == "GET":
-        values = _site_values(site_id) if site_id else {}
-        return render_template(
-            "console/site.html",
-            sites=sites,
-            site=site_id,
-            values=values,
-            errors={},
-            fields=site_form_fields(),
-            languages_=runtime().catalogs.languages,
-        )
+        return _site_page(sites, site_id, _site_values(site_id) if editing else {}, {})
     raw = {name: request.form.get(name, "") for name in site_form_fields()}
-    raw["id"] = request.form.get("id", site_id).strip()
-    old = _stored_site(raw["id"])
+    # An edit changes the site it was opened on, whatever id the form carries; a new site
+    # takes the id typed in, which must not be an existing site's (that would overwrite it).
+    raw["id"] = site_id if editing else request.form.get("id", "").strip()
+    old = _stored_site(raw["id"]) if editing else {}
     raw["fictional"] = "1" if old.get("fictional") else "0"
     row, problems = check_site(raw, import_context(db()))
     errors: dict[str, str] = {p.field: p.reason for p in problems}
+    if not editing and raw["id"] in sites:
+        errors["id"] = "console.error.site_id_taken"
     if row is not None:
         errors.update(_collisions(row["id"], row))
     if row is None or errors:
-        return render_template(
-            "console/site.html",
-            sites=sites,
-            site=raw["id"],
-            values=raw,
-            errors=errors,
-            fields=site_form_fields(),
-            languages_=runtime().catalogs.languages,
-        ), 422  # type: ignore[return-value]
+        return _site_page(sites, site_id if editing else "", raw, errors), 422
+    _save_site(row, old)
+    return back_to("console.site_settings", site=row["id"])
+
+
+def _site_page(sites: list[str], site: str, values: dict[str, Any], errors: dict[str, str]) -> str:
+    """Render the site form: an existing site's (``site``) or, with no site, a new one's."""
+    return render_template(
+        "console/site.html",
+        sites=sites,
+        site=site,
+        values=values,
+        errors=errors,
+        fields=site_form_fields(),
+        languages_=runtime().catalogs.languages,
+    )
+
+
+def _save_site(row: dict[str, Any], old: dict[str, Any]) -> None:
+    """Write a checked site and record the change (or the addition) in the audit log."""
     stored = {**row, **{n: json.dumps(row[n]) if row[n] else None for n in ("numbers", "keywords")}}
     with db().conn:
         write_sites(db(), [stored])
@@ -186,4 +193,3 @@ def site_settings() -> str | Response:
             before={k: old.get(k) for k in stored} if old else None,
             after=stored,
         )
-    return back_to("console.site_settings", site=row["id"])

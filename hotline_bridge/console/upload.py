@@ -47,6 +47,7 @@ from hotline_bridge.directory import hsds
 from hotline_bridge.directory.importer import (
     SERVICE_COLUMNS,
     Batch,
+    FileProblem,
     Problem,
     Reason,
     check_services_csv,
@@ -123,26 +124,32 @@ def _unpack(content: bytes, into: Path) -> Path | None:
 
 def check_upload(name: str, content: bytes, site: str) -> Batch:
     """Check an uploaded file as an import would, for ``site``."""
-    ctx = import_context(db())
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        if name.lower().endswith(".zip"):
-            root = _unpack(content, folder)
-            if root is None or not hsds.is_package(root):
-                reason = Reason("not_package", "not a zipped Open Referral package")
-                return Batch(problems=[Problem(name, 1, "file", reason)])
-            batch = hsds.check_package(root, ctx, today=now().date(), site=site)
-        else:
-            path = folder / (Path(name).name or "upload.csv")
-            path.write_bytes(content)
-            if kind_of(header(path)) != "services":
-                reason = Reason(
-                    "not_services", "not a services file (columns id, category, name_en, ...)"
-                )
-                return Batch(problems=[Problem(path.name, 1, "file", reason)])
-            batch = check_services_csv(path, ctx)
+        try:
+            batch = _check_file(name, content, site, Path(tmp))
+        except FileProblem as exc:
+            # A file that cannot be read at all (not UTF-8, broken CSV) is one problem to
+            # report in the reader's language, like a bad row, not a server error.
+            return Batch(problems=[exc.problem])
     _keep_to_site(batch, site, name)
     return batch
+
+
+def _check_file(name: str, content: bytes, site: str, folder: Path) -> Batch:
+    """Check a zipped package or a services CSV (``FileProblem`` if it cannot be read)."""
+    ctx = import_context(db())
+    if name.lower().endswith(".zip"):
+        root = _unpack(content, folder)
+        if root is None or not hsds.is_package(root):
+            reason = Reason("not_package", "not a zipped Open Referral package")
+            return Batch(problems=[Problem(name, 1, "file", reason)])
+        return hsds.check_package(root, ctx, today=now().date(), site=site)
+    path = folder / (Path(name).name or "upload.csv")
+    path.write_bytes(content)
+    if kind_of(header(path)) != "services":
+        reason = Reason("not_services", "not a services file (columns id, category, name_en, ...)")
+        return Batch(problems=[Problem(path.name, 1, "file", reason)])
+    return check_services_csv(path, ctx)
 
 
 def _keep_to_site(batch: Batch, site: str, name: str) -> None:
@@ -218,18 +225,24 @@ def upload() -> str:
     upload_id = secrets.token_urlsafe(16)
     # A checked file waits a day at most for someone to apply it.
     db().execute("delete from uploads where created < ?", [store.stamp(now() - KEEP_UPLOADS)])
+    batch = check_upload(sent.filename, content, site)
+    if not batch.problems:  # a file with problems cannot be applied: nothing of it is kept
+        _keep_upload(upload_id, site, sent.filename, content)
+    return _report(upload_id, sent.filename, site, batch)
+
+
+def _keep_upload(upload_id: str, site: str, name: str, content: bytes) -> None:
+    """Keep a checked file until it is applied (or a day has passed)."""
     db().table("uploads").insert(
         {
             "id": upload_id,
             "staff_id": staff().id,
             "site": site,
-            "name": sent.filename,
+            "name": name,
             "content": content,
             "created": store.stamp(now()),
         }
     )
-    batch = check_upload(sent.filename, content, site)
-    return _report(upload_id, sent.filename, site, batch)
 
 
 def _report(upload_id: str, name: str, site: str, batch: Batch, error: str | None = None) -> str:
@@ -242,6 +255,8 @@ def _report(upload_id: str, name: str, site: str, batch: Batch, error: str | Non
         problems=sorted(batch.problems, key=lambda p: (p.line, p.field)),
         warnings=sorted(batch.warnings, key=lambda p: (p.line, p.field)),
         error=error,
+        # A file that could not be read says nothing of what it would do (not "retire all").
+        readable=not any(p.field == "file" for p in batch.problems),
     )
 
 

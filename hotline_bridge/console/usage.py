@@ -11,7 +11,7 @@ import csv
 import datetime as dt
 import io
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,8 +19,9 @@ import sqlite_utils
 from flask import current_app, render_template, request
 from werkzeug.wrappers import Response
 
-from hotline_bridge.console.access import db, now, signed_in
+from hotline_bridge.console.access import db, now, signed_in, words
 from hotline_bridge.console.blueprint import bp
+from hotline_bridge.engine.catalogs import Words
 
 # The range shown when staff choose none.
 DEFAULT_DAYS = 30
@@ -73,9 +74,14 @@ class Bar:
 
 
 def bars(
-    rows: Iterable[Mapping[str, Any]], days: Sequence[str], series: Sequence[str], by: str
+    rows: Iterable[Mapping[str, Any]],
+    days: Sequence[str],
+    series: Sequence[str],
+    by: str,
+    name: Callable[[str], str] = str,
 ) -> tuple[list[Bar], int]:
-    """Lay out per-day bars side by side, one per ``series`` value of column ``by``."""
+    """Lay out per-day bars side by side, one per ``series`` value of column ``by``, each
+    titled with the value's ``name``."""
     totals: dict[tuple[str, str], int] = defaultdict(int)
     for row in rows:
         totals[row["day"], row[by]] += row["n"]
@@ -84,8 +90,8 @@ def bars(
     width = slot / (len(series) + 1)
     laid = []
     for d, day in enumerate(days):
-        for s, name in enumerate(series):
-            n = totals.get((day, name), 0)
+        for s, series_name in enumerate(series):
+            n = totals.get((day, series_name), 0)
             height = (CHART_HEIGHT - CHART_MARGIN - CHART_TOP) * n / top
             x = CHART_MARGIN + d * slot + s * width
             y = CHART_HEIGHT - CHART_MARGIN - height
@@ -95,8 +101,8 @@ def bars(
                     round(y, 1),
                     round(width, 1),
                     round(height, 1),
-                    name,
-                    f"{day} {name}: {n}",
+                    series_name,
+                    f"{day} {name(series_name)}: {n}",
                 )
             )
     return laid, top
@@ -113,6 +119,41 @@ def _table(rows: Iterable[Mapping[str, Any]], by: str) -> list[tuple[str, int]]:
     return sorted(totals.items(), key=lambda item: (-item[1], item[0]))
 
 
+# --- What staff read for a stored key -------------------------------------------------------
+
+
+def count_name(bound: Words, by: str, key: str) -> str:
+    """Return a count's channel, language or event (column ``by``) as staff read it, in the
+    console's language; a key the catalogs have no words for is shown as it is stored."""
+    if by == "event":
+        return event_name(bound, key)
+    return _said(bound, f"console.usage.{by}.{key}") or key
+
+
+def event_name(bound: Words, event: str) -> str:
+    """Return an event ("step:nearby", "exit", "status:delivered") as staff read it."""
+    kind, _, detail = event.partition(":")
+    if kind == "step":
+        return step_name(bound, detail)
+    whole = _said(bound, "console.usage.event." + event.replace(":", ".").replace("-", "_"))
+    if whole or not detail:
+        return whole or event
+    # A status or an action: its kind in words, the status as Twilio names it.
+    return _said(bound, f"console.usage.kind.{kind}", detail=detail) or event
+
+
+def step_name(bound: Words, node: str) -> str:
+    """Return a flow node's name: its own words, else its category's (a list of services)."""
+    for key in (f"console.usage.step.{node}", f"console.category.{node}"):
+        if said := _said(bound, key):
+            return said
+    return node
+
+
+def _said(bound: Words, key: str, **values: str) -> str | None:
+    return bound.t(key, **values) if bound.catalogs.has(key) else None
+
+
 @bp.get("/usage")
 @signed_in
 def usage() -> str:
@@ -122,8 +163,13 @@ def usage() -> str:
     rows = shown_counts(db(), first, last, minimum)
     days = _days(first, last)
     languages = sorted({row["language"] for row in rows}) or ["en", "es"]
-    channel_bars, channel_top = bars(rows, days, CHANNELS, "channel")
-    language_bars, language_top = bars(rows, days, languages, "language")
+    bound = words()
+    channel_bars, channel_top = bars(
+        rows, days, CHANNELS, "channel", lambda key: count_name(bound, "channel", key)
+    )
+    language_bars, language_top = bars(
+        rows, days, languages, "language", lambda key: count_name(bound, "language", key)
+    )
     return render_template(
         "console/usage.html",
         first=first.isoformat(),
@@ -141,6 +187,7 @@ def usage() -> str:
         by_channel=_table(rows, "channel"),
         by_language=_table(rows, "language"),
         days=days,
+        named=lambda by, key: count_name(bound, by, key),
     )
 
 

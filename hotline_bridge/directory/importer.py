@@ -42,6 +42,7 @@ from hotline_bridge.directory.store import (
     write_sites,
 )
 from hotline_bridge.engine.catalogs import LANGUAGES
+from hotline_bridge.engine.keywords import Keywords
 
 CATEGORIES = (
     "talk_now",
@@ -183,6 +184,9 @@ class Context:
     # The languages in which a site's program name (a checked row) makes an answer that must
     # name it (HELP, STOP, START) longer than the SMS budget; None: not checked.
     program_fits: Callable[[Mapping[str, Any]], list[str]] | None = None
+    # The words a text conversation itself answers (STOP, HELP, MENU, ES...), which no site
+    # keyword may be; None: not checked.
+    line_keywords: Keywords | None = None
 
     def service_columns(self) -> tuple[str, ...]:
         """Return every column a services file may have, words in every language included."""
@@ -215,6 +219,7 @@ def context_for(
     sensitive_names: Sequence[str] = (),
     detail_fits: Callable[[Mapping[str, Any]], list[str]] | None = None,
     program_fits: Callable[[Mapping[str, Any]], list[str]] | None = None,
+    line_keywords: Keywords | None = None,
 ) -> Context:
     """Return the checking context for ``db`` (the sites and national lines already there)."""
     return Context(
@@ -228,6 +233,7 @@ def context_for(
         sensitive_names=tuple(sensitive_names),
         detail_fits=detail_fits,
         program_fits=program_fits,
+        line_keywords=line_keywords,
     )
 
 
@@ -875,6 +881,7 @@ def check_site(
             problems.append(
                 RowError(f"name_{lang}", Reason("program_word", english, word=repr(hits[0])))
             )
+    problems.extend(_line_keyword_problems(row.get("keywords") or [], ctx))
     reason = exit_url_problem(row.get("exit_url"), bool(row.get("exit_url_confirmed")))
     if reason:
         problems.append(RowError("exit_url", reason))
@@ -890,6 +897,30 @@ def check_site(
     if not problems and row["latitude"] is None and row["zip"]:
         row["latitude"], row["longitude"] = zip_point(row["zip"]) or (None, None)
     return (row if not problems else None), problems
+
+
+# The text conversation's own words (flows/keywords.toml: STOP, START, HELP, DELETE, MENU, ...,
+# and each language's switch words, ES, EN, ...). On a shared number a site keyword is read
+# first, so a site keyword among them would take the word from the line: a STOP that no
+# longer stops. Greetings may be site keywords: they start a conversation either way, and a
+# clinic prints one on its cards ("Text WELLNESS").
+_CARD_WORDS = "greeting"
+
+
+def _line_keyword_problems(words: Sequence[str], ctx: Context) -> list[RowError]:
+    """Refuse site keywords that are already words of the line itself (see above)."""
+    table = ctx.line_keywords
+    if table is None:
+        return []
+    taken = [w for w in words if (found := table.match(w)) and found.meaning != _CARD_WORDS]
+    if not taken:
+        return []
+    named = ", ".join(repr(word) for word in taken)
+    english = (
+        f"the line itself answers {named} (words like STOP, HELP, MENU or ES); "
+        "choose other keywords"
+    )
+    return [RowError("keywords", Reason("line_keyword", english, words=named))]
 
 
 # A path on the kiosk's own server: one slash, then no backslash, space or control character

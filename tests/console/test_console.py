@@ -370,7 +370,8 @@ def test_retire_and_delete(console: Flask, people: dict[str, Staffer]) -> None:
     assert "North Legal Aid" not in texted_detail(console)
     assert service(console, "north-legal")["status"] == "retired"  # type: ignore[index]
     ada = signed(people, ADA)
-    assert ada.post("/console/services/north-legal/delete").status_code == 303
+    deleted = ada.post("/console/services/north-legal/delete", {"confirm": "yes"})
+    assert deleted.status_code == 303
     assert service(console, "north-legal") is None
 
 
@@ -1160,3 +1161,289 @@ def test_an_upload_that_lists_a_retired_service_again_restores_it(
     assert action
     assert nora.client.post(action[1], data={"csrf_token": csrf_of(report)}).status_code == 303
     assert offered(console, "north-legal")
+
+
+# --- Defects found by the audit ----------------------------------------------------------------
+
+LATIN_ROW = "north-pena,north,legal,Peña Legal (example),Legal,617-555-0150,02139,\n"
+# Excel's "CSV" on Windows: Windows-1252, with its typographic dash (0x96).
+EXCEL_ROW = LATIN_ROW.replace("Legal (", "Legal \u2013 (")
+
+
+def _zipped(name: str, content: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("services.csv", (HEADER + LATIN_ROW).encode("latin-1")),
+        ("services.csv", (HEADER + EXCEL_ROW).encode("cp1252")),
+        ("services.csv", (HEADER + LATIN_ROW).encode("utf-16")),
+        ("package.zip", _zipped("hsds/services.csv", (HEADER + LATIN_ROW).encode("latin-1"))),
+    ],
+    ids=["latin-1", "windows-1252", "utf-16", "zipped-latin-1"],
+)
+@pytest.mark.parametrize(
+    ("lang", "said", "where", "preview"),
+    [
+        ("en", "not UTF-8; save it as CSV UTF-8", "the whole file", "What applying it would do"),
+        ("es", "no está en UTF-8; guárdelo como CSV UTF-8", "todo el archivo", "Lo que haría"),
+    ],
+    ids=["en", "es"],
+)
+def test_an_upload_that_is_not_utf8_is_reported_in_the_readers_language_and_stores_nothing(
+    console: Flask,
+    people: dict[str, Staffer],
+    name: str,
+    content: bytes,
+    lang: str,
+    said: str,
+    where: str,
+    preview: str,
+) -> None:
+    nora = signed(people, NORA)
+    response = _upload(nora, name, content, lang=lang)
+    html = unescape(response.get_data(as_text=True))
+    assert response.status_code == 200 and said in html and f'scope="row">{where}<' in html
+    # An unreadable file would not retire the site's services: no preview says it would.
+    assert preview not in html and "north-legal" not in html
+    assert "/apply" not in html and service(console, "north-pena") is None
+    with open_db(console) as db:
+        assert not list(db.query("select id from uploads"))
+
+
+def _site_row(app: Flask, site_id: str) -> dict[str, Any]:
+    with open_db(app) as db:
+        rows = with_texts(db, list(db.query("select * from sites where id = ?", [site_id])))
+    return rows[0]
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        ("en", "Another site already has this id; choose another one."),
+        ("es", "Otro sitio ya tiene este identificador; elija otro."),
+    ],
+    ids=["en", "es"],
+)
+def test_a_new_site_with_a_taken_id_is_refused_and_changes_nothing(
+    console: Flask, people: dict[str, Staffer], lang: str, said: str
+) -> None:
+    ada = signed(people, ADA)
+    ada.post("/console/language", {"lang": lang, "next": "/console/sites"})
+    before = _site_row(console, "north")
+    fields = {
+        "id": "north",
+        "name_en": "Someone Else's Line",
+        "default_language": "en",
+        "time_zone": "America/Denver",
+        "zip": "80202",
+    }
+    refused = ada.post("/console/sites?site=", fields, form_page="/console/sites")
+    html = unescape(refused.get_data(as_text=True))
+    assert refused.status_code == 422
+    assert re.search(r'id="f-id"[^>]*aria-invalid="true"', html) and said in html
+    assert _site_row(console, "north") == before
+    # Nor can an edit of one site be turned into an overwrite of another.
+    edit = {**fields, "site": "south"}
+    ada.post("/console/sites", edit, form_page="/console/sites?site=south")
+    assert _site_row(console, "north") == before
+    texter = Texter(console.test_client(), to=NORTH_NUMBER)
+    assert "North Health Line" in texter.send("help")
+    added = ada.post("/console/sites?site=", {**fields, "id": "west"}, form_page="/console/sites")
+    assert added.status_code == 303
+    assert _site_row(console, "west")["time_zone"] == "America/Denver"
+
+
+NORTH_SITE_FORM = {
+    "site": "north",
+    "name_en": "North Health Line",
+    "default_language": "en",
+    "time_zone": "America/New_York",
+    "numbers": NORTH_NUMBER,
+}
+
+
+@pytest.mark.parametrize(
+    "word",
+    ["STOP", "help", "Parar", "AYUDA", "START", "MENU", "Menú", "DELETE", "BORRAR", "ES", "EN"],
+    ids=lambda word: word.encode("ascii", "replace").decode(),
+)
+def test_a_site_keyword_the_line_already_answers_is_refused(
+    console: Flask, people: dict[str, Staffer], word: str
+) -> None:
+    ada = signed(people, ADA)
+    before = _site_row(console, "north")
+    form = {**NORTH_SITE_FORM, "keywords": f"NORTE, {word}"}
+    refused = ada.post("/console/sites", form, form_page="/console/sites?site=north")
+    html = unescape(refused.get_data(as_text=True))
+    assert refused.status_code == 422
+    error = re.search(r'<span class="field-error" id="e-keywords">([^<]*)<', html)
+    assert error and f"'{word.upper()}'" in error[1], html
+    assert _site_row(console, "north") == before
+    # A greeting is not the line's own word: clinics print one on their cards.
+    kept = {**NORTH_SITE_FORM, "keywords": "WELLNESS, SALUD"}
+    assert (
+        ada.post("/console/sites", kept, form_page="/console/sites?site=north").status_code == 303
+    )
+
+
+def test_a_reserved_site_keyword_is_said_in_spanish_and_refused_by_the_csv_import(
+    console: Flask, people: dict[str, Staffer], tmp_path: Any
+) -> None:
+    ada = signed(people, ADA)
+    _in_spanish_console(ada)
+    form = {**NORTH_SITE_FORM, "keywords": "STOP, AYUDA"}
+    html = unescape(
+        ada.post("/console/sites", form, form_page="/console/sites?site=north").get_data(
+            as_text=True
+        )
+    )
+    assert "la propia línea responde a 'STOP', 'AYUDA'" in html
+    path = tmp_path / "sites.csv"
+    path.write_text("id,time_zone,keywords\nwest,America/Denver,WEST;HELP\n", encoding="utf-8")
+    result = console.test_cli_runner().invoke(main, ["import", str(path)])
+    assert result.exit_code == 1 and "sites.csv:2: keywords: " in result.output
+    assert "'HELP'" in result.output
+    with open_db(console) as db:
+        assert not list(db.query("select id from sites where id = 'west'"))
+
+
+def _deleted(console: Flask) -> list[str]:
+    with open_db(console) as db:
+        sql = "select target from audit_log where action = 'service deleted'"
+        return [row["target"] for row in db.query(sql)]
+
+
+@pytest.mark.parametrize(
+    ("lang", "asked", "button"),
+    [
+        ("en", "Delete north-legal for good?", "Delete it for good"),
+        ("es", "¿Eliminar north-legal para siempre?", "Eliminarlo para siempre"),
+    ],
+    ids=["en", "es"],
+)
+def test_delete_asks_for_confirmation_first(
+    console: Flask, people: dict[str, Staffer], lang: str, asked: str, button: str
+) -> None:
+    with open_db(console) as db, db.conn:  # shown at a second site too: both links go
+        db.table("service_sites").insert({"service_id": "north-legal", "site_id": "south"})
+    ada = signed(people, ADA)
+    ada.post("/console/language", {"lang": lang, "next": "/console/directory"})
+    listing = ada.client.get("/console/directory?site=north").get_data(as_text=True)
+    # The directory's Delete leads to the question; it is no form that deletes at once.
+    assert 'href="/console/services/north-legal/delete?site=north"' in listing
+    assert 'action="/console/services/north-legal/delete"' not in listing
+    page = ada.client.get("/console/services/north-legal/delete?site=north")
+    html = unescape(page.get_data(as_text=True))
+    assert page.status_code == 200 and asked in html and button in html
+    assert "<li>north</li>" in html and "<li>south</li>" in html
+    assert 'name="csrf_token"' in html and 'name="confirm" value="yes"' in html
+    # A post without the confirmation (an old page, a stray click) only asks again.
+    again = ada.post("/console/services/north-legal/delete", {"site": "north"})
+    assert again.status_code == 200 and asked in unescape(again.get_data(as_text=True))
+    assert service(console, "north-legal") is not None and not _deleted(console)
+    done = ada.post("/console/services/north-legal/delete", {"site": "north", "confirm": "yes"})
+    assert done.status_code == 303 and done.headers["Location"].endswith("?site=north")
+    assert service(console, "north-legal") is None and _deleted(console) == ["north-legal"]
+    with open_db(console) as db:
+        assert not list(db.query("select 1 from service_sites where service_id = 'north-legal'"))
+
+
+def test_the_delete_question_is_only_for_who_may_delete(
+    console: Flask, people: dict[str, Staffer]
+) -> None:
+    sam = signed(people, SAM)
+    assert sam.client.get("/console/services/north-legal/delete").status_code == 403
+    assert sam.client.get("/console/services/nhth/delete").status_code == 403
+    refused = sam.client.post(
+        "/console/services/south-housing/delete", data={"site": "south", "confirm": "yes"}
+    )
+    assert refused.status_code == 400  # no CSRF token
+    assert service(console, "south-housing") is not None
+
+
+def _row_headers(html: str) -> list[str]:
+    return [unescape(cell) for cell in re.findall(r'<th scope="row">([^<]*)</th>', html)]
+
+
+@pytest.mark.parametrize(
+    ("lang", "shown"),
+    [
+        (
+            "en",
+            [
+                *("Text messages (SMS)", "Calls", "Kiosk", "English", "Spanish", "Not known yet"),
+                *("Nearby, by ZIP code", "Legal help", "Quick exit", "Call started"),
+            ],
+        ),
+        (
+            "es",
+            [
+                *("Mensajes de texto (SMS)", "Llamadas", "Quiosco", "inglés", "español"),
+                *("Aún sin saber", "Cerca, por código postal", "Ayuda legal", "Salida rápida"),
+                "Llamada iniciada",
+            ],
+        ),
+    ],
+    ids=["en", "es"],
+)
+def test_usage_names_channels_languages_and_steps_in_the_readers_language(
+    console: Flask, people: dict[str, Staffer], lang: str, shown: list[str]
+) -> None:
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    counts = [
+        ("sms", "en", "step:nearby"),
+        ("sms", "es", "step:legal"),
+        ("kiosk", "es", "exit"),
+        ("voice", "unknown", "call"),
+    ]
+    with open_db(console) as db, db.conn:
+        db.table("counts").insert_all(
+            {"day": today, "channel": c, "language": lang_, "event": e, "n": 40}
+            for c, lang_, e in counts
+        )
+    nora = signed(people, NORA)
+    nora.post("/console/language", {"lang": lang, "next": "/console/usage"})
+    html = nora.client.get("/console/usage").get_data(as_text=True)
+    headers = _row_headers(html)
+    assert set(shown) <= set(headers), headers
+    raw = {"sms", "voice", "kiosk", "en", "es", "unknown", "step:nearby", "step:legal", "exit"}
+    assert not raw & set(headers), headers
+    legends = re.findall(r'<span class="key s\d+"></span>([^<]*)</li>', html)
+    assert legends and not raw & set(legends), legends
+    # The CSV download keeps the stored keys: it is read by programs, not people.
+    csv_text = nora.client.get("/console/usage.csv").get_data(as_text=True)
+    assert f"{today},sms,en,step:nearby,40" in csv_text
+
+
+@pytest.mark.parametrize(
+    ("lang", "labels", "when"),
+    [
+        ("en", ["Phone", "Address"], r"[A-Z][a-z]{2} \d{1,2}, 2026, \d{1,2}:\d{2}\s[AP]M"),
+        ("es", ["Teléfono", "Dirección"], r"\d{1,2} [a-z]{3,4}\.? 2026, \d{1,2}:\d{2}"),
+    ],
+    ids=["en", "es"],
+)
+def test_audit_fields_and_approval_times_are_in_the_readers_language(
+    console: Flask, people: dict[str, Staffer], lang: str, labels: list[str], when: str
+) -> None:
+    nora = signed(people, NORA)
+    nora.post(
+        "/console/services/north-legal/edit",
+        form_of(console, "north-legal", address="1 Main Street", site="north"),
+    )
+    _ask_for_new_phone(console, nora, "north-legal", "north")
+    nora.post("/console/language", {"lang": lang, "next": "/console/audit"})
+    audit = unescape(nora.client.get("/console/audit").get_data(as_text=True))
+    fields = re.findall(r"<dt>([^<]*)</dt>", audit)
+    assert set(labels) <= set(fields), fields
+    assert "phone" not in fields and "address" not in fields
+    approvals = unescape(nora.client.get("/console/approvals").get_data(as_text=True))
+    asked = re.search(r'<time datetime="([^"]+)">([^<]*)</time>', approvals)
+    assert asked and re.fullmatch(when, asked[2]), asked
+    assert "T" not in asked[2] and dt.datetime.fromisoformat(asked[1])

@@ -232,6 +232,7 @@ PAGES: dict[str, str] = {
     "usage": "/console/usage",
     "audit": "/console/audit",
     "not-found": "/console/services/nowhere/edit",
+    "delete-confirm": "/console/services/north-legal/delete",
 }
 
 
@@ -315,3 +316,52 @@ def _in_spanish(page: Page) -> None:
     no_violations(page)
     shot(page, "directory-es")
     page.get_by_role("button", name="English").click()
+
+
+def _long_service(server: Server) -> None:
+    """A service with the long id and name a real directory has, beside the seeded one."""
+    from hotline_bridge.directory.store import write_services
+
+    row = {
+        "id": "north-immigrant-family-legal-services",
+        "category": "legal",
+        "label_en": "Legal help",
+        "name_en": "Northside Immigrant and Refugee Family Legal Services Collaborative (example)",
+        "phone": "+16175550108",
+        "hours": "Mo-Fr 09:00-17:00",
+        "zip": "02139",
+        "fictional": 1,
+    }
+    with open_db(server.app) as db, db.conn:
+        write_services(db, [{**row, "national": 0, "source": "test"}])
+        db.table("service_sites").insert({"service_id": row["id"], "site_id": "north"})
+
+
+# How many lines a cell's text takes (one rectangle per line of a text node).
+LINES_OF = """cells => cells.map(cell => {
+  const range = document.createRange();
+  range.selectNodeContents(cell);
+  return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size;
+})"""
+
+
+def test_phone_numbers_never_wrap_and_the_directory_fits_1280_pixels(
+    browser: Browser, server: Server
+) -> None:
+    _long_service(server)
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=server.base)
+    page = context.new_page()
+    sign_in(page, NORA, {})
+    for lang, button in (("en", None), ("es", "Español")):
+        if button:
+            page.get_by_role("button", name=button).click()
+            expect(page.get_by_role("heading", name=re.compile("^Directorio"))).to_be_visible()
+        numbers = page.locator("td.number")
+        expect(page.get_by_role("cell", name="1-617-555-0108")).to_be_visible()
+        assert numbers.count() >= 4  # the local phones, and the national phones and texts
+        lines = numbers.evaluate_all(LINES_OF)
+        shot(page, f"directory-1280-{lang}", full_page=False)
+        assert all(n <= 1 for n in lines), lines
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 1280, f"the page is {width}px wide"
+    context.close()
