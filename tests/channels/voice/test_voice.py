@@ -135,9 +135,7 @@ def test_saying_a_language_chooses_it(app: Flask) -> None:
     ("said", "lang"),
     [("hola necesito ayuda", "es"), ("buenas tardes", "es"), ("hi I need help", "en")],
 )
-def test_words_said_at_the_greeting_choose_their_language(
-    app: Flask, said: str, lang: str
-) -> None:
+def test_words_said_at_the_greeting_choose_their_language(app: Flask, said: str, lang: str) -> None:
     phone = call(app)
     phone.speak(said)
     assert words(app, lang).t("menu.main") in phone.text
