@@ -53,6 +53,7 @@ class Screen:
 SCREENS = {
     "portrait": Screen(1080, 1920, 28),
     "portrait-small": Screen(768, 1366, 26),
+    "portrait-tablet": Screen(768, 1024, 24),
     "landscape": Screen(1920, 1080, 28),
     "tablet": Screen(1280, 800, 24),
     "phone": Screen(390, 844, 18),
@@ -156,8 +157,13 @@ MEASURE = """
     const full = menu.getBoundingClientRect().height >= tallest - 1;
     empty = full ? 0 : below / H;
   }
+  // A menu's choices and the keypad's keys, each whole above the dock, with no scrolling.
+  const dockTop = dock ? dock.getBoundingClientRect().top : H;
+  const underDock = [...document.querySelectorAll(".choices.fill .choice, .keypad .key")]
+    .filter((el) => el.getBoundingClientRect().bottom > dockTop + 0.5).map(name);
   const back = document.querySelector(".nav .back"), home = document.querySelector(".nav .home");
   return {
+    underDock,
     scrollWidth: document.documentElement.scrollWidth,
     body: parseFloat(getComputedStyle(document.body).fontSize),
     smallest: texts[0] || [0, ""],
@@ -229,6 +235,7 @@ def test_every_page_keeps_the_layout_rules_and_has_no_axe_violation(
     assert not found["backIsHome"], "Back leads to the main menu, as Main menu does"
     if kind in MENUS:
         assert found["empty"] is not None and found["empty"] <= MENU_SLACK, found["empty"]
+    assert found["underDock"] == [], "a choice or key is hidden under the dock"
     results = Axe().run(page)
     assert results.violations_count == 0, results.generate_report()
 
