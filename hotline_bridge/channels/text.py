@@ -128,6 +128,8 @@ def _detail(words: Words, channel: str, screen: Screen, detail: Detail) -> list[
         description = _cut(service.description(words.lang), detail.description)
     if description:
         lines.append(description)
+    if service.english_only_for(words.lang):
+        lines.append(words.t("directory.english_only"))
     if service.fictional and detail.fictional:
         lines.append(words.t("directory.fictional"))
     return lines

@@ -79,6 +79,15 @@ class Service:
         """Return the short description in ``lang`` (empty if there is none)."""
         return self._in(lang).description or ""
 
+    def english_only_for(self, lang: str) -> bool:
+        """Return whether the service answers in English but not in ``lang``, as its
+        ``languages`` say ("en, es", "en, es, 200+ by interpreter"): a reader of ``lang`` is
+        told before calling. Unknown languages, or an interpreter, tell nothing."""
+        spoken = {item.strip().lower() for item in (self.languages or "").split(",")}
+        if lang == FALLBACK_LANGUAGE or lang in spoken or any("interpret" in s for s in spoken):
+            return False
+        return spoken == {FALLBACK_LANGUAGE}
+
 
 @dataclass(frozen=True)
 class Site:

@@ -4,6 +4,7 @@ page at a time, through the real doors (signed webhooks, the kiosk, `import` and
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -210,3 +211,63 @@ class _One:
 
     def service(self, service_id: str) -> Service | None:
         return self.one
+
+
+# --- A service that answers in English only ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("languages", "lang", "told"),
+    [
+        ("en", "es", True),
+        ("en", "en", False),
+        ("en, es", "es", False),
+        ("en, 200+ by interpreter", "es", False),
+        ("", "es", False),  # unknown: nothing is said
+        ("es, en, pt", "es", False),
+    ],
+)
+def test_a_reader_is_told_a_service_answers_in_english_only(
+    languages: str, lang: str, told: bool
+) -> None:
+    assert Service("s", "legal", languages=languages).english_only_for(lang) is told
+
+
+STRONGHEARTS = "Línea de apoyo para comunidades nativas"  # answers in English only
+
+
+def test_spanish_details_of_an_english_only_line_say_so_in_every_channel(app: Flask) -> None:
+    from hotline_bridge.channels.voice.simulator import Phone
+
+    es = app.extensions["hotline_bridge"].catalogs.bind("es")
+    said = es.t("directory.english_only")
+    page = app.test_client().get("/kiosk/default/es/service:stronghearts~lines")
+    assert said in page.get_data(as_text=True)
+    assert said not in app.test_client().get("/kiosk/default/es/service:nhth~lines").get_data(
+        as_text=True
+    )
+    person = Texter(app.test_client())
+    person.send("hola")
+    person.send("8")
+    listed = within_budget(person.send("1"))
+    while STRONGHEARTS not in listed:
+        listed = within_budget(person.send("7"))
+    key = next(line.split()[0] for line in listed.splitlines() if STRONGHEARTS in line)
+    assert said in within_budget(person.send(key))
+    english = Texter(app.test_client())
+    english.send("hi")
+    english.send("8")
+    assert app.extensions["hotline_bridge"].catalogs.bind("en").t("directory.english_only") not in (
+        english.send("1")
+    )
+    phone = Phone(app, dry_run=True)
+    phone.dial_in()
+    for key in ("2", "1"):  # Spanish, then talk now
+        phone.press(key)
+    phone.dial_outcome("no-answer")
+    phone.press("1")  # the other lines
+    while STRONGHEARTS not in phone.text:
+        phone.press("7")
+    after = phone.text.split(STRONGHEARTS)[1]  # "...nativas: oprima 1."
+    phone.press(re.findall(r"oprima (\d)", after)[0])
+    assert said in phone.text

@@ -165,6 +165,7 @@ def _detail(visit: Visit) -> Page:
         "heading": service.name(words.lang),
         "description": service.description(words.lang),
         "fictional": bool(service.fictional),
+        "english_only": service.english_only_for(words.lang),
     }
     return Page("detail.html", {**context, **take_away(words, service)})
 

@@ -209,15 +209,22 @@ _LONGEST_NUMBER = "+1202555012"
 
 
 def _numbers_of(row: Mapping[str, Any]) -> tuple[Any, ...]:
-    """Return which contact lines a row's details have (the lines a reply keeps to the last)."""
+    """Return which contact lines a row's details have (the lines a reply keeps to the last),
+    and its languages (a reader of another is told it answers in English only)."""
     sms = row.get("sms") if row.get("sms") != row.get("phone") else None
-    return (bool(row.get("phone")), bool(sms), row.get("sms_keyword"), bool(row.get("tty")))
+    return (
+        bool(row.get("phone")),
+        bool(sms),
+        row.get("sms_keyword"),
+        bool(row.get("tty")),
+        row.get("languages"),
+    )
 
 
 def _stand_in(numbers: tuple[Any, ...]) -> Service:
     """Return a service with the contact lines ``numbers`` names, the longest numbers and a
     one-letter name: its least reply is as long as any such service's, less its name."""
-    phone, sms, keyword, tty = numbers
+    phone, sms, keyword, tty, languages = numbers
 
     def number(present: bool, last: int) -> str | None:
         return f"{_LONGEST_NUMBER}{last}" if present else None
@@ -230,6 +237,7 @@ def _stand_in(numbers: tuple[Any, ...]) -> Service:
         sms=number(sms, 2),
         sms_keyword=keyword,
         tty=number(tty, 3),
+        languages=languages,
     )
 
 

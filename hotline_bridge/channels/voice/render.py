@@ -626,6 +626,8 @@ def render_detail(call: Call, state: State, screen: Screen) -> VoiceResponse:
             address = ", ".join(p for p in (service.address, service.city) if p)
             if address:
                 speak(menu, call, lang, call.words(lang).t("voice.address", address=address))
+        if service.english_only_for(lang):
+            speak(menu, call, lang, call.words(lang).t("directory.english_only"))
         if service.fictional:
             speak(menu, call, lang, call.words(lang).t("directory.fictional"))
 
