@@ -403,11 +403,18 @@ MADE_IN_LOCAL_MODE = ("SECRET_KEY", "TWILIO_AUTH_TOKEN")
 
 
 def _parsed_or_none(app_config: Mapping[str, Any], name: str) -> Any:
-    declared = next(s for s in SETTINGS if s.name == name)
     try:
-        return declared.parse(app_config.get(name, declared.default))
+        return value_of(app_config, name)
     except (TypeError, ValueError):
         return None
+
+
+def value_of(app_config: Mapping[str, Any], name: str) -> Any:
+    """Return one setting's value in ``app_config`` (else its default), parsed as the app
+    parses it; raise ``ValueError`` or ``TypeError`` when it cannot be."""
+    declared = next(s for s in SETTINGS if s.name == name)
+    raw = app_config.get(name, declared.default)
+    return raw if raw is None else declared.parse(raw)
 
 
 def _shown(value: Any) -> str:

@@ -36,9 +36,8 @@ def _default(name: str) -> str:
 
 def _setting(name: str) -> Any:
     """Return one setting's value in effect, parsed as the app parses it (secrets unneeded)."""
-    declared = next(s for s in settings.SETTINGS if s.name == name)
     try:
-        return declared.parse(_environment().get(name, declared.default))
+        return settings.value_of(_environment(), name)
     except (TypeError, ValueError) as exc:
         raise click.ClickException(f"{settings.ENV_PREFIX}_{name}: {exc}") from None
 
