@@ -124,17 +124,22 @@ class Signals:
         """Return the one language among ``languages`` whose phrases ``text`` holds, or None
         when it holds none or those of several."""
         joined = _joined(text)
-        found = [
-            lang
-            for lang in languages
-            if any(f" {' '.join(p)} " in joined for p in self.by_language.get(lang, ()))
-        ]
+        needles = self._needles_by_language
+        found = [lang for lang in languages if any(n in joined for n in needles.get(lang, ()))]
         return found[0] if len(found) == 1 else None
 
     @functools.cached_property
+    def _needles_by_language(self) -> dict[str, tuple[str, ...]]:
+        return {lang: _as_needles(found) for lang, found in self.by_language.items()}
+
+    @functools.cached_property
     def _needles(self) -> tuple[str, ...]:
-        # Each phrase as it stands between spaces in a message's words joined by spaces.
-        return tuple(f" {' '.join(phrase)} " for phrase in self.phrases)
+        return _as_needles(self.phrases)
+
+
+def _as_needles(phrases: Iterable[tuple[str, ...]]) -> tuple[str, ...]:
+    """Return each phrase as it stands between spaces in a message's words joined by spaces."""
+    return tuple(f" {' '.join(phrase)} " for phrase in phrases)
 
 
 def _joined(text: str) -> str:
