@@ -88,7 +88,9 @@ def _open_print_page(page: Page, lang: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("lang", ["en", "es"])
-def test_choose_preview_and_download_a_print(page: Page, lang: str) -> None:
+def test_choose_preview_and_download_a_print(page: Page, server: Server, lang: str) -> None:
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
     seen = _open_print_page(page, lang)
     page.get_by_role("radio", name=seen["kind"]).check()
     page.get_by_role("radio", name=seen["lang"], exact=True).check()
@@ -100,6 +102,10 @@ def test_choose_preview_and_download_a_print(page: Page, lang: str) -> None:
     assert preview.evaluate("img => img.naturalHeight > img.naturalWidth")
     no_violations(page)
     shot(page, f"print-{lang}")
+    # The page and its preview load nothing from another origin.
+    elsewhere = [url for url in asked if not url.startswith((server.base + "/", "data:"))]
+    assert elsewhere == []
+    assert any(url.startswith(server.base + "/console/print?") for url in asked)
     with page.expect_download() as started:
         page.get_by_role("button", name=seen["download"]).click()
     download = started.value

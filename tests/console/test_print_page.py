@@ -25,6 +25,7 @@ from PIL import Image
 from hotline_bridge.console import auth, store
 from hotline_bridge.directory import national
 from hotline_bridge.directory.store import open_db
+from hotline_bridge.printing import preview
 from tests.console.console_helpers import NORTH_NUMBER, Staffer, add_staff, csrf_of, seed
 
 NORA, SAM, ADA = "nora@north.example", "sam@south.example", "ada@admin.example"
@@ -181,6 +182,16 @@ def test_the_preview_is_a_picture_of_the_first_page_and_writes_nothing(
     assert audit(console) == []
     with open_db(console) as db:
         assert db.execute("select count(*) from counts").fetchone()[0] == 0
+
+
+def test_without_pdftoppm_the_page_says_so_and_still_offers_the_pdf(
+    people: dict[str, Staffer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(preview.shutil, "which", lambda _name: None)
+    html = page_text(signed(people, NORA), "?site=north&kind=poster&lang=en")
+    assert "<img" not in html
+    assert "This server cannot draw the preview (pdftoppm is missing)." in html
+    assert "Download the PDF" in html
 
 
 @pytest.mark.parametrize(("lang", "other"), [("en", "es"), ("es", "en")])
