@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 from flask import abort, current_app, render_template, request
+from markupsafe import Markup, escape
 from werkzeug.wrappers import Response
 
 from hotline_bridge.console import store
@@ -36,6 +37,8 @@ from hotline_bridge.printing.wording import Wording
 
 # What the form offers first.
 DEFAULT_KIND, DEFAULT_LANG, DEFAULT_SIZE = "wallet", "both", "letter"
+# Where the number goes in a sentence before it is wrapped in markup of its own.
+_SLOT = "\x00"
 # The audit log's name for a downloaded print.
 PRINTED = "printed"
 
@@ -125,14 +128,20 @@ def lang_names() -> dict[str, str]:
     return named
 
 
-def proofs(wordings: Sequence[Wording]) -> list[tuple[str, str, str]]:
-    """Return each printed language with the number and keyword proven to open its menu (read
-    back from the ``sms:`` link its QR code would carry)."""
-    found = []
+def proofs(wordings: Sequence[Wording]) -> list[Markup]:
+    """Return, for each printed language, the sentence that says which number and keyword were
+    proven to open its menu (read back from the ``sms:`` link its QR code would carry), with
+    the number kept on one line."""
+    bound, names = words(), lang_names()
+    said = []
     for w in wordings:
         number, _, body = w.sms_uri.removeprefix("sms:").partition("?body=")
-        found.append((w.lang, display_number(number), unquote(body)))
-    return found
+        sentence = bound.t(
+            "console.print.proven", keyword=unquote(body), number=_SLOT, language=names[w.lang]
+        )
+        shown = Markup('<span class="number">{}</span>').format(display_number(number))
+        said.append(Markup(str(escape(sentence)).replace(_SLOT, str(shown))))
+    return said
 
 
 def _todo(refused: PrintRefused) -> str:

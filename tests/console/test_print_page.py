@@ -177,7 +177,8 @@ def test_the_preview_is_a_picture_of_the_first_page_and_writes_nothing(
     with Image.open(BytesIO(base64.b64decode(found[1]))) as image:
         assert image.format == "PNG"
         assert image.height > image.width  # a Letter page, upright
-    assert f"Checked just now (Spanish): texting HOLA to {SHOWN} opens this site's menu." in html
+    number = f'<span class="number">{SHOWN}</span>'  # never broken at its hyphens
+    assert f"Checked just now (Spanish): texting HOLA to {number} opens this site's menu." in html
     assert "Download the PDF" in html
     assert audit(console) == []
     with open_db(console) as db:
