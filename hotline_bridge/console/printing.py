@@ -112,7 +112,7 @@ def _page(choice: Choice | None, offered: list[str], outcome: Printed | PrintRef
         proofs=proofs(printed.wordings if printed else ()),
         preview=base64.b64encode(png).decode("ascii") if png else None,
         refused=refused.text(lang()) if refused else None,
-        todo=_todo(refused) if refused else None,
+        todo=todo_key(refused) if refused else None,
     )
 
 
@@ -144,9 +144,11 @@ def proofs(wordings: Sequence[Wording]) -> list[Markup]:
     return said
 
 
-def _todo(refused: PrintRefused) -> str:
-    """Return the catalog key of what staff can do about a refusal."""
-    return "console.print.todo." + refused.key.removeprefix("print.refused.")
+def todo_key(refused: PrintRefused) -> str:
+    """Return the catalog key of what staff can do about a refusal (a general one for a
+    reason the console has no advice of its own for)."""
+    key = "console.print.todo." + refused.key.removeprefix("print.refused.")
+    return key if words().catalogs.has(key) else "console.print.todo.other"
 
 
 def _audited(choice: Choice, printed: Printed) -> dict[str, object]:

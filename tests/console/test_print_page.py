@@ -25,7 +25,9 @@ from PIL import Image
 from hotline_bridge.console import auth, store
 from hotline_bridge.directory import national
 from hotline_bridge.directory.store import open_db
-from hotline_bridge.printing import preview
+from hotline_bridge.printing import KINDS, LANGS, POSTER_SIZES, preview
+from hotline_bridge.runtime import Runtime
+from hotline_bridge.settings import PROJECT_ROOT
 from tests.console.console_helpers import NORTH_NUMBER, Staffer, add_staff, csrf_of, seed
 
 NORA, SAM, ADA = "nora@north.example", "sam@south.example", "ada@admin.example"
@@ -315,3 +317,16 @@ def test_a_refused_print_is_explained_in_the_readers_language(
     assert refused.status_code == 422
     assert said[lang][1] in unescape(refused.get_data(as_text=True))
     assert audit(console) == []
+
+
+def test_every_choice_and_every_refusal_has_its_words_in_both_languages(console: Flask) -> None:
+    runtime: Runtime = console.extensions["hotline_bridge"]
+    catalogs = runtime.catalogs
+    english = (PROJECT_ROOT / "locales/en/LC_MESSAGES/messages.po").read_text(encoding="utf-8")
+    refusals = re.findall(r'^msgid "print\.refused\.(\w+)"', english, re.M)
+    assert len(refusals) >= 9
+    wanted = [f"console.print.todo.{reason}" for reason in refusals]
+    wanted += [f"console.print.kind.{kind}" for kind in KINDS]
+    wanted += [f"console.print.size.{size}" for size in POSTER_SIZES]
+    wanted += [f"console.print.lang.{code}" for code in LANGS]
+    assert [key for key in wanted if not catalogs.has(key)] == []
