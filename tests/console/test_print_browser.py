@@ -33,7 +33,7 @@ SEEN = {
         "lang": "Spanish",
         "show": "Show the preview",
         "download": "Download the PDF",
-        "printed": "Printed: sticker",
+        "printed": "printed: sticker",
         "refused": "Nothing can be printed yet",
     },
     "es": {
@@ -43,7 +43,7 @@ SEEN = {
         "lang": "Inglés",
         "show": "Ver la vista previa",
         "download": "Descargar el PDF",
-        "printed": "Impresión: sticker",
+        "printed": "impresión descargada: sticker",
         "refused": "Todavía no se puede imprimir nada",
     },
 }

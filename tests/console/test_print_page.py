@@ -243,7 +243,7 @@ def test_the_audit_log_page_shows_the_print(people: dict[str, Staffer]) -> None:
     nora = signed(people, NORA)
     assert download(nora, site="north", kind="tabs", lang="en", size="letter").status_code == 200
     html = unescape(nora.client.get("/console/audit").get_data(as_text=True))
-    assert re.search(r"Printed: tabs <span class=\"quiet\">\(north\)</span>", html), html
+    assert re.search(r"printed: tabs <span class=\"quiet\">\(north\)</span>", html), html
 
 
 # --- What the proof refuses, in the reader's language --------------------------------------
