@@ -12,6 +12,7 @@ import io
 import secrets
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,9 +103,14 @@ class Preview:
         return changed or bool(self.held)
 
 
-def _unpack(content: bytes, into: Path) -> Path | None:
+# What reading a damaged zip file can raise: a bad checksum or header, a broken compressed
+# stream, a cut-off file, a compression or encryption the library cannot read.
+_DAMAGED_ZIP = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError)
+
+
+def _unpack(content: bytes, into: Path, name: str) -> Path | None:
     """Unpack a zipped package safely (no paths outside ``into``, bounded size); return the
-    folder holding its tables."""
+    folder holding its tables. A damaged archive is a ``FileProblem``, said as such."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
     except zipfile.BadZipFile:
@@ -118,8 +124,19 @@ def _unpack(content: bytes, into: Path) -> Path | None:
             return None
         if not member.is_dir():
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(archive.read(member))
+            try:
+                target.write_bytes(archive.read(member))
+            except _DAMAGED_ZIP:
+                reason = Reason("zip_damaged", "the zip file is damaged; make it again")
+                raise FileProblem(Problem(name, 0, "file", reason)) from None
     return next((p.parent for p in sorted(into.rglob("services.csv"))), None)
+
+
+def _file_name(name: str) -> str:
+    """Return the last part of an uploaded file's name, or a plain one when it has none that
+    can be a file's ("", ".", ".." or only slashes)."""
+    last = Path(name.replace("\\", "/")).name
+    return last if last not in {"", ".", ".."} else "upload.csv"
 
 
 def check_upload(name: str, content: bytes, site: str) -> Batch:
@@ -139,12 +156,12 @@ def _check_file(name: str, content: bytes, site: str, folder: Path) -> Batch:
     """Check a zipped package or a services CSV (``FileProblem`` if it cannot be read)."""
     ctx = import_context(db())
     if name.lower().endswith(".zip"):
-        root = _unpack(content, folder)
+        root = _unpack(content, folder, _file_name(name))
         if root is None or not hsds.is_package(root):
             reason = Reason("not_package", "not a zipped Open Referral package")
             return Batch(problems=[Problem(name, 1, "file", reason)])
         return hsds.check_package(root, ctx, today=now().date(), site=site)
-    path = folder / (Path(name).name or "upload.csv")
+    path = folder / _file_name(name)
     path.write_bytes(content)
     if kind_of(header(path)) != "services":
         reason = Reason("not_services", "not a services file (columns id, category, name_en, ...)")
