@@ -21,7 +21,7 @@ from typing import Any
 from flask import abort, render_template, request
 from werkzeug.wrappers import Response
 
-from hotline_bridge.console import store
+from hotline_bridge.console import changes, store
 from hotline_bridge.console.access import (
     back_to,
     chosen_site,
@@ -34,10 +34,10 @@ from hotline_bridge.console.access import (
 )
 from hotline_bridge.console.blueprint import bp
 from hotline_bridge.console.services import (
-    NUMBER_FIELDS,
     RETIRED,
     _second_factor,
     add_held,
+    code_error,
     import_context,
     proposed_numbers,
     request_number_change,
@@ -89,18 +89,33 @@ class Preview:
     batch: Batch
     added: list[dict[str, Any]] = field(default_factory=list)
     changed: list[tuple[dict[str, Any], dict[str, tuple[Any, Any]]]] = field(default_factory=list)
+    # The site's services the file does not list: kept, unless staff say the file is the
+    # site's whole directory and confirm these by name.
     retired: list[dict[str, Any]] = field(default_factory=list)
+    # The other sites that show a changed or unlisted service: a change reaches them too, and
+    # an unlisted one only leaves this site's list.
+    shared: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def held(self) -> list[dict[str, Any]]:
-        """Return the added services that have numbers, which wait for a second person."""
-        return [row for row in self.added if any(row.get(f) for f in NUMBER_FIELDS)]
+        """Return the added services with values that wait for a second person."""
+        return [row for row in self.added if changes.guarded({}, row, {})]
 
     @property
     def number_changes(self) -> bool:
-        """Return whether any change touches a number (which then needs a code)."""
-        changed = any(name in NUMBER_FIELDS for _row, diff in self.changed for name in diff)
+        """Return whether any change waits for a second person (and so needs a code)."""
+        changed = any(
+            changes.needs_second_person(name, pair[1])
+            for _row, diff in self.changed
+            for name, pair in diff.items()
+        )
         return changed or bool(self.held)
+
+    @property
+    def retiring(self) -> str:
+        """Return what confirming the retirements names: the ids, in order (a confirmation
+        given for another list, one that changed since, confirms nothing)."""
+        return ",".join(sorted(row["id"] for row in self.retired))
 
 
 # What reading a damaged zip file can raise: a bad checksum or header, a broken compressed
@@ -181,7 +196,8 @@ def _keep_to_site(batch: Batch, site: str, name: str) -> None:
             owner = repr((foreign or others)[0])
             english = f"{row['id']}: belongs to site {owner}, which this account cannot change"
             reason = Reason("foreign_site", english, service=row["id"], site=owner)
-            batch.problems.append(Problem(name, 0, "site", reason))
+            where = _file_name(name)
+            batch.problems.append(Problem(where, batch.lines.get(row["id"], 0), "site", reason))
             batch.services.remove(row)
 
 
@@ -204,19 +220,40 @@ def preview_of(batch: Batch, site: str) -> Preview:
         if old is None:
             preview.added.append(row)
             continue
-        # A number the file gives as it already waits is no new request.
-        shown = {**old, **proposed_numbers(row["id"])}
-        compared = (*COMPARED, *(k for k in row if text_column(k, SERVICE_TEXTS)))
-        diff = {
-            k: (old.get(k), row[k]) for k in compared if (shown.get(k) or None) != (row[k] or None)
-        }
+        diff = _diff(old, row, proposed_numbers(row["id"]))
         if old["status"] == RETIRED and row["status"] != RETIRED:
             diff["status"] = (RETIRED, row["status"])  # listed again: restored
         if diff:
             preview.changed.append((row, diff))
+            _note_shared(preview, row["id"], site)
     uploaded = {row["id"] for row in batch.services}
     preview.retired = [row for sid, row in current.items() if sid not in uploaded]
+    for row in preview.retired:
+        _note_shared(preview, row["id"], site)
     return preview
+
+
+def _diff(
+    old: Mapping[str, Any], row: Mapping[str, Any], waiting: Mapping[str, Any]
+) -> dict[str, tuple[Any, Any]]:
+    """Return what the file changes: a value unlike the stored one, and unlike the one that
+    already waits for approval (the file giving either is no change)."""
+    compared = (*COMPARED, *(k for k in row if text_column(k, SERVICE_TEXTS)))
+    return {
+        k: (old.get(k), row[k])
+        for k in compared
+        if _differs(old.get(k), row[k]) and (k not in waiting or _differs(waiting[k], row[k]))
+    }
+
+
+def _differs(a: object, b: object) -> bool:
+    return (a or None) != (b or None)
+
+
+def _note_shared(preview: Preview, service_id: str, site: str) -> None:
+    others = [s for s in _linked(service_id) if s != site]
+    if others:
+        preview.shared[service_id] = sorted(others)
 
 
 def _stored(upload_id: str) -> Mapping[str, Any]:
@@ -262,13 +299,22 @@ def _keep_upload(upload_id: str, site: str, name: str, content: bytes) -> None:
     )
 
 
-def _report(upload_id: str, name: str, site: str, batch: Batch, error: str | None = None) -> str:
+def _report(
+    upload_id: str,
+    name: str,
+    site: str,
+    batch: Batch,
+    error: str | None = None,
+    *,
+    confirming: bool = False,
+) -> str:
     return render_template(
         "console/upload_report.html",
         upload_id=upload_id,
         name=name,
         site=site,
         preview=preview_of(batch, site),
+        confirming=confirming,
         problems=sorted(batch.problems, key=lambda p: (p.line, p.field)),
         warnings=sorted(batch.warnings, key=lambda p: (p.line, p.field)),
         error=error,
@@ -287,33 +333,48 @@ def apply_upload(upload_id: str) -> str | Response:
     preview = preview_of(batch, site)
     if batch.problems:
         return _report(upload_id, stored["name"], site, batch, "console.upload.fix_first")
+    # Only a file staff call their whole directory retires what it leaves out, and only once
+    # they have seen, by name, what that would retire (asked before the code is spent).
+    whole = request.form.get("whole") == "1" and bool(preview.retired)
+    if whole and request.form.get("retire") != preview.retiring:
+        return _report(upload_id, stored["name"], site, batch, confirming=True)
     if preview.number_changes and not _second_factor():
-        error = "console.error.code" if request.form.get("code") else "console.upload.needs_code"
-        return _report(upload_id, stored["name"], site, batch, error)
+        error = code_error() or "console.upload.needs_code"
+        return _report(upload_id, stored["name"], site, batch, error, confirming=whole)
     with db().conn:
-        _write(preview, site, stored["name"])
+        _write(preview, site, stored["name"], retire=whole)
         db().execute("delete from uploads where id = ?", [upload_id])
     return back_to("console.directory", site=site)
 
 
-def _write(preview: Preview, site: str, name: str) -> None:
+def _write(preview: Preview, site: str, name: str, *, retire: bool) -> None:
     for row in preview.added:
         add_held(row, site, source=name)
         _link(row["id"], preview.batch.links[row["id"]])
     for row, diff in preview.changed:
-        kept = {**row, **{f: old for f, (old, _new) in diff.items() if f in NUMBER_FIELDS}}
+        waits = {f: pair for f, pair in diff.items() if changes.needs_second_person(f, pair[1])}
+        kept = {**row, **{f: old for f, (old, _new) in waits.items()}}
         kept["status"] = _status(row, diff)
-        write_services(db(), [{**kept, "national": 0, "source": name}])
+        confirmed = now().date().isoformat()
+        write_services(db(), [{**kept, "national": 0, "source": name, "confirmed": confirmed}])
         _link(row["id"], preview.batch.links[row["id"]])
-        before = {f: old for f, (old, _new) in diff.items()}
-        store.record(
-            db(), now(), who(), "service changed", row["id"], site=site, before=before, after=kept
-        )
-        for f, (old, new) in diff.items():
-            if f in NUMBER_FIELDS:
-                request_number_change(db(), now(), who(), site, row["id"], f, old, new)
+        before = {f: old for f, (old, _new) in diff.items() if f not in waits}
+        after = {f: kept[f] for f in before}
+        if before:
+            store.record(
+                db(),
+                now(),
+                who(),
+                "service changed",
+                row["id"],
+                site=site,
+                before=before,
+                after=after,
+            )
+        for f, (old, new) in waits.items():
+            request_number_change(db(), now(), who(), site, row["id"], f, old, new)
         settle(row["id"], site)
-    for row in preview.retired:
+    for row in preview.retired if retire else ():
         retire_at(row, site)
 
 

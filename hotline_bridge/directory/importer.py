@@ -154,6 +154,8 @@ class Batch:
     named: set[str] = field(default_factory=set)
     # The sites whose directory the file is: their services it does not name are retired.
     covers: set[str] = field(default_factory=set)
+    # The line each service kept in ``services`` starts on, for problems found after checking.
+    lines: dict[str, int] = field(default_factory=dict)
 
     # Services that passed every check (some may have gone straight to a Writer).
     checked: int = 0
@@ -365,6 +367,7 @@ def _check_service_rows(
             if sink is None:
                 batch.services.append(row)
                 batch.links[row["id"]] = links
+                batch.lines[row["id"]] = line
             else:
                 sink.add(row, links)
 
