@@ -19,7 +19,10 @@ import click
 import sqlite_utils
 from flask import current_app
 
+from hotline_bridge.cli.actor import actor, as_option
+from hotline_bridge.cli.guard import audit_plan, guard_for
 from hotline_bridge.cli.offline import with_offline_app
+from hotline_bridge.console import store as console_store
 from hotline_bridge.directory import hsds
 from hotline_bridge.directory.importer import (
     CATEGORIES,
@@ -52,9 +55,17 @@ PROGRESS_FROM_ROWS = 1000
 @click.option("--skip-invalid", is_flag=True, help="Import the valid rows; report the rest.")
 @click.option("--dry-run", is_flag=True, help="Only check and report; change nothing.")
 @click.option(
-    "--add-only",
+    "--replace",
     is_flag=True,
-    help="Add and update services, but keep those the file leaves out (no retiring).",
+    help="The file is the whole directory of the sites it names: retire their services it "
+    "leaves out (see them first, by name, with --dry-run --replace).",
+)
+@click.option("--add-only", is_flag=True, hidden=True)  # the default now; older scripts run on
+@click.option(
+    "--if-empty",
+    is_flag=True,
+    help="Import only into a directory with no local services yet (how make run loads the "
+    "demo), so running it again keeps every change made since.",
 )
 @click.option("--site", help="Open Referral packages: the site that shows the services.")
 @click.option(
@@ -62,30 +73,47 @@ PROGRESS_FROM_ROWS = 1000
     type=click.Choice(CATEGORIES),
     help="Open Referral packages: category of services whose own cannot be told.",
 )
+@as_option
 @with_offline_app
 def import_command(
     path: Path,
     skip_invalid: bool,
     dry_run: bool,
+    replace: bool,
     add_only: bool,
+    if_empty: bool,
     site: str | None,
     category: str | None,
+    as_email: str | None,
 ) -> None:
     """Load services or sites from FILE.csv, or an Open Referral HSDS 3.0 package from DIR.
 
-    Rows are matched by id, so importing the same file again changes nothing. A services file
-    is the whole directory of the sites it names: their services it leaves out are retired
-    (--dry-run lists what would be added, changed and retired; --add-only retires nothing).
-    Sites (columns id, name_en, name_es, default_language, time_zone, zip, numbers, keywords,
-    exit_url, exit_url_confirmed, ...) must be imported before the services that name them.
+    Rows are matched by id, so importing the same file again changes nothing. A file adds and
+    changes what it holds and retires nothing, unless --replace says it is the whole directory
+    of the sites it names (--dry-run lists what would be added, changed and retired). As in
+    the console, a changed number, or words that hold one or a web address, wait for a second
+    person's approval in the console, and every change is in the audit log (--as EMAIL names
+    who ran it). Sites (columns id, name_en, name_es, default_language, time_zone, zip,
+    numbers, keywords, exit_url, exit_url_confirmed, ...) must be imported before the services
+    that name them.
     """
+    if replace and add_only:
+        raise click.UsageError("--replace and --add-only say opposite things; give one")
     with open_db(current_app) as db:
-        today = dt.date.today()
-        writer = Writer(db, source=path.name, today=today, complete=not add_only)
+        who = actor(db, as_email)
+        if if_empty and _has_local_services(db):
+            click.echo(f"Kept the directory as it is (it has local services): {path.name}")
+            return
+        today, at = dt.date.today(), dt.datetime.now(dt.UTC)
+        writer = Writer(
+            db, source=path.name, today=today, complete=replace, guard=guard_for(db, who, at)
+        )
         try:
             with db.atomic():
                 batch = _check(path, context(db), writer, today=today, site=site, category=category)
                 changes = write_in_transaction(db, batch, writer)
+                _audit_sites(db, at, who, batch)
+                audit_plan(db, at, who, changes, path.name)
                 if dry_run or (batch.problems and not skip_invalid):
                     raise _Undo  # nothing is kept: a dry run, or problems not to be skipped
         except _Undo:
@@ -98,6 +126,16 @@ def import_command(
             ) from None
     _echo_problems([*batch.warnings, *batch.problems])
     _outcome(batch, changes, dry_run=dry_run, skip_invalid=skip_invalid)
+
+
+def _has_local_services(db: sqlite_utils.Database) -> bool:
+    return db.execute("select 1 from services where national = 0 limit 1").fetchone() is not None
+
+
+def _audit_sites(db: sqlite_utils.Database, at: dt.datetime, who: str, batch: Batch) -> None:
+    for row in batch.sites:
+        after = {k: v for k, v in row.items() if v not in (None, "", [])}
+        console_store.record(db, at, who, "site imported", row["id"], site=row["id"], after=after)
 
 
 class _Undo(Exception):
