@@ -252,7 +252,7 @@ SETTINGS: tuple[Setting, ...] = (
         "CONFIRMED_LINES",
         "",
         "National lines this deployment has confirmed at their source since they were flagged "
-        "for re-verification, as id@YYYY-MM-DD separated by commas (e.g. nhth@2026-12-02). A "
+        "for re-verification, as id@YYYY-MM-DD separated by commas (e.g. nhth@2026-12-08). A "
         "flagged number is never sent or printed until its row is confirmed.",
         parse_confirmations,
     ),

@@ -353,6 +353,15 @@ def _read_national_notes() -> dict[str, dict[str, str]]:
         return {row["id"]: row for row in csv.DictReader(handle)}
 
 
+# A national-notes ``hours`` value saying a line's hours differ from place to place (211): no
+# hours are stated, so no screen promises it is open 24/7; its description says they vary.
+HOURS_VARY = "varies"
+
+
+def _national_hours(line: Mapping[str, str], note: Mapping[str, str]) -> str | None:
+    return None if note.get("hours") == HOURS_VARY else line["hours"]
+
+
 def seed_national_lines(
     db: sqlite_utils.Database,
     confirmations: Mapping[str, dt.date] | None = None,
@@ -382,7 +391,7 @@ def seed_national_lines(
                 "sms": line["sms_number"] or None,
                 "sms_keyword": line["sms_keyword"] or None,
                 "tty": line["tty"] or None,
-                "hours": line["hours"],
+                "hours": _national_hours(line, note),
                 "languages": line["languages"],
                 "url": line["source"],
                 "national": 1,

@@ -7,6 +7,7 @@ from the checked reference, and returns PDF bytes or raises ``PrintRefused`` say
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -84,15 +85,16 @@ class Printed:
     wordings: Sequence[Wording]
 
 
-def print_pdf(app: Flask, request: Request) -> bytes:
+def print_pdf(app: Flask, request: Request, today: dt.date | None = None) -> bytes:
     """Return the PDF of ``request``, or raise ``PrintRefused`` when something printed could not
     be proven to reach the site (or would alarm an onlooker)."""
-    return render(app, request).pdf
+    return render(app, request, today).pdf
 
 
-def render(app: Flask, request: Request) -> Printed:
-    """Prove, lay out and draw ``request``; raise ``PrintRefused`` instead of printing a doubt."""
-    wordings = proven_wordings(app, request)
+def render(app: Flask, request: Request, today: dt.date | None = None) -> Printed:
+    """Prove, lay out and draw ``request`` as of ``today`` (default: the current UTC date);
+    raise ``PrintRefused`` instead of printing a doubt."""
+    wordings = proven_wordings(app, request, today)
     kind = KINDS[request.kind]
     if request.kind == "poster":
         kind = layout.poster(POSTER_SIZES[request.size])
@@ -139,8 +141,13 @@ def _proven(app: Flask, rt: Runtime, site: Site, request: Request, lang: str) ->
     return proven
 
 
-def proven_wordings(app: Flask, request: Request) -> Sequence[Wording]:
+def proven_wordings(
+    app: Flask, request: Request, today: dt.date | None = None
+) -> Sequence[Wording]:
     """Return what each language of ``request`` would print, proven, without drawing it."""
     rt: Runtime = app.extensions["hotline_bridge"]
     site = _site(app, rt, request)
-    return [wording(app, site, _proven(app, rt, site, request, lang)) for lang in request.languages]
+    return [
+        wording(app, site, _proven(app, rt, site, request, lang), today)
+        for lang in request.languages
+    ]

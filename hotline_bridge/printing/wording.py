@@ -7,6 +7,7 @@ flags for re-verification stops the print until the deployment confirms it.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
@@ -63,31 +64,52 @@ def qr_data_uri(uri: str) -> str:
     return str(code.svg_data_uri(scale=4, border=4, dark="#000", light="#fff"))
 
 
-def checked_number(app: Flask, line_id: str) -> tuple[str, Mapping[str, str]]:
+def checked_number(
+    app: Flask, line_id: str, today: dt.date | None = None
+) -> tuple[str, Mapping[str, str]]:
     """Return a national line's voice number and row from the checked reference with the
     deployment's reviewed overrides; refuse while the reference flags that number and the
-    deployment has not confirmed it."""
+    deployment has not confirmed it, or while the row is stale on ``today`` (default: the
+    current UTC date)."""
     rt: Runtime = app.extensions["hotline_bridge"]
     line, confirmed = national.in_effect(
         national.by_id()[line_id], app.config["CONFIRMED_LINES"], app.config["NATIONAL_OVERRIDES"]
     )
+    number = display_number(line.row["voice"])
     if "voice" in line.withheld(confirmed) or not line.row["voice"]:
         raise PrintRefused(
             rt.catalogs,
             "print.refused.unconfirmed",
             line=line.id,
-            number=display_number(line.row["voice"]),
+            number=number,
+            source=line.row["source"],
+        )
+    last = last_checked(line, confirmed)
+    if ((today or dt.datetime.now(dt.UTC).date()) - last).days > national.STALE_AFTER_DAYS:
+        raise PrintRefused(
+            rt.catalogs,
+            "print.refused.stale",
+            line=line.id,
+            number=number,
+            checked=last.isoformat(),
+            days=national.STALE_AFTER_DAYS,
             source=line.row["source"],
         )
     return line.row["voice"], line.row
 
 
-def wording(app: Flask, site: Site, proven: Proven) -> Wording:
-    """Return what ``proven.lang``'s faces print for ``site``."""
+def last_checked(line: national.NationalLine, confirmed: Mapping[str, dt.date]) -> dt.date:
+    """Return the last day the row was checked: the reference's date, or a later day on which
+    the deployment confirmed the row at its source."""
+    return max(line.checked, confirmed.get(line.id, line.checked))
+
+
+def wording(app: Flask, site: Site, proven: Proven, today: dt.date | None = None) -> Wording:
+    """Return what ``proven.lang``'s faces print for ``site`` on ``today``."""
     rt: Runtime = app.extensions["hotline_bridge"]
     words = rt.catalogs.bind(proven.lang)
-    hotline, row = checked_number(app, rt.flow.hotline)
-    emergency, _ = checked_number(app, rt.flow.emergency)
+    hotline, row = checked_number(app, rt.flow.hotline, today)
+    emergency, _ = checked_number(app, rt.flow.emergency, today)
     number = display_number(proven.number)
     # The checked reference file has English and Spanish labels; another language prints the
     # English one.

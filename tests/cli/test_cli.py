@@ -19,7 +19,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
         "HOTLINE_BRIDGE_SECRET_KEY": "cli-secret",
         "HOTLINE_BRIDGE_TWILIO_AUTH_TOKEN": "cli-token",
         # This deployment has confirmed the short code flagged in the reference.
-        "HOTLINE_BRIDGE_CONFIRMED_LINES": "nhth@2026-12-01",
+        "HOTLINE_BRIDGE_CONFIRMED_LINES": "nhth@2026-12-07",
     }
     for name, value in values.items():
         monkeypatch.setenv(name, value)

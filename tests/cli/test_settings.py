@@ -127,7 +127,7 @@ def test_flagged_numbers_are_withheld_until_confirmed(make_app) -> None:  # type
         nhth = db["services"].get("nhth")
     assert nhth["phone"] == "+18883737888"
     assert nhth["sms"] is None and nhth["sms_keyword"] is None
-    with open_db(make_app(CONFIRMED_LINES="nhth@2026-12-01")) as db:
+    with open_db(make_app(CONFIRMED_LINES="nhth@2026-12-07")) as db:
         assert db["services"].get("nhth")["sms"] == "233733"
 
 
@@ -144,10 +144,10 @@ def test_check_names_stale_and_unconfirmed_lines() -> None:
 
     from hotline_bridge.directory import national
 
-    found = list(national.findings({}, dt.date(2026, 12, 2)))
+    found = list(national.findings({}, dt.date(2026, 12, 9)))
     assert [(f.line_id, f.fatal) for f in found] == [("nhth", True)]
     assert "233733" in found[0].text and "+18883737888" not in found[0].text
-    later = list(national.findings({"nhth": dt.date(2026, 12, 2)}, dt.date(2027, 7, 1)))
+    later = list(national.findings({"nhth": dt.date(2026, 12, 7)}, dt.date(2027, 7, 1)))
     assert {f.line_id for f in later} == {line.id for line in national.lines()}
     assert not any(f.fatal for f in later)
 

@@ -243,13 +243,13 @@ def test_check_lists_services_not_confirmed_recently(make_app: Any, tmp_path: Pa
         db.execute("update services set confirmed = '2026-01-05' where id = 'demo-legal-aid'")
         db.execute("update services set confirmed = null where id = 'demo-immigration'")
         db.conn.commit()
-    report = run_checks(app, dt.date(2026, 12, 2))
+    report = run_checks(app, dt.date(2026, 12, 9))
     warned = [line for line in report.lines if line.startswith("WARN service")]
     assert warned[0].startswith("WARN service demo-immigration: last confirmed never")
     assert warned[1].startswith("WARN service demo-legal-aid: last confirmed 2026-01-05")
     assert len(warned) == 2
     assert services_cmd(app, "edit", "demo-legal-aid").exit_code == 0  # confirmed today
-    report = run_checks(app, dt.date(2026, 12, 2))
+    report = run_checks(app, dt.date(2026, 12, 9))
     assert not any("demo-legal-aid" in line for line in report.lines if "WARN" in line)
 
 
@@ -261,7 +261,7 @@ def test_check_fails_on_an_unsafe_exit_set_in_the_database(app: Flask) -> None:
     with open_db(app) as db:
         db.execute("update sites set exit_url = '//evil.example/' where id = 'default'")
         db.conn.commit()
-    report = run_checks(app, dt.date(2026, 12, 2))
+    report = run_checks(app, dt.date(2026, 12, 9))
     assert report.failed
     assert any(line.startswith("FAIL site default: exit_url: ") for line in report.lines)
 
@@ -280,17 +280,17 @@ def test_a_reviewed_override_changes_a_national_line_and_check_shows_it(
     overrides.write_text(
         "id,field,value,source,date\n"
         "nhth,sms_number,233722,https://humantraffickinghotline.org/about-us/what-we-do,"
-        "2026-12-02\n",
+        "2026-12-08\n",
         encoding="utf-8",
     )
     app = make_app(NATIONAL_OVERRIDES=str(overrides))
     row = stored(app, "nhth")
-    assert row is not None and row["sms"] == "233722" and row["checked"] == "2026-12-02"
-    report = run_checks(app, dt.date(2026, 12, 2))
+    assert row is not None and row["sms"] == "233722" and row["checked"] == "2026-12-08"
+    report = run_checks(app, dt.date(2026, 12, 9))
     shown = [line for line in report.lines if "overridden" in line]
     assert shown == [
         "national line nhth: sms_number overridden to '233722' (checked at "
-        "https://humantraffickinghotline.org/about-us/what-we-do on 2026-12-02, "
+        "https://humantraffickinghotline.org/about-us/what-we-do on 2026-12-08, "
         "national-overrides.csv:2)"
     ]
     # The reviewed row no longer waits for confirmation.
@@ -303,10 +303,10 @@ def test_a_reviewed_override_changes_a_national_line_and_check_shows_it(
 @pytest.mark.parametrize(
     ("row", "reason"),
     [
-        ("nowhere,voice,988,https://x.org,2026-12-02", "id: 'nowhere' is not a national line"),
-        ("nhth,id,x,https://x.org,2026-12-02", "field: 'id' is not one of"),
-        ("nhth,voice,call us,https://x.org,2026-12-02", "value: 'call us' is not a number"),
-        ("nhth,voice,988,word of mouth,2026-12-02", "source: give the https:// page"),
+        ("nowhere,voice,988,https://x.org,2026-12-08", "id: 'nowhere' is not a national line"),
+        ("nhth,id,x,https://x.org,2026-12-08", "field: 'id' is not one of"),
+        ("nhth,voice,call us,https://x.org,2026-12-08", "value: 'call us' is not a number"),
+        ("nhth,voice,988,word of mouth,2026-12-08", "source: give the https:// page"),
         ("nhth,voice,988,https://x.org,2020-01-01", "date: 2020-01-01 is before"),
     ],
 )
@@ -339,7 +339,7 @@ def test_check_fails_on_control_characters_set_in_the_database(app: Flask) -> No
             ["Line\x1b"],
         )
         db.conn.commit()
-    report = run_checks(app, dt.date(2026, 12, 2))
+    report = run_checks(app, dt.date(2026, 12, 9))
     assert (
         "FAIL service demo-legal-aid: label_en: contains the control character U+000B; remove it"
         in (report.lines)

@@ -69,6 +69,8 @@ def test_every_service_keeps_every_word_in_both_languages(migrated: Flask, befor
         }
     assert ids == [row["id"] for row in old]
     for row in old:
+        if row["national"]:  # re-seeded from the checked reference and its notes at each start
+            continue
         for lang in ("en", "es"):
             words = _words(row, SERVICE_WORDS, lang)
             found = texts.get((row["id"], lang), (None, None, None))
@@ -82,7 +84,9 @@ def test_every_service_keeps_every_word_in_both_languages(migrated: Flask, befor
 
 
 def test_services_read_the_same_through_the_models(migrated: Flask) -> None:
-    old = {row["id"]: row for row in _read(BEFORE, "select * from services where status='active'")}
+    # The national lines are re-seeded from the checked reference and its notes at each start.
+    active = "select * from services where status = 'active' and not national"
+    old = {row["id"]: row for row in _read(BEFORE, active)}
     with open_db(migrated) as db:
         for sid, row in old.items():
             service = get_service(db, sid)
@@ -262,8 +266,8 @@ def test_check_walks_the_pseudo_language(make_app: Any, tmp_path: Path) -> None:
     # The national line whose text number waits for re-verification is confirmed here, so that
     # the only failures left would be the pseudo-language's.
     locales = str(_pseudo_locales(tmp_path))
-    pseudo = make_app(LOCALES_DIR=locales, CONFIRMED_LINES="nhth@2026-12-01")
-    report = run_checks(pseudo, dt.date(2026, 12, 2))
+    pseudo = make_app(LOCALES_DIR=locales, CONFIRMED_LINES="nhth@2026-12-07")
+    report = run_checks(pseudo, dt.date(2026, 12, 9))
     assert not report.failed, [line for line in report.lines if line.startswith("FAIL")]
     assert any(line.startswith(f"summary sms {PSEUDO}:") for line in report.lines), report.lines
 

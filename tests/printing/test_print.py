@@ -418,7 +418,7 @@ def test_a_flagged_national_number_stops_the_print_until_confirmed(
     assert refused.key == "print.refused.unconfirmed"
     assert "nhth@YYYY-MM-DD" in str(refused)
     confirmed = replace(Request("riverside", "wallet", "en"))
-    app.config["CONFIRMED_LINES"] = national.parse_confirmations("nhth@2026-12-01")
+    app.config["CONFIRMED_LINES"] = national.parse_confirmations("nhth@2026-12-07")
     assert HOTLINE_LINE["en"] in pages_text(print_pdf(app, confirmed))[1]
 
 
@@ -525,8 +525,8 @@ def test_print_gives_the_hotline_as_the_deployment_overrode_it(
     overrides = tmp_path / "national-overrides.csv"
     overrides.write_text(
         "id,field,value,source,date\n"
-        "nhth,voice,+18885550142,https://humantraffickinghotline.org/,2026-12-02\n",
+        "nhth,voice,+18885550142,https://humantraffickinghotline.org/,2026-12-08\n",
         encoding="utf-8",
     )
     number, row = checked_number(make_app(NATIONAL_OVERRIDES=str(overrides)), "nhth")
-    assert number == "+18885550142" and row["checked"] == "2026-12-02"
+    assert number == "+18885550142" and row["checked"] == "2026-12-08"

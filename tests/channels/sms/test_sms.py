@@ -158,13 +158,13 @@ def test_talk_now_gives_the_checked_hotline_in_one_step(client: FlaskClient, lan
 
 
 def test_a_confirmed_short_code_is_offered_again(make_app) -> None:  # type: ignore[no-untyped-def]
-    texter = Texter(make_app(CONFIRMED_LINES="nhth@2026-12-01").test_client())
+    texter = Texter(make_app(CONFIRMED_LINES="nhth@2026-12-07").test_client())
     texter.send("hello")
     assert "233733" in texter.send("1")
 
 
 def test_a_confirmation_older_than_the_check_does_not_count(make_app) -> None:  # type: ignore[no-untyped-def]
-    texter = Texter(make_app(CONFIRMED_LINES="nhth@2026-11-30").test_client())
+    texter = Texter(make_app(CONFIRMED_LINES="nhth@2026-12-06").test_client())
     texter.send("hello")
     assert "233733" not in texter.send("1")
 
