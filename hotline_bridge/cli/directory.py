@@ -22,7 +22,9 @@ from flask import current_app
 from hotline_bridge.cli.actor import actor, as_option
 from hotline_bridge.cli.guard import audit_plan, guard_for
 from hotline_bridge.cli.offline import with_offline_app
+from hotline_bridge.console import changes
 from hotline_bridge.console import store as console_store
+from hotline_bridge.console.services import request_number_change
 from hotline_bridge.directory import hsds
 from hotline_bridge.directory.importer import (
     CATEGORIES,
@@ -105,6 +107,7 @@ def import_command(
             click.echo(f"Kept the directory as it is (it has local services): {path.name}")
             return
         today, at = dt.date.today(), dt.datetime.now(dt.UTC)
+        before = _sites_now(db)
         writer = Writer(
             db, source=path.name, today=today, complete=replace, guard=guard_for(db, who, at)
         )
@@ -112,7 +115,7 @@ def import_command(
             with db.atomic():
                 batch = _check(path, context(db), writer, today=today, site=site, category=category)
                 changes = write_in_transaction(db, batch, writer)
-                _audit_sites(db, at, who, batch)
+                _guard_sites(db, at, who, batch, before)
                 audit_plan(db, at, who, changes, path.name)
                 if dry_run or (batch.problems and not skip_invalid):
                     raise _Undo  # nothing is kept: a dry run, or problems not to be skipped
@@ -132,10 +135,28 @@ def _has_local_services(db: sqlite_utils.Database) -> bool:
     return db.execute("select 1 from services where national = 0 limit 1").fetchone() is not None
 
 
-def _audit_sites(db: sqlite_utils.Database, at: dt.datetime, who: str, batch: Batch) -> None:
+def _guard_sites(
+    db: sqlite_utils.Database,
+    at: dt.datetime,
+    who: str,
+    batch: Batch,
+    before: Mapping[str, Mapping[str, object]],
+) -> None:
+    """Audit each site written, and keep back a program name holding a number or web address
+    until a second person approves it in the console."""
     for row in batch.sites:
+        old = before.get(row["id"], {})
+        for name, (was, wanted) in changes.site_guarded(old, row).items():
+            target = changes.site_target(row["id"])
+            changes.put(db, target, name, was)
+            request_number_change(db, at, who, row["id"], target, name, was, wanted)
         after = {k: v for k, v in row.items() if v not in (None, "", [])}
         console_store.record(db, at, who, "site imported", row["id"], site=row["id"], after=after)
+
+
+def _sites_now(db: sqlite_utils.Database) -> dict[str, dict[str, object]]:
+    rows = with_texts(db, list(db.query("select * from sites")), sites=True)
+    return {row["id"]: row for row in rows}
 
 
 class _Undo(Exception):

@@ -17,7 +17,13 @@ from typing import Any
 import sqlite_utils
 
 from hotline_bridge.console import store
-from hotline_bridge.directory.store import SERVICE_TEXTS, text_column, upsert_many, with_texts
+from hotline_bridge.directory.store import (
+    SERVICE_TEXTS,
+    SITE_TEXTS,
+    text_column,
+    upsert_many,
+    with_texts,
+)
 
 NUMBER_FIELDS = store.NUMBER_COLUMNS
 # A service's words beyond its name, label and description (in every language) that people read.
@@ -104,16 +110,53 @@ def may_wait(name: str) -> bool:
     return name in NUMBER_FIELDS or is_text_field(name)
 
 
+# A change to a site's program name waits in ``pending_changes`` as a service's does, under
+# this prefix and the site's id (a site's name people read holds no number either).
+SITE_PREFIX = "site:"
+
+
+def site_target(site_id: str) -> str:
+    """Return the name a change to site ``site_id`` waits under."""
+    return SITE_PREFIX + site_id
+
+
+def site_of_target(target: str) -> str | None:
+    """Return the site a waiting change is about, or None for a service's."""
+    return target[len(SITE_PREFIX) :] if target.startswith(SITE_PREFIX) else None
+
+
+def site_guarded(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """Return a site's changed program names that hold a number or a web address."""
+    return {
+        name: (old.get(name), value)
+        for name, value in new.items()
+        if text_column(name, SITE_TEXTS)
+        and _differs(old.get(name), value)
+        and value
+        and holds_contact(str(value))
+    }
+
+
 def current_value(database: sqlite_utils.Database, service_id: str, name: str) -> tuple[bool, Any]:
-    """Return whether the service exists and the value of its field ``name``."""
-    rows = list(database.query("select * from services where id = ?", [service_id]))
+    """Return whether the service (or site) exists and the value of its field ``name``."""
+    site = site_of_target(service_id)
+    table, key = ("sites", site) if site is not None else ("services", service_id)
+    rows = list(database.query(f"select * from {table} where id = ?", [key]))
     if not rows:
         return False, None
-    return True, with_texts(database, rows)[0].get(name)
+    return True, with_texts(database, rows, sites=site is not None)[0].get(name)
 
 
 def put(database: sqlite_utils.Database, service_id: str, name: str, value: Any) -> None:
     """Write one approved value (a number or words) into the directory."""
+    site = site_of_target(service_id)
+    if site is not None:
+        field, lang = text_column(name, SITE_TEXTS) or ("", "")
+        if not field:
+            raise ValueError(name)
+        columns = ["site_id", "language", field]
+        upsert_many(database, "site_texts", columns, [[site, lang, value]], ("site_id", "language"))
+        return
     words = text_column(name, SERVICE_TEXTS)
     if words is None:
         if not may_wait(name):

@@ -531,7 +531,9 @@ def approvals() -> str:
     waiting = store.waiting_changes(db(), None if me.admin else me.site)
     for change in waiting:
         change["own"] = store.person_of(change["requested_by"]) == me.email
-        change["may_decide"] = not change["own"] and may_change(change["service_id"])
+        site = changes.site_of_target(change["service_id"])
+        allowed = me.may_see(site) if site is not None else may_change(change["service_id"])
+        change["may_decide"] = not change["own"] and allowed
     # Each request's time is shown in its site's time zone, as its staff read their clock.
     zones = {row["id"]: row["time_zone"] for row in db().query("select id, time_zone from sites")}
     return render_template(
@@ -548,7 +550,10 @@ def _pending(change_id: int) -> dict[str, Any]:
     if not rows or rows[0]["status"] != "waiting":
         abort(404)
     require_site(rows[0]["site"])
-    if not may_change(rows[0]["service_id"]):
+    site = changes.site_of_target(rows[0]["service_id"])
+    if site is not None:
+        require_site(site)
+    elif not may_change(rows[0]["service_id"]):
         abort(403)  # a shared service: only who may change it everywhere decides
     if store.person_of(rows[0]["requested_by"]) == who():
         abort(403)  # nobody approves their own change, from whichever door it came

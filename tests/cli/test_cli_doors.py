@@ -166,3 +166,30 @@ def test_demo_clinic_staff_can_edit_the_demo_services(demo: Flask, frozen_clock:
     assert page.status_code == 200 and csrf_of(page)
     # Freshly imported services were confirmed by the import: none needs checking.
     assert "<br><strong>Needs checking</strong>" not in html
+
+
+def test_a_sites_file_program_name_holding_an_address_waits(demo: Flask, tmp_path: Path) -> None:
+    text = (DEMO / "sites.csv").read_text(encoding="utf-8")
+    changed = text.replace("Riverside Health Line (example)", "Riverside - riverside.example.org")
+    path = tmp_path / "sites.csv"
+    path.write_text(changed, encoding="utf-8")
+    assert run(demo, "import", str(path)).exit_code == 0
+    with open_db(demo) as db:
+        name = db.execute(
+            "select name from site_texts where site_id = 'demo-clinic' and language = 'en'"
+        ).fetchone()[0]
+    assert name == "Riverside Health Line (example)"
+    (change,) = waiting(demo)
+    assert change["service_id"] == "site:demo-clinic" and "riverside.example.org" in change["new"]
+    assert any(e["action"] == "site imported" for e in audit(demo))
+
+
+def test_a_new_service_from_the_command_line_is_held_once_someone_can_approve(
+    demo: Flask, tmp_path: Path
+) -> None:
+    add_staff(demo, NORA, "--site", "demo-clinic")
+    row = {**demo_rows()[0], "id": "demo-new", "phone": "+16175550166"}
+    assert run(demo, "import", str(write_rows(tmp_path / "new.csv", [row]))).exit_code == 0
+    added = service(demo, "demo-new")
+    assert added["status"] == "held" and added["phone"] is None
+    assert {c["field"] for c in waiting(demo)} >= {"phone"}

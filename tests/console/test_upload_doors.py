@@ -378,3 +378,38 @@ def test_an_admins_upload_says_when_a_change_reaches_other_sites(
     row = "north-legal,north,housing,North Legal Aid (example),Legal help,617-555-0101,02139,"
     html = text_of(upload(ada, "services.csv", f"{HEADER}{row}Mo-Su 00:00-24:00\n".encode()))
     assert "north-legal is also shown at south: this change reaches them too." in html
+
+
+def test_a_program_name_holding_a_number_waits_for_a_second_person(
+    console: Flask, people: dict[str, Staffer]
+) -> None:
+    from tests.console.console_helpers import NORTH_NUMBER
+
+    ada = signed(people, ADA)
+    fields = {
+        "site": "north",
+        "name_en": "North Line - text 55123",
+        "name_es": "Línea Norte",
+        "default_language": "en",
+        "time_zone": "America/New_York",
+        "numbers": NORTH_NUMBER,
+        "keywords": "",
+        "exit_url": "",
+        "zip": "",
+        "latitude": "",
+        "longitude": "",
+    }
+    saved = ada.post("/console/sites", fields, form_page="/console/sites?site=north")
+    assert saved.status_code == 303
+    with open_db(console) as db:
+        names = dict(db.execute("select language, name from site_texts where site_id = 'north'"))
+        (change,) = db.query("select * from pending_changes where status = 'waiting'")
+    assert names == {"en": "North Health Line", "es": "Línea Norte"}
+    assert change["service_id"] == "site:north" and change["new"] == "North Line - text 55123"
+    nora = signed(people, NORA)
+    assert nora.post(f"/console/approvals/{change['id']}/approve").status_code == 303
+    with open_db(console) as db:
+        name = db.execute(
+            "select name from site_texts where site_id = 'north' and language = 'en'"
+        ).fetchone()[0]
+    assert name == "North Line - text 55123"
