@@ -17,7 +17,10 @@ from hotline_bridge.console.services import (
     request_number_change,
 )
 from hotline_bridge.directory.importer import Guard, Plan
-from hotline_bridge.directory.store import DEFAULT_SITE, HELD
+from hotline_bridge.directory.store import ACTIVE, DEFAULT_SITE, HELD
+
+# What staff call a service taken out (console.services.RETIRED).
+RETIRED = "retired"
 
 
 def site_for(links: Sequence[str]) -> str:
@@ -59,6 +62,10 @@ def guard_for(db: sqlite_utils.Database, who: str, at: dt.datetime) -> Guard:
         kept = changes.kept_back(row, old, asked)
         if old.get("status") == HELD:
             kept["status"] = HELD  # its waiting values decide when it is offered
+        elif old.get("status") == RETIRED and kept.get("status") == ACTIVE:
+            # Listed again: restored as the console restores, held while no number of it was
+            # ever approved.
+            kept["status"] = store.restored_status(db, row["id"])
         audit_change(db, at, who, site, old, kept)
         for name, (was, wanted) in asked.items():
             request_number_change(db, at, who, site, row["id"], name, was, wanted)

@@ -193,3 +193,13 @@ def test_a_new_service_from_the_command_line_is_held_once_someone_can_approve(
     added = service(demo, "demo-new")
     assert added["status"] == "held" and added["phone"] is None
     assert {c["field"] for c in waiting(demo)} >= {"phone"}
+
+
+def test_the_spanish_audit_page_names_a_command_line_import(demo: Flask, frozen_clock: Any) -> None:
+    add_staff(demo, "ada@admin.example", "--admin")
+    ada = Staffer(demo, "ada@admin.example", frozen_clock)
+    assert ada.sign_in().status_code == 303
+    ada.post("/console/language", {"lang": "es", "next": "/console/audit"})
+    html = ada.client.get("/console/audit").get_data(as_text=True)
+    assert "directorio importado: services.csv" in html and "línea de comandos (" in html
+    assert "Agregados" in html
