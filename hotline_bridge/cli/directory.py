@@ -22,7 +22,7 @@ from flask import current_app
 from hotline_bridge.cli.actor import actor, as_option
 from hotline_bridge.cli.guard import audit_plan, guard_for
 from hotline_bridge.cli.offline import with_offline_app
-from hotline_bridge.console import changes
+from hotline_bridge.console import changes as approvals
 from hotline_bridge.console import store as console_store
 from hotline_bridge.console.services import request_number_change
 from hotline_bridge.directory import hsds
@@ -111,12 +111,14 @@ def import_command(
         writer = Writer(
             db, source=path.name, today=today, complete=replace, guard=guard_for(db, who, at)
         )
+        asked: list[tuple[str, str]] = []
         try:
             with db.atomic():
                 batch = _check(path, context(db), writer, today=today, site=site, category=category)
                 changes = write_in_transaction(db, batch, writer)
                 _guard_sites(db, at, who, batch, before)
                 audit_plan(db, at, who, changes, path.name)
+                asked = _asked(db, who, at)
                 if dry_run or (batch.problems and not skip_invalid):
                     raise _Undo  # nothing is kept: a dry run, or problems not to be skipped
         except _Undo:
@@ -128,7 +130,17 @@ def import_command(
                 "try again."
             ) from None
     _echo_problems([*batch.warnings, *batch.problems])
+    verb = "would wait" if dry_run or batch.problems else "waits"
+    for target, name in asked:
+        click.echo(f"{verb} for approval in the console: {target} {name}")
     _outcome(batch, changes, dry_run=dry_run, skip_invalid=skip_invalid)
+
+
+def _asked(db: sqlite_utils.Database, who: str, at: dt.datetime) -> list[tuple[str, str]]:
+    """Return the changes this import asked a second person for (service or site, field)."""
+    sql = """select service_id, field from pending_changes where status = 'waiting'
+             and requested_by = ? and requested_at >= ? order by id"""
+    return [(row[0], row[1]) for row in db.execute(sql, [who, console_store.stamp(at)])]
 
 
 def _has_local_services(db: sqlite_utils.Database) -> bool:
@@ -146,9 +158,9 @@ def _guard_sites(
     until a second person approves it in the console."""
     for row in batch.sites:
         old = before.get(row["id"], {})
-        for name, (was, wanted) in changes.site_guarded(old, row).items():
-            target = changes.site_target(row["id"])
-            changes.put(db, target, name, was)
+        for name, (was, wanted) in approvals.site_guarded(old, row).items():
+            target = approvals.site_target(row["id"])
+            approvals.put(db, target, name, was)
             request_number_change(db, at, who, row["id"], target, name, was, wanted)
         after = {k: v for k, v in row.items() if v not in (None, "", [])}
         console_store.record(db, at, who, "site imported", row["id"], site=row["id"], after=after)

@@ -196,7 +196,8 @@ def _keep_to_site(batch: Batch, site: str, name: str) -> None:
             owner = repr((foreign or others)[0])
             english = f"{row['id']}: belongs to site {owner}, which this account cannot change"
             reason = Reason("foreign_site", english, service=row["id"], site=owner)
-            where = _file_name(name)
+            # A package's lines are those of its services.csv.
+            where = "services.csv" if name.lower().endswith(".zip") else _file_name(name)
             batch.problems.append(Problem(where, batch.lines.get(row["id"], 0), "site", reason))
             batch.services.remove(row)
 

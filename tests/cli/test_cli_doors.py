@@ -111,6 +111,7 @@ def test_a_command_line_number_change_waits_for_the_console(
     rows = [{**r, "phone": "+16175550177"} if r["id"] == "demo-shelter" else r for r in demo_rows()]
     imported = run(demo, "import", str(write_rows(tmp_path / "s.csv", rows)))
     assert imported.exit_code == 0, imported.output
+    assert "waits for approval in the console: demo-shelter phone" in imported.output
     assert service(demo, "demo-legal-aid")["phone"] == "+16175550101"
     assert service(demo, "demo-shelter")["phone"] == "+16175550103"
     asked = {c["service_id"]: c for c in waiting(demo)}
