@@ -33,7 +33,9 @@ def has_staff(db: sqlite_utils.Database) -> bool:
     return db.execute("select 1 from staff where disabled = 0 limit 1").fetchone() is not None
 
 
-def guard_for(db: sqlite_utils.Database, who: str, at: dt.datetime) -> Guard:
+def guard_for(
+    db: sqlite_utils.Database, who: str, at: dt.datetime, *, audit_confirmed: bool = False
+) -> Guard:
     """Return the check every command-line write of a service goes through.
 
     A changed value that needs a second person keeps its old value and waits for approval in
@@ -66,7 +68,9 @@ def guard_for(db: sqlite_utils.Database, who: str, at: dt.datetime) -> Guard:
             # Listed again: restored as the console restores, held while no number of it was
             # ever approved.
             kept["status"] = store.restored_status(db, row["id"])
-        audit_change(db, at, who, site, old, kept)
+        # One service confirmed by hand is a write to log; an import's are in its summary.
+        confirmed = {"confirmed": at.date().isoformat()} if audit_confirmed else {}
+        audit_change(db, at, who, site, old, {**kept, **confirmed})
         for name, (was, wanted) in asked.items():
             request_number_change(db, at, who, site, row["id"], name, was, wanted)
         return kept

@@ -142,7 +142,7 @@ def edit_command(service_id: str, changes: tuple[str, ...], as_email: str | None
                 source="services edit",
                 today=at.date(),
                 complete=False,
-                guard=guard_for(db, who, at),
+                guard=guard_for(db, who, at, audit_confirmed=True),
             )
             waiting = _asked_since(db, service_id, at)
     for name in waiting:

@@ -77,14 +77,15 @@ def guarded(
 def released(
     old: Mapping[str, Any], new: Mapping[str, Any], waiting: Mapping[str, Any]
 ) -> list[str]:
-    """Return the fields whose waiting request a new value takes back: a text that no longer
-    needs a second person, or the value the directory already has."""
+    """Return the fields whose waiting request a new value takes back: words that no longer
+    hold a number or address (a value given as the directory has it, which ``guarded`` asks
+    for, withdraws its request when asked)."""
     return [
         name
         for name in waiting
         if name in new
         and _differs(waiting[name], new[name])
-        and (not needs_second_person(name, new[name]) or not _differs(old.get(name), new[name]))
+        and not needs_second_person(name, new[name])
     ]
 
 

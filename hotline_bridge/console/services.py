@@ -269,8 +269,12 @@ def _confirm(
     )
 
 
+def _today() -> str:
+    return now().date().isoformat()
+
+
 def _save(row: Mapping[str, Any], *, source: str) -> None:
-    values = {**row, "national": 0, "source": source, "confirmed": now().date().isoformat()}
+    values = {**row, "national": 0, "source": source, "confirmed": _today()}
     write_services(db(), [values])
 
 
@@ -343,7 +347,8 @@ def _apply_edit(
     kept = {**changes.kept_back(row, old, [*NUMBER_FIELDS, *numbers]), "status": old["status"]}
     with db().conn:
         _save(kept, source=old["source"] or f"console:{site}")
-        audit_change(db(), now(), who(), site, old, kept)
+        # Saving confirms the service today: a write the log shows too.
+        audit_change(db(), now(), who(), site, old, {**kept, "confirmed": _today()})
         for field in released:
             withdraw(db(), now(), who(), site, row["id"], field)
         for field, (was, wanted) in numbers.items():

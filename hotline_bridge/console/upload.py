@@ -43,6 +43,7 @@ from hotline_bridge.console.services import (
     request_number_change,
     retire_at,
     settle,
+    withdraw,
 )
 from hotline_bridge.directory import hsds
 from hotline_bridge.directory.importer import (
@@ -354,6 +355,9 @@ def _write(preview: Preview, site: str, name: str, *, retire: bool) -> None:
         _link(row["id"], preview.batch.links[row["id"]])
     for row, diff in preview.changed:
         waits = {f: pair for f, pair in diff.items() if changes.needs_second_person(f, pair[1])}
+        for f in proposed_numbers(row["id"]):
+            if f in diff and f not in waits:  # words that no longer hold a number
+                withdraw(db(), now(), who(), site, row["id"], f)
         kept = {**row, **{f: old for f, (old, _new) in waits.items()}}
         kept["status"] = _status(row, diff)
         confirmed = now().date().isoformat()

@@ -413,3 +413,30 @@ def test_a_program_name_holding_a_number_waits_for_a_second_person(
             "select name from site_texts where site_id = 'north' and language = 'en'"
         ).fetchone()[0]
     assert name == "North Line - text 55123"
+
+
+def test_plain_words_take_back_a_waiting_request_for_that_field(
+    console: Flask, people: dict[str, Staffer]
+) -> None:
+    nora = signed(people, NORA)
+    worded = _form(console, name_en="Call 617-555-0199")
+    asked = nora.post("/console/services/north-legal/edit", worded)
+    nora.client.post(
+        "/console/services/north-legal/edit",
+        data={**worded, "csrf_token": csrf_of(asked), "code": nora.next_code()},
+    )
+    plain = nora.post("/console/services/north-legal/edit", _form(console, name_en="Plain Name"))
+    assert plain.status_code == 303
+    with open_db(console) as db:
+        statuses = [r["status"] for r in db.query("select status from pending_changes")]
+    assert statuses == ["withdrawn"]
+    assert service(console, "north-legal")["name_en"] == "Plain Name"  # type: ignore[index]
+
+
+def test_saving_a_service_unchanged_is_audited_as_confirmed(
+    console: Flask, people: dict[str, Staffer]
+) -> None:
+    nora = signed(people, NORA)
+    assert nora.post("/console/services/north-legal/edit", _form(console)).status_code == 303
+    (entry,) = _audit(console, "service changed")
+    assert '"confirmed"' in entry["after"] and "phone" not in entry["after"]
