@@ -61,7 +61,7 @@ def guard_for(
             for name, pair in changes.guarded(old, row, waiting).items()
             if (old.get(name) or None) != (pair[1] or None)
         }
-        kept = changes.kept_back(row, old, asked)
+        kept = changes.kept_back(row, old, changes.unapproved(old, row))
         if old.get("status") == HELD:
             kept["status"] = HELD  # its waiting values decide when it is offered
         elif old.get("status") == RETIRED and kept.get("status") == ACTIVE:

@@ -74,6 +74,17 @@ def guarded(
     }
 
 
+def unapproved(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    """Return the fields of ``new`` that must not be written as they are: a value unlike the
+    directory's that needs a second person. This holds whether or not it is asked for now (a
+    form or file giving a value that already waits keeps waiting for it)."""
+    return [
+        name
+        for name, value in new.items()
+        if _differs(old.get(name), value) and needs_second_person(name, value)
+    ]
+
+
 def released(
     old: Mapping[str, Any], new: Mapping[str, Any], waiting: Mapping[str, Any]
 ) -> list[str]:

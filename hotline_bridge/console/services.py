@@ -344,7 +344,8 @@ def _apply_edit(
 ) -> None:
     # The form has no status: a held or retired service stays so, whatever else changes. A
     # number (or words holding one) stays as it is until a second person approves the new one.
-    kept = {**changes.kept_back(row, old, [*NUMBER_FIELDS, *numbers]), "status": old["status"]}
+    held_back = [*NUMBER_FIELDS, *changes.unapproved(old, row)]
+    kept = {**changes.kept_back(row, old, held_back), "status": old["status"]}
     with db().conn:
         _save(kept, source=old["source"] or f"console:{site}")
         # Saving confirms the service today: a write the log shows too.

@@ -96,6 +96,12 @@ class Preview:
     # The other sites that show a changed or unlisted service: a change reaches them too, and
     # an unlisted one only leaves this site's list.
     shared: dict[str, list[str]] = field(default_factory=dict)
+    # The stored service each changed row replaces.
+    before: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def unapproved(self, row: Mapping[str, Any]) -> list[str]:
+        """Return the fields of a changed row that keep the stored value until approved."""
+        return changes.unapproved(self.before[row["id"]], row)
 
     @property
     def held(self) -> list[dict[str, Any]]:
@@ -227,6 +233,7 @@ def preview_of(batch: Batch, site: str) -> Preview:
             diff["status"] = (RETIRED, row["status"])  # listed again: restored
         if diff:
             preview.changed.append((row, diff))
+            preview.before[row["id"]] = old
             _note_shared(preview, row["id"], site)
     uploaded = {row["id"] for row in batch.services}
     preview.retired = [row for sid, row in current.items() if sid not in uploaded]
@@ -358,7 +365,7 @@ def _write(preview: Preview, site: str, name: str, *, retire: bool) -> None:
         for f in proposed_numbers(row["id"]):
             if f in diff and f not in waits:  # words that no longer hold a number
                 withdraw(db(), now(), who(), site, row["id"], f)
-        kept = {**row, **{f: old for f, (old, _new) in waits.items()}}
+        kept = changes.kept_back(row, preview.before[row["id"]], preview.unapproved(row))
         kept["status"] = _status(row, diff)
         confirmed = now().date().isoformat()
         write_services(db(), [{**kept, "national": 0, "source": name, "confirmed": confirmed}])

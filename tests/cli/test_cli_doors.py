@@ -204,3 +204,19 @@ def test_the_spanish_audit_page_names_a_command_line_import(demo: Flask, frozen_
     html = ada.client.get("/console/audit").get_data(as_text=True)
     assert "directorio importado: services.csv" in html and "línea de comandos (" in html
     assert "Agregados" in html
+
+
+def test_an_import_giving_a_waiting_number_never_writes_it(demo: Flask, tmp_path: Path) -> None:
+    add_staff(demo, NORA, "--site", "demo-clinic")
+    assert (
+        run(demo, "services", "edit", "demo-legal-aid", "--set", "phone=617-555-0199").exit_code
+        == 0
+    )
+    rows = [
+        {**r, "phone": "+16175550199", "city": "Boston"} if r["id"] == "demo-legal-aid" else r
+        for r in demo_rows()
+    ]
+    assert run(demo, "import", str(write_rows(tmp_path / "s.csv", rows))).exit_code == 0
+    stored = service(demo, "demo-legal-aid")
+    assert stored["city"] == "Boston" and stored["phone"] == "+16175550101"
+    assert len(waiting(demo)) == 1

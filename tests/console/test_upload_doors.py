@@ -440,3 +440,45 @@ def test_saving_a_service_unchanged_is_audited_as_confirmed(
     assert nora.post("/console/services/north-legal/edit", _form(console)).status_code == 303
     (entry,) = _audit(console, "service changed")
     assert '"confirmed"' in entry["after"] and "phone" not in entry["after"]
+
+
+def _ask(member: Staffer, app: Flask, **values: str) -> None:
+    """Ask for a change that waits, confirming it with a fresh code."""
+    form = _form(app, **values)
+    asked = member.post("/console/services/north-legal/edit", form)
+    done = member.client.post(
+        "/console/services/north-legal/edit",
+        data={**form, "csrf_token": csrf_of(asked), "code": member.next_code()},
+    )
+    assert done.status_code == 303
+
+
+def test_a_form_showing_a_waiting_value_never_writes_it(
+    console: Flask, people: dict[str, Staffer]
+) -> None:
+    nora = signed(people, NORA)
+    _ask(nora, console, name_en="Call 617-555-0199", phone="617-555-0188")
+    page = nora.client.get("/console/services/north-legal/edit?site=north")
+    assert "Call 617-555-0199" in text_of(page)  # the form shows what waits
+    shown = _form(console, name_en="Call 617-555-0199", phone="617-555-0188", city="Boston")
+    assert nora.post("/console/services/north-legal/edit", shown).status_code == 303
+    row = service(console, "north-legal")
+    assert row and row["city"] == "Boston"
+    assert row["name_en"] == "North Legal Aid (example)" and row["phone"] == "+16175550101"
+    with open_db(console) as db:
+        assert len(list(db.query("select id from pending_changes where status = 'waiting'"))) == 2
+
+
+def test_an_upload_giving_a_waiting_number_never_writes_it(
+    console: Flask, people: dict[str, Staffer]
+) -> None:
+    nora = signed(people, NORA)
+    _ask(nora, console, phone="617-555-0188")
+    row = "north-legal,north,legal,North Legal Aid (example),Other label,617-555-0188,02139,"
+    report = upload(nora, "services.csv", f"{HEADER}{row}Mo-Su 00:00-24:00\n".encode())
+    applied = nora.client.post(
+        apply_action(report), data={"csrf_token": csrf_of(report), "code": nora.next_code()}
+    )
+    assert applied.status_code == 303
+    stored = service(console, "north-legal")
+    assert stored and stored["label_en"] == "Other label" and stored["phone"] == "+16175550101"
