@@ -130,6 +130,10 @@ def import_command(
                 "try again."
             ) from None
     _echo_problems([*batch.warnings, *batch.problems])
+    for service_id in writer.kept.retired:
+        click.echo(f"kept (not in the file; --replace retires it): {service_id}")
+    for service_id, shown_at in writer.kept.unlinked:
+        click.echo(f"kept at {shown_at} (not in the file; --replace takes it off): {service_id}")
     verb = "would wait" if dry_run or batch.problems else "waits"
     for target, name in asked:
         click.echo(f"{verb} for approval in the console: {target} {name}")

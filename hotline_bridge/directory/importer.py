@@ -1067,6 +1067,7 @@ class Writer:
         # What may be written of each row (the caller keeps back what waits for approval).
         self.guard = guard
         self.plan = Plan()
+        self.kept = Plan()
         self.covers: set[str] = set()
         self._chunk: list[tuple[dict[str, Any], list[str]]] = []
 
@@ -1080,8 +1081,9 @@ class Writer:
     def finish(self, batch: Batch) -> Plan:
         """Write what is left and, for a complete file, retire what its sites no longer list."""
         self._flush()
-        if self.complete:
-            _absent(self.db, batch, self.covers, self.plan)
+        # What the file leaves out is retired only from a complete file; otherwise it is kept,
+        # and named so staff see what a complete file would retire.
+        _absent(self.db, batch, self.covers, self.plan if self.complete else self.kept)
         retire(self.db, self.plan)
         return self.plan
 

@@ -87,7 +87,8 @@ def test_an_import_retires_nothing_without_replace(demo: Flask, tmp_path: Path) 
     rows = [r for r in demo_rows() if r["id"] != "demo-legal-aid"]
     path = write_rows(tmp_path / "services.csv", rows)
     kept = run(demo, "import", str(path))
-    assert kept.exit_code == 0 and "retired" not in kept.output
+    assert kept.exit_code == 0 and "retired:" not in kept.output
+    assert "kept (not in the file; --replace retires it): demo-legal-aid" in kept.output
     assert service(demo, "demo-legal-aid")["status"] == "active"
     replaced = run(demo, "import", "--replace", "--as", "nobody@x.example", str(path))
     assert replaced.exit_code != 0  # --as names a real account, or nothing is done

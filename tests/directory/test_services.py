@@ -197,7 +197,7 @@ def test_an_import_retires_what_the_sites_file_leaves_out(app: Flask, tmp_path: 
     path = write_csv(tmp_path / "services.csv", kept, tuple(rows[0]))
     before = stored(app, "demo-legal-aid")
     kept_all = run(app, "import", str(path))  # without --replace, nothing is retired
-    assert "retired" not in kept_all.output
+    assert "retired:" not in kept_all.output
     assert stored(app, "demo-legal-aid")["status"] == "active"  # type: ignore[index]
     dry = run(app, "import", "--dry-run", "--replace", str(path))
     assert dry.exit_code == 0, dry.output
