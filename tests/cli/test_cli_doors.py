@@ -195,6 +195,9 @@ def test_a_new_service_from_the_command_line_is_held_once_someone_can_approve(
     added = service(demo, "demo-new")
     assert added["status"] == "held" and added["phone"] is None
     assert {c["field"] for c in waiting(demo)} >= {"phone"}
+    # No command offers it before its number is approved.
+    assert run(demo, "services", "edit", "demo-new", "--set", "status=active").exit_code == 0
+    assert service(demo, "demo-new")["status"] == "held"
 
 
 def test_the_spanish_audit_page_names_a_command_line_import(demo: Flask, frozen_clock: Any) -> None:
