@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import logging
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -21,6 +22,7 @@ from twilio.request_validator import RequestValidator
 from werkzeug.test import TestResponse
 
 from hotline_bridge import create_app
+from hotline_bridge.checks import Report
 
 # The test suite's folder (its fixtures are shared by every part) and the project's.
 TESTS = Path(__file__).resolve().parent
@@ -36,27 +38,97 @@ SENDER = "+15558675309"
 CLINIC_NUMBER = "+15550100999"
 
 
-# The clock every test runs at, never the real one: an opening hour on a weekday, or the middle
-# of a Sunday night, chosen by HOTLINE_BRIDGE_TEST_CLOCK. `make test` runs the suite at both.
+# The clock every test runs at, never the real one. A test runs once, at the weekday opening
+# hour; a test marked `@pytest.mark.clock` (its outcome depends on the time of day or the date:
+# open now, day counts, chart ranges, expiry) runs at both moments, as `[day]` and `[night]`.
+# Both fall after the reference's latest check of the national lines, as a deployment's days do.
 NEW_YORK = ZoneInfo("America/New_York")
 CLOCKS = {
-    "day": dt.datetime(2026, 12, 2, 15, 0, tzinfo=NEW_YORK),  # a Wednesday afternoon
-    "night": dt.datetime(2026, 12, 6, 3, 0, tzinfo=NEW_YORK),  # a Sunday, 3 a.m.
+    "day": dt.datetime(2026, 12, 9, 15, 0, tzinfo=NEW_YORK),  # a Wednesday afternoon
+    "night": dt.datetime(2026, 12, 13, 3, 0, tzinfo=NEW_YORK),  # a Sunday, 3 a.m.
 }
-CLOCK = os.environ.get("HOTLINE_BRIDGE_TEST_CLOCK", "day")
+# The moment an unmarked test runs at; HOTLINE_BRIDGE_TEST_CLOCK=night runs them at the other one,
+# to audit the marks.
+DEFAULT_CLOCK = os.environ.get("HOTLINE_BRIDGE_TEST_CLOCK", "day")
 
 
-@pytest.fixture(autouse=True)
-def frozen_clock() -> Iterator[time_machine.Traveller]:
-    """Run every test at the chosen moment (the clock ticks on from there)."""
-    with time_machine.travel(CLOCKS[CLOCK], tick=True) as traveller:
-        yield traveller
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run each test marked ``clock`` at every moment in CLOCKS."""
+    if metafunc.definition.get_closest_marker("clock"):
+        metafunc.parametrize("clock_name", list(CLOCKS))
 
 
 @pytest.fixture
-def daytime() -> bool:
-    """Whether the suite runs at the weekday opening hour (else on a Sunday night)."""
-    return CLOCK == "day"
+def clock_name() -> str:
+    """The name of the moment this test runs at (parametrized for tests marked ``clock``)."""
+    return DEFAULT_CLOCK
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock(clock_name: str) -> Iterator[time_machine.Traveller]:
+    """Run every test at its moment (the clock ticks on from there)."""
+    with time_machine.travel(CLOCKS[clock_name], tick=True) as traveller:
+        yield traveller
+
+
+@pytest.fixture(autouse=True)
+def clock_guard(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fail an unmarked test whose answers would differ at the other moment.
+
+    Whether a service is open now is where the time of day reaches what people are told; each
+    call made during an unmarked test is also worked out at every other moment in CLOCKS, and a
+    test that met a different answer there must be marked ``clock`` to run at both.
+    """
+    if request.node.get_closest_marker("clock"):
+        yield
+        return
+    met = clock_sensitive(monkeypatch)
+    yield
+    if met:
+        pytest.fail(
+            "this test met 'open now' answers that differ between the moments in CLOCKS "
+            f"({', '.join(sorted(set(met)))}): mark it @pytest.mark.clock so it runs at both",
+            pytrace=False,
+        )
+
+
+# How near the clock a moment passed to ``open_now`` must be to have been read from it (the
+# clock ticks on while a test runs).
+READ_FROM_THE_CLOCK = dt.timedelta(hours=1)
+
+
+def clock_sensitive(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Have ``open_now`` record each hours text whose answer differs at another moment in CLOCKS;
+    return the list it records into."""
+    from hotline_bridge.directory import hours, nearby
+
+    real = hours.open_now
+    shifts = [moment - CLOCKS[DEFAULT_CLOCK] for moment in CLOCKS.values()]
+    met: list[str] = []
+
+    def probed(text: str | None, tz: str, now: dt.datetime | None = None) -> bool | None:
+        clock = dt.datetime.now(dt.UTC)
+        moment = now or clock
+        answer = real(text, tz, moment)
+        # A moment a test wrote out for itself is no reading of the clock.
+        if abs(moment - clock) < READ_FROM_THE_CLOCK and any(
+            real(text, tz, moment + shift) != answer for shift in shifts
+        ):
+            met.append(str(text))
+        return answer
+
+    for module in (hours, nearby):
+        monkeypatch.setattr(module, "open_now", probed)
+    return met
+
+
+@pytest.fixture
+def daytime(request: pytest.FixtureRequest, clock_name: str) -> bool:
+    """Whether the test runs at the weekday opening hour (else on a Sunday night). Only a test
+    marked ``clock`` may ask: asking means its outcome depends on the answer."""
+    if not request.node.get_closest_marker("clock"):
+        pytest.fail("a test that asks for `daytime` must be marked @pytest.mark.clock")
+    return clock_name == "day"
 
 
 @pytest.fixture
@@ -99,6 +171,17 @@ def signed_post(client: FlaskClient, path: str, params: dict[str, str]) -> TestR
     """POST ``params`` to ``path`` signed as Twilio signs webhooks."""
     signature = sign(BASE_URL + path, params)
     return client.post(path, data=params, headers={"X-Twilio-Signature": signature})
+
+
+def checked(app: Flask, part: Callable[..., None]) -> Report:
+    """Run one part of ``hotline-bridge check`` (``checks.check_directory``, ...) on the day
+    clock's date and return its report: a test of one part need not walk every call."""
+    report = Report(lines=[])
+    if "today" in inspect.signature(part).parameters:
+        part(app, report, CLOCKS["day"].date())
+    else:
+        part(app, report)
+    return report
 
 
 def run_later(app: Flask, seconds: float | None = None) -> int:

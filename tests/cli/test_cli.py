@@ -49,6 +49,7 @@ def test_check_passes_on_the_shipped_flow_and_catalogs(env: dict[str, str]) -> N
     assert "check passed" in result.output
 
 
+@pytest.mark.clock
 def test_no_reply_of_the_demo_directory_make_run_loads_is_over_three_segments(
     env: dict[str, str],
 ) -> None:

@@ -19,6 +19,7 @@ from argon2 import PasswordHasher
 from click.testing import CliRunner
 from flask import Flask
 
+from hotline_bridge.checks import check_waiting_changes
 from hotline_bridge.cli import main
 from hotline_bridge.cli.staff import staff as staff_command
 from hotline_bridge.console import auth
@@ -30,7 +31,7 @@ from hotline_bridge.directory.models import get_site
 from hotline_bridge.directory.reader import SiteDirectory
 from hotline_bridge.directory.store import open_db, with_texts
 from hotline_bridge.runtime import runtime
-from tests.conftest import FIXTURES, Texter
+from tests.conftest import FIXTURES, Texter, checked
 from tests.console.console_helpers import (
     NORTH_NUMBER,
     PASSWORD,
@@ -448,14 +449,9 @@ def test_check_lists_what_waits_for_approval(
     console: Flask, people: dict[str, Staffer], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _ask_for_new_phone(console, signed(people, NORA), "north-legal", "north")
-    monkeypatch.setenv("HOTLINE_BRIDGE_DATABASE", console.config["DATABASE"])
-    monkeypatch.setenv("HOTLINE_BRIDGE_LOCAL", "1")
-    result = CliRunner().invoke(main, ["check", "--quiet"])
-    assert (
-        f"WAIT north/north-legal phone: +16175550101 -> {NEW_PHONE}, asked by {NORA}"
-        in result.output
-    )
-    assert "console: 1 number change(s) wait for approval" in result.output
+    lines = "\n".join(checked(console, check_waiting_changes).lines)
+    assert f"WAIT north/north-legal phone: +16175550101 -> {NEW_PHONE}, asked by {NORA}" in lines
+    assert "console: 1 number change(s) wait for approval" in lines
 
 
 # --- The audit log ---------------------------------------------------------------------------
@@ -936,13 +932,9 @@ def test_check_lists_a_held_new_service(
     console: Flask, people: dict[str, Staffer], monkeypatch: Any
 ) -> None:
     _add_clinic(signed(people, NORA), sms="")
-    monkeypatch.setenv("HOTLINE_BRIDGE_DATABASE", console.config["DATABASE"])
-    monkeypatch.setenv("HOTLINE_BRIDGE_LOCAL", "1")
-    result = CliRunner().invoke(main, ["check", "--quiet"])
-    assert (
-        f"WAIT north/north-clinic phone: (none) -> +16175550177, asked by {NORA}" in result.output
-    )
-    assert "a new service, not offered until then" in result.output
+    lines = "\n".join(checked(console, check_waiting_changes).lines)
+    assert f"WAIT north/north-clinic phone: (none) -> +16175550177, asked by {NORA}" in lines
+    assert "a new service, not offered until then" in lines
 
 
 def test_the_audit_log_records_request_approval_and_rejection(

@@ -345,6 +345,7 @@ LINES_OF = """cells => cells.map(cell => {
 })"""
 
 
+@pytest.mark.clock
 def test_phone_numbers_never_wrap_and_the_directory_fits_1280_pixels(
     browser: Browser, server: Server
 ) -> None:

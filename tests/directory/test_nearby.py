@@ -63,6 +63,7 @@ def lookup(app: Flask, zip_code: str = "02139", **kwargs: object) -> list[nearby
         return nearby.nearest(db, zip_code, ["legal"], **options)  # type: ignore[arg-type]
 
 
+@pytest.mark.clock
 def test_nearest_first_with_hand_computed_distances(directory: Flask) -> None:
     found = lookup(directory)
     assert found is not None
@@ -76,12 +77,14 @@ def test_nearest_first_with_hand_computed_distances(directory: Flask) -> None:
     # Other categories, other sites' services and anything beyond the last radius stay out.
 
 
+@pytest.mark.clock
 def test_the_persons_language_comes_first_at_equal_distance(directory: Flask) -> None:
     found = lookup(directory, lang="es")
     assert found is not None
     assert [n.service.id for n in found][2:4] == ["es-too", "en-only"]
 
 
+@pytest.mark.clock
 def test_pages_and_sites(directory: Flask) -> None:
     page = lookup(directory, limit=2, offset=2)
     assert page is not None and [n.service.id for n in page] == ["en-only", "es-too"]
@@ -152,6 +155,7 @@ def test_site_is_chosen_by_the_number_texted(demo: Flask, tmp_path: Path) -> Non
     assert spanish.startswith("Línea Comunitaria\n¿")
 
 
+@pytest.mark.clock
 def test_zip_from_the_needs_menu_in_english(person: Texter) -> None:
     person.send("hi")
     assert "Or send your ZIP code." in person.send("2")
@@ -168,6 +172,7 @@ def test_zip_from_the_needs_menu_in_english(person: Texter) -> None:
     assert "Hours: Mon-Fri 9am-5pm" in detail
 
 
+@pytest.mark.clock
 def test_zip_on_a_list_searches_that_list_in_spanish(person: Texter, daytime: bool) -> None:
     person.send("hola")
     person.send("2")
@@ -183,6 +188,7 @@ def test_zip_on_a_list_searches_that_list_in_spanish(person: Texter, daytime: bo
     assert "Horario: lun-vie 8:00-20:00; sáb 9:00-13:00" in detail
 
 
+@pytest.mark.clock
 def test_more_results_three_at_a_time(demo: Flask, tmp_path: Path) -> None:
     rows = [
         place(f"extra-{n}", 0.3 + n / 100, label_en=f"Extra {n}", site="demo-clinic")
@@ -229,6 +235,7 @@ def test_nothing_near_offers_the_lines_that_can_help(person: Texter) -> None:
     assert "Call 1-800-786-2929" in person.send("1")  # the line offered can be chosen
 
 
+@pytest.mark.clock
 def test_no_zip_code_is_kept_anywhere(
     demo: Flask, person: Texter, tmp_path: Path, captured_logs: pytest.LogCaptureFixture
 ) -> None:

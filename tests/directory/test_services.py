@@ -10,9 +10,10 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 
+from hotline_bridge.checks import check_directory, check_national_lines
 from hotline_bridge.cli import main
 from hotline_bridge.directory.store import open_db, with_texts, write_sites
-from tests.conftest import Texter
+from tests.conftest import Texter, checked
 from tests.directory.test_import import EXAMPLES, run
 
 
@@ -234,34 +235,28 @@ def test_a_file_for_one_site_leaves_other_sites_alone(app: Flask, tmp_path: Path
 
 
 def test_check_lists_services_not_confirmed_recently(make_app: Any, tmp_path: Path) -> None:
-    import datetime as dt
-
-    from hotline_bridge.checks import run_checks
 
     app = demo(make_app(CONFIRM_EVERY_DAYS=30))
     with open_db(app) as db:
         db.execute("update services set confirmed = '2026-01-05' where id = 'demo-legal-aid'")
         db.execute("update services set confirmed = null where id = 'demo-immigration'")
         db.conn.commit()
-    report = run_checks(app, dt.date(2026, 12, 9))
+    report = checked(app, check_directory)
     warned = [line for line in report.lines if line.startswith("WARN service")]
     assert warned[0].startswith("WARN service demo-immigration: last confirmed never")
     assert warned[1].startswith("WARN service demo-legal-aid: last confirmed 2026-01-05")
     assert len(warned) == 2
     assert services_cmd(app, "edit", "demo-legal-aid").exit_code == 0  # confirmed today
-    report = run_checks(app, dt.date(2026, 12, 9))
+    report = checked(app, check_directory)
     assert not any("demo-legal-aid" in line for line in report.lines if "WARN" in line)
 
 
 def test_check_fails_on_an_unsafe_exit_set_in_the_database(app: Flask) -> None:
-    import datetime as dt
-
-    from hotline_bridge.checks import run_checks
 
     with open_db(app) as db:
         db.execute("update sites set exit_url = '//evil.example/' where id = 'default'")
         db.conn.commit()
-    report = run_checks(app, dt.date(2026, 12, 9))
+    report = checked(app, check_directory)
     assert report.failed
     assert any(line.startswith("FAIL site default: exit_url: ") for line in report.lines)
 
@@ -272,9 +267,6 @@ def test_check_fails_on_an_unsafe_exit_set_in_the_database(app: Flask) -> None:
 def test_a_reviewed_override_changes_a_national_line_and_check_shows_it(
     make_app: Any, tmp_path: Path
 ) -> None:
-    import datetime as dt
-
-    from hotline_bridge.checks import run_checks
 
     overrides = tmp_path / "national-overrides.csv"
     overrides.write_text(
@@ -286,7 +278,7 @@ def test_a_reviewed_override_changes_a_national_line_and_check_shows_it(
     app = make_app(NATIONAL_OVERRIDES=str(overrides))
     row = stored(app, "nhth")
     assert row is not None and row["sms"] == "233722" and row["checked"] == "2026-12-08"
-    report = run_checks(app, dt.date(2026, 12, 9))
+    report = checked(app, check_national_lines)
     shown = [line for line in report.lines if "overridden" in line]
     assert shown == [
         "national line nhth: sms_number overridden to '233722' (checked at "
@@ -323,9 +315,6 @@ def test_an_override_that_is_not_reviewed_refuses_to_start(
 
 
 def test_check_fails_on_control_characters_set_in_the_database(app: Flask) -> None:
-    import datetime as dt
-
-    from hotline_bridge.checks import run_checks
 
     demo(app)
     with open_db(app) as db:
@@ -339,7 +328,7 @@ def test_check_fails_on_control_characters_set_in_the_database(app: Flask) -> No
             ["Line\x1b"],
         )
         db.conn.commit()
-    report = run_checks(app, dt.date(2026, 12, 9))
+    report = checked(app, check_directory)
     assert (
         "FAIL service demo-legal-aid: label_en: contains the control character U+000B; remove it"
         in (report.lines)

@@ -3,7 +3,6 @@ page at a time, through the real doors (signed webhooks, the kiosk, `import` and
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from flask import Flask
 
 from hotline_bridge.channels.sms import render as sms_render
 from hotline_bridge.channels.sms.segments import MAX_SEGMENTS, cost
-from hotline_bridge.checks import run_checks
+from hotline_bridge.checks import check_directory
 from hotline_bridge.directory.discreet import load_words
 from hotline_bridge.directory.importer import sensitive_hits
 from hotline_bridge.directory.models import Service, Site, as_service
@@ -21,7 +20,7 @@ from hotline_bridge.engine.flow import Position
 from hotline_bridge.engine.step import show
 from hotline_bridge.runtime import NAMES_FILE
 from hotline_bridge.settings import resolve_path
-from tests.conftest import Texter
+from tests.conftest import Texter, checked
 from tests.directory.test_import import GOOD, run, service, write_csv
 
 UNLABELLED = {**GOOD, "label_en": "", "label_es": ""}
@@ -111,7 +110,7 @@ def test_a_sensitive_name_is_not_on_the_kiosk_list_nor_spoken(app: Flask, tmp_pa
 
 def test_check_lists_a_sensitive_name_without_a_label(app: Flask, tmp_path: Path) -> None:
     imported(app, tmp_path, SENSITIVE, {**GOOD, "id": "labelled", "name_en": "Abuse Law Clinic"})
-    lines = run_checks(app, dt.date(2026, 12, 9)).lines
+    lines = checked(app, check_directory).lines
     named = [line for line in lines if "discreet label" in line]
     assert any(line.startswith("WARN service dv-legal:") and " en;" in line for line in named)
     assert any("'Ayuda legal'" in line for line in named)

@@ -171,7 +171,7 @@ def test_the_fail_safe_gives_the_hotline_as_the_deployment_overrode_it(
     overrides = tmp_path / "national-overrides.csv"
     overrides.write_text(
         "id,field,value,source,date\n"
-        "nhth,voice,+18885550142,https://humantraffickinghotline.org/,2026-12-02\n",
+        "nhth,voice,+18885550142,https://humantraffickinghotline.org/,2026-12-08\n",
         encoding="utf-8",
     )
     app = make_app(NATIONAL_OVERRIDES=str(overrides))

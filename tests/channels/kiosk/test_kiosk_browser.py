@@ -507,6 +507,7 @@ def shown_miles(page: Page) -> list[float]:
     return [float(re.search(r"\d+\.\d", text)[0]) for text in facts]  # type: ignore[index]
 
 
+@pytest.mark.clock
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_zip_typed_on_the_on_screen_keypad_shows_the_nearest_first(
     zip_server: Server, page: Page, lang: str
@@ -545,6 +546,7 @@ def test_zip_typed_on_the_on_screen_keypad_shows_the_nearest_first(
     assert page.evaluate("history.length") == entries
 
 
+@pytest.mark.clock
 def test_zip_typed_on_the_keyboard_from_a_list_page(zip_server: Server, page: Page) -> None:
     w = zip_server.words("es")
     page.goto(f"{zip_server.base}/kiosk/default/es/legal")
@@ -594,6 +596,7 @@ def test_an_unknown_zip_shows_the_message_and_the_keypad_again(
     assert page.url.endswith("/kiosk/default/en/nearby:02139.housing")
 
 
+@pytest.mark.clock
 def test_language_switch_on_the_results_keeps_the_place(zip_server: Server, page: Page) -> None:
     page.goto(f"{zip_server.base}/kiosk/default/en/nearby:02139.legal@1")
     english = [href.split("?")[0][-12:] for href in _result_links(page)]
@@ -608,6 +611,7 @@ def _result_links(page: Page) -> list[str]:
     return page.locator(".result").evaluate_all("links => links.map(a => a.href)")
 
 
+@pytest.mark.clock
 @pytest.mark.parametrize("how", ["button", "escape", "shift3"])
 def test_quick_exit_from_the_results_leaves_nothing_in_back(
     zip_server: Server, page: Page, how: str
@@ -643,6 +647,7 @@ def test_idle_keypad_starts_over(quick_server: Server, page: Page) -> None:
     page.wait_for_url(f"{quick_server.base}/kiosk/default/en", timeout=10_000)
 
 
+@pytest.mark.clock
 def test_a_zip_lookup_keeps_no_cookie_storage_or_foreign_request(
     zip_server: Server, watched: Watched
 ) -> None:
@@ -661,6 +666,7 @@ def test_a_zip_lookup_keeps_no_cookie_storage_or_foreign_request(
     assert watched.errors == []
 
 
+@pytest.mark.clock
 def test_no_zip_code_is_kept_in_the_database_files_or_logs_after_a_lookup(
     zip_server: Server, page: Page, captured_logs: pytest.LogCaptureFixture
 ) -> None:

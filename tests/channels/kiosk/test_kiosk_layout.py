@@ -29,6 +29,7 @@ from tests.channels.kiosk.test_kiosk_browser import (
     waiting_server,
     zip_server,
 )
+from tests.conftest import CLOCKS, DEFAULT_CLOCK
 
 __all__ = ["broken_server", "server", "waiting_server", "zip_server"]  # fixtures, used by name
 
@@ -88,12 +89,22 @@ FRAMED = [kind for kind in PAGES if kind not in {"welcome", "failsafe", "idle"}]
 MENUS = {"home", "menu"}
 # A phone shows a service's page to take its numbers away, not the lobby's menus.
 PHONE_PAGES = {"detail", "textable", "connect", "emergency"}
+# Results say which places are open now: they are laid out at both moments of the suite's clock.
+AT_BOTH_MOMENTS = {"results"}
 CASES = [
-    pytest.param(size, lang, kind, id=f"{size}-{lang}-{kind}")
+    pytest.param(
+        size,
+        lang,
+        kind,
+        moment,
+        id=f"{size}-{lang}-{kind}" + (f"-{moment}" if kind in AT_BOTH_MOMENTS else ""),
+        marks=[pytest.mark.clock] if kind in AT_BOTH_MOMENTS else [],
+    )
     for size in SCREENS
     for lang in LANGUAGES
     for kind in PAGES
     if size != "phone" or kind in PHONE_PAGES
+    for moment in (CLOCKS if kind in AT_BOTH_MOMENTS else [DEFAULT_CLOCK])
 ]
 
 # Measured in the page: every rule's findings, each a list of what breaks it (empty when kept).
@@ -215,7 +226,7 @@ def measure(page: Page) -> dict[str, Any]:
     return page.evaluate(MEASURE, {"minTarget": MIN_TARGET_PX})
 
 
-@pytest.mark.parametrize(("size", "lang", "kind"), CASES)
+@pytest.mark.parametrize(("size", "lang", "kind", "clock_name"), CASES)
 def test_every_page_keeps_the_layout_rules_and_has_no_axe_violation(
     context: BrowserContext, servers: Any, size: str, lang: str, kind: str
 ) -> None:
@@ -240,6 +251,7 @@ def test_every_page_keeps_the_layout_rules_and_has_no_axe_violation(
     assert results.violations_count == 0, results.generate_report()
 
 
+@pytest.mark.clock  # the results page is among them
 @pytest.mark.parametrize("size", [size for size in SCREENS if size != "phone"])
 def test_exit_language_and_navigation_stay_in_one_place_on_every_page(
     context: BrowserContext, servers: Any, size: str

@@ -344,6 +344,7 @@ def test_a_broken_database_shows_the_static_page_not_an_error(
     assert PERSON_ZIP not in captured_logs.text
 
 
+@pytest.mark.clock
 def test_no_zip_code_is_kept_in_the_database_files_or_logs(
     make_app: Any, tmp_path: Path, captured_logs: Any
 ) -> None:
