@@ -100,6 +100,7 @@ def test_an_import_retires_nothing_without_replace(demo: Flask, tmp_path: Path) 
     assert json.loads(entry["after"]) == {"status": "retired"}
 
 
+@pytest.mark.clock  # the console's directory says what is open now
 def test_a_command_line_number_change_waits_for_the_console(
     demo: Flask, frozen_clock: Any, tmp_path: Path
 ) -> None:
@@ -158,6 +159,7 @@ def test_every_command_line_write_is_audited_with_who_ran_it(demo: Flask) -> Non
     ]
 
 
+@pytest.mark.clock  # the console's directory says what is open now
 def test_demo_clinic_staff_can_edit_the_demo_services(demo: Flask, frozen_clock: Any) -> None:
     add_staff(demo, NORA, "--site", "demo-clinic")
     nora = Staffer(demo, NORA, frozen_clock)
