@@ -17,7 +17,7 @@ from flask.sessions import (
     SecureCookieSessionInterface,
     SessionInterface,
 )
-from itsdangerous import URLSafeTimedSerializer
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.wrappers import Response
 
 COOKIE_NAME = "hb_console"
@@ -52,6 +52,22 @@ class ConsoleCookie(SecureCookieSessionInterface):
     def get_expiration_time(self, app: Flask, session: object) -> None:
         # A browser-session cookie: inactivity is enforced by the server-side session row.
         return None
+
+    def open_session(self, app: Flask, request: Request) -> ConsoleSession | None:
+        """Read the cookie with no age limit of its own. Flask's would be the SMS
+        conversation's lifetime, counted from the last time the cookie was written (sign-in),
+        and signed staff out in the middle of their work; the server-side session row judges
+        inactivity instead (``CONSOLE_IDLE_MINUTES``)."""
+        signer = self.get_signing_serializer(app)
+        if signer is None:
+            return None
+        value = request.cookies.get(self.get_cookie_name(app))
+        if not value:
+            return self.session_class()
+        try:
+            return self.session_class(signer.loads(value))
+        except BadSignature:
+            return self.session_class()
 
 
 def is_console(path: str) -> bool:
