@@ -606,8 +606,11 @@ _DIGIT_RUN = re.compile(r"\d{2,}")
 
 
 def _digits_apart(text: str) -> str:
-    """Return ``text`` with each run of digits spaced out, so that it is read digit by digit."""
-    return _DIGIT_RUN.sub(lambda run: " ".join(run.group()), text)
+    """Return ``text`` with each run of digits spaced out, so that it is read digit by digit;
+    "24/7" stays whole, for ``_say_words`` reads it by its catalog wording."""
+    pieces = text.split(AROUND_THE_CLOCK)
+    spaced = (_DIGIT_RUN.sub(lambda run: " ".join(run.group()), piece) for piece in pieces)
+    return AROUND_THE_CLOCK.join(spaced)
 
 
 def render_detail(call: Call, state: State, screen: Screen) -> VoiceResponse:
