@@ -515,7 +515,8 @@ def respond(
         if chosen.action:
             return Turn(here, action=chosen.action, event=f"action:{chosen.action}")
         return _go(flow, chosen.target or position, lang, directory, caps)
-    if choice == CHOOSE_MORE or choice == flow.more_key:
+    # "That is all of them" answers "more" on a list shown whole; elsewhere "more" means nothing.
+    if (choice == CHOOSE_MORE or choice == flow.more_key) and here.entries:
         return _again(flow, position, lang, directory, caps, Notice("notice.no_more"), "more:none")
     code = as_zip(choice)
     if code is not None and flow.zip_node and (caps.zip_anywhere or here.kind == "zip_ask"):
