@@ -18,11 +18,18 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import pytest
 from babel.messages.pofile import read_po
 from flask import Flask
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 
 from hotline_bridge import create_app
 from hotline_bridge.channels.sms.segments import MAX_SEGMENTS, cost
@@ -271,8 +278,9 @@ class Conversations(RuleBasedStateMachine):
         ), f"no way to the 24/7 line at {phone.url}: {said!r}"
 
 
-Conversations.TestCase.settings = PROFILES[PROFILE]
-TestConversations = Conversations.TestCase
+@pytest.mark.clock  # lists say what is open now, which lengthens replies by day
+def test_random_conversations_keep_every_promise() -> None:
+    run_state_machine_as_test(Conversations, settings=PROFILES[PROFILE])
 
 
 def test_words_of_danger_on_a_spanish_menu_stay_within_budget(app: Flask) -> None:
