@@ -10,10 +10,11 @@ import datetime as dt
 import os
 import sys
 from collections.abc import Mapping
+from importlib import metadata
 
 import click
 from flask import Config, Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 from twilio.twiml.messaging_response import MessagingResponse
 
 from hotline_bridge import create_app, settings
@@ -43,7 +44,29 @@ def load_app(config: Mapping[str, object] | None = None) -> Flask:
         raise click.ClickException(f"cannot start: {exc}") from None
 
 
-@click.group(cls=FlaskGroup, create_app=load_app, add_default_commands=True)
+class Group(FlaskGroup):
+    """Flask's command group, whose help lists our commands even when the app cannot start
+    (settings missing): Flask would print a traceback before the help."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        try:
+            ctx.ensure_object(ScriptInfo).load_app()
+        except Exception:  # the app's own commands (Flask's routes, shell) are left out
+            return sorted(click.Group.list_commands(self, ctx))
+        return super().list_commands(ctx)
+
+
+def _version() -> str:
+    try:
+        return metadata.version("hotline-bridge")
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
+@click.group(cls=Group, create_app=load_app, add_default_commands=True, add_version_option=False)
+@click.version_option(
+    _version(), "--version", prog_name="hotline-bridge", message="%(prog)s %(version)s"
+)
 def main() -> None:
     """hotline-bridge: a discreet, bilingual SMS, voice and kiosk line to a 24/7 hotline."""
 
@@ -73,10 +96,24 @@ def serve(host: str, port: int, workers: int) -> None:
         *("--bind", f"{host}:{port}", "--workers", str(workers)),
     ]
     click.echo(f"Serving on http://{host}:{port} (kiosk: http://{host}:{port}/kiosk)")
+    _first_account_link(app, f"http://{host}:{port}")
     sys.stdout.flush()
     # Replacing this process (rather than running gunicorn as a child) means a signal sent to
     # the PID that was started reaches gunicorn's master, which stops its workers and the port.
     os.execve(sys.executable, argv, env)
+
+
+def _first_account_link(app: Flask, served_at: str) -> None:
+    """While no staff account exists, print the one-time link that sets up the first admin
+    (its token is stored only as a hash; starting again prints a new one and ends the old)."""
+    from hotline_bridge.console import accounts, links
+    from hotline_bridge.directory.store import open_db
+
+    with open_db(app) as db:
+        token = links.first_admin_link(db, dt.datetime.now(dt.UTC))
+    if token:
+        base = app.config.get("PUBLIC_URL") or served_at
+        click.echo(accounts.first_admin_line(str(base), token, links.FIRST_ADMIN_VALID))
 
 
 @main.command("settings", with_appcontext=False)

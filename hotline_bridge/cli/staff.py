@@ -1,8 +1,9 @@
-"""``hotline-bridge staff``: create, list, disable and unlock clinic console accounts.
+"""``hotline-bridge staff``: create, list, disable, enable and unlock clinic console accounts,
+and reset an account's second factor: what an admin does in the console's accounts page, from the
+server's shell, audited as the command line.
 
-Accounts are made on the server only; the console itself cannot create one. The password is read
-from standard input (never from the command line, where other users and the shell history could
-see it).
+The password is read from standard input (never from the command line, where other users and the
+shell history could see it) and checked as the console checks a new one.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from hotline_bridge.console import auth, store
+from hotline_bridge.console import accounts, auth, links, passwords, store
 from hotline_bridge.directory.store import open_db
 
 CLI = store.COMMAND_LINE
@@ -22,7 +23,7 @@ CLI = store.COMMAND_LINE
 
 @click.group()
 def staff() -> None:
-    """Clinic console accounts: add, list, disable, unlock."""
+    """Clinic console accounts: add, list, disable, enable, unlock, reset-factor."""
 
 
 def _password() -> str:
@@ -44,10 +45,9 @@ def add(email: str, site: str | None, admin: bool) -> None:
     if "@" not in email:
         raise click.UsageError(f"{email!r} is not an email address")
     password = _password()
-    if len(password) < auth.MIN_PASSWORD_LENGTH:
-        raise click.ClickException(
-            f"the password needs at least {auth.MIN_PASSWORD_LENGTH} characters"
-        )
+    problem = passwords.problem(password, email)
+    if problem:
+        raise click.ClickException(passwords.english(problem))
     now = dt.datetime.now(dt.UTC)
     with open_db(current_app) as db:
         if site and not db.execute("select 1 from sites where id = ?", [site]).fetchone():
@@ -104,7 +104,11 @@ def _change(email: str, action: str, **values: object) -> None:
         with db.conn:
             store.update_staff(db, account.id, **values)
             auth.end_sessions_of(db, account.id)
-            store.record(db, now, CLI, action, account.email, site=account.site, after=dict(values))
+            if values.get("disabled"):
+                links.end_links_of(db, account.id)
+            # The secret itself is never written to the audit log.
+            shown = {k: v for k, v in values.items() if k != "totp_secret"}
+            store.record(db, now, CLI, action, account.email, site=account.site, after=shown)
     click.echo(f"{account.email}: {action}")
 
 
@@ -114,6 +118,23 @@ def _change(email: str, action: str, **values: object) -> None:
 def disable(email: str) -> None:
     """Stop an account from signing in, and end its sessions now."""
     _change(email, "account disabled", disabled=1)
+
+
+@staff.command("enable")
+@click.argument("email")
+@with_appcontext
+def enable(email: str) -> None:
+    """Let a disabled (or locked) account sign in again."""
+    _change(email, "account enabled", **accounts.ENABLE)
+
+
+@staff.command("reset-factor")
+@click.argument("email")
+@with_appcontext
+def reset_factor(email: str) -> None:
+    """Forget an account's one-time-code app (a lost phone): it sets up a new one at its next
+    sign-in, and its sessions end now."""
+    _change(email, "second factor reset", **accounts.RESET_FACTOR)
 
 
 @staff.command("unlock")

@@ -16,7 +16,7 @@ from babel.dates import format_date, format_time
 from flask import Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from hotline_bridge.console import auth, cookie, store
+from hotline_bridge.console import auth, cookie, links, store
 from hotline_bridge.console.access import current_session, lang, words
 from hotline_bridge.console.blueprint import bp
 from hotline_bridge.directory.importer import Reason
@@ -25,7 +25,7 @@ from hotline_bridge.directory.store import SERVICE_TEXTS, connect, text_column
 from hotline_bridge.engine.catalogs import DEFAULT_LANGUAGE, LANGUAGES, Words
 
 # Importing the route modules registers their views on the blueprint.
-from hotline_bridge.console import services, signin, tools, upload, usage  # noqa: F401  isort: skip
+from hotline_bridge.console import accounts, services, signin, tools, upload, usage  # noqa: F401  isort: skip
 from hotline_bridge.console import printing  # noqa: F401  isort: skip
 
 csrf = CSRFProtect()
@@ -193,6 +193,7 @@ def init_app(app: Flask) -> None:
     db = connect(app.config["DATABASE"])
     try:
         store.apply(db)
+        links.apply(db)
     finally:
         db.close()
     cookie.init_app(app)

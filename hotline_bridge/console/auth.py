@@ -29,7 +29,10 @@ _HASHER = PasswordHasher()
 
 # Sign-in failures counted per account and per address over this window.
 FAILURE_WINDOW = dt.timedelta(minutes=15)
-# Failures within the window after which further tries are refused until it passes.
+# Failures within the window after which further tries are refused until it passes: of one
+# email (any address), and of real accounts from one address. Failures with emails that are no
+# account's are not counted against the address, so a stranger typing made-up emails behind a
+# clinic's shared address cannot lock its staff out.
 ACCOUNT_LIMIT = 5
 ADDRESS_LIMIT = 20
 # Consecutive failures after which an account locks until `hotline-bridge staff unlock`.
@@ -38,7 +41,6 @@ LOCK_AFTER = 10
 REAUTH_WINDOW = dt.timedelta(minutes=5)
 # The issuer authenticator apps show beside the account.
 ISSUER = "hotline-bridge console"
-MIN_PASSWORD_LENGTH = 12
 
 # How far a session has come: password checked, then the one-time code too.
 PASSWORD, SIGNED_IN = "password", "signed-in"
@@ -103,10 +105,17 @@ def use_code(db: sqlite_utils.Database, staff: Staff, code: str, now: dt.datetim
     if not staff.totp_secret:
         return False
     step = code_step(staff.totp_secret, code, now)
-    if step is None or (staff.totp_last_step is not None and step <= staff.totp_last_step):
+    if step is None:
         return False
-    store.update_staff(db, staff.id, totp_last_step=step)
-    return True
+    # One statement that checks and moves the last step, so the same code sent twice at the
+    # same instant is accepted once.
+    with db.conn:
+        cursor = db.execute(
+            "update staff set totp_last_step = ? where id = ? and totp_secret = ? "
+            "and (totp_last_step is null or totp_last_step < ?)",
+            [step, staff.id, staff.totp_secret, step],
+        )
+    return cursor.rowcount == 1
 
 
 # --- Throttling ------------------------------------------------------------------------------
@@ -124,25 +133,57 @@ def account_key(email: str) -> str:
     return "account:" + email.strip().lower()
 
 
-def throttled(db: sqlite_utils.Database, keys: dict[str, int], now: dt.datetime) -> bool:
-    """Return whether any key has reached its limit of failures in the window."""
+def _begin_immediate(db: sqlite_utils.Database) -> None:
+    """Start a write transaction at once, so no other worker counts between our count and our
+    insert (SQLite lets one writer in at a time; the others wait for the busy timeout)."""
+    if db.conn.in_transaction:
+        db.conn.commit()
+    db.execute("begin immediate")
+
+
+def reserve(
+    db: sqlite_utils.Database, limits: dict[str, int], counted: list[str], now: dt.datetime
+) -> list[int] | None:
+    """Count a sign-in attempt before it is checked: None if any key of ``limits`` has reached
+    its limit in the window; else the attempt is written down at once as a failure of each key
+    of ``counted``, and the rows are returned so that ``forgive`` can take them back when it
+    succeeds. Counting and checking in one transaction means that guesses sent at the same
+    instant cannot slip past the limit together."""
     since = stamp(now - FAILURE_WINDOW)
-    for key, limit in keys.items():
-        sql = "select count(*) from signin_failures where key = ? and at > ?"
-        if db.execute(sql, [key, since]).fetchone()[0] >= limit:
-            return True
-    return False
+    _begin_immediate(db)
+    try:
+        for key, limit in limits.items():
+            sql = "select count(*) from signin_failures where key = ? and at > ?"
+            if db.execute(sql, [key, since]).fetchone()[0] >= limit:
+                db.conn.rollback()
+                return None
+        rows = []
+        for key in counted:
+            sql = "insert into signin_failures (key, at) values (?, ?)"
+            rows.append(int(db.execute(sql, [key, stamp(now)]).lastrowid or 0))
+        db.execute("delete from signin_failures where at < ?", [stamp(now - FAILURE_WINDOW * 4)])
+        db.conn.commit()
+    except BaseException:
+        db.conn.rollback()
+        raise
+    return rows
 
 
-def note_failure(
-    db: sqlite_utils.Database, keys: list[str], staff: Staff | None, now: dt.datetime
-) -> None:
-    """Count a failed sign-in against each key, and lock the account after too many."""
-    db.table("signin_failures").insert_all({"key": key, "at": stamp(now)} for key in keys)
-    db.execute("delete from signin_failures where at < ?", [stamp(now - FAILURE_WINDOW * 4)])
+def forgive(db: sqlite_utils.Database, rows: list[int]) -> None:
+    """Take back the failures ``reserve`` wrote for an attempt that succeeded."""
+    with db.conn:
+        db.conn.executemany("delete from signin_failures where rowid = ?", [(r,) for r in rows])
+
+
+def note_failure(db: sqlite_utils.Database, staff: Staff | None) -> None:
+    """Count a wrong password or code against the account, and lock it after too many."""
     if staff is not None:
-        failures = staff.failures + 1
-        store.update_staff(db, staff.id, failures=failures, locked=int(failures >= LOCK_AFTER))
+        with db.conn:
+            db.execute(
+                "update staff set failures = failures + 1, "
+                "locked = max(locked, failures + 1 >= ?) where id = ?",
+                [LOCK_AFTER, staff.id],
+            )
 
 
 # --- Sessions --------------------------------------------------------------------------------

@@ -5,19 +5,34 @@ from __future__ import annotations
 from flask import current_app, render_template, request, session
 from werkzeug.wrappers import Response
 
-from hotline_bridge.console import auth, store
+from hotline_bridge.console import auth, cookie, store
 from hotline_bridge.console.access import back_to, current_session, db, now, signed_in
 from hotline_bridge.console.blueprint import bp
 from hotline_bridge.engine.catalogs import LANGUAGES
 
 
-def _keys(email: str) -> dict[str, int]:
+def _limits(email: str) -> dict[str, int]:
+    """Return the keys an attempt is counted under, each with its limit: the email's and the
+    address's (kept as a keyed hash)."""
     address = auth.address_key(request.remote_addr, current_app.config["SECRET_KEY"])
     return {auth.account_key(email): auth.ACCOUNT_LIMIT, address: auth.ADDRESS_LIMIT}
 
 
-def _refuse(email: str, staff: store.Staff | None, template: str, **context: object) -> str:
-    auth.note_failure(db(), list(_keys(email)), staff, now())
+def attempt(email: str, staff: store.Staff | None) -> list[int] | None:
+    """Count an attempt with ``email`` before checking it (see ``auth.reserve``); None if a
+    limit is reached. The address counts only attempts on a real account."""
+    limits = _limits(email)
+    keys = list(limits)
+    counted = keys if staff is not None else keys[:1]
+    return auth.reserve(db(), limits, counted, now())
+
+
+def _throttled(template: str, **context: object) -> tuple[str, int]:
+    return render_template(template, error="console.signin.throttled", **context), 429
+
+
+def _refuse(staff: store.Staff | None, template: str, **context: object) -> str:
+    auth.note_failure(db(), staff)
     return render_template(template, error="console.signin.failed", **context)
 
 
@@ -30,19 +45,22 @@ def _begin(staff: store.Staff, stage: str) -> None:
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
-def sign_in() -> str | Response:
-    """Ask for email and password; too many failures are refused for a while, then locked."""
+def sign_in() -> str | Response | tuple[str, int]:
+    """Ask for email and password; too many failures are refused for a while, then locked.
+
+    A disabled or locked account gets the same answer whether its password is right or not,
+    so the answer never confirms a guess."""
     if request.method == "GET":
         return render_template("console/sign_in.html")
     email = request.form.get("email", "").strip().lower()
-    if auth.throttled(db(), _keys(email), now()):
-        return render_template("console/sign_in.html", error="console.signin.throttled"), 429  # type: ignore[return-value]
     staff = store.staff_by_email(db(), email)
-    if not auth.check_password(db(), staff, request.form.get("password", "")):
-        return _refuse(email, staff, "console/sign_in.html")
-    assert staff is not None
-    if staff.disabled or staff.locked:
-        return render_template("console/sign_in.html", error="console.signin.locked")
+    counted = attempt(email, staff)
+    if counted is None:
+        return _throttled("console/sign_in.html")
+    right = auth.check_password(db(), staff, request.form.get("password", ""))
+    if staff is None or not right or staff.disabled or staff.locked:
+        return _refuse(None if right else staff, "console/sign_in.html")
+    auth.forgive(db(), counted)
     _begin(staff, auth.PASSWORD)
     return back_to("console.code" if staff.totp_confirmed else "console.enrol")
 
@@ -53,17 +71,19 @@ def _half_signed_in() -> auth.Session | None:
 
 
 @bp.route("/code", methods=["GET", "POST"])
-def code() -> str | Response:
+def code() -> str | Response | tuple[str, int]:
     """Ask for the one-time code of an enrolled account."""
     half = _half_signed_in()
     if half is None or not half.staff.totp_confirmed:
         return back_to("console.sign_in")
     if request.method == "GET":
         return render_template("console/code.html")
-    if auth.throttled(db(), _keys(half.staff.email), now()):
-        return render_template("console/code.html", error="console.signin.throttled"), 429  # type: ignore[return-value]
+    counted = attempt(half.staff.email, half.staff)
+    if counted is None:
+        return _throttled("console/code.html")
     if not auth.use_code(db(), half.staff, request.form.get("code", ""), now()):
-        return _refuse(half.staff.email, half.staff, "console/code.html")
+        return _refuse(half.staff, "console/code.html")
+    auth.forgive(db(), counted)
     return _finish(half.staff)
 
 
@@ -75,7 +95,7 @@ def _finish(staff: store.Staff) -> Response:
 
 
 @bp.route("/enrol", methods=["GET", "POST"])
-def enrol() -> str | Response:
+def enrol() -> str | Response | tuple[str, int]:
     """Show the QR code of a new one-time-code secret and confirm it with a first code."""
     half = _half_signed_in()
     if half is None or half.staff.totp_confirmed:
@@ -91,8 +111,12 @@ def enrol() -> str | Response:
     }
     if request.method == "GET":
         return render_template("console/enrol.html", **context)
+    counted = attempt(staff.email, staff)
+    if counted is None:
+        return _throttled("console/enrol.html", **context)
     if not auth.use_code(db(), staff, request.form.get("code", ""), now()):
-        return _refuse(staff.email, staff, "console/enrol.html", **context)
+        return _refuse(staff, "console/enrol.html", **context)
+    auth.forgive(db(), counted)
     store.update_staff(db(), staff.id, totp_confirmed=1)
     return _finish(staff)
 
@@ -114,7 +138,13 @@ def language() -> Response:
     chosen = request.form.get("lang")
     if chosen in LANGUAGES:
         session["lang"] = chosen
-    target = request.form.get("next", "")
-    if not target.startswith("/console") or target.startswith("//"):
-        target = "/console/directory"
-    return Response(status=303, headers={"Location": target})
+    return Response(status=303, headers={"Location": console_path(request.form.get("next", ""))})
+
+
+def console_path(target: str) -> str:
+    """Return ``target`` if it is a page of this console, else the directory: never another
+    site, and never a header broken by a line break or other control character."""
+    plain = all(ch.isprintable() and not ch.isspace() for ch in target)
+    if not plain or not cookie.is_console(target.split("?")[0]) or target.startswith("//"):
+        return "/console/directory"
+    return target

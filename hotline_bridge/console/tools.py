@@ -20,6 +20,7 @@ from hotline_bridge.console.access import (
     who,
     words,
 )
+from hotline_bridge.console.accounts import fresh_factor
 from hotline_bridge.console.blueprint import bp
 from hotline_bridge.console.services import import_context, service_row, site_of
 from hotline_bridge.directory.importer import SITE_COLUMNS, check_site
@@ -139,6 +140,7 @@ def _collisions(site_id: str, row: dict[str, Any]) -> dict[str, str]:
 
 @bp.route("/sites", methods=["GET", "POST"])
 @admin_only
+@fresh_factor
 def site_settings() -> str | Response | tuple[str, int]:
     """Let an admin change a site's program names, language, time zone, numbers, keywords and
     kiosk exit page (or add a site), with the checks an import and ``check`` apply."""

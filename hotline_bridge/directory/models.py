@@ -233,6 +233,14 @@ def get_services(db: sqlite_utils.Database, service_ids: Sequence[str]) -> list[
     return [found[i] for i in service_ids if i in found]
 
 
+def kiosk_home_site(db: sqlite_utils.Database) -> str:
+    """Return the site a bare ``/kiosk`` opens: the one clinic site when exactly one exists
+    besides the built-in default, else the default."""
+    sql = "select id from sites where id != ? limit 2"
+    rows = db.execute(sql, [DEFAULT_SITE]).fetchall()
+    return str(rows[0][0]) if len(rows) == 1 else DEFAULT_SITE
+
+
 def get_site(db: sqlite_utils.Database, site_id: str) -> Site | None:
     """Return the site ``site_id``, or None."""
     rows = _rows(db, f"{_SITE} where sites.id = ?", [site_id])

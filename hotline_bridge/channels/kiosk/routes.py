@@ -27,7 +27,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from hotline_bridge import counters
 from hotline_bridge.channels.kiosk.pages import CAPABILITIES, Visit, build
-from hotline_bridge.directory.models import Site, display_number, get_site
+from hotline_bridge.directory.models import Site, display_number, get_site, kiosk_home_site
 from hotline_bridge.directory.reader import SiteDirectory
 from hotline_bridge.directory.store import DEFAULT_SITE, get_db
 from hotline_bridge.engine.catalogs import DEFAULT_LANGUAGE, Catalogs, Words
@@ -100,13 +100,15 @@ def _protect(response: Response) -> Response:
     return response
 
 
-@bp.get("/kiosk", defaults={"site_id": DEFAULT_SITE, "lang": None, "where": None})
+@bp.get("/kiosk", defaults={"site_id": None, "lang": None, "where": None})
 @bp.get("/kiosk/<site_id>", defaults={"lang": None, "where": None})
 @bp.get(f"/kiosk/<site_id>/<{_LANG}:lang>", defaults={"where": None})
 @bp.get(f"/kiosk/<site_id>/<{_LANG}:lang>/<where>")
-def page(site_id: str, lang: str | None, where: str | None) -> BaseResponse:
-    """Show one step of the flow in large type, in the language the address names."""
+def page(site_id: str | None, lang: str | None, where: str | None) -> BaseResponse:
+    """Show one step of the flow in large type, in the language the address names (a bare
+    ``/kiosk`` shows the only clinic's, if there is one)."""
     try:
+        site_id = site_id or kiosk_home_site(get_db())
         if lang is not None and lang not in runtime().catalogs.languages:
             return _page(site_id, None, None)  # a language we do not offer: the home page
         return _page(site_id, lang, where)

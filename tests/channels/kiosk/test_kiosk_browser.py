@@ -337,7 +337,7 @@ def test_welcome_page_returns_to_the_kiosk_home_after_a_minute_without_a_touch(
     assert page.url == f"{server.base}/welcome/default/es"
     with page.expect_navigation():
         page.clock.run_for(11_000)
-    assert page.url == f"{server.base}/kiosk"  # the default site's home
+    assert page.url == f"{server.base}/kiosk/default"  # the default site's home
     assert heading(page) == server.words("en").t("program.name")
     assert page.get_attribute("html", "lang") == "en"  # the site's own language, as at rest
     assert page.evaluate("history.length") == entries
