@@ -38,8 +38,9 @@ def problem(password: str, email: str) -> str | None:
     folded = _folded(password)
     if lowered in common_passwords() or folded in common_passwords() or len(set(folded)) <= 2:
         return "console.password.common"
+    # The whole email, or its name part when it is long enough to be more than a syllable.
     name = _folded(email.split("@")[0])
-    if lowered == email.strip().lower() or (len(name) >= 4 and name in folded):
+    if _folded(email) in folded or (len(name) >= 4 and name in folded):
         return "console.password.email"
     return None
 
