@@ -16,7 +16,7 @@ FIRST_LINE = "Set up the first account: "
 
 
 @contextmanager
-def served(database: Path, workers: int = 1) -> Iterator[tuple[str, list[str]]]:
+def served(database: Path, workers: int = 1, **extra: str) -> Iterator[tuple[str, list[str]]]:
     """Start ``serve`` on ``database``; yield its address and the lines it printed at start
     (with the first-account line, when it prints one)."""
     port = free_port()
@@ -24,7 +24,7 @@ def served(database: Path, workers: int = 1) -> Iterator[tuple[str, list[str]]]:
     command += ["--workers", str(workers)]
     process = subprocess.Popen(
         command,
-        env=server_env(database),
+        env=server_env(database, **extra),
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
