@@ -90,6 +90,8 @@ def list_staff() -> None:
     for row in rows:
         account = store.Staff.from_row(row)
         state = "disabled" if account.disabled else "locked" if account.locked else "active"
+        if not row["password_hash"] and state == "active":
+            state = "invited"  # added in the console; the password is set from a link
         where = "admin" if account.admin else f"site {account.site}"
         code = "code set up" if account.totp_confirmed else "no code yet"
         click.echo(f"{account.email:32} {where:24} {state:9} {code}")

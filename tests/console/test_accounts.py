@@ -197,6 +197,17 @@ def test_account_and_site_pages_ask_for_a_fresh_code(console: Flask, ada: Staffe
     assert ada.client.get("/console/accounts").status_code == 200
 
 
+def test_wrong_codes_on_the_confirm_page_are_limited(console: Flask, ada: Staffer) -> None:
+    ada.clock.shift(auth.REAUTH_WINDOW + dt.timedelta(seconds=1))
+    form = ada.client.get("/console/verify?next=/console/accounts")
+    data = {"csrf_token": csrf_of(form), "next": "/console/accounts", "code": "000000"}
+    answers = [ada.client.post("/console/verify", data=data) for _ in range(auth.ACCOUNT_LIMIT)]
+    assert all(answer.status_code == 200 for answer in answers)
+    right = ada.client.post("/console/verify", data={**data, "code": ada.next_code()})
+    assert right.status_code == 429
+    assert ada.client.get("/console/accounts").status_code == 303
+
+
 def test_a_stale_code_refuses_an_account_change(
     console: Flask, ada: Staffer, nora: Staffer
 ) -> None:
@@ -243,6 +254,8 @@ def test_a_colleagues_account_cannot_sign_in_before_its_password_is_set(
     console: Flask, ada: Staffer, frozen_clock: time_machine.Traveller
 ) -> None:
     invite(ada, NED)
+    listed = console.test_cli_runner().invoke(staff_command, ["list"]).output
+    assert re.search(r"ned@north\.example .* invited", listed)
     waiting = Staffer(console, NED, frozen_clock)
     assert "That did not work" in waiting.sign_in(password="").get_data(as_text=True)
     assert "Password not set yet" in ada.client.get("/console/accounts").get_data(as_text=True)
