@@ -20,10 +20,11 @@ catalogs: $(STAMP)
 
 setup: $(STAMP) catalogs print-deps
 
-## Serve on http://127.0.0.1:5000 in local mode: no Twilio account, demo directory.
+## Serve on http://127.0.0.1:5000 in local mode: no Twilio account, demo directory (loaded
+## only into an empty directory, so running it again keeps every change made in the console).
 run: setup
-	HOTLINE_BRIDGE_LOCAL=1 $(BIN)/hotline-bridge import examples/demo/sites.csv
-	HOTLINE_BRIDGE_LOCAL=1 $(BIN)/hotline-bridge import examples/demo/services.csv
+	HOTLINE_BRIDGE_LOCAL=1 $(BIN)/hotline-bridge import --if-empty examples/demo/sites.csv
+	HOTLINE_BRIDGE_LOCAL=1 $(BIN)/hotline-bridge import --if-empty examples/demo/services.csv
 	HOTLINE_BRIDGE_LOCAL=1 HOTLINE_BRIDGE_VALIDATE_SIGNATURES=0 \
 		$(BIN)/hotline-bridge serve --host $(HOST) --port $(PORT)
 

@@ -19,7 +19,12 @@ import click
 import sqlite_utils
 from flask import current_app
 
+from hotline_bridge.cli.actor import actor, as_option
+from hotline_bridge.cli.guard import audit_plan, guard_for
 from hotline_bridge.cli.offline import with_offline_app
+from hotline_bridge.console import changes as approvals
+from hotline_bridge.console import store as console_store
+from hotline_bridge.console.services import request_number_change
 from hotline_bridge.directory import hsds
 from hotline_bridge.directory.importer import (
     CATEGORIES,
@@ -52,9 +57,17 @@ PROGRESS_FROM_ROWS = 1000
 @click.option("--skip-invalid", is_flag=True, help="Import the valid rows; report the rest.")
 @click.option("--dry-run", is_flag=True, help="Only check and report; change nothing.")
 @click.option(
-    "--add-only",
+    "--replace",
     is_flag=True,
-    help="Add and update services, but keep those the file leaves out (no retiring).",
+    help="The file is the whole directory of the sites it names: retire their services it "
+    "leaves out (see them first, by name, with --dry-run --replace).",
+)
+@click.option("--add-only", is_flag=True, hidden=True)  # the default now; older scripts run on
+@click.option(
+    "--if-empty",
+    is_flag=True,
+    help="Import only into a directory with no local services yet (how make run loads the "
+    "demo), so running it again keeps every change made since.",
 )
 @click.option("--site", help="Open Referral packages: the site that shows the services.")
 @click.option(
@@ -62,30 +75,50 @@ PROGRESS_FROM_ROWS = 1000
     type=click.Choice(CATEGORIES),
     help="Open Referral packages: category of services whose own cannot be told.",
 )
+@as_option
 @with_offline_app
 def import_command(
     path: Path,
     skip_invalid: bool,
     dry_run: bool,
+    replace: bool,
     add_only: bool,
+    if_empty: bool,
     site: str | None,
     category: str | None,
+    as_email: str | None,
 ) -> None:
     """Load services or sites from FILE.csv, or an Open Referral HSDS 3.0 package from DIR.
 
-    Rows are matched by id, so importing the same file again changes nothing. A services file
-    is the whole directory of the sites it names: their services it leaves out are retired
-    (--dry-run lists what would be added, changed and retired; --add-only retires nothing).
-    Sites (columns id, name_en, name_es, default_language, time_zone, zip, numbers, keywords,
-    exit_url, exit_url_confirmed, ...) must be imported before the services that name them.
+    Rows are matched by id, so importing the same file again changes nothing. A file adds and
+    changes what it holds and retires nothing, unless --replace says it is the whole directory
+    of the sites it names (--dry-run lists what would be added, changed and retired). As in
+    the console, a changed number, or words that hold one or a web address, wait for a second
+    person's approval in the console, and every change is in the audit log (--as EMAIL names
+    who ran it). Sites (columns id, name_en, name_es, default_language, time_zone, zip,
+    numbers, keywords, exit_url, exit_url_confirmed, ...) must be imported before the services
+    that name them.
     """
+    if replace and add_only:
+        raise click.UsageError("--replace and --add-only say opposite things; give one")
     with open_db(current_app) as db:
-        today = dt.date.today()
-        writer = Writer(db, source=path.name, today=today, complete=not add_only)
+        who = actor(db, as_email)
+        if if_empty and _has_local_services(db):
+            click.echo(f"Kept the directory as it is (it has local services): {path.name}")
+            return
+        today, at = dt.date.today(), dt.datetime.now(dt.UTC)
+        before = _sites_now(db)
+        writer = Writer(
+            db, source=path.name, today=today, complete=replace, guard=guard_for(db, who, at)
+        )
+        asked: list[tuple[str, str]] = []
         try:
             with db.atomic():
                 batch = _check(path, context(db), writer, today=today, site=site, category=category)
                 changes = write_in_transaction(db, batch, writer)
+                _guard_sites(db, at, who, batch, before)
+                audit_plan(db, at, who, changes, path.name)
+                asked = _asked(db, who, at)
                 if dry_run or (batch.problems and not skip_invalid):
                     raise _Undo  # nothing is kept: a dry run, or problems not to be skipped
         except _Undo:
@@ -97,7 +130,45 @@ def import_command(
                 "try again."
             ) from None
     _echo_problems([*batch.warnings, *batch.problems])
+    verb = "would wait" if dry_run or batch.problems else "waits"
+    for target, name in asked:
+        click.echo(f"{verb} for approval in the console: {target} {name}")
     _outcome(batch, changes, dry_run=dry_run, skip_invalid=skip_invalid)
+
+
+def _asked(db: sqlite_utils.Database, who: str, at: dt.datetime) -> list[tuple[str, str]]:
+    """Return the changes this import asked a second person for (service or site, field)."""
+    sql = """select service_id, field from pending_changes where status = 'waiting'
+             and requested_by = ? and requested_at >= ? order by id"""
+    return [(row[0], row[1]) for row in db.execute(sql, [who, console_store.stamp(at)])]
+
+
+def _has_local_services(db: sqlite_utils.Database) -> bool:
+    return db.execute("select 1 from services where national = 0 limit 1").fetchone() is not None
+
+
+def _guard_sites(
+    db: sqlite_utils.Database,
+    at: dt.datetime,
+    who: str,
+    batch: Batch,
+    before: Mapping[str, Mapping[str, object]],
+) -> None:
+    """Audit each site written, and keep back a program name holding a number or web address
+    until a second person approves it in the console."""
+    for row in batch.sites:
+        old = before.get(row["id"], {})
+        for name, (was, wanted) in approvals.site_guarded(old, row).items():
+            target = approvals.site_target(row["id"])
+            approvals.put(db, target, name, was)
+            request_number_change(db, at, who, row["id"], target, name, was, wanted)
+        after = {k: v for k, v in row.items() if v not in (None, "", [])}
+        console_store.record(db, at, who, "site imported", row["id"], site=row["id"], after=after)
+
+
+def _sites_now(db: sqlite_utils.Database) -> dict[str, dict[str, object]]:
+    rows = with_texts(db, list(db.query("select * from sites")), sites=True)
+    return {row["id"]: row for row in rows}
 
 
 class _Undo(Exception):

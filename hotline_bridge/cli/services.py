@@ -16,7 +16,9 @@ import click
 import sqlite_utils
 from flask import current_app
 
+from hotline_bridge.cli.actor import actor, as_option
 from hotline_bridge.cli.directory import context
+from hotline_bridge.cli.guard import guard_for
 from hotline_bridge.cli.offline import with_offline_app
 from hotline_bridge.console import store as console_store
 from hotline_bridge.directory.importer import (
@@ -116,11 +118,14 @@ def _cell(value: object) -> str:
     metavar="COLUMN=VALUE",
     help="A new value, in the column names and forms of a services file (repeatable).",
 )
+@as_option
 @with_offline_app
-def edit_command(service_id: str, changes: tuple[str, ...]) -> None:
+def edit_command(service_id: str, changes: tuple[str, ...], as_email: str | None) -> None:
     """Change values of one local service, checked as an import row is; with no --set, confirm
-    it as it is (say that its provider confirmed it today)."""
+    it as it is (say that its provider confirmed it today). A new number, or words that hold
+    one or a web address, wait for a second person's approval in the console."""
     with open_db(current_app) as db:
+        who = actor(db, as_email)
         raw = {**_as_row(db, service_id), **_parse_changes(changes)}
         row, links, problems = check_service(raw, context(db))
         for problem in problems:
@@ -129,8 +134,26 @@ def edit_command(service_id: str, changes: tuple[str, ...]) -> None:
             click.echo("Nothing changed.", err=True)
             sys.exit(1)
         batch = Batch(services=[row], links={row["id"]: links})
-        changed = write(db, batch, source="services edit", today=dt.date.today(), complete=False)
+        at = dt.datetime.now(dt.UTC)
+        with db.atomic():
+            changed = write(
+                db,
+                batch,
+                source="services edit",
+                today=at.date(),
+                complete=False,
+                guard=guard_for(db, who, at, audit_confirmed=True),
+            )
+            waiting = _asked_since(db, service_id, at)
+    for name in waiting:
+        click.echo(f"waits for approval in the console: {service_id} {name}")
     click.echo(f"{'changed' if changed.changed else 'confirmed'}: {service_id}")
+
+
+def _asked_since(db: sqlite_utils.Database, service_id: str, at: dt.datetime) -> list[str]:
+    sql = """select field from pending_changes where service_id = ? and status = 'waiting'
+             and requested_at >= ? order by id"""
+    return [row[0] for row in db.execute(sql, [service_id, console_store.stamp(at)])]
 
 
 def _parse_changes(changes: tuple[str, ...]) -> dict[str, str]:
@@ -147,23 +170,37 @@ def _parse_changes(changes: tuple[str, ...]) -> dict[str, str]:
 
 @services.command("retire")
 @click.argument("service_id")
+@as_option
 @with_offline_app
-def retire_command(service_id: str) -> None:
+def retire_command(service_id: str, as_email: str | None) -> None:
     """Stop offering one local service, keeping it to restore (services restore)."""
     with open_db(current_app) as db:
+        who = actor(db, as_email)
         _as_row(db, service_id)
+        status = db.execute("select status from services where id = ?", [service_id]).fetchone()
         with db.atomic():
             retire(db, Plan(retired=[service_id]))
+            console_store.record(
+                db,
+                dt.datetime.now(dt.UTC),
+                who,
+                "service retired",
+                service_id,
+                before={"status": status[0]},
+                after={"status": "retired"},
+            )
     click.echo(f"retired: {service_id}")
 
 
 @services.command("restore")
 @click.argument("service_id")
+@as_option
 @with_offline_app
-def restore_command(service_id: str) -> None:
+def restore_command(service_id: str, as_email: str | None) -> None:
     """Offer a retired local service again (held, not offered, while none of its numbers was
     ever approved and some wait for approval in the console)."""
     with open_db(current_app) as db:
+        who = actor(db, as_email)
         _as_row(db, service_id)
         status = db.execute("select status from services where id = ?", [service_id]).fetchone()
         if status[0] != "retired":
@@ -174,7 +211,7 @@ def restore_command(service_id: str) -> None:
             console_store.record(
                 db,
                 dt.datetime.now(dt.UTC),
-                console_store.COMMAND_LINE,
+                who,
                 "service restored",
                 service_id,
                 before={"status": "retired"},
@@ -186,14 +223,25 @@ def restore_command(service_id: str) -> None:
 @services.command("delete")
 @click.argument("service_id")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@as_option
 @with_offline_app
-def delete_command(service_id: str, yes: bool) -> None:
+def delete_command(service_id: str, yes: bool, as_email: str | None) -> None:
     """Remove one local service from the directory for good."""
     with open_db(current_app) as db:
-        _as_row(db, service_id)
+        who = actor(db, as_email)
+        row = _as_row(db, service_id)
         if not yes:
             click.confirm(f"Delete {service_id} for good?", abort=True)
         with db.atomic():
+            db.execute(
+                "update pending_changes set status = 'withdrawn' where service_id = ? "
+                "and status = 'waiting'",
+                [service_id],
+            )
+            before = {"name_en": row.get("name_en"), "site": row.get("site")}
+            console_store.record(
+                db, dt.datetime.now(dt.UTC), who, "service deleted", service_id, before=before
+            )
             db.execute("delete from service_sites where service_id = ?", [service_id])
             db.execute("delete from service_texts where service_id = ?", [service_id])
             db.execute("delete from services where id = ? and national = 0", [service_id])

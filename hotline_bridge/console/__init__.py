@@ -95,13 +95,22 @@ def _context() -> dict[str, object]:
         "language_name": lambda code: language_name(bound, code),
         "problem": lambda reason: said(bound, reason),
         "action_name": lambda action: _named(bound, "console.audit.action.", action),
-        "who_name": lambda name: (
-            bound.t("console.audit.command_line") if name == store.COMMAND_LINE else name
-        ),
+        "who_name": lambda name: who_name(bound, name),
         "lang": lang(),
         "languages": LANGUAGES,
         "signed_in": found.staff if found and found.stage == auth.SIGNED_IN else None,
     }
+
+
+def who_name(bound: Words, name: str) -> str:
+    """Return how the audit log and approvals name who made a change: an account's email, or
+    the command line in the reader's language (with who ran it, when known)."""
+    if name == store.COMMAND_LINE:
+        return bound.t("console.audit.command_line")
+    person = store.person_of(name)
+    if person != name:
+        return f"{bound.t('console.audit.command_line')} ({person})"
+    return name
 
 
 def said(bound: Words, reason: str) -> str:

@@ -16,10 +16,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import sqlite_utils
-from flask import abort, render_template, request
+from flask import abort, g, render_template, request
 from werkzeug.wrappers import Response
 
-from hotline_bridge.console import auth, store
+from hotline_bridge.console import auth, changes, store
 from hotline_bridge.console.access import (
     back_to,
     chosen_site,
@@ -82,10 +82,17 @@ def service_row(service_id: str) -> dict[str, Any]:
     if not rows:
         abort(404)
     row = rows[0]
-    linked = sites_of(db(), service_id)
-    if row["national"] or not linked or not all(staff().may_see(site) for site in linked):
+    if row["national"] or not may_change(service_id):
         abort(403)
     return row
+
+
+def may_change(service_id: str) -> bool:
+    """Return whether the signed-in account may change ``service_id``: it may see every site
+    that shows it (a shared service changes for all of them at once). The one rule the
+    directory's links, the form, uploads and approvals all follow."""
+    linked = sites_of(db(), service_id)
+    return bool(linked) and all(staff().may_see(site) for site in linked)
 
 
 def site_of(service_id: str) -> str:
@@ -100,8 +107,10 @@ def site_of(service_id: str) -> str:
 
 def needs_checking(row: Mapping[str, Any], today: dt.date) -> bool:
     """Return whether staff have not confirmed the service recently."""
+    # "confirmed" is what every door writes (the import, the services command and this
+    # console); "checked" is where the console kept it before, read for services it wrote then.
     try:
-        checked = dt.date.fromisoformat((row.get("checked") or "")[:10])
+        checked = dt.date.fromisoformat((row.get("confirmed") or row.get("checked") or "")[:10])
     except ValueError:
         return True
     return today - checked > CHECK_EVERY
@@ -144,6 +153,7 @@ def directory() -> str:
     for row in rows:
         row["open"] = hours.open_now(row["hours"], tz, now())
         row["stale"] = needs_checking(row, now().date())
+        row["may_change"] = may_change(row["id"])
     return render_template(
         "console/directory.html",
         site=site_id,
@@ -194,7 +204,7 @@ def add_service() -> str | Response:
     row, _links, problems = check_service(raw, import_context(db()))
     if row is None:
         return _form(raw, {p.field: p.reason for p in problems}, site=site, new=True), 422  # type: ignore[return-value]
-    numbers = {f: (None, row[f]) for f in NUMBER_FIELDS if row[f]}
+    numbers = {f: pair for f, pair in changes.guarded({}, row, {}).items() if pair[1]}
     if numbers and not _second_factor():
         return _confirm(site, service_id, numbers, raw, new=True)
     with db().conn:
@@ -205,15 +215,36 @@ def add_service() -> str | Response:
 def add_held(row: Mapping[str, Any], site: str, *, source: str) -> None:
     """Add a new service at ``site`` without its numbers: each waits for a second person, and
     the service is held (not offered) until they are decided."""
-    numbers = {f: row[f] for f in NUMBER_FIELDS if row.get(f)}
-    saved = {**row, **dict.fromkeys(numbers), "status": HELD if numbers else row["status"]}
+    saved = held_row(row)
     _save(saved, source=source)
     db().table("service_sites").upsert(
         {"service_id": row["id"], "site_id": site}, pk=("service_id", "site_id")
     )
-    store.record(db(), now(), who(), "service added", row["id"], site=site, after=saved)
-    for field, number in numbers.items():
-        request_number_change(db(), now(), who(), site, row["id"], field, None, number)
+    request_held(db(), now(), who(), site, row, saved)
+
+
+def held_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a new service as it is stored until a second person decides: without its numbers
+    and the words that hold one, and held (never offered) if any of them waits."""
+    numbers = {f: v for f, (_o, v) in changes.guarded({}, row, {}).items() if v}
+    status = HELD if numbers else row["status"]
+    return {**changes.kept_back(row, None, numbers), "status": status}
+
+
+def request_held(
+    database: sqlite_utils.Database,
+    at: dt.datetime,
+    by: str,
+    site: str,
+    row: Mapping[str, Any],
+    saved: Mapping[str, Any],
+) -> None:
+    """Audit a new service and ask for each of its values that waits for a second person."""
+    shown = {k: v for k, v in saved.items() if v not in (None, "")}
+    store.record(database, at, by, "service added", row["id"], site=site, after=shown)
+    for field, (_old, value) in changes.guarded({}, row, {}).items():
+        if value:
+            request_number_change(database, at, by, site, row["id"], field, None, value)
 
 
 def _confirm(
@@ -233,13 +264,17 @@ def _confirm(
         form=form,
         fields=(("id",) if new else ()) + form_fields(),
         new=new,
-        error="console.error.code" if request.form.get("code") else None,
+        error=code_error(),
         display_number=display_number,
     )
 
 
+def _today() -> str:
+    return now().date().isoformat()
+
+
 def _save(row: Mapping[str, Any], *, source: str) -> None:
-    values = {**row, "national": 0, "source": source, "checked": now().date().isoformat()}
+    values = {**row, "national": 0, "source": source, "confirmed": _today()}
     write_services(db(), [values])
 
 
@@ -257,28 +292,47 @@ def edit_service(service_id: str) -> str | Response:
     if row is None:
         errors = {p.field: p.reason for p in problems}
         return _form(raw, errors, site=site, new=False, service_id=service_id), 422  # type: ignore[return-value]
-    # A number left as the form showed it (the waiting one, if any) is no new request.
-    numbers = {f: (old[f], row[f]) for f in NUMBER_FIELDS if (shown[f] or None) != row[f]}
+    # A value left as the form showed it (the waiting one, if any) is no new request.
+    waiting = proposed_numbers(service_id)
+    numbers = changes.guarded(old, row, waiting)
     if numbers and not _second_factor():
         return _confirm(site, service_id, numbers, raw)
-    _apply_edit(site, old, row, numbers)
+    _apply_edit(site, old, row, numbers, changes.released(old, row, waiting))
     return back_to("console.directory", site=site)
 
 
 def proposed_numbers(service_id: str) -> dict[str, str | None]:
-    """Return the numbers of ``service_id`` that wait for approval, by field."""
-    sql = "select field, new from pending_changes where service_id = ? and status = 'waiting'"
-    return {row["field"]: row["new"] for row in db().query(sql, [service_id])}
+    """Return the values of ``service_id`` (numbers, or words holding one) that wait for
+    approval, by field."""
+    return changes.waiting_values(db(), service_id)
 
 
 def _second_factor() -> bool:
-    """Return whether the form carries a fresh one-time code of the signed-in account."""
+    """Return whether the form carries a fresh one-time code of the signed-in account.
+
+    Wrong codes count as failed sign-ins do (the same account limit, then the lock), so the
+    code that confirms a change cannot be guessed any faster than the one that signs in."""
     found = current_session()
     assert found is not None
-    if not auth.use_code(db(), found.staff, request.form.get("code", ""), now()):
+    me, typed = found.staff, request.form.get("code", "")
+    keys = {auth.account_key(me.email): auth.ACCOUNT_LIMIT}
+    if auth.throttled(db(), keys, now()):
+        g.code_throttled = True
         return False
+    if not auth.use_code(db(), me, typed, now()):
+        if typed:
+            auth.note_failure(db(), list(keys), me, now())
+        return False
+    store.update_staff(db(), me.id, failures=0)
     auth.mark_verified(db(), found, now())
     return True
+
+
+def code_error() -> str | None:
+    """Return why a form's one-time code was not taken (None when none was typed)."""
+    if g.get("code_throttled"):
+        return "console.signin.throttled"
+    return "console.error.code" if request.form.get("code") else None
 
 
 def _apply_edit(
@@ -286,18 +340,59 @@ def _apply_edit(
     old: Mapping[str, Any],
     row: dict[str, Any],
     numbers: Mapping[str, tuple[str | None, str | None]],
+    released: list[str],
 ) -> None:
-    # The form has no status: a held or retired service stays so, whatever else changes.
-    kept = {**row, **{f: old[f] for f in NUMBER_FIELDS}, "status": old["status"]}
-    before = {k: old.get(k) for k in row}
+    # The form has no status: a held or retired service stays so, whatever else changes. A
+    # number (or words holding one) stays as it is until a second person approves the new one.
+    held_back = [*NUMBER_FIELDS, *changes.unapproved(old, row)]
+    kept = {**changes.kept_back(row, old, held_back), "status": old["status"]}
     with db().conn:
         _save(kept, source=old["source"] or f"console:{site}")
-        store.record(
-            db(), now(), who(), "service changed", row["id"], site=site, before=before, after=kept
-        )
+        # Saving confirms the service today: a write the log shows too.
+        audit_change(db(), now(), who(), site, old, {**kept, "confirmed": _today()})
+        for field in released:
+            withdraw(db(), now(), who(), site, row["id"], field)
         for field, (was, wanted) in numbers.items():
             request_number_change(db(), now(), who(), site, row["id"], field, was, wanted)
         settle(row["id"], site)
+
+
+def audit_change(
+    database: sqlite_utils.Database,
+    at: dt.datetime,
+    by: str,
+    site: str | None,
+    old: Mapping[str, Any],
+    new: Mapping[str, Any],
+    action: str = "service changed",
+) -> bool:
+    """Write what changed of a service to the audit log (only the fields that changed);
+    return whether anything did."""
+    names = [k for k in new if k in old and (old[k] or None) != (new[k] or None)]
+    if not names:
+        return False
+    before = {k: old[k] for k in names}
+    after = {k: new[k] for k in names}
+    store.record(database, at, by, action, new["id"], site=site, before=before, after=after)
+    return True
+
+
+def withdraw(
+    database: sqlite_utils.Database,
+    at: dt.datetime,
+    by: str,
+    site: str | None,
+    service_id: str,
+    field: str,
+) -> None:
+    """Take back the waiting request for ``field`` (a later change made it needless)."""
+    found = database.execute(
+        "update pending_changes set status = 'withdrawn', decided_by = ?, decided_at = ? "
+        "where service_id = ? and field = ? and status = 'waiting'",
+        [by, store.stamp(at), service_id, field],
+    )
+    if found.rowcount:
+        store.record(database, at, by, "number change withdrawn", service_id, site=site)
 
 
 def request_number_change(
@@ -363,13 +458,20 @@ def retire_service(service_id: str) -> Response:
 def retire_at(before: Mapping[str, Any], site: str) -> None:
     """Retire a service (when ``site`` is the only one showing it) or take it off ``site``."""
     service_id = before["id"]
-    if sites_of(db(), service_id) == [site]:
+    shown_at = sites_of(db(), service_id)
+    # The entry says what changed: the status, or (for a shared service) the sites showing it.
+    if shown_at == [site]:
         db().execute("update services set status = ? where id = ?", [RETIRED, service_id])
+        was, now_is = {"status": before["status"]}, {"status": RETIRED}
     else:
         db().execute(
             "delete from service_sites where service_id = ? and site_id = ?", [service_id, site]
         )
-    store.record(db(), now(), who(), "service retired", service_id, site=site, before=before)
+        kept = [s for s in shown_at if s != site]
+        was, now_is = {"sites": ", ".join(shown_at)}, {"sites": ", ".join(kept)}
+    store.record(
+        db(), now(), who(), "service retired", service_id, site=site, before=was, after=now_is
+    )
 
 
 @bp.post("/services/<service_id>/restore")
@@ -433,6 +535,11 @@ def approvals() -> str:
     """List the number changes that wait for a second person."""
     me = staff()
     waiting = store.waiting_changes(db(), None if me.admin else me.site)
+    for change in waiting:
+        change["own"] = store.person_of(change["requested_by"]) == me.email
+        site = changes.site_of_target(change["service_id"])
+        allowed = me.may_see(site) if site is not None else may_change(change["service_id"])
+        change["may_decide"] = not change["own"] and allowed
     # Each request's time is shown in its site's time zone, as its staff read their clock.
     zones = {row["id"]: row["time_zone"] for row in db().query("select id, time_zone from sites")}
     return render_template(
@@ -449,8 +556,13 @@ def _pending(change_id: int) -> dict[str, Any]:
     if not rows or rows[0]["status"] != "waiting":
         abort(404)
     require_site(rows[0]["site"])
-    if rows[0]["requested_by"] == who():
-        abort(403)  # nobody approves their own change
+    site = changes.site_of_target(rows[0]["service_id"])
+    if site is not None:
+        require_site(site)
+    elif not may_change(rows[0]["service_id"]):
+        abort(403)  # a shared service: only who may change it everywhere decides
+    if store.person_of(rows[0]["requested_by"]) == who():
+        abort(403)  # nobody approves their own change, from whichever door it came
     return rows[0]
 
 
@@ -460,20 +572,14 @@ def approve(change_id: int) -> Response:
     """Put a waiting number change into the directory, as a second person."""
     change = _pending(change_id)
     field = change["field"]
-    if field not in NUMBER_FIELDS:
+    if not changes.may_wait(field):
         abort(400)
     with db().conn:
-        current = (
-            db()
-            .execute(f"select {field} from services where id = ?", [change["service_id"]])
-            .fetchone()
-        )
-        status = "approved" if current is not None and current[0] == change["old"] else "stale"
+        found, current = changes.current_value(db(), change["service_id"], field)
+        fresh = found and (current or None) == (change["old"] or None)
+        status = "approved" if fresh else "stale"
         if status == "approved":
-            db().execute(
-                f"update services set {field} = ? where id = ?",
-                [change["new"], change["service_id"]],
-            )
+            changes.put(db(), change["service_id"], field, change["new"])
         _decide(change, status)
     return back_to("console.approvals")
 

@@ -21,8 +21,23 @@ from hotline_bridge.directory.store import ACTIVE, HELD
 
 migrations = Migrations("hotline_bridge.console")
 
-# How the audit log names changes made from the server's command line.
+# How the audit log names changes made from the server's command line; with the person who ran
+# it, "command line (ana@clinic.example)" (a staff account named with --as) or the system user.
 COMMAND_LINE = "command line"
+
+
+def by_command_line(person: str) -> str:
+    """Return how the audit log names ``person`` working at the command line."""
+    return f"{COMMAND_LINE} ({person})"
+
+
+def person_of(name: str) -> str:
+    """Return the person behind an audit log name (the one inside "command line (...)"), so
+    nobody approves at one door what they asked for at the other."""
+    prefix = COMMAND_LINE + " ("
+    if name.startswith(prefix) and name.endswith(")"):
+        return name[len(prefix) : -1]
+    return name
 
 
 @migrations()
@@ -242,15 +257,37 @@ def _numbers_and_status(db: sqlite_utils.Database, service_id: str) -> tuple[boo
     return None if found is None else (any(found[1:]), found[0])
 
 
-def settle(db: sqlite_utils.Database, service_id: str) -> bool:
-    """Offer a held service once none of its numbers waits and at least one was approved (a
-    service whose every number was turned down stays held); return whether it went live.
+def _ready(db: sqlite_utils.Database, service_id: str, has_number: bool) -> bool:
+    """Return whether a held service may be offered: it was held for values asked for here, it
+    has an English name (one that held a number may have been turned down) and, if numbers
+    were asked for, one was approved."""
+    named = db.execute(
+        "select 1 from service_texts where service_id = ? and language = 'en' and name != ''",
+        [service_id],
+    ).fetchone()
+    asked = {
+        row[0]
+        for row in db.execute(
+            "select distinct field from pending_changes where service_id = ?", [service_id]
+        )
+    }
+    # Held for something asked here (not a file's own "held"), and not for numbers all refused.
+    numbers_refused = bool(asked.intersection(NUMBER_COLUMNS)) and not has_number
+    return named is not None and bool(asked) and not numbers_refused
 
-    A held service's row only ever carries approved numbers: the proposed ones wait in
+
+def settle(db: sqlite_utils.Database, service_id: str) -> bool:
+    """Offer a held service once nothing of it waits and at least one of its numbers was
+    approved (a service whose every number was turned down stays held, as does one whose name
+    was); return whether it went live.
+
+    A held service's row only ever carries approved values: the proposed ones wait in
     ``pending_changes``, so no path that forgets the status can hand out an unapproved number.
     """
     found = _numbers_and_status(db, service_id)
-    if found is None or found[1] != HELD or not found[0] or _waits(db, service_id):
+    if found is None or found[1] != HELD or _waits(db, service_id):
+        return False
+    if not _ready(db, service_id, found[0]):
         return False
     db.execute("update services set status = ? where id = ?", [ACTIVE, service_id])
     return True

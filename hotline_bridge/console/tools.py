@@ -8,7 +8,7 @@ from typing import Any
 from flask import current_app, render_template, request
 from werkzeug.wrappers import Response
 
-from hotline_bridge.console import auth, doors, store
+from hotline_bridge.console import auth, changes, doors, store
 from hotline_bridge.console.access import (
     admin_only,
     back_to,
@@ -22,7 +22,12 @@ from hotline_bridge.console.access import (
 )
 from hotline_bridge.console.accounts import fresh_factor
 from hotline_bridge.console.blueprint import bp
-from hotline_bridge.console.services import import_context, service_row, site_of
+from hotline_bridge.console.services import (
+    import_context,
+    request_number_change,
+    service_row,
+    site_of,
+)
 from hotline_bridge.directory.importer import SITE_COLUMNS, check_site
 from hotline_bridge.directory.models import Site, display_number, get_service, get_site
 from hotline_bridge.directory.store import SITE_TEXTS, text_columns, with_texts, write_sites
@@ -182,9 +187,18 @@ def _site_page(sites: list[str], site: str, values: dict[str, Any], errors: dict
 
 def _save_site(row: dict[str, Any], old: dict[str, Any]) -> None:
     """Write a checked site and record the change (or the addition) in the audit log."""
-    stored = {**row, **{n: json.dumps(row[n]) if row[n] else None for n in ("numbers", "keywords")}}
+    # A program name holding a number or web address waits for a second person.
+    asked = changes.site_guarded(old, row)
+    kept = {**row, **{name: old.get(name) for name in asked}}
+    stored = {
+        **kept,
+        **{n: json.dumps(row[n]) if row[n] else None for n in ("numbers", "keywords")},
+    }
     with db().conn:
         write_sites(db(), [stored])
+        for name, (was, wanted) in asked.items():
+            target = changes.site_target(row["id"])
+            request_number_change(db(), now(), who(), row["id"], target, name, was, wanted)
         store.record(
             db(),
             now(),

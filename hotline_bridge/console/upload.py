@@ -12,6 +12,7 @@ import io
 import secrets
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ from typing import Any
 from flask import abort, render_template, request
 from werkzeug.wrappers import Response
 
-from hotline_bridge.console import store
+from hotline_bridge.console import changes, store
 from hotline_bridge.console.access import (
     back_to,
     chosen_site,
@@ -33,15 +34,16 @@ from hotline_bridge.console.access import (
 )
 from hotline_bridge.console.blueprint import bp
 from hotline_bridge.console.services import (
-    NUMBER_FIELDS,
     RETIRED,
     _second_factor,
     add_held,
+    code_error,
     import_context,
     proposed_numbers,
     request_number_change,
     retire_at,
     settle,
+    withdraw,
 )
 from hotline_bridge.directory import hsds
 from hotline_bridge.directory.importer import (
@@ -88,23 +90,49 @@ class Preview:
     batch: Batch
     added: list[dict[str, Any]] = field(default_factory=list)
     changed: list[tuple[dict[str, Any], dict[str, tuple[Any, Any]]]] = field(default_factory=list)
+    # The site's services the file does not list: kept, unless staff say the file is the
+    # site's whole directory and confirm these by name.
     retired: list[dict[str, Any]] = field(default_factory=list)
+    # The other sites that show a changed or unlisted service: a change reaches them too, and
+    # an unlisted one only leaves this site's list.
+    shared: dict[str, list[str]] = field(default_factory=dict)
+    # The stored service each changed row replaces.
+    before: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def unapproved(self, row: Mapping[str, Any]) -> list[str]:
+        """Return the fields of a changed row that keep the stored value until approved."""
+        return changes.unapproved(self.before[row["id"]], row)
 
     @property
     def held(self) -> list[dict[str, Any]]:
-        """Return the added services that have numbers, which wait for a second person."""
-        return [row for row in self.added if any(row.get(f) for f in NUMBER_FIELDS)]
+        """Return the added services with values that wait for a second person."""
+        return [row for row in self.added if changes.guarded({}, row, {})]
 
     @property
     def number_changes(self) -> bool:
-        """Return whether any change touches a number (which then needs a code)."""
-        changed = any(name in NUMBER_FIELDS for _row, diff in self.changed for name in diff)
+        """Return whether any change waits for a second person (and so needs a code)."""
+        changed = any(
+            changes.needs_second_person(name, pair[1])
+            for _row, diff in self.changed
+            for name, pair in diff.items()
+        )
         return changed or bool(self.held)
 
+    @property
+    def retiring(self) -> str:
+        """Return what confirming the retirements names: the ids, in order (a confirmation
+        given for another list, one that changed since, confirms nothing)."""
+        return ",".join(sorted(row["id"] for row in self.retired))
 
-def _unpack(content: bytes, into: Path) -> Path | None:
+
+# What reading a damaged zip file can raise: a bad checksum or header, a broken compressed
+# stream, a cut-off file, a compression or encryption the library cannot read.
+_DAMAGED_ZIP = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError)
+
+
+def _unpack(content: bytes, into: Path, name: str) -> Path | None:
     """Unpack a zipped package safely (no paths outside ``into``, bounded size); return the
-    folder holding its tables."""
+    folder holding its tables. A damaged archive is a ``FileProblem``, said as such."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
     except zipfile.BadZipFile:
@@ -118,8 +146,19 @@ def _unpack(content: bytes, into: Path) -> Path | None:
             return None
         if not member.is_dir():
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(archive.read(member))
+            try:
+                target.write_bytes(archive.read(member))
+            except _DAMAGED_ZIP:
+                reason = Reason("zip_damaged", "the zip file is damaged; make it again")
+                raise FileProblem(Problem(name, 0, "file", reason)) from None
     return next((p.parent for p in sorted(into.rglob("services.csv"))), None)
+
+
+def _file_name(name: str) -> str:
+    """Return the last part of an uploaded file's name, or a plain one when it has none that
+    can be a file's ("", ".", ".." or only slashes)."""
+    last = Path(name.replace("\\", "/")).name
+    return last if last not in {"", ".", ".."} else "upload.csv"
 
 
 def check_upload(name: str, content: bytes, site: str) -> Batch:
@@ -139,12 +178,12 @@ def _check_file(name: str, content: bytes, site: str, folder: Path) -> Batch:
     """Check a zipped package or a services CSV (``FileProblem`` if it cannot be read)."""
     ctx = import_context(db())
     if name.lower().endswith(".zip"):
-        root = _unpack(content, folder)
+        root = _unpack(content, folder, _file_name(name))
         if root is None or not hsds.is_package(root):
             reason = Reason("not_package", "not a zipped Open Referral package")
             return Batch(problems=[Problem(name, 1, "file", reason)])
         return hsds.check_package(root, ctx, today=now().date(), site=site)
-    path = folder / (Path(name).name or "upload.csv")
+    path = folder / _file_name(name)
     path.write_bytes(content)
     if kind_of(header(path)) != "services":
         reason = Reason("not_services", "not a services file (columns id, category, name_en, ...)")
@@ -164,7 +203,9 @@ def _keep_to_site(batch: Batch, site: str, name: str) -> None:
             owner = repr((foreign or others)[0])
             english = f"{row['id']}: belongs to site {owner}, which this account cannot change"
             reason = Reason("foreign_site", english, service=row["id"], site=owner)
-            batch.problems.append(Problem(name, 0, "site", reason))
+            # A package's lines are those of its services.csv.
+            where = "services.csv" if name.lower().endswith(".zip") else _file_name(name)
+            batch.problems.append(Problem(where, batch.lines.get(row["id"], 0), "site", reason))
             batch.services.remove(row)
 
 
@@ -187,19 +228,41 @@ def preview_of(batch: Batch, site: str) -> Preview:
         if old is None:
             preview.added.append(row)
             continue
-        # A number the file gives as it already waits is no new request.
-        shown = {**old, **proposed_numbers(row["id"])}
-        compared = (*COMPARED, *(k for k in row if text_column(k, SERVICE_TEXTS)))
-        diff = {
-            k: (old.get(k), row[k]) for k in compared if (shown.get(k) or None) != (row[k] or None)
-        }
+        diff = _diff(old, row, proposed_numbers(row["id"]))
         if old["status"] == RETIRED and row["status"] != RETIRED:
             diff["status"] = (RETIRED, row["status"])  # listed again: restored
         if diff:
             preview.changed.append((row, diff))
+            preview.before[row["id"]] = old
+            _note_shared(preview, row["id"], site)
     uploaded = {row["id"] for row in batch.services}
     preview.retired = [row for sid, row in current.items() if sid not in uploaded]
+    for row in preview.retired:
+        _note_shared(preview, row["id"], site)
     return preview
+
+
+def _diff(
+    old: Mapping[str, Any], row: Mapping[str, Any], waiting: Mapping[str, Any]
+) -> dict[str, tuple[Any, Any]]:
+    """Return what the file changes: a value unlike the stored one, and unlike the one that
+    already waits for approval (the file giving either is no change)."""
+    compared = (*COMPARED, *(k for k in row if text_column(k, SERVICE_TEXTS)))
+    return {
+        k: (old.get(k), row[k])
+        for k in compared
+        if _differs(old.get(k), row[k]) and (k not in waiting or _differs(waiting[k], row[k]))
+    }
+
+
+def _differs(a: object, b: object) -> bool:
+    return (a or None) != (b or None)
+
+
+def _note_shared(preview: Preview, service_id: str, site: str) -> None:
+    others = [s for s in _linked(service_id) if s != site]
+    if others:
+        preview.shared[service_id] = sorted(others)
 
 
 def _stored(upload_id: str) -> Mapping[str, Any]:
@@ -245,13 +308,22 @@ def _keep_upload(upload_id: str, site: str, name: str, content: bytes) -> None:
     )
 
 
-def _report(upload_id: str, name: str, site: str, batch: Batch, error: str | None = None) -> str:
+def _report(
+    upload_id: str,
+    name: str,
+    site: str,
+    batch: Batch,
+    error: str | None = None,
+    *,
+    confirming: bool = False,
+) -> str:
     return render_template(
         "console/upload_report.html",
         upload_id=upload_id,
         name=name,
         site=site,
         preview=preview_of(batch, site),
+        confirming=confirming,
         problems=sorted(batch.problems, key=lambda p: (p.line, p.field)),
         warnings=sorted(batch.warnings, key=lambda p: (p.line, p.field)),
         error=error,
@@ -270,33 +342,51 @@ def apply_upload(upload_id: str) -> str | Response:
     preview = preview_of(batch, site)
     if batch.problems:
         return _report(upload_id, stored["name"], site, batch, "console.upload.fix_first")
+    # Only a file staff call their whole directory retires what it leaves out, and only once
+    # they have seen, by name, what that would retire (asked before the code is spent).
+    whole = request.form.get("whole") == "1" and bool(preview.retired)
+    if whole and request.form.get("retire") != preview.retiring:
+        return _report(upload_id, stored["name"], site, batch, confirming=True)
     if preview.number_changes and not _second_factor():
-        error = "console.error.code" if request.form.get("code") else "console.upload.needs_code"
-        return _report(upload_id, stored["name"], site, batch, error)
+        error = code_error() or "console.upload.needs_code"
+        return _report(upload_id, stored["name"], site, batch, error, confirming=whole)
     with db().conn:
-        _write(preview, site, stored["name"])
+        _write(preview, site, stored["name"], retire=whole)
         db().execute("delete from uploads where id = ?", [upload_id])
     return back_to("console.directory", site=site)
 
 
-def _write(preview: Preview, site: str, name: str) -> None:
+def _write(preview: Preview, site: str, name: str, *, retire: bool) -> None:
     for row in preview.added:
         add_held(row, site, source=name)
         _link(row["id"], preview.batch.links[row["id"]])
     for row, diff in preview.changed:
-        kept = {**row, **{f: old for f, (old, _new) in diff.items() if f in NUMBER_FIELDS}}
+        waits = {f: pair for f, pair in diff.items() if changes.needs_second_person(f, pair[1])}
+        for f in proposed_numbers(row["id"]):
+            if f in diff and f not in waits:  # words that no longer hold a number
+                withdraw(db(), now(), who(), site, row["id"], f)
+        kept = changes.kept_back(row, preview.before[row["id"]], preview.unapproved(row))
         kept["status"] = _status(row, diff)
-        write_services(db(), [{**kept, "national": 0, "source": name}])
+        confirmed = now().date().isoformat()
+        write_services(db(), [{**kept, "national": 0, "source": name, "confirmed": confirmed}])
         _link(row["id"], preview.batch.links[row["id"]])
-        before = {f: old for f, (old, _new) in diff.items()}
-        store.record(
-            db(), now(), who(), "service changed", row["id"], site=site, before=before, after=kept
-        )
-        for f, (old, new) in diff.items():
-            if f in NUMBER_FIELDS:
-                request_number_change(db(), now(), who(), site, row["id"], f, old, new)
+        before = {f: old for f, (old, _new) in diff.items() if f not in waits}
+        after = {f: kept[f] for f in before}
+        if before:
+            store.record(
+                db(),
+                now(),
+                who(),
+                "service changed",
+                row["id"],
+                site=site,
+                before=before,
+                after=after,
+            )
+        for f, (old, new) in waits.items():
+            request_number_change(db(), now(), who(), site, row["id"], f, old, new)
         settle(row["id"], site)
-    for row in preview.retired:
+    for row in preview.retired if retire else ():
         retire_at(row, site)
 
 

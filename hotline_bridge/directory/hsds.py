@@ -192,6 +192,7 @@ def check_package(
             )
             batch.services.append(row)
             batch.links[row["id"]] = links
+            batch.lines[row["id"]] = line
     return batch
 
 

@@ -154,6 +154,8 @@ class Batch:
     named: set[str] = field(default_factory=set)
     # The sites whose directory the file is: their services it does not name are retired.
     covers: set[str] = field(default_factory=set)
+    # The line each service kept in ``services`` starts on, for problems found after checking.
+    lines: dict[str, int] = field(default_factory=dict)
 
     # Services that passed every check (some may have gone straight to a Writer).
     checked: int = 0
@@ -365,6 +367,7 @@ def _check_service_rows(
             if sink is None:
                 batch.services.append(row)
                 batch.links[row["id"]] = links
+                batch.lines[row["id"]] = line
             else:
                 sink.add(row, links)
 
@@ -1035,6 +1038,10 @@ class Plan:
         yield from (f"retired at {site}: {sid}" for sid, site in self.unlinked)
 
 
+# Given a checked service, the stored one (None if new) and the sites that show it, return
+# the row to write (see ``Writer``).
+Guard = Callable[[dict[str, Any], dict[str, Any] | None, list[str]], dict[str, Any]]
+
 # The columns compared to tell a changed service from one imported again as it was (its words
 # in every language are compared too).
 _COMPARED = tuple(name for name, _check in _SERVICE_CHECKS)
@@ -1048,9 +1055,17 @@ class Writer:
     commits, or rolls everything back when the file had problems or it was a dry run."""
 
     def __init__(
-        self, db: sqlite_utils.Database, *, source: str, today: dt.date, complete: bool
+        self,
+        db: sqlite_utils.Database,
+        *,
+        source: str,
+        today: dt.date,
+        complete: bool,
+        guard: Guard | None = None,
     ) -> None:
         self.db, self.source, self.day, self.complete = db, source, today.isoformat(), complete
+        # What may be written of each row (the caller keeps back what waits for approval).
+        self.guard = guard
         self.plan = Plan()
         self.covers: set[str] = set()
         self._chunk: list[tuple[dict[str, Any], list[str]]] = []
@@ -1080,9 +1095,12 @@ class Writer:
                 self.plan.added.append(row["id"])
             elif _differs(old, row) or links.get(row["id"], set()) != set(shown_at):
                 self.plan.changed.append(row["id"])
+        chunk = self._chunk
+        if self.guard is not None:
+            chunk = [(self.guard(row, stored.get(row["id"]), at), at) for row, at in chunk]
         rows = [
             {**row, "national": 0, "source": self.source, "confirmed": self.day}
-            for row, _links in self._chunk
+            for row, _links in chunk
         ]
         write_services(self.db, rows)
         _write_links(self.db, {row["id"]: shown_at for row, shown_at in self._chunk})
@@ -1136,11 +1154,12 @@ def write(
     source: str,
     today: dt.date,
     complete: bool = True,
+    guard: Guard | None = None,
 ) -> Plan:
     """Write a checked batch in one transaction, replacing rows with the same id and, for a
     ``complete`` batch, retiring what its sites no longer list; return what changed. The
     services written are confirmed on ``today``."""
-    writer = Writer(db, source=source, today=today, complete=complete)
+    writer = Writer(db, source=source, today=today, complete=complete, guard=guard)
     with db.atomic():
         return write_in_transaction(db, batch, writer)
 

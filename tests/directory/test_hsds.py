@@ -226,7 +226,10 @@ def test_phones_come_from_the_most_specific_link(app: Flask, tmp_path: Path) -> 
     assert service(app, OTHER_SERVICE)["phone"] == "+16175550104"  # type: ignore[index]
     write_table(package, "phones", [phone("617-555-0103", location_id=LOCATION)])
     assert run(app, "import", str(package)).exit_code == 0
-    assert service(app, SERVICE_ID)["phone"] == "+16175550103"  # type: ignore[index]
+    # A changed number waits for a second person in the console, as every door's does.
+    with open_db(app) as db:
+        asked = db.execute("select new from pending_changes where service_id = ?", [SERVICE_ID])
+        assert asked.fetchone()[0] == "+16175550103"
 
 
 def test_a_service_nobody_can_reach_is_reported(app: Flask, tmp_path: Path) -> None:

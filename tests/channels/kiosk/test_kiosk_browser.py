@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 from hotline_bridge import create_app
 from hotline_bridge.directory.models import display_number
+from hotline_bridge.directory.store import open_db
 from hotline_bridge.engine.catalogs import LANGUAGES, Words
 from tests.channels.kiosk.test_kiosk import (
     EMERGENCY,
@@ -477,6 +478,10 @@ def zip_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     app = create_app({"TESTING": True, "DATABASE": str(tmp / "hotline.db")})
     for name in ("sites.csv", "services.csv"):
         assert run(app, "import", str(EXAMPLES / "demo" / name)).exit_code == 0
+    with open_db(app) as db, db.conn:  # the demo is the demo clinic's; shown here as well
+        db.execute(
+            "insert into service_sites select id, 'default' from services where national = 0"
+        )
     zip_directory(app, tmp)
     running = Server(app)
     yield running
