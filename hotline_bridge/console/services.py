@@ -315,14 +315,18 @@ def _second_factor() -> bool:
     found = current_session()
     assert found is not None
     me, typed = found.staff, request.form.get("code", "")
-    keys = {auth.account_key(me.email): auth.ACCOUNT_LIMIT}
-    if auth.throttled(db(), keys, now()):
+    limits = {auth.account_key(me.email): auth.ACCOUNT_LIMIT}
+    # A typed code is counted before it is checked (and forgiven if right), as at sign-in; a
+    # form sent without one only asks whether the account may still try.
+    counted = auth.reserve(db(), limits, list(limits) if typed else [], now())
+    if counted is None:
         g.code_throttled = True
         return False
     if not auth.use_code(db(), me, typed, now()):
         if typed:
-            auth.note_failure(db(), list(keys), me, now())
+            auth.note_failure(db(), me)
         return False
+    auth.forgive(db(), counted)
     store.update_staff(db(), me.id, failures=0)
     auth.mark_verified(db(), found, now())
     return True
