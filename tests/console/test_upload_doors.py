@@ -159,6 +159,22 @@ def test_an_upload_keeps_what_the_file_leaves_out(
     assert not _audit(console, "service retired")
 
 
+def test_an_admin_chooses_on_the_upload_page_which_site_the_file_is_for(
+    console: Flask, people: dict[str, Staffer]
+) -> None:
+    ada, nora = signed(people, ADA), signed(people, NORA)
+    page = text_of(ada.client.get("/console/upload"))
+    assert '<select id="upload-site" name="site">' in page
+    assert all(f'<option value="{site}"' in page for site in ("default", "north", "south"))
+    # Site staff upload for their own site, with nothing to choose.
+    assert "upload-site" not in text_of(nora.client.get("/console/upload"))
+    # The South site's one service is what a file leaving it out would keep.
+    south_only = (HEADER + FOOD.replace(",north,", ",south,")).encode()
+    report = upload(ada, "services.csv", south_only, site="south")
+    assert "South Shelter (example)" in text_of(report)
+    assert "North Legal Aid (example)" not in text_of(report)
+
+
 def test_the_template_applied_with_a_code_at_the_demo_clinic_keeps_its_ten(
     make_app: Any, frozen_clock: time_machine.Traveller
 ) -> None:
