@@ -16,9 +16,12 @@ import re
 import subprocess
 import sys
 import time
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from io import BytesIO
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pyotp
 import pypdf
@@ -29,7 +32,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from hotline_bridge.directory.models import display_number
 from hotline_bridge.engine.catalogs import Catalogs, Words
 from hotline_bridge.settings import PROJECT_ROOT
-from tests.conftest import server_env
+from tests.conftest import SENDER, server_env, sign
 from tests.console.accounts_helpers import first_account_url, served
 from tests.console.test_console_browser import no_violations, shot
 
@@ -41,6 +44,8 @@ EXAMPLES = PROJECT_ROOT / "examples"
 # The demo clinic `make run` loads, one of its services, and that service's numbers.
 CLINIC, SERVICE = "demo-clinic", "demo-legal-aid"
 OLD_NUMBER, NEW_NUMBER = "+16175550101", "+16175550188"
+# The number of the site the coordinator creates.
+HARBOR_NUMBER = "+15555550133"
 # Seconds a code of the step before the current one is still worth sending: the server must
 # see it while its clock is still in this step.
 MARGIN = 5
@@ -183,7 +188,7 @@ def set_up_first_admin(admin: Person, link: str) -> None:
     admin.checked("directory")
 
 
-def create_site(admin: Person) -> None:
+def create_site(admin: Person, base: str) -> None:
     admin.nav("console.nav.sites")
     admin.checked("sites")
     page = admin.page
@@ -191,11 +196,35 @@ def create_site(admin: Person) -> None:
     page.locator("#f-name_en").fill("Harbor Health Line")
     page.locator("#f-name_es").fill("Línea de Salud Harbor")
     page.locator("#f-time_zone").fill("America/New_York")
-    page.locator("#f-numbers").fill("+15555550133")
+    page.locator("#f-numbers").fill(HARBOR_NUMBER)
     page.locator("#f-keywords").fill("HARBOR")
     admin.click("console.service.save")
     expect(page).to_have_url(re.compile(r"/console/sites\?site=harbor$"))
     expect(page.get_by_role("heading", name="harbor")).to_be_visible()
+    # The line answers the site's keyword at its number, in the site's name.
+    reply = text_the_line(base, HARBOR_NUMBER, "HARBOR")
+    assert reply.startswith("Harbor Health Line\n"), reply
+
+
+def text_the_line(base: str, to: str, body: str) -> str:
+    """Text ``body`` to the line's number ``to`` as Twilio would post it (signed); return the
+    reply's text."""
+    params = {
+        "Body": body,
+        "From": SENDER,
+        "To": to,
+        "MessageSid": "SM" + "1" * 32,
+        "AccountSid": "AC" + "0" * 32,
+        "NumMedia": "0",
+    }
+    request = urllib.request.Request(
+        base + "/sms",
+        data=urllib.parse.urlencode(params).encode(),
+        headers={"X-Twilio-Signature": sign(base + "/sms", params)},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        reply = ElementTree.fromstring(response.read())
+    return "\n".join(m.text or "" for m in reply.iter("Message"))
 
 
 def add_colleague(admin: Person, colleague: Person) -> None:
@@ -224,9 +253,10 @@ def upload_template(admin: Person) -> None:
     admin.click("console.directory.filter")
     rows = page.get_by_role("table", name=t.t("console.directory.local", n=10)).locator("tbody tr")
     expect(rows).to_have_count(10)
-    page.goto(f"/console/upload?site={CLINIC}")
+    admin.nav("console.nav.upload")
     admin.sees("console.upload.title")
     admin.checked("upload")
+    page.get_by_label(t.t("console.directory.site")).select_option(CLINIC)
     file = EXAMPLES / "services-template.csv"
     page.get_by_label(t.t("console.upload.file"), exact=True).set_input_files(str(file))
     admin.click("console.upload.check")
@@ -336,7 +366,7 @@ def test_a_coordinator_runs_the_line_from_a_fresh_make_run(
     public = browser.new_context(base_url=base).new_page()
 
     set_up_first_admin(admin, link)
-    create_site(admin)
+    create_site(admin, base)
     add_colleague(admin, colleague)
     upload_template(admin)
     edit_service(admin)
