@@ -121,6 +121,7 @@ class Person:
     def checked(self, name: str) -> None:
         """Run axe-core on a page the walk meets for the first time; keep a screenshot."""
         self.page.wait_for_load_state("load")
+        expect(self.page.locator("html")).to_have_attribute("lang", self.t.lang)
         if name not in self.seen:
             self.seen.add(name)
             no_violations(self.page)
@@ -190,6 +191,7 @@ def set_up_first_admin(admin: Person, link: str) -> None:
 
 def create_site(admin: Person, base: str) -> None:
     admin.nav("console.nav.sites")
+    admin.sees("console.sites.title")
     admin.checked("sites")
     page = admin.page
     page.locator("#f-id").fill("harbor")
@@ -230,6 +232,7 @@ def text_the_line(base: str, to: str, body: str) -> str:
 def add_colleague(admin: Person, colleague: Person) -> None:
     """The admin adds her at the demo clinic; she sets her password and enrols from her link."""
     admin.nav("console.nav.accounts")
+    admin.sees("console.accounts.title")
     admin.checked("accounts")
     t, page = admin.t, admin.page
     page.get_by_label(t.t("console.signin.email")).fill(COLLEAGUE)
@@ -283,6 +286,7 @@ def upload_template(admin: Person) -> None:
 def edit_service(admin: Person) -> None:
     t, page = admin.t, admin.page
     admin.click("console.action.edit", role="link", name=SERVICE)
+    admin.sees("console.service.edit")
     admin.checked("edit")
     page.get_by_label(t.t("console.field.name_en")).fill("Riverside Legal Clinic (example)")
     admin.click("console.service.save")
@@ -299,6 +303,7 @@ def change_number(admin: Person) -> None:
     page.get_by_label(t.t("console.code.label")).fill(admin.code())
     admin.click("console.numbers.submit")
     admin.nav("console.nav.approvals")
+    admin.sees("console.approvals.title")
     admin.checked("approvals")
     row = page.get_by_role("row", name=re.compile(SERVICE))
     expect(row).to_contain_text(t.t("console.approvals.own"))
@@ -315,6 +320,7 @@ def kiosk_shows(page: Page, number: str, not_yet: str) -> None:
 
 def approve(colleague: Person) -> None:
     colleague.nav("console.nav.approvals")
+    colleague.sees("console.approvals.title")
     colleague.checked("approvals")
     colleague.click("console.approvals.approve_named", name=SERVICE)
     waiting = colleague.page.get_by_role("row", name=re.compile(rf"^{re.escape(SERVICE)} \("))
@@ -379,6 +385,7 @@ def test_a_coordinator_runs_the_line_from_a_fresh_make_run(
     reset_second_factor(admin, colleague)
 
     admin.nav("console.nav.audit")
+    admin.sees("console.audit.title")
     admin.checked("audit")
     for action in (
         "first_admin_set_up",
