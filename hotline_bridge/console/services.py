@@ -315,36 +315,21 @@ def _second_factor() -> bool:
     found = current_session()
     assert found is not None
     me, typed = found.staff, request.form.get("code", "")
-    key = auth.account_key(me.email)
-    if _failures_since(key, now() - auth.FAILURE_WINDOW) >= auth.ACCOUNT_LIMIT:
+    limits = {auth.account_key(me.email): auth.ACCOUNT_LIMIT}
+    # A typed code is counted before it is checked (and forgiven if right), as at sign-in; a
+    # form sent without one only asks whether the account may still try.
+    counted = auth.reserve(db(), limits, list(limits) if typed else [], now())
+    if counted is None:
         g.code_throttled = True
         return False
     if not auth.use_code(db(), me, typed, now()):
         if typed:
-            _count_wrong_code(key, me.id)
+            auth.note_failure(db(), me)
         return False
+    auth.forgive(db(), counted)
     store.update_staff(db(), me.id, failures=0)
     auth.mark_verified(db(), found, now())
     return True
-
-
-def _failures_since(key: str, since: dt.datetime) -> int:
-    sql = "select count(*) from signin_failures where key = ? and at > ?"
-    return int(db().execute(sql, [key, store.stamp(since)]).fetchone()[0])
-
-
-def _count_wrong_code(key: str, staff_id: int) -> None:
-    """Count a wrong code under the account's sign-in key, and lock the account after as many
-    failures in a row as lock it at sign-in (its sessions end with the lock)."""
-    with db().conn:
-        db().execute(
-            "insert into signin_failures (key, at) values (?, ?)", [key, store.stamp(now())]
-        )
-        db().execute(
-            "update staff set failures = failures + 1, "
-            "locked = max(locked, failures + 1 >= ?) where id = ?",
-            [auth.LOCK_AFTER, staff_id],
-        )
 
 
 def code_error() -> str | None:

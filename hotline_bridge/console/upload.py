@@ -36,6 +36,7 @@ from hotline_bridge.console.blueprint import bp
 from hotline_bridge.console.services import (
     RETIRED,
     _second_factor,
+    _sites_for_picker,
     add_held,
     code_error,
     import_context,
@@ -278,12 +279,16 @@ def _stored(upload_id: str) -> Mapping[str, Any]:
 def upload() -> str:
     """Take a file and show its problem report and preview; nothing is written yet."""
     site = chosen_site()
+    # An admin picks the site the file is for on the form itself, as in the directory.
+    sites = _sites_for_picker()
     if request.method == "GET":
-        return render_template("console/upload.html", site=site)
+        return render_template("console/upload.html", site=site, sites=sites)
     request.max_content_length = MAX_UPLOAD_BYTES
     sent = request.files.get("file")
     if sent is None or not sent.filename:
-        return render_template("console/upload.html", site=site, error="console.upload.none")
+        return render_template(
+            "console/upload.html", site=site, sites=sites, error="console.upload.none"
+        )
     content = sent.read()
     upload_id = secrets.token_urlsafe(16)
     # A checked file waits a day at most for someone to apply it.

@@ -47,14 +47,13 @@ WORDS = {
 }
 
 
-@pytest.mark.parametrize("lang", ["en", "es"])
-def test_a_whole_directory_upload_names_what_it_retires_before_it_does(
+def _preview_of_a_file_leaving_one_out(
     page: Page,  # noqa: F811
-    frozen_clock: time_machine.Traveller,
     tmp_path: Path,
-    lang: str,
-) -> None:
-    w = WORDS[lang]
+    w: dict[str, object],
+) -> dict[str, str]:
+    """Sign in as Nora (in the language of ``w``) and check a file that leaves out one of
+    her site's services; return the one-time-code secrets."""
     secrets: dict[str, str] = {}
     sign_in(page, NORA, secrets)
     if w["language"]:
@@ -68,6 +67,31 @@ def test_a_whole_directory_upload_names_what_it_retires_before_it_does(
     page.goto("/console/upload")
     page.get_by_label(str(w["file"]), exact=True).set_input_files(str(upload))
     page.get_by_role("button", name=str(w["check"])).click()
+    return secrets
+
+
+def test_the_whole_directory_box_sits_beside_its_words(
+    page: Page,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    # The box was once stretched as wide as a text field, far from the words it answers.
+    _preview_of_a_file_leaving_one_out(page, tmp_path, WORDS["en"])
+    box = page.get_by_label(WORDS["en"]["whole"]).bounding_box()
+    words = page.locator("label[for=whole]").bounding_box()
+    assert box is not None and words is not None
+    assert box["width"] < 40
+    assert 0 <= words["x"] - (box["x"] + box["width"]) < 24
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_a_whole_directory_upload_names_what_it_retires_before_it_does(
+    page: Page,  # noqa: F811
+    frozen_clock: time_machine.Traveller,
+    tmp_path: Path,
+    lang: str,
+) -> None:
+    w = WORDS[lang]
+    secrets = _preview_of_a_file_leaving_one_out(page, tmp_path, w)
     page.get_by_label(w["whole"]).check()
     frozen_clock.shift(30)
     page.get_by_label(str(w["code"])).fill(pyotp.TOTP(secrets[NORA]).now())

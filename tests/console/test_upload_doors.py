@@ -18,8 +18,10 @@ from argon2 import PasswordHasher
 from flask import Flask
 from werkzeug.test import TestResponse
 
+from hotline_bridge.cli.directory import import_command
 from hotline_bridge.console import auth
 from hotline_bridge.directory.store import open_db, with_texts
+from hotline_bridge.settings import PROJECT_ROOT
 from tests.console.console_helpers import Staffer, add_staff, csrf_of, seed
 
 NORA, NED, SAM, ADA = (
@@ -155,6 +157,48 @@ def test_an_upload_keeps_what_the_file_leaves_out(
     assert applied.status_code == 303
     assert service(console, "north-legal")["status"] == "active"  # type: ignore[index]
     assert not _audit(console, "service retired")
+
+
+def test_an_admin_chooses_on_the_upload_page_which_site_the_file_is_for(
+    console: Flask, people: dict[str, Staffer]
+) -> None:
+    ada, nora = signed(people, ADA), signed(people, NORA)
+    page = text_of(ada.client.get("/console/upload"))
+    assert '<select id="upload-site" name="site">' in page
+    assert all(f'<option value="{site}"' in page for site in ("default", "north", "south"))
+    # Site staff upload for their own site, with nothing to choose.
+    assert "upload-site" not in text_of(nora.client.get("/console/upload"))
+    # The South site's one service is what a file leaving it out would keep.
+    south_only = (HEADER + FOOD.replace(",north,", ",south,")).encode()
+    report = upload(ada, "services.csv", south_only, site="south")
+    assert "South Shelter (example)" in text_of(report)
+    assert "North Legal Aid (example)" not in text_of(report)
+
+
+def test_the_template_applied_with_a_code_at_the_demo_clinic_keeps_its_ten(
+    make_app: Any, frozen_clock: time_machine.Traveller
+) -> None:
+    # The demo as `make run` loads it, and the template an admin uploads there: applying it
+    # with a one-time code adds the template's service (held for its number) and retires none.
+    app: Flask = make_app()
+    for name in ("sites.csv", "services.csv"):
+        loaded = app.test_cli_runner().invoke(
+            import_command, ["--if-empty", str(PROJECT_ROOT / "examples" / "demo" / name)]
+        )
+        assert loaded.exit_code == 0, loaded.output
+    add_staff(app, ADA, "--admin")
+    ada = Staffer(app, ADA, frozen_clock)
+    assert ada.sign_in().status_code == 303
+    template = (PROJECT_ROOT / "examples" / "services-template.csv").read_bytes()
+    report = upload(ada, "services-template.csv", template, site="demo-clinic")
+    assert "Not in the file: 10 (kept)" in text_of(report)
+    applied = ada.client.post(
+        apply_action(report), data={"csrf_token": csrf_of(report), "code": ada.next_code()}
+    )
+    assert applied.status_code == 303, text_of(applied)
+    assert service(app, "my-legal-aid")["status"] == "held"  # type: ignore[index]
+    assert service(app, "demo-legal-aid")["status"] == "active"  # type: ignore[index]
+    assert not _audit(app, "service retired")
 
 
 @pytest.mark.parametrize(
