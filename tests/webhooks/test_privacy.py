@@ -72,6 +72,7 @@ CONSOLE_TABLES = (
     "audit_log",
     "pending_changes",
     "uploads",
+    "setup_links",
 )
 
 
