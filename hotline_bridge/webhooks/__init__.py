@@ -11,6 +11,7 @@ it is answered again but counted once.
 from __future__ import annotations
 
 import functools
+import io
 import logging
 import traceback
 from collections.abc import Callable
@@ -109,10 +110,15 @@ def _current() -> tuple[Flask, WebhookRequest]:
 
 def _too_large(req: WebhookRequest) -> bool:
     """Return whether the body is over the limit, judged by its declared length when it has
-    one (nothing is read), else by reading at most the limit."""
+    one (nothing is read), else by reading at most the limit and one byte more."""
     length, limit = get_content_length(req.environ), req.max_content_length
     if length is not None:
-        return limit is not None and length > limit
+        if limit is not None and length > limit:
+            return True
+        _hold_terminated_body(req.environ, length)
+        return False
+    if limit is not None and "wsgi.input_terminated" in req.environ:
+        return not _hold_terminated_body(req.environ, limit + 1, up_to=limit)
     try:
         req.form  # noqa: B018 - parsing is what may fail
     except RequestEntityTooLarge:
@@ -120,6 +126,24 @@ def _too_large(req: WebhookRequest) -> bool:
     except HTTPException:
         return False
     return False
+
+
+def _hold_terminated_body(environ: dict[str, Any], read: int, up_to: int | None = None) -> bool:
+    """Read a body that the server terminates (gunicorn: ``wsgi.input_terminated``) and keep it
+    as a body of declared length; return False, keeping nothing, when it holds more than
+    ``up_to`` bytes.
+
+    Werkzeug reads such a stream up to the request's limit and refuses it once the limit is
+    reached, unable to tell whether more would follow: a body of exactly the limit was read
+    as an empty form (and refused as unsigned), and a chunked one over it was not refused."""
+    if "wsgi.input_terminated" not in environ:
+        return True
+    data = environ["wsgi.input"].read(read)
+    if up_to is not None and len(data) > up_to:
+        return False
+    environ.update({"wsgi.input": io.BytesIO(data), "CONTENT_LENGTH": str(len(data))})
+    del environ["wsgi.input_terminated"]
+    return True
 
 
 def _refuse_too_large() -> Response:
