@@ -74,6 +74,18 @@ def load_profile(locales_dir: Path, lang: str) -> Profile:
     return profile
 
 
+def _read_compiled(mo: Path) -> Translations:
+    """Read a compiled catalog; raise ``CatalogError`` when it is damaged (gettext's parser
+    fails in several ways: a bad magic number, a cut-off file, text in no known encoding)."""
+    try:
+        with mo.open("rb") as handle:
+            return Translations(handle, domain=DOMAIN)
+    except Exception as exc:  # any way the file cannot be read is the same refusal
+        raise CatalogError(
+            f"{mo}: the compiled catalog is damaged ({type(exc).__name__}); run 'make catalogs'"
+        ) from None
+
+
 class Catalogs:
     """The compiled catalogs of every language, and their profiles, loaded once."""
 
@@ -86,8 +98,7 @@ class Catalogs:
             mo = self.locales_dir / lang / "LC_MESSAGES" / f"{DOMAIN}.mo"
             if not mo.is_file():
                 raise CatalogError(f"{mo}: compiled catalog missing (run 'make catalogs')")
-            with mo.open("rb") as handle:
-                self._translations[lang] = Translations(handle, domain=DOMAIN)
+            self._translations[lang] = _read_compiled(mo)
         self.languages: tuple[str, ...] = tuple(self._translations)
         # The answers of ``has``: the catalogs never change once loaded, and a channel asks
         # for its own variant of every key it writes.

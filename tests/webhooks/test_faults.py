@@ -188,3 +188,30 @@ def test_a_relative_overrides_path_is_taken_from_the_project_folder(make_app: An
 
     with pytest.raises(ConfigError, match=str(PROJECT_ROOT / "no-such-overrides.csv")):
         make_app(NATIONAL_OVERRIDES="no-such-overrides.csv")
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [b"", b"not a catalog at all", None],
+    ids=["empty", "garbage", "cut-off"],
+)
+def test_a_damaged_catalog_refuses_to_start_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: bytes | None
+) -> None:
+    """``serve`` once crashed with a traceback on a damaged .mo file."""
+    from click.testing import CliRunner
+
+    from hotline_bridge.cli import main
+
+    locales = tmp_path / "locales"
+    shutil.copytree(PROJECT_ROOT / "locales", locales)
+    compiled = locales / "es" / "LC_MESSAGES" / "messages.mo"
+    whole = compiled.read_bytes()
+    compiled.write_bytes(whole[: len(whole) // 2] if damage is None else damage)
+    monkeypatch.setenv("HOTLINE_BRIDGE_LOCAL", "1")
+    monkeypatch.setenv("HOTLINE_BRIDGE_DATABASE", str(tmp_path / "line.db"))
+    monkeypatch.setenv("HOTLINE_BRIDGE_LOCALES_DIR", str(locales))
+    result = CliRunner().invoke(main, ["serve", "--port", "1"])
+    assert result.exit_code != 0
+    assert "cannot start:" in result.output and "messages.mo" in result.output
+    assert "damaged" in result.output and "Traceback" not in result.output
