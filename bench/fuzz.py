@@ -2,8 +2,10 @@
 
 The requests come from the Hypothesis strategies the test suite uses
 (``tests/webhooks/webhook_fuzz.py``): random fields, bytes, encodings, sizes, multipart bodies,
-tampered cookies and action URLs. Every signed request within the size limit must get 200 with
-valid TwiML; unsigned or wrongly signed ones 403; bodies over the limit 413. It prints one line
+tampered cookies and action URLs; every fourth is sent chunked, with no declared length, and
+signed bodies of exactly the limit and one byte over it close the run. Every signed request
+within the size limit must get 200 with valid TwiML; unsigned or wrongly signed ones 403;
+bodies over the limit 413. It prints one line
 per measure::
 
     budget fuzz_non_200: measured N, target 0
@@ -21,12 +23,22 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 from hypothesis import HealthCheck, Phase, given, seed, settings
+from twilio.request_validator import RequestValidator
 
 from hotline_bridge.channels.sms.sessions import ConversationSigner
-from tests.webhooks.webhook_fuzz import LIMIT, Probe, cookie_value, describe, probes, twiml_problem
+from tests.webhooks.webhook_fuzz import (
+    LIMIT,
+    Probe,
+    cookie_value,
+    describe,
+    multipart_of_exactly,
+    probes,
+    twiml_problem,
+)
 
 from . import app as bench_app
 from . import server
@@ -44,6 +56,9 @@ REQUEST_TIMEOUT_S = 10
 RUN_LIMIT_S = 3600
 # Failures shown in full, to reproduce them.
 EXAMPLES_SHOWN = 5
+# Every fourth request goes chunked, with no declared length (as some senders and proxies send
+# them): gunicorn then hands the app a stream it ends itself, read up to the limit.
+CHUNKED_EVERY = 4
 
 
 class Fuzzer:
@@ -65,24 +80,34 @@ class Fuzzer:
         if time.monotonic() > self.deadline:
             self.tally["skipped (time limit)"] += 1
             return
-        status, body, mimetype = self._post(probe)
+        chunked = self.tally["sent"] % CHUNKED_EVERY == 0
+        status, body, mimetype = self._post(probe, chunked)
         expected = probe.expected()
         self.tally["sent"] += 1
+        self.tally["chunked"] += chunked
         self.tally[f"status {status}"] += 1
         if status not in expected:
             self._fail("non_200" if expected == {200} else "wrong_refusals", probe, status)
         elif status == 200 and (problem := twiml_problem(status, mimetype, body)):
             self._fail("invalid_twiml", probe, status, problem)
 
-    def _post(self, probe: Probe) -> tuple[int, bytes, str]:
+    def _post(self, probe: Probe, chunked: bool = False) -> tuple[int, bytes, str]:
         data, content_type = probe.body()
         headers = probe.signed_headers(f"http://{server.HOST}:{self.port}", AUTH_TOKEN)
         headers["Content-Type"] = content_type
         cookie = cookie_value(probe, self.dumps)
         if cookie is not None:
             headers["Cookie"] = f"s={cookie}"
+        return self.post(probe.url_path, data, headers, chunked)
+
+    def post(
+        self, path: str, data: bytes, headers: dict[str, str], chunked: bool = False
+    ) -> tuple[int, bytes, str]:
+        """POST ``data`` (chunked, with no declared length, if asked); return the status, body
+        and content type of the answer (status 0 when none came)."""
+        body: bytes | Iterator[bytes] = iter([data]) if chunked else data
         try:
-            self.conn.request("POST", probe.url_path, body=data, headers=headers)
+            self.conn.request("POST", path, body=body, headers=headers)
             response = self.conn.getresponse()
             body = response.read()
         except (OSError, http.client.HTTPException):
@@ -98,6 +123,27 @@ class Fuzzer:
         self.tally[kind] += 1
         if len(self.examples) < EXAMPLES_SHOWN:
             self.examples.append(f"{kind} (got {status}) {problem} {describe(probe)}")
+
+
+def edges(fuzzer: Fuzzer) -> None:
+    """Send signed bodies of exactly the limit (each must get 200) and one byte over it (413),
+    with a declared length and chunked, to each Twilio route."""
+    for path in ("/sms", "/voice"):
+        for size, expected in ((LIMIT, 200), (LIMIT + 1, 413)):
+            params, data, kind = multipart_of_exactly(size)
+            url = f"http://{server.HOST}:{fuzzer.port}{path}"
+            signature = RequestValidator(AUTH_TOKEN).compute_signature(url, params)
+            for chunked in (False, True):
+                headers = {"Content-Type": kind, "X-Twilio-Signature": signature}
+                status, _, _ = fuzzer.post(path, data, headers, chunked)
+                fuzzer.tally["sent"] += 1
+                fuzzer.tally[f"status {status}"] += 1
+                fuzzer.tally["chunked"] += chunked
+                if status != expected:
+                    kind_of = "non_200" if expected == 200 else "wrong_refusals"
+                    fuzzer.tally[kind_of] += 1
+                    how = "chunked" if chunked else "declared"
+                    fuzzer.examples.append(f"{kind_of} (got {status}) {size} bytes {how} {path}")
 
 
 def _cookie_signer() -> object:
@@ -146,6 +192,7 @@ def main() -> int:
             started = time.monotonic()
             _run(fuzzer, args.signed, signed=True, start=args.seed)
             _run(fuzzer, args.refused, signed=False, start=args.seed + 1)
+            edges(fuzzer)
             elapsed = time.monotonic() - started
             fail_safes = srv.log_since(0).count("failed safe")
     return _report(fuzzer, elapsed, fail_safes, args.seed)
@@ -156,6 +203,7 @@ def _report(fuzzer: Fuzzer, elapsed: float, fail_safes: int, seed: int) -> int:
     sent = tally["sent"]
     print(f"fuzz: {sent} requests to gunicorn on loopback in {elapsed:.0f} s (seed {seed})")
     print("answers: " + ", ".join(f"{k}: {v}" for k, v in sorted(tally.items()) if " " in k))
+    print(f"sent chunked, with no declared length: {tally['chunked']}")
     print(f"fail-safe answers (an internal error, still 200 with the hotline): {fail_safes}")
     for example in fuzzer.examples:
         print(f"  {example}")

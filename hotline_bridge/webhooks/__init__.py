@@ -142,6 +142,8 @@ def _hold_terminated_body(environ: dict[str, Any], read: int, up_to: int | None 
     if up_to is not None and len(data) > up_to:
         return False
     environ.update({"wsgi.input": io.BytesIO(data), "CONTENT_LENGTH": str(len(data))})
+    # A chunked body's header would still say its length is unknown.
+    environ.pop("HTTP_TRANSFER_ENCODING", None)
     del environ["wsgi.input_terminated"]
     return True
 

@@ -10,39 +10,20 @@ import pytest
 from flask import Flask
 
 from hotline_bridge.webhooks import MAX_BODY_BYTES
-from tests.conftest import AUTH_TOKEN, BASE_URL, CLINIC_NUMBER, SENDER, sign, twiml
-from tests.webhooks.webhook_fuzz import _multipart
+from tests.conftest import AUTH_TOKEN, BASE_URL, sign, twiml
+from tests.webhooks.webhook_fuzz import multipart_of_exactly
 
 ROUTES = ("/sms", "/voice")
 # What gunicorn adds to the environ of every request it reads.
 GUNICORN = {"wsgi.input_terminated": True}
 
 
-def fields(padding: int) -> dict[str, str]:
-    return {
-        "From": SENDER,
-        "To": CLINIC_NUMBER,
-        "Body": "hello",
-        "MessageSid": "SM" + "0" * 32,
-        "CallSid": "CA" + "0" * 32,
-        "AccountSid": "AC" + "0" * 32,
-        "Padding": "x" * padding,
-    }
-
-
-def multipart_of_exactly(size: int) -> tuple[dict[str, str], bytes, str]:
-    """Return signed-for fields, their multipart body of exactly ``size`` bytes, and its type."""
-    body, kind = _multipart(fields(0))
-    params = fields(size - len(body))
-    body, kind = _multipart(params)
-    assert len(body) == size
-    return params, body, kind
-
-
 def post(app: Flask, path: str, body: bytes, kind: str, signature: str, declared: bool) -> object:
     headers = {"Content-Type": kind, "X-Twilio-Signature": signature}
     if declared:
         headers["Content-Length"] = str(len(body))
+    else:
+        headers["Transfer-Encoding"] = "chunked"
     return app.test_client().post(
         path, input_stream=io.BytesIO(body), headers=headers, environ_overrides=GUNICORN
     )

@@ -142,6 +142,28 @@ def _multipart(params: dict[str, str]) -> tuple[bytes, str]:
     return "".join(chunks).encode("utf-8"), f"multipart/form-data; boundary={boundary}"
 
 
+def edge_fields(padding: int) -> dict[str, str]:
+    """Return the fields of a real-looking webhook with a padding field of ``padding`` bytes."""
+    return {
+        "From": "+15558675309",
+        "To": "+15550100999",
+        "Body": "hello",
+        "MessageSid": "SM" + "0" * 32,
+        "CallSid": "CA" + "0" * 32,
+        "AccountSid": "AC" + "0" * 32,
+        "Padding": "x" * padding,
+    }
+
+
+def multipart_of_exactly(size: int) -> tuple[dict[str, str], bytes, str]:
+    """Return fields to sign, their multipart body of exactly ``size`` bytes, and its type."""
+    body, _ = _multipart(edge_fields(0))
+    params = edge_fields(size - len(body))
+    body, kind = _multipart(params)
+    assert len(body) == size
+    return params, body, kind
+
+
 # What a Cookie header can carry at all: printable ASCII.
 COOKIE_CHARACTERS = st.characters(min_codepoint=0x20, max_codepoint=0x7E)
 ENCODINGS = ("form", "form", "form", "multipart", "raw")
