@@ -143,18 +143,19 @@ class Danger:
             for code, lang in self.languages.items()
         }
         negated = {code: _negated(stems[code], lang) for code, lang in self.languages.items()}
+        finds = {code: _Finder(stems[code]) for code in self.languages}
         found: dict[str, list[str]] = {code: [] for code in self.languages}
         for concept in self.concepts:
             # An ordinary sense in either language's words ("sex education") silences the
             # concept in both: a message mixes languages, and some words are both.
             if any(
-                _spans(stems[code], phrase)
+                finds[code](phrase)
                 for code, phrases in concept.unless.items()
                 for phrase in phrases
             ):
                 continue
             for code, rules in concept.rules.items():
-                if any(self._holds(rule, stems[code], negated[code]) for rule in rules):
+                if any(self._holds(rule, finds[code], negated[code]) for rule in rules):
                     found[code].append(concept.id)
         return Match({code: tuple(ids) for code, ids in found.items()})
 
@@ -169,18 +170,18 @@ class Danger:
         found = [lang for lang in languages if match.concepts.get(lang)]
         return found[0] if len(found) == 1 else None
 
-    def _holds(self, rule: Rule, stems: Sequence[str], negated: Sequence[bool]) -> bool:
+    def _holds(self, rule: Rule, find: _Finder, negated: Sequence[bool]) -> bool:
         """Whether a word of every group of ``rule`` occurs, all within the window."""
         if rule.whole:
             words = {word for group in rule.groups for phrase in group for word in phrase}
-            if len(stems) < 2 or not set(stems) <= words:  # one word alone is a keyword
+            if len(find.stems) < 2 or not find.words <= words:  # one word alone is a keyword
                 return False
         spans = []
         for group in rule.groups:
             found = [
                 span
                 for phrase in group
-                for span in _spans(stems, phrase)
+                for span in find(phrase)
                 if rule.negated or not negated[span[0]]
             ]
             if not found:
@@ -227,6 +228,23 @@ def _fuzzy(danger: Danger, code: str, stem: str) -> str:
 
 def _one_less(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+class _Finder:
+    """Where each phrase occurs in one message's stems, each phrase looked for once."""
+
+    def __init__(self, stems: Sequence[str]) -> None:
+        self.stems = stems
+        self.words = frozenset(stems)
+        self._found: dict[Phrase, list[tuple[int, int]]] = {}
+
+    def __call__(self, phrase: Phrase) -> list[tuple[int, int]]:
+        if phrase[0] not in self.words:  # most phrases: their first word is not there
+            return []
+        found = self._found.get(phrase)
+        if found is None:
+            found = self._found[phrase] = _spans(self.stems, phrase)
+        return found
 
 
 def _spans(stems: Sequence[str], phrase: Phrase) -> list[tuple[int, int]]:
