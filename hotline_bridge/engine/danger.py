@@ -21,7 +21,7 @@ import re
 import threading
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import snowballstemmer
@@ -77,6 +77,8 @@ class Language:
     spelling: Mapping[str, tuple[str, ...]]
     negations: tuple[Phrase, ...]
     reach: int
+    # Words a negation never reaches: "can't leave, they watch me" still says "they".
+    unnegated: frozenset[str]
     fuzzy_min: int
     _lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
 
@@ -190,10 +192,14 @@ class Danger:
         if len(spans) == 1:
             return True
         starts = sorted({start for found in spans for start, _ in found})
-        return any(
-            all(any(s >= first and e < first + self.window for s, e in found) for found in spans)
-            for first in starts
-        )
+        for first in starts:
+            inside = [
+                [(s, e) for s, e in found if first <= s and e < first + self.window]
+                for found in spans
+            ]
+            if all(inside) and _apart(inside, set()):
+                return True
+        return False
 
     def _known(self, code: str, stem: str) -> str:
         """Return ``stem``, or the one word of the file it misspells (a letter missing, added,
@@ -228,6 +234,18 @@ def _fuzzy(danger: Danger, code: str, stem: str) -> str:
 
 def _one_less(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def _apart(groups: Sequence[Sequence[tuple[int, int]]], taken: set[int]) -> bool:
+    """Whether one span of each group can be chosen with no word in two of them: one word
+    ("salir") is not both halves of a rule."""
+    if not groups:
+        return True
+    for start, end in groups[0]:
+        words = set(range(start, end + 1))
+        if not words & taken and _apart(groups[1:], taken | words):
+            return True
+    return False
 
 
 class _Finder:
@@ -272,7 +290,7 @@ def _negated(stems: Sequence[str], lang: Language) -> list[bool]:
     for phrase in lang.negations:
         for _, end in _spans(stems, phrase):
             for at in range(end + 1, min(end + 1 + lang.reach, len(stems))):
-                flags[at] = True
+                flags[at] = stems[at] not in lang.unnegated
     return flags
 
 
@@ -355,11 +373,15 @@ def _languages(data: Mapping[str, object], problems: list[str]) -> dict[str, Lan
             spelling,
             (),
             int(entry.get("reach", 2)),
+            frozenset(),
             int(entry.get("fuzzy", 6)),
         )
         negations = _phrases(lang, entry.get("negations"), problems, f"{where}.negations")
-        languages[code] = Language(
-            code, lang.stemmer, spelling, negations, lang.reach, lang.fuzzy_min
+        unnegated = _phrases(lang, entry.get("unnegated"), problems, f"{where}.unnegated")
+        languages[code] = replace(
+            lang,
+            negations=negations,
+            unnegated=frozenset(word for phrase in unnegated for word in phrase),
         )
     return languages
 
