@@ -130,8 +130,8 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
     ("old", "new", "problem"),
     [
         (
-            'en = ["others + hold + papers"',
-            'en = ["others + holds + papers"',
+            '"others + hold + papers", "papers + papers_back"',
+            '"others + holds + papers", "papers + papers_back"',
             "concepts.documents_held.en: 'others + holds + papers' names unknown words ['holds']",
         ),
         ('pay_back = ["pay back", "pay off"]', "pay_back = []", "words.en.pay_back: must be"),
