@@ -159,3 +159,18 @@ def test_the_tuning_sets_meet_the_targets(danger: Danger, lang: str) -> None:
     assert rates.danger >= 150 and rates.ordinary >= 150  # 300 messages or more per language
     assert rates.recall >= RECALL_TARGET, rates.line()
     assert rates.false_alarms <= FALSE_ALARM_TARGET, rates.line()
+
+
+# Measured once on the held-out sets, after the words were tuned on the dev sets and on new
+# paraphrases of the indicators: below the targets (see README, "Hearing danger"). These hold
+# the line where it stands; a change that loses ground here fails.
+HELD_OUT = {"en": (0.795, 0.037), "es": (0.711, 0.113)}
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_the_held_out_sets_stay_where_they_were_measured(danger: Danger, lang: str) -> None:
+    recall, false_alarms = HELD_OUT[lang]
+    rates = measure(danger, EXAMPLES / f"heldout-{lang}.csv")
+    assert rates.danger >= 80 and rates.ordinary >= 80
+    assert rates.recall >= recall - 0.001, rates.line()
+    assert rates.false_alarms <= false_alarms + 0.001, rates.line()
