@@ -278,3 +278,15 @@ def test_the_tuning_set_through_the_sms_webhook(app: Flask, client: FlaskClient,
 
 def _other(lang: str) -> str:
     return "es" if lang == "en" else "en"
+
+
+def test_the_offer_to_connect_refuses_unsigned_requests(app: Flask) -> None:
+    from tests.conftest import BASE_URL, sign
+
+    client = app.test_client()
+    path = "/voice/signal?n=main&l=en"
+    params = {"CallSid": "CA" + "1" * 32, "From": SENDER, "Digits": "1"}
+    assert client.post(path, data=params).status_code == 403
+    bad = sign(BASE_URL + path, params, token="not-the-token")
+    assert client.post(path, data=params, headers={"X-Twilio-Signature": bad}).status_code == 403
+    assert signed_post(client, path, params).status_code == 200
