@@ -290,3 +290,25 @@ def test_the_offer_to_connect_refuses_unsigned_requests(app: Flask) -> None:
     bad = sign(BASE_URL + path, params, token="not-the-token")
     assert client.post(path, data=params, headers={"X-Twilio-Signature": bad}).status_code == 403
     assert signed_post(client, path, params).status_code == 200
+
+
+def test_the_console_shows_the_danger_count_only_from_its_minimum(
+    app: Flask, client: FlaskClient
+) -> None:
+    import datetime as dt
+
+    import sqlite_utils
+
+    from hotline_bridge.console.usage import shown_counts
+
+    minimum = app.config["CONSOLE_MIN_COUNT"]
+    day = dt.date.fromisoformat(today())
+    db = sqlite_utils.Database(app.config["DATABASE"])
+
+    def shown() -> list[str]:
+        return [row["event"] for row in shown_counts(db, day, day, minimum)]
+
+    for n in range(minimum):
+        assert "danger" not in shown()
+        Texter(client, sender=f"+1555444{n:04d}").send(DANGER["en"])
+    assert "danger" in shown()
