@@ -158,7 +158,7 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
         ('pay_back = ["pay back", "pay off"]', "pay_back = []", "words.en.pay_back: must be"),
         ('bruises = ["bruises",', 'bruises = ["¿?", "bruises",', "'¿?' stems to nothing"),
         (
-            'es = ["forced_to + work", "make + work + no_rest"]',
+            'es = ["forced_to + work", "make + work + no_rest", "work + long_hours + no_rest"]',
             "es = []",
             "concepts.forced_work.es: must be a list",
         ),
