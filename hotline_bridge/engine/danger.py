@@ -138,6 +138,9 @@ class Danger:
     concepts: tuple[Concept, ...]
     window: int
     vocabulary: Mapping[str, frozenset[str]]
+    # Every word of the file, ordinary senses too: a word the file knows is never heard as a
+    # misspelling of another ("stolen" is not "stole", "contract" not "contact").
+    known: Mapping[str, frozenset[str]]
 
     @classmethod
     def load(cls, path: str | Path) -> Danger:
@@ -230,7 +233,7 @@ class Danger:
 def _fuzzy(danger: Danger, code: str, stem: str) -> str:
     lang, vocabulary = danger.languages[code], danger.vocabulary[code]
     if (
-        stem in vocabulary
+        stem in danger.known[code]
         or stem.endswith(EXACT)
         or lang.fuzzy_min <= 0
         or len(stem) < lang.fuzzy_min
@@ -355,7 +358,12 @@ def _compile(path: Path) -> tuple[Danger | None, list[str]]:
         )
         for code in languages
     }
-    return Danger(languages, tuple(concepts), window, vocabulary), problems
+    known = {
+        code: words
+        | {word for c in concepts for phrase in c.unless.get(code, ()) for word in phrase}
+        for code, words in vocabulary.items()
+    }
+    return Danger(languages, tuple(concepts), window, vocabulary, known), problems
 
 
 def _languages(data: Mapping[str, object], problems: list[str]) -> dict[str, Language]:
