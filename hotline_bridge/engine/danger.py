@@ -59,6 +59,17 @@ class Rule:
         """Whether the rule holds a negation of its own ("not allowed", "no me pagan")."""
         return NOT in self.names
 
+    @functools.cached_property
+    def firsts(self) -> tuple[Mapping[str, tuple[Phrase, ...]], ...]:
+        """Each group's phrases by their first word: a message is looked at only for the
+        phrases that can start at one of its words."""
+        return tuple(_by_first(group) for group in self.groups)
+
+    @functools.cached_property
+    def words(self) -> frozenset[str]:
+        """Every word of the rule's groups (a rule starting with "=" allows no other)."""
+        return frozenset(word for group in self.groups for phrase in group for word in phrase)
+
 
 @dataclass(frozen=True)
 class Concept:
@@ -68,6 +79,18 @@ class Concept:
     about: str
     rules: Mapping[str, tuple[Rule, ...]]
     unless: Mapping[str, tuple[Phrase, ...]]
+
+    @functools.cached_property
+    def unless_firsts(self) -> Mapping[str, Mapping[str, tuple[Phrase, ...]]]:
+        """The ordinary senses of each language, by their first word."""
+        return {code: _by_first(phrases) for code, phrases in self.unless.items()}
+
+
+def _by_first(phrases: Iterable[Phrase]) -> Mapping[str, tuple[Phrase, ...]]:
+    index: dict[str, list[Phrase]] = {}
+    for phrase in phrases:
+        index.setdefault(phrase[0], []).append(phrase)
+    return {word: tuple(found) for word, found in index.items()}
 
 
 @dataclass(frozen=True, eq=False)  # compared (and cached) by identity
@@ -162,11 +185,7 @@ class Danger:
         for concept in self.concepts:
             # An ordinary sense in either language's words ("sex education") silences the
             # concept in both: a message mixes languages, and some words are both.
-            if any(
-                finds[code](phrase)
-                for code, phrases in concept.unless.items()
-                for phrase in phrases
-            ):
+            if any(finds[code].any_of(index) for code, index in concept.unless_firsts.items()):
                 continue
             for code, rules in concept.rules.items():
                 if any(self._holds(rule, finds[code], negated[code]) for rule in rules):
@@ -186,18 +205,11 @@ class Danger:
 
     def _holds(self, rule: Rule, find: _Finder, negated: Sequence[bool]) -> bool:
         """Whether a word of every group of ``rule`` occurs, all within the window."""
-        if rule.whole:
-            words = {word for group in rule.groups for phrase in group for word in phrase}
-            if len(find.stems) < 2 or not find.words <= words:  # one word alone is a keyword
-                return False
+        if rule.whole and (len(find.stems) < 2 or not find.words <= rule.words):
+            return False  # one word alone is a keyword
         spans = []
-        for group in rule.groups:
-            found = [
-                span
-                for phrase in group
-                for span in find(phrase)
-                if rule.negated or not negated[span[0]]
-            ]
+        for index in rule.firsts:
+            found = [span for span in find.spans_of(index) if rule.negated or not negated[span[0]]]
             if not found:
                 return False
             spans.append(found)
@@ -280,6 +292,16 @@ class _Finder:
         if found is None:
             found = self._found[phrase] = _spans(self.stems, phrase)
         return found
+
+    def spans_of(self, index: Mapping[str, tuple[Phrase, ...]]) -> list[tuple[int, int]]:
+        """Where any phrase of ``index`` (phrases by first word) occurs."""
+        return [
+            span for word in self.words for phrase in index.get(word, ()) for span in self(phrase)
+        ]
+
+    def any_of(self, index: Mapping[str, tuple[Phrase, ...]]) -> bool:
+        """Whether any phrase of ``index`` (phrases by first word) occurs."""
+        return any(self(phrase) for word in self.words for phrase in index.get(word, ()))
 
 
 def _spans(stems: Sequence[str], phrase: Phrase) -> list[tuple[int, int]]:
