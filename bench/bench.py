@@ -67,6 +67,7 @@ PROBLEM_LINE = re.compile(rf"{bench_app.LOG_MARK}|\[ERROR\]|\[CRITICAL\]")
 # The nearby-services benchmark, run when its file exists.
 NEARBY_MODULE = "bench.nearby_bench"
 IMPORT_MODULE = "bench.import_bench"
+SIGNALS_MODULE = "bench.danger_bench"
 # How many examples of errors the report shows.
 ERROR_EXAMPLES = 5
 
@@ -337,6 +338,17 @@ def imports(report: Report) -> None:
     report.budgets.extend(lines)
 
 
+def signals(report: Report) -> None:
+    """Add the danger words' recall and false alarms per labelled set and language."""
+    try:
+        lines = importlib.import_module(SIGNALS_MODULE).run()
+    except Exception:
+        report.human.append("signals: the benchmark failed:\n" + traceback.format_exc())
+        report.failed = True
+        return
+    report.budgets.extend(lines)
+
+
 def errors_budget(report: Report) -> None:
     """Add the error budget: failed requests plus problems in the server's log."""
     total = report.client_errors + report.server_errors
@@ -370,6 +382,7 @@ def main() -> int:
         segments(tmp, report)
     nearby(report)
     imports(report)
+    signals(report)
     print("\n".join(report.human))
     print("\n".join(report.budgets))
     return 1 if report.failed else 0

@@ -31,10 +31,11 @@ from hotline_bridge.directory.models import Site, as_service, display_number, ge
 from hotline_bridge.directory.reader import SiteDirectory
 from hotline_bridge.directory.store import open_db, with_texts
 from hotline_bridge.engine.catalogs import BABEL_CONFIG, EXTRACT_KEYWORDS, Words, audit
-from hotline_bridge.engine.conversation import Outcome, State
+from hotline_bridge.engine.conversation import Outcome, State, emergency_node
+from hotline_bridge.engine.danger import measure_all, problems_in
 from hotline_bridge.engine.screen import Notice, Screen
 from hotline_bridge.engine.walk import reachable, with_notice
-from hotline_bridge.runtime import Runtime
+from hotline_bridge.runtime import DANGER_FILE, Runtime
 from hotline_bridge.settings import PROJECT_ROOT, resolve_path
 
 
@@ -77,12 +78,15 @@ def _site_replies(
     directory = SiteDirectory(db, site, now, rt.discreet)
     codes = (site.zip or SAMPLE_ZIP, UNKNOWN_ZIP)
     hotline = rt.failsafe.hotline_phone
-    start = None
+    start: Screen | None = None
+    emergency: Screen | None = None
     caps = sms_render.capabilities(rt.catalogs, flow, site)
     for screen in reachable(flow, lang, directory, caps, codes):
         where = f"{site.id}/{screen.position.encode()}"
         first = screen.position.node == flow.start
         start = screen if first else start
+        if screen.position.node == emergency_node(flow) and not screen.position.page:
+            emergency = screen
         yield Reply(
             where,
             lang,
@@ -93,14 +97,17 @@ def _site_replies(
         unknown = with_notice(screen, text_channel.longest_notice(words))
         text = sms_render.render(words, flow, site, _outcome(unknown, lang), hotline) or ""
         yield Reply(f"{where} (not understood)", lang, text)
-    if start is not None:  # a first message that suggests danger: the calm line, then the menu
-        calm = Notice(
-            "notice.signal",
-            {"phone": display_number(hotline), "emergency": rt.failsafe.emergency_phone},
-        )
-        opened = replace(start, notices=(calm, *start.notices))
-        text = sms_render.render(words, flow, site, _outcome(opened, lang), hotline) or ""
-        yield Reply(f"{site.id}/{flow.start} (danger)", lang, text, True)
+    calm = Notice(
+        "notice.signal",
+        {"phone": display_number(hotline), "emergency": rt.failsafe.emergency_phone},
+    )
+    # A first message that suggests danger: the calm line, then the menu; 911 or EMERGENCY:
+    # the calm line, then the emergency screen.
+    for shown, label in ((start, "danger"), (emergency, "911")):
+        if shown is not None:
+            opened = replace(shown, notices=(calm, *shown.notices))
+            text = sms_render.render(words, flow, site, _outcome(opened, lang), hotline) or ""
+            yield Reply(f"{site.id}/{shown.position.node} ({label})", lang, text, True)
     for meaning in ("help", "stop", "start"):
         outcome = (
             _outcome(start, lang, meaning) if start else Outcome(State(), "", lang, None, meaning)
@@ -331,9 +338,36 @@ def check_waiting_changes(app: Flask, report: Report) -> None:
     report.lines.append(f"console: {len(waiting)} number change(s) wait for approval")
 
 
-def run_checks(app: Flask, today: dt.date) -> Report:
-    """Run every check against ``app`` on the day ``today`` and return the report."""
+# The labelled messages the danger words are measured on (``check --signals``).
+DANGER_EXAMPLES = "flows/danger-examples"
+
+
+def check_danger(app: Flask, report: Report, signals: bool) -> None:
+    """Fail on a problem in the danger file (a rule naming unknown words, an empty list, a word
+    that stems to nothing); with ``signals``, measure it on the labelled sets, failing when a
+    set it was tuned on falls below the targets (a held-out set is reported as it is)."""
+    for problem in problems_in(resolve_path(DANGER_FILE)):
+        report.fail(f"danger {problem}")
+    danger = _rt(app).danger
+    rules = ", ".join(
+        f"{code} {sum(len(c.rules.get(code, ())) for c in danger.concepts)} rules"
+        for code in danger.languages
+    )
+    report.lines.append(f"danger: {len(danger.concepts)} concepts, {rules}")
+    if not signals:
+        return
+    for rates in measure_all(danger, resolve_path(DANGER_EXAMPLES)):
+        if rates.tuning and not rates.ok:
+            report.fail(f"{rates.line()} (targets: recall 95%, false alarms 5%)")
+        else:
+            report.lines.append(rates.line() + ("" if rates.tuning else " (held out)"))
+
+
+def run_checks(app: Flask, today: dt.date, signals: bool = False) -> Report:
+    """Run every check against ``app`` on the day ``today`` and return the report; with
+    ``signals``, measure the danger words on their labelled sets too."""
     report = Report(lines=[f"flow {_rt(app).flow.path.name}: valid"])
+    check_danger(app, report, signals)
     check_national_lines(app, report, today)
     check_directory(app, report, today)
     check_catalogs(app, report)

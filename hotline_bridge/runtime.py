@@ -20,15 +20,16 @@ from hotline_bridge.directory.importer import CATEGORIES, Context, context_for
 from hotline_bridge.directory.models import Site, display_number
 from hotline_bridge.directory.store import DEFAULT_SITE
 from hotline_bridge.engine.catalogs import Catalogs
+from hotline_bridge.engine.danger import Danger
 from hotline_bridge.engine.flow import Flow, load
 from hotline_bridge.engine.keywords import Keywords
-from hotline_bridge.engine.wordlists import LanguageGuesser, Signals
+from hotline_bridge.engine.wordlists import LanguageGuesser
 from hotline_bridge.settings import resolve_path
 
 KEYWORDS_FILE = "flows/keywords.toml"
-# Words that tell the language of a first message, and phrases that suggest danger.
+# Words that tell the language of a first message, and what suggests danger.
 LANGUAGES_FILE = "flows/languages.toml"
-SIGNALS_FILE = "flows/signals.toml"
+DANGER_FILE = "flows/danger.toml"
 # Words that make a service's own name unsafe to list (see ``directory.discreet``).
 NAMES_FILE = "flows/sensitive-names.toml"
 
@@ -59,7 +60,7 @@ class Runtime:
     failsafe: FailSafe
     sensitive_words: tuple[str, ...]
     guesser: LanguageGuesser
-    signals: Signals
+    danger: Danger
     discreet: DiscreetNames
 
 
@@ -101,7 +102,7 @@ def load_runtime(app: Flask) -> Runtime:
         failsafe=build_failsafe(catalogs, flow, app.config["NATIONAL_OVERRIDES"]),
         sensitive_words=app.config["SENSITIVE_WORDS"],
         guesser=LanguageGuesser.load(resolve_path(LANGUAGES_FILE)),
-        signals=Signals.load(resolve_path(SIGNALS_FILE)),
+        danger=Danger.load(resolve_path(DANGER_FILE)),
         discreet=build_discreet(catalogs),
     )
 

@@ -28,12 +28,13 @@ from hotline_bridge.cli import twilio as twilio_cli
 from hotline_bridge.cli.offline import offline_config
 from hotline_bridge.directory.store import SIMULATOR_NUMBER
 from hotline_bridge.engine.catalogs import CatalogError, run_babel
+from hotline_bridge.engine.danger import DangerError
 from hotline_bridge.engine.flow import FlowError
 from hotline_bridge.engine.keywords import KeywordError
 from hotline_bridge.settings import ConfigError
 
 # What start-up can refuse with; the command prints the message, not a traceback.
-STARTUP_ERRORS = (ConfigError, FlowError, CatalogError, KeywordError)
+STARTUP_ERRORS = (ConfigError, FlowError, CatalogError, KeywordError, DangerError)
 
 
 def load_app(config: Mapping[str, object] | None = None) -> Flask:
@@ -195,15 +196,21 @@ def simulate() -> None:
 
 @main.command(with_appcontext=False)
 @click.option("--quiet", is_flag=True, help="Print only problems and the summary.")
-def check(quiet: bool) -> None:
-    """Validate the flow and both catalogs, list every SMS reply with its encoding and segment
-    count, and fail on a missing or fuzzy translation, a sensitive word on a first-contact
-    surface, or a reply over budget."""
+@click.option(
+    "--signals",
+    is_flag=True,
+    help="Also measure flows/danger.toml on the labelled messages in flows/danger-examples/: "
+    "recall and false alarms per set and language.",
+)
+def check(quiet: bool, signals: bool) -> None:
+    """Validate the flow, both catalogs and the danger words, list every SMS reply with its
+    encoding and segment count, and fail on a missing or fuzzy translation, a sensitive word on
+    a first-contact surface, or a reply over budget."""
     from hotline_bridge.checks import run_checks
 
     # The checks read content and sign their own in-process requests, so they need no
     # production secrets: any that are not set are made up for this run.
-    report = run_checks(load_app(offline_config()), dt.date.today())
+    report = run_checks(load_app(offline_config()), dt.date.today(), signals=signals)
     for line in report.lines:
         if not quiet or line.startswith("FAIL") or not line.startswith("sms "):
             click.echo(line)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from hotline_bridge.directory.models import display_number
+from hotline_bridge.engine.danger import Danger
 from hotline_bridge.engine.flow import Flow, Position, decode
 from hotline_bridge.engine.keywords import Keyword, Keywords
 from hotline_bridge.engine.screen import Notice, Screen
@@ -26,12 +27,15 @@ from hotline_bridge.engine.step import (
     respond,
     show,
 )
-from hotline_bridge.engine.wordlists import LanguageGuesser, Signals
+from hotline_bridge.engine.wordlists import LanguageGuesser
 
 # Keyword meanings that are choices in the flow.
 _CHOICES = {"home": CHOOSE_HOME, "more": CHOOSE_MORE, "back": CHOOSE_BACK}
 # Carrier keywords answered with the program's own wording (see the channel's renderer).
 COMPLIANCE = frozenset({"stop", "start", "help"})
+# The event counted for a message that suggests danger (or is 911, EMERGENCY): per day,
+# channel and language only, like every count; nothing says which message or which words.
+DANGER_EVENT = "danger"
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,7 @@ class Conversation:
     flow: Flow
     keywords: Keywords
     guesser: LanguageGuesser
-    signals: Signals
+    danger: Danger
     directory: Directory
     caps: Capabilities
     languages: Sequence[str]
@@ -88,7 +92,27 @@ def answer(c: Conversation, state: State, body: str) -> Outcome:
         return Outcome(kept, "delete", lang, forget=True)
     if state.stopped:
         return Outcome(state, "silenced", lang)
-    notices = _signal(c) if c.signals.found_in(body) else ()
+    if meaning == "emergency":  # 911, EMERGENCY, EMERGENCIA: straight to the emergency screen
+        return _emergency(c, lang)
+    notices = _signal(c) if keyword is None and c.danger.found_in(body) else ()
+    return _danger(_answer(c, state, body, keyword, lang, notices), notices)
+
+
+def _danger(outcome: Outcome, notices: tuple[Notice, ...]) -> Outcome:
+    """Count an answer to a message that suggests danger as such."""
+    return replace(outcome, event=DANGER_EVENT) if notices else outcome
+
+
+def _answer(
+    c: Conversation,
+    state: State,
+    body: str,
+    keyword: Keyword | None,
+    lang: str,
+    notices: tuple[Notice, ...],
+) -> Outcome:
+    """The answer to a message that is no carrier keyword, after the calm line if any."""
+    meaning = keyword.meaning if keyword else None
     fresh = state.lang is None or c.named_site
     if fresh or meaning in {"greeting", "home"}:
         return _first(c, body, lang, notices, started=bool(meaning) or not fresh)
@@ -124,6 +148,22 @@ def _signal(c: Conversation) -> tuple[Notice, ...]:
     return (Notice("notice.signal", params),)
 
 
+def emergency_node(flow: Flow) -> str:
+    """Return the node that connects to the flow's emergency line."""
+    for name, node in flow.nodes.items():
+        if node.type == "connect" and node.service == flow.emergency:
+            return name
+    return flow.start
+
+
+def _emergency(c: Conversation, lang: str) -> Outcome:
+    """911, EMERGENCY or EMERGENCIA as a message: the emergency screen, after the calm line
+    that also gives the 24/7 line."""
+    position = Position(emergency_node(c.flow))
+    screen = show(c.flow, position, lang, c.directory, c.caps, _signal(c))
+    return _at(screen, lang, DANGER_EVENT)
+
+
 def _at(screen: Screen, lang: str, event: str) -> Outcome:
     return Outcome(State(lang, screen.position.encode()), event, lang, screen)
 
@@ -151,14 +191,20 @@ def _language(c: Conversation, state: State, keyword: Keyword | None, body: str)
     than the conversation's switches to it. A first message whose words do not tell, but
     that holds a phrase suggesting danger, is answered in that phrase's language.
     """
+    if keyword is not None and keyword.meaning == "emergency" and not _letters(body):
+        return state.lang or c.default_language  # 911 is written the same in every language
     if keyword is not None and keyword.lang in c.languages:
         if keyword.meaning == "language" or state.lang is None or keyword.lang != "en":
             return keyword.lang
         return state.lang
     if state.lang is None:
         guessed = c.guesser.guess(body, c.languages)
-        return guessed or c.signals.language_of(body, c.languages) or c.default_language
+        return guessed or c.danger.language_of(body, c.languages) or c.default_language
     return c.guesser.guess(body, c.languages, clearly=True) or state.lang
+
+
+def _letters(text: str) -> bool:
+    return any(ch.isalpha() for ch in text)
 
 
 def _compliance(c: Conversation, state: State, meaning: str, lang: str) -> Outcome:

@@ -13,7 +13,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # What a keyword can mean, in the order they are tried.
-MEANINGS = ("stop", "start", "help", "delete", "language", "home", "back", "more", "greeting")
+MEANINGS = (
+    "stop",
+    "start",
+    "help",
+    "delete",
+    "emergency",
+    "language",
+    "home",
+    "back",
+    "more",
+    "greeting",
+)
 
 
 class KeywordError(Exception):

@@ -1,19 +1,18 @@
-"""Reading free text with word lists kept in ``flows/``: which language a message is written in,
-and whether it says the person may be in danger.
+"""Reading free text with word lists kept in ``flows/``: which language a message is written in
+(whether it suggests danger is ``engine.danger``'s work).
 
-Both are plain word lists, reviewable by clinic staff, matched after the same normalisation as
+The lists are plain words, reviewable by clinic staff, matched after the same normalisation as
 keywords (case, accents and punctuation ignored). Nothing a person wrote is kept: a message is
-read once and only the answer (a language code, or whether a signal matched) goes on.
+read once and only the answer (a language code) goes on.
 """
 
 from __future__ import annotations
 
-import functools
 import re
 import tomllib
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 # Letters and marks that only Spanish, of the languages offered, writes.
@@ -92,56 +91,3 @@ class LanguageGuesser:
         if clearly and (best < 2 or sum(scores.values()) != best):
             return None
         return winners[0]
-
-
-@dataclass(frozen=True)
-class Signals:
-    """Phrases that suggest a person is afraid, controlled, hurt or in danger."""
-
-    phrases: tuple[tuple[str, ...], ...]
-    # The same phrases by the language whose list holds them: a first message with too few
-    # words to tell its language (``no me deja salir``) is told by the phrase it holds.
-    by_language: Mapping[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
-
-    @classmethod
-    def load(cls, path: str | Path) -> Signals:
-        """Read the signal phrases at ``path`` (lists by language)."""
-        path = Path(path)
-        lists = _lists(path, _read(path))
-        by_language = {
-            lang: tuple(sorted({tuple(words_of(p)) for p in words} - {()}))
-            for lang, words in lists.items()
-        }
-        phrases = {phrase for found in by_language.values() for phrase in found}
-        return cls(tuple(sorted(phrases)), by_language)
-
-    def found_in(self, text: str) -> bool:
-        """Return whether ``text`` holds one of the phrases, as whole words."""
-        joined = _joined(text)
-        return any(needle in joined for needle in self._needles)
-
-    def language_of(self, text: str, languages: Iterable[str]) -> str | None:
-        """Return the one language among ``languages`` whose phrases ``text`` holds, or None
-        when it holds none or those of several."""
-        joined = _joined(text)
-        needles = self._needles_by_language
-        found = [lang for lang in languages if any(n in joined for n in needles.get(lang, ()))]
-        return found[0] if len(found) == 1 else None
-
-    @functools.cached_property
-    def _needles_by_language(self) -> dict[str, tuple[str, ...]]:
-        return {lang: _as_needles(found) for lang, found in self.by_language.items()}
-
-    @functools.cached_property
-    def _needles(self) -> tuple[str, ...]:
-        return _as_needles(self.phrases)
-
-
-def _as_needles(phrases: Iterable[tuple[str, ...]]) -> tuple[str, ...]:
-    """Return each phrase as it stands between spaces in a message's words joined by spaces."""
-    return tuple(f" {' '.join(phrase)} " for phrase in phrases)
-
-
-def _joined(text: str) -> str:
-    """Return the words of ``text`` joined by spaces, with a space at each end."""
-    return f" {' '.join(words_of(text))} "

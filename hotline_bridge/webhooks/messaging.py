@@ -179,7 +179,7 @@ def _reply(
         flow=rt.flow,
         keywords=rt.keywords,
         guesser=rt.guesser,
-        signals=rt.signals,
+        danger=rt.danger,
         directory=SiteDirectory(db, site, now, rt.discreet),
         caps=channel.caps(rt.catalogs, rt.flow, site),
         languages=rt.catalogs.languages,

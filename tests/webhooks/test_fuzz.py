@@ -23,7 +23,7 @@ from tests.webhooks.webhook_fuzz import Probe, cookie_value, describe, probes, t
 EXAMPLES = 800
 
 # The routes where a person's own input leads the way.
-CONVERSATIONS = ("/sms", "/voice/menu", "/voice/language", "/voice/offer")
+CONVERSATIONS = ("/sms", "/voice/menu", "/voice/language", "/voice/offer", "/voice/signal")
 
 FUZZ_SETTINGS = settings(
     max_examples=EXAMPLES,

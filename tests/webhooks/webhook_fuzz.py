@@ -25,6 +25,7 @@ ROUTES = (
     "/voice/language",
     "/voice/menu",
     "/voice/offer",
+    "/voice/signal",
     "/voice/dialed",
     "/voice/forget",
     "/voice/fallback",

@@ -60,6 +60,10 @@ KEY_FORGET = "6"
 CAPABILITIES = Capabilities(keyed=True, zip_anywhere=False, dials=True, details_on_request=True)
 # What a caller said that matched nothing: an invalid choice, never mistaken for silence.
 NOT_UNDERSTOOD = "?"
+# What a caller said that suggests danger (``engine.danger``), and "911" or "emergency" said
+# alone: never keys a caller can press.
+DANGER = "!"
+EMERGENCY = "!911"
 # How many keys a ZIP code takes, and the key that ends a shorter entry at once (such as 0 for
 # the main menu) instead of after a pause.
 ZIP_DIGITS = 5
@@ -781,6 +785,20 @@ def _language_words(call: Call, lang: str) -> list[str]:
     digits = call.words(lang).t("voice.speech.digits").split(",")
     keys = language_keys(call.catalogs.languages, call.site.default_language)
     return [digits[int(key)].strip() for key in keys]
+
+
+def render_signal(call: Call, state: State) -> VoiceResponse:
+    """After words that suggest danger: the calm line (the 24/7 line and 911, read digit by
+    digit, no word of what was said) and the offer to be connected now by one key or "yes";
+    silence goes back to the screen the caller was on."""
+    lang, words = state.lang, call.words(state.lang)
+    yes = [phrase.strip() for phrase in words.t("voice.speech.yes").split(",")]
+    response, menu = listen(call, lang, state_url("voice.signal", state), yes)
+    text = words.t("voice.notice.signal", number=NUMBER, emergency=number_mark("emergency"))
+    numbers = {"number": call.setup.hotline_phone, "emergency": call.setup.emergency_phone}
+    say(menu, call.voices[lang], text, numbers)
+    speak(menu, call, lang, words.t("voice.signal.offer", key=KEY_CONNECT))
+    return response
 
 
 def render_offer(call: Call, lang: str) -> VoiceResponse:

@@ -8,6 +8,7 @@ error answers with the fail-safe, which connects the caller to the 24/7 line.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 import sqlite_utils
 from flask import Blueprint, Flask, Response, current_app, request
@@ -15,10 +16,11 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from hotline_bridge import counters
 from hotline_bridge.channels.voice import render as vr
-from hotline_bridge.channels.voice.speech import understand
+from hotline_bridge.channels.voice.speech import understand, words_of
 from hotline_bridge.directory.models import site_for_number
 from hotline_bridge.directory.reader import SiteDirectory
 from hotline_bridge.directory.store import get_db
+from hotline_bridge.engine.conversation import DANGER_EVENT, emergency_node
 from hotline_bridge.engine.screen import Screen
 from hotline_bridge.engine.step import DETAILS, DIAL, dialable, respond
 from hotline_bridge.runtime import runtime
@@ -81,6 +83,9 @@ def _heard(call: vr.Call, state: vr.State, screen: Screen | None = None) -> str 
     speech = fields.get("SpeechResult", "").strip()
     if not speech:
         return None
+    alarm = _alarm(speech)
+    if alarm is not None:
+        return alarm
     flow, words = call.flow, call.words(state.lang)
     shortcuts = {
         flow.talk_key: words.t("voice.speech.talk"),
@@ -91,6 +96,24 @@ def _heard(call: vr.Call, state: vr.State, screen: Screen | None = None) -> str 
     keys = vr.offered(call, state, screen) if screen is not None else []
     key = understand(speech, words, runtime().keywords, keys, shortcuts, vr.KEY_LANGUAGE)
     return key or vr.NOT_UNDERSTOOD
+
+
+def _alarm(speech: str) -> str | None:
+    """Return ``EMERGENCY`` for "911" or "emergency" said alone, ``DANGER`` for words that
+    suggest danger (heard before any menu label: "leave" or "help" may be one), else None."""
+    rt = runtime()
+    keyword = rt.keywords.match(speech)
+    if keyword is not None and keyword.meaning == "emergency":
+        return vr.EMERGENCY
+    return vr.DANGER if rt.danger.found_in(speech) else None
+
+
+def _alarmed(call: vr.Call, state: vr.State, heard: str) -> VoiceResponse:
+    """The answer to danger heard at ``state``: the calm line and the offer to connect, or for
+    "911" said alone, the emergency screen."""
+    if heard == vr.EMERGENCY:
+        return vr.render(call, vr.State(emergency_node(call.flow), lang=state.lang))
+    return vr.render_signal(call, state.but(misses=0))
 
 
 def _miss(call: vr.Call, state: vr.State, notice: str | None) -> VoiceResponse:
@@ -134,6 +157,8 @@ def answer(call: vr.Call, state: vr.State, heard: str | None) -> tuple[VoiceResp
         return vr.render(call, switched), "language"
     if heard == vr.NOT_UNDERSTOOD:
         return _miss(call, state, "notice.unknown"), "invalid"
+    if heard in {vr.DANGER, vr.EMERGENCY}:
+        return _alarmed(call, state, heard), DANGER_EVENT
     if heard == vr.KEY_FORGET and vr.offers_forget(vr.screen_at(call, state)):
         complete = forget.copies_of_call(form(), _when_done())
         return vr.render(call, state.but(misses=0), vr.forgotten(complete)), "delete"
@@ -162,6 +187,10 @@ def _chosen_language(call: vr.Call, default: str) -> tuple[str, str | None]:
     fields = form()
     speech = "" if fields.get("Digits") else fields.get("SpeechResult", "")
     spoken = runtime().guesser.guess(speech, call.catalogs.languages) if speech else None
+    alarm = _alarm(speech) if speech.strip() else None
+    if alarm is not None:  # in the language of the words that suggest it
+        languages = call.catalogs.languages
+        return spoken or runtime().danger.language_of(speech, languages) or default, alarm
     if spoken is not None:
         return spoken, None
     state = vr.State(call.flow.start, lang=default)
@@ -187,6 +216,9 @@ def language() -> Response:
     if other == vr.KEY_HANGUP:
         return twiml_response(vr.hang_up(call, lang))
     start = vr.State(call.flow.start, lang=lang)
+    if other in {vr.DANGER, vr.EMERGENCY}:
+        _count(get_db(), lang, DANGER_EVENT)
+        return twiml_response(_alarmed(call, start, other))
     if other == call.flow.talk_key:
         start = vr.State(call.flow.talk_node, lang=lang)
     return twiml_response(vr.render(call, start))
@@ -202,6 +234,34 @@ def menu() -> Response:
     twiml, event = answer(call, state, heard)
     _count(get_db(), state.lang, event)
     return twiml_response(twiml)
+
+
+@bp.post("/signal")
+@twilio_webhook(fail_safe=_fail_safe_reply)
+def signal() -> Response:
+    """After the calm line: the connect key or "yes" connects to the 24/7 line; another key
+    acts on the screen the caller was on; silence or other words go back to that screen."""
+    call = _call()
+    state = vr.State.parse(call.flow, request.args, call.catalogs.languages)
+    fields, lang = form(), state.lang
+    digits = fields.get("Digits", "")
+    if digits == vr.KEY_CONNECT or (not digits and _yes(call, lang, fields)):
+        twiml, event = vr.render(call, vr.State(call.flow.talk_node, lang=lang)), "signal:yes"
+    elif digits:
+        twiml, event = answer(call, state, digits)
+    else:
+        twiml, event = vr.render(call, state), "signal:no"
+    _count(get_db(), lang, event)
+    return twiml_response(twiml)
+
+
+def _yes(call: vr.Call, lang: str, fields: Mapping[str, str]) -> bool:
+    """Whether the caller said yes ("yes", "sí", "yes please"), in the call's language."""
+    said = set(words_of(fields.get("SpeechResult", "")))
+    if "no" in said:  # "no", "no thanks", "no gracias": the same word in both languages
+        return False
+    phrases = call.words(lang).t("voice.speech.yes").split(",")
+    return any(words_of(phrase) and set(words_of(phrase)) <= said for phrase in phrases)
 
 
 @bp.post("/offer")
