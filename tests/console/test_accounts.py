@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 import time_machine
-from argon2 import PasswordHasher
 from flask import Flask
 from werkzeug.test import TestResponse
 
@@ -25,12 +24,6 @@ from tests.console.console_helpers import PASSWORD, Staffer, add_staff, csrf_of,
 
 ADA, NORA, NED = "ada@admin.example", "nora@north.example", "ned@north.example"
 NEW_PASSWORD = "plum kettle orbit lantern"
-
-
-@pytest.fixture(autouse=True)
-def quick_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """argon2id at its lightest cost; its parameters are the library's business."""
-    monkeypatch.setattr(auth, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024))
 
 
 @pytest.fixture

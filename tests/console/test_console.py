@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 import time_machine
-from argon2 import PasswordHasher
 from click.testing import CliRunner
 from flask import Flask
 
@@ -48,13 +47,6 @@ NORA, NED, SAM, ADA = (
     "sam@south.example",
     "ada@admin.example",
 )
-
-
-@pytest.fixture(autouse=True)
-def quick_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hash with argon2id at its lightest cost: the suite signs in hundreds of times, and the
-    cost parameters are the library's business, not these tests'."""
-    monkeypatch.setattr(auth, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024))
 
 
 @pytest.fixture

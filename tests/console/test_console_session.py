@@ -8,22 +8,14 @@ from typing import Any
 
 import pytest
 import time_machine
-from argon2 import PasswordHasher
 from flask import Flask
 
-from hotline_bridge.console import auth
 from tests.console.console_helpers import Staffer, add_staff, seed
 
 NORA = "nora@north.example"
 # The console's own limit on a session left unused, and the SMS conversation's lifetime,
 # which once ended console sessions too.
 IDLE_MINUTES, SMS_MINUTES = 20, 15
-
-
-@pytest.fixture(autouse=True)
-def quick_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """argon2id at its lightest cost; its parameters are the library's business."""
-    monkeypatch.setattr(auth, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024))
 
 
 @pytest.fixture

@@ -18,11 +18,10 @@ import pypdf
 import pytest
 import time_machine
 import zxingcpp
-from argon2 import PasswordHasher
 from flask import Flask
 from PIL import Image
 
-from hotline_bridge.console import auth, store
+from hotline_bridge.console import store
 from hotline_bridge.directory import national
 from hotline_bridge.directory.store import open_db
 from hotline_bridge.printing import KINDS, LANGS, POSTER_SIZES, preview
@@ -36,12 +35,6 @@ LETTER, TABLOID = (612, 792), (792, 1224)
 # What each language's faces say to text the north site (it has no keyword of its own, so the
 # card prints the greeting its number answers in that language).
 TEXT_LINE = {"en": f"Text HI to {SHOWN}", "es": f"Envíe HOLA al {SHOWN}"}
-
-
-@pytest.fixture(autouse=True)
-def quick_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hash with argon2id at its lightest cost (the cost is the library's business)."""
-    monkeypatch.setattr(auth, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024))
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 import time_machine
-from argon2 import PasswordHasher
 from flask import Flask
 from werkzeug.test import TestResponse
 
@@ -32,12 +31,6 @@ NORA, NED, SAM, ADA = (
 )
 HEADER = "id,site,category,name_en,label_en,phone,zip,hours\n"
 FOOD = "north-food,north,basic_needs,Food Pantry (example),Food,617-555-0150,02139,\n"
-
-
-@pytest.fixture(autouse=True)
-def quick_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hash at argon2id's lightest cost: the cost is the library's business, not these tests'."""
-    monkeypatch.setattr(auth, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024))
 
 
 @pytest.fixture
