@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from hotline_bridge.directory.models import display_number
 from hotline_bridge.engine.danger import Danger
 from hotline_bridge.engine.flow import Flow, Position, decode
 from hotline_bridge.engine.keywords import Keyword, Keywords
+from hotline_bridge.engine.phones import display_number
 from hotline_bridge.engine.screen import Notice, Screen
 from hotline_bridge.engine.step import (
     CHOOSE_BACK,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -76,6 +78,28 @@ def test_the_engine_imports_no_framework_no_channel_and_does_no_io(path: Path) -
     imported = {name.split(".")[0] for name in _imports(path)}
     assert imported.isdisjoint({"flask", "twilio", "sqlite3", "sqlite_utils", "requests"})
     assert not any(name.startswith("hotline_bridge.channels") for name in _imports(path))
+
+
+def test_the_engine_loads_alone_in_a_fresh_interpreter() -> None:
+    """Importing every engine module loads no web framework, Twilio, database or directory:
+    the package root loads nothing eagerly and the engine owns what it needs."""
+    modules = sorted(p.stem for p in (PACKAGE / "engine").glob("*.py") if p.stem != "__init__")
+    program = (
+        "import sys\n"
+        + "".join(f"import hotline_bridge.engine.{name}\n" for name in modules)
+        + "print(' '.join(sorted(sys.modules)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True
+    )
+    loaded = set(done.stdout.split())
+    tops = {name.split(".")[0] for name in loaded}
+    assert tops.isdisjoint({"flask", "twilio", "werkzeug", "sqlite_utils", "sqlite3", "jinja2"})
+    assert (
+        not {name for name in loaded if name.startswith("hotline_bridge.")}
+        - {f"hotline_bridge.engine.{name}" for name in modules}
+        - {"hotline_bridge.engine"}
+    )
 
 
 CHANNELS = sorted(

@@ -1,0 +1,31 @@
+"""How the line writes and dials a stored number, in every channel."""
+
+from __future__ import annotations
+
+import functools
+
+import phonenumbers
+
+
+# A line's few numbers are written in every reply that offers them.
+@functools.lru_cache(maxsize=1024)
+def display_number(number: str | None) -> str:
+    """Write a stored number the way a US reader dials it: ``1-888-373-7888``, ``988``, ``233733``.
+
+    Numbers are stored as E.164 (or as short codes and three-digit service numbers); this is the
+    one place that turns them into text.
+    """
+    if not number:
+        return ""
+    if not number.startswith("+"):
+        return number
+    parsed = phonenumbers.parse(number, None)
+    if parsed.country_code == 1:
+        national = str(parsed.national_number)
+        return f"1-{national[:3]}-{national[3:6]}-{national[6:]}"
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def dial_string(number: str | None) -> str:
+    """Return what a phone dials for a stored number (E.164 as is, short codes as they are)."""
+    return number or ""
