@@ -16,6 +16,12 @@ from hotline_bridge.engine.flow import Position
 if TYPE_CHECKING:
     from hotline_bridge.directory.models import Service
 
+# Every kind of screen the engine shows: the node types, with a ``zip`` node shown as one of
+# three. Each channel renders each kind (tests/channels/test_kinds.py holds them to it), so a new
+# node type is added here, in ``engine/flow.py``'s NODE_TYPES and in one renderer per channel.
+ZIP_KINDS = ("zip_ask", "zip_kind", "nearby")
+SCREEN_KINDS = frozenset({"menu", "list", "detail", "connect", "info", *ZIP_KINDS})
+
 # What a choice does, so a channel can place it (numbered option, footer shortcut, button).
 OPTION, ENTRY, MORE, PREVIOUS, BACK, HOME, TALK, ZIP = (
     "option",
@@ -87,6 +93,10 @@ class Screen:
     heading: str | None = None
     fallback: bool = False
     excerpt: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in SCREEN_KINDS:
+            raise ValueError(f"unknown kind of screen {self.kind!r}")
 
     def choice(self, key: str) -> Choice | None:
         """Return the choice ``key`` chooses here, an entry's included."""
