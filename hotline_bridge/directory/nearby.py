@@ -27,6 +27,7 @@ from hotline_bridge.directory.models import (
     get_services,
     get_site,
 )
+from hotline_bridge.engine.step import ZIP_CODE
 
 # Mean radius of the Earth in miles, for the haversine distance.
 EARTH_RADIUS_MILES = 3958.8
@@ -35,8 +36,6 @@ MILES_PER_DEGREE = 69.0
 # Search radii tried in turn: a city first, then the region, then the state and beyond. Services
 # farther than the last radius are not "near" and are not offered.
 RADII_MILES = (10.0, 30.0, 100.0, 300.0)
-
-ZIP_CODE = re.compile(r"^\d{5}$")
 
 
 @dataclass(frozen=True)

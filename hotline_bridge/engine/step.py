@@ -40,6 +40,8 @@ ZIP_CODE = re.compile(r"^\d{5}$")
 ZIP_AS_SENT = re.compile(r"^(\d{5})(?:-\d{4})?$")
 # Digits that look like a ZIP code with too few or too many of them.
 ALMOST_ZIP = re.compile(r"^\d{3,4}$|^\d{6,9}$")
+# A place in the menus that carries a ZIP code someone sent (the nearby lists: ``zip@02139.x``).
+_ZIP_IN_PLACE = re.compile(r"\d{5}")
 
 # Choices a channel may pass besides an option key.
 CHOOSE_HOME, CHOOSE_TALK, CHOOSE_MORE, CHOOSE_BACK = "home", "talk", "more", "back"
@@ -109,6 +111,11 @@ class _Reading:
     lang: str
     directory: Directory
     caps: Capabilities
+
+
+def holds_zip(place: str) -> bool:
+    """Return whether an encoded position carries a ZIP code someone sent."""
+    return _ZIP_IN_PLACE.search(place) is not None
 
 
 def as_zip(text: str) -> str | None:

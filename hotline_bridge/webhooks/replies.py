@@ -15,7 +15,6 @@ holds a ZIP code (a list of help near it) is never kept either.
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from dataclasses import dataclass
@@ -25,13 +24,12 @@ import sqlite_utils
 
 from hotline_bridge.engine.conversation import State
 from hotline_bridge.engine.keywords import Keywords
+from hotline_bridge.engine.step import holds_zip
 
 # Answers kept per worker thread; the store is emptied when it fills.
 SIZE = 4096
 # The longest message that can be a choice or a keyword ("BORRAR TODO", "ESPAÑOL").
 LONGEST = 16
-# A place in the menus that carries a ZIP code someone sent.
-_ZIP_IN_PLACE = re.compile(r"\d{5}")
 
 
 @dataclass(frozen=True)
@@ -55,7 +53,7 @@ def key(
     not be kept (free text, a ZIP code, a place that holds one)."""
     if len(body) > LONGEST or not _is_choice(keywords, body):
         return None
-    if state.position and _ZIP_IN_PLACE.search(state.position):
+    if state.position and holds_zip(state.position):
         return None
     return (channel, to, state.lang, state.position, state.stopped, state.site, body, minute)
 
