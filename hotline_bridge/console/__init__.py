@@ -17,12 +17,12 @@ from flask import Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from hotline_bridge.console import auth, cookie, links, store
-from hotline_bridge.console.access import current_session, lang, words
+from hotline_bridge.console.access import current_session, lang, languages, words
 from hotline_bridge.console.blueprint import bp
 from hotline_bridge.directory.importer import Reason
 from hotline_bridge.directory.models import display_number
 from hotline_bridge.directory.store import SERVICE_TEXTS, connect, text_column
-from hotline_bridge.engine.catalogs import DEFAULT_LANGUAGE, LANGUAGES, Words
+from hotline_bridge.engine.catalogs import DEFAULT_LANGUAGE, Words
 
 # Importing the route modules registers their views on the blueprint.
 from hotline_bridge.console import accounts, services, signin, tools, upload, usage  # noqa: F401  isort: skip
@@ -93,11 +93,12 @@ def _context() -> dict[str, object]:
         "when": lambda stamp, zone: when(lang(), stamp, zone),
         "field_value": lambda name, value: field_value(bound, name, value),
         "language_name": lambda code: language_name(bound, code),
+        "own_language_name": lambda code: bound.catalogs.text(code, "kiosk.language_name"),
         "problem": lambda reason: said(bound, reason),
         "action_name": lambda action: _named(bound, "console.audit.action.", action),
         "who_name": lambda name: who_name(bound, name),
         "lang": lang(),
-        "languages": LANGUAGES,
+        "languages": languages(),
         "signed_in": found.staff if found and found.stage == auth.SIGNED_IN else None,
     }
 

@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 from hotline_bridge.console import auth
 from hotline_bridge.console.store import Staff
 from hotline_bridge.directory.store import DEFAULT_SITE, get_db
-from hotline_bridge.engine.catalogs import DEFAULT_LANGUAGE, LANGUAGES, Words
+from hotline_bridge.engine.catalogs import DEFAULT_LANGUAGE, Words
 from hotline_bridge.runtime import runtime
 
 View = TypeVar("View", bound=Callable[..., Any])
@@ -36,10 +36,15 @@ def db() -> sqlite_utils.Database:
     return get_db()
 
 
+def languages() -> tuple[str, ...]:
+    """Return the languages the console is offered in: every language the line has catalogs for."""
+    return runtime().catalogs.languages
+
+
 def lang() -> str:
     """Return the console's language for this browser."""
     chosen = session.get("lang")
-    return chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE
+    return chosen if chosen in languages() else DEFAULT_LANGUAGE
 
 
 def words() -> Words:

@@ -6,9 +6,8 @@ from flask import current_app, render_template, request, session
 from werkzeug.wrappers import Response
 
 from hotline_bridge.console import auth, cookie, store
-from hotline_bridge.console.access import back_to, current_session, db, now, signed_in
+from hotline_bridge.console.access import back_to, current_session, db, languages, now, signed_in
 from hotline_bridge.console.blueprint import bp
-from hotline_bridge.engine.catalogs import LANGUAGES
 
 
 def _limits(email: str) -> dict[str, int]:
@@ -136,7 +135,7 @@ def sign_out() -> Response:
 def language() -> Response:
     """Switch the console's language and come back to the same page."""
     chosen = request.form.get("lang")
-    if chosen in LANGUAGES:
+    if chosen in languages():
         session["lang"] = chosen
     return Response(status=303, headers={"Location": console_path(request.form.get("next", ""))})
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from markupsafe import escape
 
 from hotline_bridge.cli import main
 from hotline_bridge.directory.models import get_service, get_site
@@ -285,3 +286,19 @@ def test_the_console_forms_take_the_pseudo_languages_words(
     assert 'name="name_qps"' in form and "Name in &lt;Pseudo&gt;" in form
     site = ada.client.get("/console/sites?site=north").get_data(as_text=True)
     assert 'name="name_qps"' in site and 'value="qps"' in site
+
+
+def test_the_console_is_offered_in_the_pseudo_language(pseudo: Flask) -> None:
+    client = pseudo.test_client()
+    page = client.get("/console/sign-in").get_data(as_text=True)
+    assert 'value="qps" lang="qps">&lt;Pseudo&gt;</button>' in page
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    switched = client.post(
+        "/console/language",
+        data={"lang": "qps", "next": "/console/sign-in", "csrf_token": token},
+    )
+    assert switched.status_code == 303
+    again = client.get("/console/sign-in").get_data(as_text=True)
+    title = pseudo.extensions["hotline_bridge"].catalogs.text("qps", "console.signin.title")
+    assert '<html lang="qps">' in again and escape(title) in again
+    assert 'value="en" lang="en">English</button>' in again
