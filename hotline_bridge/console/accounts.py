@@ -71,9 +71,7 @@ def verify() -> str | Response | tuple[str, int]:
     assert found is not None
     counted = attempt(found.staff.email, found.staff)
     if counted is None:
-        return render_template(
-            "console/verify.html", next=target, error="console.signin.throttled"
-        ), 429
+        return render_template("console/verify.html", next=target, error=THROTTLED), 429
     if not auth.use_code(db(), found.staff, request.form.get("code", ""), now()):
         auth.note_failure(db(), found.staff)
         return render_template("console/verify.html", next=target, error="console.error.code")
@@ -317,9 +315,7 @@ def change_password() -> str | Response | tuple[str, int]:
     me = staff()
     counted = attempt(me.email, me)
     if counted is None:
-        return render_template(
-            "console/password.html", errors={}, error="console.signin.throttled"
-        ), 429
+        return render_template("console/password.html", errors={}, error=THROTTLED), 429
     if not auth.check_password(db(), me, request.form.get("current", "")):
         auth.note_failure(db(), me)
         errors = {"current": "console.password.current_wrong"}

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import Blueprint
-
-CONSOLE_DIR = Path(__file__).parent
 
 bp = Blueprint(
     "console",
