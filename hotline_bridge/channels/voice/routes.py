@@ -187,8 +187,9 @@ def _chosen_language(call: vr.Call, default: str, heard_in: str) -> tuple[str, s
     alarm = _alarm(speech) if speech.strip() else None
     if alarm is not None:  # in the language of the words that suggest it
         return spoken or runtime().danger.language_of(speech, languages) or heard_in, alarm
-    if spoken is not None:
-        return spoken, None
+    if spoken is not None:  # and words of talking to someone ("hablar con alguien") connect
+        heard = _heard(call, vr.State(call.flow.start, lang=spoken))
+        return spoken, heard if heard == call.flow.talk_key else None
     heard = _heard(call, vr.State(call.flow.start, lang=heard_in if speech else default))
     keys = vr.language_keys(languages, default)
     if heard in keys:
