@@ -170,6 +170,9 @@ class State:
     misses: int = 0
     view: str = VIEW_PLAIN
     back: Position | None = None
+    # False when the caller pressed the talk key in the greeting, before choosing a language:
+    # the screens that follow (the 24/7 line did not answer) offer the next language too.
+    chosen: bool = True
 
     @property
     def position(self) -> Position:
@@ -194,6 +197,7 @@ class State:
         return cls.at(decode(flow, text), lang if lang in languages else DEFAULT_LANGUAGE).but(
             misses=min(int(misses), MAX_MISSES) if misses.isascii() and misses.isdigit() else 0,
             view=view if view in VIEWS else VIEW_PLAIN,
+            chosen=args.get("u") != "1",
         )
 
     def but(self, **changes: Any) -> State:
@@ -210,6 +214,7 @@ class State:
             "r": str(self.misses) if self.misses else "",
             "v": self.view,
             "b": self.back.encode() if self.back else "",
+            "u": "" if self.chosen else "1",
         }
         return {key: value for key, value in values.items() if value}
 
@@ -434,19 +439,19 @@ def say_options(parent: TwiML, call: Call, lang: str, keys: Sequence[tuple[str, 
 
 def say_shortcuts(parent: TwiML, call: Call, state: State, screen: Screen) -> None:
     """Say the keys that work here: back (where it leads elsewhere), talk and home; on the main
-    menu, how to end the call and switch language instead: the pound key leads to the next
-    language, so it is offered in that language's words and voice (with three languages, each
-    press goes one further)."""
+    menu, how to end the call instead. On the main menu, and wherever the caller has not yet
+    chosen a language, the pound key is offered in the words and voice of the language it
+    leads to: the next one (with three languages, each press goes one further)."""
     flow, lang = call.flow, state.lang
     if state.node == flow.start:
         speak(parent, call, lang, call.words(lang).t("voice.shortcuts_main"))
-        following = next_language(call.catalogs.languages, lang)
-        if following != lang:
-            speak(parent, call, following, call.words(following).t("voice.switch_language"))
-        return
-    keys = {"talk": flow.talk_key, "home": flow.home_key, "back": flow.back_key}
-    key = "voice.shortcuts" if screen.by_role(BACK) else "voice.shortcuts_no_back"
-    speak(parent, call, lang, call.words(lang).t(key, **keys))
+    else:
+        keys = {"talk": flow.talk_key, "home": flow.home_key, "back": flow.back_key}
+        key = "voice.shortcuts" if screen.by_role(BACK) else "voice.shortcuts_no_back"
+        speak(parent, call, lang, call.words(lang).t(key, **keys))
+    following = next_language(call.catalogs.languages, lang)
+    if (state.node == flow.start or not state.chosen) and following != lang:
+        speak(parent, call, following, call.words(following).t("voice.switch_language"))
 
 
 def prompt(
@@ -852,7 +857,7 @@ def render_talk_at_once(call: Call, default_lang: str) -> VoiceResponse:
     """The talk key pressed in the greeting, before any language was chosen: "connecting you"
     in every language, then the call to the 24/7 line (when it cannot be dialled, the talk
     screen in the site's language)."""
-    state = State(call.flow.talk_node, lang=default_lang)
+    state = State(call.flow.talk_node, lang=default_lang, chosen=False)
     screen = screen_at(call, state)
     service = screen.service
     if screen.kind != "connect" or service is None or not dialable(service):

@@ -147,7 +147,8 @@ def answer(call: vr.Call, state: vr.State, heard: str | None) -> tuple[VoiceResp
     if heard == vr.KEY_REPEAT:
         return vr.render(call, state.but(misses=0)), "repeat"
     if heard == vr.KEY_LANGUAGE:
-        switched = state.but(misses=0, lang=vr.next_language(call.catalogs.languages, lang))
+        following = vr.next_language(call.catalogs.languages, lang)
+        switched = state.but(misses=0, lang=following, chosen=True)
         return vr.render(call, switched), "language"
     if heard == vr.NOT_UNDERSTOOD:
         return _miss(call, state, "notice.unknown"), "invalid"

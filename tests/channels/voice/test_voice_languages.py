@@ -142,3 +142,22 @@ def test_the_pound_key_names_the_language_it_leads_to(
     ]
     phone.press("#")
     assert text(pseudo, following, "menu.main") in phone.text
+
+
+def test_a_line_that_does_not_answer_the_talk_key_offers_the_next_language(app: Flask) -> None:
+    phone = call(app)
+    phone.press("8")
+    phone.dial_outcome("busy")
+    assert text(app, "en", "voice.dial.busy") in phone.text
+    offer = text(app, "es", "voice.switch_language")
+    assert [(s.language, s.voice) for s in phone.said if s.text == offer] == [VOICES["es"]]
+    phone.press("#")
+    assert {s.language for s in phone.said} == {"es-US"}, phone.said
+    assert offer not in phone.text
+
+
+def test_a_language_chosen_is_not_offered_again_below_the_main_menu(app: Flask) -> None:
+    phone = call(app)
+    phone.press("1")
+    phone.press("2")
+    assert text(app, "es", "voice.switch_language") not in phone.text
