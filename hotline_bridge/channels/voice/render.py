@@ -793,8 +793,9 @@ def render_greeting(call: Call, default_lang: str) -> VoiceResponse:
     order = list(language_keys(call.catalogs.languages, default_lang).items())
     waits = [GREETING_PAUSE] * (len(order) - 1) + [call.setup.gather_timeout]
     response = VoiceResponse()
-    first = _greeting_menu(call, response, default_lang, default_lang, waits[0])
-    for lang in (lang for _, lang in order):
+    offers = [lang for _, lang in order]
+    first = _greeting_menu(call, response, default_lang, default_lang, waits[0], offers)
+    for lang in offers:
         text = call.words(lang).t("voice.greeting.talk", key=call.flow.talk_key)
         speak(first, call, lang, text)
     program = call.site.program_name(default_lang) or call.words(default_lang).t("program.name")
@@ -807,10 +808,16 @@ def render_greeting(call: Call, default_lang: str) -> VoiceResponse:
 
 
 def _greeting_menu(
-    call: Call, response: VoiceResponse, default_lang: str, lang: str, timeout: int
+    call: Call,
+    response: VoiceResponse,
+    default_lang: str,
+    lang: str,
+    timeout: int,
+    offers: Sequence[str] = (),
 ) -> Gather:
-    """Add to the greeting a menu that listens in ``lang``; its action says which language
-    heard what was said."""
+    """Add to the greeting a menu that listens in ``lang``, whose sentences offer the talk key
+    in the languages ``offers`` names (besides ``lang``); its action says which language heard
+    what was said."""
     return response.gather(
         input="dtmf speech",
         action=url_for("voice.language", d=default_lang, h=lang),
@@ -820,7 +827,9 @@ def _greeting_menu(
         timeout=timeout,
         speech_timeout="auto",
         language=call.voices[lang].language,
-        hints=", ".join(dict.fromkeys(h for h in _greeting_hints(call, lang) if h)),
+        hints=", ".join(
+            dict.fromkeys(h for h in _greeting_hints(call, lang, offers or [lang]) if h)
+        ),
     )
 
 
@@ -836,10 +845,11 @@ def next_language(languages: Sequence[str], lang: str) -> str:
     return languages[(languages.index(lang) + 1) % len(languages)]
 
 
-def _greeting_hints(call: Call, lang: str) -> list[str]:
+def _greeting_hints(call: Call, lang: str, offers: Sequence[str]) -> list[str]:
     """Return what a menu of the greeting listening in ``lang`` is likely to hear: in ``lang``,
-    the words of the keys it offers and of talking to someone; and every language's name
-    (its switch words, such as "español"), which callers say in whatever language."""
+    the words of the keys it offers; every language's name (its switch words, such as
+    "español"), which callers say in whatever language; and the words of talking to someone in
+    each language whose offer of it the menu reads (``offers``)."""
     words = call.words(lang)
     digits = [digit.strip() for digit in words.t("voice.speech.digits").split(",")]
     keys = [*language_keys(call.catalogs.languages, lang), call.flow.talk_key]
@@ -849,7 +859,11 @@ def _greeting_hints(call: Call, lang: str) -> list[str]:
         for word in profile.keywords
         if len(word) > 2
     ]
-    talk = [phrase.strip() for phrase in words.t("voice.speech.talk").split(",")]
+    talk = [
+        phrase.strip()
+        for other in offers
+        for phrase in call.words(other).t("voice.speech.talk").split(",")
+    ]
     return [*(digits[int(key)] for key in keys), *names, *talk][:MAX_HINTS]
 
 
