@@ -24,11 +24,14 @@ from hotline_bridge.channels.voice.render import (
     KEY_HANGUP,
     KEY_LANGUAGE,
     VoiceSetup,
+    language_keys,
     voice_language,
 )
 from hotline_bridge.channels.voice.simulator import DEFAULT_FINISH_KEY, Phone
+from hotline_bridge.channels.voice.timing import HELP_WITHIN_SECONDS, PATHS, seconds_to_help
+from hotline_bridge.directory.models import site_for_number
 from hotline_bridge.directory.reader import known_zip
-from hotline_bridge.directory.store import open_db
+from hotline_bridge.directory.store import SIMULATOR_NUMBER, open_db
 from hotline_bridge.engine.flow import Flow
 
 # Every key a caller can press at a menu.
@@ -45,6 +48,10 @@ MAX_POINTS = 5000
 SAMPLE_ZIPS = ("02139", "99501", "00000", "021")
 # How many sites' ZIP codes the walk tries (each multiplies the answers it visits).
 MAX_SITE_ZIPS = 3
+
+# How many languages of the greeting the time budget holds for: the site's and the next. Each
+# language's offer of the 24/7 line takes about three seconds, so a third one's comes later.
+BUDGETED_LANGUAGES = 2
 
 # The logger that records a request answered with the fail-safe.
 FAILURE_LOGGER = "hotline_bridge.webhooks"
@@ -122,6 +129,24 @@ def first_contact_problems(app: Flask) -> Iterator[str]:
         for word in dict.fromkeys(m.lower() for m in pattern.findall(phone.text)):
             where = f"the main menu after key {key}" if key else "the greeting"
             yield f"voice: {where} says {word!r}"
+
+
+def time_to_help_problems(app: Flask) -> Iterator[str]:
+    """Yield each caller of the default site's first languages who hears the way to the 24/7
+    line later than the budget, pressing their language's key at once or staying silent."""
+    with open_db(app) as db:
+        first = site_for_number(db, SIMULATOR_NUMBER).default_language
+    languages = app.extensions["hotline_bridge"].catalogs.languages
+    for lang in list(language_keys(languages, first).values())[:BUDGETED_LANGUAGES]:
+        for path in PATHS:
+            seconds = seconds_to_help(app, lang, path)
+            if seconds is None:
+                yield f"voice: a {path} caller in {lang} never hears the way to the 24/7 line"
+            elif seconds > HELP_WITHIN_SECONDS:
+                yield (
+                    f"voice: a {path} caller in {lang} hears the way to the 24/7 line after "
+                    f"{seconds} s (budget {HELP_WITHIN_SECONDS:g} s)"
+                )
 
 
 def key_clashes(flow: Flow) -> Iterator[str]:
@@ -246,6 +271,7 @@ def voice_problems(app: Flask) -> list[str]:
     walk = walk_calls(app)
     problems = list(walk.problems) + list(key_clashes(app.extensions["hotline_bridge"].flow))
     problems.extend(first_contact_problems(app))
+    problems.extend(time_to_help_problems(app))
     if walk.todo:
         problems.append(f"voice: more than {MAX_POINTS} different answers; the walk stopped")
     looping = _cycle(walk.passive)

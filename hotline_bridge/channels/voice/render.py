@@ -170,6 +170,9 @@ class State:
     misses: int = 0
     view: str = VIEW_PLAIN
     back: Position | None = None
+    # False when the caller pressed the talk key in the greeting, before choosing a language:
+    # the screens that follow (the 24/7 line did not answer) offer the next language too.
+    chosen: bool = True
 
     @property
     def position(self) -> Position:
@@ -194,6 +197,7 @@ class State:
         return cls.at(decode(flow, text), lang if lang in languages else DEFAULT_LANGUAGE).but(
             misses=min(int(misses), MAX_MISSES) if misses.isascii() and misses.isdigit() else 0,
             view=view if view in VIEWS else VIEW_PLAIN,
+            chosen=args.get("u") != "1",
         )
 
     def but(self, **changes: Any) -> State:
@@ -210,6 +214,7 @@ class State:
             "r": str(self.misses) if self.misses else "",
             "v": self.view,
             "b": self.back.encode() if self.back else "",
+            "u": "" if self.chosen else "1",
         }
         return {key: value for key, value in values.items() if value}
 
@@ -434,17 +439,19 @@ def say_options(parent: TwiML, call: Call, lang: str, keys: Sequence[tuple[str, 
 
 def say_shortcuts(parent: TwiML, call: Call, state: State, screen: Screen) -> None:
     """Say the keys that work here: back (where it leads elsewhere), talk and home; on the main
-    menu, how to end the call and switch language instead (each language in its own voice)."""
+    menu, how to end the call instead. On the main menu, and wherever the caller has not yet
+    chosen a language, the pound key is offered in the words and voice of the language it
+    leads to: the next one (with three languages, each press goes one further)."""
     flow, lang = call.flow, state.lang
     if state.node == flow.start:
         speak(parent, call, lang, call.words(lang).t("voice.shortcuts_main"))
-        for other in call.catalogs.languages:
-            if other != lang:
-                speak(parent, call, other, call.words(other).t("voice.switch_language"))
-        return
-    keys = {"talk": flow.talk_key, "home": flow.home_key, "back": flow.back_key}
-    key = "voice.shortcuts" if screen.by_role(BACK) else "voice.shortcuts_no_back"
-    speak(parent, call, lang, call.words(lang).t(key, **keys))
+    else:
+        keys = {"talk": flow.talk_key, "home": flow.home_key, "back": flow.back_key}
+        key = "voice.shortcuts" if screen.by_role(BACK) else "voice.shortcuts_no_back"
+        speak(parent, call, lang, call.words(lang).t(key, **keys))
+    following = next_language(call.catalogs.languages, lang)
+    if (state.node == flow.start or not state.chosen) and following != lang:
+        speak(parent, call, following, call.words(following).t("voice.switch_language"))
 
 
 def prompt(
@@ -524,11 +531,17 @@ def last_word(call: Call, lang: str) -> VoiceResponse:
 
 
 def dial(
-    call: Call, state: State, phone: str, response: VoiceResponse | None = None
+    call: Call,
+    state: State,
+    phone: str,
+    response: VoiceResponse | None = None,
+    also: Sequence[str] = (),
 ) -> VoiceResponse:
-    """Add 'connecting you' and a ``<Dial>`` whose outcome comes back with ``state``."""
+    """Add 'connecting you' (in ``state``'s language, then in those ``also`` named) and a
+    ``<Dial>`` whose outcome comes back with ``state``."""
     response = response or VoiceResponse()
-    speak(response, call, state.lang, call.words(state.lang).t("voice.connecting"))
+    for lang in (state.lang, *also):
+        speak(response, call, lang, call.words(lang).t("voice.connecting"))
     response.dial(
         dial_string(phone),
         action=state_url("voice.dialed", state),
@@ -761,17 +774,63 @@ def render(
     return renderer(call, state, screen)
 
 
+# How long the greeting's first menu waits after its last sentence before the next language's
+# menu begins (Twilio's shortest wait): a moment to press a key, little delay for the others.
+GREETING_PAUSE = 1
+
+
 def render_greeting(call: Call, default_lang: str) -> VoiceResponse:
-    """The greeting: a welcome in the site's language, then each language offered in its own
-    words and voice; pressing nothing goes on in the site's language."""
-    action = url_for("voice.language", d=default_lang)
-    names = [phrase for lang in call.catalogs.languages for phrase in _language_words(call, lang)]
-    response, menu = listen(call, default_lang, action, names)
+    """The greeting: first the key to talk to someone now, in every language; then a welcome
+    in the site's language and each language offered in its own words and voice. Pressing
+    nothing goes on in the site's language.
+
+    Twilio hears speech in one language per ``<Gather>`` (its ``language``); hints only favour
+    phrases of that language. So each language's offer is listened for in a menu of its own,
+    in that language, with the other languages' names and the words of its keys as hints. The
+    way to help comes first and in one menu, in the site's language: a menu per language there
+    would put a second's wait between the offers and the second language's past the budget
+    (``timing.HELP_WITHIN_SECONDS``)."""
+    order = list(language_keys(call.catalogs.languages, default_lang).items())
+    waits = [GREETING_PAUSE] * (len(order) - 1) + [call.setup.gather_timeout]
+    response = VoiceResponse()
+    offers = [lang for _, lang in order]
+    first = _greeting_menu(call, response, default_lang, default_lang, waits[0], offers)
+    for lang in offers:
+        text = call.words(lang).t("voice.greeting.talk", key=call.flow.talk_key)
+        speak(first, call, lang, text)
     program = call.site.program_name(default_lang) or call.words(default_lang).t("program.name")
-    speak(menu, call, default_lang, call.words(default_lang).t("voice.welcome", program=program))
-    for key, lang in language_keys(call.catalogs.languages, default_lang).items():
+    speak(first, call, default_lang, call.words(default_lang).t("voice.welcome", program=program))
+    for n, (key, lang) in enumerate(order):
+        menu = first if n == 0 else _greeting_menu(call, response, default_lang, lang, waits[n])
         speak(menu, call, lang, call.words(lang).t("voice.choose_language", key=key))
+    response.redirect(url_for("voice.language", d=default_lang), method="POST")
     return response
+
+
+def _greeting_menu(
+    call: Call,
+    response: VoiceResponse,
+    default_lang: str,
+    lang: str,
+    timeout: int,
+    offers: Sequence[str] = (),
+) -> Gather:
+    """Add to the greeting a menu that listens in ``lang``, whose sentences offer the talk key
+    in the languages ``offers`` names (besides ``lang``); its action says which language heard
+    what was said."""
+    return response.gather(
+        input="dtmf speech",
+        action=url_for("voice.language", d=default_lang, h=lang),
+        method="POST",
+        num_digits=1,
+        finish_on_key="",  # "#" is a choice (the next language), not the end of input
+        timeout=timeout,
+        speech_timeout="auto",
+        language=call.voices[lang].language,
+        hints=", ".join(
+            dict.fromkeys(h for h in _greeting_hints(call, lang, offers or [lang]) if h)
+        ),
+    )
 
 
 def language_keys(languages: Sequence[str], first: str) -> dict[str, str]:
@@ -781,10 +840,44 @@ def language_keys(languages: Sequence[str], first: str) -> dict[str, str]:
     return {str(n): lang for n, lang in enumerate(ordered, 1)}
 
 
-def _language_words(call: Call, lang: str) -> list[str]:
-    digits = call.words(lang).t("voice.speech.digits").split(",")
-    keys = language_keys(call.catalogs.languages, call.site.default_language)
-    return [digits[int(key)].strip() for key in keys]
+def next_language(languages: Sequence[str], lang: str) -> str:
+    """Return the language the pound key leads to from ``lang``: the next of those offered."""
+    return languages[(languages.index(lang) + 1) % len(languages)]
+
+
+def _greeting_hints(call: Call, lang: str, offers: Sequence[str]) -> list[str]:
+    """Return what a menu of the greeting listening in ``lang`` is likely to hear: in ``lang``,
+    the words of the keys it offers; every language's name (its switch words, such as
+    "español"), which callers say in whatever language; and the words of talking to someone in
+    each language whose offer of it the menu reads (``offers``)."""
+    words = call.words(lang)
+    digits = [digit.strip() for digit in words.t("voice.speech.digits").split(",")]
+    keys = [*language_keys(call.catalogs.languages, lang), call.flow.talk_key]
+    names = [
+        word.lower()
+        for profile in call.catalogs.profiles.values()
+        for word in profile.keywords
+        if len(word) > 2
+    ]
+    talk = [
+        phrase.strip()
+        for other in offers
+        for phrase in call.words(other).t("voice.speech.talk").split(",")
+    ]
+    return [*(digits[int(key)] for key in keys), *names, *talk][:MAX_HINTS]
+
+
+def render_talk_at_once(call: Call, default_lang: str) -> VoiceResponse:
+    """The talk key pressed in the greeting, before any language was chosen: "connecting you"
+    in every language, then the call to the 24/7 line (when it cannot be dialled, the talk
+    screen in the site's language)."""
+    state = State(call.flow.talk_node, lang=default_lang, chosen=False)
+    screen = screen_at(call, state)
+    service = screen.service
+    if screen.kind != "connect" or service is None or not dialable(service):
+        return render(call, state, screen=screen)
+    others = list(language_keys(call.catalogs.languages, default_lang).values())[1:]
+    return dial(call, state, service.phone or "", also=others)
 
 
 def render_signal(call: Call, state: State) -> VoiceResponse:

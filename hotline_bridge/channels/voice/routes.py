@@ -137,12 +137,6 @@ def _act(call: vr.Call, state: vr.State, screen: Screen, action: str) -> VoiceRe
     raise LookupError(f"unknown voice action {action!r}")
 
 
-def _next_language(call: vr.Call, lang: str) -> str:
-    """Return the language the pound key switches to: the next of those offered."""
-    languages = call.catalogs.languages
-    return languages[(languages.index(lang) + 1) % len(languages)]
-
-
 def answer(call: vr.Call, state: vr.State, heard: str | None) -> tuple[VoiceResponse, str]:
     """Return the answer to what the caller did at ``state``, and the event to count."""
     lang = state.lang
@@ -153,7 +147,8 @@ def answer(call: vr.Call, state: vr.State, heard: str | None) -> tuple[VoiceResp
     if heard == vr.KEY_REPEAT:
         return vr.render(call, state.but(misses=0)), "repeat"
     if heard == vr.KEY_LANGUAGE:
-        switched = state.but(misses=0, lang=_next_language(call, lang))
+        following = vr.next_language(call.catalogs.languages, lang)
+        switched = state.but(misses=0, lang=following, chosen=True)
         return vr.render(call, switched), "language"
     if heard == vr.NOT_UNDERSTOOD:
         return _miss(call, state, "notice.unknown"), "invalid"
@@ -181,37 +176,44 @@ def incoming() -> Response:
     return twiml_response(vr.render_greeting(call, call.site.default_language))
 
 
-def _chosen_language(call: vr.Call, default: str) -> tuple[str, str | None]:
+def _chosen_language(call: vr.Call, default: str, heard_in: str) -> tuple[str, str | None]:
     """Return the language chosen in the greeting and any other key pressed there; words said
-    in one language ("hola, necesito ayuda") choose it, as a first text message does."""
+    in one language ("hola, necesito ayuda") choose it, as a first text message does. Words
+    are understood in ``heard_in``, the language of the greeting's menu that heard them ("dos"
+    in the Spanish one is the key 2)."""
     fields = form()
     speech = "" if fields.get("Digits") else fields.get("SpeechResult", "")
-    spoken = runtime().guesser.guess(speech, call.catalogs.languages) if speech else None
+    languages = call.catalogs.languages
+    spoken = runtime().guesser.guess(speech, languages) if speech else None
     alarm = _alarm(speech) if speech.strip() else None
     if alarm is not None:  # in the language of the words that suggest it
-        languages = call.catalogs.languages
-        return spoken or runtime().danger.language_of(speech, languages) or default, alarm
-    if spoken is not None:
-        return spoken, None
-    state = vr.State(call.flow.start, lang=default)
-    heard = _heard(call, state)
-    keys = vr.language_keys(call.catalogs.languages, default)
+        return spoken or runtime().danger.language_of(speech, languages) or heard_in, alarm
+    if spoken is not None:  # and words of talking to someone ("hablar con alguien") connect
+        heard = _heard(call, vr.State(call.flow.start, lang=spoken))
+        return spoken, heard if heard == call.flow.talk_key else None
+    heard = _heard(call, vr.State(call.flow.start, lang=heard_in if speech else default))
+    keys = vr.language_keys(languages, default)
     if heard in keys:
         return keys[heard], None
     if heard == vr.KEY_LANGUAGE:
-        return _next_language(call, default), None
+        return vr.next_language(languages, default), None
+    if speech and heard != vr.NOT_UNDERSTOOD:  # a word understood is a word of that language
+        return heard_in, heard
     return default, heard
 
 
 @bp.post("/language")
 @twilio_webhook(fail_safe=_fail_safe_reply)
 def language() -> Response:
-    """Go on in the language the caller chose, or the site's when they pressed nothing."""
+    """Go on in the language the caller chose, or the site's when they pressed nothing; the
+    talk key connects to the 24/7 line at once."""
     call = _call()
+    languages = call.catalogs.languages
     default = request.args.get("d", "")
-    if default not in call.catalogs.languages:
+    if default not in languages:
         default = call.site.default_language
-    lang, other = _chosen_language(call, default)
+    heard_in = request.args.get("h", "")
+    lang, other = _chosen_language(call, default, heard_in if heard_in in languages else default)
     _count(get_db(), lang, "language")
     if other == vr.KEY_HANGUP:
         return twiml_response(vr.hang_up(call, lang))
@@ -219,6 +221,8 @@ def language() -> Response:
     if other in {vr.DANGER, vr.EMERGENCY}:
         _count(get_db(), lang, DANGER_EVENT)
         return twiml_response(_alarmed(call, start, other))
+    if other == call.flow.talk_key and form().get("Digits"):
+        return twiml_response(vr.render_talk_at_once(call, default))  # a key has no language
     if other == call.flow.talk_key:
         start = vr.State(call.flow.talk_node, lang=lang)
     return twiml_response(vr.render(call, start))

@@ -110,8 +110,11 @@ class Phone:
         """Call the line."""
         return self.post("/voice")
 
-    def _gather(self) -> ElementTree.Element:
-        menu = self.twiml.find("Gather") if self.twiml is not None else None
+    def _gather(self, language: str | None = None) -> ElementTree.Element:
+        """Return the menu listening (in ``language``, when named: the greeting has one menu
+        per language)."""
+        menus = list(self.twiml.iter("Gather")) if self.twiml is not None else []
+        menu = next((m for m in menus if language in (None, m.get("language"))), None)
         if menu is None:
             raise RuntimeError("nothing is listening: the call is not at a menu")
         return menu
@@ -131,10 +134,11 @@ class Phone:
             return self.wait()
         return self.post(menu.get("action", ""), {"Digits": keys})
 
-    def speak(self, words: str) -> ElementTree.Element:
-        """Say ``words`` at the menu being read."""
+    def speak(self, words: str, language: str | None = None) -> ElementTree.Element:
+        """Say ``words`` at the menu being read (the one listening in ``language``, such as
+        "es-US", when named)."""
         return self.post(
-            self._gather().get("action", ""), {"SpeechResult": words, "Confidence": "0.9"}
+            self._gather(language).get("action", ""), {"SpeechResult": words, "Confidence": "0.9"}
         )
 
     def wait(self) -> ElementTree.Element:
