@@ -1,11 +1,12 @@
 """How many entries a kiosk list page holds, from the size of the screen showing it.
 
-A list uses the room its screen has: a 1920-pixel-tall lobby screen shows a dozen entries
-where a phone shows four. The size comes without any script: every kiosk page asks the browser
-for the viewport's size as client hints (``Accept-CH``), and Chromium, which kiosks run, then
-sends ``Sec-CH-Viewport-Width`` and ``Sec-CH-Viewport-Height`` with each later page (a kiosk
-starts on its home page, which holds no list). A browser that sends no hints gets the flow's own
-page size, as every other channel does.
+A list uses the room its screen has: a 1920-pixel-tall lobby screen shows ten entries where a
+phone shows four, and five services near a ZIP code where a tablet shows three. The size comes
+without any script: every kiosk page asks the browser for the viewport's size as client hints
+(``Accept-CH``), and Chromium, which kiosks run, then sends ``Sec-CH-Viewport-Width`` and
+``Sec-CH-Viewport-Height`` with each later page (a kiosk starts on its home page, which holds no
+list). A browser that sends no hints gets the flow's own page sizes, as every other channel
+does.
 
 The arithmetic mirrors ``static/kiosk.css``: the root type size and the heights of the bar, the
 heading, a list row, the paging buttons and the dock, in pixels. It errs on the side of one row
@@ -74,19 +75,40 @@ def columns(view: Viewport) -> int:
     return 2 if view.landscape and view.width >= 1000 else 1
 
 
+def _frame(view: Viewport, r: float, target: float) -> float:
+    """Return the height the bar, the page's padding and the dock take, in pixels."""
+    bar = target + 0.8 * r + 2
+    dock = 2 + 0.5 * r + target + r + 1.35 * r  # the nav and the 911 line under it
+    if columns(view) == 1:
+        dock += target + 0.5 * r  # Talk now on a row of its own
+    return bar + 1.6 * r + dock
+
+
+def results_page_size(view: Viewport | None, default: int) -> int:
+    """Return how many services near a ZIP code a page holds on ``view``: each is a large
+    button of three lines (name, distance and hours, phone), under the heading and the line
+    that names the ZIP code, above the example notice and the paging buttons. Never fewer
+    than ``default``, the flow's own size."""
+    if view is None:
+        return default
+    r = root_px(view)
+    target = max(TARGET_PX, 2.3 * r)
+    heading = 2 * (1.5 * 1.15 * r) + 0.75 * r + 2 * (1.1 * 1.35 * r) + 0.55 * r
+    below = 0.8 * r + 4 * r + target + 0.5 * r  # the example notice on two lines, the paging
+    free = view.height - _frame(view, r, target) - heading - below
+    rows = math.floor((free + 0.5 * r) / (5.5 * r))
+    return min(max(rows * columns(view), default), MOST)
+
+
 def list_page_size(view: Viewport | None, default: int) -> int:
     """Return how many entries a list page holds on ``view`` (``default`` when unknown)."""
     if view is None:
         return default
     r = root_px(view)
     target = max(TARGET_PX, 2.3 * r)
-    bar = target + 0.8 * r + 2
-    heading = 0.8 * r + 2 * (1.5 * 1.15 * r) + 0.75 * r  # padding, two lines, margin
+    heading = 2 * (1.5 * 1.15 * r) + 0.75 * r  # two lines and the margin under them
     paging = 2 * (target + 1.3 * r)  # More and Previous, then "Search near a ZIP code"
-    dock = 2 + 0.5 * r + target + r + 1.35 * r  # the nav and the 911 line under it
-    if columns(view) == 1:
-        dock += target + 0.5 * r  # Talk now on a row of its own
-    free = view.height - bar - heading - paging - dock - 0.8 * r
+    free = view.height - _frame(view, r, target) - heading - paging
     row = max(TARGET_PX, 2.3 * 1.1 * r) + 0.5 * r  # a choice button and the gap below it
     rows = math.floor((free + 0.5 * r) / row)
     return min(max(rows * columns(view), FEWEST), MOST)

@@ -183,9 +183,7 @@ def _page(site_id: str, lang: str | None, where: str | None) -> BaseResponse:
     if site is None:
         return _unknown_site(site_id, lang)
     lang = lang or site_language(site)
-    flow = sized_flow(
-        rt.flow, room.list_page_size(room.viewport(request.headers), rt.flow.page_size)
-    )
+    flow = sized_flow(rt.flow, room.viewport(request.headers))
     position = decode(flow, where)
     directory = SiteDirectory(db, site, dt.datetime.now(dt.UTC), rt.discreet)
     screen = None
@@ -214,21 +212,29 @@ def _typed_zip(flow: Flow, position: Position, lang: str, directory: SiteDirecto
     return enter_zip(flow, position, typed, lang, directory, CAPABILITIES)
 
 
-# Each flow at each list size a screen has asked for (a handful: one per kind of screen).
-_SIZED: dict[tuple[int, int], tuple[Flow, Flow]] = {}
+# Each flow at each pair of page sizes a screen has asked for (a handful: one per kind of screen).
+_SIZED: dict[tuple[int, int, int], tuple[Flow, Flow]] = {}
 
 
-def sized_flow(flow: Flow, page_size: int) -> Flow:
-    """Return ``flow`` with lists paged at ``page_size`` (the flow itself at its own size).
+def sized_flow(flow: Flow, view: room.Viewport | None) -> Flow:
+    """Return ``flow`` with its lists, and the services near a ZIP code, paged at the sizes
+    ``view`` has room for (the flow itself for a browser that does not say).
 
-    Only the kiosk's lists change: the page of a list in an address is read at the size the
-    screen showing it has room for, and the other channels keep the flow's size."""
-    if page_size == flow.page_size:
+    Only the kiosk's pages change: the page of a list in an address is read at the size the
+    screen showing it has room for, and the other channels keep the flow's sizes."""
+    near = flow.nodes[flow.zip_node] if flow.zip_node else None
+    near_size = near.page_size if near and near.page_size else flow.page_size
+    lists = room.list_page_size(view, flow.page_size)
+    results = room.results_page_size(view, near_size)
+    if (lists, results) == (flow.page_size, near_size):
         return flow
-    key = (id(flow), page_size)
+    key = (id(flow), lists, results)
     held = _SIZED.get(key)
     if held is None or held[0] is not flow:  # an id may be reused once a flow is gone
-        held = _SIZED[key] = (flow, replace(flow, page_size=page_size))
+        nodes = dict(flow.nodes)
+        if near is not None:
+            nodes[near.id] = replace(near, page_size=results)
+        held = _SIZED[key] = (flow, replace(flow, page_size=lists, nodes=nodes))
     return held[1]
 
 

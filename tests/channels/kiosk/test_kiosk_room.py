@@ -126,6 +126,12 @@ def add_legal_desks(database: str | Path, count: int) -> None:
             "name_en": f"Legal Desk {n} (example)",
             "name_es": f"Mesa de Ayuda Legal {n} (ejemplo)",
             "phone": f"+1617555{200 + n:04d}",
+            # Near the demo clinic's ZIP code, so that a search there has pages of results.
+            "city": "Cambridge",
+            "state": "MA",
+            "zip": "02139",
+            "latitude": 42.36 + n / 1000,
+            "longitude": -71.10,
             "fictional": 1,
             "sort_order": 100 + n,
         }
@@ -214,6 +220,20 @@ def test_a_list_holds_what_its_screen_has_room_for(
         page.goto(f"{demo_server.base}/kiosk/{SITE}/{lang}/lines")
         lines = page.evaluate(ROOM)
         assert lines["more"] == (size == PHONE), (lang, lines)
+
+
+@pytest.mark.clock
+@pytest.mark.parametrize("size", [(1080, 1920), (768, 1024)], ids=size_id)
+def test_a_tall_screen_shows_more_services_near_a_zip_code(
+    page: Page, demo_server: Server, size: tuple[int, int]
+) -> None:
+    flow = demo_server.app.extensions["hotline_bridge"].flow
+    shown = flow.node(flow.zip_node).page_size
+    page.goto(f"{demo_server.base}/kiosk/{SITE}/en/nearby:02139.legal")
+    results = page.locator(".result").count()
+    assert results > shown if size == (1080, 1920) else results == shown
+    # Nothing of the page under the dock, with no scrolling.
+    assert not page.evaluate("document.documentElement.scrollHeight > innerHeight")
 
 
 def test_a_browser_without_the_screen_size_gets_the_flow_page_size(demo_server: Server) -> None:
