@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 
 from hotline_bridge import create_app
 from hotline_bridge.directory.store import connect, write_services
@@ -48,6 +48,8 @@ PAGES = {
 }
 # Results say which places are open now: they are checked at both moments of the suite's clock.
 RESULTS = {"results": "/kiosk/{site}/{lang}/nearby:02139.legal"}
+# "Are you still there?", on a kiosk that asks after one idle second.
+IDLE = {"idle": "/kiosk/{site}/{lang}/needs"}
 
 # Each control and code, scrolled into the band between the bar and the dock; what is found
 # outside it (or off the side of the page) is returned as [what, why].
@@ -68,8 +70,11 @@ REACH = """
   });
   const found = [];
   if (doc.scrollWidth > W + 0.5) found.push(["page", `scrolls sideways (${doc.scrollWidth})`]);
+  // "Are you still there?" covers the page, dock and all: only its own button counts then.
+  const overlay = document.querySelector(".idle:not([hidden])");
   const items = [...document.querySelectorAll(
-    "a[href], button, input:not([type=hidden]), select, textarea, .qr-box")].filter(shown);
+    "a[href], button, input:not([type=hidden]), select, textarea, .qr-box")].filter(shown)
+    .filter((el) => !overlay || overlay.contains(el));
   for (const el of items) {
     scrollTo(0, 0);
     let box = el.getBoundingClientRect();
@@ -77,7 +82,7 @@ REACH = """
       found.push([name(el), "off the side"]);
       continue;
     }
-    if ((bar && bar.contains(el)) || (dock && dock.contains(el))) {
+    if (overlay || (bar && bar.contains(el)) || (dock && dock.contains(el))) {
       if (box.top < -0.5 || box.bottom > H + 0.5) found.push([name(el), "off screen"]);
       continue;
     }
@@ -160,6 +165,24 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     running.stop()
 
 
+@pytest.fixture(scope="module")
+def waiting_demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The demo kiosk, asking "are you still there?" after one idle second and then waiting a
+    full minute (tests only)."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE": str(tmp_path_factory.mktemp("demo-idle") / "hotline.db"),
+            "KIOSK_IDLE_SECONDS": 1,
+            "KIOSK_COUNTDOWN_SECONDS": 60,
+        }
+    )
+    assert run(app, "import", str(EXAMPLES / "demo" / "sites.csv")).exit_code == 0
+    running = Server(app)
+    yield running
+    running.stop()
+
+
 @pytest.fixture
 def page(browser: Browser, demo_server: Server, size: tuple[int, int]) -> Iterator[Page]:
     """A page on a screen of ``size``, started, as a kiosk starts, on its home page."""
@@ -180,6 +203,8 @@ def hidden_on(page: Page, server: Server, pages: dict[str, str]) -> dict[str, li
             if kind == "keypad":  # with the "type all 5 digits" notice showing
                 page.keyboard.type("021")
                 page.keyboard.press("Enter")
+            elif kind == "idle":
+                expect(page.get_by_role("alertdialog")).to_be_visible(timeout=10_000)
             if kind != "failsafe":  # a page that failed safe would pass for the page asked for
                 assert page.locator(".failsafe").count() == 0, f"{kind}/{lang}"
             found = page.evaluate(REACH)
@@ -194,9 +219,10 @@ def size_id(size: tuple[int, int]) -> str:
 
 @pytest.mark.parametrize("size", SIZES, ids=size_id)
 def test_every_control_and_code_can_be_touched_above_the_dock(
-    page: Page, demo_server: Server
+    page: Page, demo_server: Server, waiting_demo_server: Server
 ) -> None:
     assert hidden_on(page, demo_server, PAGES) == {}
+    assert hidden_on(page, waiting_demo_server, IDLE) == {}
 
 
 @pytest.mark.clock
