@@ -27,6 +27,12 @@ from hotline_bridge.runtime import Runtime
 # A number a phone can call: a full number, not a short code that only takes texts.
 _CALLABLE = re.compile(r"^\+\d{8,15}$")
 
+# Stand-ins for the keyword and the number while the text line is worded, so the face can set
+# each in its own type (the number is the largest thing printed) in whatever order the
+# language puts them.
+_KEYWORD, _NUMBER = "\x01", "\x02"
+_PARTS = re.compile(f"([{_KEYWORD}{_NUMBER}])")
+
 
 @dataclass(frozen=True)
 class Wording:
@@ -44,13 +50,24 @@ class Wording:
     rates: str
     qr_caption: str
     sms_uri: str
+    # The text line in pieces: ("keyword", "WELLNESS"), ("number", "1-555-…") and the words
+    # around them (""), in the language's order; joined, they are ``text``.
+    text_parts: tuple[tuple[str, str], ...] = ()
 
     def lines(self) -> Iterator[str]:
         """Yield every line of printed text (for the sensitive-word check)."""
         for field in fields(self):
             value = getattr(self, field.name)
-            if field.name not in {"lang", "sms_uri"} and value:
+            if field.name not in {"lang", "sms_uri"} and isinstance(value, str) and value:
                 yield value
+
+
+def text_parts(words: Words, keyword: str, number: str) -> tuple[tuple[str, str], ...]:
+    """Return the text line of ``words``'s language cut into the keyword, the number and the
+    words around them."""
+    worded = words.t("print.text", keyword=_KEYWORD, number=_NUMBER)
+    values = {_KEYWORD: ("keyword", keyword), _NUMBER: ("number", number)}
+    return tuple(values.get(part, ("", part)) for part in _PARTS.split(worded) if part)
 
 
 def sms_uri(number: str, keyword: str) -> str:
@@ -131,6 +148,7 @@ def wording(app: Flask, site: Site, proven: Proven, today: dt.date | None = None
         ),
         qr_caption=words.t("print.qr"),
         sms_uri=sms_uri(proven.number, proven.keyword),
+        text_parts=text_parts(words, proven.keyword, number),
     )
     _refuse_sensitive(rt, found)
     return found

@@ -70,6 +70,7 @@ class Contact:
 
     label: str
     value: str
+    wide: bool = False  # a long value (an address) that takes a whole row
 
 
 @dataclass(frozen=True)
@@ -314,7 +315,7 @@ def contacts(words: Words, service: Service) -> list[Contact]:
         rows.append(Contact(words.t("kiosk.hours"), describe(service.hours, words.lang)))
     address = _address(service)
     if address:
-        rows.append(Contact(words.t("kiosk.address"), address))
+        rows.append(Contact(words.t("kiosk.address"), address, wide=True))
     return rows
 
 

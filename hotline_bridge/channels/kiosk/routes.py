@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,12 +26,13 @@ from werkzeug.routing import BaseConverter
 from werkzeug.wrappers import Response as BaseResponse
 
 from hotline_bridge import counters
+from hotline_bridge.channels.kiosk import room
 from hotline_bridge.channels.kiosk.pages import CAPABILITIES, Visit, build
 from hotline_bridge.directory.models import Site, display_number, get_site, kiosk_home_site
 from hotline_bridge.directory.reader import SiteDirectory
 from hotline_bridge.directory.store import DEFAULT_SITE, get_db
 from hotline_bridge.engine.catalogs import DEFAULT_LANGUAGE, Catalogs, Words
-from hotline_bridge.engine.flow import Position, decode
+from hotline_bridge.engine.flow import Flow, Position, decode
 from hotline_bridge.engine.screen import BACK, Notice
 from hotline_bridge.engine.step import Turn, as_zip, enter_zip, show
 from hotline_bridge.ops import metrics
@@ -97,6 +98,9 @@ def kiosk() -> Kiosk:
 @bp.after_request
 def _protect(response: Response) -> Response:
     response.headers.update(SECURITY_HEADERS)
+    # The viewport's size, so that a list page holds as many entries as the screen has room for.
+    response.headers["Accept-CH"] = ", ".join(room.HINTS)
+    response.vary.update(room.HINTS)
     return response
 
 
@@ -179,32 +183,59 @@ def _page(site_id: str, lang: str | None, where: str | None) -> BaseResponse:
     if site is None:
         return _unknown_site(site_id, lang)
     lang = lang or site_language(site)
-    position = decode(rt.flow, where)
+    flow = sized_flow(rt.flow, room.viewport(request.headers))
+    position = decode(flow, where)
     directory = SiteDirectory(db, site, dt.datetime.now(dt.UTC), rt.discreet)
     screen = None
-    if position.node == rt.flow.zip_node and "zip" in request.args:
-        turn = _typed_zip(rt, position, lang, directory)
+    if position.node == flow.zip_node and "zip" in request.args:
+        turn = _typed_zip(flow, position, lang, directory)
         if turn.understood:
             return redirect(position_url(site, lang, turn.screen.position), code=303)
         screen = turn.screen
     if screen is None:
-        screen = show(rt.flow, position, lang, directory, CAPABILITIES)
+        screen = show(flow, position, lang, directory, CAPABILITIES)
     words = rt.catalogs.bind(lang)
-    visit = Visit(words, rt.flow, site, screen, _linker(site, lang))
+    visit = Visit(words, flow, site, screen, _linker(site, lang))
     built = build(visit)
     html = render(built.template, **{**frame(rt, visit), **built.context})
     counters.bump(db, CHANNEL, lang, f"step:{position.node}")
     return Response(html, mimetype="text/html")
 
 
-def _typed_zip(rt: Runtime, position: Position, lang: str, directory: SiteDirectory) -> Turn:
+def _typed_zip(flow: Flow, position: Position, lang: str, directory: SiteDirectory) -> Turn:
     """Return the answer to the ZIP keypad's form: the ZIP step for the code typed (and the
     kind of help the keypad was opened for, if any), or the keypad again with a notice."""
     typed = as_zip(request.args.get("zip", ""))
     if typed is None:
-        screen = show(rt.flow, position, lang, directory, CAPABILITIES, (Notice("zip.digits"),))
+        screen = show(flow, position, lang, directory, CAPABILITIES, (Notice("zip.digits"),))
         return Turn(screen, understood=False)
-    return enter_zip(rt.flow, position, typed, lang, directory, CAPABILITIES)
+    return enter_zip(flow, position, typed, lang, directory, CAPABILITIES)
+
+
+# Each flow at each pair of page sizes a screen has asked for (a handful: one per kind of screen).
+_SIZED: dict[tuple[int, int, int], tuple[Flow, Flow]] = {}
+
+
+def sized_flow(flow: Flow, view: room.Viewport | None) -> Flow:
+    """Return ``flow`` with its lists, and the services near a ZIP code, paged at the sizes
+    ``view`` has room for (the flow itself for a browser that does not say).
+
+    Only the kiosk's pages change: the page of a list in an address is read at the size the
+    screen showing it has room for, and the other channels keep the flow's sizes."""
+    near = flow.nodes[flow.zip_node] if flow.zip_node else None
+    near_size = near.page_size if near and near.page_size else flow.page_size
+    lists = room.list_page_size(view, flow.page_size)
+    results = room.results_page_size(view, near_size)
+    if (lists, results) == (flow.page_size, near_size):
+        return flow
+    key = (id(flow), lists, results)
+    held = _SIZED.get(key)
+    if held is None or held[0] is not flow:  # an id may be reused once a flow is gone
+        nodes = dict(flow.nodes)
+        if near is not None:
+            nodes[near.id] = replace(near, page_size=results)
+        held = _SIZED[key] = (flow, replace(flow, page_size=lists, nodes=nodes))
+    return held[1]
 
 
 def site_language(site: Site) -> str:

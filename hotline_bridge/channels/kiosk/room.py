@@ -1,0 +1,114 @@
+"""How many entries a kiosk list page holds, from the size of the screen showing it.
+
+A list uses the room its screen has: a 1920-pixel-tall lobby screen shows ten entries where a
+phone shows four, and five services near a ZIP code where a tablet shows three. The size comes
+without any script: every kiosk page asks the browser for the viewport's size as client hints
+(``Accept-CH``), and Chromium, which kiosks run, then sends ``Sec-CH-Viewport-Width`` and
+``Sec-CH-Viewport-Height`` with each later page (a kiosk starts on its home page, which holds no
+list). A browser that sends no hints gets the flow's own page sizes, as every other channel
+does.
+
+The arithmetic mirrors ``static/kiosk.css``: the root type size and the heights of the bar, the
+heading, a list row, the paging buttons and the dock, in pixels. It errs on the side of one row
+fewer (it keeps room for a heading on two lines and for both rows of paging buttons), so that a
+page never needs scrolling to reach its last entry on the screens it is tested at
+(``tests/channels/kiosk/test_kiosk_room.py`` holds both sides of that bargain).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from werkzeug.datastructures import Headers
+
+# The hints the kiosk asks for, and sends back as what its pages vary on.
+HINTS = ("Sec-CH-Viewport-Width", "Sec-CH-Viewport-Height")
+
+# No page holds fewer than this (a phone held sideways) nor more than this (a person reads a
+# list, they do not search it).
+FEWEST, MOST = 3, 12
+
+# Sizes a viewport may claim; anything else is not a screen (a hint is the browser's word).
+SMALLEST_SIDE, LARGEST_SIDE = 200, 10_000
+
+# The least touch target, as --target in kiosk.css.
+TARGET_PX = 64.0
+
+
+@dataclass(frozen=True)
+class Viewport:
+    """The part of the screen a page is laid out in, in CSS pixels."""
+
+    width: int
+    height: int
+
+    @property
+    def landscape(self) -> bool:
+        return self.width >= self.height
+
+
+def viewport(headers: Headers | Mapping[str, str]) -> Viewport | None:
+    """Return the viewport the request's client hints describe, or None without them."""
+    sides = []
+    for name in HINTS:
+        text = headers.get(name, "").strip()
+        if not text.isdigit() or not SMALLEST_SIDE <= int(text) <= LARGEST_SIDE:
+            return None
+        sides.append(int(text))
+    return Viewport(*sides)
+
+
+def root_px(view: Viewport) -> float:
+    """Return the page's root type size, as kiosk.css's ``html { font-size }`` works it out."""
+    base = 8.0
+    short_landscape = view.landscape and view.height <= 850
+    short_portrait = not view.landscape and view.height <= 1100 and view.width >= 601
+    if short_landscape or short_portrait:
+        base = 6.0
+    return min(max(base + 2.4 * min(view.width, view.height) / 100, 18.0), 40.0)
+
+
+def columns(view: Viewport) -> int:
+    """Return how many columns a list is laid out in (kiosk.css: a wide landscape screen)."""
+    return 2 if view.landscape and view.width >= 1000 else 1
+
+
+def _frame(view: Viewport, r: float, target: float) -> float:
+    """Return the height the bar, the page's padding and the dock take, in pixels."""
+    bar = target + 0.8 * r + 2
+    dock = 2 + 0.5 * r + target + r + 1.35 * r  # the nav and the 911 line under it
+    if columns(view) == 1:
+        dock += target + 0.5 * r  # Talk now on a row of its own
+    return bar + 1.6 * r + dock
+
+
+def results_page_size(view: Viewport | None, default: int) -> int:
+    """Return how many services near a ZIP code a page holds on ``view``: each is a large
+    button of three lines (name, distance and hours, phone), under the heading and the line
+    that names the ZIP code, above the example notice and the paging buttons. Never fewer
+    than ``default``, the flow's own size."""
+    if view is None:
+        return default
+    r = root_px(view)
+    target = max(TARGET_PX, 2.3 * r)
+    heading = 2 * (1.5 * 1.15 * r) + 0.75 * r + 2 * (1.1 * 1.35 * r) + 0.55 * r
+    below = 0.8 * r + 4 * r + target + 0.5 * r  # the example notice on two lines, the paging
+    free = view.height - _frame(view, r, target) - heading - below
+    rows = math.floor((free + 0.5 * r) / (5.5 * r))
+    return min(max(rows * columns(view), default), MOST)
+
+
+def list_page_size(view: Viewport | None, default: int) -> int:
+    """Return how many entries a list page holds on ``view`` (``default`` when unknown)."""
+    if view is None:
+        return default
+    r = root_px(view)
+    target = max(TARGET_PX, 2.3 * r)
+    heading = 2 * (1.5 * 1.15 * r) + 0.75 * r  # two lines and the margin under them
+    paging = 2 * (target + 1.3 * r)  # More and Previous, then "Search near a ZIP code"
+    free = view.height - _frame(view, r, target) - heading - paging
+    row = max(TARGET_PX, 2.3 * 1.1 * r) + 0.5 * r  # a choice button and the gap below it
+    rows = math.floor((free + 0.5 * r) / row)
+    return min(max(rows * columns(view), FEWEST), MOST)

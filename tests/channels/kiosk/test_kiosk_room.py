@@ -1,0 +1,279 @@
+"""Every control and QR code of every kiosk page is there to be touched, at each screen size a
+kiosk runs on and in both languages, with the demo directory that ``make run`` serves; and a
+list holds as many entries as its screen has room for.
+
+"There to be touched" means: within the page's width, and, scrolled as far as it takes (the page
+may scroll), wholly between the bar and the dock, never under either. One browser, one context
+per screen size, one page reused for every page kind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from hotline_bridge import create_app
+from hotline_bridge.directory.store import connect, write_services
+from hotline_bridge.engine.catalogs import LANGUAGES
+from tests.channels.kiosk.test_kiosk_browser import Server
+from tests.directory.test_import import EXAMPLES, run
+
+SIZES = [(1080, 1920), (1920, 1080), (1280, 800), (768, 1024), (390, 844)]
+PHONE = (390, 844)
+SITE = "demo-clinic"  # the demo directory's clinic
+# Legal desks added to the demo's two, so that the legal list has pages at every size.
+EXTRA_LEGAL = 13
+
+# Every kind of page, where it is shown (``{lang}`` filled in), at the moment of the suite's
+# clock that does not matter to it.
+PAGES = {
+    "home": "/kiosk/{site}/{lang}",
+    "menu": "/kiosk/{site}/{lang}/needs",
+    "list": "/kiosk/{site}/{lang}/legal",
+    "list-next": "/kiosk/{site}/{lang}/legal@1",
+    "lines": "/kiosk/{site}/{lang}/lines",
+    "detail": "/kiosk/{site}/{lang}/service:demo-legal-aid~legal",
+    "textable": "/kiosk/{site}/{lang}/service:ndvh~lines",
+    "connect": "/kiosk/{site}/{lang}/talk",
+    "emergency": "/kiosk/{site}/{lang}/emergency",
+    "info": "/kiosk/{site}/{lang}/tips",
+    "keypad": "/kiosk/{site}/{lang}/nearby:.legal",
+    "kinds": "/kiosk/{site}/{lang}/nearby:02139",
+    "nothing-near": "/kiosk/{site}/{lang}/nearby:99501.youth",
+    "welcome": "/welcome/{site}/{lang}",
+    "failsafe": "/kiosk/no-such-place/{lang}",
+}
+# Results say which places are open now: they are checked at both moments of the suite's clock.
+RESULTS = {"results": "/kiosk/{site}/{lang}/nearby:02139.legal"}
+# "Are you still there?", on a kiosk that asks after one idle second.
+IDLE = {"idle": "/kiosk/{site}/{lang}/needs"}
+
+# Each control and code, scrolled into the band between the bar and the dock; what is found
+# outside it (or off the side of the page) is returned as [what, why].
+REACH = """
+() => {
+  const W = innerWidth, H = innerHeight, doc = document.documentElement;
+  const bar = document.querySelector(".bar"), dock = document.querySelector(".dock");
+  const shown = (el) => {
+    const box = el.getBoundingClientRect();
+    return box.width > 0 && box.height > 0 && !el.closest(".hidden-text, [hidden], .slip")
+      && getComputedStyle(el).visibility !== "hidden";
+  };
+  const name = (el) => (el.innerText || el.getAttribute("aria-label") || el.name
+    || el.className || el.tagName).trim().replace(/\\s+/g, " ").slice(0, 40);
+  const band = () => ({
+    top: bar ? bar.getBoundingClientRect().bottom : 0,
+    bottom: dock ? dock.getBoundingClientRect().top : H,
+  });
+  const found = [];
+  if (doc.scrollWidth > W + 0.5) found.push(["page", `scrolls sideways (${doc.scrollWidth})`]);
+  // "Are you still there?" covers the page, dock and all: only its own button counts then.
+  const overlay = document.querySelector(".idle:not([hidden])");
+  const items = [...document.querySelectorAll(
+    "a[href], button, input:not([type=hidden]), select, textarea, .qr-box")].filter(shown)
+    .filter((el) => !overlay || overlay.contains(el));
+  for (const el of items) {
+    scrollTo(0, 0);
+    let box = el.getBoundingClientRect();
+    if (box.left < -0.5 || box.right + scrollX > doc.scrollWidth + 0.5 || box.right > W + 0.5) {
+      found.push([name(el), "off the side"]);
+      continue;
+    }
+    if (overlay || (bar && bar.contains(el)) || (dock && dock.contains(el))) {
+      if (box.top < -0.5 || box.bottom > H + 0.5) found.push([name(el), "off screen"]);
+      continue;
+    }
+    // The least scrolling that brings it above the dock (the page may not scroll so far).
+    const below = box.bottom - band().bottom;
+    if (below > 0) scrollBy(0, below);
+    box = el.getBoundingClientRect();
+    const edges = band();
+    if (box.bottom > edges.bottom + 0.5) found.push([name(el), "under the dock"]);
+    else if (box.top < edges.top - 0.5) found.push([name(el), "under the bar"]);
+  }
+  scrollTo(0, 0);
+  return found;
+}
+"""
+
+# What a list page leaves empty: the space between its last button and the dock, in rows.
+ROOM = """
+() => {
+  const list = document.querySelector(".choices");
+  const last = [...document.querySelectorAll(".main a, .main button")].at(-1);
+  const dock = document.querySelector(".dock").getBoundingClientRect();
+  const row = list.querySelector("li").getBoundingClientRect().height
+    + parseFloat(getComputedStyle(list).rowGap);
+  return {
+    entries: document.querySelectorAll(".choices a").length,
+    more: Boolean(document.querySelector(".pages a[href$='@1']")),
+    scrolls: document.documentElement.scrollHeight > innerHeight + 0.5,
+    emptyRows: (dock.top - last.getBoundingClientRect().bottom) / row,
+  };
+}
+"""
+# A list page leaves empty at most this many rows' worth of its screen: room for the heading's
+# second line and for paging buttons a page may not have, but not for another row of entries.
+MOST_EMPTY_ROWS = 2.5
+
+
+def add_legal_desks(database: str | Path, count: int) -> None:
+    """Add ``count`` made-up legal desks to the demo clinic, after its own legal help."""
+    rows = [
+        {
+            "id": f"desk-{n}",
+            "category": "legal",
+            "label_en": f"Legal desk {n}",
+            "label_es": f"Mesa de ayuda legal {n}",
+            "name_en": f"Legal Desk {n} (example)",
+            "name_es": f"Mesa de Ayuda Legal {n} (ejemplo)",
+            "phone": f"+1617555{200 + n:04d}",
+            # Near the demo clinic's ZIP code, so that a search there has pages of results.
+            "city": "Cambridge",
+            "state": "MA",
+            "zip": "02139",
+            "latitude": 42.36 + n / 1000,
+            "longitude": -71.10,
+            "fictional": 1,
+            "sort_order": 100 + n,
+        }
+        for n in range(1, count + 1)
+    ]
+    db = connect(database)
+    write_services(db, rows)
+    db["service_sites"].insert_all(
+        [{"service_id": row["id"], "site_id": SITE} for row in rows], replace=True
+    )
+    db.conn.commit()
+    db.close()
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The kiosk with the demo directory, as ``make run`` serves it, and more legal desks."""
+    app = create_app(
+        {"TESTING": True, "DATABASE": str(tmp_path_factory.mktemp("demo") / "hotline.db")}
+    )
+    for name in ("sites.csv", "services.csv"):
+        assert run(app, "import", str(EXAMPLES / "demo" / name)).exit_code == 0
+    add_legal_desks(app.config["DATABASE"], EXTRA_LEGAL)
+    running = Server(app)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def waiting_demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The demo kiosk, asking "are you still there?" after one idle second and then waiting a
+    full minute (tests only)."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE": str(tmp_path_factory.mktemp("demo-idle") / "hotline.db"),
+            "KIOSK_IDLE_SECONDS": 1,
+            "KIOSK_COUNTDOWN_SECONDS": 60,
+        }
+    )
+    assert run(app, "import", str(EXAMPLES / "demo" / "sites.csv")).exit_code == 0
+    running = Server(app)
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def page(browser: Browser, demo_server: Server, size: tuple[int, int]) -> Iterator[Page]:
+    """A page on a screen of ``size``, started, as a kiosk starts, on its home page."""
+    width, height = size
+    context = browser.new_context(viewport={"width": width, "height": height})
+    opened = context.new_page()
+    opened.goto(f"{demo_server.base}/kiosk")
+    yield opened
+    context.close()
+
+
+def hidden_on(page: Page, server: Server, pages: dict[str, str]) -> dict[str, list[list[str]]]:
+    """Open each of ``pages`` in each language; return what each hides, by page and language."""
+    hidden = {}
+    for lang in LANGUAGES:
+        for kind, path in pages.items():
+            page.goto(server.base + path.format(site=SITE, lang=lang))
+            if kind == "keypad":  # with the "type all 5 digits" notice showing
+                page.keyboard.type("021")
+                page.keyboard.press("Enter")
+            elif kind == "idle":
+                expect(page.get_by_role("alertdialog")).to_be_visible(timeout=10_000)
+            if kind != "failsafe":  # a page that failed safe would pass for the page asked for
+                assert page.locator(".failsafe").count() == 0, f"{kind}/{lang}"
+            found = page.evaluate(REACH)
+            if found:
+                hidden[f"{kind}/{lang}"] = found
+    return hidden
+
+
+def size_id(size: tuple[int, int]) -> str:
+    return "x".join(map(str, size))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=size_id)
+def test_every_control_and_code_can_be_touched_above_the_dock(
+    page: Page, demo_server: Server, waiting_demo_server: Server
+) -> None:
+    assert hidden_on(page, demo_server, PAGES) == {}
+    assert hidden_on(page, waiting_demo_server, IDLE) == {}
+
+
+@pytest.mark.clock
+@pytest.mark.parametrize("size", SIZES, ids=size_id)
+def test_every_result_can_be_touched_above_the_dock(page: Page, demo_server: Server) -> None:
+    assert hidden_on(page, demo_server, RESULTS) == {}
+
+
+@pytest.mark.parametrize("size", SIZES, ids=size_id)
+def test_a_list_holds_what_its_screen_has_room_for(
+    page: Page, demo_server: Server, size: tuple[int, int]
+) -> None:
+    for lang in LANGUAGES:
+        page.goto(f"{demo_server.base}/kiosk/{SITE}/{lang}/legal")
+        room = page.evaluate(ROOM)
+        assert room["more"], "the legal list has more entries than any screen holds"
+        if size != PHONE:  # a phone scrolls; a kiosk's screen shows the whole page
+            assert not room["scrolls"], (lang, room)
+        assert room["emptyRows"] <= MOST_EMPTY_ROWS, (lang, room)
+        # The five 24/7 lines on one page, wherever they fit (the phone pages them).
+        page.goto(f"{demo_server.base}/kiosk/{SITE}/{lang}/lines")
+        lines = page.evaluate(ROOM)
+        assert lines["more"] == (size == PHONE), (lang, lines)
+
+
+@pytest.mark.clock
+@pytest.mark.parametrize("size", [(1080, 1920), (768, 1024)], ids=size_id)
+def test_a_tall_screen_shows_more_services_near_a_zip_code(
+    page: Page, demo_server: Server, size: tuple[int, int]
+) -> None:
+    flow = demo_server.app.extensions["hotline_bridge"].flow
+    shown = flow.node(flow.zip_node).page_size
+    page.goto(f"{demo_server.base}/kiosk/{SITE}/en/nearby:02139.legal")
+    results = page.locator(".result").count()
+    assert results > shown if size == (1080, 1920) else results == shown
+    # Nothing of the page under the dock, with no scrolling.
+    assert not page.evaluate("document.documentElement.scrollHeight > innerHeight")
+
+
+def test_a_browser_without_the_screen_size_gets_the_flow_page_size(demo_server: Server) -> None:
+    """Without client hints (another browser, or a test client), a list is paged as the flow
+    says, and every kiosk page asks for the hints."""
+    client = demo_server.app.test_client()
+    answer = client.get(f"/kiosk/{SITE}/en/legal")
+    assert answer.headers["Accept-CH"] == "Sec-CH-Viewport-Width, Sec-CH-Viewport-Height"
+    assert "Sec-CH-Viewport-Height" in answer.headers["Vary"]
+    flow = demo_server.app.extensions["hotline_bridge"].flow
+    assert answer.get_data(as_text=True).count('class="button choice"') == flow.page_size
+    tall = {"Sec-CH-Viewport-Width": "1080", "Sec-CH-Viewport-Height": "1920"}
+    shown = client.get(f"/kiosk/{SITE}/en/legal", headers=tall).get_data(as_text=True)
+    assert shown.count('class="button choice"') > flow.page_size
+    odd = {"Sec-CH-Viewport-Width": "1080", "Sec-CH-Viewport-Height": "1e9"}
+    shown = client.get(f"/kiosk/{SITE}/en/legal", headers=odd).get_data(as_text=True)
+    assert shown.count('class="button choice"') == flow.page_size
