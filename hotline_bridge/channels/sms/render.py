@@ -249,6 +249,8 @@ def _surely_fits(skeleton: str, name: str) -> bool:
         septets = units - 1 + len(name) + sum(name.count(ch) for ch in GSM7_EXTENDED)
         # A segment may end a unit short: an escaped character is never split.
         return septets <= MAX_SEGMENTS * (GSM7_MULTI - 1)
+    if any(ch >= "\u0300" for ch in name):
+        return False  # it may hold an emoji or accent of several units, never split: count it
     utf16 = len((skeleton + name).encode("utf-16-le")) // 2 - 1
     # ... nor is a surrogate pair.
     return utf16 <= MAX_SEGMENTS * (UCS2_MULTI - 1)
