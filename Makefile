@@ -41,8 +41,9 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+## The content check, walking SMS conversations with the demo directory too (what make run loads).
 check: setup
-	HOTLINE_BRIDGE_LOCAL=1 $(BIN)/hotline-bridge check
+	HOTLINE_BRIDGE_LOCAL=1 $(BIN)/hotline-bridge check --demo
 
 ## Everything: lint, the content check, and the whole test suite including browser tests, on a
 ## fixed clock: a weekday opening hour, and a Sunday night as well for the tests marked `clock`

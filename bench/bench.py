@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hotline_bridge import create_app
+from hotline_bridge.channels.sms import walk as sms_walk
 from hotline_bridge.webhooks.replies import Replies
 
 from . import app as bench_app
@@ -293,25 +293,31 @@ def fresh_path(tmp: Path, report: Report) -> None:
     )
 
 
-def segments(tmp: Path, report: Report) -> None:
-    """Add the SMS segment summary and budgets."""
-    config = {
-        "DATABASE": str(tmp / "hotline-segments.db"),
-        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "SECRET_KEY": SECRET_KEY,
-    }
+def segments(report: Report) -> None:
+    """Add the SMS segment summary and budgets, with the demo directory `make run` loads: every
+    reply the flow can produce, and the replies of random conversations."""
+    config = {"TWILIO_AUTH_TOKEN": AUTH_TOKEN, "SECRET_KEY": SECRET_KEY}
+    replies, walked = None, None
     try:
-        replies = sms_cost.inventory(create_app(config))
+        with sms_walk.demo_app(config) as demo:
+            replies = sms_cost.inventory(demo)
+            walked = sms_walk.walk(demo, sms_cost.WALKED, sms_cost.WALK_SEED, sms_walk.DEMO_NUMBERS)
     except Exception:
         report.human.append("sms cost: the reply inventory failed:\n" + traceback.format_exc())
         report.failed = True
-        replies = None
     if replies:
-        report.human.append("sms cost: every reply the flow can produce")
+        report.human.append("sms cost: every reply the flow can produce (demo directory)")
         report.human.extend(sms_cost.summary(replies))
     elif not report.failed:
         report.human.append("sms cost: the reply inventory is not available yet")
     report.budgets.extend(sms_cost.budgets(replies))
+    if walked:
+        report.human.append(
+            f"sms cost: {sms_cost.WALKED} random conversations (demo directory, seed "
+            f"{sms_cost.WALK_SEED})"
+        )
+        report.human.extend(f"  {one.line()}" for one in sms_walk.tally(walked))
+    report.budgets.extend(sms_cost.walk_budgets(walked))
 
 
 def nearby(report: Report) -> None:
@@ -379,7 +385,7 @@ def main() -> int:
             return 1
         errors_budget(report)
         fresh_path(tmp, report)
-        segments(tmp, report)
+        segments(report)
     nearby(report)
     imports(report)
     signals(report)

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask
 
+from hotline_bridge.channels.sms import walk
 from hotline_bridge.channels.sms.segments import cost
 
 from .budgets import Budget, not_measured
@@ -19,6 +20,9 @@ MEDIAN_SEGMENTS = 2
 # The languages whose median is budgeted.
 LANGUAGES = ("en", "es")
 MAX_NAME = "sms_segments_max"
+# Random conversations walked with the demo directory, and the seed that chooses them.
+WALKED = 400
+WALK_SEED = 24
 
 
 @dataclass(frozen=True)
@@ -86,4 +90,41 @@ def budgets(replies: list[Costed] | None) -> list[str]:
         lines.append(
             Budget(name, f"{median:g}", f"<= {MEDIAN_SEGMENTS}", median <= MEDIAN_SEGMENTS).line()
         )
+    return lines
+
+
+def walk_budgets(sent: list[walk.Sent] | None) -> list[str]:
+    """Return the budget lines of the replies of random conversations: each language's median,
+    the longest reply, and the longest first reply (the main menu)."""
+    names = [
+        *(f"sms_walk_median_{lang}" for lang in LANGUAGES),
+        "sms_walk_max",
+        "sms_walk_first_max",
+    ]
+    if not sent:
+        return [not_measured(name) for name in names]
+    tallies = {one.lang: one for one in walk.tally(sent)}
+    lines = []
+    for lang in LANGUAGES:
+        one = tallies.get(lang)
+        if one is None:
+            lines.append(not_measured(f"sms_walk_median_{lang}"))
+            continue
+        ok = one.median <= MEDIAN_SEGMENTS
+        lines.append(
+            Budget(f"sms_walk_median_{lang}", f"{one.median:g}", f"<= {MEDIAN_SEGMENTS}", ok).line()
+        )
+    worst = max(one.worst for one in tallies.values())
+    first = max(one.first_worst for one in tallies.values())
+    lines.append(
+        Budget("sms_walk_max", str(worst), f"<= {MAX_SEGMENTS}", worst <= MAX_SEGMENTS).line()
+    )
+    lines.append(
+        Budget(
+            "sms_walk_first_max",
+            str(first),
+            f"<= {walk.FIRST_SEGMENTS}",
+            first <= walk.FIRST_SEGMENTS,
+        ).line()
+    )
     return lines

@@ -21,6 +21,7 @@ from flask import Flask
 
 from hotline_bridge.channels import text as text_channel
 from hotline_bridge.channels.sms import render as sms_render
+from hotline_bridge.channels.sms import walk as sms_walk
 from hotline_bridge.channels.sms.segments import MAX_SEGMENTS, MEDIAN_SEGMENTS, cost
 from hotline_bridge.channels.voice.check import voice_problems
 from hotline_bridge.console.store import waiting_changes
@@ -36,7 +37,7 @@ from hotline_bridge.engine.danger import measure_all, problems_in
 from hotline_bridge.engine.screen import Notice, Screen
 from hotline_bridge.engine.walk import reachable, with_notice
 from hotline_bridge.runtime import DANGER_FILE, Runtime
-from hotline_bridge.settings import PROJECT_ROOT, resolve_path
+from hotline_bridge.settings import PROJECT_ROOT, SETTINGS, resolve_path
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ def _site_replies(
             first,
         )
         # Repeated after a reply it could not use, under the longest notice that says so.
-        unknown = with_notice(screen, text_channel.longest_notice(words))
+        unknown = with_notice(screen, text_channel.longest_notice(words, sms_render.CHANNEL))
         text = sms_render.render(words, flow, site, _outcome(unknown, lang), hotline) or ""
         yield Reply(f"{where} (not understood)", lang, text)
     calm = Notice(
@@ -206,6 +207,45 @@ def check_sms(app: Flask, report: Report) -> None:
         )
         if median > MEDIAN_SEGMENTS:
             report.fail(f"median of {lang} replies is {median} segments (budget {MEDIAN_SEGMENTS})")
+
+
+# Random conversations walked for the SMS cost people meet, and the seed that chooses them.
+WALKED = 150
+WALK_SEED = 24
+
+
+def check_sms_walk(app: Flask, report: Report, demo: bool = False) -> None:
+    """Walk random conversations with the line on the deployment's own directory and, with
+    ``demo``, on the demo directory ``make run`` loads (in a temporary database): fail when a
+    language's median reply is over two segments, any reply over three, or a first reply over
+    two."""
+    from hotline_bridge import create_app  # the package imports this module
+
+    # Made-up messages: never ask Twilio to delete them.
+    config = {**_plain_settings(app), "DELETE_TWILIO_RECORDS": False}
+    own = create_app(config)
+    walks = {"directory": sms_walk.walk(own, WALKED, WALK_SEED, sms_walk.line_numbers(own))}
+    if demo:
+        try:
+            with sms_walk.demo_app(config) as loaded:
+                walks["demo"] = sms_walk.walk(loaded, WALKED, WALK_SEED, sms_walk.DEMO_NUMBERS)
+        except RuntimeError as exc:  # this deployment's settings refuse the demo's words
+            report.fail(f"sms walk: {exc}")
+    for name, sent in walks.items():
+        report.lines.extend(f"{one.line()} ({name})" for one in sms_walk.tally(sent))
+        for problem in sms_walk.problems(sent):
+            report.fail(f"{problem} ({name})")
+
+
+def _plain_settings(app: Flask) -> dict[str, object]:
+    """Return ``app``'s settings that are written as plain values (the others come again from
+    the environment), for an app like it on another database."""
+    plain = (str, int, float, bool, type(None))
+    config: dict[str, object] = {
+        s.name: app.config[s.name] for s in SETTINGS if isinstance(app.config.get(s.name), plain)
+    }
+    config["TESTING"] = bool(app.config.get("TESTING"))
+    return config
 
 
 def check_kiosk_home(app: Flask, report: Report) -> None:
@@ -363,15 +403,17 @@ def check_danger(app: Flask, report: Report, signals: bool) -> None:
             report.lines.append(rates.line() + ("" if rates.tuning else " (held out)"))
 
 
-def run_checks(app: Flask, today: dt.date, signals: bool = False) -> Report:
+def run_checks(app: Flask, today: dt.date, signals: bool = False, demo: bool = False) -> Report:
     """Run every check against ``app`` on the day ``today`` and return the report; with
-    ``signals``, measure the danger words on their labelled sets too."""
+    ``signals``, measure the danger words on their labelled sets too; with ``demo``, walk SMS
+    conversations with the demo directory as well."""
     report = Report(lines=[f"flow {_rt(app).flow.path.name}: valid"])
     check_danger(app, report, signals)
     check_national_lines(app, report, today)
     check_directory(app, report, today)
     check_catalogs(app, report)
     check_sms(app, report)
+    check_sms_walk(app, report, demo)
     check_kiosk_home(app, report)
     problems = voice_problems(app)
     for problem in problems:

@@ -36,10 +36,15 @@ HINTS = frozenset({"zip.hint"})
 INSTEAD_OF_TITLE = frozenset({"notice.unknown", "notice.no_more", "zip.digits", "zip.unknown"})
 
 
-def longest_notice(words: Words) -> str:
+def longest_notice(words: Words, channel: str | None = None) -> str:
     """Return the key of the notice, of those that repeat a screen after a reply it could not
-    use, that is longest in ``words``' language: a screen that fits under it fits under any."""
-    return max(sorted(INSTEAD_OF_TITLE), key=lambda key: len(words.t(key)))
+    use, that is longest in ``words``' language (as ``channel`` words it): a screen that fits
+    under it fits under any."""
+
+    def size(key: str) -> int:
+        return len(words.pick(channel, key) if channel else words.t(key))
+
+    return max(sorted(INSTEAD_OF_TITLE), key=size)
 
 
 # Marks a shortened description.
@@ -129,21 +134,22 @@ def _detail(words: Words, channel: str, screen: Screen, detail: Detail) -> list[
     if description:
         lines.append(description)
     if service.english_only_for(words.lang):
-        lines.append(words.t("directory.english_only"))
+        lines.append(words.pick(channel, "directory.english_only"))
     if service.fictional and detail.fictional:
-        lines.append(words.t("directory.fictional"))
+        lines.append(words.pick(channel, "directory.fictional"))
     return lines
 
 
-def _entry(words: Words, screen: Screen, entry: Entry, detail: Detail) -> str:
+def _entry(words: Words, channel: str, screen: Screen, entry: Entry, detail: Detail) -> str:
     label = entry.label
     phone = display_number(entry.service.phone)
     if entry.miles is None:
         # Lines offered because nothing is near carry their number, to call without a step.
         nearby = screen.kind == "nearby" and screen.fallback and detail.phones
         return f"{entry.key} {label} {phone}".rstrip() if nearby else f"{entry.key} {label}"
-    is_open = words.t("zip.open_now") if entry.open_now and detail.open_now else ""
-    return words.t(
+    is_open = words.pick(channel, "zip.open_now") if entry.open_now and detail.open_now else ""
+    return words.pick(
+        channel,
         "zip.result",
         key=entry.key,
         label=label,
@@ -157,7 +163,7 @@ def body(words: Words, channel: str, screen: Screen, detail: Detail = FULL) -> l
     """Return the lines of ``screen``: its notices, its message, what it is about, and what can
     be chosen by key (the shortcuts excepted: see ``footer``)."""
     notices = [n for n in screen.notices if detail.hints or n.key not in HINTS]
-    lines = [words.t(n.key, **n.params) for n in notices]
+    lines = [words.pick(channel, n.key, **n.params) for n in notices]
     told = any(n.key in INSTEAD_OF_TITLE for n in notices)
     if screen.title and detail.title and (detail.title_under_notice or not told):
         lines.append(words.pick(channel, screen.title))
@@ -165,13 +171,13 @@ def body(words: Words, channel: str, screen: Screen, detail: Detail = FULL) -> l
         lines.extend(_detail(words, channel, screen, detail))
     elif screen.kind == "connect" and screen.service is not None:
         lines.extend(contact_lines(words, channel, screen.service))
-    lines.extend(_entry(words, screen, entry, detail) for entry in screen.entries)
+    lines.extend(_entry(words, channel, screen, entry, detail) for entry in screen.entries)
     for choice in screen.choices:
         if choice.key is None or choice.role not in {OPTION, ZIP, MORE, ENTRY}:
             continue
         lines.append(f"{choice.key} {words.pick(channel, choice.label)}")
     if detail.fictional and any(e.service.fictional for e in screen.entries):
-        lines.append(words.t("directory.fictional"))
+        lines.append(words.pick(channel, "directory.fictional"))
     return lines
 
 

@@ -202,15 +202,21 @@ def simulate() -> None:
     help="Also measure flows/danger.toml on the labelled messages in flows/danger-examples/: "
     "recall and false alarms per set and language.",
 )
-def check(quiet: bool, signals: bool) -> None:
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Also walk random SMS conversations with the demo directory that make run loads (in a "
+    "temporary database) and fail over the segment budget.",
+)
+def check(quiet: bool, signals: bool, demo: bool) -> None:
     """Validate the flow, both catalogs and the danger words, list every SMS reply with its
-    encoding and segment count, and fail on a missing or fuzzy translation, a sensitive word on
-    a first-contact surface, or a reply over budget."""
+    encoding and segment count, walk random SMS conversations, and fail on a missing or fuzzy
+    translation, a sensitive word on a first-contact surface, or a reply over budget."""
     from hotline_bridge.checks import run_checks
 
     # The checks read content and sign their own in-process requests, so they need no
     # production secrets: any that are not set are made up for this run.
-    report = run_checks(load_app(offline_config()), dt.date.today(), signals=signals)
+    report = run_checks(load_app(offline_config()), dt.date.today(), signals=signals, demo=demo)
     for line in report.lines:
         if not quiet or line.startswith("FAIL") or not line.startswith("sms "):
             click.echo(line)

@@ -63,6 +63,9 @@ def test_no_reply_of_the_demo_directory_make_run_loads_is_over_three_segments(
     result = CliRunner().invoke(main, ["check", "--quiet"])
     assert "over 3 segments" not in result.output
     assert "max 3" in result.output and "max 4" not in result.output
+    # Random conversations on the imported directory: within the budget, the main menu too.
+    assert "walk sms es:" in result.output and "walk sms en:" in result.output
+    assert "median of walked" not in result.output and "a first" not in result.output
 
 
 def test_a_program_name_too_long_for_the_answer_to_help_is_refused_by_import(

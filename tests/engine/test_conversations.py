@@ -13,12 +13,19 @@ from hotline_bridge.checks import sensitive_hits
 from hotline_bridge.engine.catalogs import Words
 from hotline_bridge.engine.wordlists import LanguageGuesser
 from hotline_bridge.settings import PROJECT_ROOT
+from tests.channels.sms import SmsWords, sms_words
 from tests.conftest import SENDER, Texter, signed_post, twiml
 
 HOTLINE = "1-888-373-7888"
 
 
-def words(app: Flask, lang: str) -> Words:
+def words(app: Flask, lang: str) -> SmsWords:
+    """The words of the SMS line's replies (its own variant of a key, where it has one)."""
+    return sms_words(app, lang)
+
+
+def shared_words(app: Flask, lang: str) -> Words:
+    """The words every channel shares: what WhatsApp writes."""
     return app.extensions["hotline_bridge"].catalogs.bind(lang)
 
 
@@ -230,11 +237,11 @@ def test_a_signed_whatsapp_message_gets_the_main_menu(
 ) -> None:
     person = WhatsApper(client, SENDER)
     reply = person.send(first)
-    assert words(app, lang).t("menu.main") in reply
+    assert shared_words(app, lang).t("menu.main") in reply
     tips = person.send("3")
-    assert tips.startswith(words(app, lang).t("whatsapp.info.tips"))
+    assert tips.startswith(shared_words(app, lang).t("whatsapp.info.tips"))
     assert ("archive" if lang == "en" else "archiv") in tips
-    assert words(app, lang).t("info.tips") not in tips  # the SMS tips are not WhatsApp's
+    assert sms_words(app, lang).t("info.tips") not in tips  # the SMS tips are not WhatsApp's
 
 
 def test_every_whatsapp_path_works_and_is_never_cut_to_a_budget(
@@ -245,13 +252,13 @@ def test_every_whatsapp_path_works_and_is_never_cut_to_a_budget(
         person.send(first)
         person.send("1")
         lines = person.send("1")
-        assert words(app, lang).t("list.lines") in lines
+        assert shared_words(app, lang).t("list.lines") in lines
         detail = person.send("2")
         assert "988" in detail
-        assert person.send("9").startswith(words(app, lang).t("list.lines"))
-        assert words(app, lang).t("menu.main") in person.send("0")
+        assert person.send("9").startswith(shared_words(app, lang).t("list.lines"))
+        assert shared_words(app, lang).t("menu.main") in person.send("0")
         near = person.send("02139")
-        assert near.startswith(words(app, lang).t("zip.kind"))
+        assert near.startswith(shared_words(app, lang).t("zip.kind"))
 
 
 def test_a_site_chooses_its_whatsapp_sender_like_a_number(make_app, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -289,4 +289,4 @@ def test_words_of_danger_on_a_spanish_menu_stay_within_budget(app: Flask) -> Non
     person.send("0")
     reply = person.send("tengo miedo, me amenaza")
     assert cost(reply).segments <= MAX_SEGMENTS, reply
-    assert "911" in reply and "Perdón, no entendimos." not in reply
+    assert "911" in reply and "No le entendimos." not in reply

@@ -42,15 +42,27 @@ def capabilities(catalogs: Catalogs, flow: Flow, site: Site) -> Capabilities:
     """Return what the SMS line can do at ``site``: lists are paged so that every page's reply
     fits the segment budget in the person's language."""
 
+    def compose(screen: Screen, lang: str) -> str:
+        words = catalogs.bind(lang)
+        if screen.kind == "detail":
+            # A description gives way to the address and the rest: it fits with them or waits.
+            return text.reply(words, CHANNEL, flow, site, screen, DETAIL_KEPT)
+        return reply(words, flow, site, screen)
+
     def page_fits(screen: Screen, lang: str) -> bool:
         # A page must fit also when it is repeated under "not understood", or under "we don't
         # know that ZIP code" (a ZIP code may be sent at any prompt): under the longest notice.
-        words = catalogs.bind(lang)
-        shown = with_notice(screen, text.longest_notice(words))
-        if screen.kind == "detail":
-            # A description gives way to the address and the rest: it fits with them or waits.
-            return fits(text.reply(words, CHANNEL, flow, site, shown, DETAIL_KEPT))
-        return fits(reply(words, flow, site, shown))
+        notice = text.longest_notice(catalogs.bind(lang), CHANNEL)
+        if not fits(compose(with_notice(screen, notice), lang)):
+            return False
+        # A list's page, or a service's details, as first shown keeps to the median budget
+        # (two segments) wherever the least of it can: a shorter page, or the rest of a
+        # description on request, costs less than a third segment on every reply. A screen
+        # under a notice of its own (the calm line) need only fit the budget.
+        if screen.kind not in PAGED or screen.notices:
+            return True
+        least = compose(_least_page(flow, screen), lang)
+        return not fits(least, MEDIAN_SEGMENTS) or fits(compose(screen, lang), MEDIAN_SEGMENTS)
 
     return replace(CAPABILITIES, fits=page_fits)
 
@@ -63,6 +75,13 @@ _LIGHTER = (
     text.Detail(title_under_notice=False, hints=False, phones=False),
 )
 _LIGHT = _LIGHTER[-1]
+# A menu may also leave out its question to keep to two segments: its choices say enough (the
+# main menu opens with the program's name).
+_NO_QUESTION = replace(_LIGHT, title=False)
+QUESTIONED = frozenset({"menu", "zip_kind"})
+# The screens paged to keep to two segments: a list a few services a page, a service's details
+# with the rest of its description on request.
+PAGED = frozenset({"list", "detail"})
 # What a service's details keep while its description is shortened to fit beside them.
 DETAIL_KEPT = _LIGHT
 # With no heading, nothing but what is chosen by key and how to reach a service.
@@ -90,6 +109,16 @@ _BUDGET_STEPS = (
 )
 
 
+def _least_page(flow: Flow, screen: Screen) -> Screen:
+    """Return the least a page of ``screen`` can be: a list's page with one service on it, or
+    a service's details with its description left for later."""
+    if screen.kind == "list":
+        return replace(screen, entries=screen.entries[:1])
+    rest = Choice(flow.rest_key, "option.rest", MORE, screen.position)
+    others = tuple(choice for choice in screen.choices if choice.role != MORE)
+    return replace(screen, excerpt="", choices=(rest, *others))
+
+
 def fits(reply: str, segments: int = MAX_SEGMENTS) -> bool:
     """Return whether ``reply`` is within ``segments`` (by default the budget)."""
     return cost(reply).segments <= segments
@@ -102,7 +131,8 @@ def reply(words: Words, flow: Flow, site: Site, screen: Screen, opening: str | N
     def compose(detail: text.Detail) -> str:
         return text.reply(words, CHANNEL, flow, site, screen, detail, opening)
 
-    for detail in (_BUDGET_STEPS[0], *_LIGHTER):
+    lighter = (*_LIGHTER, _NO_QUESTION) if screen.kind in QUESTIONED else _LIGHTER
+    for detail in (_BUDGET_STEPS[0], *lighter):
         composed = compose(detail)
         if fits(composed, MEDIAN_SEGMENTS):
             return composed
@@ -249,6 +279,8 @@ def _surely_fits(skeleton: str, name: str) -> bool:
         septets = units - 1 + len(name) + sum(name.count(ch) for ch in GSM7_EXTENDED)
         # A segment may end a unit short: an escaped character is never split.
         return septets <= MAX_SEGMENTS * (GSM7_MULTI - 1)
+    if any(ch >= "\u0300" for ch in name):
+        return False  # it may hold an emoji or accent of several units, never split: count it
     utf16 = len((skeleton + name).encode("utf-16-le")) // 2 - 1
     # ... nor is a surrogate pair.
     return utf16 <= MAX_SEGMENTS * (UCS2_MULTI - 1)

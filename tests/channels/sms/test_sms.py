@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 
 from hotline_bridge.checks import sensitive_hits
 from hotline_bridge.settings import DEFAULT_SENSITIVE_WORDS, _words
+from tests.channels.sms import SmsWords, sms_words
 from tests.conftest import (
     AUTH_TOKEN,
     BASE_URL,
@@ -25,8 +26,8 @@ HOTLINE = "1-888-373-7888"
 SENSITIVE = _words(DEFAULT_SENSITIVE_WORDS)
 
 
-def words(app: Flask, lang: str):  # type: ignore[no-untyped-def]
-    return app.extensions["hotline_bridge"].catalogs.bind(lang)
+def words(app: Flask, lang: str) -> SmsWords:
+    return sms_words(app, lang)
 
 
 # --- Signatures ------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from flask import Flask
 from tests.conftest import Texter
 
 GREETING = {"en": "hello", "es": "hola"}
-NOT_UNDERSTOOD = {"en": "Sorry, we did not understand.", "es": "Perdón, no entendimos."}
+NOT_UNDERSTOOD = {"en": "Sorry, we did not understand.", "es": "No le entendimos."}
 ALL_SHOWN = {"en": "That is all of them.", "es": "No hay más."}
 MORE = "7"
 
