@@ -3,7 +3,8 @@
 ``connect`` points every site's numbers (or the ``--number`` given) at this server, deploys the
 static bilingual fallback to Twilio Serverless and points the numbers' fallback URLs at it, and
 says what Advanced Opt-Out must hold; ``--dry-run`` only prints the changes. ``check`` compares
-the live configuration with the same plan and exits non-zero on any difference.
+the live configuration with the same plan, reads each number's carrier registration
+(``ops.registration``) and exits non-zero on any difference or problem.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from twilio.twiml.messaging_response import MessagingResponse
 from hotline_bridge.channels import text
 from hotline_bridge.directory.models import site_for_number
 from hotline_bridge.directory.store import open_db
+from hotline_bridge.engine.catalogs import DEFAULT_LANGUAGE
+from hotline_bridge.ops import registration
 from hotline_bridge.ops import twilio as wiring_ops
 from hotline_bridge.runtime import KEYWORDS_FILE, runtime
 from hotline_bridge.settings import resolve_path
@@ -110,6 +113,28 @@ def _report(plan: wiring_ops.Plan) -> None:
         click.echo(line)
 
 
+def report_registration(client: Client, numbers: tuple[str, ...]) -> int:
+    """Print where each number's carrier registration stands, one line each; return how many
+    of them are problems."""
+    config, catalogs = current_app.config, runtime().catalogs
+    found = _run_checks(
+        lambda: registration.check(
+            client, numbers, config["TWILIO_MESSAGING_SERVICE_SID"], config["TWILIO_BRAND_SID"]
+        )
+    )
+    for finding in found:
+        label = "problem" if finding.problem else "registered"
+        click.echo(f"{label}: {finding.said(catalogs, DEFAULT_LANGUAGE)}")
+    return sum(1 for finding in found if finding.problem)
+
+
+def _run_checks(work: Callable[[], list[registration.Finding]]) -> list[registration.Finding]:
+    try:
+        return work()
+    except wiring_ops.TwilioSetupError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 @click.group("twilio")
 def twilio_group() -> None:
     """Wire the line's Twilio numbers to this server, and check that they stay wired."""
@@ -138,16 +163,19 @@ def connect_command(base_url: str, numbers: tuple[str, ...], dry_run: bool) -> N
 @number_option
 @with_appcontext
 def check_command(base_url: str, numbers: tuple[str, ...]) -> None:
-    """Compare the live Twilio configuration with what connect sets; fail on any difference."""
+    """Compare the live Twilio configuration with what connect sets, and say where each
+    number's carrier registration stands; fail on any difference or problem."""
     wiring, keywords = _wiring(base_url, numbers), resolve_path(KEYWORDS_FILE)
     client, replies = _client(), _replies(wiring.numbers)
     plan: Any = _run(lambda: wiring_ops.make_plan(client, wiring, keywords, replies))
     for change in plan.changes:
         click.echo(f"difference: {change.what}")
     _report(plan)
-    if plan.changes or plan.problems:
+    unregistered = report_registration(client, wiring.numbers)
+    if plan.changes or plan.problems or unregistered:
         raise click.ClickException(
-            f"{len(plan.changes)} difference(s), {len(plan.problems)} problem(s); "
+            f"{len(plan.changes)} difference(s), "
+            f"{len(plan.problems) + unregistered} problem(s); "
             "run 'hotline-bridge twilio connect' to fix the differences"
         )
     manual = " (confirm the Advanced Opt-Out items above by hand)" if plan.manual else ""
