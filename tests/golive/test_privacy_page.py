@@ -73,7 +73,7 @@ def test_an_unknown_language_is_the_default_one(app: Flask) -> None:
 def test_who_runs_the_line_is_named_when_set(make_app: Any) -> None:
     app = make_app(BUSINESS_NAME="Riverside Clinic Inc.", CONTACT_EMAIL="privacy@example.org")
     page = text_of(app, "/privacy")
-    assert "This line is run by Riverside Clinic Inc." in page
+    assert "Run by: Riverside Clinic Inc." in page
     assert "privacy@example.org" in page
     assert "Who runs this line" not in text_of(make_app(), "/privacy")
 
