@@ -26,6 +26,7 @@ from hotline_bridge.channels import text
 from hotline_bridge.channels.sms.simulator import SmsSimulator
 from hotline_bridge.directory.models import Site
 from hotline_bridge.engine.catalogs import DEFAULT_LANGUAGE, Words
+from hotline_bridge.engine.step import ZIP_CODE
 from hotline_bridge.ops import registration
 from hotline_bridge.ops.twilio import TwilioSetupError, refused
 from hotline_bridge.runtime import Runtime
@@ -285,7 +286,7 @@ def organisation_problems(config: Mapping[str, Any], *, campaign: bool) -> list[
     need("BUSINESS_COUNTRY", lambda v: bool(re.fullmatch(r"[A-Z]{2}", v)), "two capital letters")
     us = str(config.get("BUSINESS_COUNTRY") or "") == "US"
     need("BUSINESS_STATE", lambda v: not us or bool(re.fullmatch(r"[A-Z]{2}", v)), "a state (MA)")
-    need("BUSINESS_POSTAL_CODE", lambda v: not us or bool(re.fullmatch(r"\d{5}", v)), "a ZIP code")
+    need("BUSINESS_POSTAL_CODE", lambda v: not us or ZIP_CODE.match(v) is not None, "a ZIP code")
     need("CONTACT_FIRST_NAME", bool, "a first name")
     need("CONTACT_LAST_NAME", bool, "a last name")
     need("CONTACT_EMAIL", lambda v: bool(_EMAIL.match(v)), "an email address")
