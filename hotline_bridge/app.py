@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Flask, Response
 
-from hotline_bridge import console, counters, home, settings, webhooks
+from hotline_bridge import console, counters, home, optin, privacy_page, settings, webhooks
 from hotline_bridge.channels import whatsapp
 from hotline_bridge.channels.kiosk import routes as kiosk
 from hotline_bridge.channels.kiosk.routes import SECURITY_HEADERS
@@ -57,6 +57,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     kiosk.init_app(app)
     console.init_app(app)
     home.init_app(app)
+    privacy_page.init_app(app)
+    optin.init_app(app)
     _register_health(app)
     app.after_request(_baseline_headers)
     return app

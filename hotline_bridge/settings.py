@@ -435,3 +435,92 @@ def describe() -> list[dict[str, str]]:
         }
         for s in SETTINGS
     ]
+
+
+# Going live: who runs the line, as carriers and Twilio ask before a number may send a message
+# ('hotline-bridge twilio register'). Each is checked, by name, only when a registration is
+# built, so a line that is not registering yet starts without them.
+SETTINGS += (
+    Setting(
+        "BUSINESS_NAME",
+        None,
+        "Legal name of the organisation that runs the line, exactly as on its EIN (or other "
+        "registration); named on the privacy page and in carrier registration.",
+        _optional_str,
+    ),
+    Setting(
+        "BUSINESS_EIN",
+        None,
+        "The organisation's US Employer Identification Number (NN-NNNNNNN), which toll-free "
+        "verification and A2P 10DLC registration require.",
+        _optional_str,
+    ),
+    Setting(
+        "BUSINESS_TYPE",
+        "NON_PROFIT",
+        "The organisation's kind for toll-free verification: NON_PROFIT, GOVERNMENT, "
+        "PRIVATE_PROFIT or PUBLIC_PROFIT.",
+    ),
+    Setting(
+        "BUSINESS_WEBSITE",
+        None,
+        "The organisation's own https:// website, as carriers look it up.",
+        _optional_str,
+    ),
+    Setting(
+        "BUSINESS_STREET",
+        None,
+        "Street address of the organisation (the one on its registration).",
+        _optional_str,
+    ),
+    Setting("BUSINESS_CITY", None, "City of the organisation's address.", _optional_str),
+    Setting(
+        "BUSINESS_STATE",
+        None,
+        "State of the organisation's address, as two letters (MA).",
+        _optional_str,
+    ),
+    Setting(
+        "BUSINESS_POSTAL_CODE",
+        None,
+        "ZIP code of the organisation's address (five digits).",
+        _optional_str,
+    ),
+    Setting(
+        "BUSINESS_COUNTRY",
+        "US",
+        "Country of the organisation's address and registration, as two letters.",
+    ),
+    Setting(
+        "CONTACT_FIRST_NAME",
+        None,
+        "First name of the person carriers and Twilio contact about the registration.",
+        _optional_str,
+    ),
+    Setting(
+        "CONTACT_LAST_NAME",
+        None,
+        "Last name of the person carriers and Twilio contact about the registration.",
+        _optional_str,
+    ),
+    Setting(
+        "CONTACT_EMAIL",
+        None,
+        "Email address for the registration's results and for privacy questions (shown on the "
+        "privacy page).",
+        _optional_str,
+    ),
+    Setting(
+        "CONTACT_PHONE",
+        None,
+        "Phone number of the registration's contact person, as +1 and ten digits.",
+        _optional_str,
+    ),
+    Setting(
+        "TWILIO_BRAND_SID",
+        None,
+        "SID (BN...) of the organisation's A2P 10DLC brand registration in Twilio, which a "
+        "10DLC campaign for the Messaging Service's long codes is filed under.",
+        _optional_str,
+    ),
+)

@@ -27,6 +27,7 @@ from hotline_bridge.engine.catalogs import DEFAULT_LANGUAGE, Words
 # Importing the route modules registers their views on the blueprint.
 from hotline_bridge.console import accounts, services, signin, tools, upload, usage  # noqa: F401  isort: skip
 from hotline_bridge.console import printing  # noqa: F401  isort: skip
+from hotline_bridge.console import golive  # noqa: F401  isort: skip
 
 csrf = CSRFProtect()
 

@@ -53,6 +53,8 @@ class Wording:
     # The text line in pieces: ("keyword", "WELLNESS"), ("number", "1-555-…") and the words
     # around them (""), in the language's order; joined, they are ``text``.
     text_parts: tuple[tuple[str, str], ...] = ()
+    # The privacy page's address, on posters, when the deployment names its public address.
+    privacy: str = ""
 
     def lines(self) -> Iterator[str]:
         """Yield every line of printed text (for the sensitive-word check)."""
@@ -149,6 +151,7 @@ def wording(app: Flask, site: Site, proven: Proven, today: dt.date | None = None
         qr_caption=words.t("print.qr"),
         sms_uri=sms_uri(proven.number, proven.keyword),
         text_parts=text_parts(words, proven.keyword, number),
+        privacy=_privacy(app, words),
     )
     _refuse_sensitive(rt, found)
     return found
@@ -164,6 +167,14 @@ def _call(app: Flask, site: Site, words: Words, number: str) -> str | None:
             words.catalogs, "print.refused.call_unproven", site=site.id, number=number
         )
     return words.t("print.call", number=display_number(number))
+
+
+def _privacy(app: Flask, words: Words) -> str:
+    """Return the line giving the privacy page's address (none without ``PUBLIC_URL``)."""
+    public = app.config.get("PUBLIC_URL")
+    if not public:
+        return ""
+    return words.t("print.privacy", url=f"{public.removeprefix('https://')}/privacy/{words.lang}")
 
 
 def _first(rt: Runtime, meaning: str, lang: str) -> str:

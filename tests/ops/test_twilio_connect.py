@@ -31,6 +31,12 @@ API = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}"
 SERVERLESS = "https://serverless.twilio.com/v1/Services"
 UPLOAD = "https://serverless-upload.twilio.com/v1/Services"
 MESSAGING = f"https://messaging.twilio.com/v1/Services/{SERVICE_MG}"
+# Carrier registration: toll-free verifications, A2P 10DLC brands and WhatsApp senders.
+TOLLFREE = "https://messaging.twilio.com/v1/Tollfree/Verifications"
+BRANDS = "https://messaging.twilio.com/v1/a2p/BrandRegistrations"
+SENDERS = "https://messaging.twilio.com/v2/Channels/Senders"
+BRAND_SID = "BN" + "7" * 32
+CAMPAIGN_SID = "QE" + "6" * 32
 DOMAIN = "hotline-bridge-fallback-4821-prod.twil.io"
 DATE = "2026-12-01T20:00:00Z"
 RFC2822 = "Tue, 01 Dec 2026 20:00:00 +0000"
@@ -140,6 +146,15 @@ class FakeTwilio:
         self.hosted: dict[str, str] = {}  # path -> content deployed
         self.build_states = ["completed"]
         self.failures: dict[str, tuple[int, dict[str, str], str]] = {}
+        # More numbers of the account than the demo clinic's (a toll-free one, say).
+        self.more_numbers: dict[str, dict[str, Any]] = {}
+        # Registration as an account that went live has it: the service's campaign verified
+        # under an approved brand, no toll-free number, no WhatsApp sender.
+        self.verifications: list[dict[str, Any]] = []
+        self.campaigns: list[dict[str, Any]] = [campaign_payload("VERIFIED")]
+        self.brand: dict[str, Any] = brand_payload("APPROVED")
+        self.senders: list[dict[str, Any]] = []
+        self.created: list[tuple[str, dict[str, list[str]]]] = []
         self._routes(mock)
 
     # --- routing
@@ -165,6 +180,12 @@ class FakeTwilio:
             ("GET", rf"{MESSAGING}/PhoneNumbers", self.list_service_numbers),
             ("POST", rf"{MESSAGING}/PhoneNumbers", self.add_service_number),
             ("GET", rf"https://{re.escape(DOMAIN)}/.*", self.hosted_asset),
+            ("GET", TOLLFREE, self.list_verifications),
+            ("POST", TOLLFREE, self.create_verification),
+            ("GET", rf"{MESSAGING}/Compliance/Usa2p", self.list_campaigns),
+            ("POST", rf"{MESSAGING}/Compliance/Usa2p", self.create_campaign),
+            ("GET", rf"{BRANDS}/BN\w+", self.fetch_brand),
+            ("GET", SENDERS, self.list_senders),
         ]
         for method, pattern, handler in routes:
             mock.add_callback(
@@ -191,6 +212,7 @@ class FakeTwilio:
     def list_numbers(self, request: Any) -> Any:
         wanted = parse_qs(urlparse(request.url).query).get("PhoneNumber", [""])[0]
         found = [self.number] if wanted == NUMBER else []
+        found += [self.more_numbers[wanted]] if wanted in self.more_numbers else []
         uri = f"/2010-04-01/Accounts/{ACCOUNT}/IncomingPhoneNumbers.json"
         return ok(
             {
@@ -444,6 +466,88 @@ class FakeTwilio:
             )
         self.service_numbers.append(sid)
         return ok({"sid": sid, "phone_number": NUMBER, "service_sid": SERVICE_MG}, 201)
+
+    # --- Carrier registration
+
+    def list_verifications(self, request: Any) -> Any:
+        wanted = parse_qs(urlparse(request.url).query).get("TollfreePhoneNumberSid", [None])[0]
+        items = [v for v in self.verifications if v["tollfree_phone_number_sid"] == wanted]
+        return ok({"meta": meta(TOLLFREE, "verifications"), "verifications": items})
+
+    def create_verification(self, request: Any) -> Any:
+        fields = form(request)
+        self.created.append(("tollfree", fields))
+        made = verification_payload("PENDING_REVIEW", fields["TollfreePhoneNumberSid"][0])
+        self.verifications.insert(0, made)
+        return ok(made, 201)
+
+    def list_campaigns(self, request: Any) -> Any:
+        url = f"{MESSAGING}/Compliance/Usa2p"
+        return ok({"meta": meta(url, "compliance"), "compliance": self.campaigns})
+
+    def create_campaign(self, request: Any) -> Any:
+        fields = form(request)
+        self.created.append(("campaign", fields))
+        made = campaign_payload("IN_PROGRESS", brand=fields["BrandRegistrationSid"][0])
+        self.campaigns.insert(0, made)
+        return ok(made, 201)
+
+    def fetch_brand(self, request: Any) -> Any:
+        return ok(self.brand)
+
+    def list_senders(self, request: Any) -> Any:
+        return ok({"meta": meta(SENDERS, "senders"), "senders": self.senders})
+
+
+def verification_payload(status: str, number_sid: str, **more: Any) -> dict[str, Any]:
+    """A toll-free verification as Twilio's API answers it."""
+    sid = "HH" + "5" * 32
+    return {
+        "sid": sid,
+        "account_sid": ACCOUNT,
+        "status": status,
+        "tollfree_phone_number_sid": number_sid,
+        "rejection_reason": None,
+        "rejection_reasons": None,
+        "error_code": None,
+        "edit_allowed": None,
+        "edit_expiration": None,
+        "date_created": DATE,
+        "date_updated": DATE,
+        "url": f"{TOLLFREE}/{sid}",
+        **more,
+    }
+
+
+def campaign_payload(status: str, brand: str = BRAND_SID, **more: Any) -> dict[str, Any]:
+    """An A2P 10DLC campaign (a UsAppToPerson resource) as Twilio's API answers it."""
+    return {
+        "sid": CAMPAIGN_SID,
+        "account_sid": ACCOUNT,
+        "brand_registration_sid": brand,
+        "messaging_service_sid": SERVICE_MG,
+        "campaign_status": status,
+        "errors": [],
+        "date_created": DATE,
+        "date_updated": DATE,
+        "url": f"{MESSAGING}/Compliance/Usa2p/{CAMPAIGN_SID}",
+        **more,
+    }
+
+
+def brand_payload(status: str, **more: Any) -> dict[str, Any]:
+    """An A2P 10DLC brand registration as Twilio's API answers it."""
+    return {
+        "sid": BRAND_SID,
+        "account_sid": ACCOUNT,
+        "status": status,
+        "errors": [],
+        "failure_reason": None,
+        "date_created": DATE,
+        "date_updated": DATE,
+        "url": f"{BRANDS}/{BRAND_SID}",
+        **more,
+    }
 
 
 @pytest.fixture

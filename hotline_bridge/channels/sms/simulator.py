@@ -31,6 +31,8 @@ class SmsSimulator:
         self.client = app.test_client()
         self.validator = RequestValidator(app.config["TWILIO_AUTH_TOKEN"])
         self.to = to
+        # Signed for the address the app checks: PUBLIC_URL when the deployment sets one.
+        self.base_url = app.config.get("PUBLIC_URL") or BASE_URL
 
     def send(self, body: str) -> tuple[int, str]:
         """Text ``body``; return the HTTP status and the reply text ('' when silent)."""
@@ -41,7 +43,7 @@ class SmsSimulator:
             "MessageSid": "SM" + secrets.token_hex(16),
             "NumMedia": "0",
         }
-        signature = self.validator.compute_signature(BASE_URL + "/sms", params)
+        signature = self.validator.compute_signature(self.base_url + "/sms", params)
         response = self.client.post(
             "/sms",
             data=params,
