@@ -128,7 +128,8 @@ def test_register_posts_a_toll_free_verification_field_by_field(organisation: Fa
     assert fields["HelpMessageSample"][0].startswith("Riverside Health Line (example): free")
     extra = fields["AdditionalInformation"][0]
     assert f"texting a keyword (WELLNESS, SALUD) to {TOLL_FREE}" in extra
-    assert "Msg&data rates may apply. Text HELP for help, STOP to stop." in extra
+    # The line a printed card carries, in the catalog's words.
+    assert "rates may apply. Reply HELP for help, STOP to cancel." in extra
     assert what_the_line_says("SALUD", "1", "1") in extra  # a Spanish list, as sent
     assert "Reply to STOP (Español):" in extra
 
