@@ -190,6 +190,13 @@ SETTINGS: tuple[Setting, ...] = (
         _bool,
     ),
     Setting(
+        "CALLBACKS_PER_HOUR",
+        10,
+        "Calls a site's SMS line places at most per hour (per worker) when people reply CALL to "
+        "be rung from the line's number and connected to the 24/7 line; 0 offers no such call.",
+        _int,
+    ),
+    Setting(
         "TWILIO_MESSAGING_SERVICE_SID",
         None,
         "SID (MG...) of the Twilio Messaging Service holding the line's numbers, whose status "
