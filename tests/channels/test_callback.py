@@ -30,7 +30,15 @@ from hotline_bridge.directory.store import open_db
 from hotline_bridge.engine.catalogs import Words
 from hotline_bridge.runtime import runtime
 from hotline_bridge.webhooks import callback
-from tests.conftest import CLINIC_NUMBER, SENDER, Texter, run_later, signed_post, twiml
+from tests.conftest import (
+    CLINIC_NUMBER,
+    SENDER,
+    Texter,
+    checked,
+    run_later,
+    signed_post,
+    twiml,
+)
 
 ACCOUNT_SID = "AC" + "0" * 32
 API = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}"
@@ -489,3 +497,15 @@ def test_the_cookie_holds_no_number(live: Flask, api: Any) -> None:
     held = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     assert set(held) <= {"l", "p", "x", "s", "k", "c", "o"}
     assert all(SENDER[2:] not in str(value) for value in held.values())
+
+
+def test_the_check_weighs_every_reply_of_the_call(live: Flask) -> None:
+    from hotline_bridge import checks
+
+    report = checked(live, checks.check_sms)
+    assert not report.failed, report.lines
+    for lang in ("en", "es"):
+        for label in ("default/talk (offering CALL)", "CALL 60", "CALL, YES (not placed)"):
+            assert any(
+                line.startswith(f"sms {lang}") and line.endswith(label) for line in report.lines
+            )
