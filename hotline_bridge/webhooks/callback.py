@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import requests
-from flask import Flask, Response, current_app, has_request_context
+from flask import Flask, Response, current_app, has_request_context, request
 from twilio.base.exceptions import TwilioException
 from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
@@ -38,6 +38,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from hotline_bridge import counters
 from hotline_bridge.channels.sms.segments import MAX_SEGMENTS, cost
 from hotline_bridge.channels.sms.sessions import conversation_cookie
+from hotline_bridge.counters import REPEAT
 from hotline_bridge.directory.models import Site, display_number, get_site, site_for_number
 from hotline_bridge.directory.reader import SiteDirectory
 from hotline_bridge.directory.store import get_db
@@ -249,7 +250,13 @@ def offered(app: Flask, site: Site, to: str) -> bool:
     calls, there is a number to call from, and a Twilio account to call with (or local mode)."""
     config = app.config
     account = bool(config["TWILIO_ACCOUNT_SID"]) or bool(config["LOCAL"])
-    return config[SETTING] > 0 and account and line_number(site, to) is not None
+    return cap(app, site) > 0 and account and line_number(site, to) is not None
+
+
+def cap(app: Flask, site: Site) -> int:
+    """Return how many calls ``site`` may place an hour (``CALLBACKS_PER_HOUR``)."""
+    caps: Mapping[str, int] = app.config[SETTING]
+    return caps.get(site.id, caps[""])
 
 
 # --- The offer, on the talk screen ---------------------------------------------------------------
@@ -410,8 +417,15 @@ def _confirmed(turn: Turn, minutes: int) -> str:
     twilio = forget.client()
     if twilio is None and forget.nothing_held():
         return turn.t("sms.callback.simulated")  # trying the line: nothing is called
+    if request.environ.get(REPEAT):
+        # Twilio delivered this YES again (it had no answer in time): the call was asked for
+        # once, and once is what rings.
+        turn.own[LAST] = int(turn.now)
+        if minutes:
+            return turn.t("sms.callback.scheduled", minutes=minutes)
+        return turn.t("sms.callback.placed")
     if twilio is None or not held(app).admissions.admit(
-        turn.site.id, app.config[SETTING], turn.now
+        turn.site.id, cap(app, turn.site), turn.now
     ):
         turn.count("refused")
         return turn.t("sms.callback.failed")

@@ -36,6 +36,7 @@ from tests.conftest import (
     Texter,
     checked,
     run_later,
+    sign,
     signed_post,
     twiml,
 )
@@ -509,3 +510,45 @@ def test_the_check_weighs_every_reply_of_the_call(live: Flask) -> None:
             assert any(
                 line.startswith(f"sms {lang}") and line.endswith(label) for line in report.lines
             )
+
+
+def test_a_site_of_its_own_can_turn_the_call_off(make_app: Any, api: Any) -> None:
+    app = make_app(TWILIO_ACCOUNT_SID=ACCOUNT_SID, CALLBACKS_PER_HOUR="10, default=0")
+    texter, reply = at_talk(app.test_client(), "en")
+    assert "CALL" not in reply
+    texter.send("CALL")
+    texter.send("YES")
+    assert created(api) == []
+
+
+def test_the_hourly_cap_setting_is_checked_at_start_up(make_app: Any) -> None:
+    from hotline_bridge.settings import ConfigError
+
+    with pytest.raises(ConfigError, match="CALLBACKS_PER_HOUR"):
+        make_app(CALLBACKS_PER_HOUR="clinic-b=0")
+    with pytest.raises(ConfigError, match="CALLBACKS_PER_HOUR"):
+        make_app(CALLBACKS_PER_HOUR="10, clinic-b=-1")
+
+
+def test_a_yes_twilio_delivers_twice_rings_once(live: Flask, api: Any) -> None:
+    client = live.test_client()
+    texter, _ = at_talk(client, "en")
+    texter.send("CALL")
+    asked = client.get_cookie("s")
+    assert asked is not None
+    fields = {
+        "Body": "YES",
+        "From": SENDER,
+        "To": CLINIC_NUMBER,
+        "MessageSid": "SM" + "8" * 32,
+        "AccountSid": ACCOUNT_SID,
+    }
+    headers = {"X-Twilio-Signature": sign("http://localhost/sms", fields)}
+    headers["I-Twilio-Idempotency-Token"] = "retried-once"
+    replies = []
+    for _ in range(2):  # Twilio's retry carries the cookie it had, with the question in it
+        client.set_cookie("s", asked.value)
+        response = client.post("/sms", data=fields, headers=headers)
+        replies.append(twiml(response).findtext("Message"))
+    assert replies == [say(live, "en", "sms.callback.placed")] * 2
+    assert len(created(api)) == 1
