@@ -552,3 +552,29 @@ def test_a_yes_twilio_delivers_twice_rings_once(live: Flask, api: Any) -> None:
         replies.append(twiml(response).findtext("Message"))
     assert replies == [say(live, "en", "sms.callback.placed")] * 2
     assert len(created(api)) == 1
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_the_usage_page_names_the_counts_of_the_call(live: Flask, lang: str) -> None:
+    from hotline_bridge.console.usage import event_name
+
+    bound = words(live, lang)
+    for event in ("requested", "placed", "connected", "failed", "refused"):
+        named = event_name(bound, f"callback:{event}")
+        assert named == bound.t(f"console.usage.event.callback.{event}")
+        assert not named.startswith("callback:")
+
+
+def test_a_fault_while_answering_still_connects_to_the_24_7_line(
+    live: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hotline_bridge.channels.voice import callback as voice_callback
+
+    def gone() -> None:
+        raise OSError("database gone")
+
+    monkeypatch.setattr(voice_callback, "get_db", gone)
+    response = answered(live, "es")
+    root = twiml(response)
+    assert response.status_code == 200
+    assert root.findtext("Dial") == "+18883737888"
