@@ -578,3 +578,32 @@ def test_a_fault_while_answering_still_connects_to_the_24_7_line(
     root = twiml(response)
     assert response.status_code == 200
     assert root.findtext("Dial") == "+18883737888"
+
+
+def test_the_queue_is_bounded_keeps_one_call_a_conversation_and_runs_in_time_order() -> None:
+    ran: list[str] = []
+    queue = callback.Waiting(limit=2, start=False)
+    assert queue.add(("a", "line"), 300.0, lambda: ran.append("a first"))
+    assert queue.add(("a", "line"), 200.0, lambda: ran.append("a again"))  # replaces the first
+    assert queue.add(("b", "line"), 100.0, lambda: ran.append("b"))
+    assert not queue.add(("c", "line"), 50.0, lambda: ran.append("c"))  # full
+    assert len(queue) == 2
+    assert queue.run_due(99.0) == 0
+    assert queue.run_due(1000.0) == 2
+    assert ran == ["b", "a again"]
+    assert queue.add(("d", "line"), 10.0, lambda: ran.append("d"))
+    assert queue.cancel(("d", "line")) == 1
+    assert queue.run_due(1000.0) == 0 and ran == ["b", "a again"]
+
+
+def test_a_job_that_raises_does_not_stop_the_others() -> None:
+    ran: list[str] = []
+    queue = callback.Waiting(start=False)
+
+    def broken() -> None:
+        raise RuntimeError("boom")
+
+    queue.add(("a", "line"), 1.0, broken)
+    queue.add(("b", "line"), 2.0, lambda: ran.append("b"))
+    assert queue.run_due(10.0) == 2
+    assert ran == ["b"]
