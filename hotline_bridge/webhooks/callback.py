@@ -246,11 +246,14 @@ def line_number(site: Site, to: str) -> str | None:
 
 
 def offered(app: Flask, site: Site, to: str) -> bool:
-    """Whether the call is offered at ``site`` to a person who texted ``to``: the cap allows
-    calls, there is a number to call from, and a Twilio account to call with (or local mode)."""
+    """Whether the call is offered at ``site`` to a person who texted ``to``: the clinic has
+    not turned it off, the cap allows calls, there is a number to call from, and a Twilio
+    account to call with (or local mode)."""
     config = app.config
     account = bool(config["TWILIO_ACCOUNT_SID"]) or bool(config["LOCAL"])
-    return cap(app, site) > 0 and account and line_number(site, to) is not None
+    if site.callback_off or not account:  # the clinic turned it off in the console
+        return False
+    return cap(app, site) > 0 and line_number(site, to) is not None
 
 
 def cap(app: Flask, site: Site) -> int:

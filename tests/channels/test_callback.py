@@ -607,3 +607,38 @@ def test_a_job_that_raises_does_not_stop_the_others() -> None:
     queue.add(("b", "line"), 2.0, lambda: ran.append("b"))
     assert queue.run_due(10.0) == 2
     assert ran == ["b"]
+
+
+def test_a_clinic_turns_the_call_off_in_the_console(
+    make_app: Any, api: Any, frozen_clock: time_machine.Traveller
+) -> None:
+    from tests.console.console_helpers import NORTH_NUMBER, Staffer, add_staff, seed
+
+    app = make_app(TWILIO_ACCOUNT_SID=ACCOUNT_SID)
+    seed(app)
+    add_staff(app, "ada@admin.example", "--admin")
+    person = Texter(app.test_client(), to=NORTH_NUMBER)
+    person.send("hello")
+    assert "Reply CALL" in person.send("1")
+    ada = Staffer(app, "ada@admin.example", frozen_clock)
+    assert ada.sign_in().status_code == 303
+    fields = {
+        "site": "north",
+        "id": "north",
+        "name_en": "North Health Line",
+        "default_language": "en",
+        "time_zone": "America/New_York",
+        "numbers": NORTH_NUMBER,
+        "callback_off": "yes",
+    }
+    saved = ada.post("/console/sites", fields, form_page="/console/sites?site=north")
+    assert saved.status_code == 303
+    other = Texter(app.test_client(), sender="+15558675311", to=NORTH_NUMBER)
+    other.send("hello")
+    assert "CALL" not in other.send("1")
+    other.send("CALL")
+    other.send("YES")
+    assert created(api) == []
+    with open_db(app) as db:
+        audited = [row["after"] for row in db.query("select after from audit_log")]
+    assert any('"callback_off": 1' in (after or "") for after in audited)
