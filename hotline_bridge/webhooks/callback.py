@@ -96,6 +96,9 @@ class CallWords:
 
     def __init__(self, table: Mapping[str, tuple[str, str]]) -> None:
         self._table = dict(table)
+        # The longest message that can be one of these words, spaced out, with minutes.
+        self._longest = 2 * max((len(word) for word in self._table), default=0) + 8
+        self._initials = {word[0] for word in self._table}  # as written: ASCII letters
 
     @classmethod
     def load(cls, path: str) -> CallWords:
@@ -110,6 +113,8 @@ class CallWords:
 
     def ask(self, body: str) -> Asked | None:
         """Return what ``body`` asks of the call, or None when it is no such word."""
+        if len(body) > self._longest or body.lstrip()[:1].upper() not in self._initials:
+            return None  # most messages: no need to read them
         found = self._SPLIT.fullmatch(normalize(body))
         if found is None or found[1] not in self._table:
             return None
@@ -342,19 +347,23 @@ def intercept(
     now = time.time() if now is None else now
     own = {key: cookie[key] for key in (LAST, OPTED_OUT) if key in cookie}
     person, line, body = fields.get("From", ""), fields.get("To", ""), fields.get("Body", "")
-    keyword = runtime().keywords.match(body)
-    meaning = keyword.meaning if keyword else None
     opted = fields.get("OptOutType", "").upper()
-    if meaning == "stop" or opted == "STOP":
-        held(app).waiting.cancel((person, line))
-        if opted == "STOP":
-            own[OPTED_OUT] = 1
-    elif meaning == "start" or opted == "START":
-        own.pop(OPTED_OUT, None)
+    callbacks = held(app)
+    # STOP and START matter here only to a call that waits or a STOP remembered: the busiest
+    # route reads the message for them only then.
+    if opted or OPTED_OUT in own or len(callbacks.waiting):
+        keyword = runtime().keywords.match(body)
+        meaning = keyword.meaning if keyword else None
+        if meaning == "stop" or opted == "STOP":
+            callbacks.waiting.cancel((person, line))
+            if opted == "STOP":
+                own[OPTED_OUT] = 1
+        elif meaning == "start" or opted == "START":
+            own.pop(OPTED_OUT, None)
     if opted and app.config["SMS_OPT_OUT_BY_TWILIO"]:
         # Twilio's Advanced Opt-Out has answered; keep what it said for the call.
         return _quiet(app, {**cookie, **own}), own
-    asked = held(app).words.ask(body)
+    asked = callbacks.words.ask(body)
     if asked is None or cookie.get("x") or own.get(OPTED_OUT):
         return None, own
     minutes = _waiting_for_yes(cookie.get(PENDING), now)
