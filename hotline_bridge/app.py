@@ -15,6 +15,7 @@ from hotline_bridge.channels import whatsapp
 from hotline_bridge.channels.kiosk import routes as kiosk
 from hotline_bridge.channels.kiosk.routes import SECURITY_HEADERS
 from hotline_bridge.channels.sms import routes as sms
+from hotline_bridge.channels.voice import callback as voice_callback
 from hotline_bridge.channels.voice import routes as voice
 from hotline_bridge.directory import store as db
 from hotline_bridge.ops import metrics
@@ -54,6 +55,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     whatsapp.init_app(app)
     sms.init_app(app)
     voice.init_app(app)
+    voice_callback.init_app(app)
     kiosk.init_app(app)
     console.init_app(app)
     home.init_app(app)

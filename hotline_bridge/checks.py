@@ -38,6 +38,7 @@ from hotline_bridge.engine.screen import Notice, Screen
 from hotline_bridge.engine.walk import reachable, with_notice
 from hotline_bridge.runtime import DANGER_FILE, Runtime
 from hotline_bridge.settings import PROJECT_ROOT, SETTINGS, resolve_path
+from hotline_bridge.webhooks import callback
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,9 @@ def _rt(app: Flask) -> Runtime:
 # length of replies, so any ZIP code the offline table knows will do; and one it does not know.
 SAMPLE_ZIP = "02139"
 UNKNOWN_ZIP = "00000"
+# The number a reply of "Reply CALL" names when a site has none that can call (only its length
+# matters here).
+SAMPLE_LINE = "+12025550123"
 
 
 def _outcome(screen: Screen, lang: str, compliance: str | None = None) -> Outcome:
@@ -88,12 +92,11 @@ def _site_replies(
         start = screen if first else start
         if screen.position.node == emergency_node(flow) and not screen.position.page:
             emergency = screen
-        yield Reply(
-            where,
-            lang,
-            sms_render.render(words, flow, site, _outcome(screen, lang), hotline) or "",
-            first,
-        )
+        written = sms_render.render(words, flow, site, _outcome(screen, lang), hotline) or ""
+        yield Reply(where, lang, written, first)
+        if screen.position.node == flow.talk_node and screen.service is not None:
+            offered = callback.with_offer(words, written, screen.service.label(lang))
+            yield Reply(f"{where} (offering CALL)", lang, offered)
         # Repeated after a reply it could not use, under the longest notice that says so.
         unknown = with_notice(screen, text_channel.longest_notice(words, sms_render.CHANNEL))
         text = sms_render.render(words, flow, site, _outcome(unknown, lang), hotline) or ""
@@ -121,6 +124,11 @@ def _site_replies(
         ("DELETE (not all)", words.pick(sms_render.CHANNEL, "delete.partial", phone=phone)),
     ):
         yield Reply(key, lang, text, True, CONFIRMATION_SEGMENTS)
+    talk = directory.service(flow.hotline)
+    talk_label = talk.label(lang) if talk else ""
+    line = callback.line_number(site, "") or SAMPLE_LINE
+    for key, text in callback.inventory(words, line, talk_label, hotline):
+        yield Reply(key, lang, text)
     yield Reply("fail-safe", lang, rt.failsafe.text(lang), True)
 
 

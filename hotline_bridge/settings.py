@@ -55,6 +55,21 @@ def _int(value: Any) -> int:
     return int(value)
 
 
+def _per_site(value: Any) -> dict[str, int]:
+    """A whole number for every site ("10"), then some sites' own ("10, clinic-b=0"); the
+    default is under the key ""."""
+    if isinstance(value, Mapping):
+        return {str(site): _int(count) for site, count in value.items()}
+    counts: dict[str, int] = {}
+    for part in str(value).split(","):
+        site, named, count = part.strip().rpartition("=")
+        if part.strip():
+            counts[site.strip() if named else ""] = _int(count.strip())
+    if "" not in counts:
+        raise ValueError(f"expected a number for every site first, such as 10, got {value!r}")
+    return counts
+
+
 def _str(value: Any) -> str:
     return str(value)
 
@@ -188,6 +203,14 @@ SETTINGS: tuple[Setting, ...] = (
         "After a message or call ends, ask Twilio to delete its own copy (needs the account SID "
         "and auth token).",
         _bool,
+    ),
+    Setting(
+        "CALLBACKS_PER_HOUR",
+        10,
+        "Calls a site's SMS line places at most per hour (per worker) when people reply CALL to "
+        "be rung from the line's number and connected to the 24/7 line; 0 offers no such call. "
+        "Sites may have their own after the default: 10, clinic-b=0.",
+        _per_site,
     ),
     Setting(
         "TWILIO_MESSAGING_SERVICE_SID",

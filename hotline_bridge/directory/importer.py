@@ -97,6 +97,7 @@ SITE_COLUMNS = (
     "exit_url",
     "exit_url_confirmed",
     "fictional",
+    "callback_off",
 )
 # Columns a file must have for us to know what it holds.
 REQUIRED_SERVICE_COLUMNS = ("id", "category", "name_en")
@@ -1014,6 +1015,7 @@ _SITE_CHECKS: tuple[tuple[str, Callable[[Mapping[str, str], Context], Any]], ...
         lambda raw, _ctx: flag(_value(raw, "exit_url_confirmed"), "exit_url_confirmed"),
     ),
     ("fictional", lambda raw, _ctx: flag(_value(raw, "fictional"))),
+    ("callback_off", lambda raw, _ctx: flag(_value(raw, "callback_off"), "callback_off")),
 )
 
 

@@ -107,6 +107,8 @@ class Site:
     # The clinic confirmed that an exit_url on another server is reachable from its lobby.
     exit_url_confirmed: int = 0
     fictional: int = 0
+    # The clinic turned off "Reply CALL" (the SMS line ringing a person from its number).
+    callback_off: int = 0
 
     def program_name(self, lang: str) -> str | None:
         """Return the site's own program name in ``lang`` (else in its default language, else

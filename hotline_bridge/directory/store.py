@@ -180,6 +180,13 @@ def _texts_table(
     )
 
 
+@migrations()
+def m005_site_callback_off(db: sqlite_utils.Database) -> None:
+    """Whether a site's clinic turned off "Reply CALL" (the SMS line ringing a person from its
+    own number): a flag about the clinic, nothing about people."""
+    db.table("sites").add_column("callback_off", int, not_null_default=0)
+
+
 # A column that holds one of a service's or site's words in one language: name_en, label_qps.
 _TEXT_COLUMN = re.compile(r"^(?P<field>[a-z]+)_(?P<lang>[a-z]{2,3})$")
 

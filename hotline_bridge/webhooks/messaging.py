@@ -57,6 +57,11 @@ ENDPOINT = "messaging_incoming"
 Writer = Callable[[Words, Flow, Site, Outcome, str], "str | None"]
 # What a text channel can do at a site (an SMS reply must fit its budget in the site's wording).
 CapabilitiesAt = Callable[[Catalogs, Flow, Site], Capabilities]
+# A channel's own step before the flow's, given the conversation cookie and the message: its
+# answer (None: the flow answers) and the values of its own it keeps in the cookie.
+Intercept = Callable[
+    [Mapping[str, Any], Mapping[str, str]], "tuple[Response | None, dict[str, Any]]"
+]
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,7 @@ class TextChannel:
     write: Writer
     # Whether a message's fields (``From``, ``To``) belong to this channel; None: the default.
     accepts: Callable[[Mapping[str, str]], bool] | None = None
+    intercept: Intercept | None = None
 
 
 def register(app: Flask, channel: TextChannel) -> None:
@@ -140,12 +146,18 @@ def incoming() -> Response:
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     cookie = conversation_cookie(app)
     fields = form()
+    held = cookie.read(request)
+    channel = _channel_for(fields)
+    own: dict[str, Any] = {}
+    if channel.intercept is not None:
+        taken, own = channel.intercept(held, fields)
+        if taken is not None:
+            return taken
     if app.config["SMS_OPT_OUT_BY_TWILIO"] and fields.get("OptOutType"):
         return _messaging(None)  # Twilio's Advanced Opt-Out has already answered
     rt: Runtime = app.extensions["hotline_bridge"]
     db, body = get_db(), fields.get("Body", "")
-    state = _state(cookie.read(request), rt.catalogs.languages)
-    channel = _channel_for(fields)
+    state = _state(held, rt.catalogs.languages)
     # Judged to the minute, so that answers within one minute are the same answer.
     minute = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
     kept = app.extensions[_REPLIES].kept(db)
@@ -158,7 +170,7 @@ def incoming() -> Response:
     counters.bump(db, channel.name, reply.lang, reply.event)
     forget_later("Messages", fields.get("MessageSid"))
     response = twiml_response(reply.twiml)
-    cookie.write(response, _saved(reply.state))
+    cookie.write(response, {**own, **_saved(reply.state)})
     return response
 
 

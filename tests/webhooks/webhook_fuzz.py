@@ -30,6 +30,8 @@ ROUTES = (
     "/voice/forget",
     "/voice/fallback",
     "/voice/status",
+    "/voice/callback/answer",
+    "/voice/callback/status",
 )
 
 # The body size over which every answer must be a refusal (the app's MAX_BODY_BYTES).
@@ -51,10 +53,11 @@ FIELDS = (
     "DialCallStatus",
     "NumMedia",
     "OptOutType",
+    "AnsweredBy",
 )
 # The keys of the voice line's action URLs, and of the SMS cookie's state.
 QUERY_KEYS = ("n", "i", "g", "l", "r", "v", "d", "z", "k")
-COOKIE_KEYS = ("l", "p", "x", "s")
+COOKIE_KEYS = ("l", "p", "x", "s", "k", "c", "o")
 
 # What people and Twilio plausibly send, mixed into the random text so that the fuzzing also
 # walks real menus rather than only "not understood".
@@ -65,6 +68,7 @@ WORDS = (
     *("\x0b", "\x00", "\ud7ff"),
     *("main", "talk", "legal", "housing", "zip", "en", "es", "delivered", "completed", "busy"),
     *("+15558675309", "+15550100999", "whatsapp:+15558675309", "-1", "1e9", "NaN", "<b>", "&"),
+    *("CALL", "CALL 20", "LLAMAR 99", "YES", "SÍ", "human", "machine_start"),
 )
 
 texts = st.one_of(

@@ -16,6 +16,7 @@ from hotline_bridge.channels.sms import render, sessions
 from hotline_bridge.directory.store import get_db
 from hotline_bridge.webhooks import (
     MESSAGE_STATUSES,
+    callback,
     forget,
     form,
     known,
@@ -61,5 +62,11 @@ def init_app(app: Flask) -> None:
     """Answer text messages that come by SMS, and register the fallback and status routes."""
     sessions.init_app(app)
     forget.init_app(app)
-    messaging.register(app, messaging.TextChannel(CHANNEL, render.capabilities, render.render))
+    callback.init_app(app)
+    # The SMS line alone offers to ring the person from its number ("Reply CALL").
+    write = callback.offering(render.render)
+    channel = messaging.TextChannel(
+        CHANNEL, render.capabilities, write, intercept=callback.intercept
+    )
+    messaging.register(app, channel)
     app.register_blueprint(bp)
