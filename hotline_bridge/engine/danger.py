@@ -66,6 +66,12 @@ class Rule:
         return tuple(_by_first(group) for group in self.groups)
 
     @functools.cached_property
+    def first_words(self) -> tuple[frozenset[str], ...]:
+        """Each group's first words: a rule one of whose groups cannot start anywhere in a
+        message is passed over at once (most rules, for most messages)."""
+        return tuple(frozenset(index) for index in self.firsts)
+
+    @functools.cached_property
     def words(self) -> frozenset[str]:
         """Every word of the rule's groups (a rule starting with "=" allows no other)."""
         return frozenset(word for group in self.groups for phrase in group for word in phrase)
@@ -181,6 +187,11 @@ class Danger:
         }
         negated = {code: _negated(stems[code], lang) for code, lang in self.languages.items()}
         finds = {code: _Finder(stems[code]) for code in self.languages}
+        # Only the rules one of whose groups can start at a word of the message are tried.
+        live = {
+            code: set().union(*(self._rules_by_word[code].get(word, ()) for word in find.words))
+            for code, find in finds.items()
+        }
         found: dict[str, list[str]] = {code: [] for code in self.languages}
         for concept in self.concepts:
             # An ordinary sense in either language's words ("sex education") silences the
@@ -188,7 +199,10 @@ class Danger:
             if any(finds[code].any_of(index) for code, index in concept.unless_firsts.items()):
                 continue
             for code, rules in concept.rules.items():
-                if any(self._holds(rule, finds[code], negated[code]) for rule in rules):
+                if any(
+                    id(rule) in live[code] and self._holds(rule, finds[code], negated[code])
+                    for rule in rules
+                ):
                     found[code].append(concept.id)
         return Match({code: tuple(ids) for code, ids in found.items()})
 
@@ -207,6 +221,8 @@ class Danger:
         """Whether a word of every group of ``rule`` occurs, all within the window."""
         if rule.whole and (len(find.stems) < 2 or not find.words <= rule.words):
             return False  # one word alone is a keyword
+        if any(first.isdisjoint(find.words) for first in rule.first_words):
+            return False
         spans = []
         for index in rule.firsts:
             found = [span for span in find.spans_of(index) if rule.negated or not negated[span[0]]]
@@ -224,6 +240,20 @@ class Danger:
             if all(inside) and _apart(inside, set()):
                 return True
         return False
+
+    @functools.cached_property
+    def _rules_by_word(self) -> Mapping[str, Mapping[str, frozenset[int]]]:
+        """Each language's rules (by identity) under the first words of their narrowest group:
+        a rule none of whose such words a message holds cannot hold."""
+        table: dict[str, dict[str, set[int]]] = {code: {} for code in self.languages}
+        for concept in self.concepts:
+            for code, rules in concept.rules.items():
+                for rule in rules:
+                    for word in min(rule.first_words, key=len):
+                        table[code].setdefault(word, set()).add(id(rule))
+        return {
+            code: {word: frozenset(ids) for word, ids in by.items()} for code, by in table.items()
+        }
 
     def _known(self, code: str, stem: str) -> str:
         """Return ``stem``, or the one word of the file it misspells (a letter missing, added,
