@@ -130,11 +130,15 @@ class Language:
 
     def tokens(self, text: str) -> list[str]:
         """Return the stems of ``text``'s words, spellings written out."""
-        stems: list[str] = []
+        return [stem for _, stem in self.words(text)]
+
+    def words(self, text: str) -> list[tuple[str, str]]:
+        """Return ``text``'s words, spellings written out, each with its stem."""
+        found: list[tuple[str, str]] = []
         for word in words_of(text):
             for written in self.spelling.get(_RUN.sub(r"\1", word), (_RUN.sub(r"\1", word),)):
-                stems.append(self.stem(written))
-        return stems
+                found.append((written, self.stem(written)))
+        return found
 
 
 @functools.lru_cache(maxsize=50_000)
@@ -170,6 +174,11 @@ class Danger:
     # Every word of the file, ordinary senses too: a word the file knows is never heard as a
     # misspelling of another ("stolen" is not "stole", "contract" not "contact").
     known: Mapping[str, frozenset[str]]
+    # The words of the rules as written, with their stems, and every word of the file as
+    # written: a slip can change a word's stem beyond one letter ("emplyer" is stemmed
+    # "emplyer", "employer" "employ"), so a word not heard by its stem is tried as written.
+    written: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    written_known: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: str | Path) -> Danger:
@@ -182,7 +191,7 @@ class Danger:
     def hear(self, text: str) -> Match:
         """Return the concepts ``text`` says, by the language whose words say them."""
         stems = {
-            code: [self._known(code, stem) for stem in lang.tokens(text)]
+            code: [self._known(code, written, stem) for written, stem in lang.words(text)]
             for code, lang in self.languages.items()
         }
         negated = {code: _negated(stems[code], lang) for code, lang in self.languages.items()}
@@ -255,10 +264,24 @@ class Danger:
             code: {word: frozenset(ids) for word, ids in by.items()} for code, by in table.items()
         }
 
-    def _known(self, code: str, stem: str) -> str:
-        """Return ``stem``, or the one word of the file it misspells (a letter missing, added,
-        changed or two swapped), for words long enough that a slip is not another word."""
-        return _fuzzy(self, code, stem)
+    def _known(self, code: str, written: str, stem: str) -> str:
+        """Return ``stem``, or the stem of the one word of the file it misspells (a letter
+        missing, added, changed or two swapped), for words long enough that a slip is not
+        another word: by its stem first, then as ``written``."""
+        heard = _fuzzy(self, code, stem)
+        if heard == stem and stem not in self.known[code] and not stem.endswith(EXACT):
+            return _fuzzy_written(self, code, written) or stem
+        return heard
+
+    @functools.cached_property
+    def _written_deletions(self) -> Mapping[str, Mapping[str, frozenset[str]]]:
+        table: dict[str, dict[str, set[str]]] = {}
+        for code, words in self.written.items():
+            by = table.setdefault(code, {})
+            for word in words:
+                for variant in _one_less(word):
+                    by.setdefault(variant, set()).add(word)
+        return {code: {k: frozenset(v) for k, v in by.items()} for code, by in table.items()}
 
     @functools.cached_property
     def _deletions(self) -> Mapping[str, Mapping[str, frozenset[str]]]:
@@ -289,6 +312,23 @@ def _fuzzy(danger: Danger, code: str, stem: str) -> str:
         near |= deletions.get(variant, frozenset())  # a letter changed or two swapped
     near = {word for word in near if word[0] == stem[0]}
     return near.pop() if len(near) == 1 else stem
+
+
+@functools.lru_cache(maxsize=50_000)
+def _fuzzy_written(danger: Danger, code: str, written: str) -> str | None:
+    """Return the stem of the one word of the rules that ``written`` misspells, if any."""
+    lang, words = danger.languages[code], danger.written.get(code, {})
+    # One letter longer than a stem must be: a short word is tried by its stem only.
+    if written in danger.written_known.get(code, ()) or len(written) <= max(lang.fuzzy_min, 1):
+        return None
+    deletions = danger._written_deletions.get(code, {})
+    near = set(deletions.get(written, ()))
+    for variant in _one_less(written):
+        if variant in words:
+            near.add(variant)
+        near |= deletions.get(variant, frozenset())
+    stems = {words[word] for word in near if word[0] == written[0]}
+    return stems.pop() if len(stems) == 1 else None
 
 
 def _one_less(word: str) -> set[str]:
@@ -415,7 +455,38 @@ def _compile(path: Path) -> tuple[Danger | None, list[str]]:
         | {word for c in concepts for phrase in c.unless.get(code, ()) for word in phrase}
         for code, words in vocabulary.items()
     }
-    return Danger(languages, tuple(concepts), window, vocabulary, known), problems
+    written, written_known = _written(data, languages, vocabulary)
+    danger = Danger(languages, tuple(concepts), window, vocabulary, known, written, written_known)
+    return danger, problems
+
+
+def _written(
+    data: Mapping[str, object],
+    languages: Mapping[str, Language],
+    vocabulary: Mapping[str, frozenset[str]],
+) -> tuple[dict[str, dict[str, str]], dict[str, frozenset[str]]]:
+    """Every word of the file as written (spellings written out), by language: those of the
+    rules' lists with their stems, and all of them (ordinary senses too)."""
+    words, concepts = data.get("words", {}), data.get("concepts", {})
+    written: dict[str, dict[str, str]] = {}
+    everything: dict[str, frozenset[str]] = {}
+    for code, lang in languages.items():
+        lists = words.get(code, {}) if isinstance(words, dict) else {}
+        texts = [t for v in (lists.values() if isinstance(lists, dict) else ()) for t in _strs(v)]
+        ordinary = [
+            t
+            for entry in (concepts.values() if isinstance(concepts, dict) else ())
+            if isinstance(entry, dict) and isinstance(entry.get("ordinary"), dict)
+            for t in _strs(entry["ordinary"].get(code))
+        ]
+        pairs = {w: s for t in texts for w, s in lang.words(t) if s in vocabulary[code]}
+        written[code] = {w: s for w, s in pairs.items() if not s.endswith(EXACT)}
+        everything[code] = frozenset(pairs) | {w for t in ordinary for w, _ in lang.words(t)}
+    return written, everything
+
+
+def _strs(value: object) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 def _languages(data: Mapping[str, object], problems: list[str]) -> dict[str, Language]:

@@ -106,6 +106,9 @@ HEARD = [
     ("me dejo moretones en los brazos", "hurt"),
     ("he threw me against the wall", "hurt"),
     ("el señor me pide favores para dejarme quedar", "forced_sex"),
+    # A slip that changes a word's stem beyond one letter is heard as written.
+    ("my emplyer confescated my passport", "documents_held"),
+    ("the family i nanny for keeps my documants", "documents_held"),
 ]
 
 
@@ -169,6 +172,9 @@ ORDINARY = [
     "es emergencia si mi bebe tiene 39 de fiebre",
     "la sala de urgencias esta abierta",
     "cuando hay una emergencia llamo al 911 o a ustedes",
+    # Words near a danger word by a letter are not heard as it ("cancelar" is not "carcel").
+    "quiero cancelar mi contrato del telefono",
+    "tengo q seguir tomando la medicina",
 ]
 
 
@@ -219,10 +225,8 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
         ('pay_back = ["pay back", "pay off"]', "pay_back = []", "words.en.pay_back: must be"),
         ('bruises = ["bruises",', 'bruises = ["¿?", "bruises",', "'¿?' stems to nothing"),
         (
-            'es = [\n  "forced_to + work", "make + work + no_rest",'
-            ' "work + long_hours + no_rest",\n'
-            '  "not + dej + rest_es + work", "work + no_rest_strong",\n]',
-            "es = []",
+            'es = [\n  "forced_to + work", "make + work + no_rest",',
+            'es = []\nunused = [\n  "forced_to + work", "make + work + no_rest",',
             "concepts.forced_work.es: must be a list",
         ),
         (
@@ -247,7 +251,7 @@ def test_check_names_each_problem_of_the_file(
 
 
 # The sets the words were tuned on: dev; dev2 (the first held-out sets, folded in once they had
-# been measured); dev3, dev4 and dev5 (written for the families of words added after heldout2,
+# been measured); dev3 to dev6 (written for the families of words added after heldout2,
 # each measured before the words it led to); and heldout2 itself (measured once at 86.3% and 88.0%
 # recall, 2.9% and 5.5% false alarms, then folded in).
 @pytest.mark.parametrize(
@@ -263,6 +267,8 @@ def test_check_names_each_problem_of_the_file(
         ("dev4", "es", 75),
         ("dev5", "en", 70),
         ("dev5", "es", 70),
+        ("dev6", "en", 50),
+        ("dev6", "es", 50),
         ("heldout2", "en", 130),
         ("heldout2", "es", 130),
     ],
