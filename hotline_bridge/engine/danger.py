@@ -370,20 +370,26 @@ class _Finder:
         ]
 
     def any_of(self, index: Mapping[str, tuple[Phrase, ...]]) -> bool:
-        """Whether any phrase of ``index`` (phrases by first word) occurs."""
-        return any(self(phrase) for word in self.words for phrase in index.get(word, ()))
+        """Whether any phrase of ``index`` (phrases by first word) occurs word for word, no
+        other word between (an ordinary sense is a set expression: "is that an emergency"
+        must not be heard in "is he going to hurt me, it is an emergency")."""
+        return any(
+            _spans(self.stems, phrase, gap=0)
+            for word in self.words
+            for phrase in index.get(word, ())
+        )
 
 
-def _spans(stems: Sequence[str], phrase: Phrase) -> list[tuple[int, int]]:
+def _spans(stems: Sequence[str], phrase: Phrase, gap: int = PHRASE_GAP) -> list[tuple[int, int]]:
     """Return where ``phrase`` occurs in ``stems`` (first and last position), its words in
-    order with at most ``PHRASE_GAP`` others between two of them."""
+    order with at most ``gap`` others between two of them."""
     found = []
     for start, stem in enumerate(stems):
         if stem != phrase[0]:
             continue
         at, ok = start, True
         for word in phrase[1:]:
-            ahead = stems[at + 1 : at + 2 + PHRASE_GAP]
+            ahead = stems[at + 1 : at + 2 + gap]
             if word not in ahead:
                 ok = False
                 break
