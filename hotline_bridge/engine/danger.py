@@ -175,8 +175,9 @@ class Danger:
     # misspelling of another ("stolen" is not "stole", "contract" not "contact").
     known: Mapping[str, frozenset[str]]
     # The words of the rules as written, with their stems, and every word of the file as
-    # written: a slip can change a word's stem beyond one letter ("emplyer" is stemmed
-    # "emplyer", "employer" "employ"), so a word not heard by its stem is tried as written.
+    # written: a slip can change a word's stem beyond one letter ("documants" is stemmed
+    # "docum", "documents" "document"), so a long word not heard by its stem is tried as
+    # written.
     written: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     written_known: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
@@ -318,8 +319,9 @@ def _fuzzy(danger: Danger, code: str, stem: str) -> str:
 def _fuzzy_written(danger: Danger, code: str, written: str) -> str | None:
     """Return the stem of the one word of the rules that ``written`` misspells, if any."""
     lang, words = danger.languages[code], danger.written.get(code, {})
-    # One letter longer than a stem must be: a short word is tried by its stem only.
-    if written in danger.written_known.get(code, ()) or len(written) <= max(lang.fuzzy_min, 1):
+    # Two letters longer than a stem must be: a shorter word is tried by its stem only
+    # ("condado", county, is one letter from "candado", padlock).
+    if written in danger.written_known.get(code, ()) or len(written) < lang.fuzzy_min + 2:
         return None
     deletions = danger._written_deletions.get(code, {})
     near = set(deletions.get(written, ()))

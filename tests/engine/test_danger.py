@@ -175,6 +175,8 @@ ORDINARY = [
     # Words near a danger word by a letter are not heard as it ("cancelar" is not "carcel").
     "quiero cancelar mi contrato del telefono",
     "tengo q seguir tomando la medicina",
+    "la linea de salud del condado de riverside",
+    "como borro los mensajes de esta linea",
 ]
 
 
