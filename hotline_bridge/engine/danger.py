@@ -66,6 +66,12 @@ class Rule:
         return tuple(_by_first(group) for group in self.groups)
 
     @functools.cached_property
+    def first_words(self) -> tuple[frozenset[str], ...]:
+        """Each group's first words: a rule one of whose groups cannot start anywhere in a
+        message is passed over at once (most rules, for most messages)."""
+        return tuple(frozenset(index) for index in self.firsts)
+
+    @functools.cached_property
     def words(self) -> frozenset[str]:
         """Every word of the rule's groups (a rule starting with "=" allows no other)."""
         return frozenset(word for group in self.groups for phrase in group for word in phrase)
@@ -124,11 +130,15 @@ class Language:
 
     def tokens(self, text: str) -> list[str]:
         """Return the stems of ``text``'s words, spellings written out."""
-        stems: list[str] = []
+        return [stem for _, stem in self.words(text)]
+
+    def words(self, text: str) -> list[tuple[str, str]]:
+        """Return ``text``'s words, spellings written out, each with its stem."""
+        found: list[tuple[str, str]] = []
         for word in words_of(text):
             for written in self.spelling.get(_RUN.sub(r"\1", word), (_RUN.sub(r"\1", word),)):
-                stems.append(self.stem(written))
-        return stems
+                found.append((written, self.stem(written)))
+        return found
 
 
 @functools.lru_cache(maxsize=50_000)
@@ -164,6 +174,12 @@ class Danger:
     # Every word of the file, ordinary senses too: a word the file knows is never heard as a
     # misspelling of another ("stolen" is not "stole", "contract" not "contact").
     known: Mapping[str, frozenset[str]]
+    # The words of the rules as written, with their stems, and every word of the file as
+    # written: a slip can change a word's stem beyond one letter ("documants" is stemmed
+    # "docum", "documents" "document"), so a long word not heard by its stem is tried as
+    # written.
+    written: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    written_known: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: str | Path) -> Danger:
@@ -176,11 +192,16 @@ class Danger:
     def hear(self, text: str) -> Match:
         """Return the concepts ``text`` says, by the language whose words say them."""
         stems = {
-            code: [self._known(code, stem) for stem in lang.tokens(text)]
+            code: [self._known(code, written, stem) for written, stem in lang.words(text)]
             for code, lang in self.languages.items()
         }
         negated = {code: _negated(stems[code], lang) for code, lang in self.languages.items()}
         finds = {code: _Finder(stems[code]) for code in self.languages}
+        # Only the rules one of whose groups can start at a word of the message are tried.
+        live = {
+            code: set().union(*(self._rules_by_word[code].get(word, ()) for word in find.words))
+            for code, find in finds.items()
+        }
         found: dict[str, list[str]] = {code: [] for code in self.languages}
         for concept in self.concepts:
             # An ordinary sense in either language's words ("sex education") silences the
@@ -188,7 +209,10 @@ class Danger:
             if any(finds[code].any_of(index) for code, index in concept.unless_firsts.items()):
                 continue
             for code, rules in concept.rules.items():
-                if any(self._holds(rule, finds[code], negated[code]) for rule in rules):
+                if any(
+                    id(rule) in live[code] and self._holds(rule, finds[code], negated[code])
+                    for rule in rules
+                ):
                     found[code].append(concept.id)
         return Match({code: tuple(ids) for code, ids in found.items()})
 
@@ -207,6 +231,8 @@ class Danger:
         """Whether a word of every group of ``rule`` occurs, all within the window."""
         if rule.whole and (len(find.stems) < 2 or not find.words <= rule.words):
             return False  # one word alone is a keyword
+        if any(first.isdisjoint(find.words) for first in rule.first_words):
+            return False
         spans = []
         for index in rule.firsts:
             found = [span for span in find.spans_of(index) if rule.negated or not negated[span[0]]]
@@ -225,10 +251,38 @@ class Danger:
                 return True
         return False
 
-    def _known(self, code: str, stem: str) -> str:
-        """Return ``stem``, or the one word of the file it misspells (a letter missing, added,
-        changed or two swapped), for words long enough that a slip is not another word."""
-        return _fuzzy(self, code, stem)
+    @functools.cached_property
+    def _rules_by_word(self) -> Mapping[str, Mapping[str, frozenset[int]]]:
+        """Each language's rules (by identity) under the first words of their narrowest group:
+        a rule none of whose such words a message holds cannot hold."""
+        table: dict[str, dict[str, set[int]]] = {code: {} for code in self.languages}
+        for concept in self.concepts:
+            for code, rules in concept.rules.items():
+                for rule in rules:
+                    for word in min(rule.first_words, key=len):
+                        table[code].setdefault(word, set()).add(id(rule))
+        return {
+            code: {word: frozenset(ids) for word, ids in by.items()} for code, by in table.items()
+        }
+
+    def _known(self, code: str, written: str, stem: str) -> str:
+        """Return ``stem``, or the stem of the one word of the file it misspells (a letter
+        missing, added, changed or two swapped), for words long enough that a slip is not
+        another word: by its stem first, then as ``written``."""
+        heard = _fuzzy(self, code, stem)
+        if heard == stem and stem not in self.known[code] and not stem.endswith(EXACT):
+            return _fuzzy_written(self, code, written) or stem
+        return heard
+
+    @functools.cached_property
+    def _written_deletions(self) -> Mapping[str, Mapping[str, frozenset[str]]]:
+        table: dict[str, dict[str, set[str]]] = {}
+        for code, words in self.written.items():
+            by = table.setdefault(code, {})
+            for word in words:
+                for variant in _one_less(word):
+                    by.setdefault(variant, set()).add(word)
+        return {code: {k: frozenset(v) for k, v in by.items()} for code, by in table.items()}
 
     @functools.cached_property
     def _deletions(self) -> Mapping[str, Mapping[str, frozenset[str]]]:
@@ -259,6 +313,24 @@ def _fuzzy(danger: Danger, code: str, stem: str) -> str:
         near |= deletions.get(variant, frozenset())  # a letter changed or two swapped
     near = {word for word in near if word[0] == stem[0]}
     return near.pop() if len(near) == 1 else stem
+
+
+@functools.lru_cache(maxsize=50_000)
+def _fuzzy_written(danger: Danger, code: str, written: str) -> str | None:
+    """Return the stem of the one word of the rules that ``written`` misspells, if any."""
+    lang, words = danger.languages[code], danger.written.get(code, {})
+    # Two letters longer than a stem must be: a shorter word is tried by its stem only
+    # ("condado", county, is one letter from "candado", padlock).
+    if written in danger.written_known.get(code, ()) or len(written) < lang.fuzzy_min + 2:
+        return None
+    deletions = danger._written_deletions.get(code, {})
+    near = set(deletions.get(written, ()))
+    for variant in _one_less(written):
+        if variant in words:
+            near.add(variant)
+        near |= deletions.get(variant, frozenset())
+    stems = {words[word] for word in near if word[0] == written[0]}
+    return stems.pop() if len(stems) == 1 else None
 
 
 def _one_less(word: str) -> set[str]:
@@ -300,20 +372,26 @@ class _Finder:
         ]
 
     def any_of(self, index: Mapping[str, tuple[Phrase, ...]]) -> bool:
-        """Whether any phrase of ``index`` (phrases by first word) occurs."""
-        return any(self(phrase) for word in self.words for phrase in index.get(word, ()))
+        """Whether any phrase of ``index`` (phrases by first word) occurs word for word, no
+        other word between (an ordinary sense is a set expression: "is that an emergency"
+        must not be heard in "is he going to hurt me, it is an emergency")."""
+        return any(
+            _spans(self.stems, phrase, gap=0)
+            for word in self.words
+            for phrase in index.get(word, ())
+        )
 
 
-def _spans(stems: Sequence[str], phrase: Phrase) -> list[tuple[int, int]]:
+def _spans(stems: Sequence[str], phrase: Phrase, gap: int = PHRASE_GAP) -> list[tuple[int, int]]:
     """Return where ``phrase`` occurs in ``stems`` (first and last position), its words in
-    order with at most ``PHRASE_GAP`` others between two of them."""
+    order with at most ``gap`` others between two of them."""
     found = []
     for start, stem in enumerate(stems):
         if stem != phrase[0]:
             continue
         at, ok = start, True
         for word in phrase[1:]:
-            ahead = stems[at + 1 : at + 2 + PHRASE_GAP]
+            ahead = stems[at + 1 : at + 2 + gap]
             if word not in ahead:
                 ok = False
                 break
@@ -385,7 +463,38 @@ def _compile(path: Path) -> tuple[Danger | None, list[str]]:
         | {word for c in concepts for phrase in c.unless.get(code, ()) for word in phrase}
         for code, words in vocabulary.items()
     }
-    return Danger(languages, tuple(concepts), window, vocabulary, known), problems
+    written, written_known = _written(data, languages, vocabulary)
+    danger = Danger(languages, tuple(concepts), window, vocabulary, known, written, written_known)
+    return danger, problems
+
+
+def _written(
+    data: Mapping[str, object],
+    languages: Mapping[str, Language],
+    vocabulary: Mapping[str, frozenset[str]],
+) -> tuple[dict[str, dict[str, str]], dict[str, frozenset[str]]]:
+    """Every word of the file as written (spellings written out), by language: those of the
+    rules' lists with their stems, and all of them (ordinary senses too)."""
+    words, concepts = data.get("words", {}), data.get("concepts", {})
+    written: dict[str, dict[str, str]] = {}
+    everything: dict[str, frozenset[str]] = {}
+    for code, lang in languages.items():
+        lists = words.get(code, {}) if isinstance(words, dict) else {}
+        texts = [t for v in (lists.values() if isinstance(lists, dict) else ()) for t in _strs(v)]
+        ordinary = [
+            t
+            for entry in (concepts.values() if isinstance(concepts, dict) else ())
+            if isinstance(entry, dict) and isinstance(entry.get("ordinary"), dict)
+            for t in _strs(entry["ordinary"].get(code))
+        ]
+        pairs = {w: s for t in texts for w, s in lang.words(t) if s in vocabulary[code]}
+        written[code] = {w: s for w, s in pairs.items() if not s.endswith(EXACT)}
+        everything[code] = frozenset(pairs) | {w for t in ordinary for w, _ in lang.words(t)}
+    return written, everything
+
+
+def _strs(value: object) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 def _languages(data: Mapping[str, object], problems: list[str]) -> dict[str, Language]:
@@ -510,10 +619,12 @@ def _concept(
 
 # --- Measuring it ------------------------------------------------------------------------------
 
-# What the labelled sets must show (the tuning sets, dev and dev2; a held-out set such as
-# heldout2 is reported as it is).
+# What the labelled sets must show (the tuning sets; a held-out set is reported as it is).
 RECALL_TARGET = 0.95
 FALSE_ALARM_TARGET = 0.05
+# Held-out sets folded into tuning once they were measured: their misses and false alarms were
+# used to change the words, so they no longer measure unseen messages and must meet the targets.
+FOLDED_IN = frozenset({"heldout2"})
 
 
 @dataclass(frozen=True)
@@ -537,9 +648,9 @@ class Rates:
 
     @property
     def tuning(self) -> bool:
-        """Whether the words were tuned on this set (``dev``, ``dev2``), so it must meet the
-        targets."""
-        return self.name.startswith("dev")
+        """Whether the words were tuned on this set (``dev``, ``dev2``, ``dev3``, and the
+        held-out sets folded in), so it must meet the targets."""
+        return self.name.startswith("dev") or self.name in FOLDED_IN
 
     @property
     def ok(self) -> bool:
