@@ -293,6 +293,18 @@ def test_the_tuning_sets_meet_the_targets(danger: Danger, name: str, lang: str, 
     assert rates.false_alarms <= FALSE_ALARM_TARGET, rates.line()
 
 
+# heldout3 (160 danger and 160 ordinary messages a language) was written by someone who read
+# neither the rules nor the other sets, and measured once: it is held where it stood, so a
+# change that loses what it heard fails, and it is not tuned on.
+@pytest.mark.parametrize(("lang", "heard", "alarmed"), [("en", 134, 3), ("es", 119, 2)])
+def test_the_held_out_set_keeps_what_it_heard(
+    danger: Danger, lang: str, heard: int, alarmed: int
+) -> None:
+    rates = measure(danger, EXAMPLES / f"heldout3-{lang}.csv")
+    assert not rates.tuning and rates.danger == rates.ordinary == 160
+    assert rates.heard >= heard and rates.alarmed <= alarmed, rates.line()
+
+
 def test_a_set_not_tuned_on_is_reported_as_held_out(tmp_path: Path, danger: Danger) -> None:
     path = tmp_path / "heldout3-en.csv"
     path.write_text("label,concept,text\ndanger,kept_in,he locks me in\n", encoding="utf-8")
