@@ -8,10 +8,16 @@ that the answer came while the fake API still held the call.
 
 from __future__ import annotations
 
+import html
 import json
 import re
+import secrets
+import socket
 import threading
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,7 +29,7 @@ from hotline_bridge.channels.voice.simulator import Phone
 from hotline_bridge.directory.models import display_number
 from hotline_bridge.runtime import runtime
 from hotline_bridge.webhooks import forget
-from tests.conftest import CLINIC_NUMBER, SENDER, Texter
+from tests.conftest import CLINIC_NUMBER, SENDER, Texter, sign
 
 ACCOUNT_SID = "AC" + "0" * 32
 API = re.compile(r"https://api\.twilio\.com/2010-04-01/Accounts/AC0+/.*")
@@ -31,6 +37,8 @@ CALL_SID = "CA" + "7" * 32
 # Seconds the fake API holds a call when the test never releases it: far longer than any
 # answer may take, so code that waited for the API would answer only after it.
 HELD_SECONDS = 20
+# Seconds within which every webhook must be answered with Twilio's API hanging.
+ANSWER_WITHIN_SECONDS = 5
 
 
 class HungApi:
@@ -170,3 +178,86 @@ def test_a_deletion_that_raises_is_told_as_not_all(caplog: pytest.LogCaptureFixt
 
     assert forget.Now().run(broken) == forget.PARTIAL
     assert SENDER not in caplog.text
+
+
+# --- Under gunicorn, as served ----------------------------------------------------------------
+
+
+class HoldingProxy:
+    """An HTTPS proxy on loopback that takes every connection and never answers: Twilio's API,
+    hanging, as the server's Twilio client reaches it (through ``HTTPS_PROXY``)."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.held: list[socket.socket] = []
+        self.taken = threading.Event()
+        threading.Thread(target=self._take, daemon=True).start()
+
+    def _take(self) -> None:
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:  # closed
+                return
+            self.held.append(connection)
+            self.taken.set()
+
+    def close(self) -> None:
+        self.listener.close()
+        for connection in self.held:
+            connection.close()
+
+
+def post(base_url: str, path: str, params: dict[str, str]) -> str:
+    """POST as Twilio does (signed); return the body of a 200 answer."""
+    headers = {"X-Twilio-Signature": sign(base_url + path, params)}
+    data = urllib.parse.urlencode(params).encode()
+    request = urllib.request.Request(base_url + path, data=data, headers=headers)
+    # Twilio waits 15 s; the line must answer well within that whatever the API does.
+    with urllib.request.urlopen(request, timeout=ANSWER_WITHIN_SECONDS) as response:
+        assert response.status == 200
+        return str(response.read().decode())
+
+
+def text(base_url: str, sender: str, body: str) -> str:
+    sid = f"SM{secrets.token_hex(16)}"
+    params = {"Body": body, "From": sender, "To": CLINIC_NUMBER, "MessageSid": sid}
+    return html.unescape(post(base_url, "/sms", params))
+
+
+@pytest.fixture
+def proxy() -> Iterator[HoldingProxy]:
+    holding = HoldingProxy()
+    yield holding
+    holding.close()
+
+
+def test_under_gunicorn_every_webhook_is_answered_while_twilio_hangs(
+    gunicorn_server: Any, tmp_path: Path, proxy: HoldingProxy, live: Flask
+) -> None:
+    url = f"http://127.0.0.1:{proxy.port}"
+    base_url = gunicorn_server(
+        tmp_path / "line.db",
+        workers=1,  # one worker: a request that waited for Twilio would hold everyone
+        HOTLINE_BRIDGE_TWILIO_ACCOUNT_SID=ACCOUNT_SID,
+        HTTPS_PROXY=url,
+        https_proxy=url,
+        NO_PROXY="",
+        no_proxy="",
+    )
+    under_way = wording(live, "en", "delete.under_way")
+    assert text(base_url, "+15558670001", "DELETE").count(under_way) == 1
+    assert proxy.taken.is_set()  # the deletion did go to (the hanging) Twilio
+    assert text(base_url, "+15558670002", "DELETE").count(under_way) == 1
+    assert "<Message>" in text(base_url, "+15558670009", "hello")
+    # A caller's key 6 on the tips, the webhook that reached gunicorn's timeout.
+    call = {"From": "+15558670003", "To": CLINIC_NUMBER, "CallSid": CALL_SID}
+    answer = post(base_url, "/voice", call)
+    for key in ("1", "3", "6"):  # English, the tips, delete my records
+        action = re.search(r'<Gather action="([^"]+)"', answer)
+        assert action, answer
+        answer = post(base_url, html.unescape(action[1]), {**call, "Digits": key})
+    said = wording(live, "en", "voice.delete.under_way", channel="voice")
+    assert html.unescape(answer).count(said) == 1
+    assert proxy.held  # and Twilio's API still has not answered
