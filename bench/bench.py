@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hotline_bridge import create_app
+from hotline_bridge import create_app, settings
 from hotline_bridge.webhooks.replies import Replies
 
 from . import app as bench_app
@@ -299,6 +299,7 @@ def segments(tmp: Path, report: Report) -> None:
         "DATABASE": str(tmp / "hotline-segments.db"),
         "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "SECRET_KEY": SECRET_KEY,
+        settings.OFFLINE: True,  # answers no webhook: needs no PUBLIC_URL
     }
     try:
         replies = sms_cost.inventory(create_app(config))

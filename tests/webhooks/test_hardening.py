@@ -298,6 +298,7 @@ def gunicorn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
         "HOTLINE_BRIDGE_DATABASE": str(tmp / "hotline.db"),
         "HOTLINE_BRIDGE_SECRET_KEY": "gunicorn-secret",
         "HOTLINE_BRIDGE_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "HOTLINE_BRIDGE_PUBLIC_URL": f"http://127.0.0.1:{port}",
     }
     argv = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1"]
     with (tmp / "gunicorn.log").open("wb") as log:  # the server keeps its own copy of the file
@@ -358,6 +359,7 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "HOTLINE_BRIDGE_DATABASE": str(path),
         "HOTLINE_BRIDGE_SECRET_KEY": "cli-secret",
         "HOTLINE_BRIDGE_TWILIO_AUTH_TOKEN": "cli-token",
+        "HOTLINE_BRIDGE_PUBLIC_URL": "https://line.example.org",
     }.items():
         monkeypatch.setenv(name, value)
     store.initialize(path)

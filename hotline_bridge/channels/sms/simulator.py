@@ -30,6 +30,8 @@ class SmsSimulator:
     def __init__(self, app: Flask, to: str = SIMULATOR_NUMBER) -> None:
         self.client = app.test_client()
         self.validator = RequestValidator(app.config["TWILIO_AUTH_TOKEN"])
+        # Signed for the address the app checks signatures against, as Twilio signs.
+        self.base_url = app.config["PUBLIC_URL"] or BASE_URL
         self.to = to
 
     def send(self, body: str) -> tuple[int, str]:
@@ -41,7 +43,7 @@ class SmsSimulator:
             "MessageSid": "SM" + secrets.token_hex(16),
             "NumMedia": "0",
         }
-        signature = self.validator.compute_signature(BASE_URL + "/sms", params)
+        signature = self.validator.compute_signature(self.base_url + "/sms", params)
         response = self.client.post(
             "/sms",
             data=params,

@@ -76,6 +76,8 @@ class Phone:
     ) -> None:
         self.client = app.test_client()
         self.validator = RequestValidator(app.config["TWILIO_AUTH_TOKEN"])
+        # Signed for the address the app checks signatures against, as Twilio signs.
+        self.base_url = app.config["PUBLIC_URL"] or BASE_URL
         self.fields = {
             "CallSid": "CA" + secrets.token_hex(16),
             "AccountSid": "AC" + "0" * 32,
@@ -92,7 +94,7 @@ class Phone:
     def post(self, url: str, extra: dict[str, str] | None = None) -> ElementTree.Element:
         """POST a signed webhook to ``url`` and keep the TwiML it answers with."""
         params = {**self.fields, **(extra or {})}
-        signature = self.validator.compute_signature(BASE_URL + url, params)
+        signature = self.validator.compute_signature(self.base_url + url, params)
         response = self.client.post(
             url,
             data=params,
