@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -10,7 +12,15 @@ import pytest
 from hotline_bridge import create_app
 from hotline_bridge.cli import load_app
 from hotline_bridge.settings import PROJECT_ROOT, SETTINGS, ConfigError, describe, load
-from tests.conftest import AUTH_TOKEN, CLINIC_NUMBER, SENDER, sign
+from tests.conftest import (
+    AUTH_TOKEN,
+    CLINIC_NUMBER,
+    GUNICORN_CONFIG,
+    SENDER,
+    free_port,
+    server_env,
+    sign,
+)
 
 README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -58,6 +68,19 @@ def test_production_refuses_to_start_without_public_url(tmp_path: Path) -> None:
     assert "\n" not in message
     assert create_app({**config, "PUBLIC_URL": "https://line.example.org"})
     assert create_app({**config, "LOCAL": "1"})  # make run
+
+
+def test_gunicorn_refuses_to_start_without_public_url_in_one_line(tmp_path: Path) -> None:
+    """As the systemd unit starts it: gunicorn with the repository's configuration."""
+    env = server_env(tmp_path / "x.db", "unused")
+    del env["HOTLINE_BRIDGE_PUBLIC_URL"]
+    argv = [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONFIG)]
+    argv += ["--bind", f"127.0.0.1:{free_port()}"]
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("cannot start: HOTLINE_BRIDGE_PUBLIC_URL must be set")
 
 
 def test_trusting_the_host_header_is_an_explicit_loud_choice(
