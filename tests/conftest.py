@@ -280,13 +280,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def server_env(database: Path, public_url: str, **extra: str) -> dict[str, str]:
+def server_env(database: Path, public_url: str | None = None, **extra: str) -> dict[str, str]:
     """Return the environment of a production-like server on ``database`` (no local mode) that
-    Twilio reaches at ``public_url``."""
+    Twilio reaches at ``public_url`` (which a server outside local mode cannot start without)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_BRIDGE_")}
+    if public_url is not None:
+        env["HOTLINE_BRIDGE_PUBLIC_URL"] = public_url
     env.update(
         HOTLINE_BRIDGE_DATABASE=str(database),
-        HOTLINE_BRIDGE_PUBLIC_URL=public_url,
         HOTLINE_BRIDGE_SECRET_KEY=SECRET_KEY,
         HOTLINE_BRIDGE_TWILIO_AUTH_TOKEN=AUTH_TOKEN,
         # Counts written as they come, so a test reads what the server answered so far.

@@ -72,8 +72,7 @@ def test_production_refuses_to_start_without_public_url(tmp_path: Path) -> None:
 
 def test_gunicorn_refuses_to_start_without_public_url_in_one_line(tmp_path: Path) -> None:
     """As the systemd unit starts it: gunicorn with the repository's configuration."""
-    env = server_env(tmp_path / "x.db", "unused")
-    del env["HOTLINE_BRIDGE_PUBLIC_URL"]
+    env = server_env(tmp_path / "x.db")  # no PUBLIC_URL
     argv = [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONFIG)]
     argv += ["--bind", f"127.0.0.1:{free_port()}"]
     done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
