@@ -5,8 +5,9 @@ STAMP  := $(VENV)/.installed
 PYTHON ?= python3
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
+PIP_AUDIT ?= $(BIN)/pip-audit
 
-.PHONY: run test setup catalogs browser print-deps lint check bench fuzz clean
+.PHONY: run test setup catalogs browser print-deps lint check bench fuzz audit clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +63,11 @@ bench: setup
 ## 10,000+ hostile webhooks against the real app under gunicorn on 127.0.0.1 (see bench/fuzz.py).
 fuzz: setup
 	$(BIN)/python -m bench.fuzz
+
+## Known vulnerabilities in the installed dependencies (pip-audit, which needs the network, so
+## not part of make test). Fails when it could not audit every package, never "nothing found".
+audit: $(STAMP)
+	$(BIN)/python tools/audit.py $(PIP_AUDIT)
 
 clean:
 	rm -rf $(VENV) instance test-artifacts locales/*/LC_MESSAGES/*.mo

@@ -19,6 +19,7 @@ from hotline_bridge import create_app
 DATABASE_ENV = "BENCH_DATABASE"
 AUTH_TOKEN_ENV = "BENCH_AUTH_TOKEN"
 SECRET_KEY_ENV = "BENCH_SECRET_KEY"
+PUBLIC_URL_ENV = "BENCH_PUBLIC_URL"  # set by bench/server.py, which picks the port
 
 # Where the baseline lives: a Flask route that does nothing but answer constant TwiML.
 BARE_PATH = "/bench/bare"
@@ -36,6 +37,7 @@ def bench_app() -> Flask:
             "DATABASE": os.environ[DATABASE_ENV],
             "TWILIO_AUTH_TOKEN": os.environ[AUTH_TOKEN_ENV],
             "SECRET_KEY": os.environ[SECRET_KEY_ENV],
+            "PUBLIC_URL": os.environ[PUBLIC_URL_ENV],
         }
     )
     _log_problems_to_stderr()

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hotline_bridge import settings
 from hotline_bridge.channels.sms import walk as sms_walk
 from hotline_bridge.webhooks.replies import Replies
 
@@ -296,7 +297,11 @@ def fresh_path(tmp: Path, report: Report) -> None:
 def segments(report: Report) -> None:
     """Add the SMS segment summary and budgets, with the demo directory `make run` loads: every
     reply the flow can produce, and the replies of random conversations."""
-    config = {"TWILIO_AUTH_TOKEN": AUTH_TOKEN, "SECRET_KEY": SECRET_KEY}
+    config = {
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "SECRET_KEY": SECRET_KEY,
+        settings.OFFLINE: True,  # answers no webhook: needs no PUBLIC_URL
+    }
     replies, walked = None, None
     try:
         with sms_walk.demo_app(config) as demo:

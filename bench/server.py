@@ -139,7 +139,8 @@ def serve(root: Path, env: Mapping[str, str], log_path: Path) -> Iterator[Server
         process = subprocess.Popen(
             gunicorn_command(port),
             cwd=root,
-            env={**os.environ, **env},
+            # The address the driver signs for, which the served app checks signatures against.
+            env={**os.environ, **env, "BENCH_PUBLIC_URL": f"http://{HOST}:{port}"},
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,

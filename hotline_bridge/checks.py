@@ -122,6 +122,7 @@ def _site_replies(
     for key, text in (
         ("DELETE", words.pick(sms_render.CHANNEL, "delete.done", phone=phone)),
         ("DELETE (not all)", words.pick(sms_render.CHANNEL, "delete.partial", phone=phone)),
+        ("DELETE (under way)", words.pick(sms_render.CHANNEL, "delete.under_way", phone=phone)),
     ):
         yield Reply(key, lang, text, True, CONFIRMATION_SEGMENTS)
     talk = directory.service(flow.hotline)

@@ -154,10 +154,18 @@ SETTINGS: tuple[Setting, ...] = (
         "PUBLIC_URL",
         None,
         "The public base address Twilio posts to, such as https://line.example.org (with any "
-        "path prefix the proxy removes). When set, signatures are checked against it and "
-        "X-Forwarded-Host and X-Forwarded-Prefix are ignored; leave it unset only behind a proxy "
-        "that overwrites those headers.",
+        "path prefix the proxy removes). Signatures are checked against it, and X-Forwarded-Host "
+        "and X-Forwarded-Prefix are ignored. Required outside local mode (see TRUST_HOST_HEADER).",
         _public_url,
+    ),
+    Setting(
+        "TRUST_HOST_HEADER",
+        False,
+        "Start without PUBLIC_URL outside local mode, checking signatures against the address "
+        "each request names (Host, and the PROXY_HOPS proxies' X-Forwarded headers). A "
+        "signature made for another address can then be accepted; the server warns at every "
+        "start. Set PUBLIC_URL instead.",
+        _bool,
     ),
     Setting(
         "COUNTS_FLUSH_SECONDS",
@@ -369,6 +377,7 @@ def load(app_config: Mapping[str, Any]) -> dict[str, Any]:
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"{ENV_PREFIX}_{setting.name}: {exc}") from None
     _check_secrets(clean, testing=bool(app_config.get("TESTING")))
+    _check_address(clean, relaxed=bool(app_config.get("TESTING") or app_config.get(OFFLINE)))
     return clean
 
 
@@ -388,6 +397,28 @@ def _check_secrets(clean: dict[str, Any], *, testing: bool) -> None:
         log.warning(
             "LOCAL MODE: Twilio signature checks are OFF. Never expose this server to the internet."
         )
+
+
+# Set by commands that answer no webhook (``cli/offline.py``): they need no ``PUBLIC_URL``.
+OFFLINE = "HOTLINE_BRIDGE_OFFLINE"
+
+
+def _check_address(clean: dict[str, Any], *, relaxed: bool) -> None:
+    """Refuse to serve Twilio without the address it posts to (``PUBLIC_URL``): the address a
+    request names can be spoofed, and a signature made for another one would be accepted."""
+    if clean["PUBLIC_URL"] or clean["LOCAL"] or relaxed:
+        return
+    if not clean["TRUST_HOST_HEADER"]:
+        raise ConfigError(
+            f"{ENV_PREFIX}_PUBLIC_URL must be set outside local mode (the address Twilio posts "
+            f"to, which signatures are checked against)"
+        )
+    log.warning(
+        "%s_TRUST_HOST_HEADER is on: Twilio signatures are checked against the address each "
+        "request names, and one made for another address may be accepted. Set %s_PUBLIC_URL.",
+        ENV_PREFIX,
+        ENV_PREFIX,
+    )
 
 
 # How a secret is shown by ``hotline-bridge settings``: whether it is set, never any of it.

@@ -280,9 +280,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def server_env(database: Path, **extra: str) -> dict[str, str]:
-    """Return the environment of a production-like server on ``database`` (no local mode)."""
+def server_env(database: Path, public_url: str | None = None, **extra: str) -> dict[str, str]:
+    """Return the environment of a production-like server on ``database`` (no local mode) that
+    Twilio reaches at ``public_url`` (which a server outside local mode cannot start without)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_BRIDGE_")}
+    if public_url is not None:
+        env["HOTLINE_BRIDGE_PUBLIC_URL"] = public_url
     env.update(
         HOTLINE_BRIDGE_DATABASE=str(database),
         HOTLINE_BRIDGE_SECRET_KEY=SECRET_KEY,
@@ -345,9 +348,9 @@ class Servers:
         argv = [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONFIG)]
         argv += ["--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
         log = (self.log_dir / f"gunicorn-{port}.log").open("wb")
-        process = subprocess.Popen(argv, env=server_env(database, **extra), stderr=log)
-        self.started.append((process, log))
         base_url = f"http://127.0.0.1:{port}"
+        process = subprocess.Popen(argv, env=server_env(database, base_url, **extra), stderr=log)
+        self.started.append((process, log))
         wait_until_up(base_url, process)
         return base_url
 

@@ -21,11 +21,12 @@ def offline_config() -> dict[str, object]:
     Commands that only read and write the directory (or sign their own in-process requests)
     answer no webhook, so they need no production secrets.
     """
-    return {
+    made_up: dict[str, object] = {
         name: secrets.token_hex(32)
         for name in ("SECRET_KEY", "TWILIO_AUTH_TOKEN")
         if not os.environ.get(f"{settings.ENV_PREFIX}_{name}")
     }
+    return {**made_up, settings.OFFLINE: True}  # nor the address Twilio posts to
 
 
 def with_offline_app(command: Callable[..., Any]) -> Callable[..., Any]:

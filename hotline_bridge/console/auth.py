@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import json
 import secrets
 from dataclasses import dataclass
 
@@ -261,15 +260,3 @@ def mark_verified(db: sqlite_utils.Database, session: Session, now: dt.datetime)
 def recently_verified(session: Session, now: dt.datetime) -> bool:
     """Return whether the session entered a one-time code within the re-check window."""
     return session.verified is not None and now - session.verified <= REAUTH_WINDOW
-
-
-def trial_state(db: sqlite_utils.Database, session: Session) -> dict[str, object]:
-    """Return the session's "try the line" state (the fictional trial conversation)."""
-    sql = "select trial from console_sessions where token_hash = ?"
-    row = db.execute(sql, [session.token_hash]).fetchone()
-    return json.loads(row[0]) if row and row[0] else {}
-
-
-def save_trial(db: sqlite_utils.Database, session: Session, state: dict[str, object]) -> None:
-    """Keep the session's "try the line" state."""
-    db.table("console_sessions").update(session.token_hash, {"trial": json.dumps(state)})

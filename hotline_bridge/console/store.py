@@ -71,7 +71,7 @@ def m001_console(db: sqlite_utils.Database) -> None:
             "created": str,
             "last_seen": str,
             "verified": str,
-            "trial": str,
+            "trial": str,  # dropped by m002
         },
         pk="token_hash",
         foreign_keys=[("staff_id", "staff", "id")],
@@ -113,6 +113,12 @@ def m001_console(db: sqlite_utils.Database) -> None:
         {"id": str, "staff_id": int, "site": str, "name": str, "content": bytes, "created": str},
         pk="id",
     )
+
+
+@migrations()
+def m002_no_trial_text(db: sqlite_utils.Database) -> None:
+    """Drop what "try the line" kept of staff's typing: it now lives in a cookie only."""
+    db.table("console_sessions").transform(drop={"trial"})
 
 
 def apply(db: sqlite_utils.Database) -> None:

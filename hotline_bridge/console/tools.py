@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import current_app, render_template, request
+from flask import current_app, render_template, request, url_for
+from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.wrappers import Response
 
-from hotline_bridge.console import auth, changes, doors, store
+from hotline_bridge.console import changes, doors, store
 from hotline_bridge.console.access import (
     admin_only,
     back_to,
@@ -67,7 +68,7 @@ def try_line() -> str | Response:
     site = _site(chosen_site())
     found = current_session()
     assert found is not None
-    state = auth.trial_state(db(), found)
+    state = _trial(found.token_hash)
     if request.method == "POST":
         app = current_app._get_current_object()  # type: ignore[attr-defined]
         what = request.form.get("do", "")
@@ -81,8 +82,7 @@ def try_line() -> str | Response:
             )
         elif what == "reset":
             state = {}
-        auth.save_trial(db(), found, state)
-        return back_to("console.try_line", site=site.id)
+        return _keep_trial(back_to("console.try_line", site=site.id), found.token_hash, state)
     return render_template(
         "console/try.html",
         site=site.id,
@@ -96,6 +96,63 @@ def try_line() -> str | Response:
 def _part(state: dict[str, object], name: str) -> dict[str, object]:
     part = state.get(name)
     return part if isinstance(part, dict) else {}
+
+
+# What staff type into "try the line", and what it answers, is kept in no database or file: it
+# rides in a signed cookie of its own, sent only to the page that uses it, bound to the console
+# session that wrote it, and gone with the browser's session.
+TRIAL_COOKIE = "hb_trial"
+# Bytes the cookie may take (browsers keep 4,096 a cookie, name and attributes included):
+# the oldest exchanges are dropped first to fit.
+TRIAL_BYTES = 3_600
+
+
+def _trial_signer() -> URLSafeSerializer:
+    # URLSafeSerializer compresses the JSON when that makes it shorter.
+    return URLSafeSerializer(current_app.secret_key or "", salt="hotline-bridge-console-trial")
+
+
+def _trial(session: str) -> dict[str, object]:
+    """Return the trial conversation of the console session ``session`` (a token's hash)."""
+    try:
+        kept = _trial_signer().loads(request.cookies.get(TRIAL_COOKIE, ""))
+    except BadSignature:
+        return {}
+    if not isinstance(kept, dict) or kept.get("session") != session:
+        return {}  # another sign-in's, or another person's on this browser
+    state = kept.get("state")
+    return state if isinstance(state, dict) else {}
+
+
+def _keep_trial(response: Response, session: str, state: dict[str, object]) -> Response:
+    """Set the trial cookie on ``response``, dropping the oldest exchanges until it fits."""
+    parts = {name: dict(part) for name, part in state.items() if isinstance(part, dict)}
+    value = _trial_signer().dumps({"session": session, "state": parts})
+    while len(value) > TRIAL_BYTES and _drop_oldest(parts):
+        value = _trial_signer().dumps({"session": session, "state": parts})
+    if len(value) > TRIAL_BYTES:
+        value = _trial_signer().dumps({"session": session, "state": {}})
+    response.set_cookie(
+        TRIAL_COOKIE,
+        value,
+        path=url_for("console.try_line"),
+        secure=not current_app.config["LOCAL"],
+        httponly=True,
+        samesite="Strict",
+    )
+    return response
+
+
+def _drop_oldest(state: dict[str, dict[str, object]]) -> bool:
+    """Drop the oldest exchange of the longest trial log; False when there is none left."""
+    logs: list[list[object]] = [
+        exchanges for part in state.values() if isinstance(exchanges := part.get("log"), list)
+    ]
+    longest = max(logs, key=len, default=[])
+    if not longest:
+        return False
+    del longest[0]
+    return True
 
 
 # --- Site settings ---------------------------------------------------------------------------

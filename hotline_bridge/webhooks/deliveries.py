@@ -11,16 +11,18 @@ The digests live in anonymous shared memory made before gunicorn forks its worke
 preloaded), so a retry that reaches another worker is known there too. Two tables take turns,
 each holding the digests of half a window: a lookup reads both, and the older one is wiped
 before it is reused, so a digest is kept for between half a window and a whole one. Twilio's
-retries come within seconds.
+retries come within seconds. The look-up and the remembering are one step under a lock that
+the workers share too (a semaphore made before the fork): a delivery and its duplicate that
+reach two workers at the same instant are told apart, and counted once.
 """
 
 from __future__ import annotations
 
 import hashlib
 import mmap
+import multiprocessing
 import secrets
 import struct
-import threading
 import time
 
 # Bytes of the HMAC kept per delivery: collisions among the deliveries of one window are
@@ -45,7 +47,9 @@ class RecentDeliveries:
         self._key = secrets.token_bytes(32)
         self._size = _HEADER.size + slots * DIGEST_BYTES
         self._memory = mmap.mmap(-1, 2 * self._size)  # MAP_SHARED: seen by forked workers
-        self._lock = threading.Lock()
+        # A process-shared semaphore: it excludes the threads of one worker and the other
+        # workers alike (a threading lock would leave two workers reading the same empty slot).
+        self._lock = multiprocessing.Lock()
 
     def seen(self, *parts: str, now: float | None = None) -> bool:
         """Return whether a delivery made of ``parts`` came recently, and remember it."""

@@ -1,12 +1,17 @@
-"""Deleting Twilio's copies of one conversation or call while the request that asked lasts.
+"""Deleting Twilio's copies of one conversation or call when the person asks.
 
 A person who texts DELETE (or presses the voice line's key for it) asks that the messages and
 calls between their number and this line be deleted from Twilio. The two numbers are in the
 webhook's fields: they are passed to Twilio's REST API as list filters and never written
 anywhere else. Each listed record is deleted; a retry follows a rate limit or a server error,
-a bounded number of times, and the whole work stops at a time budget well inside the webhook's
-own limit, or after a cap on how many records are listed. What could not be deleted is only
-counted; the ``Tally`` says whether everything went, so the person gets an honest answer.
+a bounded number of times, and the whole work stops at a time budget, or after a cap on how
+many records are listed. What could not be deleted is only counted; the ``Tally`` says whether
+everything went, so the person gets an honest answer.
+
+The calls to Twilio never run on the request's own thread: a small pool of the worker
+(``Now``) runs the deletion while the request waits for it at most ``ANSWER_SECONDS``, and not
+at all when Twilio has been slow. Past that, the person is told the deletion is under way, and
+the worker is free for the next person whatever Twilio's API does.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as NotYet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,9 +46,18 @@ PAGE_SIZE = 50
 # is deleted in part: the person is told some could not be deleted and to ask again, and each
 # new request starts over from the newest records still there.
 MAX_RECORDS = 200
-# Seconds the whole deletion may take: gunicorn stops a worker after 10 s and Twilio gives up
-# after 15 s, and the person is waiting for the confirmation.
+# Seconds the whole deletion may take (it runs on a thread of ``Now``, not the request's).
 BUDGET_SECONDS = 6.0
+# Seconds a request waits at most for its deletion before telling the person it is under way:
+# well inside gunicorn's 10 s and Twilio's 15 s, and short, since the worker answers no one
+# else meanwhile.
+ANSWER_SECONDS = 2.0
+# Threads of a worker that run deletions people asked for, and deletions held at most (queued
+# or running); one beyond is not started, and the person is told to ask again later.
+THREADS = 2
+MAX_NOW = 50
+# What a request's deletion came to: all gone, not all (or not started), still running.
+DONE, PARTIAL, UNDER_WAY = "done", "partial", "under_way"
 # Seconds one call to Twilio's API may take before it counts as failed.
 HTTP_TIMEOUT_SECONDS = 2.0
 # Tries of one call to the API (the first and its retries) after a rate limit or server error,
@@ -63,8 +79,9 @@ RETRY_LATER_SECONDS = 300.0
 LATER_TRIES = 3
 # Deletions one worker holds at most (a flood cannot grow it; one beyond is dropped, counted).
 MAX_LATER = 20_000
-# Where the app keeps its ``Later`` deletions.
+# Where the app keeps its ``Later`` deletions, and its ``Now`` ones.
 LATER = "hotline_bridge.later_deletions"
+NOW = "hotline_bridge.deletions_now"
 
 
 @dataclass
@@ -107,30 +124,40 @@ def nothing_held() -> bool:
     return bool(current_app.config["LOCAL"] or request.environ.get(DRY_RUN))
 
 
-def copies_of_conversation(fields: Mapping[str, str]) -> bool:
+def copies_of_conversation(fields: Mapping[str, str]) -> str:
     """Delete Twilio's copies of the conversation the message in ``fields`` belongs to, but
-    that message itself (see ``sweep_later``); return whether all of them went."""
+    that message itself (see ``sweep_later``); return ``DONE``, ``PARTIAL`` or ``UNDER_WAY``."""
     person, line, twilio = fields.get("From", ""), fields.get("To", ""), client()
     if twilio is None or not (person and line):  # an empty filter would list every message
-        return nothing_held()
-    tally = forget_conversation(twilio, person, line, fields.get("MessageSid"))
-    if tally.waiting and not later(lambda: forget_conversation(twilio, person, line)):
-        tally.unfinished = True
-    return tally.complete
+        return DONE if nothing_held() else PARTIAL
+    keep, held = fields.get("MessageSid"), _later()
+
+    def job() -> bool:
+        tally = forget_conversation(twilio, person, line, keep)
+        if tally.waiting and not held.add(lambda: forget_conversation(twilio, person, line)):
+            tally.unfinished = True
+        return tally.complete
+
+    return _now().run(job)
 
 
-def copies_of_call(fields: Mapping[str, str], when_done: str) -> bool:
+def copies_of_call(fields: Mapping[str, str], when_done: str) -> str:
     """Delete Twilio's records of the calls and messages between the caller in ``fields`` and
     the line; the current call's own is deleted by its status callback, pointed at
-    ``when_done``. Return whether all of them went (or will)."""
+    ``when_done``. Return ``DONE`` (all of them went, or will), ``PARTIAL`` or ``UNDER_WAY``."""
     person, line, twilio = fields.get("From", ""), fields.get("To", ""), client()
     sid = fields.get("CallSid", "")
     if twilio is None or not (person and line and sid):
-        return nothing_held()
-    tally = forget_call(twilio, person, line, sid, when_done)
-    if tally.waiting and not later(lambda: forget_records(twilio, person, line, sid)):
-        tally.unfinished = True
-    return tally.complete
+        return DONE if nothing_held() else PARTIAL
+    held = _later()
+
+    def job() -> bool:
+        tally = forget_call(twilio, person, line, sid, when_done)
+        if tally.waiting and not held.add(lambda: forget_records(twilio, person, line, sid)):
+            tally.unfinished = True
+        return tally.complete
+
+    return _now().run(job)
 
 
 def sweep_when_settled(person: str, line: str) -> bool:
@@ -154,14 +181,96 @@ def record_when_settled(resource: str, sid: str) -> bool:
 
 def later(job: Callable[[], Tally]) -> bool:
     """Hold ``job`` in this app's ``Later`` deletions; return False when it could not be."""
+    return _later().add(job)
+
+
+def _later() -> Later:
     held: Later = current_app.extensions[LATER]
-    return held.add(job)
+    return held
+
+
+def _now() -> Now:
+    pool: Now = current_app.extensions[NOW]
+    return pool
 
 
 def init_app(app: Flask) -> None:
-    """Give the app its ``Later`` deletions (once, whichever channel asks first). Tests run
-    them themselves (``run_due``), never a thread calling Twilio."""
+    """Give the app its ``Later`` and ``Now`` deletions (once, whichever channel asks first).
+    Tests run the later ones themselves (``run_due``), never a thread calling Twilio after
+    the test; the ones a person waits for run on the pool's threads, as in production."""
     app.extensions.setdefault(LATER, Later(start=not app.config["TESTING"]))
+    app.extensions.setdefault(NOW, Now())
+
+
+class Now:
+    """The deletions people wait for, run off the request's thread.
+
+    A request hands its deletion (a job: a function that deletes and returns whether all of it
+    went) to one of ``threads`` threads of the worker and waits for it at most
+    ``answer_seconds``; when another deletion is still running, or the last one took longer
+    than that (Twilio's API is slow or hanging), it does not wait at all. A deletion still
+    running goes on, within its own budget, and the person is told it is under way. What a job
+    needs (two numbers, a Sid) waits in memory only, at most ``limit`` jobs at a time, and is
+    gone once the job is done. Threads start with the first job, so each worker that gunicorn
+    forks has its own.
+    """
+
+    def __init__(
+        self, threads: int = THREADS, limit: int = MAX_NOW, answer_seconds: float = ANSWER_SECONDS
+    ) -> None:
+        self.threads, self.limit, self.answer_seconds = threads, limit, answer_seconds
+        self._ready = threading.Condition()
+        self._queue: list[tuple[Callable[[], bool], Future[bool]]] = []
+        self._held = 0  # jobs queued or running
+        self._running: list[threading.Thread] = []
+        self.slow = False
+
+    def run(self, job: Callable[[], bool]) -> str:
+        """Start ``job`` and return ``DONE`` or ``PARTIAL`` when it ended in time, else
+        ``UNDER_WAY``; ``PARTIAL`` at once when ``limit`` jobs are held already."""
+        result: Future[bool] = Future()
+        with self._ready:
+            if self._held >= self.limit:
+                return PARTIAL
+            # Only the first of deletions at once waits: a worker answers one request at a
+            # time, and the people after it must not wait for Twilio too.
+            wait = not self._held and not self.slow
+            self._held += 1
+            self._queue.append((job, result))
+            self._running = [t for t in self._running if t.is_alive()]
+            if len(self._running) < self.threads:
+                thread = threading.Thread(target=self._serve, daemon=True)
+                self._running.append(thread)
+                thread.start()
+            self._ready.notify_all()  # a thread, not only a test waiting for idle()
+        if not wait:
+            return UNDER_WAY
+        try:
+            return DONE if result.result(timeout=self.answer_seconds) else PARTIAL
+        except NotYet:
+            return UNDER_WAY
+
+    def idle(self, timeout: float) -> bool:
+        """Wait until no job is held (tests use it); return whether that happened in time."""
+        with self._ready:
+            return self._ready.wait_for(lambda: not self._held, timeout)
+
+    def _serve(self) -> None:
+        while True:
+            with self._ready:
+                self._ready.wait_for(lambda: bool(self._queue))
+                job, result = self._queue.pop(0)
+            started = time.monotonic()
+            try:
+                complete = job()
+            except Exception as exc:  # never raised: the person was told, or is being told
+                log.warning("a deletion failed: %s", type(exc).__name__)
+                complete = False
+            result.set_result(complete)
+            with self._ready:
+                self.slow = time.monotonic() - started > self.answer_seconds
+                self._held -= 1
+                self._ready.notify_all()
 
 
 class Later:

@@ -222,6 +222,14 @@ def _status_callback() -> str | None:
     return None
 
 
+# What the person reads of a deletion: all gone, not all of them, or still being deleted.
+_DELETED = {
+    forget.DONE: "delete.done",
+    forget.PARTIAL: "delete.partial",
+    forget.UNDER_WAY: "delete.under_way",
+}
+
+
 def _forget(
     db: sqlite_utils.Database,
     channel: str,
@@ -231,16 +239,13 @@ def _forget(
 ) -> tuple[str | None, str | None]:
     """Delete Twilio's copies of this conversation (DELETE, BORRAR); return the confirmation
     (none after STOP) and the status callback that deletes it in turn once it is delivered."""
-    complete = forget.copies_of_conversation(fields)
-    if not complete:
+    result = forget.copies_of_conversation(fields)
+    if result == forget.PARTIAL:
         counters.bump(db, channel, outcome.lang, "delete:incomplete")
     if outcome.state.stopped:
         return None, None
     phone = display_number(runtime().failsafe.hotline_phone)
-    if complete:
-        text = words.pick(channel, "delete.done", phone=phone)
-    else:
-        text = words.pick(channel, "delete.partial", phone=phone)
+    text = words.pick(channel, _DELETED[result], phone=phone)
     return text, public_url("sms.status", forget="1")
 
 

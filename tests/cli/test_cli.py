@@ -18,6 +18,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
         "HOTLINE_BRIDGE_DATABASE": str(tmp_path / "cli.db"),
         "HOTLINE_BRIDGE_SECRET_KEY": "cli-secret",
         "HOTLINE_BRIDGE_TWILIO_AUTH_TOKEN": "cli-token",
+        "HOTLINE_BRIDGE_PUBLIC_URL": "https://line.example.org",
         # This deployment has confirmed the short code flagged in the reference.
         "HOTLINE_BRIDGE_CONFIRMED_LINES": "nhth@2026-12-07",
     }

@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
+import click
 import pytest
 
 from hotline_bridge import create_app
+from hotline_bridge.cli import load_app
 from hotline_bridge.settings import PROJECT_ROOT, SETTINGS, ConfigError, describe, load
+from tests.conftest import (
+    AUTH_TOKEN,
+    CLINIC_NUMBER,
+    GUNICORN_CONFIG,
+    SENDER,
+    free_port,
+    server_env,
+    sign,
+)
 
 README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -41,6 +56,55 @@ def test_production_refuses_to_start_without_secrets(tmp_path) -> None:  # type:
         create_app({"DATABASE": str(tmp_path / "x.db"), "SECRET_KEY": "s"})
 
 
+PRODUCTION = {"SECRET_KEY": "s", "TWILIO_AUTH_TOKEN": AUTH_TOKEN}
+
+
+def test_production_refuses_to_start_without_public_url(tmp_path: Path) -> None:
+    config = {**PRODUCTION, "DATABASE": str(tmp_path / "x.db")}
+    with pytest.raises(click.ClickException) as refused:
+        load_app(config)  # what ``serve`` and every command start with
+    message = refused.value.format_message()
+    assert message.startswith("cannot start: HOTLINE_BRIDGE_PUBLIC_URL must be set")
+    assert "\n" not in message
+    assert create_app({**config, "PUBLIC_URL": "https://line.example.org"})
+    assert create_app({**config, "LOCAL": "1"})  # make run
+
+
+def test_gunicorn_refuses_to_start_without_public_url_in_one_line(tmp_path: Path) -> None:
+    """As the systemd unit starts it: gunicorn with the repository's configuration."""
+    env = server_env(tmp_path / "x.db")  # no PUBLIC_URL
+    argv = [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONFIG)]
+    argv += ["--bind", f"127.0.0.1:{free_port()}"]
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("cannot start: HOTLINE_BRIDGE_PUBLIC_URL must be set")
+
+
+def test_trusting_the_host_header_is_an_explicit_loud_choice(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = {**PRODUCTION, "DATABASE": str(tmp_path / "x.db"), "TRUST_HOST_HEADER": "1"}
+    assert create_app(config)
+    assert "HOTLINE_BRIDGE_TRUST_HOST_HEADER is on" in caplog.text
+    assert "HOTLINE_BRIDGE_PUBLIC_URL" in caplog.text
+
+
+def test_with_public_url_a_signature_for_another_host_fails(tmp_path: Path) -> None:
+    config = {**PRODUCTION, "DATABASE": str(tmp_path / "x.db")}
+    client = create_app({**config, "PUBLIC_URL": "https://line.example.org"}).test_client()
+    params = {"Body": "hello", "From": SENDER, "To": CLINIC_NUMBER, "MessageSid": "SM" + "1" * 32}
+
+    def post(signed_for: str, host: str) -> int:
+        headers = {"X-Twilio-Signature": sign(signed_for, params), "Host": host}
+        return client.post("/sms", data=params, headers=headers).status_code
+
+    assert post("https://other.example/sms", "other.example") == 403
+    assert post("http://localhost/sms", "localhost") == 403
+    assert post("https://line.example.org/sms", "other.example") == 200
+
+
 def test_signature_checks_can_be_turned_off_only_in_local_mode() -> None:
     with pytest.raises(ConfigError, match="LOCAL"):
         load({"VALIDATE_SIGNATURES": "0", "SECRET_KEY": "s", "TWILIO_AUTH_TOKEN": "t"})
@@ -61,6 +125,7 @@ def test_settings_come_from_prefixed_environment_variables(
     monkeypatch.setenv("HOTLINE_BRIDGE_SECRET_KEY", "from-env")
     monkeypatch.setenv("HOTLINE_BRIDGE_TWILIO_AUTH_TOKEN", "token-from-env")
     monkeypatch.setenv("HOTLINE_BRIDGE_PROXY_HOPS", "2")
+    monkeypatch.setenv("HOTLINE_BRIDGE_PUBLIC_URL", "https://line.example.org")
     monkeypatch.setenv("HOTLINE_BRIDGE_SENSITIVE_WORDS", "alpha, beta")
     app = create_app()
     assert app.config["DATABASE"] == str(tmp_path / "env.db")

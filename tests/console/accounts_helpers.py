@@ -24,7 +24,7 @@ def served(database: Path, workers: int = 1, **extra: str) -> Iterator[tuple[str
     command += ["--workers", str(workers)]
     process = subprocess.Popen(
         command,
-        env=server_env(database, **extra),
+        env=server_env(database, f"http://127.0.0.1:{port}", **extra),
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

@@ -11,6 +11,7 @@ import re
 import zipfile
 from collections.abc import Iterator
 from html import unescape
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +22,7 @@ from flask import Flask
 from hotline_bridge.checks import check_waiting_changes
 from hotline_bridge.cli import main
 from hotline_bridge.cli.staff import staff as staff_command
-from hotline_bridge.console import auth
+from hotline_bridge.console import auth, tools
 from hotline_bridge.console.cookie import COOKIE_NAME
 from hotline_bridge.console.services import import_context
 from hotline_bridge.counters import totals
@@ -705,6 +706,28 @@ def test_try_the_line_by_text_and_by_call_is_not_counted(
     page = nora.client.get("/console/try").get_data(as_text=True)
     assert "For English, press 1" in page and "Talk to someone now, 24/7: press 1" in page
     assert _counts(console) == before
+
+
+def test_what_staff_type_into_the_line_is_kept_nowhere_at_rest(
+    console: Flask, people: dict[str, Staffer]
+) -> None:
+    typed = "zebra umbrella quartz"
+    nora = signed(people, NORA)
+    for body in ("hello", typed):
+        form = {"do": "text", "body": body, "site": "north"}
+        nora.post("/console/try", form, form_page="/console/try")
+    assert typed in unescape(nora.client.get("/console/try").get_data(as_text=True))
+    database = Path(console.config["DATABASE"])
+    for path in database.parent.glob(database.name + "*"):  # the file, its WAL and shared memory
+        assert typed.encode() not in path.read_bytes(), path.name
+    with open_db(console) as db:
+        assert "trial" not in db.table("console_sessions").columns_dict
+    # The conversation rides in a cookie bound to this sign-in: another one starts afresh.
+    kept = nora.client.get_cookie(tools.TRIAL_COOKIE, path="/console/try")
+    assert kept is not None
+    ned = signed(people, NED)
+    ned.client.set_cookie(tools.TRIAL_COOKIE, kept.value, path="/console/try")
+    assert typed not in unescape(ned.client.get("/console/try").get_data(as_text=True))
 
 
 def test_usage_hides_small_counts_and_downloads_csv(

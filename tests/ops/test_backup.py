@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from hotline_bridge import create_app
 from hotline_bridge.cli import main
 from hotline_bridge.settings import PROJECT_ROOT
-from tests.conftest import Texter
+from tests.conftest import BASE_URL, Texter
 
 DEMO = PROJECT_ROOT / "examples" / "demo"
 DEMO_NUMBER = "+15555550199"
@@ -25,6 +25,7 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "live" / "hotline.db"
     monkeypatch.setenv("HOTLINE_BRIDGE_DATABASE", str(path))
     monkeypatch.setenv("HOTLINE_BRIDGE_SECRET_KEY", "backup-secret")
+    monkeypatch.setenv("HOTLINE_BRIDGE_PUBLIC_URL", BASE_URL)  # where the tests' webhooks go
     monkeypatch.setenv("HOTLINE_BRIDGE_TWILIO_AUTH_TOKEN", "test-auth-token-0123456789abcdef")
     # A restored file shows in the very next reply (a deployment's default looks every 50 ms;
     # tests/webhooks/test_webhook_shell.py holds that bound).

@@ -90,7 +90,9 @@ def test_stopping_serve_by_its_pid_stops_the_server(tmp_path: Path) -> None:
     command = [sys.executable, "-m", "hotline_bridge.cli", "serve", "--port", str(port)]
     command += ["--workers", "2"]
     process = subprocess.Popen(
-        command, env=server_env(tmp_path / "serve.db"), stdout=subprocess.DEVNULL
+        command,
+        env=server_env(tmp_path / "serve.db", f"http://127.0.0.1:{port}"),
+        stdout=subprocess.DEVNULL,
     )
     try:
         wait_until_up(f"http://127.0.0.1:{port}", process)
@@ -126,6 +128,7 @@ def test_settings_show_the_values_in_effect_with_secrets_masked(monkeypatch: Any
     assert result.exit_code == 1
     assert "the server would not start: HOTLINE_BRIDGE_SECRET_KEY must be set" in result.output
     monkeypatch.setenv("HOTLINE_BRIDGE_SECRET_KEY", "another-secret-value")
+    monkeypatch.setenv("HOTLINE_BRIDGE_PUBLIC_URL", "https://line.example.org")
     assert CliRunner().invoke(main, ["settings"]).exit_code == 0
 
 
@@ -179,11 +182,11 @@ def test_the_systemd_units_command_serves_on_loopback_and_stops_on_sigterm(
     import shlex
 
     unit = unit_for_this_checkout(UNIT.read_text(encoding="utf-8"))
-    env = server_env(tmp_path / "unit.db")
+    port = free_port()
+    env = server_env(tmp_path / "unit.db", f"http://127.0.0.1:{port}")
     for assignment in unit_lines(unit, "Environment"):
         name, value = assignment.split("=", 1)
         env[name] = value
-    port = free_port()
     # What systemd would provide: the bind address, state and runtime folders of this test.
     assert env["HOTLINE_BRIDGE_BIND"].startswith("127.0.0.1:")
     env["HOTLINE_BRIDGE_BIND"] = f"127.0.0.1:{port}"

@@ -560,6 +560,7 @@ def account(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTwi
         "TWILIO_ACCOUNT_SID": ACCOUNT,
         "TWILIO_MESSAGING_SERVICE_SID": SERVICE_MG,
         "SMS_OPT_OUT_BY_TWILIO": "1",
+        "PUBLIC_URL": BASE,
     }
     for name, value in settings.items():
         monkeypatch.setenv(f"HOTLINE_BRIDGE_{name}", value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import io
 import logging
+import multiprocessing
 import os
 import socket
 import sqlite3
@@ -298,6 +299,7 @@ def gunicorn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
         "HOTLINE_BRIDGE_DATABASE": str(tmp / "hotline.db"),
         "HOTLINE_BRIDGE_SECRET_KEY": "gunicorn-secret",
         "HOTLINE_BRIDGE_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "HOTLINE_BRIDGE_PUBLIC_URL": f"http://127.0.0.1:{port}",
     }
     argv = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1"]
     with (tmp / "gunicorn.log").open("wb") as log:  # the server keeps its own copy of the file
@@ -358,6 +360,7 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "HOTLINE_BRIDGE_DATABASE": str(path),
         "HOTLINE_BRIDGE_SECRET_KEY": "cli-secret",
         "HOTLINE_BRIDGE_TWILIO_AUTH_TOKEN": "cli-token",
+        "HOTLINE_BRIDGE_PUBLIC_URL": "https://line.example.org",
     }.items():
         monkeypatch.setenv(name, value)
     store.initialize(path)
@@ -498,3 +501,41 @@ def test_a_retry_that_reaches_another_worker_is_known_there_too() -> None:
         os._exit(0 if recent.seen("/sms", sid, now=11.0) else 1)
     _, status = os.waitpid(child, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+class SlowToRemember(RecentDeliveries):
+    """Remembers a delivery a moment after looking it up, as a busy worker may: the moment in
+    which a duplicate that reaches another worker could find it not yet there."""
+
+    def _store(self, table: int, slot: int, digest: bytes) -> None:
+        time.sleep(0.002)
+        super()._store(table, slot, digest)
+
+
+def test_a_delivery_and_its_duplicate_at_the_same_instant_in_two_workers_count_once() -> None:
+    """Two forked workers get each delivery at once: exactly one of them takes it for new."""
+    recent = SlowToRemember(window_seconds=900)
+    deliveries = [("/sms", f"SM{n:032d}") for n in range(200)]
+    together = multiprocessing.Barrier(2)
+    children = []
+    for _ in range(2):
+        read, write = os.pipe()
+        child = os.fork()
+        if child == 0:  # a worker: count the deliveries it took for new ones
+            try:
+                os.close(read)
+                new = 0
+                for parts in deliveries:  # each delivery and its duplicate at the same instant
+                    together.wait(timeout=30)
+                    new += not recent.seen(*parts, now=10.0)
+                os.write(write, str(new).encode())
+            finally:
+                os._exit(0)
+        os.close(write)
+        children.append((child, read))
+    total = 0
+    for child, read in children:
+        with os.fdopen(read) as pipe:
+            total += int(pipe.read())
+        os.waitpid(child, 0)
+    assert total == len(deliveries)

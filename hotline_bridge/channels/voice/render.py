@@ -506,16 +506,21 @@ def offers_forget(screen: Screen) -> bool:
     return screen.kind == "info" and all(c.key != KEY_FORGET for c in screen.all_choices())
 
 
-def forgotten(complete: bool) -> str:
-    """Return the notice that says whether every record could be deleted (the voice line words
-    it as ``voice.delete.done``: the call's own record goes when the call ends)."""
-    return "delete.done" if complete else "delete.partial"
+# What the caller hears of a deletion (``forget.DONE``, ``PARTIAL`` or ``UNDER_WAY``); the
+# voice line words each as ``voice.delete.*``: the call's own record goes when the call ends.
+_FORGOTTEN = {"done": "delete.done", "partial": "delete.partial", "under_way": "delete.under_way"}
 
 
-def forgotten_goodbye(call: Call, lang: str, complete: bool) -> VoiceResponse:
-    """Return what the forget key on the goodbye answers: whether it all went, and the end."""
+def forgotten(result: str) -> str:
+    """Return the notice that says what became of the deletion: every record deleted, not
+    all of them, or still being deleted."""
+    return _FORGOTTEN[result]
+
+
+def forgotten_goodbye(call: Call, lang: str, result: str) -> VoiceResponse:
+    """Return what the forget key on the goodbye answers: what became of it, and the end."""
     response = VoiceResponse()
-    speak(response, call, lang, call.words(lang).pick(CHANNEL, forgotten(complete)))
+    speak(response, call, lang, call.words(lang).pick(CHANNEL, forgotten(result)))
     response.hangup()
     return response
 

@@ -155,8 +155,8 @@ def answer(call: vr.Call, state: vr.State, heard: str | None) -> tuple[VoiceResp
     if heard in {vr.DANGER, vr.EMERGENCY}:
         return _alarmed(call, state, heard), DANGER_EVENT
     if heard == vr.KEY_FORGET and vr.offers_forget(vr.screen_at(call, state)):
-        complete = forget.copies_of_call(form(), _when_done())
-        return vr.render(call, state.but(misses=0), vr.forgotten(complete)), "delete"
+        result = forget.copies_of_call(form(), _when_done())
+        return vr.render(call, state.but(misses=0), vr.forgotten(result)), "delete"
     turn = respond(call.flow, state.position, heard, lang, call.directory, vr.CAPABILITIES)
     if not turn.understood:
         notice = turn.screen.notices[0].key if turn.screen.notices else "notice.unknown"
@@ -323,8 +323,8 @@ def forget_call() -> Response:
     if form().get("Digits") != vr.KEY_FORGET:
         return twiml_response(vr.hang_up(call, lang))
     _count(get_db(), lang, "delete")
-    complete = forget.copies_of_call(form(), _when_done())
-    return twiml_response(vr.forgotten_goodbye(call, lang, complete))
+    result = forget.copies_of_call(form(), _when_done())
+    return twiml_response(vr.forgotten_goodbye(call, lang, result))
 
 
 def _when_done() -> str:

@@ -76,8 +76,8 @@ class Phone:
     ) -> None:
         self.client = app.test_client()
         self.validator = RequestValidator(app.config["TWILIO_AUTH_TOKEN"])
-        # Signed for the address the app checks: PUBLIC_URL when the deployment sets one.
-        self.base_url = app.config.get("PUBLIC_URL") or BASE_URL
+        # Signed for the address the app checks signatures against, as Twilio signs.
+        self.base_url = app.config["PUBLIC_URL"] or BASE_URL
         self.fields = {
             "CallSid": "CA" + secrets.token_hex(16),
             "AccountSid": "AC" + "0" * 32,

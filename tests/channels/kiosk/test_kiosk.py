@@ -506,6 +506,7 @@ def test_short_countdown_is_refused_outside_tests(tmp_path: Path) -> None:
         "DATABASE": str(tmp_path / "hotline.db"),
         "SECRET_KEY": "k",
         "TWILIO_AUTH_TOKEN": "t",
+        "PUBLIC_URL": "https://line.example.org",
         "KIOSK_COUNTDOWN_SECONDS": 19,
     }
     with pytest.raises(ConfigError, match="KIOSK_COUNTDOWN_SECONDS"):
