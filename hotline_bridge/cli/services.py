@@ -22,9 +22,11 @@ from hotline_bridge.cli.guard import guard_for
 from hotline_bridge.cli.offline import with_offline_app
 from hotline_bridge.console import store as console_store
 from hotline_bridge.directory.importer import (
+    COLUMN_ALIASES,
     SERVICE_COLUMNS,
     Batch,
     Plan,
+    as_file_row,
     check_service,
     retire,
     write,
@@ -95,7 +97,8 @@ def _as_row(db: sqlite_utils.Database, service_id: str) -> dict[str, str]:
     sites = db.execute(
         "select site_id from service_sites where service_id = ? order by 1", [service_id]
     ).fetchall()
-    raw = {name: _cell(value) for name, value in rows[0].items() if _is_column(name)}
+    stored = as_file_row(rows[0])
+    raw = {name: _cell(value) for name, value in stored.items() if _is_column(name)}
     raw["site"] = ";".join(site for (site,) in sites)
     return raw
 
@@ -160,7 +163,7 @@ def _parse_changes(changes: tuple[str, ...]) -> dict[str, str]:
     parsed = {}
     for change in changes:
         name, sep, value = change.partition("=")
-        name = name.strip()
+        name = COLUMN_ALIASES.get(name.strip(), name.strip())
         if not sep or not _is_column(name) or name == "id":
             known = ", ".join(c for c in SERVICE_COLUMNS if c != "id")
             raise click.BadParameter(f"{change!r}: use COLUMN=VALUE with one of {known}")

@@ -32,6 +32,7 @@ from hotline_bridge.directory.importer import (
     RowError,
     check_service,
     coordinate,
+    exported_row,
     phone_number,
     read_rows,
     service_warnings,
@@ -294,6 +295,9 @@ def _phones(
             continue
         if number:
             found[column] = number
+            extension = (row.get("extension") or "").strip().removesuffix(".0")
+            if column == "phone" and extension:
+                found["phone_extension"] = extension
     return found
 
 
@@ -329,8 +333,22 @@ def _place(package: Package, sid: str, problems: list[Problem]) -> dict[str, str
             # since HSDS has no address without a street.
             place.update({key: location[f"x_{key}"] for key in PLACE if location.get(f"x_{key}")})
             place.update(_address(package, location["id"], problems))
+            if is_confidential(location):
+                place["confidential"] = "yes"
             return place
     return {}
+
+
+# HSDS has no field for a place whose address must stay hidden (a shelter): a ``redacted``
+# location type is proposed for a later version, and until then ``x_confidential`` says it.
+CONFIDENTIAL_TYPES = frozenset({"redacted", "confidential"})
+
+
+def is_confidential(location: Mapping[str, str]) -> bool:
+    """Return whether an HSDS location is a place whose address must stay hidden."""
+    kind = (location.get("location_type") or "").strip().lower()
+    marked = (location.get("x_confidential") or "").strip().lower()
+    return kind in CONFIDENTIAL_TYPES or marked in {"1", "yes", "true", "y"}
 
 
 def _coordinates(line: int, location: Mapping[str, str], problems: list[Problem]) -> dict[str, str]:
@@ -351,10 +369,14 @@ def _address(package: Package, location_id: str, problems: list[Problem]) -> dic
         found = [Problem("addresses.csv", line, name, reason) for name, reason in _bad_address(row)]
         problems.extend(found)
         if not found:
-            street = ", ".join(p for p in (row.get("address_1"), row.get("address_2")) if p)
             state = (row.get("state_province") or "").strip().upper()
-            code = zip_code(row.get("postal_code", "")) or ""
-            return {"address": street, "city": row.get("city", ""), "state": state, "zip": code}
+            return {
+                "address": row.get("address_1", ""),
+                "address_2": row.get("address_2", ""),
+                "city": row.get("city", ""),
+                "state": state,
+                "zip": (row.get("postal_code") or "").strip(),
+            }
     return {}
 
 
@@ -473,6 +495,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "name",
         "latitude",
         "longitude",
+        "x_confidential",
         "x_city",
         "x_state",
         "x_zip",
@@ -481,13 +504,14 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "id",
         "location_id",
         "address_1",
+        "address_2",
         "city",
         "state_province",
         "postal_code",
         "country",
         "address_type",
     ),
-    "phones": ("id", "service_id", "number", "type"),
+    "phones": ("id", "service_id", "number", "extension", "type"),
     "schedules": (
         "id",
         "service_id",
@@ -616,7 +640,7 @@ def _service_tables(
         "phones",
         [
             {"id": stable_id("phone", sid, col), "service_id": uid, "number": service[col]}
-            | {"type": kind}
+            | {"type": kind, "extension": service["phone_extension"] if col == "phone" else None}
             for col, kind in phones
             if service[col]
         ],
@@ -685,8 +709,11 @@ def _location_tables(
     sid = service["id"]
     if service["latitude"] is None and not service["zip"]:
         return
+    # The place as a file may hold it: no coordinates that were only the ZIP code's centre,
+    # and for a confidential place no street and no coordinates at all.
+    place = exported_row(service)
     location = stable_id("location", sid)
-    complete = all(service[name] for name in ("address", "city", "state", "zip"))
+    complete = all(place[name] for name in ("address", "city", "state", "zip"))
     yield (
         "locations",
         [
@@ -695,8 +722,9 @@ def _location_tables(
                 "location_type": "physical",
                 "organization_id": org,
                 "name": service["name_en"],
-                "latitude": service["latitude"],
-                "longitude": service["longitude"],
+                "latitude": place["latitude"],
+                "longitude": place["longitude"],
+                "x_confidential": "yes" if service["confidential"] else "",
             }
             | ({} if complete else {f"x_{key}": service[key] for key in PLACE})
         ],
@@ -713,10 +741,11 @@ def _location_tables(
                 {
                     "id": stable_id("address", sid),
                     "location_id": location,
-                    "address_1": service["address"],
-                    "city": service["city"],
-                    "state_province": service["state"],
-                    "postal_code": service["zip"],
+                    "address_1": place["address"],
+                    "address_2": place["address_2"],
+                    "city": place["city"],
+                    "state_province": place["state"],
+                    "postal_code": place["zip"],
                     "country": "US",
                     "address_type": "physical",
                 }

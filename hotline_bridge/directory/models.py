@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,6 +62,11 @@ class Service:
     url: str | None = None
     national: int = 0
     fictional: int = 0
+    # A confidential place (a shelter): the service is read with no street and no coordinates
+    # at all (see ``_hidden``), and people are told to call for the address.
+    confidential: int = 0
+    # Dialled after the number connects; shown as "1-617-555-0123 ext. 100".
+    phone_extension: str | None = None
 
     def _in(self, lang: str) -> Texts:
         return self.texts.get(lang) or _NO_TEXTS
@@ -143,11 +148,21 @@ def _safe(value: Any) -> Any:
     return value.translate(_UNSAFE) if isinstance(value, str) else value
 
 
+def _place(row: Mapping[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """Return a service's values with the street as people read it (both address lines) and,
+    for a confidential place, with no street and no coordinates: whatever a channel does with
+    the ``Service`` it is given, it cannot show, say, send or print what it does not hold."""
+    if row.get("confidential"):
+        return {**values, "address": None, "latitude": None, "longitude": None}
+    street = ", ".join(str(p) for p in (values.get("address"), _safe(row.get("address_2"))) if p)
+    return {**values, "address": street or None}
+
+
 def _service(row: Mapping[str, Any]) -> Service:
     values = {k: _safe(v) for k, v in row.items() if k in _SERVICE_FIELDS}
     texts = json.loads(row.get("texts") or "{}")
     values["texts"] = {lang: Texts(*(_safe(v) for v in words)) for lang, words in texts.items()}
-    return Service(**values)
+    return Service(**_place(row, values))
 
 
 def as_service(row: Mapping[str, Any]) -> Service:
@@ -162,7 +177,7 @@ def as_service(row: Mapping[str, Any]) -> Service:
             words.setdefault(found[1], {})[found[0]] = value
     texts = {lang: Texts(**{k: _safe(v) for k, v in w.items()}) for lang, w in words.items()}
     values = {k: _safe(v) for k, v in row.items() if k in _SERVICE_FIELDS}
-    return Service(**{**values, "texts": texts})
+    return Service(**_place(row, {**values, "texts": texts}))
 
 
 def _site(row: Mapping[str, Any]) -> Site:
@@ -307,6 +322,26 @@ def display_number(number: str | None) -> str:
         national = str(parsed.national_number)
         return f"1-{national[:3]}-{national[3:6]}-{national[6:]}"
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+# The catalog entry that writes a number with its extension ("%(number)s ext. %(extension)s").
+EXTENSION_KEY = "directory.phone_extension"
+
+
+def display_phone(number: str | None, extension: str | None, t: Callable[..., str]) -> str:
+    """Write a number as ``display_number`` does, with its extension in the reader's words
+    (``t`` is a bound catalog's ``Words.t``): "1-617-555-0123 ext. 100"."""
+    shown = display_number(number)
+    if not (shown and extension):
+        return shown
+    return t(EXTENSION_KEY, number=shown, extension=extension)
+
+
+def send_digits(extension: str | None) -> str | None:
+    """Return what a phone sends once a call to a number with ``extension`` connects: a few
+    half-second waits for the switchboard to answer, then the extension (Twilio's
+    ``sendDigits``); None without one."""
+    return f"wwww{extension}" if extension else None
 
 
 def dial_string(number: str | None) -> str:
