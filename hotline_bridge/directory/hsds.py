@@ -402,7 +402,7 @@ def _hours(package: Package, sid: str, problems: list[Problem]) -> str:
             text = schedule_hours(row)
         except hours.HoursError as exc:
             unread = Reason("schedule", f"not read: {exc}", reason=exc.args[0])
-            problems.append(Problem("schedules.csv", line, "freq", unread))
+            problems.append(Problem("schedules.csv", line, _schedule_field(row, exc), unread))
             continue
         ended = hours.split(text).valid_to
         if ended is not None and ended < package.today:
@@ -417,6 +417,32 @@ def _hours(package: Package, sid: str, problems: list[Problem]) -> str:
         unread = Reason("schedules", english, service=sid, reason=exc.args[0])
         problems.append(Problem("schedules.csv", 1, "service_id", unread))
         return ""
+
+
+# The schedules column a reason is about, by its catalog key (else the times, then freq).
+_SCHEDULE_FIELDS = {
+    "schedule_freq": "freq",
+    "schedule_monthly": "freq",
+    "schedule_interval": "interval",
+    "schedule_offset": "timezone",
+    "hours_date": "valid_from",
+    "hours_zones": "closes_at",
+    "hours_day": "byday",
+}
+
+
+def _schedule_field(row: Mapping[str, str], exc: hours.HoursError) -> str:
+    """Name the column of a schedule that could not be read: the opening time or closing time
+    it lacks, else the one its reason is about."""
+    for name in ("opens_at", "closes_at"):
+        if not (row.get(name) or "").strip():
+            return name
+    reason = exc.args[0]
+    key = reason.key.removeprefix("import.") if isinstance(reason, Reason) else ""
+    if key == "hours_rfc_time":
+        bad = [n for n in ("opens_at", "closes_at") if repr(row.get(n)) in str(reason)]
+        return bad[0] if bad else "opens_at"
+    return _SCHEDULE_FIELDS.get(key, "opens_at" if key.startswith("hours_") else "freq")
 
 
 def schedule_hours(row: Mapping[str, str]) -> str:

@@ -320,22 +320,27 @@ def test_a_schedule_has_ended_by_the_day_the_package_is_checked_on(
 
 
 @pytest.mark.parametrize(
-    ("schedule", "reason"),
+    ("schedule", "field", "reason"),
     [
-        ({"freq": "MONTHLY", "byday": "1MO"}, "monthly schedule on days of the month"),
-        ({"freq": "MONTHLY", "bymonthday": "15"}, "monthly schedule on days of the month"),
-        ({"interval": "2"}, "every 2 weeks"),
-        ({"freq": "DAILY"}, "'DAILY' schedules"),
-        ({"opens_at": "9am"}, "is not a time like 09:00:00"),
+        ({"freq": "MONTHLY", "byday": "1MO"}, "freq", "monthly schedule on days of the month"),
+        ({"freq": "MONTHLY", "bymonthday": "15"}, "freq", "monthly schedule on days of the month"),
+        ({"interval": "2"}, "interval", "every 2 weeks"),
+        ({"freq": "DAILY"}, "freq", "'DAILY' schedules"),
+        ({"opens_at": "9am"}, "opens_at", "is not a time like 09:00:00"),
+        ({"closes_at": "five"}, "closes_at", "is not a time like 09:00:00"),
+        # A schedule with no opening times names the times it lacks, not its frequency.
+        ({"opens_at": "", "closes_at": ""}, "opens_at", "is not a time like 09:00:00"),
+        ({"closes_at": ""}, "closes_at", "is not a time like 09:00:00"),
     ],
 )
 def test_schedules_that_cannot_be_told_are_reported(
-    app: Flask, tmp_path: Path, schedule: dict[str, str], reason: str
+    app: Flask, tmp_path: Path, schedule: dict[str, str], field: str, reason: str
 ) -> None:
     package = clean_package(tmp_path)
     write_table(package, "schedules", [{**WEEKDAYS, "byday": "MO", **schedule}])
     result = run(app, "import", "--skip-invalid", str(package))
-    assert "schedules.csv:2: freq: not read: " in result.output and reason in result.output
+    assert f"schedules.csv:2: {field}: not read: " in result.output, result.output
+    assert reason in result.output
     assert service(app, SERVICE_ID)["hours"] is None  # type: ignore[index]
 
 
