@@ -44,13 +44,15 @@ def services() -> None:
 @click.option("--status", type=click.Choice(STATUSES), help="Only services with this status.")
 @with_offline_app
 def list_command(site: str | None, status: str | None) -> None:
-    """List local services: id, status, category, last confirmed, sites and name."""
+    """List local services: id, status, category, last confirmed, sites and name; a
+    confidential place (its address never given out) says so."""
     with open_db(current_app) as db:
         rows = list(_listing(db, site, status))
     for row in rows:
         click.echo(
             f"{row['id']}  {row['status']}  {row['category']}  confirmed "
             f"{row['confirmed'] or 'never'}  at {row['sites'] or '-'}  {row['name_en']}"
+            + ("  (confidential address)" if row["confidential"] else "")
         )
     click.echo(f"{len(rows)} service(s)")
 
@@ -59,7 +61,7 @@ def _listing(
     db: sqlite_utils.Database, site: str | None, status: str | None
 ) -> Iterator[dict[str, Any]]:
     sql = """
-        select s.id, s.status, s.category, s.confirmed,
+        select s.id, s.status, s.category, s.confirmed, s.confidential,
                (select name from service_texts where service_id = s.id and language = 'en')
                    as name_en,
                (select group_concat(site_id, ';') from

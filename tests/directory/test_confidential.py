@@ -302,3 +302,5 @@ def test_services_edit_marks_a_place_confidential_and_the_log_says_who(
             r["after"] for r in db.query("select * from audit_log where target = 'safe-house'")
         ]
     assert any('"confidential": 1' in (after or "") for after in logged), logged
+    listed = run(app, "services", "list").output
+    assert "safe-house" in listed and "(confidential address)" in listed
