@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import os
 import re
 import sqlite3
@@ -214,7 +215,9 @@ def m005_faithful_places(db: sqlite_utils.Database) -> None:
 _TEXT_COLUMN = re.compile(r"^(?P<field>[a-z]+)_(?P<lang>[a-z]{2,3})$")
 
 
-def text_column(column: str, fields: Sequence[str]) -> tuple[str, str] | None:
+# Files and rows have a few dozen column names, asked about for every value an import writes.
+@functools.lru_cache(maxsize=4096)
+def text_column(column: str, fields: tuple[str, ...]) -> tuple[str, str] | None:
     """Return (field, language) for a column such as ``name_es``, or None for any other."""
     match = _TEXT_COLUMN.match(column)
     if match is None or match["field"] not in fields:

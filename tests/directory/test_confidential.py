@@ -15,7 +15,7 @@ from hotline_bridge.directory.nearby import zip_point
 from hotline_bridge.directory.store import open_db
 from tests.channels.voice.test_voice import call, press
 from tests.channels.voice.test_voice import words as voice_words
-from tests.conftest import Texter
+from tests.conftest import CLINIC_NUMBER, SENDER, Texter
 from tests.directory.test_import import GOOD, run, service, write_csv
 
 LANGS = ("en", "es")
@@ -103,10 +103,14 @@ def _sms_words(app: Flask, lang: str) -> Any:
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_sms_detail_gives_the_number_with_its_extension_and_no_address(
-    shelter_app: Flask, lang: str
+@pytest.mark.parametrize("on", ["sms", "whatsapp"])
+def test_text_detail_gives_the_number_with_its_extension_and_no_address(
+    shelter_app: Flask, lang: str, on: str
 ) -> None:
-    texter = Texter(shelter_app.test_client())
+    prefix = "whatsapp:" if on == "whatsapp" else ""
+    texter = Texter(
+        shelter_app.test_client(), sender=f"{prefix}{SENDER}", to=f"{prefix}{CLINIC_NUMBER}"
+    )
     texter.send("hello" if lang == "en" else "hola")
     texter.send("2")
     listing = texter.send("2")
