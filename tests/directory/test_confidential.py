@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from hotline_bridge.checks import check_directory
 from hotline_bridge.directory.nearby import zip_point
 from hotline_bridge.directory.store import open_db
 from tests.channels.voice.test_voice import call, press
 from tests.channels.voice.test_voice import words as voice_words
-from tests.conftest import CLINIC_NUMBER, SENDER, Texter
+from tests.conftest import CLINIC_NUMBER, SENDER, Texter, checked
 from tests.directory.test_import import GOOD, run, service, write_csv
 
 LANGS = ("en", "es")
@@ -308,3 +309,8 @@ def test_services_edit_marks_a_place_confidential_and_the_log_says_who(
     assert any('"confidential": 1' in (after or "") for after in logged), logged
     listed = run(app, "services", "list").output
     assert "safe-house" in listed and "(confidential address)" in listed
+
+
+def test_check_lists_the_confidential_places(shelter_app: Flask) -> None:
+    lines = checked(shelter_app, check_directory).lines
+    assert "directory: 1 confidential place(s), no address given: safe-house" in lines
