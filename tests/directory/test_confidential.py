@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from hotline_bridge.channels.voice.simulator import describe
 from hotline_bridge.checks import check_directory
 from hotline_bridge.directory.nearby import zip_point
 from hotline_bridge.directory.store import open_db
@@ -171,6 +172,7 @@ def test_voice_reads_no_address_and_dials_the_extension(shelter_app: Flask, lang
     number = dial.find("Number")
     assert number is not None, dial
     assert (number.text, number.get("sendDigits")) == ("+16175550134", "wwww100")
+    assert "  <Dial 1-617-555-0134 ext. 100>" in list(describe(phone))  # the simulator
 
 
 # --- Kiosk ---------------------------------------------------------------------------------------
