@@ -314,6 +314,7 @@ def check_directory(app: Flask, report: Report, today: dt.date) -> None:
                 _check_text(kind, row, report)
         stale = list(_unconfirmed(db, today, app.config["CONFIRM_EVERY_DAYS"]))
         named = list(_sensitive_names(db, _rt(app)))
+        hidden = [row[0] for row in db.execute(_CONFIDENTIAL)]
     for line in named:
         report.lines.append(line)
     for service_id, confirmed in stale:
@@ -322,6 +323,12 @@ def check_directory(app: Flask, report: Report, today: dt.date) -> None:
             "the provider, then import it again or run 'hotline-bridge services edit'"
         )
     report.lines.append(f"directory: {len(stale)} service(s) not confirmed recently")
+    # Staff see which places the line never gives an address for, so a wrong mark is noticed.
+    listed = f": {', '.join(hidden)}" if hidden else ""
+    report.lines.append(f"directory: {len(hidden)} confidential place(s), no address given{listed}")
+
+
+_CONFIDENTIAL = "select id from services where national = 0 and confidential = 1 order by id"
 
 
 def _sensitive_names(db: sqlite_utils.Database, rt: Runtime) -> Iterator[str]:

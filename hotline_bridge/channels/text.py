@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from hotline_bridge.directory.hours import describe
-from hotline_bridge.directory.models import Service, Site, display_number
+from hotline_bridge.directory.models import Service, Site, display_number, display_phone
 from hotline_bridge.engine.catalogs import Words
 from hotline_bridge.engine.conversation import Outcome
 from hotline_bridge.engine.flow import Flow
@@ -84,7 +84,8 @@ def contact_lines(words: Words, channel: str, service: Service) -> list[str]:
     """Return how to reach ``service``: call, text, TTY, one line each."""
     lines = []
     if service.phone:
-        lines.append(words.pick(channel, "sms.call", number=display_number(service.phone)))
+        number = display_phone(service.phone, service.phone_extension, words.t)
+        lines.append(words.pick(channel, "sms.call", number=number))
     if service.sms and service.sms_keyword:
         lines.append(
             words.pick(channel, "sms.text_keyword", keyword=service.sms_keyword, number=service.sms)
@@ -123,7 +124,9 @@ def _detail(words: Words, channel: str, screen: Screen, detail: Detail) -> list[
         return [service.name(words.lang), screen.excerpt or ""]
     lines = [service.name(words.lang), *contact_lines(words, channel, service)]
     address = address_of(service)
-    if address and detail.address:
+    if service.confidential:  # a shelter: never where it is, even in part
+        lines.append(words.t("directory.address_by_phone"))
+    elif address and detail.address:
         lines.append(words.pick(channel, "sms.address", address=address))
     if service.hours and detail.hours:
         lines.append(words.pick(channel, "sms.hours", hours=hours_text(service.hours, words.lang)))
@@ -142,7 +145,7 @@ def _detail(words: Words, channel: str, screen: Screen, detail: Detail) -> list[
 
 def _entry(words: Words, channel: str, screen: Screen, entry: Entry, detail: Detail) -> str:
     label = entry.label
-    phone = display_number(entry.service.phone)
+    phone = display_phone(entry.service.phone, entry.service.phone_extension, words.t)
     if entry.miles is None:
         # Lines offered because nothing is near carry their number, to call without a step.
         nearby = screen.kind == "nearby" and screen.fallback and detail.phones

@@ -38,6 +38,7 @@ from hotline_bridge.directory.importer import (
     Writer,
     check_services_csv,
     check_sites_csv,
+    exported_row,
     guard_cell,
     header,
     kind_of,
@@ -295,7 +296,8 @@ def export_services(db: sqlite_utils.Database, path: Path) -> int:
                     ) as site
         from services s where s.national = 0 order by s.id
     """
-    rows = with_texts(db, list(db.query(sql)))
+    # A confidential place's street and coordinates never leave the database.
+    rows = [exported_row(row) for row in with_texts(db, list(db.query(sql)))]
     return _write_csv(path, _with_languages(SERVICE_COLUMNS, rows), rows)
 
 

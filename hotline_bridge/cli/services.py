@@ -22,9 +22,11 @@ from hotline_bridge.cli.guard import guard_for
 from hotline_bridge.cli.offline import with_offline_app
 from hotline_bridge.console import store as console_store
 from hotline_bridge.directory.importer import (
+    COLUMN_ALIASES,
     SERVICE_COLUMNS,
     Batch,
     Plan,
+    as_file_row,
     check_service,
     retire,
     write,
@@ -42,13 +44,15 @@ def services() -> None:
 @click.option("--status", type=click.Choice(STATUSES), help="Only services with this status.")
 @with_offline_app
 def list_command(site: str | None, status: str | None) -> None:
-    """List local services: id, status, category, last confirmed, sites and name."""
+    """List local services: id, status, category, last confirmed, sites and name; a
+    confidential place (its address never given out) says so."""
     with open_db(current_app) as db:
         rows = list(_listing(db, site, status))
     for row in rows:
         click.echo(
             f"{row['id']}  {row['status']}  {row['category']}  confirmed "
             f"{row['confirmed'] or 'never'}  at {row['sites'] or '-'}  {row['name_en']}"
+            + ("  (confidential address)" if row["confidential"] else "")
         )
     click.echo(f"{len(rows)} service(s)")
 
@@ -57,7 +61,7 @@ def _listing(
     db: sqlite_utils.Database, site: str | None, status: str | None
 ) -> Iterator[dict[str, Any]]:
     sql = """
-        select s.id, s.status, s.category, s.confirmed,
+        select s.id, s.status, s.category, s.confirmed, s.confidential,
                (select name from service_texts where service_id = s.id and language = 'en')
                    as name_en,
                (select group_concat(site_id, ';') from
@@ -95,7 +99,8 @@ def _as_row(db: sqlite_utils.Database, service_id: str) -> dict[str, str]:
     sites = db.execute(
         "select site_id from service_sites where service_id = ? order by 1", [service_id]
     ).fetchall()
-    raw = {name: _cell(value) for name, value in rows[0].items() if _is_column(name)}
+    stored = as_file_row(rows[0])
+    raw = {name: _cell(value) for name, value in stored.items() if _is_column(name)}
     raw["site"] = ";".join(site for (site,) in sites)
     return raw
 
@@ -160,7 +165,7 @@ def _parse_changes(changes: tuple[str, ...]) -> dict[str, str]:
     parsed = {}
     for change in changes:
         name, sep, value = change.partition("=")
-        name = name.strip()
+        name = COLUMN_ALIASES.get(name.strip(), name.strip())
         if not sep or not _is_column(name) or name == "id":
             known = ", ".join(c for c in SERVICE_COLUMNS if c != "id")
             raise click.BadParameter(f"{change!r}: use COLUMN=VALUE with one of {known}")

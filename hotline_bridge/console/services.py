@@ -33,7 +33,7 @@ from hotline_bridge.console.access import (
 )
 from hotline_bridge.console.blueprint import bp
 from hotline_bridge.directory import hours
-from hotline_bridge.directory.importer import CATEGORIES, check_service
+from hotline_bridge.directory.importer import CATEGORIES, as_file_row, check_service
 from hotline_bridge.directory.models import display_number, get_site
 from hotline_bridge.directory.store import ACTIVE, HELD, text_columns, with_texts, write_services
 from hotline_bridge.runtime import import_context, runtime
@@ -44,9 +44,12 @@ from hotline_bridge.runtime import import_context, runtime
 WORD_FIELDS = ("name", "label", "description")
 OTHER_FIELDS = (
     "phone",
+    "phone_extension",
     "sms",
     "tty",
     "address",
+    "address_2",
+    "confidential",
     "city",
     "state",
     "zip",
@@ -284,7 +287,7 @@ def edit_service(service_id: str) -> str | Response:
     """Change a service; a changed number is confirmed with a code and waits for approval."""
     old = service_row(service_id)
     site = site_of(service_id)
-    shown = {**old, **proposed_numbers(service_id)}
+    shown = {**as_file_row(old), **proposed_numbers(service_id)}
     if request.method == "GET":
         return _form(shown, {}, site=site, new=False, service_id=service_id)
     raw = _raw(site, service_id, old["fictional"])

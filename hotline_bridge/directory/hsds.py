@@ -2,15 +2,20 @@
 
 A package is a folder with ``datapackage.json`` and one CSV per table. We read services with their
 phones, locations and addresses (through ``service_at_location``), weekly schedules, languages and
-taxonomy terms (through ``attributes``). Our own fields that HSDS has no place for (Spanish names,
-discreet labels, category, sites) travel in extra ``x_`` columns of ``services.csv``, so a
-package we exported comes back whole, and other readers can ignore them.
+taxonomy terms (through ``attributes``); what the line does not use is kept and written back as
+it came. An export is every table of Open Referral's own ``datapackage.json``, each with HSDS's
+columns in HSDS's order; our own fields that HSDS has no place for (Spanish names, discreet
+labels, category, sites, a confidential place) travel in one extension table,
+``x-hotline-bridge.csv`` (docs/hsds-extension.md), so a package we exported comes back whole, and
+other readers can ignore it. Packages exported before it held them in ``x_`` columns of
+``services.csv``, which are still read.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import json
 import re
 import uuid
@@ -32,6 +37,7 @@ from hotline_bridge.directory.importer import (
     RowError,
     check_service,
     coordinate,
+    exported_row,
     phone_number,
     read_rows,
     service_warnings,
@@ -53,8 +59,11 @@ TABLES = (
     "taxonomies",
     "taxonomy_terms",
     "attributes",
+    "programs",
+    "x-hotline-bridge",
 )
-# Our fields that HSDS does not hold, carried in extra columns of services.csv.
+# Our fields that HSDS does not hold: columns of our extension table (services.csv held them
+# in packages exported before it).
 EXTRA_COLUMNS = (
     "x_category",
     "x_sites",
@@ -167,8 +176,9 @@ def check_package(
         batch.problems.append(Problem("services.csv", 1, "services", none))
         return batch
     terms = _service_terms(package)
-    for line, service in package.rows("services"):
+    for line, source in package.rows("services"):
         batch.rows += 1
+        service = _with_extension(package, source)
         batch.named.add(service.get("x_id") or service.get("id", ""))
         raw, problems = _flatten(package, service, terms, site=site, category=category)
         if not (raw.get("phone") or raw.get("sms") or raw.get("tty")):
@@ -190,10 +200,97 @@ def check_package(
                 Problem("services.csv", line, _hsds_field(w.field), w.reason)
                 for w in service_warnings(row, ctx)
             )
-            batch.services.append(row)
+            kept = _kept(package, source, row["id"])
+            batch.services.append(
+                {**row, "kept": json.dumps(kept, sort_keys=True) if kept else None}
+            )
             batch.links[row["id"]] = links
             batch.lines[row["id"]] = line
     return batch
+
+
+def _with_extension(package: Package, service: dict[str, str]) -> dict[str, str]:
+    """Return a services row with our own fields from the extension table, if it has a row."""
+    found = package.by("x-hotline-bridge", "service_id").get(service.get("id", ""), [])
+    extra = {k: v for k, v in found[0][1].items() if k.startswith("x_")} if found else {}
+    return {**service, **extra}
+
+
+# The columns of HSDS's tables that the line reads (the rest of a row is kept as it came).
+_USED = {
+    "services": {"id", "organization_id", "name", "description", "url", "status"},
+    "locations": {"location_type", "organization_id", "latitude", "longitude"},
+    "addresses": {
+        "location_id",
+        "address_1",
+        "address_2",
+        "city",
+        "state_province",
+        "postal_code",
+        "country",
+    },
+    "service_at_location": {"service_id", "location_id"},
+}
+
+
+def _official(table: str, row: Mapping[str, str]) -> dict[str, str]:
+    """Return the values of ``row`` in HSDS's own columns of ``table``, less those the line
+    reads itself."""
+    columns = set(official_columns().get(table, ()))
+    used = _USED.get(table, set())
+    return {k: v for k, v in row.items() if v and k in columns and k not in used}
+
+
+def _kept(package: Package, service: Mapping[str, str], our_id: str) -> dict[str, Any]:
+    """Return what the source holds about a service that the line does not use, to export it
+    as it came: the service's other fields, its organization, its languages' names, and its
+    first location, address and link between them; what our own export made up (ids we
+    derive) is not kept, so a package we exported comes back as it was."""
+    kept: dict[str, Any] = {"service": _official("services", service)}
+    organizations = package.by("organizations", "id").get(service.get("organization_id", ""))
+    if organizations and organizations[0][1].get("id") != stable_id("organization", our_id):
+        kept["organization"] = _official("organizations", organizations[0][1]) | {
+            "id": organizations[0][1]["id"]
+        }
+    programs = package.by("programs", "id").get(service.get("program_id", ""))
+    if programs:
+        kept["program"] = _official("programs", programs[0][1]) | {"id": programs[0][1]["id"]}
+    elif "program_id" in kept["service"]:
+        del kept["service"]["program_id"]  # a link to nothing would not be valid HSDS
+    names = {
+        row["code"].strip().lower(): row["name"]
+        for _line, row in package.by("languages", "service_id").get(service.get("id", ""), [])
+        if row.get("code") and row.get("name")
+    }
+    if names:
+        kept["languages"] = names
+    kept.update(_kept_place(package, service, our_id))
+    return {k: v for k, v in kept.items() if v}
+
+
+def _kept_place(package: Package, service: Mapping[str, str], our_id: str) -> dict[str, Any]:
+    links = package.by("service_at_location", "service_id").get(service.get("id", ""), [])
+    locations = package.by("locations", "id")
+    for _line, link in links:
+        if link.get("location_id") not in locations:
+            continue
+        location = locations[link["location_id"]][0][1]
+        if location.get("id") == stable_id("location", our_id):
+            return {}  # made by our own export
+        if is_confidential(location) or _flag_set(service.get("x_confidential")):
+            # Nothing that could say where it is: a description or directions name streets.
+            return {"location": {"id": location["id"]}}
+        addresses = package.by("addresses", "location_id").get(location["id"], [])
+        return {
+            "location": _official("locations", location),
+            "service_at_location": _official("service_at_location", link),
+            "address": _official("addresses", addresses[0][1]) if addresses else {},
+        }
+    return {}
+
+
+def _flag_set(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "yes", "true", "y"}
 
 
 def _hsds_reason(problem: RowError, raw: Mapping[str, str]) -> Reason:
@@ -252,8 +349,8 @@ def _flatten(
         "status": service.get("x_status") or service.get("status", ""),
     }
     raw.update(_phones(package, service, problems))
-    raw.update(_place(package, sid, problems))
-    raw["hours"] = _hours(package, sid, problems)
+    raw.update(_place(package, service, problems))
+    raw["hours"] = _hours(package, service, problems)
     raw["languages"] = ", ".join(
         row.get("code", "").strip().lower()
         for _line, row in package.by("languages", "service_id").get(sid, [])
@@ -294,6 +391,9 @@ def _phones(
             continue
         if number:
             found[column] = number
+            extension = (row.get("extension") or "").strip().removesuffix(".0")
+            if column == "phone" and extension:
+                found["phone_extension"] = extension
     return found
 
 
@@ -317,9 +417,9 @@ def _linked_phones(
                     yield line, row
 
 
-def _place(package: Package, sid: str, problems: list[Problem]) -> dict[str, str]:
+def _place(package: Package, service: Mapping[str, str], problems: list[Problem]) -> dict[str, str]:
     """Return the address and coordinates of the service's first location."""
-    links = package.by("service_at_location", "service_id").get(sid, [])
+    links = package.by("service_at_location", "service_id").get(service.get("id", ""), [])
     locations = package.by("locations", "id")
     for _line, link in links:
         if link.get("location_id") in locations:
@@ -327,10 +427,24 @@ def _place(package: Package, sid: str, problems: list[Problem]) -> dict[str, str
             place = _coordinates(line, location, problems)
             # Our export keeps a place known only by city and ZIP code in its own columns,
             # since HSDS has no address without a street.
-            place.update({key: location[f"x_{key}"] for key in PLACE if location.get(f"x_{key}")})
+            ours = {**service, **location}
+            place.update({key: ours[f"x_{key}"] for key in PLACE if ours.get(f"x_{key}")})
             place.update(_address(package, location["id"], problems))
+            if is_confidential(location) or _flag_set(service.get("x_confidential")):
+                place["confidential"] = "yes"
             return place
     return {}
+
+
+# HSDS has no field for a place whose address must stay hidden (a shelter): a ``redacted``
+# location type is proposed for a later version, and until then ``x_confidential`` says it.
+CONFIDENTIAL_TYPES = frozenset({"redacted", "confidential"})
+
+
+def is_confidential(location: Mapping[str, str]) -> bool:
+    """Return whether an HSDS location is a place whose address must stay hidden."""
+    kind = (location.get("location_type") or "").strip().lower()
+    return kind in CONFIDENTIAL_TYPES or _flag_set(location.get("x_confidential"))
 
 
 def _coordinates(line: int, location: Mapping[str, str], problems: list[Problem]) -> dict[str, str]:
@@ -351,10 +465,14 @@ def _address(package: Package, location_id: str, problems: list[Problem]) -> dic
         found = [Problem("addresses.csv", line, name, reason) for name, reason in _bad_address(row)]
         problems.extend(found)
         if not found:
-            street = ", ".join(p for p in (row.get("address_1"), row.get("address_2")) if p)
             state = (row.get("state_province") or "").strip().upper()
-            code = zip_code(row.get("postal_code", "")) or ""
-            return {"address": street, "city": row.get("city", ""), "state": state, "zip": code}
+            return {
+                "address": row.get("address_1", ""),
+                "address_2": row.get("address_2", ""),
+                "city": row.get("city", ""),
+                "state": state,
+                "zip": (row.get("postal_code") or "").strip(),
+            }
     return {}
 
 
@@ -371,16 +489,19 @@ def _bad_address(row: Mapping[str, str]) -> Iterator[tuple[str, Reason]]:
         yield "postal_code", exc.reason
 
 
-def _hours(package: Package, sid: str, problems: list[Problem]) -> str:
+def _hours(package: Package, service: Mapping[str, str], problems: list[Problem]) -> str:
     """Return the service's hours from its schedules, with their zone and the days they hold
     for; a schedule that has ended is left out, and one that cannot be told is reported."""
     rules = []
+    sid = service.get("id", "")
+    # Our extension table names the zone (or none, for the site's) for all of them.
+    zone = {"x_time_zone": service["x_time_zone"]} if "x_time_zone" in service else {}
     for line, row in package.by("schedules", "service_id").get(sid, []):
         try:
-            text = schedule_hours(row)
+            text = schedule_hours({**row, **zone})
         except hours.HoursError as exc:
             unread = Reason("schedule", f"not read: {exc}", reason=exc.args[0])
-            problems.append(Problem("schedules.csv", line, "freq", unread))
+            problems.append(Problem("schedules.csv", line, _schedule_field(row, exc), unread))
             continue
         ended = hours.split(text).valid_to
         if ended is not None and ended < package.today:
@@ -395,6 +516,32 @@ def _hours(package: Package, sid: str, problems: list[Problem]) -> str:
         unread = Reason("schedules", english, service=sid, reason=exc.args[0])
         problems.append(Problem("schedules.csv", 1, "service_id", unread))
         return ""
+
+
+# The schedules column a reason is about, by its catalog key (else the times, then freq).
+_SCHEDULE_FIELDS = {
+    "schedule_freq": "freq",
+    "schedule_monthly": "freq",
+    "schedule_interval": "interval",
+    "schedule_offset": "timezone",
+    "hours_date": "valid_from",
+    "hours_zones": "closes_at",
+    "hours_day": "byday",
+}
+
+
+def _schedule_field(row: Mapping[str, str], exc: hours.HoursError) -> str:
+    """Name the column of a schedule that could not be read: the opening time or closing time
+    it lacks, else the one its reason is about."""
+    for name in ("opens_at", "closes_at"):
+        if not (row.get(name) or "").strip():
+            return name
+    reason = exc.args[0]
+    key = reason.key.removeprefix("import.") if isinstance(reason, Reason) else ""
+    if key == "hours_rfc_time":
+        bad = [n for n in ("opens_at", "closes_at") if repr(row.get(n)) in str(reason)]
+        return bad[0] if bad else "opens_at"
+    return _SCHEDULE_FIELDS.get(key, "opens_at" if key.startswith("hours_") else "freq")
 
 
 def schedule_hours(row: Mapping[str, str]) -> str:
@@ -453,59 +600,40 @@ def _day(text: str | None) -> dt.date | None:
 
 # --- Export -----------------------------------------------------------------------------------
 
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "organizations": ("id", "name", "description", "website"),
-    "services": (
-        "id",
-        "organization_id",
-        "name",
-        "description",
-        "url",
-        "status",
-        "x_id",
-        "x_status",
-        *EXTRA_COLUMNS,
-    ),
-    "locations": (
-        "id",
-        "location_type",
-        "organization_id",
-        "name",
-        "latitude",
-        "longitude",
-        "x_city",
-        "x_state",
-        "x_zip",
-    ),
-    "addresses": (
-        "id",
-        "location_id",
-        "address_1",
-        "city",
-        "state_province",
-        "postal_code",
-        "country",
-        "address_type",
-    ),
-    "phones": ("id", "service_id", "number", "type"),
-    "schedules": (
-        "id",
-        "service_id",
-        "valid_from",
-        "valid_to",
-        "timezone",
-        "freq",
-        "byday",
-        "opens_at",
-        "closes_at",
-        "x_time_zone",
-    ),
-    "service_at_location": ("id", "service_id", "location_id"),
-    "languages": ("id", "service_id", "code"),
-    "taxonomies": ("id", "name", "description"),
-    "taxonomy_terms": ("id", "code", "name", "description", "taxonomy_id"),
-    "attributes": ("id", "link_id", "taxonomy_term_id", "link_type", "link_entity"),
-}
+# Open Referral's own tabular datapackage.json for HSDS 3.0 (CC BY-SA 4.0): an export has every
+# table it describes, each with its columns in its order, and carries it as its descriptor.
+OFFICIAL = Path(__file__).parent / "data" / "hsds-3.0-datapackage.json"
+# Our own fields, which HSDS has no place for, in one extension table: one row per service (see
+# docs/hsds-extension.md). Readers that know only HSDS ignore it.
+EXTENSION = "x-hotline-bridge"
+EXTENSION_COLUMNS = (
+    "service_id",
+    "x_id",
+    "x_status",
+    *EXTRA_COLUMNS,
+    "x_confidential",
+    "x_city",
+    "x_state",
+    "x_zip",
+    "x_time_zone",
+)
+
+
+@functools.cache
+def official() -> dict[str, Any]:
+    """Return the official HSDS 3.0 tabular descriptor."""
+    descriptor: dict[str, Any] = json.loads(OFFICIAL.read_text(encoding="utf-8"))
+    return descriptor
+
+
+def official_columns() -> dict[str, tuple[str, ...]]:
+    """Return each HSDS table (by its file's name) with its columns in HSDS's order."""
+    return {
+        Path(resource["path"]).stem: tuple(f["name"] for f in resource["schema"]["fields"])
+        for resource in official()["resources"]
+    }
+
+
 # What HSDS calls a service we retired or hold for approval (it has no word for either);
 # x_status keeps ours.
 HSDS_STATUS = {"retired": "inactive", "held": "inactive"}
@@ -533,23 +661,29 @@ def export(db: sqlite_utils.Database, root: Path, now: dt.datetime | None = None
     """Write the local directory (not the national lines) as an HSDS package; return the count.
 
     Opening times carry the UTC offset of their zone at ``now`` (default: the current time),
-    and our own columns say the zone itself, so a re-import reads the same hours.
+    and our extension table says the zone itself, so a re-import reads the same hours. What
+    the source held that the line does not use is written back as it came.
     """
     root.mkdir(parents=True, exist_ok=True)
-    tables: dict[str, list[dict[str, Any]]] = {name: [] for name in COLUMNS}
+    columns = official_columns()
+    tables: dict[str, list[dict[str, Any]]] = {name: [] for name in [*columns, EXTENSION]}
     _taxonomy(tables)
     zones = {row["id"]: row["time_zone"] for row in db.query("select id, time_zone from sites")}
     services = with_texts(
         db, list(db.query("select * from services where national = 0 order by id"))
     )
     sites = _sites_by_service(db)
+    shared: dict[str, set[str]] = {"organizations": set(), "programs": set()}
     for service in services:
         shown_at = sites.get(service["id"], [])
         zone = zones.get(shown_at[0] if shown_at else DEFAULT_SITE) or "America/New_York"
         for table, rows in _service_tables(service, shown_at, zone, now):
+            if table in shared:  # one row for each, however many services it has
+                rows = [row for row in rows if row["id"] not in shared[table]]
+                shared[table].update(row["id"] for row in rows)
             tables[table].extend(rows)
     for table, rows in tables.items():
-        _write_csv(root / f"{table}.csv", COLUMNS[table], rows)
+        _write_csv(root / f"{table}.csv", columns.get(table, EXTENSION_COLUMNS), rows)
     _write_descriptor(root)
     return len(services)
 
@@ -582,23 +716,40 @@ def _sites_by_service(db: sqlite_utils.Database) -> dict[str, list[str]]:
     return sites
 
 
+def kept_of(service: Mapping[str, Any]) -> dict[str, Any]:
+    """Return what an import kept of a service's source that the line does not use."""
+    try:
+        kept = json.loads(service.get("kept") or "{}")
+    except ValueError:
+        return {}
+    return kept if isinstance(kept, dict) else {}
+
+
 def _service_tables(
     service: Mapping[str, Any], sites: list[str], zone: str, now: dt.datetime | None
 ) -> Iterator[tuple[str, list[dict[str, Any]]]]:
     sid = service["id"]
-    uid, org = stable_id("service", sid), stable_id("organization", sid)
+    kept = kept_of(service)
+    uid = stable_id("service", sid)
+    source_org = kept.get("organization") or {}
+    org = source_org.get("id") or stable_id("organization", sid)
     yield (
         "organizations",
         [
             {
-                "id": org,
                 "name": service["name_en"],
                 "description": service["description_en"] or service["name_en"],
                 "website": service["url"],
             }
+            | source_org
+            | {"id": org}
         ],
     )
-    yield "services", [_service_row(service, sites, uid, org)]
+    program = kept.get("program") or {}
+    if program:
+        yield "programs", [program | {"organization_id": program.get("organization_id") or org}]
+    yield "services", [_service_row(service, uid, org, kept.get("service") or {})]
+    yield "x-hotline-bridge", [_extension_row(service, sites, uid)]
     yield (
         "attributes",
         [
@@ -616,33 +767,44 @@ def _service_tables(
         "phones",
         [
             {"id": stable_id("phone", sid, col), "service_id": uid, "number": service[col]}
-            | {"type": kind}
+            | {"type": kind, "extension": service["phone_extension"] if col == "phone" else None}
             for col, kind in phones
             if service[col]
         ],
     )
     if service["hours"]:
         yield "schedules", list(_schedule_rows(sid, uid, service["hours"], zone, now))
+    names = kept.get("languages") or {}
     yield (
         "languages",
         [
             {"id": stable_id("language", sid, code), "service_id": uid, "code": code}
+            | {"name": names.get(code)}
             for code in filter(None, (service["languages"] or "").split(", "))
         ],
     )
-    yield from _location_tables(service, uid, org)
+    yield from _location_tables(service, uid, org, kept)
 
 
 def _service_row(
-    service: Mapping[str, Any], sites: list[str], uid: str, org: str
+    service: Mapping[str, Any], uid: str, org: str, source: Mapping[str, Any]
 ) -> dict[str, Any]:
+    """HSDS's services row: what the source held, with the line's own values over it."""
     return {
+        **source,
         "id": uid,
         "organization_id": org,
         "name": service["name_en"],
         "description": service["description_en"],
         "url": service["url"],
         "status": HSDS_STATUS.get(service["status"], service["status"]),
+    }
+
+
+def _extension_row(service: Mapping[str, Any], sites: list[str], uid: str) -> dict[str, Any]:
+    complete = all(service[name] for name in ("address", "city", "state", "zip"))
+    return {
+        "service_id": uid,
         "x_id": service["id"],
         "x_status": service["status"],
         "x_category": service["category"],
@@ -652,6 +814,10 @@ def _service_row(
         "x_label_en": service["label_en"],
         "x_label_es": service["label_es"],
         "x_fictional": service["fictional"],
+        "x_confidential": "yes" if service["confidential"] else "",
+        # The place known only by city and ZIP code: HSDS has no address without a street.
+        **({} if complete else {f"x_{key}": service[key] for key in PLACE}),
+        "x_time_zone": hours.split(service["hours"]).zone or "" if service["hours"] else "",
     }
 
 
@@ -675,50 +841,63 @@ def _schedule_rows(
             "byday": byday,
             "opens_at": f"{opens}:00{suffix}",
             "closes_at": f"{closes}:00{suffix}",
-            "x_time_zone": qualified.zone or "",
         }
 
 
 def _location_tables(
-    service: Mapping[str, Any], uid: str, org: str
+    service: Mapping[str, Any], uid: str, org: str, kept: Mapping[str, Any]
 ) -> Iterator[tuple[str, list[dict[str, Any]]]]:
     sid = service["id"]
     if service["latitude"] is None and not service["zip"]:
         return
-    location = stable_id("location", sid)
-    complete = all(service[name] for name in ("address", "city", "state", "zip"))
+    # The place as a file may hold it: no coordinates that were only the ZIP code's centre,
+    # and for a confidential place no street and no coordinates at all.
+    place = exported_row(service)
+    location = (kept.get("location") or {}).get("id") or stable_id("location", sid)
+    complete = all(place[name] for name in ("address", "city", "state", "zip"))
     yield (
         "locations",
         [
-            {
+            {"name": service["name_en"]}
+            | (kept.get("location") or {})
+            | {
                 "id": location,
                 "location_type": "physical",
                 "organization_id": org,
-                "name": service["name_en"],
-                "latitude": service["latitude"],
-                "longitude": service["longitude"],
+                "latitude": place["latitude"],
+                "longitude": place["longitude"],
             }
-            | ({} if complete else {f"x_{key}": service[key] for key in PLACE})
         ],
     )
+    link = kept.get("service_at_location") or {}
     yield (
         "service_at_location",
-        [{"id": stable_id("service_at_location", sid), "service_id": uid, "location_id": location}],
+        [
+            link
+            | {
+                "id": link.get("id") or stable_id("service_at_location", sid),
+                "service_id": uid,
+                "location_id": location,
+            }
+        ],
     )
     # HSDS requires every part of an address; a service known only by its ZIP code has none.
     if complete:
+        source = kept.get("address") or {}
         yield (
             "addresses",
             [
-                {
-                    "id": stable_id("address", sid),
+                source
+                | {
+                    "id": source.get("id") or stable_id("address", sid),
                     "location_id": location,
-                    "address_1": service["address"],
-                    "city": service["city"],
-                    "state_province": service["state"],
-                    "postal_code": service["zip"],
+                    "address_1": place["address"],
+                    "address_2": place["address_2"],
+                    "city": place["city"],
+                    "state_province": place["state"],
+                    "postal_code": place["zip"],
                     "country": "US",
-                    "address_type": "physical",
+                    "address_type": source.get("address_type") or "physical",
                 }
             ],
         )
@@ -733,17 +912,24 @@ def _write_csv(path: Path, columns: tuple[str, ...], rows: list[dict[str, Any]])
 
 
 def _write_descriptor(root: Path) -> None:
-    descriptor = {
-        "name": "hotline-bridge-directory",
-        "profile": "tabular-data-package",
-        "resources": [
-            {
-                "name": table,
-                "path": f"{table}.csv",
-                "profile": "tabular-data-resource",
-                "schema": {"fields": [{"name": column, "type": "string"} for column in columns]},
-            }
-            for table, columns in COLUMNS.items()
-        ],
-    }
+    """Write Open Referral's own descriptor, with our extension table described after it."""
+    descriptor = dict(official())
+    descriptor["resources"] = [
+        *official()["resources"],
+        {
+            "name": "x_hotline_bridge",
+            "path": f"{EXTENSION}.csv",
+            "description": (
+                "hotline-bridge's own fields for each service (docs/hsds-extension.md); "
+                "HSDS readers may ignore this table."
+            ),
+            "format": "csv",
+            "mediatype": "text/csv",
+            "profile": "tabular-data-resource",
+            "schema": {
+                "fields": [{"name": column, "type": "string"} for column in EXTENSION_COLUMNS],
+                "primaryKey": "service_id",
+            },
+        },
+    ]
     (root / DATAPACKAGE).write_text(json.dumps(descriptor, indent=2) + "\n", encoding="utf-8")

@@ -82,7 +82,12 @@ SERVICE_COLUMNS = (
     "url",
     "fictional",
     "status",
+    "phone_extension",
+    "address_2",
+    "confidential",
 )
+# Other names a services file may give a column, and the column each stands for.
+COLUMN_ALIASES = {"address_confidential": "confidential", "extension": "phone_extension"}
 SITE_COLUMNS = (
     "id",
     "name_en",
@@ -193,7 +198,11 @@ class Context:
 
     def service_columns(self) -> tuple[str, ...]:
         """Return every column a services file may have, words in every language included."""
-        return (*SERVICE_COLUMNS, *_more_columns(SERVICE_TEXTS, self.languages))
+        return (
+            *SERVICE_COLUMNS,
+            *COLUMN_ALIASES,
+            *_more_columns(SERVICE_TEXTS, self.languages),
+        )
 
     def site_columns(self) -> tuple[str, ...]:
         """Return every column a sites file may have."""
@@ -531,7 +540,10 @@ def unguard_cell(value: str) -> str:
 
 
 def _value(raw: Mapping[str, str], name: str) -> str:
-    return clean_text(unguard_cell((raw.get(name) or "").strip()))
+    value = raw.get(name)
+    if not value:  # most columns of most rows: nothing to clean (the import's busiest call)
+        return ""
+    return clean_text(unguard_cell(value.strip()))
 
 
 def _check_id(raw: Mapping[str, str], ctx: Context) -> str:
@@ -632,7 +644,54 @@ def _e164(value: str, strict: bool) -> tuple[str | None, str]:
 
 
 def _phone(name: str, *, short_codes: bool = False) -> Callable[[Mapping[str, str], Context], Any]:
-    return lambda raw, _ctx: phone_number(_value(raw, name), name, short_codes=short_codes)
+    def check(raw: Mapping[str, str], _ctx: Context) -> str | None:
+        number, _extension = split_extension(_value(raw, name))
+        return phone_number(number, name, short_codes=short_codes)
+
+    return check
+
+
+# An extension written after a number: "617-555-0123 ext. 100", "x100", "extension 100",
+# "ext 100", "ext.100", "#100" (Spanish: "ext." too).
+_EXTENSION = re.compile(
+    r"[\s,;]*(?:ext(?:ension|ensi[oó]n)?\.?|x|#)\s*(?P<digits>\d+)\s*$", re.IGNORECASE
+)
+_EXTENSION_DIGITS = re.compile(r"^\d{1,10}$")
+
+
+def split_extension(phone: str) -> tuple[str, str | None]:
+    """Return a phone value as its number and the extension written after it (or None)."""
+    found = _EXTENSION.search(phone)
+    if found is None or not found.start():
+        return phone, None
+    return phone[: found.start()], found["digits"]
+
+
+def _check_extension(raw: Mapping[str, str], _ctx: Context) -> str | None:
+    """An extension comes from its own column, or else from after the phone number."""
+    value = _value(raw, "phone_extension") or _value(raw, "extension")
+    written = split_extension(_value(raw, "phone"))[1]
+    value = value.removeprefix("ext.").removeprefix("ext").strip() if value else written or ""
+    if not value:
+        return None
+    if not _EXTENSION_DIGITS.match(value):
+        english = f"{value!r} is not an extension of digits like 100"
+        raise RowError("phone_extension", Reason("extension", english, value=repr(value)))
+    if not _value(raw, "phone"):
+        english = "an extension needs the phone number it is dialled after"
+        raise RowError("phone_extension", Reason("extension_alone", english))
+    return value
+
+
+def _check_confidential(raw: Mapping[str, str], _ctx: Context) -> int:
+    name = "confidential" if "confidential" in raw else "address_confidential"
+    return flag(_value(raw, name), name)
+
+
+def _plus_four(raw: Mapping[str, str], _ctx: Context) -> str | None:
+    """The four digits of a ZIP+4, kept to be written back as they came."""
+    value = _value(raw, "zip").strip(_STRAY)
+    return value[6:] if re.match(r"^\d{5}-\d{4}$", value) else None
 
 
 def _check_state(raw: Mapping[str, str], _ctx: Context) -> str | None:
@@ -729,12 +788,16 @@ _SERVICE_CHECKS: tuple[tuple[str, Callable[[Mapping[str, str], Context], Any]], 
     ("category", _check_category),
     ("name_en", _required("name_en")),
     ("phone", _phone("phone")),
+    ("phone_extension", _check_extension),
     ("sms", _phone("sms", short_codes=True)),
     ("tty", _phone("tty")),
     ("address", _optional("address")),
+    ("address_2", _optional("address_2")),
     ("city", _optional("city")),
     ("state", _check_state),
     ("zip", lambda raw, _ctx: zip_code(_value(raw, "zip"))),
+    ("zip4", _plus_four),
+    ("confidential", _check_confidential),
     ("latitude", lambda raw, _ctx: coordinate(_value(raw, "latitude"), "latitude", 90)),
     ("longitude", lambda raw, _ctx: coordinate(_value(raw, "longitude"), "longitude", 180)),
     ("hours", _check_hours),
@@ -765,18 +828,26 @@ def _sites_of(raw: Mapping[str, str], ctx: Context) -> list[str]:
 
 
 def _check_place(row: dict[str, Any], raw: Mapping[str, str]) -> list[RowError]:
-    """Coordinates come in pairs; when both are empty, the ZIP code's centre stands in."""
+    """Coordinates come in pairs; when both are empty, the ZIP code's centre stands in, marked
+    as the estimate it is (never written out as the place's own).
+
+    A confidential place is found only by its ZIP code's centre: coordinates of its own would
+    tell how far away it is to the tenth of a mile, so they are not kept at all."""
     lat, lon = row.get("latitude"), row.get("longitude")
     if (lat is None) != (lon is None):
         missing = "longitude" if lon is None else "latitude"
         english = "give both latitude and longitude, or neither"
         return [RowError(missing, Reason("pair", english))]
+    row["estimated"] = 0
+    if row.get("confidential"):
+        row["latitude"] = row["longitude"] = lat = None
     if lat is None and row.get("zip"):
         point = zip_point(row["zip"])
         if point is None:
             english = f"{row['zip']!r} is not a known US ZIP code"
             return [RowError("zip", Reason("zip_unknown", english, value=repr(row["zip"])))]
         row["latitude"], row["longitude"] = point
+        row["estimated"] = 1
     return []
 
 
@@ -840,6 +911,8 @@ def _check_detail_fits(row: Mapping[str, Any], ctx: Context) -> list[RowError]:
 
 def fold(text: str) -> str:
     """Return ``text`` lower-cased without accents, so "Policía" and "policia" compare equal."""
+    if text.isascii():  # no accents to take off (most names)
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.lower())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
@@ -1017,6 +1090,34 @@ _SITE_CHECKS: tuple[tuple[str, Callable[[Mapping[str, str], Context], Any]], ...
     ("fictional", lambda raw, _ctx: flag(_value(raw, "fictional"))),
     ("callback_off", lambda raw, _ctx: flag(_value(raw, "callback_off"), "callback_off")),
 )
+
+
+# --- A stored service as a file's row ---------------------------------------------------------
+
+
+def as_file_row(stored: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a stored service's values as a services file writes them, for staff to change:
+    ZIP+4 whole, and no coordinates where they were only the ZIP code's centre (an import
+    works them out again; written out, they would become the place's own)."""
+    row = dict(stored)
+    if row.get("zip") and row.get("zip4"):
+        row["zip"] = f"{row['zip']}-{row['zip4']}"
+    if row.get("estimated"):
+        row["latitude"] = row["longitude"] = None
+    return row
+
+
+# What a confidential place never lets out of the database.
+HIDDEN_PLACE = ("address", "address_2", "latitude", "longitude")
+
+
+def exported_row(stored: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a stored service as an export writes it: ``as_file_row``, and for a
+    confidential place no street and no coordinates (it says only that it is confidential)."""
+    row = as_file_row(stored)
+    if row.get("confidential"):
+        row.update(dict.fromkeys(HIDDEN_PLACE))
+    return row
 
 
 # --- Writing ----------------------------------------------------------------------------------

@@ -12,8 +12,11 @@ import sqlite_utils
 
 from hotline_bridge.directory.store import DEFAULT_SITE, SERVICE_TEXTS, text_column
 from hotline_bridge.engine.keywords import normalize
+from hotline_bridge.engine.phones import EXTENSION_KEY as EXTENSION_KEY
 from hotline_bridge.engine.phones import dial_string as dial_string
 from hotline_bridge.engine.phones import display_number as display_number
+from hotline_bridge.engine.phones import display_phone as display_phone
+from hotline_bridge.engine.phones import send_digits as send_digits
 
 # The longest message that can still be a site's keyword.
 MAX_KEYWORD_LENGTH = 40
@@ -62,6 +65,11 @@ class Service:
     url: str | None = None
     national: int = 0
     fictional: int = 0
+    # A confidential place (a shelter): the service is read with no street and no coordinates
+    # at all (see ``_hidden``), and people are told to call for the address.
+    confidential: int = 0
+    # Dialled after the number connects; shown as "1-617-555-0123 ext. 100".
+    phone_extension: str | None = None
 
     def _in(self, lang: str) -> Texts:
         return self.texts.get(lang) or _NO_TEXTS
@@ -145,11 +153,21 @@ def _safe(value: Any) -> Any:
     return value.translate(_UNSAFE) if isinstance(value, str) else value
 
 
+def _place(row: Mapping[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """Return a service's values with the street as people read it (both address lines) and,
+    for a confidential place, with no street and no coordinates: whatever a channel does with
+    the ``Service`` it is given, it cannot show, say, send or print what it does not hold."""
+    if row.get("confidential"):
+        return {**values, "address": None, "latitude": None, "longitude": None}
+    street = ", ".join(str(p) for p in (values.get("address"), _safe(row.get("address_2"))) if p)
+    return {**values, "address": street or None}
+
+
 def _service(row: Mapping[str, Any]) -> Service:
     values = {k: _safe(v) for k, v in row.items() if k in _SERVICE_FIELDS}
     texts = json.loads(row.get("texts") or "{}")
     values["texts"] = {lang: Texts(*(_safe(v) for v in words)) for lang, words in texts.items()}
-    return Service(**values)
+    return Service(**_place(row, values))
 
 
 def as_service(row: Mapping[str, Any]) -> Service:
@@ -164,7 +182,7 @@ def as_service(row: Mapping[str, Any]) -> Service:
             words.setdefault(found[1], {})[found[0]] = value
     texts = {lang: Texts(**{k: _safe(v) for k, v in w.items()}) for lang, w in words.items()}
     values = {k: _safe(v) for k, v in row.items() if k in _SERVICE_FIELDS}
-    return Service(**{**values, "texts": texts})
+    return Service(**_place(row, {**values, "texts": texts}))
 
 
 def _site(row: Mapping[str, Any]) -> Site:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import os
 import re
 import sqlite3
@@ -187,11 +188,43 @@ def m005_site_callback_off(db: sqlite_utils.Database) -> None:
     db.table("sites").add_column("callback_off", int, not_null_default=0)
 
 
+@migrations()
+def m006_faithful_places(db: sqlite_utils.Database) -> None:
+    """What a place and a number need beyond a street and a number: a confidential place (a
+    shelter: its street and coordinates are never shown, spoken, sent, printed or exported),
+    coordinates that are only its ZIP code's centre (an estimate, never exported as its own),
+    a phone extension, a second address line, ZIP+4, and what a source held that the line
+    does not use, kept to be exported as it came."""
+    services = db.table("services")
+    services.add_column("confidential", int, not_null_default=0)
+    services.add_column("estimated", int, not_null_default=0)
+    services.add_column("phone_extension", str)
+    services.add_column("address_2", str)
+    services.add_column("zip4", str)
+    services.add_column("kept", str)
+    # Coordinates stored before were the ZIP code's centre when the source gave none: those
+    # that are exactly their ZIP code's centre are marked as the estimate they are.
+    from hotline_bridge.directory.nearby import zip_point  # the ZIP table, only when migrating
+
+    rows = db.execute(
+        "select id, zip, latitude, longitude from services where national = 0 and zip is not null"
+    ).fetchall()
+    estimated = [
+        sid for sid, code, lat, lon in rows if lat is not None and zip_point(code) == (lat, lon)
+    ]
+    for start in range(0, len(estimated), CHUNK):
+        chunk = estimated[start : start + CHUNK]
+        marks = ", ".join("?" for _ in chunk)
+        db.execute(f"update services set estimated = 1 where id in ({marks})", chunk)
+
+
 # A column that holds one of a service's or site's words in one language: name_en, label_qps.
 _TEXT_COLUMN = re.compile(r"^(?P<field>[a-z]+)_(?P<lang>[a-z]{2,3})$")
 
 
-def text_column(column: str, fields: Sequence[str]) -> tuple[str, str] | None:
+# Files and rows have a few dozen column names, asked about for every value an import writes.
+@functools.lru_cache(maxsize=4096)
+def text_column(column: str, fields: tuple[str, ...]) -> tuple[str, str] | None:
     """Return (field, language) for a column such as ``name_es``, or None for any other."""
     match = _TEXT_COLUMN.match(column)
     if match is None or match["field"] not in fields:

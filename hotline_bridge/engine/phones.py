@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 import phonenumbers
 
@@ -24,6 +25,26 @@ def display_number(number: str | None) -> str:
         national = str(parsed.national_number)
         return f"1-{national[:3]}-{national[3:6]}-{national[6:]}"
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+# The catalog entry that writes a number with its extension ("%(number)s ext. %(extension)s").
+EXTENSION_KEY = "directory.phone_extension"
+
+
+def display_phone(number: str | None, extension: str | None, t: Callable[..., str]) -> str:
+    """Write a number as ``display_number`` does, with its extension in the reader's words
+    (``t`` is a bound catalog's ``Words.t``): "1-617-555-0123 ext. 100"."""
+    shown = display_number(number)
+    if not (shown and extension):
+        return shown
+    return t(EXTENSION_KEY, number=shown, extension=extension)
+
+
+def send_digits(extension: str | None) -> str | None:
+    """Return what a phone sends once a call to a number with ``extension`` connects: a few
+    half-second waits for the switchboard to answer, then the extension (Twilio's
+    ``sendDigits``); None without one."""
+    return f"wwww{extension}" if extension else None
 
 
 def dial_string(number: str | None) -> str:

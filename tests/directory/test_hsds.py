@@ -103,7 +103,7 @@ def test_hsds_export_and_reimport_keep_everything(make_app: Any, tmp_path: Path)
     result = run(first, "export", "--format", "hsds", str(package))
     assert result.exit_code == 0, result.output
     descriptor = json.loads((package / "datapackage.json").read_text(encoding="utf-8"))
-    names = {resource["name"] for resource in descriptor["resources"]}
+    names = {Path(resource["path"]).stem for resource in descriptor["resources"]}
     assert {"services", "phones", "locations", "schedules", "taxonomy_terms"} <= names
 
     second = make_app(DATABASE=str(tmp_path / "second.db"))
@@ -320,22 +320,27 @@ def test_a_schedule_has_ended_by_the_day_the_package_is_checked_on(
 
 
 @pytest.mark.parametrize(
-    ("schedule", "reason"),
+    ("schedule", "field", "reason"),
     [
-        ({"freq": "MONTHLY", "byday": "1MO"}, "monthly schedule on days of the month"),
-        ({"freq": "MONTHLY", "bymonthday": "15"}, "monthly schedule on days of the month"),
-        ({"interval": "2"}, "every 2 weeks"),
-        ({"freq": "DAILY"}, "'DAILY' schedules"),
-        ({"opens_at": "9am"}, "is not a time like 09:00:00"),
+        ({"freq": "MONTHLY", "byday": "1MO"}, "freq", "monthly schedule on days of the month"),
+        ({"freq": "MONTHLY", "bymonthday": "15"}, "freq", "monthly schedule on days of the month"),
+        ({"interval": "2"}, "interval", "every 2 weeks"),
+        ({"freq": "DAILY"}, "freq", "'DAILY' schedules"),
+        ({"opens_at": "9am"}, "opens_at", "is not a time like 09:00:00"),
+        ({"closes_at": "five"}, "closes_at", "is not a time like 09:00:00"),
+        # A schedule with no opening times names the times it lacks, not its frequency.
+        ({"opens_at": "", "closes_at": ""}, "opens_at", "is not a time like 09:00:00"),
+        ({"closes_at": ""}, "closes_at", "is not a time like 09:00:00"),
     ],
 )
 def test_schedules_that_cannot_be_told_are_reported(
-    app: Flask, tmp_path: Path, schedule: dict[str, str], reason: str
+    app: Flask, tmp_path: Path, schedule: dict[str, str], field: str, reason: str
 ) -> None:
     package = clean_package(tmp_path)
     write_table(package, "schedules", [{**WEEKDAYS, "byday": "MO", **schedule}])
     result = run(app, "import", "--skip-invalid", str(package))
-    assert "schedules.csv:2: freq: not read: " in result.output and reason in result.output
+    assert f"schedules.csv:2: {field}: not read: " in result.output, result.output
+    assert reason in result.output
     assert service(app, SERVICE_ID)["hours"] is None  # type: ignore[index]
 
 
@@ -372,6 +377,35 @@ CELL_FORMATS = {
     "time": re.compile(r"^\d{2}:\d{2}(:\d{2})?(Z|[+-]\d{2}:\d{2})$"),
     "number": re.compile(r"^-?\d+(\.\d+)?$"),
 }
+
+
+def strict_problems(package: Path) -> list[str]:
+    """What ``frictionless validate`` reports against the official datapackage.json, checked
+    here without it: every table it describes is present, with exactly its columns in its
+    order, and every foreign key leads to a row."""
+    official = json.loads((SCHEMAS / "datapackage.json").read_text(encoding="utf-8"))
+    problems = []
+    by_name = {resource["name"]: resource for resource in official["resources"]}
+    for resource in official["resources"]:
+        path = package / resource["path"]
+        if not path.exists():
+            problems.append(f"{path.name}: missing")
+            continue
+        with path.open(encoding="utf-8", newline="") as handle:
+            header = next(csv.reader(handle))
+        fields = [field["name"] for field in resource["schema"]["fields"]]
+        if header != fields:
+            problems.append(f"{path.name}: columns {header} are not {fields}")
+        for key in resource["schema"].get("foreignKeys", []):
+            target = by_name[key["reference"]["resource"]]
+            known = {
+                row[key["reference"]["fields"]] for row in table(package, Path(target["path"]).stem)
+            }
+            for n, row in enumerate(table(package, path.stem), 2):
+                value = row.get(key["fields"]) or ""
+                if value and value not in known:
+                    problems.append(f"{path.name}:{n}: {key['fields']}: {value} leads nowhere")
+    return problems
 
 
 def datapackage_problems(package: Path) -> list[str]:
@@ -438,6 +472,7 @@ def test_the_export_is_valid_hsds_3(make_app: Any, tmp_path: Path) -> None:
     package = exported(make_app, tmp_path, "out")
     assert schema_problems(package) == []
     assert datapackage_problems(package) == []
+    assert strict_problems(package) == []
     schedules = table(package, "schedules")
     assert schedules and all(row["opens_at"].endswith("-05:00") for row in schedules)
 
@@ -498,3 +533,61 @@ def test_the_official_tabular_example_imports(app: Flask, tmp_path: Path) -> Non
     assert result.exit_code == 0, result.output
     assert "1 of 1 services imported" in result.output
     assert service(app, SERVICE_ID)["name_en"] == "Community Counselling"  # type: ignore[index]
+
+
+# --- A faithful round trip: what the line does not use comes back out as it came ---------------
+
+
+def us_variant(tmp_path: Path) -> Path:
+    """The official example package with a US phone, place and address (ZIP+4)."""
+    package = tmp_path / "us"
+    shutil.copytree(FIXTURE, package)
+    for name, change in (
+        ("phones", {"number": "+16175550123"}),
+        ("locations", {"latitude": "42.3601", "longitude": "-71.0589"}),
+        ("addresses", {"state_province": "MA", "postal_code": "02139-4307"}),
+    ):
+        write_table(package, name, [{**row, **change} for row in table(package, name)])
+    return package
+
+
+def test_an_hsds_package_comes_back_out_with_nothing_lost(app: Flask, tmp_path: Path) -> None:
+    source = us_variant(tmp_path)
+    result = run(app, "import", str(source))
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "out"
+    assert run(app, "export", "--format", "hsds", str(out)).exit_code == 0
+    assert schema_problems(out) == [] and datapackage_problems(out) == []
+    assert strict_problems(out) == []
+    # The organization and the program, whole.
+    for name in ("organizations", "programs"):
+        assert table(out, name) == table(source, name)
+    # The service: every field the line does not use, as it came.
+    (exported,) = table(out, "services")
+    (given,) = [row for row in table(source, "services") if row["id"] == SERVICE_ID]
+    for name in ("alternate_name", "email", "eligibility_description", "fees_description"):
+        assert exported[name] == given[name], name
+    for name in ("alert", "last_modified", "interpretation_services", "program_id"):
+        assert exported[name] == given[name], name
+    # Language names, the second address line, ZIP+4 and the place's own coordinates.
+    assert [(r["code"], r["name"]) for r in table(out, "languages")] == [("ur", "Urdu")]
+    (address,) = table(out, "addresses")
+    assert (address["address_1"], address["address_2"]) == ("1-30 Main Street", "MyVillage")
+    assert (address["postal_code"], address["attention"]) == ("02139-4307", "A. Persona")
+    (location,) = table(out, "locations")
+    assert (location["latitude"], location["longitude"]) == ("42.3601", "-71.0589")
+    assert location["transportation"].startswith("MyCity Civic Center is serviced")
+    phones = [(r["number"], r["extension"]) for r in table(out, "phones") if r["type"] == "voice"]
+    assert phones == [("+16175550123", "100")]
+
+
+def test_a_zip_codes_centre_is_never_exported_as_the_places_own(app: Flask, tmp_path: Path) -> None:
+    from tests.directory.test_import import GOOD, write_csv
+
+    assert run(app, "import", str(write_csv(tmp_path / "s.csv", [GOOD]))).exit_code == 0
+    assert service(app, "town-legal")["estimated"] == 1  # type: ignore[index]
+    out = tmp_path / "out"
+    assert run(app, "export", "--format", "hsds", str(out)).exit_code == 0
+    (location,) = table(out, "locations")
+    assert location["latitude"] == location["longitude"] == ""
+    assert strict_problems(out) == []

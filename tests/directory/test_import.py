@@ -350,9 +350,13 @@ BROKEN_FILES = [
     (
         "short-row",
         _header_and("town-legal,default,legal"),
-        "bad.csv:2: label_en: the row has 3 values, the header has 23",
+        f"bad.csv:2: label_en: the row has 3 values, the header has {len(SERVICE_COLUMNS)}",
     ),
-    ("long-row", _header_and(_good_line() + ",extra"), "bad.csv:2: row: the row has 24 values"),
+    (
+        "long-row",
+        _header_and(_good_line() + ",extra"),
+        f"bad.csv:2: row: the row has {len(SERVICE_COLUMNS) + 1} values",
+    ),
     (
         "nul",
         _header_and(_good_line(name_en="Town\x00Legal")),

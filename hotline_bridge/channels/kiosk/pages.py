@@ -21,7 +21,13 @@ import segno
 from markupsafe import Markup
 
 from hotline_bridge.directory.hours import describe
-from hotline_bridge.directory.models import Service, Site, dial_string, display_number
+from hotline_bridge.directory.models import (
+    Service,
+    Site,
+    dial_string,
+    display_number,
+    display_phone,
+)
 from hotline_bridge.engine.catalogs import Words
 from hotline_bridge.engine.flow import Flow, Position
 from hotline_bridge.engine.screen import MORE, OPTION, PREVIOUS, ZIP, Screen
@@ -246,7 +252,7 @@ def _nearby(visit: Visit) -> Page:
             if entry.miles is not None
             else None,
             words.t("kiosk.zip_open") if entry.open_now else None,
-            _phone(entry.service),
+            _phone(words, entry.service),
         )
         for entry in screen.entries
     ]
@@ -263,8 +269,10 @@ def _nearby(visit: Visit) -> Page:
     return Page("nearby.html", context)
 
 
-def _phone(service: Service) -> str | None:
-    return display_number(service.phone) if service.phone else None
+def _phone(words: Words, service: Service) -> str | None:
+    if not service.phone:
+        return None
+    return display_phone(service.phone, service.phone_extension, words.t)
 
 
 BUILDERS: dict[str, Callable[[Visit], Page]] = {
@@ -302,7 +310,7 @@ def contacts(words: Words, service: Service) -> list[Contact]:
     """Return every way to reach ``service`` and when, one row each."""
     rows = []
     if service.phone:
-        rows.append(Contact(words.t("kiosk.phone"), display_number(service.phone)))
+        rows.append(Contact(words.t("kiosk.phone"), _phone(words, service) or ""))
     text = _text_number(service)
     if text:
         value = display_number(text)
@@ -314,7 +322,9 @@ def contacts(words: Words, service: Service) -> list[Contact]:
     if service.hours:
         rows.append(Contact(words.t("kiosk.hours"), describe(service.hours, words.lang)))
     address = _address(service)
-    if address:
+    if service.confidential:  # a shelter: never where it is, even in part
+        rows.append(Contact(words.t("kiosk.address"), words.t("kiosk.address_by_phone")))
+    elif address:
         rows.append(Contact(words.t("kiosk.address"), address, wide=True))
     return rows
 
@@ -344,7 +354,7 @@ def codes(words: Words, service: Service) -> list[Code]:
     """Return QR codes that open a phone's dialer or messages with the service's number."""
     found = []
     if service.phone:
-        number = display_number(service.phone)
+        number = _phone(words, service) or ""
         found.append(
             Code(
                 qr_svg(f"tel:{dial_string(service.phone)}"),
@@ -369,7 +379,7 @@ def slip(words: Words, service: Service) -> Sequence[str]:
     """Return the printed slip's lines: the discreet label and the numbers, nothing else."""
     lines = [service.label(words.lang)]
     if service.phone:
-        lines.append(words.t("kiosk.slip_call", number=display_number(service.phone)))
+        lines.append(words.t("kiosk.slip_call", number=_phone(words, service)))
     text = _text_number(service)
     if text and service.sms_keyword:
         number = display_number(text)

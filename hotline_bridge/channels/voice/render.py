@@ -21,7 +21,13 @@ from flask import url_for
 from twilio.twiml import TwiML
 from twilio.twiml.voice_response import Gather, Say, VoiceResponse
 
-from hotline_bridge.directory.models import Service, Site, dial_string, display_number
+from hotline_bridge.directory.models import (
+    Service,
+    Site,
+    dial_string,
+    display_number,
+    send_digits,
+)
 from hotline_bridge.engine.catalogs import (
     DEFAULT_LANGUAGE,
     Catalogs,
@@ -541,19 +547,25 @@ def dial(
     phone: str,
     response: VoiceResponse | None = None,
     also: Sequence[str] = (),
+    *,
+    extension: str | None = None,
 ) -> VoiceResponse:
     """Add 'connecting you' (in ``state``'s language, then in those ``also`` named) and a
-    ``<Dial>`` whose outcome comes back with ``state``."""
+    ``<Dial>`` whose outcome comes back with ``state``; an ``extension`` is dialled once the
+    number answers (``<Number sendDigits>``)."""
     response = response or VoiceResponse()
     for lang in (state.lang, *also):
         speak(response, call, lang, call.words(lang).t("voice.connecting"))
-    response.dial(
-        dial_string(phone),
-        action=state_url("voice.dialed", state),
-        method="POST",
-        timeout=call.setup.dial_timeout,
-        answer_on_bridge=True,
-    )
+    options = {
+        "action": state_url("voice.dialed", state),
+        "method": "POST",
+        "timeout": call.setup.dial_timeout,
+        "answer_on_bridge": True,
+    }
+    if extension:
+        response.dial(**options).number(dial_string(phone), send_digits=send_digits(extension))
+    else:
+        response.dial(dial_string(phone), **options)
     return response
 
 
@@ -620,6 +632,9 @@ def _say_contact(
         speak(menu, call, state.lang, text, service.phone)
     elif service.phone:
         speak(menu, call, state.lang, words.t("voice.dial_yourself", number=NUMBER), service.phone)
+    if service.phone and service.phone_extension:
+        extension = _digits_apart(service.phone_extension)
+        speak(menu, call, state.lang, words.t("voice.extension", extension=extension))
 
 
 # A run of digits in a name ("988 Suicide & Crisis Lifeline"), which a voice would read as a
@@ -649,7 +664,9 @@ def render_detail(call: Call, state: State, screen: Screen) -> VoiceResponse:
         if asked or not dialable(service):
             _say_contact(menu, call, state, service, service.name(lang) if asked else None)
             address = ", ".join(p for p in (service.address, service.city) if p)
-            if address:
+            if service.confidential:  # a shelter: never where it is, even in part
+                speak(menu, call, lang, call.words(lang).t("voice.address_by_phone"))
+            elif address:
                 speak(menu, call, lang, call.words(lang).t("voice.address", address=address))
         if service.english_only_for(lang):
             speak(menu, call, lang, call.words(lang).t("directory.english_only"))
@@ -668,7 +685,7 @@ def render_connect(call: Call, state: State, screen: Screen) -> VoiceResponse:
     if state.view == VIEW_PLAIN and dialable(service):
         response = VoiceResponse()
         _title(call, screen, state.lang)(response)
-        return dial(call, state, service.phone or "", response)
+        return dial(call, state, service.phone or "", response, extension=service.phone_extension)
 
     def body(menu: Gather) -> None:
         if state.view == VIEW_PLAIN:

@@ -131,7 +131,8 @@ def _act(call: vr.Call, state: vr.State, screen: Screen, action: str) -> VoiceRe
     """Carry out a channel action of a service: call it, or read its details."""
     service = screen.service
     if action == DIAL and service is not None and dialable(service):
-        return vr.dial(call, state.but(misses=0, view=vr.VIEW_PLAIN), service.phone or "")
+        plain = state.but(misses=0, view=vr.VIEW_PLAIN)
+        return vr.dial(call, plain, service.phone or "", extension=service.phone_extension)
     if action in {DIAL, DETAILS}:
         return vr.render(call, state.but(misses=0, view=vr.VIEW_DETAILS), screen=screen)
     raise LookupError(f"unknown voice action {action!r}")

@@ -209,7 +209,10 @@ def describe(phone: Phone) -> Iterator[str]:
         yield f"  [{spoken.language}, {spoken.voice}] {spoken.text}"
     dial = phone.dialing
     if dial is not None:
-        yield f"  <Dial {display_number((dial.text or '').strip())}>"
+        number = dial.find("Number")  # a number with an extension to dial once it answers
+        called = (dial.text or "").strip() or (number.text or "" if number is not None else "")
+        extra = f" ext. {number.get('sendDigits', '').lstrip('w')}" if number is not None else ""
+        yield f"  <Dial {display_number(called.strip())}{extra}>"
     if phone.hung_up:
         yield "  <Hangup>"
 
