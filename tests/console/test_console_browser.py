@@ -119,7 +119,7 @@ def test_sign_in_add_and_edit_a_service_and_see_it_in_a_signed_sms_reply(
     page.get_by_label("Kind of help", exact=True).select_option("legal")
     page.get_by_label("Name (English)").fill("Harbor Clinic (example)")
     page.get_by_label("Discreet label (English)").fill("Walk-in legal help")
-    page.get_by_label("Phone").fill("617-555-0177")
+    page.get_by_label("Phone", exact=True).fill("617-555-0177")
     page.get_by_label("ZIP code").fill("ABCDE")
     page.get_by_role("button", name="Save").click()
     expect(page.locator("#e-zip")).to_contain_text("not a five-digit ZIP code")
@@ -282,7 +282,7 @@ def _conversation(page: Page) -> None:
 
 def _number_change(page: Page, clock: time_machine.Traveller, secrets: dict[str, str]) -> None:
     page.goto("/console/services/north-legal/edit")
-    page.get_by_label("Phone").fill("617-555-0188")
+    page.get_by_label("Phone", exact=True).fill("617-555-0188")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("heading", name="Confirm the number change")).to_be_visible()
     no_violations(page)

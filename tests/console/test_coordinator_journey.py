@@ -296,7 +296,7 @@ def edit_service(admin: Person) -> None:
 def change_number(admin: Person) -> None:
     t, page = admin.t, admin.page
     admin.click("console.action.edit", role="link", name=SERVICE)
-    page.get_by_label(t.t("console.field.phone")).fill(NEW_NUMBER)
+    page.get_by_label(t.t("console.field.phone"), exact=True).fill(NEW_NUMBER)
     admin.click("console.service.save")
     admin.sees("console.numbers.title")
     admin.checked("confirm-number")

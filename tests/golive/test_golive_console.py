@@ -60,7 +60,7 @@ def test_the_admin_sees_what_to_do_and_the_text_to_copy(
     assert "A2P 10DLC brand" in html  # the brand named in the setting is still looked at
     assert "How can we help?" in html  # the main menu, texted through the line
     assert "Líneas 24/7:" in html  # a Spanish list sample, as the SMS line words it
-    assert "https://(HOTLINE_BRIDGE_PUBLIC_URL)/privacy" in html
+    assert f"{line.config['PUBLIC_URL']}/privacy" in html
     assert "<code>HOTLINE_BRIDGE_BUSINESS_EIN</code>" in html
 
 

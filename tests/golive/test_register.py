@@ -198,7 +198,11 @@ def test_a_rejected_verification_is_submitted_anew(organisation: FakeTwilio) -> 
         ("CONTACT_PHONE", "617-555", "HOTLINE_BRIDGE_CONTACT_PHONE: '617-555' is not a phone"),
         ("TWILIO_BRAND_SID", "", "HOTLINE_BRIDGE_TWILIO_BRAND_SID: missing"),
         ("TWILIO_BRAND_SID", "BN123", "HOTLINE_BRIDGE_TWILIO_BRAND_SID: 'BN123' is not"),
-        ("PUBLIC_URL", "", "HOTLINE_BRIDGE_PUBLIC_URL: missing or not https://"),
+        (
+            "PUBLIC_URL",
+            "http://line.example.org",
+            "HOTLINE_BRIDGE_PUBLIC_URL: missing or not https://",
+        ),
     ],
 )
 def test_a_wrong_or_missing_detail_is_refused_by_name_before_anything_is_sent(
