@@ -112,6 +112,8 @@ HEARD = [
     # Families added after heldout3: danger said as what is happening now, and the other
     # concepts said by their means, their rules and their particulars.
     ("he got a knife", "happening_now"),
+    ("he is bangin on the window", "happening_now"),
+    ("trae fierro", "happening_now"),
     ("trae un cuchillo", "happening_now"),
     ("hes breaking down the door", "happening_now"),
     ("estoy sangrando mucho", "happening_now"),
@@ -288,7 +290,7 @@ def test_check_names_each_problem_of_the_file(
 # been measured); dev3 to dev11 (written for the families of words added after heldout2,
 # each measured before the words it led to); heldout2 itself (measured once at 86.3% and 88.0%
 # recall, 2.9% and 5.5% false alarms, then folded in); heldout3 (measured once at 83.8% and
-# 74.4% recall, 1.9% and 1.2% false alarms, then folded in); and dev12 to dev14 (written for
+# 74.4% recall, 1.9% and 1.2% false alarms, then folded in); and dev12 to dev15 (written for
 # the families of words added after heldout3, each measured before the words it led to).
 @pytest.mark.parametrize(
     ("name", "lang", "least"),
@@ -323,6 +325,8 @@ def test_check_names_each_problem_of_the_file(
         ("dev13", "es", 20),
         ("dev14", "en", 20),
         ("dev14", "es", 20),
+        ("dev15", "en", 12),
+        ("dev15", "es", 12),
         ("heldout3", "en", 150),
         ("heldout3", "es", 150),
     ],
