@@ -387,7 +387,9 @@ class _Finder:
             return []
         found = self._found.get(phrase)
         if found is None:
-            found = self._found[phrase] = _spans(self.stems, phrase)
+            # A phrase one of whose words is missing is not looked for word by word.
+            present = all(word in self.words for word in phrase[1:])
+            found = self._found[phrase] = _spans(self.stems, phrase) if present else []
         return found
 
     def spans_of(self, index: Mapping[str, tuple[Phrase, ...]]) -> list[tuple[int, int]]:
@@ -401,7 +403,7 @@ class _Finder:
         other word between (an ordinary sense is a set expression: "is that an emergency"
         must not be heard in "is he going to hurt me, it is an emergency")."""
         return any(
-            _spans(self.stems, phrase, gap=0)
+            all(other in self.words for other in phrase[1:]) and _spans(self.stems, phrase, gap=0)
             for word in self.words
             for phrase in index.get(word, ())
         )
