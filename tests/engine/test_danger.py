@@ -109,6 +109,28 @@ HEARD = [
     # A slip that changes a word's stem beyond one letter is heard as written.
     ("my emplyer confescated my passport", "documents_held"),
     ("the family i nanny for keeps my documants", "documents_held"),
+    # Families added after heldout3: danger said as what is happening now, and the other
+    # concepts said by their means, their rules and their particulars.
+    ("he got a knife", "happening_now"),
+    ("he is bangin on the window", "happening_now"),
+    ("trae fierro", "happening_now"),
+    ("trae un cuchillo", "happening_now"),
+    ("hes breaking down the door", "happening_now"),
+    ("estoy sangrando mucho", "happening_now"),
+    ("ya llego, ya esta aqui", "happening_now"),
+    ("necesito una ambulancia ya", "happening_now"),
+    ("she hid my shoes so i cant go out", "kept_in"),
+    ("nos encierra con candado por fuera", "kept_in"),
+    ("i can only write when shes sleeping", "watched"),
+    ("tengo q borrar esto rapido", "watched"),
+    ("he showed up at my new job today", "followed"),
+    ("fue a buscarme a mi trabajo nuevo hoy", "followed"),
+    ("we work 12 hours 7 days and get 100 dollars a week", "unpaid_or_debt"),
+    ("el contratista cobra nuestros cheques", "unpaid_or_debt"),
+    ("he said hell post my pictures online if i leave", "threatened"),
+    ("tengo 14 y me llevan con hombres grandes", "forced_sex"),
+    ("i need a place where he cant find me", "wants_out"),
+    ("me da miedo que me desaparezcan", "afraid_for_life"),
 ]
 
 
@@ -164,6 +186,18 @@ ORDINARY = [
     "vendo elotes en la calle necesito permiso de salud",
     "my husband takes care of the kids at night",
     "i feel trapped in my job but i need the money",
+    # Ordinary senses of the words added after heldout3.
+    "my son cut himself with a kitchen knife do i need stitches",
+    "i am bleeding a lot on my period is that normal",
+    "my husband is here for his appointment",
+    "how much does an ambulance cost with medicaid",
+    "i need to renew my passport where do i go",
+    "im outside, how do i get in? the door is locked",
+    "tienen plan de pagos?",
+    "lo llevo a emergencias?",
+    "me corte con un cuchillo cocinando necesito puntos?",
+    "solo puedo hablar cuando el bebe se duerme",
+    "mi niño se mete a mi cama en la noche por las pesadillas",
     # "emergency" asked about, or named as a place: a health question, not a plea.
     "is the emergency room open on sunday",
     "my kid has a fever of 104 is that an emergency",
@@ -254,8 +288,10 @@ def test_check_names_each_problem_of_the_file(
 
 # The sets the words were tuned on: dev; dev2 (the first held-out sets, folded in once they had
 # been measured); dev3 to dev11 (written for the families of words added after heldout2,
-# each measured before the words it led to); and heldout2 itself (measured once at 86.3% and 88.0%
-# recall, 2.9% and 5.5% false alarms, then folded in).
+# each measured before the words it led to); heldout2 itself (measured once at 86.3% and 88.0%
+# recall, 2.9% and 5.5% false alarms, then folded in); heldout3 (measured once at 83.8% and
+# 74.4% recall, 1.9% and 1.2% false alarms, then folded in); and dev12 to dev18 (written for
+# the families of words added after heldout3, each measured before the words it led to).
 @pytest.mark.parametrize(
     ("name", "lang", "least"),
     [
@@ -283,6 +319,22 @@ def test_check_names_each_problem_of_the_file(
         ("dev11", "es", 15),
         ("heldout2", "en", 130),
         ("heldout2", "es", 130),
+        ("dev12", "en", 35),
+        ("dev12", "es", 35),
+        ("dev13", "en", 20),
+        ("dev13", "es", 20),
+        ("dev14", "en", 20),
+        ("dev14", "es", 20),
+        ("dev15", "en", 12),
+        ("dev15", "es", 12),
+        ("dev16", "en", 15),
+        ("dev16", "es", 15),
+        ("dev17", "en", 10),
+        ("dev17", "es", 10),
+        ("dev18", "en", 6),
+        ("dev18", "es", 6),
+        ("heldout3", "en", 150),
+        ("heldout3", "es", 150),
     ],
 )
 def test_the_tuning_sets_meet_the_targets(danger: Danger, name: str, lang: str, least: int) -> None:
@@ -293,20 +345,8 @@ def test_the_tuning_sets_meet_the_targets(danger: Danger, name: str, lang: str, 
     assert rates.false_alarms <= FALSE_ALARM_TARGET, rates.line()
 
 
-# heldout3 (160 danger and 160 ordinary messages a language) was written by someone who read
-# neither the rules nor the other sets, and measured once: it is held where it stood, so a
-# change that loses what it heard fails, and it is not tuned on.
-@pytest.mark.parametrize(("lang", "heard", "alarmed"), [("en", 134, 3), ("es", 119, 2)])
-def test_the_held_out_set_keeps_what_it_heard(
-    danger: Danger, lang: str, heard: int, alarmed: int
-) -> None:
-    rates = measure(danger, EXAMPLES / f"heldout3-{lang}.csv")
-    assert not rates.tuning and rates.danger == rates.ordinary == 160
-    assert rates.heard >= heard and rates.alarmed <= alarmed, rates.line()
-
-
 def test_a_set_not_tuned_on_is_reported_as_held_out(tmp_path: Path, danger: Danger) -> None:
-    path = tmp_path / "heldout3-en.csv"
+    path = tmp_path / "heldout4-en.csv"
     path.write_text("label,concept,text\ndanger,kept_in,he locks me in\n", encoding="utf-8")
     rates = measure(danger, path)
     assert not rates.tuning and rates.recall == 1.0
