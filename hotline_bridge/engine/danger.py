@@ -27,7 +27,20 @@ from pathlib import Path
 
 import snowballstemmer
 
+from hotline_bridge.engine.danger_model import DangerModel
 from hotline_bridge.engine.wordlists import words_of
+
+# The learnt model beside the danger file (``tools/train_danger_model.py`` writes it).
+MODEL_FILE = "danger-model.json.gz"
+# Four words: what a message needs before the model is asked (fewer are a keyword, a
+# menu choice or a greeting, which the rules and keywords answer).
+_WORD = re.compile(r"\w+")
+MODEL_MIN_WORDS = 4
+
+
+def _long_enough(text: str) -> bool:
+    return len(_WORD.findall(text[:200])) >= MODEL_MIN_WORDS
+
 
 # The group name a rule uses for the language's negation words.
 NOT = "not"
@@ -181,6 +194,8 @@ class Danger:
     # written.
     written: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     written_known: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # The model learnt from the labelled messages (``danger_model``), heard beside the rules.
+    model: DangerModel | None = None
 
     @classmethod
     def load(cls, path: str | Path) -> Danger:
@@ -188,6 +203,12 @@ class Danger:
         danger, problems = _compile(Path(path))
         if problems or danger is None:
             raise DangerError(f"{path}: " + "; ".join(problems))
+        learnt = Path(path).with_name(MODEL_FILE)
+        if learnt.exists():
+            try:
+                return replace(danger, model=DangerModel.load(learnt))
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                raise DangerError(f"{learnt}: cannot be read ({exc})") from None
         return danger
 
     def hear(self, text: str) -> Match:
@@ -221,8 +242,11 @@ class Danger:
         return Match({code: tuple(ids) for code, ids in found.items()})
 
     def found_in(self, text: str) -> bool:
-        """Return whether ``text`` suggests danger."""
-        return bool(self.hear(text))
+        """Return whether ``text`` suggests danger: to the rules, or to the model when the
+        message has four words or more (fewer are a keyword, a choice or a greeting)."""
+        if self.hear(text):
+            return True
+        return self.model is not None and _long_enough(text) and self.model.hears(text)
 
     def language_of(self, text: str, languages: Iterable[str]) -> str | None:
         """Return the one language among ``languages`` whose words suggest danger in ``text``,

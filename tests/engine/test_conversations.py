@@ -66,7 +66,7 @@ def test_a_first_message_in_english_is_answered_in_english(
 def test_spanish_written_later_switches_the_conversation(app: Flask, client: FlaskClient) -> None:
     texter = Texter(client)
     texter.send("hi")
-    reply = texter.send("no entiendo, necesito ayuda por favor")
+    reply = texter.send("no entiendo, me puede explicar las opciones por favor")
     assert reply.splitlines()[1] == words(app, "es").t("notice.unknown")
     assert words(app, "es").t("option.talk") in reply
 

@@ -346,7 +346,20 @@ def test_the_tuning_sets_meet_the_targets(danger: Danger, name: str, lang: str, 
 
 
 def test_a_set_not_tuned_on_is_reported_as_held_out(tmp_path: Path, danger: Danger) -> None:
-    path = tmp_path / "heldout4-en.csv"
+    path = tmp_path / "heldout5-en.csv"
     path.write_text("label,concept,text\ndanger,kept_in,he locks me in\n", encoding="utf-8")
     rates = measure(danger, path)
     assert not rates.tuning and rates.recall == 1.0
+
+
+# heldout4 (150 danger and 150 ordinary messages a language) was written by someone who read
+# neither the rules nor the other sets, and measured once on the rules with the learnt model:
+# it is held where it stood and never tuned on (nor learnt from: the model learns only from
+# tuning sets).
+@pytest.mark.parametrize(("lang", "heard", "alarmed"), [("en", 144, 11), ("es", 141, 22)])
+def test_the_held_out_set_keeps_what_it_heard(
+    danger: Danger, lang: str, heard: int, alarmed: int
+) -> None:
+    rates = measure(danger, EXAMPLES / f"heldout4-{lang}.csv")
+    assert not rates.tuning and rates.danger == rates.ordinary == 150
+    assert rates.heard >= heard and rates.alarmed <= alarmed, rates.line()

@@ -1,0 +1,121 @@
+"""Learn flows/danger-model.json.gz from the labelled messages the rules are tuned on.
+
+    .venv/bin/pip install -e ".[train]"   # scikit-learn, only here: the line never needs it
+    .venv/bin/python tools/train_danger_model.py
+
+Trains one model for both languages on every tuning set in flows/danger-examples/ (dev*, and the
+held-out sets folded in once measured; a held-out set not yet measured is never read), checks
+that the line's own scorer (hotline_bridge/engine/danger_model.py) gives the same probability as
+scikit-learn for every message, and writes the weights. Re-run it after adding labelled messages,
+then `hotline-bridge check --signals`. scikit-learn is the well-kept implementation of TF-IDF and
+logistic regression; the line only reads the weights it learns, in pure Python.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gzip
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+from sklearn.pipeline import make_union  # noqa: E402
+
+from hotline_bridge.engine.danger import Rates  # noqa: E402
+from hotline_bridge.engine.danger_model import DangerModel, fold  # noqa: E402
+
+EXAMPLES = ROOT / "flows" / "danger-examples"
+OUT = ROOT / "flows" / "danger-model.json.gz"
+
+
+def tuning_sets() -> list[Path]:
+    """The labelled sets the rules were tuned on (never a held-out set not yet folded in)."""
+    found = []
+    for path in sorted(EXAMPLES.glob("*-*.csv")):
+        name, _, lang = path.stem.rpartition("-")
+        if Rates(name, lang, 0, 0, 0, 0).tuning:
+            found.append(path)
+    return found
+
+
+def read(paths: list[Path]) -> tuple[list[str], list[int]]:
+    texts, labels = [], []
+    for path in paths:
+        with path.open(encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                texts.append(row["text"])
+                labels.append(int(row["label"] == "danger"))
+    return texts, labels
+
+
+# The line's own menu words: a person typing or saying a choice ("safety tips", "talk to
+# someone now") is choosing from the menu, not saying they are in danger. The emergency choice
+# is left out: "emergency" goes to the emergency screen by its keyword.
+MENU_PREFIXES = ("option.", "nav.", "list.", "menu.", "sms.option", "voice.speech.")
+
+
+def menu_words() -> list[str]:
+    """Every menu label and spoken choice of every catalog, as ordinary messages."""
+    from babel.messages.pofile import read_po
+
+    found = []
+    for path in sorted((ROOT / "locales").glob("*/LC_MESSAGES/messages.po")):
+        with path.open("rb") as handle:
+            for message in read_po(handle):
+                key, text = str(message.id), message.string
+                menu = key.startswith(MENU_PREFIXES) and "emergency" not in key
+                if menu and isinstance(text, str) and text and "%(" not in text:
+                    found.extend(part.strip() for part in text.split("|") if part.strip())
+    return found
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threshold", type=float, default=0.55)
+    parser.add_argument("--c", type=float, default=10.0, help="inverse regularisation")
+    args = parser.parse_args()
+    paths = tuning_sets()
+    texts, labels = read(paths)
+    menu = menu_words()
+    texts, labels = texts + menu, labels + [0] * len(menu)
+    letters = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True)
+    words = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), min_df=1, sublinear_tf=True)
+    union = make_union(letters, words)
+    matrix = union.fit_transform([fold(t) for t in texts])
+    model = LogisticRegression(C=args.c, max_iter=5000, class_weight="balanced")
+    model.fit(matrix, labels)
+    coef = model.coef_[0]
+    n_letters = len(letters.vocabulary_)
+
+    def part(vectorizer: TfidfVectorizer, offset: int) -> dict[str, list[float]]:
+        return {
+            feature: [round(float(vectorizer.idf_[i]), 6), round(float(coef[offset + i]), 6)]
+            for feature, i in vectorizer.vocabulary_.items()
+        }
+
+    data = {
+        "letters": part(letters, 0),
+        "words": part(words, n_letters),
+        "intercept": round(float(model.intercept_[0]), 6),
+        "threshold": args.threshold,
+        "trained_on": [p.stem for p in paths],
+    }
+    with gzip.open(OUT, "wt", encoding="utf-8", compresslevel=9) as handle:
+        json.dump(data, handle, separators=(",", ":"), sort_keys=True)
+    # The line's scorer must agree with scikit-learn on every message it learnt from.
+    ours = DangerModel.load(OUT)
+    theirs = model.predict_proba(matrix)[:, 1]
+    worst = max(abs(ours.probability(t) - p) for t, p in zip(texts, theirs, strict=True))
+    print(f"{len(texts)} messages from {len(paths)} sets; {OUT.stat().st_size} bytes written")
+    print(f"largest difference between the line's score and scikit-learn's: {worst:.2e}")
+    return 0 if worst < 1e-3 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
