@@ -26,6 +26,9 @@ from hotline_bridge.directory.store import (
 )
 
 NUMBER_FIELDS = store.NUMBER_COLUMNS
+# What is dialled after a number: it decides who a call reaches, so it waits as a number does
+# (through the same requests as words that hold a number).
+DIALLED_FIELDS = ("phone_extension",)
 # A service's words beyond its name, label and description (in every language) that people read.
 TEXT_FIELDS = ("address", "city", "hours", "url")
 
@@ -56,7 +59,7 @@ def is_text_field(name: str) -> bool:
 
 def needs_second_person(name: str, value: object) -> bool:
     """Return whether setting ``name`` to ``value`` must wait for a second person."""
-    if name in NUMBER_FIELDS:
+    if name in NUMBER_FIELDS or name in DIALLED_FIELDS:
         return True
     return is_text_field(name) and bool(value) and holds_contact(str(value))
 
@@ -119,7 +122,7 @@ def waiting_values(database: sqlite_utils.Database, service_id: str) -> dict[str
 
 def may_wait(name: str) -> bool:
     """Return whether ``name`` is a field whose change can wait for approval."""
-    return name in NUMBER_FIELDS or is_text_field(name)
+    return name in NUMBER_FIELDS or name in DIALLED_FIELDS or is_text_field(name)
 
 
 # A change to a site's program name waits in ``pending_changes`` as a service's does, under

@@ -141,6 +141,26 @@ def test_command_line_words_holding_a_number_wait_too(demo: Flask) -> None:
     assert change["field"] == "description_en" and change["new"] == "Text 55123 now"
 
 
+@pytest.mark.clock  # the console's directory says what is open now
+def test_a_phone_extension_waits_for_a_second_person_as_a_number_does(
+    demo: Flask, frozen_clock: Any
+) -> None:
+    # What is dialled after the number decides who a call reaches.
+    add_staff(demo, NORA, "--site", "demo-clinic")
+    add_staff(demo, "ned@demo.example", "--site", "demo-clinic")
+    edit = run(
+        demo, "services", "edit", "demo-legal-aid", "--as", NORA, "--set", "phone_extension=204"
+    )
+    assert edit.exit_code == 0 and "waits for approval" in edit.output, edit.output
+    assert not service(demo, "demo-legal-aid")["phone_extension"]
+    (change,) = waiting(demo)
+    assert change["field"] == "phone_extension" and change["new"] == "204"
+    ned = Staffer(demo, "ned@demo.example", frozen_clock)
+    assert ned.sign_in().status_code == 303
+    assert ned.post(f"/console/approvals/{change['id']}/approve").status_code == 303
+    assert service(demo, "demo-legal-aid")["phone_extension"] == "204"
+
+
 def test_every_command_line_write_is_audited_with_who_ran_it(demo: Flask) -> None:
     add_staff(demo, NORA, "--site", "demo-clinic")
     for args in (
