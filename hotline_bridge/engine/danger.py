@@ -199,17 +199,13 @@ class Danger:
 
     @classmethod
     def load(cls, path: str | Path) -> Danger:
-        """Read and check the danger file at ``path``; raise ``DangerError`` on any problem."""
-        danger, problems = _compile(Path(path))
-        if problems or danger is None:
-            raise DangerError(f"{path}: " + "; ".join(problems))
-        learnt = Path(path).with_name(MODEL_FILE)
-        if learnt.exists():
-            try:
-                return replace(danger, model=DangerModel.load(learnt))
-            except (OSError, ValueError, KeyError, TypeError) as exc:
-                raise DangerError(f"{learnt}: cannot be read ({exc})") from None
-        return danger
+        """Read and check the danger file at ``path``; raise ``DangerError`` on any problem.
+
+        Compiling the words takes most of an app's start, and the result cannot change while
+        neither file does: each worker compiles them once for every app it creates."""
+        path = Path(path).resolve()
+        learnt = path.with_name(MODEL_FILE)
+        return _load(path, _identity(path), learnt, _identity(learnt))
 
     def hear(self, text: str) -> Match:
         """Return the concepts ``text`` says, by the language whose words say them."""
@@ -463,6 +459,31 @@ def _negated(stems: Sequence[str], lang: Language) -> list[bool]:
 
 
 # --- Reading the file ------------------------------------------------------------------------
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """Return what tells one version of the file at ``path`` from another (None: no file)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
+@functools.lru_cache(maxsize=8)
+def _load(
+    path: Path, version: tuple[int, int] | None, learnt: Path, learnt_version: object
+) -> Danger:
+    """Compile the danger file at ``path`` and its learnt model (the versions key the cache)."""
+    danger, problems = _compile(path)
+    if problems or danger is None:
+        raise DangerError(f"{path}: " + "; ".join(problems))
+    if learnt_version is not None:
+        try:
+            return replace(danger, model=DangerModel.load(learnt))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise DangerError(f"{learnt}: cannot be read ({exc})") from None
+    return danger
 
 
 def problems_in(path: str | Path) -> list[str]:
