@@ -12,6 +12,7 @@ from hotline_bridge.channels.voice import routes as voice
 from hotline_bridge.channels.voice.check import key_clashes, voice_problems, walk_calls
 from hotline_bridge.cli import main
 from hotline_bridge.engine.flow import Option
+from tests.channels.voice.test_voice import numbers_read_digit_by_digit
 
 # How many different answers a walk visits to meet a fault put into the first menus (the whole
 # walk is proved clean by test_the_voice_paths_have_no_problem).
@@ -48,7 +49,9 @@ def test_simulate_voice_ends_when_the_line_answers(app: Flask) -> None:
 
 
 def test_the_voice_paths_have_no_problem(app: Flask) -> None:
-    assert voice_problems(app) == []
+    walk = walk_calls(app)
+    assert voice_problems(app, walk) == []
+    numbers_read_digit_by_digit(walk)
 
 
 def test_a_voice_of_the_wrong_language_is_reported(app: Flask) -> None:
