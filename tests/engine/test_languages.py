@@ -302,3 +302,60 @@ def test_the_console_is_offered_in_the_pseudo_language(pseudo: Flask) -> None:
     title = pseudo.extensions["hotline_bridge"].catalogs.text("qps", "console.signin.title")
     assert '<html lang="qps">' in again and escape(title) in again
     assert 'value="en" lang="en">English</button>' in again
+
+
+def test_a_card_prints_in_the_pseudo_language(pseudo: Flask) -> None:
+    import io
+
+    import pypdf
+
+    from hotline_bridge.printing import Request, render
+    from tests.printing.test_print import add_sites
+
+    add_sites(pseudo)
+    printed = render(
+        pseudo, Request(site="riverside", kind="wallet", lang=PSEUDO, keywords=("QPS",))
+    )
+    assert [w.lang for w in printed.wordings] == [PSEUDO]
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(printed.pdf)).pages)
+    assert OPEN in text and CLOSE in text, text
+    with pytest.raises(ValueError, match="lang must be one of en, es, qps, both"):
+        render(pseudo, Request(site="riverside", kind="wallet", lang="xx"))
+
+
+def test_the_print_command_and_page_offer_the_pseudo_language(
+    pseudo: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hotline_bridge.cli import main
+    from hotline_bridge.console.printing import lang_names
+    from tests.printing.test_print import add_sites
+
+    add_sites(pseudo)
+    monkeypatch.setenv("HOTLINE_BRIDGE_DATABASE", pseudo.config["DATABASE"])
+    monkeypatch.setenv("HOTLINE_BRIDGE_LOCALES_DIR", pseudo.config["LOCALES_DIR"])
+    monkeypatch.setenv("HOTLINE_BRIDGE_LOCAL", "1")
+    out = tmp_path / "card.pdf"
+    runner = pseudo.test_cli_runner()
+    result = runner.invoke(
+        main,
+        [
+            "print",
+            "riverside",
+            "--kind",
+            "wallet",
+            "--lang",
+            PSEUDO,
+            "--keyword",
+            "QPS",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes().startswith(b"%PDF")
+    refused = runner.invoke(
+        main, ["print", "riverside", "--kind", "wallet", "--lang", "xx", "--out", str(out)]
+    )
+    assert refused.exit_code != 0 and "choose one of en, es, qps, both" in refused.output
+    with pseudo.test_request_context("/console/print"):
+        assert lang_names()[PSEUDO] == f"{OPEN}Pseudo{CLOSE}"
