@@ -10,9 +10,12 @@ per screen size, one page reused for every page kind.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from io import BytesIO
 from pathlib import Path
 
 import pytest
+import zxingcpp
+from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
 from hotline_bridge import create_app
@@ -26,6 +29,8 @@ PHONE = (390, 844)
 SITE = "demo-clinic"  # the demo directory's clinic
 # Legal desks added to the demo's two, so that the legal list has pages at every size.
 EXTRA_LEGAL = 13
+# The first desk's number has an extension, dialled after a pause.
+EXTENSION = "100"
 
 # Every kind of page, where it is shown (``{lang}`` filled in), at the moment of the suite's
 # clock that does not matter to it.
@@ -131,6 +136,7 @@ def add_legal_desks(database: str | Path, count: int) -> None:
             "name_en": f"Legal Desk {n} (example)",
             "name_es": f"Mesa de Ayuda Legal {n} (ejemplo)",
             "phone": f"+1617555{200 + n:04d}",
+            "phone_extension": EXTENSION if n == 1 else None,
             # Near the demo clinic's ZIP code, so that a search there has pages of results.
             "city": "Cambridge",
             "state": "MA",
@@ -260,6 +266,18 @@ def test_a_tall_screen_shows_more_services_near_a_zip_code(
     assert results > shown if size == (1080, 1920) else results == shown
     # Nothing of the page under the dock, with no scrolling.
     assert not page.evaluate("document.documentElement.scrollHeight > innerHeight")
+
+
+@pytest.mark.parametrize("size", [PHONE], ids=size_id)
+def test_the_call_code_dials_the_extension_after_a_pause(page: Page, demo_server: Server) -> None:
+    """zxing-cpp reads the code as drawn on the screen: the number, a comma (the pause iOS and
+    Android dialers wait for before sending more digits), then the extension."""
+    page.goto(f"{demo_server.base}/kiosk/{SITE}/en/service:desk-1~legal")
+    expect(page.locator(".contacts")).to_contain_text(f"1-617-555-0201 ext. {EXTENSION}")
+    shot = page.locator(".qr-box").first.screenshot()
+    with Image.open(BytesIO(shot)) as image:
+        found = zxingcpp.read_barcodes(image.convert("L"))
+    assert [code.text for code in found] == [f"tel:+16175550201,{EXTENSION}"]
 
 
 def test_a_browser_without_the_screen_size_gets_the_flow_page_size(demo_server: Server) -> None:
