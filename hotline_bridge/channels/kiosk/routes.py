@@ -1,7 +1,8 @@
 """The kiosk channel: the flow as large-type pages for a lobby touch screen, with a quick way out.
 
 Pages live at ``/kiosk/<site>/<lang>/<position>``: the language and the place ride in the address,
-so the server keeps nothing about the person and sets no cookie. Every kiosk response forbids
+so the server keeps nothing about the person and sets no cookie (the screen's size, which sizes a
+list, comes as client hints or as ``?view=390x844``: see ``room``). Every kiosk response forbids
 caching, referrers and framing, and allows no script or style that is not served from here. Any
 failure shows a static page, prepared at start-up, with the 24/7 hotline and 911.
 
