@@ -359,3 +359,38 @@ def test_the_print_command_and_page_offer_the_pseudo_language(
     assert refused.exit_code != 0 and "choose one of en, es, qps, both" in refused.output
     with pseudo.test_request_context("/console/print"):
         assert lang_names()[PSEUDO] == f"{OPEN}Pseudo{CLOSE}"
+
+
+@pytest.mark.parametrize(
+    ("voice", "speech"),
+    [
+        ("Polly.Lea-Neural", "fr-FR"),
+        ("Polly.Kajal-Neural", "hi-IN"),
+        ("Google.vi-VN-Standard-A", "vi-VN"),
+    ],
+)
+def test_a_third_language_reads_in_any_twilio_voice_of_its_language(
+    make_app: Any, tmp_path: Path, voice: str, speech: str
+) -> None:
+    from hotline_bridge.channels.voice.simulator import Phone
+
+    locales = _pseudo_locales(tmp_path)
+    profile = PSEUDO_PROFILE.replace("Polly.Matthew-Neural", voice).replace("en-US", speech)
+    (locales / PSEUDO / "language.toml").write_text(profile, encoding="utf-8")
+    app = make_app(LOCALES_DIR=str(locales))
+    phone = Phone(app, caller="+15558675309", to="+15550100999")
+    phone.dial_in()
+    phone.press("3")
+    assert {(s.language, s.voice) for s in phone.said if _wrapped(s.text)} == {(speech, voice)}
+
+
+def test_a_voice_of_another_language_is_refused_for_a_third_language(
+    make_app: Any, tmp_path: Path
+) -> None:
+    from hotline_bridge.settings import ConfigError
+
+    locales = _pseudo_locales(tmp_path)
+    profile = PSEUDO_PROFILE.replace("Polly.Matthew-Neural", "Polly.Lea-Neural")  # en-US speech
+    (locales / PSEUDO / "language.toml").write_text(profile, encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"'Polly\.Lea-Neural' is not a known voice for en-US"):
+        make_app(LOCALES_DIR=str(locales))

@@ -25,7 +25,7 @@ from hotline_bridge.channels.voice.render import (
     KEY_LANGUAGE,
     VoiceSetup,
     language_keys,
-    voice_language,
+    voice_languages,
 )
 from hotline_bridge.channels.voice.simulator import DEFAULT_FINISH_KEY, Phone
 from hotline_bridge.channels.voice.timing import HELP_WITHIN_SECONDS, PATHS, seconds_to_help
@@ -97,7 +97,9 @@ def document_problems(root: ElementTree.Element, setup: VoiceSetup, where: str) 
         language, voice = say.get("language"), say.get("voice")
         if not language:
             yield f"voice: {where}: a <Say> has no language"
-        elif voice not in voices.get(language, set()) or voice_language(voice or "") != language:
+        elif voice not in voices.get(language, set()) or language not in voice_languages(
+            voice or ""
+        ):
             yield f"voice: {where}: a <Say> in {language} uses the voice {voice!r}"
     for menu in root.iter("Gather"):
         if not (menu.get("action") or "").startswith("/voice"):
