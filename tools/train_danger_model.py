@@ -75,19 +75,31 @@ def menu_words() -> list[str]:
     return found
 
 
-def fit(texts: list[str], labels: list[int], c: float = 10.0) -> Pipeline:
+def fit(
+    texts: list[str], labels: list[int], c: float = 10.0, ordinary_weight: float = 1.0
+) -> Pipeline:
     """Learn the model from folded ``texts``: letter groups and words, then a logistic
-    regression (the line's scorer reads exactly these two parts)."""
+    regression (the line's scorer reads exactly these two parts). ``ordinary_weight`` counts
+    each ordinary message that many times over a danger one, after balancing the two."""
     letters = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True)
     words = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), min_df=1, sublinear_tf=True)
-    model = LogisticRegression(C=c, max_iter=5000, class_weight="balanced")
+    model = LogisticRegression(C=c, max_iter=5000, class_weight={0: ordinary_weight, 1: 1.0})
     pipeline = Pipeline([("union", make_union(letters, words)), ("model", model)])
-    return pipeline.fit(texts, labels)
+    danger = sum(labels)
+    # Balanced: each class weighs as much as the other, whatever their counts.
+    weights = [
+        len(labels) / (2 * danger) if y else len(labels) / (2 * (len(labels) - danger))
+        for y in labels
+    ]
+    return pipeline.fit(texts, labels, model__sample_weight=weights)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threshold", type=float, default=0.55)
+    parser.add_argument(
+        "--veto", type=float, default=0.0, help="below it, what the rules hear is ordinary"
+    )
     parser.add_argument("--c", type=float, default=10.0, help="inverse regularisation")
     args = parser.parse_args()
     paths = tuning_sets()
@@ -112,6 +124,7 @@ def main() -> int:
         "words": part(words, n_letters),
         "intercept": round(float(model.intercept_[0]), 6),
         "threshold": args.threshold,
+        "veto": args.veto,
         "trained_on": [p.stem for p in paths],
     }
     # No time in the gzip header: the same sets and settings give the same bytes.

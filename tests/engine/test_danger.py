@@ -290,8 +290,10 @@ def test_check_names_each_problem_of_the_file(
 # been measured); dev3 to dev11 (written for the families of words added after heldout2,
 # each measured before the words it led to); heldout2 itself (measured once at 86.3% and 88.0%
 # recall, 2.9% and 5.5% false alarms, then folded in); heldout3 (measured once at 83.8% and
-# 74.4% recall, 1.9% and 1.2% false alarms, then folded in); and dev12 to dev18 (written for
-# the families of words added after heldout3, each measured before the words it led to).
+# 74.4% recall, 1.9% and 1.2% false alarms, then folded in); dev12 to dev18 (written for
+# the families of words added after heldout3, each measured before the words it led to); and
+# heldout4 (measured once with the learnt model at 96.0% and 94.0% recall, 7.3% and 14.7%
+# false alarms, then folded in: the model learns from it and the veto was chosen with it).
 @pytest.mark.parametrize(
     ("name", "lang", "least"),
     [
@@ -335,6 +337,8 @@ def test_check_names_each_problem_of_the_file(
         ("dev18", "es", 6),
         ("heldout3", "en", 150),
         ("heldout3", "es", 150),
+        ("heldout4", "en", 150),
+        ("heldout4", "es", 150),
     ],
 )
 def test_the_tuning_sets_meet_the_targets(danger: Danger, name: str, lang: str, least: int) -> None:
@@ -350,16 +354,3 @@ def test_a_set_not_tuned_on_is_reported_as_held_out(tmp_path: Path, danger: Dang
     path.write_text("label,concept,text\ndanger,kept_in,he locks me in\n", encoding="utf-8")
     rates = measure(danger, path)
     assert not rates.tuning and rates.recall == 1.0
-
-
-# heldout4 (150 danger and 150 ordinary messages a language) was written by someone who read
-# neither the rules nor the other sets, and measured once on the rules with the learnt model:
-# it is held where it stood and never tuned on (nor learnt from: the model learns only from
-# tuning sets).
-@pytest.mark.parametrize(("lang", "heard", "alarmed"), [("en", 144, 11), ("es", 141, 22)])
-def test_the_held_out_set_keeps_what_it_heard(
-    danger: Danger, lang: str, heard: int, alarmed: int
-) -> None:
-    rates = measure(danger, EXAMPLES / f"heldout4-{lang}.csv")
-    assert not rates.tuning and rates.danger == rates.ordinary == 150
-    assert rates.heard >= heard and rates.alarmed <= alarmed, rates.line()
