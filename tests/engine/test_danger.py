@@ -206,6 +206,17 @@ ORDINARY = [
     "es emergencia si mi bebe tiene 39 de fiebre",
     "la sala de urgencias esta abierta",
     "cuando hay una emergencia llamo al 911 o a ustedes",
+    # Ordinary senses of heldout4 and dev19: a bill one cannot pay, a door of the clinic, a
+    # teenager or a grandfather going out, a test after sex, panic attacks, a gun lock.
+    "what happens if i cant pay at all",
+    "the door is locked, are you open today",
+    "i had unprotected sex and want the morning after pill",
+    "mi abuelo se quiere salir de la casa en la noche, tiene alzheimer",
+    "creo q tengo ansiedad, me dan ataques de panico en el trabajo",
+    "q pasa si de plano no puedo pagar?",
+    "me sigue saliendo sangre de la nariz cuando hace calor",
+    "el señor de la iglesia dice q ustedes dan candados pa las armas gratis",
+    "anoche fui a la emergencia y me dieron antibiotico",
     # Words near a danger word by a letter are not heard as it ("cancelar" is not "carcel").
     "quiero cancelar mi contrato del telefono",
     "tengo q seguir tomando la medicina",
@@ -293,7 +304,9 @@ def test_check_names_each_problem_of_the_file(
 # 74.4% recall, 1.9% and 1.2% false alarms, then folded in); dev12 to dev18 (written for
 # the families of words added after heldout3, each measured before the words it led to); and
 # heldout4 (measured once with the learnt model at 96.0% and 94.0% recall, 7.3% and 14.7%
-# false alarms, then folded in: the model learns from it and the veto was chosen with it).
+# false alarms, then folded in: the model learns from it and the veto was chosen with it);
+# dev19 (mostly ordinary clinic messages in danger words, measured before its changes at 97.9%
+# and 95.9% recall, 10.4% and 16.7% false alarms).
 @pytest.mark.parametrize(
     ("name", "lang", "least"),
     [
@@ -339,6 +352,8 @@ def test_check_names_each_problem_of_the_file(
         ("heldout3", "es", 150),
         ("heldout4", "en", 150),
         ("heldout4", "es", 150),
+        ("dev19", "en", 95),
+        ("dev19", "es", 95),
     ],
 )
 def test_the_tuning_sets_meet_the_targets(danger: Danger, name: str, lang: str, least: int) -> None:
