@@ -45,6 +45,7 @@ HEARD = [
     ("me quitaron mis documentos", "documents_held"),
     ("mis documentos me los quitaron", "documents_held"),
     ("ayuda por favor", "emergency"),
+    ("ayuda ayuda apurense", "emergency"),
     ("ayuda x favor", "emergency"),
     ("I'm scared he won't let me leave", "kept_in"),
     ("no me deja salir", "kept_in"),
@@ -217,6 +218,12 @@ ORDINARY = [
     "me sigue saliendo sangre de la nariz cuando hace calor",
     "el señor de la iglesia dice q ustedes dan candados pa las armas gratis",
     "anoche fui a la emergencia y me dieron antibiotico",
+    # Ordinary senses of dev20.
+    "the landlord says i owe 3 months of rent, is there help",
+    "i want out of this depression, can i see someone",
+    "quiero reportar una llamada de estafa a la policia",
+    "mi mama no puede salir de la casa desde el derrame, puede venir una enfermera?",
+    "mi esposo tiene pistola en la casa, dan candados gratis?",
     # Words near a danger word by a letter are not heard as it ("cancelar" is not "carcel").
     "quiero cancelar mi contrato del telefono",
     "tengo q seguir tomando la medicina",
@@ -306,7 +313,8 @@ def test_check_names_each_problem_of_the_file(
 # heldout4 (measured once with the learnt model at 96.0% and 94.0% recall, 7.3% and 14.7%
 # false alarms, then folded in: the model learns from it and the veto was chosen with it);
 # dev19 (mostly ordinary clinic messages in danger words, measured before its changes at 97.9%
-# and 95.9% recall, 10.4% and 16.7% false alarms).
+# and 95.9% recall, 10.4% and 16.7% false alarms); dev20 (written with dev19, measured after
+# the dev19 changes at 96.8% and 96.8% recall, 8.4% and 13.6% false alarms).
 @pytest.mark.parametrize(
     ("name", "lang", "least"),
     [
@@ -354,6 +362,8 @@ def test_check_names_each_problem_of_the_file(
         ("heldout4", "es", 150),
         ("dev19", "en", 95),
         ("dev19", "es", 95),
+        ("dev20", "en", 95),
+        ("dev20", "es", 95),
     ],
 )
 def test_the_tuning_sets_meet_the_targets(danger: Danger, name: str, lang: str, least: int) -> None:
