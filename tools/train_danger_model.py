@@ -1,7 +1,7 @@
 """Learn flows/danger-model.json.gz from the labelled messages the rules are tuned on.
 
     .venv/bin/pip install -e ".[train]"   # scikit-learn, only here: the line never needs it
-    .venv/bin/python tools/train_danger_model.py
+    .venv/bin/python tools/train_danger_model.py --threshold 0.6 --veto 0.1
 
 Trains one model for both languages on every tuning set in flows/danger-examples/ (dev*, and the
 held-out sets folded in once measured; a held-out set not yet measured is never read), checks
@@ -96,9 +96,9 @@ def fit(
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threshold", type=float, default=0.55)
+    parser.add_argument("--threshold", type=float, default=0.6)
     parser.add_argument(
-        "--veto", type=float, default=0.0, help="below it, what the rules hear is ordinary"
+        "--veto", type=float, default=0.1, help="below it, what the rules hear is ordinary"
     )
     parser.add_argument("--c", type=float, default=10.0, help="inverse regularisation")
     args = parser.parse_args()
