@@ -224,6 +224,13 @@ ORDINARY = [
     "quiero reportar una llamada de estafa a la policia",
     "mi mama no puede salir de la casa desde el derrame, puede venir una enfermera?",
     "mi esposo tiene pistola en la casa, dan candados gratis?",
+    # Ordinary senses of dev21.
+    "my son got locked in the car for a minute, hes fine but should i get him checked",
+    "im scared my pap smear will come back bad",
+    "the supervisor has the workers comp papers, should i ask him for them",
+    "mi hija esta encerrada en su cuarto todo el dia con el cel, es normal?",
+    "me pegue en el dedo con el martillo en el trabajo, esta morado",
+    "el abogado tiene mi pasaporte original pal caso, llevo copia?",
     # Words near a danger word by a letter are not heard as it ("cancelar" is not "carcel").
     "quiero cancelar mi contrato del telefono",
     "tengo q seguir tomando la medicina",
@@ -314,7 +321,9 @@ def test_check_names_each_problem_of_the_file(
 # false alarms, then folded in: the model learns from it and the veto was chosen with it);
 # dev19 (mostly ordinary clinic messages in danger words, measured before its changes at 97.9%
 # and 95.9% recall, 10.4% and 16.7% false alarms); dev20 (written with dev19, measured after
-# the dev19 changes at 96.8% and 96.8% recall, 8.4% and 13.6% false alarms).
+# the dev19 changes at 96.8% and 96.8% recall, 8.4% and 13.6% false alarms); dev21 (ordinary
+# messages in the words of control, measured after the dev20 changes at 100% and 97.9% recall,
+# 14.6% and 16.1% false alarms).
 @pytest.mark.parametrize(
     ("name", "lang", "least"),
     [
@@ -364,6 +373,8 @@ def test_check_names_each_problem_of_the_file(
         ("dev19", "es", 95),
         ("dev20", "en", 95),
         ("dev20", "es", 95),
+        ("dev21", "en", 95),
+        ("dev21", "es", 95),
     ],
 )
 def test_the_tuning_sets_meet_the_targets(danger: Danger, name: str, lang: str, least: int) -> None:
