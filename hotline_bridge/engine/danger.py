@@ -238,11 +238,18 @@ class Danger:
         return Match({code: tuple(ids) for code, ids in found.items()})
 
     def found_in(self, text: str) -> bool:
-        """Return whether ``text`` suggests danger: to the rules, or to the model when the
-        message has four words or more (fewer are a keyword, a choice or a greeting)."""
-        if self.hear(text):
-            return True
-        return self.model is not None and _long_enough(text) and self.model.hears(text)
+        """Return whether ``text`` suggests danger. A message of fewer than four words (a
+        keyword, a choice, a greeting) is heard by the rules alone. A longer one is heard when
+        the model's probability reaches its threshold, or when the rules hear it and the
+        model does not find it far below danger (its veto): a word of a rule said in its
+        ordinary sense ("is the emergency room open") is left to the menu."""
+        heard = bool(self.hear(text))
+        if self.model is None or not _long_enough(text):
+            return heard
+        probability = self.model.probability(text)
+        if heard:
+            return probability >= self.model.veto
+        return probability >= self.model.threshold
 
     def language_of(self, text: str, languages: Iterable[str]) -> str | None:
         """Return the one language among ``languages`` whose words suggest danger in ``text``,
@@ -696,7 +703,7 @@ RECALL_TARGET = 0.95
 FALSE_ALARM_TARGET = 0.05
 # Held-out sets folded into tuning once they were measured: their misses and false alarms were
 # used to change the words, so they no longer measure unseen messages and must meet the targets.
-FOLDED_IN = frozenset({"heldout2", "heldout3"})
+FOLDED_IN = frozenset({"heldout2", "heldout3", "heldout4"})
 
 
 @dataclass(frozen=True)
