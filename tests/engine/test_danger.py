@@ -390,3 +390,16 @@ def test_a_set_not_tuned_on_is_reported_as_held_out(tmp_path: Path, danger: Dang
     path.write_text("label,concept,text\ndanger,kept_in,he locks me in\n", encoding="utf-8")
     rates = measure(danger, path)
     assert not rates.tuning and rates.recall == 1.0
+
+
+# heldout5 (150 danger and 150 ordinary messages a language) was written by someone who read
+# neither the rules, the model nor the other sets, and measured once on the line as it stood
+# after dev21 (through the signed SMS webhook too, with the same counts): 95.3% and 94.0%
+# recall, 2.7% and 4.7% false alarms. It is held where it stood and never learnt from.
+@pytest.mark.parametrize(("lang", "heard", "alarmed"), [("en", 143, 4), ("es", 141, 7)])
+def test_the_held_out_set_keeps_what_it_heard(
+    danger: Danger, lang: str, heard: int, alarmed: int
+) -> None:
+    rates = measure(danger, EXAMPLES / f"heldout5-{lang}.csv")
+    assert not rates.tuning and rates.danger == rates.ordinary == 150
+    assert rates.heard >= heard and rates.alarmed <= alarmed, rates.line()
