@@ -323,7 +323,9 @@ def test_check_names_each_problem_of_the_file(
 # and 95.9% recall, 10.4% and 16.7% false alarms); dev20 (written with dev19, measured after
 # the dev19 changes at 96.8% and 96.8% recall, 8.4% and 13.6% false alarms); dev21 (ordinary
 # messages in the words of control, measured after the dev20 changes at 100% and 97.9% recall,
-# 14.6% and 16.1% false alarms).
+# 14.6% and 16.1% false alarms); heldout5 (written apart from everything, measured once after
+# dev21 at 95.3% and 94.0% recall, 2.7% and 4.7% false alarms, then folded in: the model learns
+# from it).
 @pytest.mark.parametrize(
     ("name", "lang", "least"),
     [
@@ -375,6 +377,8 @@ def test_check_names_each_problem_of_the_file(
         ("dev20", "es", 95),
         ("dev21", "en", 95),
         ("dev21", "es", 95),
+        ("heldout5", "en", 150),
+        ("heldout5", "es", 150),
     ],
 )
 def test_the_tuning_sets_meet_the_targets(danger: Danger, name: str, lang: str, least: int) -> None:
@@ -386,20 +390,21 @@ def test_the_tuning_sets_meet_the_targets(danger: Danger, name: str, lang: str, 
 
 
 def test_a_set_not_tuned_on_is_reported_as_held_out(tmp_path: Path, danger: Danger) -> None:
-    path = tmp_path / "heldout5-en.csv"
+    path = tmp_path / "heldout9-en.csv"
     path.write_text("label,concept,text\ndanger,kept_in,he locks me in\n", encoding="utf-8")
     rates = measure(danger, path)
     assert not rates.tuning and rates.recall == 1.0
 
 
-# heldout5 (150 danger and 150 ordinary messages a language) was written by someone who read
-# neither the rules, the model nor the other sets, and measured once on the line as it stood
-# after dev21 (through the signed SMS webhook too, with the same counts): 95.3% and 94.0%
-# recall, 2.7% and 4.7% false alarms. It is held where it stood and never learnt from.
-@pytest.mark.parametrize(("lang", "heard", "alarmed"), [("en", 143, 4), ("es", 141, 7)])
+# heldout6 (150 danger and 150 ordinary messages a language, the Spanish written apart from the
+# English) was written by someone who read neither the rules, the model nor the other sets, and
+# measured once on the line with heldout5 folded in (through the signed SMS webhook too, with
+# the same counts): 97.3% and 97.3% recall, 1.3% and 5.3% false alarms. It is held where it
+# stood and never learnt from.
+@pytest.mark.parametrize(("lang", "heard", "alarmed"), [("en", 146, 2), ("es", 146, 8)])
 def test_the_held_out_set_keeps_what_it_heard(
     danger: Danger, lang: str, heard: int, alarmed: int
 ) -> None:
-    rates = measure(danger, EXAMPLES / f"heldout5-{lang}.csv")
+    rates = measure(danger, EXAMPLES / f"heldout6-{lang}.csv")
     assert not rates.tuning and rates.danger == rates.ordinary == 150
     assert rates.heard >= heard and rates.alarmed <= alarmed, rates.line()
