@@ -25,7 +25,7 @@ from pathlib import Path
 
 from hotline_bridge import settings
 from hotline_bridge.channels.sms import walk as sms_walk
-from hotline_bridge.webhooks.replies import Replies
+from hotline_bridge.channels.sms.replies import Replies
 
 from . import app as bench_app
 from . import loadgen, machine, profile_sms, server, sms_cost

@@ -18,7 +18,7 @@ from pathlib import Path
 from flask import Flask
 from flask.testing import FlaskClient
 
-from hotline_bridge.webhooks.replies import Replies
+from hotline_bridge.channels.sms.replies import Replies
 
 from . import app as bench_app
 from . import loadgen

@@ -22,7 +22,6 @@ from hotline_bridge.ops import metrics
 from hotline_bridge.privacy import install_log_redaction
 from hotline_bridge.runtime import load_runtime
 from hotline_bridge.settings import ConfigError
-from hotline_bridge.webhooks import messaging
 
 __all__ = ["create_app"]
 
@@ -51,9 +50,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     counters.init_app(app)
     metrics.init_app(app)
     webhooks.init_app(app)
-    messaging.init_app(app)
-    whatsapp.init_app(app)
-    sms.init_app(app)
+    sms.init_app(app, others=(whatsapp.TEXT_CHANNEL,))
     voice.init_app(app)
     voice_callback.init_app(app)
     kiosk.init_app(app)

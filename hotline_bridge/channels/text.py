@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from hotline_bridge.directory.hours import describe
 from hotline_bridge.directory.models import Service, Site, display_number, display_phone
-from hotline_bridge.engine.catalogs import Words
+from hotline_bridge.engine.catalogs import Catalogs, Words
 from hotline_bridge.engine.conversation import Outcome
 from hotline_bridge.engine.flow import Flow
 from hotline_bridge.engine.screen import (
@@ -27,6 +27,7 @@ from hotline_bridge.engine.screen import (
     Entry,
     Screen,
 )
+from hotline_bridge.engine.step import Capabilities
 
 # The order of the shortcuts in a reply's last line.
 _SHORTCUT_ORDER = (TALK, BACK, HOME)
@@ -256,3 +257,22 @@ def answer(
     if outcome.compliance == "start":
         opening = compliance(words, channel, site, hotline_phone, "start")
     return compose(words, flow, site, outcome.screen, opening)
+
+
+# How a text channel writes an outcome: words, flow, site, outcome, the 24/7 line's number.
+Writer = Callable[[Words, Flow, Site, Outcome, str], "str | None"]
+# What a text channel can do at a site (an SMS reply must fit its budget in the site's wording).
+CapabilitiesAt = Callable[[Catalogs, Flow, Site], Capabilities]
+
+
+@dataclass(frozen=True)
+class TextChannel:
+    """A channel whose messages come to Twilio's Messaging webhook (``POST /sms``, answered by
+    the SMS channel): its name, what it can do, how it writes, and which messages are its."""
+
+    name: str
+    caps: CapabilitiesAt
+    write: Writer
+    # What begins the addresses (``From`` or ``To``) of this channel's messages
+    # (``whatsapp:``); None: the channel of every other message.
+    prefix: str | None = None

@@ -1,11 +1,13 @@
-"""What every Twilio webhook shares: the size limit, the signature check and the fail-safe.
+"""The Twilio library every Twilio channel uses: the size limit, the signature check, reading
+the form (``forms``), deleting Twilio's records (``records``, ``forget``).
 
-``twilio_webhook(fail_safe)`` wraps a view so that a body too large to be Twilio's gets 413
-before it is read, a request without a valid ``X-Twilio-Signature`` (or one whose body cannot
-even be verified) gets 403, and any exception inside the view (database gone, a missing catalog
-entry, a bug) becomes the channel's static fail-safe answer with status 200: Twilio never
-receives a 500 from us. A retry of a webhook already answered is marked in its environ so that
-it is answered again but counted once.
+``twilio_webhook`` wraps a view so that a body too large to be Twilio's gets 413 before it is
+read and a request without a valid ``X-Twilio-Signature`` (or one whose body cannot even be
+verified) gets 403. What the view answers, and its fail-safe, are the channel's turn's
+(``channels.turn``): any exception inside it (database gone, a missing catalog entry, a bug)
+becomes the channel's static fail-safe answer with status 200, so Twilio never receives a 500
+from us. A retry of a webhook already answered is marked in its environ so that it is answered
+again but counted once. Nothing here imports a channel.
 """
 
 from __future__ import annotations
@@ -31,7 +33,6 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wsgi import get_content_length, get_input_stream
 
 from hotline_bridge.counters import REPEAT
-from hotline_bridge.ops import metrics
 from hotline_bridge.webhooks.deliveries import RecentDeliveries
 from hotline_bridge.webhooks.forms import WebhookRequest
 from hotline_bridge.webhooks.signatures import Signatures
@@ -98,14 +99,6 @@ def form() -> dict[str, str]:
     cannot be read as a form."""
     req: WebhookRequest = request._get_current_object()  # type: ignore[attr-defined]
     return dict(req.fields)
-
-
-def _current() -> tuple[Flask, WebhookRequest]:
-    """Return the app and the request themselves, for helpers that read them many times
-    (each read through Flask's proxies looks them up again)."""
-    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    req: WebhookRequest = request._get_current_object()  # type: ignore[attr-defined]
-    return app, req
 
 
 def _too_large(req: WebhookRequest) -> bool:
@@ -239,28 +232,27 @@ def log_failure(where: str, exc: BaseException) -> None:
     log.error("%s failed safe: %s at %s", where, type(exc).__name__, place)
 
 
-def twilio_webhook(fail_safe: Callable[[], Response]) -> Callable[..., Any]:
-    """Decorate a Twilio webhook view with the signature check and the fail-safe."""
+def twilio_webhook(view: Callable[..., Response]) -> Callable[..., Response]:
+    """Decorate a Twilio webhook view with the size limit and the signature check; the view
+    answers everything else, its faults included (``channels.turn.run`` fails safe)."""
 
-    def decorator(view: Callable[..., Response]) -> Callable[..., Response]:
-        @functools.wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Response:
-            app, req = _current()
-            if _too_large(req):
-                return _refuse_too_large()
-            if not signature_ok(app, req):
-                return twiml_response("<Response/>", status=403)
-            try:
-                _note_delivery(app, req)
-                return view(*args, **kwargs)
-            except Exception as exc:
-                log_failure(request.path, exc)
-                metrics.fail_safe_given()
-                return fail_safe()
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Response:
+        # The app and the request themselves: each read through Flask's proxies looks them
+        # up again.
+        app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+        req: WebhookRequest = request._get_current_object()  # type: ignore[attr-defined]
+        if _too_large(req):
+            return _refuse_too_large()
+        if not signature_ok(app, req):
+            return twiml_response("<Response/>", status=403)
+        try:
+            _note_delivery(app, req)
+        except Exception as exc:  # then a retry may be counted twice; it is still answered
+            log_failure("noting a delivery", exc)
+        return view(*args, **kwargs)
 
-        return wrapped
-
-    return decorator
+    return wrapped
 
 
 def _note_delivery(app: Flask, req: WebhookRequest) -> None:

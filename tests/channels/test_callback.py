@@ -23,13 +23,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from responses import matchers
 
+from hotline_bridge.channels.sms import callback
 from hotline_bridge.channels.sms.segments import MAX_SEGMENTS, cost
 from hotline_bridge.channels.sms.simulator import SmsSimulator
 from hotline_bridge.directory.models import display_number
 from hotline_bridge.directory.store import open_db
 from hotline_bridge.engine.catalogs import Words
 from hotline_bridge.runtime import runtime
-from hotline_bridge.webhooks import callback
 from tests.conftest import (
     CLINIC_NUMBER,
     SENDER,
@@ -568,12 +568,12 @@ def test_the_usage_page_names_the_counts_of_the_call(live: Flask, lang: str) -> 
 def test_a_fault_while_answering_still_connects_to_the_24_7_line(
     live: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from hotline_bridge.channels.voice import callback as voice_callback
+    from hotline_bridge.channels import turn
 
     def gone() -> None:
         raise OSError("database gone")
 
-    monkeypatch.setattr(voice_callback, "get_db", gone)
+    monkeypatch.setattr(turn, "get_db", gone)  # where every turn opens the database
     response = answered(live, "es")
     root = twiml(response)
     assert response.status_code == 200

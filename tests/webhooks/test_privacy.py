@@ -108,7 +108,7 @@ def test_errors_are_logged_without_what_the_person_sent(
     monkeypatch: pytest.MonkeyPatch,
     captured_logs: pytest.LogCaptureFixture,
 ) -> None:
-    from hotline_bridge.webhooks import messaging
+    from hotline_bridge.channels.sms import messaging
 
     def broken(_conversation: object, _state: object, body: str) -> None:
         raise ValueError(f"could not handle {body!r}")

@@ -18,11 +18,11 @@ from twilio.request_validator import RequestValidator
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
+from hotline_bridge.channels.sms import messaging, replies
 from hotline_bridge.channels.sms.sessions import ConversationSigner
 from hotline_bridge.directory.store import get_db
 from hotline_bridge.engine.conversation import State
 from hotline_bridge.engine.keywords import Keywords
-from hotline_bridge.webhooks import messaging, replies
 from hotline_bridge.webhooks.forms import WebhookRequest, parse_urlencoded
 from hotline_bridge.webhooks.signatures import Signatures
 from tests.conftest import AUTH_TOKEN, BASE_URL, SECRET_KEY, Texter

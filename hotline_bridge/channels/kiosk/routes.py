@@ -9,11 +9,13 @@ failure shows a static page, prepared at start-up, with the 24/7 hotline and 911
 The ZIP keypad is a GET form back to the ZIP step's own address (``?zip=02139&back=legal``);
 the answer is a redirect to the position that carries the ZIP code. The code is never stored,
 and the app's log redaction hides it (any run of five digits) wherever an address is logged.
+
+A page is one turn of ``channels.turn``: the address is read, the site found, the engine shows
+the screen, ``pages.build`` writes it, and the pipeline counts the step and fails safe.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -22,24 +24,23 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import jinja2
+import sqlite_utils
 from flask import Blueprint, Flask, Response, current_app, redirect, request, url_for
 from werkzeug.routing import BaseConverter
 from werkzeug.wrappers import Response as BaseResponse
 
-from hotline_bridge import counters
+from hotline_bridge.channels import turn
 from hotline_bridge.channels.kiosk import room
 from hotline_bridge.channels.kiosk.pages import CAPABILITIES, Visit, build
 from hotline_bridge.directory.models import Site, display_number, get_site, kiosk_home_site
 from hotline_bridge.directory.reader import SiteDirectory
-from hotline_bridge.directory.store import DEFAULT_SITE, get_db
+from hotline_bridge.directory.store import DEFAULT_SITE
 from hotline_bridge.engine.catalogs import DEFAULT_LANGUAGE, Catalogs, Words
 from hotline_bridge.engine.flow import Flow, Position, decode
-from hotline_bridge.engine.screen import BACK, Notice
+from hotline_bridge.engine.screen import BACK, Notice, Screen
 from hotline_bridge.engine.step import Turn, as_zip, enter_zip, show
-from hotline_bridge.ops import metrics
 from hotline_bridge.runtime import Runtime, runtime
 from hotline_bridge.settings import ConfigError
-from hotline_bridge.webhooks import log_failure
 
 CHANNEL = "kiosk"
 KIOSK_DIR = Path(__file__).parent
@@ -118,16 +119,7 @@ def _protect(response: Response) -> Response:
 def page(site_id: str | None, lang: str | None, where: str | None) -> BaseResponse:
     """Show one step of the flow in large type, in the language the address names (a bare
     ``/kiosk`` shows the only clinic's, if there is one)."""
-    try:
-        site_id = site_id or kiosk_home_site(get_db())
-        if lang is not None and lang not in runtime().catalogs.languages:
-            return _page(site_id, None, None)  # a language we do not offer: the home page
-        return _page(site_id, lang, where)
-    except Exception as exc:
-        # The place, not the path: the path tells what a person was reading.
-        log_failure("kiosk page", exc)
-        metrics.fail_safe_given()
-        return failsafe_response(lang)
+    return turn.run(PAGE)
 
 
 @bp.get("/kiosk/<site_id>/<path:_rest>")
@@ -138,12 +130,20 @@ def stray(site_id: str, _rest: str) -> BaseResponse:
 
 @bp.get("/welcome", defaults={"site_id": DEFAULT_SITE, "lang": DEFAULT_LANGUAGE})
 @bp.get(f"/welcome/<site_id>/<{_LANG}:lang>")
-def welcome(site_id: str, lang: str) -> Response:
+def welcome(site_id: str, lang: str) -> BaseResponse:
     """Show the neutral hospital welcome page a quick exit leaves on the screen."""
-    if lang not in runtime().catalogs.languages:
-        lang = DEFAULT_LANGUAGE
-    _count(lang, "exit")
-    words = runtime().catalogs.bind(lang)
+    return turn.run(WELCOME)
+
+
+def _read_welcome() -> tuple[str, str]:
+    args = request.view_args or {}
+    site_id, lang = args.get("site_id", DEFAULT_SITE), args.get("lang", DEFAULT_LANGUAGE)
+    return site_id, lang if lang in runtime().catalogs.languages else DEFAULT_LANGUAGE
+
+
+def _welcome_page(place: turn.Place[tuple[str, str]], given: tuple[str, str], _: None) -> turn.Done:
+    site_id, lang = given
+    words = place.runtime.catalogs.bind(lang)
     html = render(
         "welcome.html",
         t=words.t,
@@ -154,7 +154,16 @@ def welcome(site_id: str, lang: str) -> Response:
         js_url=url_for("kiosk.static", filename="kiosk.js"),
         wait=kiosk().welcome_seconds,
     )
-    return Response(html, mimetype="text/html")
+    return turn.Done(Response(html, mimetype="text/html"), [(lang, "exit")])
+
+
+WELCOME = turn.Channel[tuple[str, str], None](
+    name=CHANNEL,
+    read=_read_welcome,
+    step=lambda place, given: None,
+    render=_welcome_page,
+    fail_safe=lambda given: failsafe_response(given[1] if given else None),
+)
 
 
 def failsafe_response(lang: str | None) -> Response:
@@ -168,13 +177,6 @@ def render(template: str, **context: Any) -> str:
     return kiosk().templates.get_template(template).render(**context)
 
 
-def _count(lang: str, event: str) -> None:
-    try:
-        counters.bump(get_db(), CHANNEL, lang, event)
-    except Exception as exc:  # a count is never worth a failed page
-        log_failure("kiosk count", exc)
-
-
 def _unknown_site(site_id: str, lang: str | None) -> Response:
     """Answer a kiosk address that names no site: 404, still with the 24/7 line and 911. The
     address is the kiosk's own set-up, not a person's, so naming it in the log is safe."""
@@ -184,37 +186,98 @@ def _unknown_site(site_id: str, lang: str | None) -> Response:
     return response
 
 
-def _page(site_id: str, lang: str | None, where: str | None) -> BaseResponse:
-    rt, db = runtime(), get_db()
+@dataclass(frozen=True)
+class Asked:
+    """A kiosk address as the turn reads it: the site, language and place it names, the ZIP
+    code typed on the keypad (None: none), and the screen's size where the browser says."""
+
+    site_id: str | None
+    lang: str | None
+    where: str | None
+    typed: str | None
+    # The screen's size as the script wrote it into the address (measured as the person
+    # touched the link), and as the browser's client hints say.
+    written: room.Viewport | None
+    hinted: room.Viewport | None
+
+    @property
+    def view(self) -> room.Viewport | None:
+        return self.written or self.hinted
+
+
+def _read_page() -> Asked:
+    args = request.view_args or {}
+    lang, where = args.get("lang"), args.get("where")
+    if lang is not None and lang not in runtime().catalogs.languages:
+        lang, where = None, None  # a language we do not offer: the home page
+    typed = request.args.get("zip") if "zip" in request.args else None
+    written, hinted = room.written(request.args.get(VIEW_ARG)), room.viewport(request.headers)
+    return Asked(args.get("site_id"), lang, where, typed, written, hinted)
+
+
+class UnknownSite(LookupError):
+    """A kiosk address names no site."""
+
+
+def _site(db: sqlite_utils.Database, asked: Asked) -> Site:
+    site_id = asked.site_id or kiosk_home_site(db)
     site = get_site(db, site_id)
     if site is None:
-        return _unknown_site(site_id, lang)
-    lang = lang or site_language(site)
-    written, hinted = room.written(request.args.get(VIEW_ARG)), room.viewport(request.headers)
-    # Measured by the script as the person touched the link, else as the browser says.
-    view = written or hinted
-    flow = sized_flow(rt.flow, view)
-    position = decode(flow, where)
-    directory = SiteDirectory(db, site, dt.datetime.now(dt.UTC), rt.discreet)
-    screen = None
-    if position.node == flow.zip_node and "zip" in request.args:
-        turn = _typed_zip(flow, position, lang, directory)
-        if turn.understood:
-            found = position_url(site, lang, turn.screen.position)
-            return redirect(_with_view(found, written), code=303)
-        screen = turn.screen
-    if screen is None:
-        screen = show(flow, position, lang, directory, CAPABILITIES)
-    words = rt.catalogs.bind(lang)
-    visit = Visit(words, flow, site, screen, _linker(site, lang))
+        raise UnknownSite(site_id)
+    return site
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What a kiosk page shows: the screen at a position, or where the ZIP keypad leads, or
+    nothing for an address that names no site."""
+
+    site: Site | None = None
+    lang: str = DEFAULT_LANGUAGE
+    flow: Flow | None = None
+    screen: Screen | None = None
+    node: str = ""  # the node the address names, which the page is counted under
+    redirect_to: str | None = None
+    unknown: str | None = None
+
+
+def _show(place: turn.Place[Asked], asked: Asked) -> Shown:
+    try:
+        site = place.site
+    except UnknownSite as unknown:
+        return Shown(unknown=str(unknown))
+    lang = asked.lang or site_language(site)
+    flow = sized_flow(place.runtime.flow, asked.view)
+    position = decode(flow, asked.where)
+    directory = place.directory
+    if position.node == flow.zip_node and asked.typed is not None:
+        typed = _typed_zip(flow, position, lang, directory, asked.typed)
+        if typed.understood:
+            found = position_url(site, lang, typed.screen.position)
+            return Shown(site, lang, redirect_to=_with_view(found, asked.written))
+        return Shown(site, lang, flow, typed.screen, position.node)
+    screen = show(flow, position, lang, directory, CAPABILITIES)
+    return Shown(site, lang, flow, screen, position.node)
+
+
+def _page(place: turn.Place[Asked], asked: Asked, shown: Shown) -> turn.Done:
+    """Write the page the engine's screen makes, counted as a step of its node."""
+    if shown.unknown is not None:
+        return turn.Done(_unknown_site(shown.unknown, asked.lang))
+    if shown.redirect_to is not None:
+        return turn.Done(redirect(shown.redirect_to, code=303))
+    site, flow, screen, lang = shown.site, shown.flow, shown.screen, shown.lang
+    assert site is not None and flow is not None and screen is not None
+    rt = place.runtime
+    visit = Visit(rt.catalogs.bind(lang), flow, site, screen, _linker(site, lang))
     built = build(visit)
     # A list sized without the screen's size asks the script to load it again with it; where
     # the browser sends the size itself, the script need not write it into addresses.
-    ask = view is None and screen.kind in SIZED_KINDS
-    sized = {"view": "ask" if ask else "hints" if hinted and not written else None}
+    ask = asked.view is None and screen.kind in SIZED_KINDS
+    hints_only = asked.hinted is not None and asked.written is None
+    sized = {"view": "ask" if ask else "hints" if hints_only else None}
     html = render(built.template, **{**frame(rt, visit), **built.context, **sized})
-    counters.bump(db, CHANNEL, lang, f"step:{position.node}")
-    return Response(html, mimetype="text/html")
+    return turn.Done(Response(html, mimetype="text/html"), [(lang, f"step:{shown.node}")])
 
 
 def _with_view(url: str, view: room.Viewport | None) -> str:
@@ -223,10 +286,22 @@ def _with_view(url: str, view: room.Viewport | None) -> str:
     return f"{url}?{urlencode({VIEW_ARG: room.write(view)})}" if view else url
 
 
-def _typed_zip(flow: Flow, position: Position, lang: str, directory: SiteDirectory) -> Turn:
+def _failsafe_page(asked: Asked | None) -> Response:
+    lang = asked.lang if asked else (request.view_args or {}).get("lang")
+    return failsafe_response(lang)
+
+
+PAGE = turn.Channel[Asked, Shown](
+    name=CHANNEL, read=_read_page, site=_site, step=_show, render=_page, fail_safe=_failsafe_page
+)
+
+
+def _typed_zip(
+    flow: Flow, position: Position, lang: str, directory: SiteDirectory, typed_text: str
+) -> Turn:
     """Return the answer to the ZIP keypad's form: the ZIP step for the code typed (and the
     kind of help the keypad was opened for, if any), or the keypad again with a notice."""
-    typed = as_zip(request.args.get("zip", ""))
+    typed = as_zip(typed_text)
     if typed is None:
         screen = show(flow, position, lang, directory, CAPABILITIES, (Notice("zip.digits"),))
         return Turn(screen, understood=False)

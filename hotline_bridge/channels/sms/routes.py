@@ -1,26 +1,27 @@
-"""The SMS channel: its place on Twilio's Messaging webhook, its fallback and status callback.
+"""The SMS channel: Twilio's Messaging webhook (``messaging``), its fallback and status callback.
 
-Messages themselves arrive at the Messaging webhook every text channel shares
-(``webhooks.messaging``); this channel writes the SMS replies (``render``). Conversation state
-rides only in the signed conversation cookie (``sessions``), which Twilio keeps per
-conversation.
+Messages arrive at ``POST /sms`` (``messaging``), which answers every text channel; this
+channel writes the SMS replies (``render``) and answers CALL and YES (``callback``).
+Conversation state rides only in the signed conversation cookie (``sessions``), which Twilio
+keeps per conversation.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 from flask import Blueprint, Flask, Response, request
 from twilio.twiml.messaging_response import MessagingResponse
 
-from hotline_bridge import counters
-from hotline_bridge.channels.sms import render, sessions
-from hotline_bridge.directory.store import get_db
+from hotline_bridge.channels import turn
+from hotline_bridge.channels.sms import callback, messaging, render, sessions
+from hotline_bridge.channels.text import TextChannel
 from hotline_bridge.webhooks import (
     MESSAGE_STATUSES,
-    callback,
     forget,
     form,
     known,
-    messaging,
     records,
     twilio_webhook,
     twiml_response,
@@ -32,41 +33,80 @@ bp = Blueprint("sms", __name__, url_prefix="/sms")
 
 
 @bp.post("/fallback")
-@twilio_webhook(fail_safe=messaging.fail_safe_reply)
+@twilio_webhook
 def fallback() -> Response:
     """Twilio's fallback URL: the static fail-safe text, without touching the database."""
     return messaging.fail_safe_reply()
 
 
-@bp.post("/status")
-@twilio_webhook(fail_safe=lambda: twiml_response(MessagingResponse()))
-def status() -> Response:
-    """Count a reply's delivery outcome; optionally delete Twilio's copy once it is final."""
-    fields = form()
-    outcome = fields.get("MessageStatus", "unknown")
-    counters.bump(get_db(), CHANNEL, "all", f"status:{known(outcome, MESSAGE_STATUSES)}")
-    asked = bool(request.args.get("forget"))
-    # A confirmation of DELETE: once it is done (delivered, or "sent", which is final where the
-    # carrier reports no delivery), it goes with what was written since, a while later, when
-    # Twilio accepts it (this callback comes from the line's number to the person's).
+@dataclass(frozen=True)
+class Status:
+    """A reply's delivery report: its fields, and whether the reply confirmed a DELETE."""
+
+    fields: Mapping[str, str]
+    asked: bool
+
+    @property
+    def outcome(self) -> str:
+        return self.fields.get("MessageStatus", "unknown")
+
+
+def _read_status() -> Status:
+    return Status(form(), bool(request.args.get("forget")))
+
+
+def _status_step(place: turn.Place[Status], status: Status) -> list[turn.Count]:
+    return [("all", f"status:{known(status.outcome, MESSAGE_STATUSES)}")]
+
+
+def _status_effects(
+    place: turn.Place[Status], status: Status, counts: list[turn.Count]
+) -> list[turn.Count]:
+    """Delete Twilio's copy once final. A confirmation of DELETE: once it is done (delivered,
+    or "sent", which is final where the carrier reports no delivery), it goes with what was
+    written since, a while later, when Twilio accepts it (this callback comes from the line's
+    number to the person's)."""
+    fields, outcome = status.fields, status.outcome
     person, line = fields.get("To", ""), fields.get("From", "")
-    if asked and (outcome in records.FINAL_MESSAGE_STATES or outcome == "sent"):
+    if status.asked and (outcome in records.FINAL_MESSAGE_STATES or outcome == "sent"):
         if not forget.sweep_when_settled(person=person, line=line):
-            counters.bump(get_db(), CHANNEL, "all", "delete:later-dropped")
+            return [*counts, ("all", "delete:later-dropped")]
     elif outcome in records.FINAL_MESSAGE_STATES:
         records.forget_later("Messages", fields.get("MessageSid"))
+    return counts
+
+
+def _empty(_given: object = None) -> Response:
     return twiml_response(MessagingResponse())
 
 
-def init_app(app: Flask) -> None:
-    """Answer text messages that come by SMS, and register the fallback and status routes."""
+STATUS = turn.Channel[Status, list[turn.Count]](
+    name=CHANNEL,
+    read=_read_status,
+    step=_status_step,
+    effects=_status_effects,
+    render=lambda place, status, counts: turn.Done(_empty(), counts),
+    fail_safe=_empty,
+)
+
+
+@bp.post("/status")
+@twilio_webhook
+def status() -> Response:
+    """Count a reply's delivery outcome; optionally delete Twilio's copy once it is final."""
+    return turn.run(STATUS)  # type: ignore[return-value]
+
+
+def init_app(app: Flask, others: tuple[TextChannel, ...] = ()) -> None:
+    """Answer text messages at ``POST /sms``: those by SMS, and those of the ``others`` text
+    channels that come by the same webhook (WhatsApp); register the fallback and status."""
     sessions.init_app(app)
     forget.init_app(app)
     callback.init_app(app)
+    messaging.init_app(app)
+    for other in others:
+        messaging.register(app, other)
     # The SMS line alone offers to ring the person from its number ("Reply CALL").
     write = callback.offering(render.render)
-    channel = messaging.TextChannel(
-        CHANNEL, render.capabilities, write, intercept=callback.intercept
-    )
-    messaging.register(app, channel)
+    messaging.register(app, TextChannel(CHANNEL, render.capabilities, write))
     app.register_blueprint(bp)

@@ -1,4 +1,4 @@
-"""The call the SMS line places when a person replies CALL and YES (``webhooks/callback.py``):
+"""The call the SMS line places when a person replies CALL and YES (``channels/sms/callback.py``):
 what they hear when they answer, and what is done once the call has ended.
 
 Twilio asks ``/voice/callback/answer`` what to do when the person picks up: a short discreet
@@ -12,17 +12,17 @@ once Twilio accepts it.
 
 from __future__ import annotations
 
-import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
 
+import sqlite_utils
 from flask import Blueprint, Flask, Response, current_app, request
 from twilio.rest import Client
 from twilio.twiml.voice_response import VoiceResponse
 
-from hotline_bridge import counters
+from hotline_bridge.channels import turn
 from hotline_bridge.channels.voice import render as vr
-from hotline_bridge.directory.models import dial_string, get_site, site_for_number
-from hotline_bridge.directory.reader import SiteDirectory
-from hotline_bridge.directory.store import get_db
+from hotline_bridge.directory.models import Site, dial_string, get_site, site_for_number
 from hotline_bridge.runtime import runtime
 from hotline_bridge.webhooks import (
     CALL_STATUSES,
@@ -56,19 +56,40 @@ def _lang() -> str:
     return lang if lang in runtime().catalogs.languages else ""
 
 
-def _fail_safe() -> Response:
+@dataclass(frozen=True)
+class Answered:
+    """Twilio's report on the call placed: its fields and the language the URL names."""
+
+    fields: Mapping[str, str]
+    site_id: str
+    lang: str
+
+
+def _read() -> Answered:
+    return Answered(form(), request.args.get("s", ""), _lang())
+
+
+def _fail_safe(_given: Answered | None = None) -> Response:
     setup: vr.VoiceSetup = current_app.extensions["hotline_bridge.voice"]
     return twiml_response(vr.fail_safe(setup, _lang() or None))
 
 
-def _call() -> vr.Call:
-    rt, db = runtime(), get_db()
-    site_id = request.args.get("s", "")
+def _site(db: sqlite_utils.Database, given: Answered) -> Site:
     # The call goes out from the line's number: the site is in the URL, or the number's.
-    site = (get_site(db, site_id) if site_id else None) or site_for_number(db, form().get("From"))
-    directory = SiteDirectory(db, site, dt.datetime.now(dt.UTC), rt.discreet)
+    site = get_site(db, given.site_id) if given.site_id else None
+    return site or site_for_number(db, given.fields.get("From"))
+
+
+def _call(place: turn.Place[Answered]) -> vr.Call:
+    rt = place.runtime
     setup: vr.VoiceSetup = current_app.extensions["hotline_bridge.voice"]
-    return vr.Call(rt.flow, rt.catalogs, directory, site, setup)
+    return vr.Call(rt.flow, rt.catalogs, place.directory, place.site, setup)
+
+
+def _render(
+    place: turn.Place[Answered], given: Answered, said: tuple[VoiceResponse, list[turn.Count]]
+) -> turn.Done:
+    return turn.Done(twiml_response(said[0]), said[1])
 
 
 def bridge(call: vr.Call, lang: str) -> VoiceResponse:
@@ -92,38 +113,69 @@ def bridge(call: vr.Call, lang: str) -> VoiceResponse:
     return response
 
 
-@bp.post("/answer")
-@twilio_webhook(fail_safe=_fail_safe)
-def answer() -> Response:
-    """The person picked up: connect them; an answering machine gets silence and the end."""
-    call = _call()
-    lang = _lang() or call.site.default_language
-    if form().get("AnsweredBy", "") in NOT_A_PERSON:
-        counters.bump(get_db(), COUNTED_AS, lang, "callback:machine")
+def _picked_up(
+    place: turn.Place[Answered], given: Answered
+) -> tuple[VoiceResponse, list[turn.Count]]:
+    call = _call(place)
+    lang = given.lang or call.site.default_language
+    if given.fields.get("AnsweredBy", "") in NOT_A_PERSON:
         response = VoiceResponse()
         response.hangup()
-        return twiml_response(response)
-    counters.bump(get_db(), COUNTED_AS, lang, "callback:connected")
-    return twiml_response(bridge(call, lang))
+        return response, [(lang, "callback:machine")]
+    return bridge(call, lang), [(lang, "callback:connected")]
+
+
+ANSWER = turn.Channel[Answered, tuple[VoiceResponse, list[turn.Count]]](
+    name=COUNTED_AS, read=_read, site=_site, step=_picked_up, render=_render, fail_safe=_fail_safe
+)
+
+
+@bp.post("/answer")
+@twilio_webhook
+def answer() -> Response:
+    """The person picked up: connect them; an answering machine gets silence and the end."""
+    return turn.run(ANSWER)  # type: ignore[return-value]
+
+
+def _ended(place: turn.Place[Answered], given: Answered) -> tuple[VoiceResponse, list[turn.Count]]:
+    outcome = given.fields.get("CallStatus", "unknown")
+    event = f"callback:{known(outcome, CALL_STATUSES)}"
+    return VoiceResponse(), [(given.lang or "all", event)]
+
+
+def _delete_ended(
+    place: turn.Place[Answered], given: Answered, said: tuple[VoiceResponse, list[turn.Count]]
+) -> tuple[VoiceResponse, list[turn.Count]]:
+    """With ``DELETE_TWILIO_RECORDS``, have Twilio's records of the call and of its legs
+    deleted once Twilio accepts it."""
+    fields = given.fields
+    sid = fields.get("CallSid", "")
+    twilio = forget.client()
+    ended = fields.get("CallStatus", "unknown") in ENDED and sid
+    if not (ended and twilio is not None and current_app.config["DELETE_TWILIO_RECORDS"]):
+        return said
+    # Held for later; when the queue is full the deletion is dropped, and counted.
+    if forget.later(lambda: delete_call_and_legs(twilio, sid)):
+        return said
+    return said[0], [*said[1], ("all", "callback:later-dropped")]
+
+
+STATUS = turn.Channel[Answered, tuple[VoiceResponse, list[turn.Count]]](
+    name=COUNTED_AS,
+    read=_read,
+    step=_ended,
+    effects=_delete_ended,
+    render=_render,
+    fail_safe=lambda _given: twiml_response(VoiceResponse()),
+)
 
 
 @bp.post("/status")
-@twilio_webhook(fail_safe=lambda: twiml_response(VoiceResponse()))
+@twilio_webhook
 def status() -> Response:
     """Count how the call ended; with ``DELETE_TWILIO_RECORDS``, delete Twilio's records of it
     and of its legs once Twilio accepts it."""
-    fields = form()
-    outcome = fields.get("CallStatus", "unknown")
-    lang = _lang() or "all"
-    counters.bump(get_db(), COUNTED_AS, lang, f"callback:{known(outcome, CALL_STATUSES)}")
-    sid = fields.get("CallSid", "")
-    twilio = forget.client()
-    deleting = current_app.config["DELETE_TWILIO_RECORDS"] and twilio is not None
-    if outcome in ENDED and sid and deleting and twilio is not None:
-        held = forget.later(lambda: delete_call_and_legs(twilio, sid))
-        if not held:
-            counters.bump(get_db(), COUNTED_AS, "all", "callback:later-dropped")
-    return twiml_response(VoiceResponse())
+    return turn.run(STATUS)  # type: ignore[return-value]
 
 
 def delete_call_and_legs(twilio: Client, sid: str) -> forget.Tally:

@@ -1,25 +1,26 @@
 """The voice line: Twilio's Voice webhooks, rendering the same flow and catalogs as the SMS line.
 
 A call's state rides in the query string of each action URL (see ``render.State``); the
-server keeps nothing about the caller. Every route checks Twilio's signature, and any internal
-error answers with the fail-safe, which connects the caller to the 24/7 line.
+server keeps nothing about the caller. Every route checks Twilio's signature and is one turn
+of ``channels.turn``: the key or speech is read, the site found by the number called, the
+route's step decides (with the engine), a deletion the caller asked for is carried out, and the
+answer and what to count go back to the pipeline, whose fail-safe connects the caller to the
+24/7 line.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 import sqlite_utils
 from flask import Blueprint, Flask, Response, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
-from hotline_bridge import counters
+from hotline_bridge.channels import turn
 from hotline_bridge.channels.voice import render as vr
 from hotline_bridge.channels.voice.speech import understand, words_of
-from hotline_bridge.directory.models import site_for_number
-from hotline_bridge.directory.reader import SiteDirectory
-from hotline_bridge.directory.store import get_db
+from hotline_bridge.directory.models import Site, site_for_number
 from hotline_bridge.engine.conversation import DANGER_EVENT, emergency_node
 from hotline_bridge.engine.screen import Screen
 from hotline_bridge.engine.step import DETAILS, DIAL, dialable, respond
@@ -58,26 +59,74 @@ def fail_safe_twiml(lang: str | None) -> VoiceResponse:
     return vr.fail_safe(_setup(), lang)
 
 
-def _fail_safe_reply() -> Response:
+def _fail_safe_reply(_heard: Heard | None = None) -> Response:
     lang = request.args.get("l") or request.args.get("d")
     return twiml_response(fail_safe_twiml(lang if lang in runtime().catalogs.languages else None))
 
 
-def _count(db: sqlite_utils.Database, lang: str, event: str) -> None:
-    counters.bump(db, CHANNEL, lang, event[:40])
+@dataclass(frozen=True)
+class Heard:
+    """One Voice webhook as the turn reads it: Twilio's fields and the action URL's query."""
+
+    fields: Mapping[str, str]
+    args: Mapping[str, str]
 
 
-def _call() -> vr.Call:
-    rt, db = runtime(), get_db()
-    site = site_for_number(db, form().get("To"))
-    directory = SiteDirectory(db, site, dt.datetime.now(dt.UTC), rt.discreet)
-    return vr.Call(rt.flow, rt.catalogs, directory, site, _setup())
+@dataclass
+class Said:
+    """What a voice step decided: the answer, what to count as (language, event), and for
+    the forget key, the answer written once the deletion is done."""
+
+    twiml: VoiceResponse | None
+    counts: list[turn.Count] = field(default_factory=list)
+    after_forget: Callable[[str], VoiceResponse] | None = None
 
 
-def _heard(call: vr.Call, state: vr.State, screen: Screen | None = None) -> str | None:
+def _read() -> Heard:
+    return Heard(form(), request.args)
+
+
+def _site(db: sqlite_utils.Database, heard: Heard) -> Site:
+    """The site whose number was called."""
+    return site_for_number(db, heard.fields.get("To"))
+
+
+def _effects(place: turn.Place[Heard], heard: Heard, said: Said) -> Said:
+    """Delete the line's records of this caller when the forget key asked for it."""
+    if said.after_forget is not None:
+        said.twiml = said.after_forget(forget.copies_of_call(heard.fields, _when_done()))
+    return said
+
+
+def _render(place: turn.Place[Heard], heard: Heard, said: Said) -> turn.Done:
+    if said.twiml is None:
+        raise LookupError("a voice step decided no answer")
+    return turn.Done(twiml_response(said.twiml), said.counts)
+
+
+def _voice(step: Callable[[turn.Place[Heard], Heard], Said]) -> turn.Channel[Heard, Said]:
+    """The turn of one voice route, whose step is ``step``."""
+    return turn.Channel(
+        name=CHANNEL,
+        read=_read,
+        site=_site,
+        step=step,
+        effects=_effects,
+        render=_render,
+        fail_safe=_fail_safe_reply,
+    )
+
+
+def _call(place: turn.Place[Heard]) -> vr.Call:
+    rt = place.runtime
+    return vr.Call(rt.flow, rt.catalogs, place.directory, place.site, _setup())
+
+
+def _heard(
+    call: vr.Call, fields: Mapping[str, str], state: vr.State, screen: Screen | None = None
+) -> str | None:
     """Return the key the caller pressed or said, ``NOT_UNDERSTOOD`` for speech that matched
     nothing, or None for silence."""
-    fields = form()
     if fields.get("Digits"):
         return fields["Digits"]
     speech = fields.get("SpeechResult", "").strip()
@@ -138,8 +187,20 @@ def _act(call: vr.Call, state: vr.State, screen: Screen, action: str) -> VoiceRe
     raise LookupError(f"unknown voice action {action!r}")
 
 
-def answer(call: vr.Call, state: vr.State, heard: str | None) -> tuple[VoiceResponse, str]:
-    """Return the answer to what the caller did at ``state``, and the event to count."""
+def answer(call: vr.Call, state: vr.State, heard: str | None) -> Said:
+    """Return the answer to what the caller did at ``state``, counted in its language."""
+    if heard == vr.KEY_FORGET and vr.offers_forget(vr.screen_at(call, state)):
+        again = state.but(misses=0)
+        return Said(
+            None,
+            [(state.lang, "delete")],
+            after_forget=lambda result: vr.render(call, again, vr.forgotten(result)),
+        )
+    twiml, event = _answer(call, state, heard)
+    return Said(twiml, [(state.lang, event)])
+
+
+def _answer(call: vr.Call, state: vr.State, heard: str | None) -> tuple[VoiceResponse, str]:
     lang = state.lang
     if heard is None:
         return _miss(call, state, None), "silence"
@@ -155,9 +216,6 @@ def answer(call: vr.Call, state: vr.State, heard: str | None) -> tuple[VoiceResp
         return _miss(call, state, "notice.unknown"), "invalid"
     if heard in {vr.DANGER, vr.EMERGENCY}:
         return _alarmed(call, state, heard), DANGER_EVENT
-    if heard == vr.KEY_FORGET and vr.offers_forget(vr.screen_at(call, state)):
-        result = forget.copies_of_call(form(), _when_done())
-        return vr.render(call, state.but(misses=0), vr.forgotten(result)), "delete"
     turn = respond(call.flow, state.position, heard, lang, call.directory, vr.CAPABILITIES)
     if not turn.understood:
         notice = turn.screen.notices[0].key if turn.screen.notices else "notice.unknown"
@@ -168,21 +226,25 @@ def answer(call: vr.Call, state: vr.State, heard: str | None) -> tuple[VoiceResp
     return vr.render(call, after, screen=turn.screen), turn.event
 
 
+def _greet(place: turn.Place[Heard], heard: Heard) -> Said:
+    call = _call(place)
+    return Said(vr.render_greeting(call, call.site.default_language), [("unknown", "call")])
+
+
 @bp.post("")
-@twilio_webhook(fail_safe=_fail_safe_reply)
+@twilio_webhook
 def incoming() -> Response:
     """Answer a call with the greeting that offers every language."""
-    call = _call()
-    _count(get_db(), "unknown", "call")
-    return twiml_response(vr.render_greeting(call, call.site.default_language))
+    return turn.run(GREET)  # type: ignore[return-value]
 
 
-def _chosen_language(call: vr.Call, default: str, heard_in: str) -> tuple[str, str | None]:
+def _chosen_language(
+    call: vr.Call, fields: Mapping[str, str], default: str, heard_in: str
+) -> tuple[str, str | None]:
     """Return the language chosen in the greeting and any other key pressed there; words said
     in one language ("hola, necesito ayuda") choose it, as a first text message does. Words
     are understood in ``heard_in``, the language of the greeting's menu that heard them ("dos"
     in the Spanish one is the key 2)."""
-    fields = form()
     speech = "" if fields.get("Digits") else fields.get("SpeechResult", "")
     languages = call.catalogs.languages
     spoken = runtime().guesser.guess(speech, languages) if speech else None
@@ -190,9 +252,10 @@ def _chosen_language(call: vr.Call, default: str, heard_in: str) -> tuple[str, s
     if alarm is not None:  # in the language of the words that suggest it
         return spoken or runtime().danger.language_of(speech, languages) or heard_in, alarm
     if spoken is not None:  # and words of talking to someone ("hablar con alguien") connect
-        heard = _heard(call, vr.State(call.flow.start, lang=spoken))
+        heard = _heard(call, fields, vr.State(call.flow.start, lang=spoken))
         return spoken, heard if heard == call.flow.talk_key else None
-    heard = _heard(call, vr.State(call.flow.start, lang=heard_in if speech else default))
+    start = vr.State(call.flow.start, lang=heard_in if speech else default)
+    heard = _heard(call, fields, start)
     keys = vr.language_keys(languages, default)
     if heard in keys:
         return keys[heard], None
@@ -203,61 +266,69 @@ def _chosen_language(call: vr.Call, default: str, heard_in: str) -> tuple[str, s
     return default, heard
 
 
+def _choose_language(place: turn.Place[Heard], heard: Heard) -> Said:
+    call = _call(place)
+    languages = call.catalogs.languages
+    default = heard.args.get("d", "")
+    if default not in languages:
+        default = call.site.default_language
+    heard_in = heard.args.get("h", "")
+    heard_in = heard_in if heard_in in languages else default
+    lang, other = _chosen_language(call, heard.fields, default, heard_in)
+    counts = [(lang, "language")]
+    if other == vr.KEY_HANGUP:
+        return Said(vr.hang_up(call, lang), counts)
+    start = vr.State(call.flow.start, lang=lang)
+    if other in {vr.DANGER, vr.EMERGENCY}:
+        return Said(_alarmed(call, start, other), [*counts, (lang, DANGER_EVENT)])
+    if other == call.flow.talk_key and heard.fields.get("Digits"):
+        return Said(vr.render_talk_at_once(call, default), counts)  # a key has no language
+    if other == call.flow.talk_key:
+        start = vr.State(call.flow.talk_node, lang=lang)
+    return Said(vr.render(call, start), counts)
+
+
 @bp.post("/language")
-@twilio_webhook(fail_safe=_fail_safe_reply)
+@twilio_webhook
 def language() -> Response:
     """Go on in the language the caller chose, or the site's when they pressed nothing; the
     talk key connects to the 24/7 line at once."""
-    call = _call()
-    languages = call.catalogs.languages
-    default = request.args.get("d", "")
-    if default not in languages:
-        default = call.site.default_language
-    heard_in = request.args.get("h", "")
-    lang, other = _chosen_language(call, default, heard_in if heard_in in languages else default)
-    _count(get_db(), lang, "language")
-    if other == vr.KEY_HANGUP:
-        return twiml_response(vr.hang_up(call, lang))
-    start = vr.State(call.flow.start, lang=lang)
-    if other in {vr.DANGER, vr.EMERGENCY}:
-        _count(get_db(), lang, DANGER_EVENT)
-        return twiml_response(_alarmed(call, start, other))
-    if other == call.flow.talk_key and form().get("Digits"):
-        return twiml_response(vr.render_talk_at_once(call, default))  # a key has no language
-    if other == call.flow.talk_key:
-        start = vr.State(call.flow.talk_node, lang=lang)
-    return twiml_response(vr.render(call, start))
+    return turn.run(LANGUAGE)  # type: ignore[return-value]
+
+
+def _choose(place: turn.Place[Heard], heard: Heard) -> Said:
+    call = _call(place)
+    state = vr.State.parse(call.flow, heard.args, call.catalogs.languages)
+    screen = vr.screen_at(call, state) if _spoken(heard.fields) else None
+    return answer(call, state, _heard(call, heard.fields, state, screen))
 
 
 @bp.post("/menu")
-@twilio_webhook(fail_safe=_fail_safe_reply)
+@twilio_webhook
 def menu() -> Response:
     """Act on the key the caller pressed (or the words they said) in a menu, or on silence."""
-    call = _call()
-    state = vr.State.parse(call.flow, request.args, call.catalogs.languages)
-    heard = _heard(call, state, vr.screen_at(call, state) if _spoken() else None)
-    twiml, event = answer(call, state, heard)
-    _count(get_db(), state.lang, event)
-    return twiml_response(twiml)
+    return turn.run(MENU)  # type: ignore[return-value]
+
+
+def _after_signal(place: turn.Place[Heard], heard: Heard) -> Said:
+    call = _call(place)
+    state = vr.State.parse(call.flow, heard.args, call.catalogs.languages)
+    fields, lang = heard.fields, state.lang
+    digits = fields.get("Digits", "")
+    if digits == vr.KEY_CONNECT or (not digits and _yes(call, lang, fields)):
+        talk = vr.State(call.flow.talk_node, lang=lang)
+        return Said(vr.render(call, talk), [(lang, "signal:yes")])
+    if digits:
+        return answer(call, state, digits)
+    return Said(vr.render(call, state), [(lang, "signal:no")])
 
 
 @bp.post("/signal")
-@twilio_webhook(fail_safe=_fail_safe_reply)
+@twilio_webhook
 def signal() -> Response:
     """After the calm line: the connect key or "yes" connects to the 24/7 line; another key
     acts on the screen the caller was on; silence or other words go back to that screen."""
-    call = _call()
-    state = vr.State.parse(call.flow, request.args, call.catalogs.languages)
-    fields, lang = form(), state.lang
-    digits = fields.get("Digits", "")
-    if digits == vr.KEY_CONNECT or (not digits and _yes(call, lang, fields)):
-        twiml, event = vr.render(call, vr.State(call.flow.talk_node, lang=lang)), "signal:yes"
-    elif digits:
-        twiml, event = answer(call, state, digits)
-    else:
-        twiml, event = vr.render(call, state), "signal:no"
-    _count(get_db(), lang, event)
-    return twiml_response(twiml)
+    return turn.run(SIGNAL)  # type: ignore[return-value]
 
 
 def _yes(call: vr.Call, lang: str, fields: Mapping[str, str]) -> bool:
@@ -269,13 +340,10 @@ def _yes(call: vr.Call, lang: str, fields: Mapping[str, str]) -> bool:
     return any(words_of(phrase) and set(words_of(phrase)) <= said for phrase in phrases)
 
 
-@bp.post("/offer")
-@twilio_webhook(fail_safe=_fail_safe_reply)
-def offer() -> Response:
-    """After unanswered menus: connect to the 24/7 line unless the caller chose otherwise."""
-    call = _call()
-    state = vr.State.parse(call.flow, request.args, call.catalogs.languages)
-    heard = _heard(call, state.but(node=call.flow.talk_node))
+def _after_offer(place: turn.Place[Heard], given: Heard) -> Said:
+    call = _call(place)
+    state = vr.State.parse(call.flow, given.args, call.catalogs.languages)
+    heard = _heard(call, given.fields, state.but(node=call.flow.talk_node))
     lang = state.lang
     if heard == vr.KEY_HANGUP:
         twiml = vr.hang_up(call, lang)
@@ -285,8 +353,14 @@ def offer() -> Response:
         twiml = vr.render(call, vr.State(call.flow.start, lang=lang))
     else:  # the connect key, silence, or anything else: help is what they need
         twiml = vr.render(call, vr.State(call.flow.talk_node, lang=lang))
-    _count(get_db(), lang, "offer")
-    return twiml_response(twiml)
+    return Said(twiml, [(lang, "offer")])
+
+
+@bp.post("/offer")
+@twilio_webhook
+def offer() -> Response:
+    """After unanswered menus: connect to the 24/7 line unless the caller chose otherwise."""
+    return turn.run(OFFER)  # type: ignore[return-value]
 
 
 def _unanswered(outcome: str) -> str:
@@ -297,35 +371,44 @@ def _unanswered(outcome: str) -> str:
     )
 
 
+def _after_dial(place: turn.Place[Heard], heard: Heard) -> Said:
+    call = _call(place)
+    state = vr.State.parse(call.flow, heard.args, call.catalogs.languages)
+    outcome = heard.fields.get("DialCallStatus", "failed")
+    counts = [(state.lang, f"dial:{known(outcome, DIAL_STATUSES)}")]
+    if outcome not in UNANSWERED:
+        return Said(vr.goodbye(call, state.lang), counts)
+    after = state.but(misses=0, view=vr.VIEW_UNANSWERED)
+    return Said(vr.render(call, after, _unanswered(outcome)), counts)
+
+
 @bp.post("/dialed")
-@twilio_webhook(fail_safe=_fail_safe_reply)
+@twilio_webhook
 def dialed() -> Response:
     """The end of a connected call: a goodbye, or when the line did not answer, its number and
     other choices."""
-    call = _call()
-    state = vr.State.parse(call.flow, request.args, call.catalogs.languages)
-    outcome = form().get("DialCallStatus", "failed")
-    _count(get_db(), state.lang, f"dial:{known(outcome, DIAL_STATUSES)}")
-    if outcome not in UNANSWERED:
-        return twiml_response(vr.goodbye(call, state.lang))
-    notice = _unanswered(outcome)
-    after = state.but(misses=0, view=vr.VIEW_UNANSWERED)
-    return twiml_response(vr.render(call, after, notice))
+    return turn.run(DIALED)  # type: ignore[return-value]
+
+
+def _on_goodbye(place: turn.Place[Heard], heard: Heard) -> Said:
+    call = _call(place)
+    lang = heard.args.get("l", "")
+    lang = lang if lang in call.catalogs.languages else call.site.default_language
+    if heard.fields.get("Digits") != vr.KEY_FORGET:
+        return Said(vr.hang_up(call, lang))
+
+    def goodbye(result: str) -> VoiceResponse:
+        return vr.forgotten_goodbye(call, lang, result)
+
+    return Said(None, [(lang, "delete")], after_forget=goodbye)
 
 
 @bp.post("/forget", endpoint="forget")
-@twilio_webhook(fail_safe=_fail_safe_reply)
+@twilio_webhook
 def forget_call() -> Response:
     """On the goodbye: the forget key deletes the line's records of this caller's calls and
     messages (this call's once it ends) and says so; any other key ends the call."""
-    call = _call()
-    lang = request.args.get("l", "")
-    lang = lang if lang in call.catalogs.languages else call.site.default_language
-    if form().get("Digits") != vr.KEY_FORGET:
-        return twiml_response(vr.hang_up(call, lang))
-    _count(get_db(), lang, "delete")
-    result = forget.copies_of_call(form(), _when_done())
-    return twiml_response(vr.forgotten_goodbye(call, lang, result))
+    return turn.run(GOODBYE)  # type: ignore[return-value]
 
 
 def _when_done() -> str:
@@ -334,29 +417,49 @@ def _when_done() -> str:
 
 
 @bp.post("/fallback")
-@twilio_webhook(fail_safe=_fail_safe_reply)
+@twilio_webhook
 def fallback() -> Response:
     """Twilio's fallback URL: the static fail-safe, without touching the database."""
     return _fail_safe_reply()
 
 
+def _ended(place: turn.Place[Heard], heard: Heard) -> Said:
+    outcome = heard.fields.get("CallStatus", "unknown")
+    return Said(VoiceResponse(), [("all", f"status:{known(outcome, CALL_STATUSES)}")])
+
+
+def _delete_ended(place: turn.Place[Heard], heard: Heard, said: Said) -> Said:
+    """Have Twilio's record of a call that has ended deleted once Twilio accepts it."""
+    fields = heard.fields
+    if fields.get("CallStatus", "unknown") in FINAL_CALL_STATES:
+        asked = bool(heard.args.get("forget"))  # the caller pressed the forget key
+        twilio_records.forget_later("Calls", fields.get("CallSid"), asked=asked)
+    return said
+
+
 @bp.post("/status")
-@twilio_webhook(fail_safe=lambda: twiml_response(VoiceResponse()))
+@twilio_webhook
 def status() -> Response:
     """Count a call's outcome; optionally delete Twilio's record of it once it has ended."""
-    fields = form()
-    outcome = fields.get("CallStatus", "unknown")
-    _count(get_db(), "all", f"status:{known(outcome, CALL_STATUSES)}")
-    if outcome in FINAL_CALL_STATES:
-        asked = bool(request.args.get("forget"))  # the caller pressed the forget key
-        twilio_records.forget_later("Calls", fields.get("CallSid"), asked=asked)
-    return twiml_response(VoiceResponse())
+    return turn.run(STATUS)  # type: ignore[return-value]
 
 
-def _spoken() -> bool:
+def _spoken(fields: Mapping[str, str]) -> bool:
     """Return whether the caller spoke (their words are matched against the menu's labels)."""
-    fields = form()
     return not fields.get("Digits") and bool(fields.get("SpeechResult", "").strip())
+
+
+GREET, LANGUAGE, MENU = _voice(_greet), _voice(_choose_language), _voice(_choose)
+SIGNAL, OFFER, DIALED = _voice(_after_signal), _voice(_after_offer), _voice(_after_dial)
+GOODBYE = _voice(_on_goodbye)
+STATUS = turn.Channel[Heard, Said](
+    name=CHANNEL,
+    read=_read,
+    step=_ended,
+    effects=_delete_ended,
+    render=_render,
+    fail_safe=lambda _heard: twiml_response(VoiceResponse()),
+)
 
 
 def init_app(app: Flask) -> None:

@@ -1,5 +1,6 @@
 """The WhatsApp line: the same flow on Twilio's WhatsApp senders, which post to the Messaging
-webhook with ``whatsapp:+1…`` addresses.
+webhook with ``whatsapp:+1…`` addresses (``create_app`` hands ``TEXT_CHANNEL`` to the SMS
+channel, which answers that webhook).
 
 WhatsApp has no SMS segments to count, so replies carry every detail; its safety tips speak of
 what WhatsApp keeps (archived chats, cloud backups, notification previews) through the catalog
@@ -9,10 +10,6 @@ keys prefixed ``whatsapp.``. A site chooses its WhatsApp sender like a number: l
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
-from flask import Flask
-
 from hotline_bridge.channels import text
 from hotline_bridge.directory.models import Site
 from hotline_bridge.engine.catalogs import Catalogs, Words
@@ -20,7 +17,6 @@ from hotline_bridge.engine.conversation import Outcome
 from hotline_bridge.engine.flow import Flow
 from hotline_bridge.engine.screen import Screen
 from hotline_bridge.engine.step import Capabilities
-from hotline_bridge.webhooks import messaging
 
 CHANNEL = "whatsapp"
 PREFIX = "whatsapp:"
@@ -34,11 +30,6 @@ def capabilities(catalogs: Catalogs, flow: Flow, site: Site) -> Capabilities:
     return CAPABILITIES
 
 
-def accepts(fields: Mapping[str, str]) -> bool:
-    """Return whether a message came through a WhatsApp sender."""
-    return fields.get("From", "").startswith(PREFIX) or fields.get("To", "").startswith(PREFIX)
-
-
 def write(words: Words, flow: Flow, site: Site, outcome: Outcome, hotline_phone: str) -> str | None:
     """Return the WhatsApp reply to an outcome of the conversation (None: stay silent)."""
     return text.answer(words, CHANNEL, flow, site, outcome, hotline_phone, _compose)
@@ -49,6 +40,5 @@ def _compose(words: Words, flow: Flow, site: Site, screen: Screen, opening: str 
     return text.reply(words, CHANNEL, flow, site, screen, opening=opening)
 
 
-def init_app(app: Flask) -> None:
-    """Answer the messages that come through a WhatsApp sender."""
-    messaging.register(app, messaging.TextChannel(CHANNEL, capabilities, write, accepts))
+# The messages that come through a WhatsApp sender, answered at the SMS channel's ``POST /sms``.
+TEXT_CHANNEL = text.TextChannel(CHANNEL, capabilities, write, prefix=PREFIX)

@@ -460,7 +460,7 @@ def test_missing_database_fails_safe_in_both_languages(app: Flask, client: Flask
 def test_a_bug_in_the_reply_fails_safe(
     app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from hotline_bridge.webhooks import messaging
+    from hotline_bridge.channels.sms import messaging
 
     def broken(*_args: object) -> None:
         raise RuntimeError("boom")
