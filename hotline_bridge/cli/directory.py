@@ -26,27 +26,18 @@ from hotline_bridge.console import changes as approvals
 from hotline_bridge.console import store as console_store
 from hotline_bridge.console.services import request_number_change
 from hotline_bridge.directory import hsds
+from hotline_bridge.directory.csvfile import FileProblem, Problem, guard_cell, header, read_rows
 from hotline_bridge.directory.importer import (
-    CATEGORIES,
-    SERVICE_COLUMNS,
-    SITE_COLUMNS,
     Batch,
-    Context,
-    FileProblem,
-    Plan,
-    Problem,
-    Writer,
     check_services_csv,
     check_sites_csv,
     exported_row,
-    guard_cell,
-    header,
     kind_of,
-    read_rows,
-    write_in_transaction,
 )
 from hotline_bridge.directory.reasons import Reason
 from hotline_bridge.directory.store import SERVICE_TEXTS, open_db, text_column, with_texts
+from hotline_bridge.directory.validation import CATEGORIES, SERVICE_COLUMNS, SITE_COLUMNS, Context
+from hotline_bridge.directory.writing import Plan, Writer, write_in_transaction
 from hotline_bridge.runtime import import_context
 
 # Files with more rows than this show a progress bar while they are checked.
