@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import itertools
 import json
 import sqlite3
 import sys
@@ -193,8 +194,10 @@ def _outcome(batch: Batch, changes: Plan, *, dry_run: bool, skip_invalid: bool) 
 
 
 def _report(changes: Plan) -> None:
-    for line in changes.lines():
-        click.echo(line)
+    lines = changes.lines()
+    # A thousand lines a write, not one (an import may add 200,000), nor all at once.
+    while chunk := list(itertools.islice(lines, 1000)):
+        click.echo("\n".join(chunk))
 
 
 def context(db: sqlite_utils.Database) -> Context:

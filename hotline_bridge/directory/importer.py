@@ -30,7 +30,7 @@ from hotline_bridge.directory.validation import (
     check_site,
     service_warnings,
 )
-from hotline_bridge.directory.values import cell
+from hotline_bridge.directory.values import clean_cell
 
 
 @dataclass
@@ -112,7 +112,7 @@ def _check_service_rows(
         if row and row["id"] in batch.named:
             english = f"{row['id']!r} appears twice in this file"
             problems.append(RowError("id", Reason("twice", english, value=repr(row["id"]))))
-        batch.named.add(cell(raw, "id"))
+        batch.named.add(row["id"] if row else clean_cell(raw.get("id", "")))
         batch.problems.extend(Problem(path.name, line, p.field, p.reason) for p in problems)
         if row and not problems:
             batch.warnings.extend(

@@ -8,6 +8,7 @@ message reply. Every problem found is a ``RowError`` naming the field at fault a
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from hotline_bridge.directory.values import (
     LIST_SEPARATOR,
     MISSING,
     RowError,
-    cell,
+    clean_row,
     coordinate,
     flag,
     languages,
@@ -200,6 +201,7 @@ def check_service(
     problems = raw_problems(raw)
     if problems:
         return None, [], problems
+    raw = clean_row(raw)
     row = _checked(raw, ctx, _SERVICE_CHECKS, SERVICE_TEXTS, problems)
     links = []
     try:
@@ -214,7 +216,8 @@ def check_service(
     return (row if not problems else None), links, problems
 
 
-# A check of one column: the value to store, or ``RowError``.
+# A check of one column, given the row's cells cleaned once (``values.clean_row``): the value
+# to store, or ``RowError``.
 Check = Callable[[Mapping[str, str], Context], Any]
 
 
@@ -249,6 +252,9 @@ def raw_problems(raw: Mapping[str, str]) -> list[RowError]:
         at_fault, values, columns = raw[SHAPE].split("\x00")
         english = f"the row has {values} values, the header has {columns}"
         problems.append(RowError(at_fault, Reason("shape", english, n=values, columns=columns)))
+    filled = [value for name, value in raw.items() if name != SHAPE and value]
+    if not _CONTROL.search("\n".join(filled)) and max(map(len, filled), default=0) <= VALUE_MAX:
+        return problems  # almost every row: one search for all its values
     for name, value in raw.items():
         if name == SHAPE or not value:
             continue
@@ -271,7 +277,7 @@ def _control_reason(char: str) -> Reason:
 
 
 def _check_id(raw: Mapping[str, str], ctx: Context) -> str:
-    value = cell(raw, "id")
+    value = raw.get("id", "")
     if not value:
         raise RowError("id", MISSING)
     if not _ID.match(value):
@@ -288,7 +294,7 @@ def _id_form(value: str) -> Reason:
 
 
 def _check_category(raw: Mapping[str, str], _ctx: Context) -> str:
-    value = cell(raw, "category").lower()
+    value = raw.get("category", "").lower()
     if value not in CATEGORIES:
         shown, known = repr(value or "(empty)"), ", ".join(CATEGORIES)
         english = f"unknown category {shown} (use one of {known})"
@@ -300,13 +306,22 @@ def _words(
     raw: Mapping[str, str], fields: Sequence[str], ctx: Context, checked: Mapping[str, Any]
 ) -> dict[str, str | None]:
     """Return a row's words in every language of ``ctx`` (the ones already checked stay)."""
-    columns = text_columns(fields, ctx.languages)
-    return {c: cell(raw, c) or None for c in columns if c not in checked}
+    return {
+        c: raw.get(c) or None
+        for c in _text_columns(tuple(fields), ctx.languages)
+        if c not in checked
+    }
+
+
+# The same few columns for every row of a file.
+@functools.lru_cache(maxsize=64)
+def _text_columns(fields: tuple[str, ...], languages: tuple[str, ...]) -> list[str]:
+    return text_columns(fields, languages)
 
 
 def _required(name: str) -> Callable[[Mapping[str, str], Context], str]:
     def check(raw: Mapping[str, str], _ctx: Context) -> str:
-        value = cell(raw, name)
+        value = raw.get(name, "")
         if not value:
             raise RowError(name, MISSING)
         return value
@@ -315,12 +330,12 @@ def _required(name: str) -> Callable[[Mapping[str, str], Context], str]:
 
 
 def _optional(name: str) -> Callable[[Mapping[str, str], Context], str | None]:
-    return lambda raw, _ctx: cell(raw, name) or None
+    return lambda raw, _ctx: raw.get(name, "") or None
 
 
 def _phone(name: str, *, short_codes: bool = False) -> Check:
     def check(raw: Mapping[str, str], _ctx: Context) -> str | None:
-        number, _extension = split_extension(cell(raw, name))
+        number, _extension = split_extension(raw.get(name, ""))
         return phone_number(number, name, short_codes=short_codes)
 
     return check
@@ -328,15 +343,15 @@ def _phone(name: str, *, short_codes: bool = False) -> Check:
 
 def _check_extension(raw: Mapping[str, str], _ctx: Context) -> str | None:
     """An extension comes from its own column, or else from after the phone number."""
-    value = cell(raw, "phone_extension") or cell(raw, "extension")
-    written = split_extension(cell(raw, "phone"))[1]
+    value = raw.get("phone_extension", "") or raw.get("extension", "")
+    written = split_extension(raw.get("phone", ""))[1]
     value = value.removeprefix("ext.").removeprefix("ext").strip() if value else written or ""
     if not value:
         return None
     if not EXTENSION_DIGITS.match(value):
         english = f"{value!r} is not an extension of digits like 100"
         raise RowError("phone_extension", Reason("extension", english, value=repr(value)))
-    if not cell(raw, "phone"):
+    if not raw.get("phone", ""):
         english = "an extension needs the phone number it is dialled after"
         raise RowError("phone_extension", Reason("extension_alone", english))
     return value
@@ -344,7 +359,7 @@ def _check_extension(raw: Mapping[str, str], _ctx: Context) -> str | None:
 
 def _check_confidential(raw: Mapping[str, str], _ctx: Context) -> int:
     name = "confidential" if "confidential" in raw else "address_confidential"
-    return flag(cell(raw, name), name)
+    return flag(raw.get(name, ""), name)
 
 
 _SERVICE_CHECKS: tuple[tuple[str, Check], ...] = (
@@ -358,24 +373,24 @@ _SERVICE_CHECKS: tuple[tuple[str, Check], ...] = (
     ("address", _optional("address")),
     ("address_2", _optional("address_2")),
     ("city", _optional("city")),
-    ("state", lambda raw, _ctx: state(cell(raw, "state"))),
-    ("zip", lambda raw, _ctx: zip_code(cell(raw, "zip"))),
-    ("zip4", lambda raw, _ctx: plus_four(cell(raw, "zip"))),
+    ("state", lambda raw, _ctx: state(raw.get("state", ""))),
+    ("zip", lambda raw, _ctx: zip_code(raw.get("zip", ""))),
+    ("zip4", lambda raw, _ctx: plus_four(raw.get("zip", ""))),
     ("confidential", _check_confidential),
-    ("latitude", lambda raw, _ctx: coordinate(cell(raw, "latitude"), "latitude", 90)),
-    ("longitude", lambda raw, _ctx: coordinate(cell(raw, "longitude"), "longitude", 180)),
-    ("hours", lambda raw, _ctx: opening_hours(cell(raw, "hours"))),
-    ("languages", lambda raw, _ctx: languages(cell(raw, "languages"))),
-    ("url", lambda raw, _ctx: url(cell(raw, "url"))),
-    ("fictional", lambda raw, _ctx: flag(cell(raw, "fictional"))),
-    ("status", lambda raw, _ctx: status(cell(raw, "status"))),
+    ("latitude", lambda raw, _ctx: coordinate(raw.get("latitude", ""), "latitude", 90)),
+    ("longitude", lambda raw, _ctx: coordinate(raw.get("longitude", ""), "longitude", 180)),
+    ("hours", lambda raw, _ctx: opening_hours(raw.get("hours", ""))),
+    ("languages", lambda raw, _ctx: languages(raw.get("languages", ""))),
+    ("url", lambda raw, _ctx: url(raw.get("url", ""))),
+    ("fictional", lambda raw, _ctx: flag(raw.get("fictional", ""))),
+    ("status", lambda raw, _ctx: status(raw.get("status", ""))),
 )
 # The columns a service's checks give (its words in every language come beside them).
 SERVICE_FIELDS = tuple(name for name, _check in _SERVICE_CHECKS)
 
 
 def _sites_of(raw: Mapping[str, str], ctx: Context) -> list[str]:
-    names = [p.strip() for p in LIST_SEPARATOR.split(cell(raw, "site")) if p.strip()]
+    names = [p.strip() for p in LIST_SEPARATOR.split(raw.get("site", "")) if p.strip()]
     for name in names:
         if name not in ctx.known_sites:
             english = f"unknown site {name!r} (import the sites file first)"
@@ -472,6 +487,7 @@ def check_site(
     problems = raw_problems(raw)
     if problems:
         return None, problems
+    raw = clean_row(raw)
     row = _checked(raw, ctx, _SITE_CHECKS, SITE_TEXTS, problems)
     for lang in ctx.languages:
         hits = sensitive_hits(row.get(f"name_{lang}") or "", ctx.sensitive_words)
@@ -549,14 +565,14 @@ def exit_url_problem(value: str | None, confirmed: bool) -> Reason | None:
 
 
 def _site_id(raw: Mapping[str, str], _ctx: Context) -> str:
-    value = cell(raw, "id")
+    value = raw.get("id", "")
     if not _ID.match(value):
         raise RowError("id", _id_form(value))
     return value
 
 
 def _default_language(raw: Mapping[str, str], ctx: Context) -> str:
-    value = cell(raw, "default_language").lower() or "en"
+    value = raw.get("default_language", "").lower() or "en"
     if value not in ctx.languages:
         known = ", ".join(ctx.languages)
         english = f"{value!r} is not one of {known}"
@@ -567,7 +583,7 @@ def _default_language(raw: Mapping[str, str], ctx: Context) -> str:
 
 
 def _time_zone(raw: Mapping[str, str], _ctx: Context) -> str:
-    value = cell(raw, "time_zone")
+    value = raw.get("time_zone", "")
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
@@ -577,13 +593,13 @@ def _time_zone(raw: Mapping[str, str], _ctx: Context) -> str:
 
 
 def _numbers(raw: Mapping[str, str], _ctx: Context) -> list[str]:
-    parts = [p for p in LIST_SEPARATOR.split(cell(raw, "numbers")) if p.strip()]
+    parts = [p for p in LIST_SEPARATOR.split(raw.get("numbers", "")) if p.strip()]
     numbers = (phone_number(p, "numbers", short_codes=True, strict=False) for p in parts)
     return [number for number in numbers if number]
 
 
 def _keywords(raw: Mapping[str, str], _ctx: Context) -> list[str]:
-    words = [p.strip().upper() for p in LIST_SEPARATOR.split(cell(raw, "keywords"))]
+    words = [p.strip().upper() for p in LIST_SEPARATOR.split(raw.get("keywords", ""))]
     for word in words:
         if word and not word.isalnum():
             english = f"{word!r} must be one word of letters and digits"
@@ -592,23 +608,23 @@ def _keywords(raw: Mapping[str, str], _ctx: Context) -> list[str]:
 
 
 def _site_coordinate(name: str, limit: float) -> Check:
-    return lambda raw, _ctx: coordinate(cell(raw, name), name, limit)
+    return lambda raw, _ctx: coordinate(raw.get(name, ""), name, limit)
 
 
 _SITE_CHECKS: tuple[tuple[str, Check], ...] = (
     ("id", _site_id),
     ("default_language", _default_language),
     ("time_zone", _time_zone),
-    ("zip", lambda raw, _ctx: zip_code(cell(raw, "zip"))),
+    ("zip", lambda raw, _ctx: zip_code(raw.get("zip", ""))),
     ("latitude", _site_coordinate("latitude", 90)),
     ("longitude", _site_coordinate("longitude", 180)),
     ("numbers", _numbers),
     ("keywords", _keywords),
-    ("exit_url", lambda raw, _ctx: cell(raw, "exit_url") or None),
+    ("exit_url", lambda raw, _ctx: raw.get("exit_url", "") or None),
     (
         "exit_url_confirmed",
-        lambda raw, _ctx: flag(cell(raw, "exit_url_confirmed"), "exit_url_confirmed"),
+        lambda raw, _ctx: flag(raw.get("exit_url_confirmed", ""), "exit_url_confirmed"),
     ),
-    ("fictional", lambda raw, _ctx: flag(cell(raw, "fictional"))),
-    ("callback_off", lambda raw, _ctx: flag(cell(raw, "callback_off"), "callback_off")),
+    ("fictional", lambda raw, _ctx: flag(raw.get("fictional", ""))),
+    ("callback_off", lambda raw, _ctx: flag(raw.get("callback_off", ""), "callback_off")),
 )

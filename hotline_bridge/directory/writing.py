@@ -9,7 +9,9 @@ or it was a dry run, so nothing is ever half-written.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
+import operator
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -143,10 +145,10 @@ def _absent(db: sqlite_utils.Database, batch: Batch, covers: set[str], result: P
         select s.id, l.site_id from services s join service_sites l on l.service_id = s.id
         where s.national = 0 and s.status = 'active' order by s.id, l.site_id
     """
-    sites: dict[str, list[str]] = {}
-    for sid, site in db.execute(sql).fetchall():
-        sites.setdefault(sid, []).append(site)
-    for sid, shown_at in sites.items():
+    # Read as it comes, one service at a time: the directory may hold any number.
+    rows = db.execute(sql)
+    for sid, links in itertools.groupby(rows, key=operator.itemgetter(0)):
+        shown_at = [site for _sid, site in links]
         if sid in batch.named or not covers.intersection(shown_at):
             continue
         if covers.issuperset(shown_at):
