@@ -8,6 +8,7 @@ within the segment budget. The voice line adds its own path checks.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import statistics
 from collections.abc import Iterator
@@ -150,15 +151,17 @@ def sms_inventory(app: Flask, now: dt.datetime | None = None) -> list[Reply]:
     return replies
 
 
-def used_keys(project_root: Path = PROJECT_ROOT) -> set[str]:
-    """Return every catalog key that code, flows and templates use, as Babel extracts them."""
+@functools.lru_cache(maxsize=2)
+def used_keys(project_root: Path = PROJECT_ROOT) -> frozenset[str]:
+    """Return every catalog key that code, flows and templates use, as Babel extracts them
+    (once a process: the sources do not change under a running line)."""
     method_map, options_map = _babel_mapping(project_root / BABEL_CONFIG)
     keys = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
         project_root, method_map, options_map, keywords=EXTRACT_KEYWORDS
     ):
         keys.add(message if isinstance(message, str) else message[0])
-    return keys
+    return frozenset(keys)
 
 
 def _babel_mapping(config: Path) -> tuple[list[tuple[str, str]], dict[str, dict[str, str]]]:

@@ -9,11 +9,12 @@ import click
 from hotline_bridge.cli.offline import offline_config
 from hotline_bridge.printing import (
     ARRANGEMENTS,
+    BOTH,
     KINDS,
-    LANGS,
     POSTER_SIZES,
     PrintRefused,
     Request,
+    print_languages,
     render,
 )
 
@@ -22,7 +23,11 @@ from hotline_bridge.printing import (
 @click.argument("site")
 @click.option("--kind", type=click.Choice(sorted(KINDS)), required=True, help="What to print.")
 @click.option(
-    "--lang", type=click.Choice(LANGS), default="both", show_default=True, help="Language(s)."
+    "--lang",
+    default=BOTH,
+    show_default=True,
+    help="A language of the catalogs (en, es, or one added as a folder of locales/), or both: "
+    "English and Spanish.",
 )
 @click.option(
     "--out",
@@ -69,6 +74,9 @@ def print_command(site: str, out: Path, keywords: tuple[str, ...], **options: ob
     from hotline_bridge.cli import load_app  # the group that holds this one
 
     app = load_app(offline_config())
+    choices = print_languages(app.extensions["hotline_bridge"].catalogs.languages)
+    if options["lang"] not in choices:
+        raise click.BadParameter(f"choose one of {', '.join(choices)}", param_hint="--lang")
     request = Request(site=site, keywords=keywords, **options)  # type: ignore[arg-type]
     try:
         printed = render(app, request)

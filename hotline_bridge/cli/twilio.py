@@ -2,36 +2,36 @@
 
 ``connect`` points every site's numbers (or the ``--number`` given) at this server, deploys the
 static bilingual fallback to Twilio Serverless and points the numbers' fallback URLs at it, and
-says what Advanced Opt-Out must hold; ``--dry-run`` only prints the changes. ``check`` compares
-the live configuration with the same plan, reads each number's carrier registration
-(``ops.registration``) and exits non-zero on any difference or problem.
+says what Advanced Opt-Out must hold; ``--dry-run`` only prints the changes. ``check`` runs
+``ops.golive.check``, the check the console's Going live page shows too: the live configuration
+against the same plan, each number's carrier registration, and what Twilio keeps of people; it
+exits non-zero on any difference or problem.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 from twilio.rest import Client
-from twilio.twiml.messaging_response import MessagingResponse
 
-from hotline_bridge.channels import text
 from hotline_bridge.directory.models import get_site, site_for_number
 from hotline_bridge.directory.store import open_db
 from hotline_bridge.engine.catalogs import DEFAULT_LANGUAGE
-from hotline_bridge.ops import registration, submission
+from hotline_bridge.ops import golive, registration, submission
 from hotline_bridge.ops import twilio as wiring_ops
+from hotline_bridge.ops.findings import Finding
 from hotline_bridge.runtime import KEYWORDS_FILE, runtime
 from hotline_bridge.settings import resolve_path
 
 base_url_option = click.option(
     "--base-url",
-    required=True,
-    help="This server's public https address, as Twilio reaches it (https://line.example.org).",
+    help="This server's public https address, as Twilio reaches it (https://line.example.org); "
+    "default: HOTLINE_BRIDGE_PUBLIC_URL.",
 )
 number_option = click.option(
     "--number",
@@ -39,100 +39,47 @@ number_option = click.option(
     multiple=True,
     help="Only this Twilio number or short code (repeatable); default: every site's numbers.",
 )
+T = TypeVar("T")
 
 
-def fallback_documents() -> dict[str, str]:
-    """Return the static fail-safe answers as TwiML, for the fallback Twilio hosts."""
-    from hotline_bridge.channels.voice.routes import fail_safe_twiml
-
-    sms = MessagingResponse()
-    sms.message(runtime().failsafe.text(None))
-    return {"sms": str(sms), "voice": str(fail_safe_twiml(None))}
-
-
-def _site_numbers() -> tuple[str, ...]:
-    with open_db(current_app) as db:
-        rows = db.execute("select numbers from sites where numbers is not null").fetchall()
-    found = {n for (raw,) in rows if raw for n in json.loads(raw)}
-    return tuple(sorted(found))
-
-
-def _replies(numbers: tuple[str, ...]) -> dict[str, dict[str, str]]:
-    """What this line answers to STOP, START and HELP in each language, for Advanced Opt-Out:
-    in the words of the site the wired ``numbers`` lead to (the default site's when they lead
-    to several, since a Messaging Service holds one reply per keyword)."""
-    rt = runtime()
-    with open_db(current_app) as db:
-        sites = {site.id: site for site in (site_for_number(db, n) for n in numbers)}
-        site = next(iter(sites.values())) if len(sites) == 1 else site_for_number(db, None)
-        return {
-            meaning: {
-                lang: text.compliance(
-                    rt.catalogs.bind(lang), "sms", site, rt.failsafe.hotline_phone, meaning
-                )
-                for lang in rt.catalogs.languages
-            }
-            for meaning in ("stop", "start", "help")
-        }
-
-
-def _wiring(base_url: str, numbers: tuple[str, ...]) -> wiring_ops.Wiring:
-    if not base_url.startswith("https://"):
+def _base_url(given: str | None) -> str:
+    base = given or current_app.config["PUBLIC_URL"]
+    if not base:
+        raise click.BadParameter(
+            "give it, or set HOTLINE_BRIDGE_PUBLIC_URL", param_hint="--base-url"
+        )
+    if not golive.usable(base):
         raise click.BadParameter("must start with https://", param_hint="--base-url")
-    chosen = numbers or _site_numbers()
+    return str(base).rstrip("/")
+
+
+def _numbers(given: tuple[str, ...]) -> tuple[str, ...]:
+    chosen = given or golive.site_numbers(current_app)
     if not chosen:
         raise click.ClickException("no numbers: import the sites' numbers or give --number")
-    config = current_app.config
-    return wiring_ops.Wiring(
-        base_url=base_url.rstrip("/"),
-        numbers=chosen,
-        documents=fallback_documents(),
-        messaging_service=config["TWILIO_MESSAGING_SERVICE_SID"],
-        opt_out_by_twilio=config["SMS_OPT_OUT_BY_TWILIO"],
-    )
+    return chosen
 
 
 def _client() -> Client:
-    config = current_app.config
-    if not config["TWILIO_ACCOUNT_SID"]:
+    found = golive.client(current_app)
+    if found is None:
         raise click.ClickException("set HOTLINE_BRIDGE_TWILIO_ACCOUNT_SID (and the auth token)")
-    return Client(config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"])
+    return found
 
 
-def _run(work: Callable[[], wiring_ops.Plan]) -> wiring_ops.Plan:
+def _run(work: Callable[[], T]) -> T:
     try:
         return work()
     except wiring_ops.TwilioSetupError as exc:
         raise click.ClickException(str(exc)) from None
 
 
-def _report(plan: wiring_ops.Plan) -> None:
-    for problem in plan.problems:
-        click.echo(f"problem: {problem}")
-    for line in plan.manual:
-        click.echo(line)
+def _say(label: str, finding: Finding) -> None:
+    click.echo(f"{label}: {finding.said(runtime().catalogs, DEFAULT_LANGUAGE)}")
 
 
-def report_registration(client: Client, numbers: tuple[str, ...]) -> int:
-    """Print where each number's carrier registration stands, one line each; return how many
-    of them are problems."""
-    config, catalogs = current_app.config, runtime().catalogs
-    found = _run_checks(
-        lambda: registration.check(
-            client, numbers, config["TWILIO_MESSAGING_SERVICE_SID"], config["TWILIO_BRAND_SID"]
-        )
-    )
-    for finding in found:
-        label = "problem" if finding.problem else "registered"
-        click.echo(f"{label}: {finding.said(catalogs, DEFAULT_LANGUAGE)}")
-    return sum(1 for finding in found if finding.problem)
-
-
-def _run_checks(work: Callable[[], list[registration.Finding]]) -> list[registration.Finding]:
-    try:
-        return work()
-    except wiring_ops.TwilioSetupError as exc:
-        raise click.ClickException(str(exc)) from None
+# How each kind of finding is labelled on the command line.
+_LABELS = {"problem": "problem", "manual": "by hand", "passed": "ok"}
 
 
 @click.group("twilio")
@@ -145,13 +92,15 @@ def twilio_group() -> None:
 @number_option
 @click.option("--dry-run", is_flag=True, help="Print every change; change nothing.")
 @with_appcontext
-def connect_command(base_url: str, numbers: tuple[str, ...], dry_run: bool) -> None:
+def connect_command(base_url: str | None, numbers: tuple[str, ...], dry_run: bool) -> None:
     """Set each number's Messaging and Voice webhooks, status callback and fallback URLs, and
     deploy the static bilingual fallback to Twilio Serverless (protected assets)."""
-    wiring, keywords = _wiring(base_url, numbers), resolve_path(KEYWORDS_FILE)
-    client, replies = _client(), _replies(wiring.numbers)
+    app, chosen = current_app, _numbers(numbers)
+    wiring = golive.wiring(app, _base_url(base_url), chosen)
+    keywords, client, replies = resolve_path(KEYWORDS_FILE), _client(), golive.replies(app, chosen)
     plan = _run(lambda: wiring_ops.connect(client, wiring, keywords, replies, click.echo, dry_run))
-    _report(plan)
+    for finding in plan.problems + plan.manual:
+        _say(_LABELS[finding.state], finding)
     if not plan.changes:
         click.echo("Nothing to change: every number is wired as it should be.")
     if plan.problems:
@@ -162,25 +111,26 @@ def connect_command(base_url: str, numbers: tuple[str, ...], dry_run: bool) -> N
 @base_url_option
 @number_option
 @with_appcontext
-def check_command(base_url: str, numbers: tuple[str, ...]) -> None:
-    """Compare the live Twilio configuration with what connect sets, and say where each
-    number's carrier registration stands; fail on any difference or problem."""
-    wiring, keywords = _wiring(base_url, numbers), resolve_path(KEYWORDS_FILE)
-    client, replies = _client(), _replies(wiring.numbers)
-    plan: Any = _run(lambda: wiring_ops.make_plan(client, wiring, keywords, replies))
-    for change in plan.changes:
-        click.echo(f"difference: {change.what}")
-    _report(plan)
-    unregistered = report_registration(client, wiring.numbers)
-    if plan.changes or plan.problems or unregistered:
+def check_command(base_url: str | None, numbers: tuple[str, ...]) -> None:
+    """Compare the live Twilio configuration with what connect sets, say where each number's
+    carrier registration stands and what Twilio keeps of people; fail on any difference or
+    problem. What Twilio's API does not show is listed as a step to confirm by hand."""
+    base, chosen, client = _base_url(base_url), _numbers(numbers), _client()
+    report = _run(lambda: golive.check(current_app, client, chosen, base))
+    for finding in report.differences:
+        _say("difference", finding)
+    for state in ("problem", "manual", "passed"):
+        for finding in report.of(state):
+            _say(_LABELS[state], finding)
+    if report.failed:
         raise click.ClickException(
-            f"{len(plan.changes)} difference(s), "
-            f"{len(plan.problems) + unregistered} problem(s); "
+            f"{len(report.differences)} difference(s), {len(report.problems)} problem(s); "
             "run 'hotline-bridge twilio connect' to fix the differences"
         )
-    manual = " (confirm the Advanced Opt-Out items above by hand)" if plan.manual else ""
+    manual = [f for f in report.of("manual") if f.key != "optout.intro"]
     click.echo(
-        f"Twilio check passed: {len(wiring.numbers)} number(s) wired to {wiring.base_url}{manual}"
+        f"Twilio check passed for what Twilio's API shows: {len(chosen)} number(s) wired to "
+        f"{base}; {len(manual)} item(s) above to confirm by hand in the Twilio console"
     )
 
 
@@ -207,9 +157,7 @@ def register_command(
     through the app, opt-in card, HELP and STOP, privacy page) and submit it: a toll-free
     verification per toll-free number, an A2P 10DLC campaign for the Messaging Service's long
     codes. Missing or malformed organisation details are named before anything is sent."""
-    chosen = numbers or _site_numbers()
-    if not chosen:
-        raise click.ClickException("no numbers: import the sites' numbers or give --number")
+    chosen = _numbers(numbers)
     config, rt = current_app.config, runtime()
     line = _line(chosen, site_id)
     words = rt.catalogs.bind(DEFAULT_LANGUAGE)
@@ -233,24 +181,14 @@ def register_command(
 
 def _line(numbers: tuple[str, ...], site_id: str | None) -> submission.Line:
     """Return what the submissions are built from, texting the line for its samples."""
-    config, rt = current_app.config, runtime()
     with open_db(current_app) as db:
         site = get_site(db, site_id) if site_id else site_for_number(db, numbers[0])
     if site is None:
         raise click.BadParameter(f"no site {site_id!r}", param_hint="--site")
     try:
-        number, keywords = submission.card_keywords(current_app, site)
+        return submission.line_for(current_app, site)
     except submission.Refused as refusal:
         raise click.ClickException(str(refusal)) from None
-    return submission.Line(
-        site=site,
-        number=number,
-        keywords=keywords,
-        samples=submission.samples(current_app, site, number, keywords),
-        words=submission.line_words(rt),
-        public_url=config["PUBLIC_URL"] or "https://(HOTLINE_BRIDGE_PUBLIC_URL)",
-        config=config,
-    )
 
 
 def _submit(

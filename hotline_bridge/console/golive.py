@@ -1,6 +1,8 @@
-"""The admin's "Going live" page: whether each site's numbers may reach people yet, read from
-Twilio as ``hotline-bridge twilio check`` reads it, what to do next, and the registration text
-to copy, built from the line as ``hotline-bridge twilio register`` builds it.
+"""The admin's "Going live" page: whether each site's numbers may reach people yet, checked
+by the same code as ``hotline-bridge twilio check`` (``ops.golive``: webhooks and fallbacks
+against the line's PUBLIC_URL, carrier registration, what Twilio keeps), what to do next and
+what to confirm by hand, and the registration text to copy, built from the line as
+``hotline-bridge twilio register`` builds it.
 
 Reading only: the page changes nothing at Twilio and nothing here (submitting is the command's
 work, with the organisation's details from the settings).
@@ -8,71 +10,74 @@ work, with the organisation's details from the settings).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app, render_template, request
-from twilio.rest import Client
 
 from hotline_bridge.console.access import admin_only, db, require_site, words
 from hotline_bridge.console.blueprint import bp
 from hotline_bridge.directory.models import Site, get_site
-from hotline_bridge.engine.catalogs import DEFAULT_LANGUAGE
-from hotline_bridge.ops import registration, submission
+from hotline_bridge.engine.catalogs import DEFAULT_LANGUAGE, Catalogs
+from hotline_bridge.ops import golive, registration, submission
 from hotline_bridge.ops.twilio import TwilioSetupError
 from hotline_bridge.runtime import runtime
 
 
 @dataclass(frozen=True)
 class Checked:
-    """What Twilio says about a site's numbers: the findings, or why it could not be asked."""
+    """What Twilio says about a site's numbers, or why it could not be asked."""
 
-    findings: list[registration.Finding]
+    report: golive.Report = field(default_factory=golive.Report)
     error: str | None = None
     asked: bool = True
 
 
 def check(site: Site) -> Checked:
-    """Read the site's numbers' registration from Twilio (not at all without an account)."""
-    config = current_app.config
-    if not config["TWILIO_ACCOUNT_SID"] or not config["TWILIO_AUTH_TOKEN"]:
-        return Checked([], asked=False)
-    client = Client(config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"])
+    """Check the site's numbers as ``twilio check`` does, against the line's PUBLIC_URL (not
+    at all without a Twilio account)."""
+    app = current_app
+    twilio = golive.client(app)
+    if twilio is None:
+        return Checked(asked=False)
     try:
-        found = registration.check(
-            client,
-            site.numbers,
-            config["TWILIO_MESSAGING_SERVICE_SID"],
-            config["TWILIO_BRAND_SID"],
-        )
+        return Checked(golive.check(app, twilio, site.numbers, app.config["PUBLIC_URL"]))
     except TwilioSetupError as exc:
-        return Checked([], error=str(exc))
-    return Checked(found)
+        return Checked(error=str(exc))
+
+
+def said(report: golive.Report, catalogs: Catalogs, lang: str) -> dict[str, Any]:
+    """The report in ``lang``: what to do (differences first), the steps to confirm by hand
+    (each Advanced Opt-Out item under its heading) and what is already right."""
+    todo = [f.said(catalogs, lang) for f in report.differences + report.problems]
+    manual: list[tuple[str, list[str]]] = []
+    for finding in report.of("manual"):
+        line = finding.said(catalogs, lang)
+        if finding.key in OPT_OUT_ITEMS and manual:
+            manual[-1][1].append(line)
+        else:
+            manual.append((line, []))
+    done = [f.said(catalogs, lang) for f in report.of("passed")]
+    return {"todo": todo, "manual": manual, "done": done}
+
+
+# The Advanced Opt-Out items, listed under the finding that introduces them.
+OPT_OUT_ITEMS = {"optout.keywords", "optout.reply"}
 
 
 def texts(site: Site) -> dict[str, Any]:
     """The registration text for ``site`` as the command would submit it, in English (what
     Twilio and the carriers read), and the settings still to set before it can be."""
-    config, rt = current_app.config, runtime()
+    config, english = current_app.config, runtime().catalogs.bind(DEFAULT_LANGUAGE)
     try:
-        number, keywords = submission.card_keywords(current_app, site)
+        line = submission.line_for(current_app, site)
     except submission.Refused as refusal:
         return {"refused": str(refusal)}
-    line = submission.Line(
-        site=site,
-        number=number,
-        keywords=keywords,
-        samples=submission.samples(current_app, site, number, keywords),
-        words=submission.line_words(rt),
-        public_url=config["PUBLIC_URL"] or "https://(HOTLINE_BRIDGE_PUBLIC_URL)",
-        config=config,
-    )
-    english = rt.catalogs.bind(DEFAULT_LANGUAGE)
     campaign = any(registration.kind_of(n) == "long_code" for n in site.numbers)
     missing = submission.organisation_problems(config, campaign=campaign)
     return {
         "description": submission.description(english, line),
-        "flow": submission.message_flow(english, line, number),
+        "flow": submission.message_flow(english, line, line.number),
         "samples": submission.additional(english, line),
         "privacy": line.privacy_url,
         "image": line.image_url,
@@ -93,13 +98,12 @@ def going_live() -> str:
     context: dict[str, Any] = {"sites": sites, "site": site}
     if site is not None and site.numbers:
         checked = check(site)
-        said = [(f.problem, f.said(bound.catalogs, bound.lang)) for f in checked.findings]
         context.update(
+            said(checked.report, bound.catalogs, bound.lang),
             numbers=[(n, registration.kind_of(n)) for n in site.numbers],
             asked=checked.asked,
             error=checked.error,
-            todo=[line for problem, line in said if problem],
-            done=[line for problem, line in said if not problem],
+            base_url=current_app.config["PUBLIC_URL"],
             text=texts(site),
         )
     return render_template("console/golive.html", **context)

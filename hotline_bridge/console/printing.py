@@ -30,10 +30,18 @@ from hotline_bridge.console.access import (
 )
 from hotline_bridge.console.blueprint import bp
 from hotline_bridge.directory.models import display_number
-from hotline_bridge.printing import KINDS, LANGS, POSTER_SIZES, Printed, PrintRefused, Request
+from hotline_bridge.printing import (
+    KINDS,
+    POSTER_SIZES,
+    Printed,
+    PrintRefused,
+    Request,
+    print_languages,
+)
 from hotline_bridge.printing import render as draw
 from hotline_bridge.printing.preview import first_page_png
 from hotline_bridge.printing.wording import Wording
+from hotline_bridge.runtime import runtime
 
 # What the form offers first.
 DEFAULT_KIND, DEFAULT_LANG, DEFAULT_SIZE = "wallet", "both", "letter"
@@ -81,7 +89,7 @@ def chosen(values: Mapping[str, str], offered: list[str]) -> Choice | None:
         lang=values.get("lang", DEFAULT_LANG),
         size=values.get("size", DEFAULT_SIZE),
     )
-    if choice.kind not in KINDS or choice.lang not in LANGS or choice.size not in POSTER_SIZES:
+    if choice.kind not in KINDS or choice.lang not in _langs() or choice.size not in POSTER_SIZES:
         abort(400)
     return choice
 
@@ -105,7 +113,7 @@ def _page(choice: Choice | None, offered: list[str], outcome: Printed | PrintRef
         choice=choice
         or Choice(offered[0] if offered else "", DEFAULT_KIND, DEFAULT_LANG, DEFAULT_SIZE),
         kinds=list(KINDS),
-        langs=LANGS,
+        langs=_langs(),
         lang_names=lang_names(),
         sizes=list(POSTER_SIZES),
         printed=printed,
@@ -116,12 +124,17 @@ def _page(choice: Choice | None, offered: list[str], outcome: Printed | PrintRef
     )
 
 
+def _langs() -> tuple[str, ...]:
+    """Return the language choices of a print: each of the catalogs' languages, and both."""
+    return print_languages(runtime().catalogs.languages)
+
+
 def lang_names() -> dict[str, str]:
     """Return the name of each language choice in the console's language (a language added
     as a catalog folder, without a name here, is named in its own words)."""
     bound = words()
     named = {}
-    for code in LANGS:
+    for code in _langs():
         key = f"console.print.lang.{code}"
         has = bound.catalogs.has(key)
         named[code] = bound.t(key) if has else bound.catalogs.text(code, "kiosk.language_name")

@@ -13,6 +13,7 @@ import sqlite_utils
 from hotline_bridge.directory.store import DEFAULT_SITE, SERVICE_TEXTS, text_column
 from hotline_bridge.engine.keywords import normalize
 from hotline_bridge.engine.phones import EXTENSION_KEY as EXTENSION_KEY
+from hotline_bridge.engine.phones import call_uri as call_uri
 from hotline_bridge.engine.phones import dial_string as dial_string
 from hotline_bridge.engine.phones import display_number as display_number
 from hotline_bridge.engine.phones import display_phone as display_phone

@@ -12,6 +12,7 @@ import os
 import re
 import tomllib
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -171,7 +172,7 @@ def po_path(locales_dir: Path, lang: str) -> Path:
     return locales_dir / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
-def audit(locales_dir: str | Path, required: set[str]) -> Iterator[CatalogProblem]:
+def audit(locales_dir: str | Path, required: AbstractSet[str]) -> Iterator[CatalogProblem]:
     """Yield every required key that is missing, empty or fuzzy in any language's .po file, and
     every entry that has an unfilled or extra placeholder compared with English."""
     locales_dir = Path(locales_dir)

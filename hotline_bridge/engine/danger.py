@@ -199,17 +199,13 @@ class Danger:
 
     @classmethod
     def load(cls, path: str | Path) -> Danger:
-        """Read and check the danger file at ``path``; raise ``DangerError`` on any problem."""
-        danger, problems = _compile(Path(path))
-        if problems or danger is None:
-            raise DangerError(f"{path}: " + "; ".join(problems))
-        learnt = Path(path).with_name(MODEL_FILE)
-        if learnt.exists():
-            try:
-                return replace(danger, model=DangerModel.load(learnt))
-            except (OSError, ValueError, KeyError, TypeError) as exc:
-                raise DangerError(f"{learnt}: cannot be read ({exc})") from None
-        return danger
+        """Read and check the danger file at ``path``; raise ``DangerError`` on any problem.
+
+        Compiling the words takes most of an app's start, and the result cannot change while
+        neither file does: each worker compiles them once for every app it creates."""
+        path = Path(path).resolve()
+        learnt = path.with_name(MODEL_FILE)
+        return _load(path, _identity(path), learnt, _identity(learnt))
 
     def hear(self, text: str) -> Match:
         """Return the concepts ``text`` says, by the language whose words say them."""
@@ -242,11 +238,18 @@ class Danger:
         return Match({code: tuple(ids) for code, ids in found.items()})
 
     def found_in(self, text: str) -> bool:
-        """Return whether ``text`` suggests danger: to the rules, or to the model when the
-        message has four words or more (fewer are a keyword, a choice or a greeting)."""
-        if self.hear(text):
-            return True
-        return self.model is not None and _long_enough(text) and self.model.hears(text)
+        """Return whether ``text`` suggests danger. A message of fewer than four words (a
+        keyword, a choice, a greeting) is heard by the rules alone. A longer one is heard when
+        the model's probability reaches its threshold, or when the rules hear it and the
+        model does not find it far below danger (its veto): a word of a rule said in its
+        ordinary sense ("is the emergency room open") is left to the menu."""
+        heard = bool(self.hear(text))
+        if self.model is None or not _long_enough(text):
+            return heard
+        probability = self.model.probability(text)
+        if heard:
+            return probability >= self.model.veto
+        return probability >= self.model.threshold
 
     def language_of(self, text: str, languages: Iterable[str]) -> str | None:
         """Return the one language among ``languages`` whose words suggest danger in ``text``,
@@ -465,6 +468,31 @@ def _negated(stems: Sequence[str], lang: Language) -> list[bool]:
 # --- Reading the file ------------------------------------------------------------------------
 
 
+def _identity(path: Path) -> tuple[int, int] | None:
+    """Return what tells one version of the file at ``path`` from another (None: no file)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
+@functools.lru_cache(maxsize=8)
+def _load(
+    path: Path, version: tuple[int, int] | None, learnt: Path, learnt_version: object
+) -> Danger:
+    """Compile the danger file at ``path`` and its learnt model (the versions key the cache)."""
+    danger, problems = _compile(path)
+    if problems or danger is None:
+        raise DangerError(f"{path}: " + "; ".join(problems))
+    if learnt_version is not None:
+        try:
+            return replace(danger, model=DangerModel.load(learnt))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise DangerError(f"{learnt}: cannot be read ({exc})") from None
+    return danger
+
+
 def problems_in(path: str | Path) -> list[str]:
     """Return what is wrong with the danger file at ``path`` (empty when it is sound)."""
     return _compile(Path(path))[1]
@@ -675,7 +703,7 @@ RECALL_TARGET = 0.95
 FALSE_ALARM_TARGET = 0.05
 # Held-out sets folded into tuning once they were measured: their misses and false alarms were
 # used to change the words, so they no longer measure unseen messages and must meet the targets.
-FOLDED_IN = frozenset({"heldout2", "heldout3"})
+FOLDED_IN = frozenset({"heldout2", "heldout3", "heldout4"})
 
 
 @dataclass(frozen=True)

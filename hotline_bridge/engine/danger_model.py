@@ -92,6 +92,10 @@ class DangerModel:
     intercept: float
     threshold: float
     trained_on: tuple[str, ...]
+    # Below this probability a message of four words or more that the rules hear is taken as
+    # the ordinary sense of their words ("is the emergency room open", "my daughter keeps
+    # checking her phone at night"): the rules hear a word, the model reads the whole message.
+    veto: float = 0.0
 
     @classmethod
     def load(cls, path: str | Path) -> DangerModel:
@@ -103,6 +107,7 @@ class DangerModel:
             intercept=float(data["intercept"]),
             threshold=float(data["threshold"]),
             trained_on=tuple(data["trained_on"]),
+            veto=float(data.get("veto", 0.0)),
         )
 
     def probability(self, text: str) -> float:

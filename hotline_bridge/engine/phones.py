@@ -50,3 +50,16 @@ def send_digits(extension: str | None) -> str | None:
 def dial_string(number: str | None) -> str:
     """Return what a phone dials for a stored number (E.164 as is, short codes as they are)."""
     return number or ""
+
+
+def call_uri(number: str | None, extension: str | None = None) -> str:
+    """Return the ``tel:`` address a phone's camera or browser hands its dialer to call a
+    stored number, and then its extension: ``tel:+16175550123,100``.
+
+    RFC 3966 writes an extension as ``;ext=100``, but Android's dialer reads the letters of
+    ``ext`` as keypad digits (dialling 398100) and iOS offers it only as a button after the
+    call connects. A comma is the pause both dialers honour in a ``tel:`` link: the phone
+    waits about two seconds after the call connects, then sends the digits, as
+    ``send_digits`` has Twilio do on the voice line."""
+    dialled = dial_string(number)
+    return f"tel:{dialled},{extension}" if dialled and extension else f"tel:{dialled}"

@@ -15,14 +15,13 @@ its reader's language.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import phonenumbers
 from twilio.base.exceptions import TwilioException
 from twilio.rest import Client
 
-from hotline_bridge.engine.catalogs import Catalogs
+from hotline_bridge.ops.findings import Finding, bad, by_hand, ok
 from hotline_bridge.ops.twilio import TwilioSetupError, refused
 
 # A toll-free verification's and a campaign's states, as Twilio names them.
@@ -36,28 +35,6 @@ WHATSAPP_ONLINE = "ONLINE"
 WHATSAPP_OFFLINE = "OFFLINE"
 NAME_DECLINED = "DECLINED"
 WHATSAPP = "whatsapp"
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One thing found: a catalog key (``golive.<key>``), its values, and whether it stops the
-    line from reaching people (a problem) or is only said."""
-
-    key: str
-    values: Mapping[str, str] = field(default_factory=dict)
-    problem: bool = True
-
-    def said(self, catalogs: Catalogs, lang: str) -> str:
-        """Return the finding in ``lang``."""
-        return catalogs.text(lang, f"golive.{self.key}", **self.values)
-
-
-def ok(key: str, **values: object) -> Finding:
-    return Finding(key, {n: str(v) for n, v in values.items()}, problem=False)
-
-
-def bad(key: str, **values: object) -> Finding:
-    return Finding(key, {n: str(v) for n, v in values.items()}, problem=True)
 
 
 def kind_of(number: str) -> str:
@@ -249,6 +226,38 @@ def messaging_service(
         found += said
         found += brand(client, campaign_brand or brand_sid)
     return found
+
+
+# --- What Twilio keeps -------------------------------------------------------------------------
+
+
+def transcripts(client: Client) -> list[Finding]:
+    """Say whether Twilio may keep what people say on calls: each Conversational Intelligence
+    service (which transcribes call recordings) must redact personal details and must not let
+    Twilio train its models on them. The line records no calls, so none is needed at all."""
+    services = _call(
+        "list Conversational Intelligence services",
+        lambda: client.intelligence.v2.services.list(limit=50),
+    )
+    if not services:
+        return [ok("voice.no_transcripts")]
+    found = []
+    for service in services:
+        name = service.unique_name or service.sid
+        if not service.auto_redaction:
+            found.append(bad("voice.unredacted", service=name))
+        if service.data_logging:
+            found.append(bad("voice.data_logging", service=name))
+        if service.auto_redaction and not service.data_logging:
+            found.append(ok("voice.redacted", service=name))
+    return found
+
+
+def redaction() -> list[Finding]:
+    """Message Redaction is an account setting that Twilio's REST API does not expose (no
+    resource or field reads it; only a message sent with ContentRetention or AddressRetention
+    overrides it), so it is a step to confirm by hand, never a pass."""
+    return [by_hand("redaction.messages")]
 
 
 # --- Everything ---------------------------------------------------------------------------------

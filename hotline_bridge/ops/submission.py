@@ -49,6 +49,8 @@ CAMPAIGN_USE_CASE = "CUSTOMER_CARE"
 # A person texts a keyword they read on a card: Twilio's opt-in type for that.
 OPT_IN_TYPE = "VIA_TEXT"
 DEFAULT_VOLUME = "1,000"
+# Shown in the texts where the line's public address belongs, until PUBLIC_URL is set.
+PUBLIC_URL_PLACEHOLDER = "https://(HOTLINE_BRIDGE_PUBLIC_URL)"
 BUSINESS_TYPES = ("NON_PROFIT", "GOVERNMENT", "PRIVATE_PROFIT", "PUBLIC_PROFIT")
 _EIN = re.compile(r"^\d{2}-?\d{7}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -137,6 +139,21 @@ def card_keywords(app: Flask, site: Site) -> tuple[str, dict[str, str]]:
         number = number or proven.number
         found[lang] = proven.keyword
     return number, found
+
+
+def line_for(app: Flask, site: Site) -> Line:
+    """Return what ``site``'s submissions are built from, texting the line for its samples
+    (the command's and the console's alike); raise ``Refused`` when no card opens its menu."""
+    number, keywords = card_keywords(app, site)
+    return Line(
+        site=site,
+        number=number,
+        keywords=keywords,
+        samples=samples(app, site, number, keywords),
+        words=line_words(app.extensions["hotline_bridge"]),
+        public_url=app.config["PUBLIC_URL"] or PUBLIC_URL_PLACEHOLDER,
+        config=app.config,
+    )
 
 
 def line_words(rt: Runtime) -> dict[str, tuple[str, ...]]:

@@ -26,6 +26,7 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from hotline_bridge.ops import metrics
+from hotline_bridge.ops.findings import Finding, bad, by_hand
 
 # The Serverless service that holds the fallback, found again by this unique name.
 SERVICE_NAME = "hotline-bridge-fallback"
@@ -57,10 +58,13 @@ class TwilioSetupError(Exception):
 
 @dataclass(frozen=True)
 class Change:
-    """One difference between the live configuration and what it should be, and its fix."""
+    """One difference between the live configuration and what it should be, and its fix:
+    ``what`` is the change as ``connect`` prints it, ``finding`` the difference as ``check``
+    and the console's Going live page say it, in their reader's language."""
 
     what: str
     apply: Callable[[], object]
+    finding: Finding
     # The fallback's deployment comes first: the numbers' fallback URLs point at it.
     fallback: bool = False
 
@@ -70,8 +74,8 @@ class Plan:
     """What ``connect`` would change, what it cannot fix, and what must be confirmed by hand."""
 
     changes: list[Change] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    manual: list[str] = field(default_factory=list)
+    problems: list[Finding] = field(default_factory=list)
+    manual: list[Finding] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -150,19 +154,19 @@ def fallback_urls(domain: str) -> dict[str, str]:
     return {kind: f"https://{domain}{path}" for kind, path in FALLBACK_PATHS.items()}
 
 
-def live_fallback(client: Client) -> tuple[dict[str, str] | None, list[str]]:
-    """Return the deployed fallback's addresses, or None and why there is none."""
+def live_fallback(client: Client) -> dict[str, str] | None:
+    """Return the deployed fallback's addresses, or None when none is deployed."""
     service = _find_service(client)
     environment = service and _find_environment(client, service.sid)
     if not service or not environment or not environment.build_sid:
-        return None, [f"no Serverless service {SERVICE_NAME!r} deployed"]
-    return fallback_urls(environment.domain_name), []
+        return None
+    return fallback_urls(environment.domain_name)
 
 
 def plan_fallback(client: Client, documents: Mapping[str, str], plan: Plan) -> dict[str, str]:
     """Add the fallback's deployment to ``plan`` unless the deployed documents are current;
     return the addresses the numbers should use."""
-    urls, missing = live_fallback(client)
+    urls = live_fallback(client)
     stale = [
         kind
         for kind, url in (urls or {}).items()
@@ -170,12 +174,18 @@ def plan_fallback(client: Client, documents: Mapping[str, str], plan: Plan) -> d
     ]
     if urls and not stale:
         return urls
-    reason = "; ".join(missing) or f"deployed fallback differs ({', '.join(stale)})"
+    if urls:
+        reason = f"deployed fallback differs ({', '.join(stale)})"
+        finding = bad("wiring.fallback_stale", channels=", ".join(stale))
+    else:
+        reason = f"no Serverless service {SERVICE_NAME!r} deployed"
+        finding = bad("wiring.fallback_missing", name=SERVICE_NAME)
     plan.changes.append(
         Change(
             f"fallback: deploy the static bilingual TwiML to Twilio Serverless as protected "
             f"assets {', '.join(FALLBACK_PATHS.values())} ({reason})",
             lambda: deploy_fallback(client, documents),
+            finding,
             fallback=True,
         )
     )
@@ -303,11 +313,14 @@ def differences(live: Any, wanted: Mapping[str, str]) -> dict[str, tuple[str, st
     return found
 
 
-def _describe(label: str, diff: Mapping[str, tuple[str, str]]) -> str:
-    fields = "; ".join(
+def _fields(diff: Mapping[str, tuple[str, str]]) -> str:
+    return "; ".join(
         f"{name}: {old or '(empty)'} -> {new or '(empty)'}" for name, (old, new) in diff.items()
     )
-    return f"{label}: {fields}"
+
+
+def _describe(label: str, diff: Mapping[str, tuple[str, str]]) -> str:
+    return f"{label}: {_fields(diff)}"
 
 
 def plan_number(
@@ -328,7 +341,7 @@ def plan_number(
         wanted = short_code_settings(wiring.base_url, fallback)
         update = "update short code"
     if not found:
-        plan.problems.append(f"{number}: not a number of this Twilio account")
+        plan.problems.append(bad("number.unknown", number=number))
         return None
     resource = found[0]
     diff = differences(resource, wanted)
@@ -338,6 +351,7 @@ def plan_number(
             Change(
                 _describe(number, diff),
                 lambda: _call(update, lambda: resource.update(**changes)),
+                bad("wiring.number", number=number, fields=_fields(diff)),
             )
         )
     return resource
@@ -351,10 +365,7 @@ def plan_messaging_service(
     sid = wiring.messaging_service
     if not sid:
         if wiring.opt_out_by_twilio:
-            plan.problems.append(
-                "SMS_OPT_OUT_BY_TWILIO is on, but no TWILIO_MESSAGING_SERVICE_SID is set: "
-                "Advanced Opt-Out is a Messaging Service feature"
-            )
+            plan.problems.append(bad("wiring.opt_out_no_service"))
         return
     api = client.messaging.v1.services(sid)
     service = _call("fetch messaging service", lambda: api.fetch())
@@ -371,6 +382,7 @@ def plan_messaging_service(
             Change(
                 _describe(f"messaging service {sid}", diff),
                 lambda: _call("update messaging service", lambda: api.update(**update)),
+                bad("wiring.service", service=sid, fields=_fields(diff)),
             )
         )
     members = {
@@ -383,6 +395,7 @@ def plan_messaging_service(
                 Change(
                     f"messaging service {sid}: add {phone}",
                     functools.partial(_add_to_service, api, str(number.sid)),
+                    bad("number.not_in_service", number=phone, service=sid),
                 )
             )
 
@@ -394,24 +407,24 @@ def _add_to_service(api: Any, number_sid: str) -> object:
     )
 
 
-def opt_out_checklist(keywords_file: Path, replies: Mapping[str, Mapping[str, str]]) -> list[str]:
+def opt_out_checklist(
+    keywords_file: Path, replies: Mapping[str, Mapping[str, str]]
+) -> list[Finding]:
     """Say what Advanced Opt-Out must hold beyond Twilio's defaults: the keywords of ours that
     Twilio does not answer by itself, and the reply to set for each, in each language. Twilio's
-    API does not expose Advanced Opt-Out, so these are confirmed in the console."""
+    API does not expose Advanced Opt-Out, so these are confirmed in the console, by hand."""
     table = tomllib.loads(keywords_file.read_text(encoding="utf-8"))
-    lines = [
-        "Advanced Opt-Out (Twilio console: Messaging > Services > the service > Opt-Out "
-        "Management; Twilio's API does not expose it, so confirm each item there):"
-    ]
+    found = [by_hand("optout.intro")]
     for meaning in ("stop", "start", "help"):
         for lang, words in table.get(meaning, {}).items():
+            said = {"meaning": meaning.upper(), "lang": lang}
             missing = [w for w in words if w.upper() not in TWILIO_DEFAULT_KEYWORDS[meaning]]
             if missing:
-                lines.append(f"  {meaning.upper()} ({lang}): add keywords {', '.join(missing)}")
+                found.append(by_hand("optout.keywords", **said, keywords=", ".join(missing)))
             reply = replies.get(meaning, {}).get(lang)
             if reply:
-                lines.append(f"  {meaning.upper()} ({lang}): reply {reply!r}")
-    return lines
+                found.append(by_hand("optout.reply", **said, reply=reply))
+    return found
 
 
 Replies = Mapping[str, Mapping[str, str]]

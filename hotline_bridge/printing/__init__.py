@@ -25,6 +25,7 @@ from hotline_bridge.runtime import Runtime
 
 __all__ = [
     "ARRANGEMENTS",
+    "BOTH",
     "KINDS",
     "LANGS",
     "POSTER_SIZES",
@@ -35,8 +36,11 @@ __all__ = [
     "render",
 ]
 
-# What --lang accepts: one language, or both.
-LANGS = (*LANGUAGES, "both")
+# The choice that prints English and Spanish together (side by side, or a side or page each).
+BOTH = "both"
+# The languages every deployment can print, and both; a language added as a catalog folder
+# prints too (``print_languages``).
+LANGS = (*LANGUAGES, BOTH)
 
 # Kinds that carry a QR code unless asked otherwise: a code on a card in a pocket or on a
 # sticker can be scanned by someone else, one on a wall is there for anyone.
@@ -57,10 +61,9 @@ class Request:
     keywords: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        choices = {
-            "kind": KINDS,
-            "lang": LANGS,
-            "size": POSTER_SIZES,
+        choices: dict[str, Sequence[str]] = {
+            "kind": list(KINDS),
+            "size": list(POSTER_SIZES),
             "arrangement": ARRANGEMENTS,
         }
         for name, allowed in choices.items():
@@ -69,11 +72,17 @@ class Request:
 
     @property
     def languages(self) -> tuple[str, ...]:
-        return LANGUAGES if self.lang == "both" else (self.lang,)
+        return LANGUAGES if self.lang == BOTH else (self.lang,)
 
     @property
     def with_qr(self) -> bool:
         return self.kind in QR_BY_DEFAULT if self.qr is None else self.qr
+
+
+def print_languages(languages: Sequence[str]) -> tuple[str, ...]:
+    """Return what can be printed with the catalogs' ``languages``: each one alone (a language
+    added as a catalog folder too), and English and Spanish together."""
+    return (*languages, BOTH)
 
 
 @dataclass(frozen=True)
@@ -146,6 +155,9 @@ def proven_wordings(
 ) -> Sequence[Wording]:
     """Return what each language of ``request`` would print, proven, without drawing it."""
     rt: Runtime = app.extensions["hotline_bridge"]
+    if request.lang not in print_languages(rt.catalogs.languages):
+        choices = ", ".join(print_languages(rt.catalogs.languages))
+        raise ValueError(f"lang must be one of {choices}")
     site = _site(app, rt, request)
     return [
         wording(app, site, _proven(app, rt, site, request, lang), today)

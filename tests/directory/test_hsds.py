@@ -459,10 +459,14 @@ def schema_problems(package: Path) -> list[str]:
     return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(document)]
 
 
-def exported(make_app: Any, tmp_path: Path, name: str) -> Path:
+def exported(make_app: Any, tmp_path: Path, name: str, *also: Path) -> Path:
+    """Export, as HSDS, the demo directory `make run` loads (and the packages ``also`` names,
+    their invalid rows skipped)."""
     app = make_app(DATABASE=str(tmp_path / f"{name}.db"))
     assert run(app, "import", str(EXAMPLES / "demo" / "sites.csv")).exit_code == 0
     assert run(app, "import", str(EXAMPLES / "demo" / "services.csv")).exit_code == 0
+    for source in also:
+        assert run(app, "import", "--skip-invalid", str(source)).exit_code == 0
     out = tmp_path / name
     assert run(app, "export", "--format", "hsds", str(out)).exit_code == 0
     return out
@@ -475,6 +479,41 @@ def test_the_export_is_valid_hsds_3(make_app: Any, tmp_path: Path) -> None:
     assert strict_problems(package) == []
     schedules = table(package, "schedules")
     assert schedules and all(row["opens_at"].endswith("-05:00") for row in schedules)
+
+
+def frictionless_problems(package: Path) -> list[str]:
+    """Validate the tables of ``package`` with `frictionless`, as Open Referral validates its
+    examples: against Open Referral's own tabular ``datapackage.json`` (column names and order,
+    types, formats, required fields, primary and foreign keys), not the one the export wrote."""
+    import frictionless
+
+    official = package / "open-referral-datapackage.json"
+    shutil.copy(SCHEMAS / "datapackage.json", official)
+    report = frictionless.validate(str(official))
+    return [
+        f"{task.name}: {error.type}: {error.message}"
+        for task in report.tasks
+        for error in task.errors
+    ] + [f"package: {error.message}" for error in report.errors]
+
+
+def test_frictionless_finds_the_export_valid_against_open_referrals_datapackage(
+    make_app: Any, tmp_path: Path
+) -> None:
+    package = exported(make_app, tmp_path, "out", FIXTURE)
+    assert table(package, "services") and table(package, "phones")
+    assert frictionless_problems(package) == []
+
+
+def test_frictionless_would_find_a_table_out_of_hsds_order(make_app: Any, tmp_path: Path) -> None:
+    package = exported(make_app, tmp_path, "out")
+    rows = table(package, "services")
+    turned = list(reversed(list(rows[0])))
+    with (package / "services.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, turned)
+        writer.writeheader()
+        writer.writerows(rows)
+    assert any("service: incorrect-label" in p for p in frictionless_problems(package))
 
 
 def test_the_checkers_catch_what_the_old_export_got_wrong(tmp_path: Path) -> None:

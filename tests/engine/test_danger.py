@@ -45,6 +45,7 @@ HEARD = [
     ("me quitaron mis documentos", "documents_held"),
     ("mis documentos me los quitaron", "documents_held"),
     ("ayuda por favor", "emergency"),
+    ("ayuda ayuda apurense", "emergency"),
     ("ayuda x favor", "emergency"),
     ("I'm scared he won't let me leave", "kept_in"),
     ("no me deja salir", "kept_in"),
@@ -206,6 +207,30 @@ ORDINARY = [
     "es emergencia si mi bebe tiene 39 de fiebre",
     "la sala de urgencias esta abierta",
     "cuando hay una emergencia llamo al 911 o a ustedes",
+    # Ordinary senses of heldout4 and dev19: a bill one cannot pay, a door of the clinic, a
+    # teenager or a grandfather going out, a test after sex, panic attacks, a gun lock.
+    "what happens if i cant pay at all",
+    "the door is locked, are you open today",
+    "i had unprotected sex and want the morning after pill",
+    "mi abuelo se quiere salir de la casa en la noche, tiene alzheimer",
+    "creo q tengo ansiedad, me dan ataques de panico en el trabajo",
+    "q pasa si de plano no puedo pagar?",
+    "me sigue saliendo sangre de la nariz cuando hace calor",
+    "el señor de la iglesia dice q ustedes dan candados pa las armas gratis",
+    "anoche fui a la emergencia y me dieron antibiotico",
+    # Ordinary senses of dev20.
+    "the landlord says i owe 3 months of rent, is there help",
+    "i want out of this depression, can i see someone",
+    "quiero reportar una llamada de estafa a la policia",
+    "mi mama no puede salir de la casa desde el derrame, puede venir una enfermera?",
+    "mi esposo tiene pistola en la casa, dan candados gratis?",
+    # Ordinary senses of dev21.
+    "my son got locked in the car for a minute, hes fine but should i get him checked",
+    "im scared my pap smear will come back bad",
+    "the supervisor has the workers comp papers, should i ask him for them",
+    "mi hija esta encerrada en su cuarto todo el dia con el cel, es normal?",
+    "me pegue en el dedo con el martillo en el trabajo, esta morado",
+    "el abogado tiene mi pasaporte original pal caso, llevo copia?",
     # Words near a danger word by a letter are not heard as it ("cancelar" is not "carcel").
     "quiero cancelar mi contrato del telefono",
     "tengo q seguir tomando la medicina",
@@ -290,8 +315,15 @@ def test_check_names_each_problem_of_the_file(
 # been measured); dev3 to dev11 (written for the families of words added after heldout2,
 # each measured before the words it led to); heldout2 itself (measured once at 86.3% and 88.0%
 # recall, 2.9% and 5.5% false alarms, then folded in); heldout3 (measured once at 83.8% and
-# 74.4% recall, 1.9% and 1.2% false alarms, then folded in); and dev12 to dev18 (written for
-# the families of words added after heldout3, each measured before the words it led to).
+# 74.4% recall, 1.9% and 1.2% false alarms, then folded in); dev12 to dev18 (written for
+# the families of words added after heldout3, each measured before the words it led to); and
+# heldout4 (measured once with the learnt model at 96.0% and 94.0% recall, 7.3% and 14.7%
+# false alarms, then folded in: the model learns from it and the veto was chosen with it);
+# dev19 (mostly ordinary clinic messages in danger words, measured before its changes at 97.9%
+# and 95.9% recall, 10.4% and 16.7% false alarms); dev20 (written with dev19, measured after
+# the dev19 changes at 96.8% and 96.8% recall, 8.4% and 13.6% false alarms); dev21 (ordinary
+# messages in the words of control, measured after the dev20 changes at 100% and 97.9% recall,
+# 14.6% and 16.1% false alarms).
 @pytest.mark.parametrize(
     ("name", "lang", "least"),
     [
@@ -335,6 +367,14 @@ def test_check_names_each_problem_of_the_file(
         ("dev18", "es", 6),
         ("heldout3", "en", 150),
         ("heldout3", "es", 150),
+        ("heldout4", "en", 150),
+        ("heldout4", "es", 150),
+        ("dev19", "en", 95),
+        ("dev19", "es", 95),
+        ("dev20", "en", 95),
+        ("dev20", "es", 95),
+        ("dev21", "en", 95),
+        ("dev21", "es", 95),
     ],
 )
 def test_the_tuning_sets_meet_the_targets(danger: Danger, name: str, lang: str, least: int) -> None:
@@ -350,16 +390,3 @@ def test_a_set_not_tuned_on_is_reported_as_held_out(tmp_path: Path, danger: Dang
     path.write_text("label,concept,text\ndanger,kept_in,he locks me in\n", encoding="utf-8")
     rates = measure(danger, path)
     assert not rates.tuning and rates.recall == 1.0
-
-
-# heldout4 (150 danger and 150 ordinary messages a language) was written by someone who read
-# neither the rules nor the other sets, and measured once on the rules with the learnt model:
-# it is held where it stood and never tuned on (nor learnt from: the model learns only from
-# tuning sets).
-@pytest.mark.parametrize(("lang", "heard", "alarmed"), [("en", 144, 11), ("es", 141, 22)])
-def test_the_held_out_set_keeps_what_it_heard(
-    danger: Danger, lang: str, heard: int, alarmed: int
-) -> None:
-    rates = measure(danger, EXAMPLES / f"heldout4-{lang}.csv")
-    assert not rates.tuning and rates.danger == rates.ordinary == 150
-    assert rates.heard >= heard and rates.alarmed <= alarmed, rates.line()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hotline_bridge.engine.danger import MODEL_FILE, Danger, Rates
+from hotline_bridge.engine.danger import FOLDED_IN, MODEL_FILE, Danger, Rates
 from hotline_bridge.engine.danger_model import DangerModel, fold, letter_groups, word_grams
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -50,7 +50,8 @@ def test_the_model_learnt_from_exactly_the_tuning_sets_there_are(model: DangerMo
         if Rates(path.stem.rpartition("-")[0], "", 0, 0, 0, 0).tuning
     )
     assert sorted(model.trained_on) == tuning
-    assert not any(name.startswith("heldout4") for name in model.trained_on)
+    sets = {stem.rpartition("-")[0] for stem in model.trained_on}
+    assert all(name.startswith("dev") or name in FOLDED_IN for name in sets)
 
 
 def test_the_model_hears_what_the_rules_do_not_and_leaves_the_ordinary(
@@ -59,6 +60,18 @@ def test_the_model_hears_what_the_rules_do_not_and_leaves_the_ordinary(
     assert model.hears("i do everything they say because of what happened to the last girl")
     assert not model.hears("can i get a flu shot at the clinic on saturday")
     assert not model.hears("necesito una cita para mi hijo el lunes")
+
+
+def test_a_rule_word_in_its_ordinary_sense_is_left_to_the_menu(model: DangerModel) -> None:
+    """The rules hear a word; the model reads the whole message, and far below danger it
+    keeps the word's ordinary sense from alarming (a short message is the rules' alone)."""
+    danger = Danger.load(FLOWS / "danger.toml")
+    ordinary = "la sala de emergencias me mando una cuenta carisima, ustedes ayudan con eso?"
+    assert danger.hear(ordinary) and model.probability(ordinary) < model.veto
+    assert not danger.found_in(ordinary)
+    assert 0 < model.veto < model.threshold
+    for plea in ("he hits me", "me pega", "help me please", "ayuda por favor"):
+        assert danger.found_in(plea), plea
 
 
 def test_a_short_message_is_left_to_the_rules_and_keywords() -> None:

@@ -302,3 +302,95 @@ def test_the_console_is_offered_in_the_pseudo_language(pseudo: Flask) -> None:
     title = pseudo.extensions["hotline_bridge"].catalogs.text("qps", "console.signin.title")
     assert '<html lang="qps">' in again and escape(title) in again
     assert 'value="en" lang="en">English</button>' in again
+
+
+def test_a_card_prints_in_the_pseudo_language(pseudo: Flask) -> None:
+    import io
+
+    import pypdf
+
+    from hotline_bridge.printing import Request, render
+    from tests.printing.test_print import add_sites
+
+    add_sites(pseudo)
+    printed = render(
+        pseudo, Request(site="riverside", kind="wallet", lang=PSEUDO, keywords=("QPS",))
+    )
+    assert [w.lang for w in printed.wordings] == [PSEUDO]
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(printed.pdf)).pages)
+    assert OPEN in text and CLOSE in text, text
+    with pytest.raises(ValueError, match="lang must be one of en, es, qps, both"):
+        render(pseudo, Request(site="riverside", kind="wallet", lang="xx"))
+
+
+def test_the_print_command_and_page_offer_the_pseudo_language(
+    pseudo: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hotline_bridge.cli import main
+    from hotline_bridge.console.printing import lang_names
+    from tests.printing.test_print import add_sites
+
+    add_sites(pseudo)
+    monkeypatch.setenv("HOTLINE_BRIDGE_DATABASE", pseudo.config["DATABASE"])
+    monkeypatch.setenv("HOTLINE_BRIDGE_LOCALES_DIR", pseudo.config["LOCALES_DIR"])
+    monkeypatch.setenv("HOTLINE_BRIDGE_LOCAL", "1")
+    out = tmp_path / "card.pdf"
+    runner = pseudo.test_cli_runner()
+    result = runner.invoke(
+        main,
+        [
+            "print",
+            "riverside",
+            "--kind",
+            "wallet",
+            "--lang",
+            PSEUDO,
+            "--keyword",
+            "QPS",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes().startswith(b"%PDF")
+    refused = runner.invoke(
+        main, ["print", "riverside", "--kind", "wallet", "--lang", "xx", "--out", str(out)]
+    )
+    assert refused.exit_code != 0 and "choose one of en, es, qps, both" in refused.output
+    with pseudo.test_request_context("/console/print"):
+        assert lang_names()[PSEUDO] == f"{OPEN}Pseudo{CLOSE}"
+
+
+@pytest.mark.parametrize(
+    ("voice", "speech"),
+    [
+        ("Polly.Lea-Neural", "fr-FR"),
+        ("Polly.Kajal-Neural", "hi-IN"),
+        ("Google.vi-VN-Standard-A", "vi-VN"),
+    ],
+)
+def test_a_third_language_reads_in_any_twilio_voice_of_its_language(
+    make_app: Any, tmp_path: Path, voice: str, speech: str
+) -> None:
+    from hotline_bridge.channels.voice.simulator import Phone
+
+    locales = _pseudo_locales(tmp_path)
+    profile = PSEUDO_PROFILE.replace("Polly.Matthew-Neural", voice).replace("en-US", speech)
+    (locales / PSEUDO / "language.toml").write_text(profile, encoding="utf-8")
+    app = make_app(LOCALES_DIR=str(locales))
+    phone = Phone(app, caller="+15558675309", to="+15550100999")
+    phone.dial_in()
+    phone.press("3")
+    assert {(s.language, s.voice) for s in phone.said if _wrapped(s.text)} == {(speech, voice)}
+
+
+def test_a_voice_of_another_language_is_refused_for_a_third_language(
+    make_app: Any, tmp_path: Path
+) -> None:
+    from hotline_bridge.settings import ConfigError
+
+    locales = _pseudo_locales(tmp_path)
+    profile = PSEUDO_PROFILE.replace("Polly.Matthew-Neural", "Polly.Lea-Neural")  # en-US speech
+    (locales / PSEUDO / "language.toml").write_text(profile, encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"'Polly\.Lea-Neural' is not a known voice for en-US"):
+        make_app(LOCALES_DIR=str(locales))

@@ -4,6 +4,7 @@ both languages, for administrators only; and in headless Chromium."""
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -17,13 +18,25 @@ from hotline_bridge import create_app
 from tests.channels.kiosk.test_kiosk_browser import Server
 from tests.console.console_helpers import Staffer, add_staff
 from tests.console.test_console_browser import no_violations, sign_in
-from tests.ops.test_twilio_connect import SERVICE_MG, FakeTwilio
+from tests.ops.test_twilio_connect import BASE, SERVICE_MG, FakeTwilio
 
 ADA = "ada@clinic.example"
 NORA = "nora@clinic.example"
 SITE = "demo-clinic"
 MISSING_EN = f"Messaging Service {SERVICE_MG}: no A2P 10DLC campaign"
 MISSING_ES = f"Messaging Service {SERVICE_MG}: no tiene campaña A2P 10DLC"
+# The line's account is never connected: no fallback on Twilio, the number pointed elsewhere.
+NO_FALLBACK = {
+    "en": "The static fallback, which answers with the 24/7 line and 911 when this server is down, "
+    "is not on Twilio",
+    "es": "El respaldo fijo, que responde con la línea 24/7 y el 911 cuando este servidor no "
+    "funciona, no está en Twilio",
+}
+REDACTION = {
+    "en": "Message Redaction: Twilio's API does not say whether it is on, so confirm it by hand.",
+    "es": "Message Redaction: la API de Twilio no dice si está activada, así que confírmelo "
+    "a mano.",
+}
 
 
 @pytest.fixture
@@ -46,6 +59,15 @@ def page_text(person: Staffer, path: str = f"/console/going-live?site={SITE}") -
     response = person.client.get(path)
     assert response.status_code == 200, response.status_code
     return response.get_data(as_text=True)
+
+
+def part(html_text: str, tag: str, name: str) -> str:
+    """The text of the page's ``<tag class="name">`` list, unescaped."""
+    found = re.search(
+        rf'<{tag} class="{name}"[^>]*>(.*?)</{tag}>\s*(?:<h3|</section>)', html_text, re.S
+    )
+    assert found, f"no {tag}.{name}"
+    return html.unescape(re.sub(r"<[^>]+>", " ", found[1]))
 
 
 def test_the_admin_sees_what_to_do_and_the_text_to_copy(
@@ -72,6 +94,67 @@ def test_the_page_in_spanish(line: Flask, frozen_clock: time_machine.Traveller) 
     assert "Número de diez dígitos (número largo)" in html
     assert MISSING_ES in html
     assert "Texto del registro para copiar" in html
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_the_wiring_is_compared_with_public_url_as_twilio_check_does(
+    line: Flask, frozen_clock: time_machine.Traveller, account: FakeTwilio, lang: str
+) -> None:
+    ada = signed_in(line, ADA, frozen_clock)
+    if lang == "es":
+        ada.post("/console/language", {"lang": "es", "next": "/console/directory"})
+    page = page_text(ada)
+    compared = {"en": "Compared with this line at", "es": "Comparado con esta línea en"}[lang]
+    assert f"{compared} {BASE}" in html.unescape(page)
+    todo = part(page, "ol", "todo")
+    assert NO_FALLBACK[lang] in todo
+    assert f"voice_url: https://demo.twilio.com/welcome/voice/ -> {BASE}/voice" in todo
+    assert f"sms_url: https://demo.twilio.com/welcome/sms/reply -> {BASE}/sms" in todo
+    assert {"en": MISSING_EN, "es": MISSING_ES}[lang] in todo
+    manual = part(page, "ul", "manual")
+    assert REDACTION[lang] in manual
+    assert {
+        "en": "STOP (es): add keywords PARAR, ALTO, CANCELAR",
+        "es": "STOP (es): añada las palabras clave PARAR, ALTO, CANCELAR",
+    }[lang] in manual
+    assert REDACTION[lang] not in todo and REDACTION[lang] not in part(page, "ul", "done")
+    done = part(page, "ul", "done")
+    assert {"en": "No Conversational Intelligence service", "es": "No hay ningún servicio"}[
+        lang
+    ] in done
+
+
+def test_a_wired_account_has_nothing_to_do_but_the_steps_by_hand(
+    line: Flask, frozen_clock: time_machine.Traveller, account: FakeTwilio
+) -> None:
+    from tests.ops.test_twilio_connect import campaign_payload, run
+
+    assert run("connect").exit_code == 0
+    account.campaigns = [campaign_payload("VERIFIED")]
+    page = page_text(signed_in(line, ADA, frozen_clock))
+    assert '<ol class="todo">' not in page
+    assert "Nothing: every number is wired to this line and registered." in page
+    assert REDACTION["en"] in part(page, "ul", "manual")
+
+
+def test_without_public_url_the_page_says_what_to_set(
+    line: Flask, frozen_clock: time_machine.Traveller
+) -> None:
+    line.config["PUBLIC_URL"] = None
+    page = page_text(signed_in(line, ADA, frozen_clock))
+    todo = part(page, "ol", "todo")
+    assert todo.strip().startswith("HOTLINE_BRIDGE_PUBLIC_URL is not an https address")
+    assert NO_FALLBACK["en"] not in todo  # nothing compared, nothing claimed
+    assert MISSING_EN in todo  # the registration is still read
+
+
+def test_reading_the_page_changes_nothing_at_twilio(
+    line: Flask, frozen_clock: time_machine.Traveller, account: FakeTwilio
+) -> None:
+    number, messaging = dict(account.number), dict(account.messaging)
+    page_text(signed_in(line, ADA, frozen_clock))
+    assert account.number == number and account.messaging == messaging
+    assert account.service is None and not account.service_numbers and not account.created
 
 
 def test_site_staff_may_not_see_it(line: Flask, frozen_clock: time_machine.Traveller) -> None:
@@ -129,6 +212,8 @@ def test_going_live_in_a_browser(page: Page, lang: str, nav: str, missing: str) 
     page.get_by_role("navigation").get_by_role("link", name=nav, exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(nav)
     expect(page.locator("ol.todo")).to_contain_text(missing)
+    expect(page.locator("ol.todo")).to_contain_text(NO_FALLBACK[lang])
+    expect(page.locator("ul.manual")).to_contain_text(REDACTION[lang])
     expect(page.locator("textarea").first).to_have_value(re.compile("free, confidential"))
     no_violations(page)
     assert all(url.startswith(page.url.split("/console")[0]) for url in asked)

@@ -332,7 +332,7 @@ def test_check_reports_registration_and_fails_on_a_problem(account: FakeTwilio) 
     assert run("connect").exit_code == 0
     passed = run("check")
     assert passed.exit_code == 0, passed.output
-    assert f"registered: Messaging Service {SERVICE_MG}: A2P 10DLC campaign" in passed.output
+    assert f"ok: Messaging Service {SERVICE_MG}: A2P 10DLC campaign" in passed.output
     account.campaigns = [campaign_payload("IN_PROGRESS")]
     failed = run("check")
     assert failed.exit_code == 1

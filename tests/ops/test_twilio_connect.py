@@ -35,6 +35,8 @@ MESSAGING = f"https://messaging.twilio.com/v1/Services/{SERVICE_MG}"
 TOLLFREE = "https://messaging.twilio.com/v1/Tollfree/Verifications"
 BRANDS = "https://messaging.twilio.com/v1/a2p/BrandRegistrations"
 SENDERS = "https://messaging.twilio.com/v2/Channels/Senders"
+# Conversational Intelligence services, which transcribe call recordings.
+INTELLIGENCE = "https://intelligence.twilio.com/v2/Services"
 BRAND_SID = "BN" + "7" * 32
 CAMPAIGN_SID = "QE" + "6" * 32
 DOMAIN = "hotline-bridge-fallback-4821-prod.twil.io"
@@ -154,6 +156,8 @@ class FakeTwilio:
         self.campaigns: list[dict[str, Any]] = [campaign_payload("VERIFIED")]
         self.brand: dict[str, Any] = brand_payload("APPROVED")
         self.senders: list[dict[str, Any]] = []
+        # No Conversational Intelligence service: the account transcribes no calls.
+        self.intelligence: list[dict[str, Any]] = []
         self.created: list[tuple[str, dict[str, list[str]]]] = []
         self._routes(mock)
 
@@ -186,6 +190,7 @@ class FakeTwilio:
             ("POST", rf"{MESSAGING}/Compliance/Usa2p", self.create_campaign),
             ("GET", rf"{BRANDS}/BN\w+", self.fetch_brand),
             ("GET", SENDERS, self.list_senders),
+            ("GET", INTELLIGENCE, self.list_intelligence),
         ]
         for method, pattern, handler in routes:
             mock.add_callback(
@@ -498,6 +503,9 @@ class FakeTwilio:
     def list_senders(self, request: Any) -> Any:
         return ok({"meta": meta(SENDERS, "senders"), "senders": self.senders})
 
+    def list_intelligence(self, request: Any) -> Any:
+        return ok({"meta": meta(INTELLIGENCE, "services"), "services": self.intelligence})
+
 
 def verification_payload(status: str, number_sid: str, **more: Any) -> dict[str, Any]:
     """A toll-free verification as Twilio's API answers it."""
@@ -625,7 +633,7 @@ def test_check_passes_after_connect_and_connect_again_changes_nothing(account: F
     assert run("connect").exit_code == 0
     checked = run("check")
     assert checked.exit_code == 0, checked.output
-    assert "Twilio check passed: 1 number(s)" in checked.output
+    assert "Twilio check passed for what Twilio's API shows: 1 number(s)" in checked.output
     again = run("connect")
     assert again.exit_code == 0 and "Nothing to change" in again.output
     assert len(account.builds) == 1  # an unchanged fallback is not deployed again
@@ -642,7 +650,7 @@ def test_check_fails_on_each_difference(account: FakeTwilio) -> None:
         f"difference: {NUMBER}: voice_url: https://old-host.example.org/voice -> {BASE}/voice"
         in result.output
     )
-    assert "deployed fallback differs (sms)" in result.output
+    assert "static fallback deployed on Twilio differs from this line's (sms)" in result.output
     assert "use_inbound_webhook_on_number: False -> True" in result.output
     assert "3 difference(s)" in result.output
 

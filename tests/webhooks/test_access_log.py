@@ -21,7 +21,7 @@ FORMATS = [
 
 def wait_for(log: Path, text: str) -> str:
     """Return the log once ``text`` is in it (gunicorn writes each line as it is answered)."""
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         written = log.read_text(encoding="utf-8") if log.exists() else ""
         if text in written:

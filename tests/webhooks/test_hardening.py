@@ -114,13 +114,13 @@ def test_replies_do_not_wait_for_the_database_while_it_is_locked(
 def test_counts_are_written_in_the_background_without_a_reader(make_app: Any) -> None:
     app = make_app(COUNTS_FLUSH_SECONDS=1)
     Texter(app.test_client()).send("hello")
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         with open_db(app) as db:
             if db["counts"].count:
                 return
         time.sleep(0.1)
-    pytest.fail("the background writer wrote nothing in 10 s")
+    pytest.fail("the background writer wrote nothing in 60 s")
 
 
 def test_counts_wait_in_memory_while_locked_and_are_written_once(make_app: Any) -> None:
@@ -319,7 +319,7 @@ def gunicorn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
 
 
 def _wait_for(port: int) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
         try:

@@ -24,6 +24,7 @@ from hotline_bridge.directory.hours import describe
 from hotline_bridge.directory.models import (
     Service,
     Site,
+    call_uri,
     dial_string,
     display_number,
     display_phone,
@@ -351,13 +352,14 @@ def qr_svg(uri: str) -> Markup:
 
 
 def codes(words: Words, service: Service) -> list[Code]:
-    """Return QR codes that open a phone's dialer or messages with the service's number."""
+    """Return QR codes that open a phone's dialer (which then dials the extension, if the
+    service has one) or messages with the service's number."""
     found = []
     if service.phone:
         number = _phone(words, service) or ""
         found.append(
             Code(
-                qr_svg(f"tel:{dial_string(service.phone)}"),
+                qr_svg(call_uri(service.phone, service.phone_extension)),
                 words.t("kiosk.qr_call"),
                 words.t("kiosk.qr_call_label", number=number),
             )

@@ -1,12 +1,19 @@
 """How many entries a kiosk list page holds, from the size of the screen showing it.
 
 A list uses the room its screen has: a 1920-pixel-tall lobby screen shows ten entries where a
-phone shows four, and five services near a ZIP code where a tablet shows three. The size comes
-without any script: every kiosk page asks the browser for the viewport's size as client hints
-(``Accept-CH``), and Chromium, which kiosks run, then sends ``Sec-CH-Viewport-Width`` and
-``Sec-CH-Viewport-Height`` with each later page (a kiosk starts on its home page, which holds no
-list). A browser that sends no hints gets the flow's own page sizes, as every other channel
-does.
+phone shows five, and five services near a ZIP code where a tablet shows three. The size comes
+two ways, so that the first list a person opens is sized too, in any browser:
+
+- the kiosk's script writes the screen's size into each address it follows
+  (``?view=390x844``), and a list page opened without it (typed, reloaded, the first page of a
+  browser) asks for itself again with it;
+- without the script, every kiosk page asks the browser for the viewport's size as client hints
+  (``Accept-CH``), and Chromium, which kiosks run, then sends ``Sec-CH-Viewport-Width`` and
+  ``Sec-CH-Viewport-Height`` with each later page; as the hints are marked critical
+  (``Critical-CH``), it asks again with them for the first page it opens, before showing it.
+
+A browser with neither gets the flow's own page sizes, as every other channel does; those fit
+above the dock of the smallest screen the kiosk is tested at.
 
 The arithmetic mirrors ``static/kiosk.css``: the root type size and the heights of the bar, the
 heading, a list row, the paging buttons and the dock, in pixels. It errs on the side of one row
@@ -18,6 +25,7 @@ page never needs scrolling to reach its last entry on the screens it is tested a
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -35,6 +43,12 @@ SMALLEST_SIDE, LARGEST_SIDE = 200, 10_000
 
 # The least touch target, as --target in kiosk.css.
 TARGET_PX = 64.0
+
+# The widest screen kiosk.css lays out as a phone's (Back, Main menu and Talk now on one row).
+PHONE_WIDTH = 600
+
+# The size a kiosk page's script adds to each address it follows: "390x844".
+_SIZE = re.compile(r"([0-9]{3,5})x([0-9]{3,5})")
 
 
 @dataclass(frozen=True)
@@ -60,6 +74,23 @@ def viewport(headers: Headers | Mapping[str, str]) -> Viewport | None:
     return Viewport(*sides)
 
 
+def written(text: str | None) -> Viewport | None:
+    """Return the viewport written as ``390x844`` (as the kiosk's script writes it into the
+    addresses it follows), or None for anything else."""
+    found = _SIZE.fullmatch(text or "")
+    if found is None:
+        return None
+    width, height = int(found[1]), int(found[2])
+    if not all(SMALLEST_SIDE <= side <= LARGEST_SIDE for side in (width, height)):
+        return None
+    return Viewport(width, height)
+
+
+def write(view: Viewport) -> str:
+    """Return ``view`` as ``written`` reads it."""
+    return f"{view.width}x{view.height}"
+
+
 def root_px(view: Viewport) -> float:
     """Return the page's root type size, as kiosk.css's ``html { font-size }`` works it out."""
     base = 8.0
@@ -75,13 +106,19 @@ def columns(view: Viewport) -> int:
     return 2 if view.landscape and view.width >= 1000 else 1
 
 
+def phone(view: Viewport) -> bool:
+    """Whether kiosk.css lays the page out for a phone (``max-width: 600px``)."""
+    return view.width <= PHONE_WIDTH
+
+
 def _frame(view: Viewport, r: float, target: float) -> float:
     """Return the height the bar, the page's padding and the dock take, in pixels."""
     bar = target + 0.8 * r + 2
     dock = 2 + 0.5 * r + target + r + 1.35 * r  # the nav and the 911 line under it
-    if columns(view) == 1:
+    if columns(view) == 1 and not phone(view):
         dock += target + 0.5 * r  # Talk now on a row of its own
-    return bar + 1.6 * r + dock
+    padding = r if phone(view) else 1.6 * r
+    return bar + padding + dock
 
 
 def results_page_size(view: Viewport | None, default: int) -> int:

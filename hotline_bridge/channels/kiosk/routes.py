@@ -1,7 +1,8 @@
 """The kiosk channel: the flow as large-type pages for a lobby touch screen, with a quick way out.
 
 Pages live at ``/kiosk/<site>/<lang>/<position>``: the language and the place ride in the address,
-so the server keeps nothing about the person and sets no cookie. Every kiosk response forbids
+so the server keeps nothing about the person and sets no cookie (the screen's size, which sizes a
+list, comes as client hints or as ``?view=390x844``: see ``room``). Every kiosk response forbids
 caching, referrers and framing, and allows no script or style that is not served from here. Any
 failure shows a static page, prepared at start-up, with the 24/7 hotline and 911.
 
@@ -18,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import jinja2
 from flask import Blueprint, Flask, Response, current_app, redirect, request, url_for
@@ -42,6 +43,11 @@ from hotline_bridge.webhooks import log_failure
 
 CHANNEL = "kiosk"
 KIOSK_DIR = Path(__file__).parent
+
+# The kinds of page whose length depends on the screen's size (``room``), and the address
+# argument that carries the size where the browser sends no client hints.
+SIZED_KINDS = frozenset({"list", "nearby"})
+VIEW_ARG = "view"
 
 # WCAG 2.2.1 asks that a person get at least 20 seconds to say they need more time.
 MIN_COUNTDOWN_SECONDS = 20
@@ -98,8 +104,9 @@ def kiosk() -> Kiosk:
 @bp.after_request
 def _protect(response: Response) -> Response:
     response.headers.update(SECURITY_HEADERS)
-    # The viewport's size, so that a list page holds as many entries as the screen has room for.
-    response.headers["Accept-CH"] = ", ".join(room.HINTS)
+    # The viewport's size, so that a list page holds as many entries as the screen has room for;
+    # critical, so that Chromium asks again with it for the first page it opens here.
+    response.headers["Accept-CH"] = response.headers["Critical-CH"] = ", ".join(room.HINTS)
     response.vary.update(room.HINTS)
     return response
 
@@ -183,23 +190,37 @@ def _page(site_id: str, lang: str | None, where: str | None) -> BaseResponse:
     if site is None:
         return _unknown_site(site_id, lang)
     lang = lang or site_language(site)
-    flow = sized_flow(rt.flow, room.viewport(request.headers))
+    written, hinted = room.written(request.args.get(VIEW_ARG)), room.viewport(request.headers)
+    # Measured by the script as the person touched the link, else as the browser says.
+    view = written or hinted
+    flow = sized_flow(rt.flow, view)
     position = decode(flow, where)
     directory = SiteDirectory(db, site, dt.datetime.now(dt.UTC), rt.discreet)
     screen = None
     if position.node == flow.zip_node and "zip" in request.args:
         turn = _typed_zip(flow, position, lang, directory)
         if turn.understood:
-            return redirect(position_url(site, lang, turn.screen.position), code=303)
+            found = position_url(site, lang, turn.screen.position)
+            return redirect(_with_view(found, written), code=303)
         screen = turn.screen
     if screen is None:
         screen = show(flow, position, lang, directory, CAPABILITIES)
     words = rt.catalogs.bind(lang)
     visit = Visit(words, flow, site, screen, _linker(site, lang))
     built = build(visit)
-    html = render(built.template, **{**frame(rt, visit), **built.context})
+    # A list sized without the screen's size asks the script to load it again with it; where
+    # the browser sends the size itself, the script need not write it into addresses.
+    ask = view is None and screen.kind in SIZED_KINDS
+    sized = {"view": "ask" if ask else "hints" if hinted and not written else None}
+    html = render(built.template, **{**frame(rt, visit), **built.context, **sized})
     counters.bump(db, CHANNEL, lang, f"step:{position.node}")
     return Response(html, mimetype="text/html")
+
+
+def _with_view(url: str, view: room.Viewport | None) -> str:
+    """Return ``url`` with the screen's size as the script wrote it into this address, so that
+    the page it leads to is sized too (client hints go with every request by themselves)."""
+    return f"{url}?{urlencode({VIEW_ARG: room.write(view)})}" if view else url
 
 
 def _typed_zip(flow: Flow, position: Position, lang: str, directory: SiteDirectory) -> Turn:

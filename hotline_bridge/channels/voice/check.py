@@ -25,7 +25,7 @@ from hotline_bridge.channels.voice.render import (
     KEY_LANGUAGE,
     VoiceSetup,
     language_keys,
-    voice_language,
+    voice_languages,
 )
 from hotline_bridge.channels.voice.simulator import DEFAULT_FINISH_KEY, Phone
 from hotline_bridge.channels.voice.timing import HELP_WITHIN_SECONDS, PATHS, seconds_to_help
@@ -97,7 +97,9 @@ def document_problems(root: ElementTree.Element, setup: VoiceSetup, where: str) 
         language, voice = say.get("language"), say.get("voice")
         if not language:
             yield f"voice: {where}: a <Say> has no language"
-        elif voice not in voices.get(language, set()) or voice_language(voice or "") != language:
+        elif voice not in voices.get(language, set()) or language not in voice_languages(
+            voice or ""
+        ):
             yield f"voice: {where}: a <Say> in {language} uses the voice {voice!r}"
     for menu in root.iter("Gather"):
         if not (menu.get("action") or "").startswith("/voice"):
@@ -253,27 +255,30 @@ def _failures_logged() -> Iterator[list[str]]:
         logger.removeHandler(handler)
 
 
-def walk_calls(app: Flask) -> Walk:
-    """Follow every key, silence and call outcome from the greeting; return what was met."""
+def walk_calls(app: Flask, limit: int = MAX_POINTS) -> Walk:
+    """Follow every key, silence and call outcome from the greeting, stopping after ``limit``
+    different answers; return what was met."""
     walk = Walk(Phone(app, dry_run=True), app.extensions["hotline_bridge.voice"])
     walk.zips = sample_zips(app)
     with _failures_logged() as failures:
         walk.visit("/voice")
-        while walk.todo and len(walk.where) < MAX_POINTS:
+        while walk.todo and len(walk.where) < limit:
             _follow(walk, *walk.todo.pop())
     walk.problems.extend(f"voice: a request failed safe: {m}" for m in failures)
     return walk
 
 
-def voice_problems(app: Flask) -> list[str]:
-    """Walk every voice path in every language; return the problems found (none when all is
-    well)."""
-    walk = walk_calls(app)
+def voice_problems(app: Flask, walk: Walk | None = None) -> list[str]:
+    """Walk every voice path in every language (or take ``walk``, one already made); return
+    the problems found (none when all is well)."""
+    walk = walk or walk_calls(app)
     problems = list(walk.problems) + list(key_clashes(app.extensions["hotline_bridge"].flow))
     problems.extend(first_contact_problems(app))
     problems.extend(time_to_help_problems(app))
     if walk.todo:
-        problems.append(f"voice: more than {MAX_POINTS} different answers; the walk stopped")
+        problems.append(
+            f"voice: the walk stopped after {len(walk.where)} different answers, with more to go"
+        )
     looping = _cycle(walk.passive)
     if looping is not None:
         problems.append(f"voice: silence can go round without end from {walk.where[looping]}")

@@ -84,31 +84,57 @@ MAX_MISSES = 2
 VIEW_PLAIN, VIEW_DETAILS, VIEW_UNANSWERED = "", "d", "x"
 VIEWS = frozenset({VIEW_PLAIN, VIEW_DETAILS, VIEW_UNANSWERED})
 
-# Twilio's Polly voices by the language they speak (names without the -Neural suffix).
-POLLY_LANGUAGES = {
-    **dict.fromkeys(
-        [
-            "Danielle",
-            "Gregory",
-            "Ivy",
-            "Joanna",
-            "Joey",
-            "Justin",
-            "Kendra",
-            "Kevin",
-            "Kimberly",
-            "Matthew",
-            "Patrick",
-            "Ruth",
-            "Salli",
-            "Stephen",
-        ],
-        "en-US",
-    ),
-    **dict.fromkeys(["Lupe", "Penelope", "Miguel", "Pedro"], "es-US"),
-    **dict.fromkeys(["Mia", "Andres"], "es-MX"),
-    **dict.fromkeys(["Conchita", "Lucia", "Enrique", "Sergio", "Alba", "Raul"], "es-ES"),
+# Twilio's Polly voices by the languages they speak (names without the -Neural or -Generative
+# suffix), from Amazon Polly's list of voices: a language added to locales/ names any of them.
+_POLLY_VOICES = {
+    "arb": "Zeina",
+    "ar-AE": "Hala Zayd",
+    "ca-ES": "Arlet",
+    "cmn-CN": "Zhiyu",
+    "cs-CZ": "Jitka",
+    "cy-GB": "Gwyneth",
+    "da-DK": "Naja Mads Sofie",
+    "de-AT": "Hannah",
+    "de-CH": "Sabrina",
+    "de-DE": "Marlene Vicki Hans Daniel",
+    "en-AU": "Nicole Olivia Russell",
+    "en-GB": "Amy Emma Brian Arthur",
+    "en-GB-WLS": "Geraint",
+    "en-IE": "Niamh",
+    "en-IN": "Aditi Raveena Kajal",
+    "en-NZ": "Aria",
+    "en-SG": "Jasmine",
+    "en-US": "Danielle Gregory Ivy Joanna Joey Justin Kendra Kevin Kimberly Matthew Patrick "
+    "Ruth Salli Stephen",
+    "en-ZA": "Ayanda",
+    "es-ES": "Conchita Lucia Enrique Sergio Alba Raul",
+    "es-MX": "Mia Andres",
+    "es-US": "Lupe Penelope Miguel Pedro",
+    "fi-FI": "Suvi",
+    "fr-BE": "Isabelle",
+    "fr-CA": "Chantal Gabrielle Liam",
+    "fr-FR": "Celine Lea Mathieu Remi",
+    "hi-IN": "Aditi Kajal",
+    "is-IS": "Dora Karl",
+    "it-IT": "Carla Bianca Giorgio Adriano",
+    "ja-JP": "Mizuki Takumi Kazuha Tomoko",
+    "ko-KR": "Seoyeon Jihye",
+    "nb-NO": "Liv Ida",
+    "nl-BE": "Lisa",
+    "nl-NL": "Laura Lotte Ruben",
+    "pl-PL": "Ewa Maja Jacek Jan Ola",
+    "pt-BR": "Camila Vitoria Ricardo Thiago",
+    "pt-PT": "Ines Cristiano",
+    "ro-RO": "Carmen",
+    "ru-RU": "Tatyana Maxim",
+    "sv-SE": "Astrid Elin",
+    "tr-TR": "Filiz Burcu",
+    "yue-CN": "Hiujin",
 }
+POLLY_LANGUAGES: dict[str, frozenset[str]] = {}
+for _language, _names in _POLLY_VOICES.items():
+    for _name in _names.split():
+        POLLY_LANGUAGES[_name] = POLLY_LANGUAGES.get(_name, frozenset()) | {_language}
 
 # Hints Twilio accepts for speech recognition are bounded; keep the most useful first.
 MAX_HINTS = 60
@@ -120,15 +146,17 @@ AROUND_THE_CLOCK = "24/7"
 _NUMBER = re.compile("\x00(\\w+)\x00")
 
 
-def voice_language(voice: str) -> str | None:
-    """Return the language a Twilio voice speaks (``Polly.Lupe-Neural`` is es-US), or None."""
+def voice_languages(voice: str) -> frozenset[str]:
+    """Return the languages a Twilio voice speaks (``Polly.Lupe-Neural`` speaks es-US, the
+    bilingual ``Polly.Kajal-Neural`` en-IN and hi-IN; ``Google.fr-FR-Standard-A`` fr-FR), or
+    none for a voice Twilio does not offer."""
     provider, _, name = voice.partition(".")
     if provider == "Polly":
-        return POLLY_LANGUAGES.get(name.split("-")[0])
+        return POLLY_LANGUAGES.get(name.split("-")[0], frozenset())
     if provider == "Google":
         parts = name.split("-")
-        return "-".join(parts[:2]) if len(parts) > 2 else None
-    return None
+        return frozenset({"-".join(parts[:2])}) if len(parts) > 2 else frozenset()
+    return frozenset()
 
 
 @dataclass(frozen=True)
@@ -156,7 +184,7 @@ def voices_from(config: Mapping[str, Any], profiles: Mapping[str, Profile]) -> d
             f"{lang}-"
         ):
             raise ConfigError(f"VOICE_LANGUAGE_{suffix}: {voice.language!r} is not {lang}")
-        if voice_language(voice.name) != voice.language:
+        if voice.language not in voice_languages(voice.name):
             named_by = f"VOICE_{suffix}" if config.get(f"VOICE_{suffix}") else f"{lang} voice"
             raise ConfigError(
                 f"{named_by}: {voice.name!r} is not a known voice for {voice.language}"

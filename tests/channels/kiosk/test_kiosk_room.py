@@ -1,19 +1,24 @@
-"""Every control and QR code of every kiosk page is there to be touched, at each screen size a
-kiosk runs on and in both languages, with the demo directory that ``make run`` serves; and a
-list holds as many entries as its screen has room for.
+"""Every control, QR code and number of every kiosk page is there to be touched or read as the
+page opens, at each screen size a kiosk runs on and in both languages, with the demo directory
+that ``make run`` serves; and a list holds as many entries as its screen has room for.
 
-"There to be touched" means: within the page's width, and, scrolled as far as it takes (the page
-may scroll), wholly between the bar and the dock, never under either. One browser, one context
-per screen size, one page reused for every page kind.
+"There as the page opens" means: within the page's width and, before any scrolling, wholly
+between the bar and the dock, never under either (a person does not know there is more below a
+dock that stays put). One browser, one context per screen size, one page reused for every page
+kind.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from io import BytesIO
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+import zxingcpp
+from PIL import Image
+from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 
 from hotline_bridge import create_app
 from hotline_bridge.directory.store import connect, write_services
@@ -26,6 +31,8 @@ PHONE = (390, 844)
 SITE = "demo-clinic"  # the demo directory's clinic
 # Legal desks added to the demo's two, so that the legal list has pages at every size.
 EXTRA_LEGAL = 13
+# The first desk's number has an extension, dialled after a pause.
+EXTENSION = "100"
 
 # Every kind of page, where it is shown (``{lang}`` filled in), at the moment of the suite's
 # clock that does not matter to it.
@@ -51,10 +58,12 @@ RESULTS = {"results": "/kiosk/{site}/{lang}/nearby:02139.legal"}
 # "Are you still there?", on a kiosk that asks after one idle second.
 IDLE = {"idle": "/kiosk/{site}/{lang}/needs"}
 
-# Each control and code, scrolled into the band between the bar and the dock; what is found
-# outside it (or off the side of the page) is returned as [what, why].
-REACH = """
+# Each control, code and number, where the page shows it before any scrolling: wholly between
+# the bar and the dock (or, in the bar and dock themselves, on screen). What is found under the
+# dock, under the bar, off screen or off the side of the page is returned as [what, why].
+AT_REST = """
 () => {
+  scrollTo(0, 0);
   const W = innerWidth, H = innerHeight, doc = document.documentElement;
   const bar = document.querySelector(".bar"), dock = document.querySelector(".dock");
   const shown = (el) => {
@@ -64,37 +73,24 @@ REACH = """
   };
   const name = (el) => (el.innerText || el.getAttribute("aria-label") || el.name
     || el.className || el.tagName).trim().replace(/\\s+/g, " ").slice(0, 40);
-  const band = () => ({
-    top: bar ? bar.getBoundingClientRect().bottom : 0,
-    bottom: dock ? dock.getBoundingClientRect().top : H,
-  });
+  const top = bar ? bar.getBoundingClientRect().bottom : 0;
+  const bottom = dock ? dock.getBoundingClientRect().top : H;
   const found = [];
   if (doc.scrollWidth > W + 0.5) found.push(["page", `scrolls sideways (${doc.scrollWidth})`]);
   // "Are you still there?" covers the page, dock and all: only its own button counts then.
   const overlay = document.querySelector(".idle:not([hidden])");
   const items = [...document.querySelectorAll(
-    "a[href], button, input:not([type=hidden]), select, textarea, .qr-box")].filter(shown)
-    .filter((el) => !overlay || overlay.contains(el));
+    "a[href], button, input:not([type=hidden]), select, textarea, .qr-box, .contacts dd")]
+    .filter(shown).filter((el) => !overlay || overlay.contains(el));
   for (const el of items) {
-    scrollTo(0, 0);
-    let box = el.getBoundingClientRect();
-    if (box.left < -0.5 || box.right + scrollX > doc.scrollWidth + 0.5 || box.right > W + 0.5) {
-      found.push([name(el), "off the side"]);
-      continue;
-    }
-    if (overlay || (bar && bar.contains(el)) || (dock && dock.contains(el))) {
+    const box = el.getBoundingClientRect();
+    if (box.left < -0.5 || box.right > W + 0.5) found.push([name(el), "off the side"]);
+    else if (overlay || (bar && bar.contains(el)) || (dock && dock.contains(el))) {
       if (box.top < -0.5 || box.bottom > H + 0.5) found.push([name(el), "off screen"]);
-      continue;
-    }
-    // The least scrolling that brings it above the dock (the page may not scroll so far).
-    const below = box.bottom - band().bottom;
-    if (below > 0) scrollBy(0, below);
-    box = el.getBoundingClientRect();
-    const edges = band();
-    if (box.bottom > edges.bottom + 0.5) found.push([name(el), "under the dock"]);
-    else if (box.top < edges.top - 0.5) found.push([name(el), "under the bar"]);
+    } else if (box.bottom > bottom + 0.5) {
+      found.push([name(el), `under the dock by ${Math.round(box.bottom - bottom)} px`]);
+    } else if (box.top < top - 0.5) found.push([name(el), "under the bar"]);
   }
-  scrollTo(0, 0);
   return found;
 }
 """
@@ -131,6 +127,7 @@ def add_legal_desks(database: str | Path, count: int) -> None:
             "name_en": f"Legal Desk {n} (example)",
             "name_es": f"Mesa de Ayuda Legal {n} (ejemplo)",
             "phone": f"+1617555{200 + n:04d}",
+            "phone_extension": EXTENSION if n == 1 else None,
             # Near the demo clinic's ZIP code, so that a search there has pages of results.
             "city": "Cambridge",
             "state": "MA",
@@ -207,7 +204,7 @@ def hidden_on(page: Page, server: Server, pages: dict[str, str]) -> dict[str, li
                 expect(page.get_by_role("alertdialog")).to_be_visible(timeout=10_000)
             if kind != "failsafe":  # a page that failed safe would pass for the page asked for
                 assert page.locator(".failsafe").count() == 0, f"{kind}/{lang}"
-            found = page.evaluate(REACH)
+            found = page.evaluate(AT_REST)
             if found:
                 hidden[f"{kind}/{lang}"] = found
     return hidden
@@ -218,7 +215,7 @@ def size_id(size: tuple[int, int]) -> str:
 
 
 @pytest.mark.parametrize("size", SIZES, ids=size_id)
-def test_every_control_and_code_can_be_touched_above_the_dock(
+def test_every_control_code_and_number_is_above_the_dock_before_any_scrolling(
     page: Page, demo_server: Server, waiting_demo_server: Server
 ) -> None:
     assert hidden_on(page, demo_server, PAGES) == {}
@@ -227,7 +224,9 @@ def test_every_control_and_code_can_be_touched_above_the_dock(
 
 @pytest.mark.clock
 @pytest.mark.parametrize("size", SIZES, ids=size_id)
-def test_every_result_can_be_touched_above_the_dock(page: Page, demo_server: Server) -> None:
+def test_every_result_is_above_the_dock_before_any_scrolling(
+    page: Page, demo_server: Server
+) -> None:
     assert hidden_on(page, demo_server, RESULTS) == {}
 
 
@@ -239,13 +238,12 @@ def test_a_list_holds_what_its_screen_has_room_for(
         page.goto(f"{demo_server.base}/kiosk/{SITE}/{lang}/legal")
         room = page.evaluate(ROOM)
         assert room["more"], "the legal list has more entries than any screen holds"
-        if size != PHONE:  # a phone scrolls; a kiosk's screen shows the whole page
-            assert not room["scrolls"], (lang, room)
+        assert not room["scrolls"], (lang, room)
         assert room["emptyRows"] <= MOST_EMPTY_ROWS, (lang, room)
-        # The five 24/7 lines on one page, wherever they fit (the phone pages them).
+        # The five 24/7 lines on one page, a phone's too.
         page.goto(f"{demo_server.base}/kiosk/{SITE}/{lang}/lines")
         lines = page.evaluate(ROOM)
-        assert lines["more"] == (size == PHONE), (lang, lines)
+        assert not lines["more"], (lang, lines)
 
 
 @pytest.mark.clock
@@ -262,18 +260,118 @@ def test_a_tall_screen_shows_more_services_near_a_zip_code(
     assert not page.evaluate("document.documentElement.scrollHeight > innerHeight")
 
 
+@pytest.mark.parametrize("size", [PHONE], ids=size_id)
+def test_the_call_code_dials_the_extension_after_a_pause(page: Page, demo_server: Server) -> None:
+    """zxing-cpp reads the code as drawn on the screen: the number, a comma (the pause iOS and
+    Android dialers wait for before sending more digits), then the extension."""
+    page.goto(f"{demo_server.base}/kiosk/{SITE}/en/service:desk-1~legal")
+    expect(page.locator(".contacts")).to_contain_text(f"1-617-555-0201 ext. {EXTENSION}")
+    shot = page.locator(".qr-box").first.screenshot()
+    with Image.open(BytesIO(shot)) as image:
+        found = zxingcpp.read_barcodes(image.convert("L"))
+    assert [code.text for code in found] == [f"tel:+16175550201,{EXTENSION}"]
+
+
 def test_a_browser_without_the_screen_size_gets_the_flow_page_size(demo_server: Server) -> None:
-    """Without client hints (another browser, or a test client), a list is paged as the flow
-    says, and every kiosk page asks for the hints."""
+    """Without client hints or the size in the address (another browser without its script,
+    or a test client), a list is paged as the flow says and asks the script for the size;
+    every kiosk page asks for the hints, as critical ones."""
     client = demo_server.app.test_client()
     answer = client.get(f"/kiosk/{SITE}/en/legal")
-    assert answer.headers["Accept-CH"] == "Sec-CH-Viewport-Width, Sec-CH-Viewport-Height"
+    hints = "Sec-CH-Viewport-Width, Sec-CH-Viewport-Height"
+    assert answer.headers["Accept-CH"] == answer.headers["Critical-CH"] == hints
     assert "Sec-CH-Viewport-Height" in answer.headers["Vary"]
     flow = demo_server.app.extensions["hotline_bridge"].flow
-    assert answer.get_data(as_text=True).count('class="button choice"') == flow.page_size
+    html = answer.get_data(as_text=True)
+    assert html.count('class="button choice"') == flow.page_size
+    assert 'data-view="ask"' in html
     tall = {"Sec-CH-Viewport-Width": "1080", "Sec-CH-Viewport-Height": "1920"}
     shown = client.get(f"/kiosk/{SITE}/en/legal", headers=tall).get_data(as_text=True)
     assert shown.count('class="button choice"') > flow.page_size
+    assert 'data-view="ask"' not in shown
     odd = {"Sec-CH-Viewport-Width": "1080", "Sec-CH-Viewport-Height": "1e9"}
     shown = client.get(f"/kiosk/{SITE}/en/legal", headers=odd).get_data(as_text=True)
     assert shown.count('class="button choice"') == flow.page_size
+    # The home page holds no list: nothing to ask for.
+    assert 'data-view="ask"' not in client.get(f"/kiosk/{SITE}/en").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("written", "entries"),
+    [("1080x1920", 10), ("390x844", 5), ("1080x99999", 4), ("tall", 4), ("1080x1920x2", 4)],
+)
+def test_the_size_in_the_address_sizes_the_list(
+    demo_server: Server, written: str, entries: int
+) -> None:
+    """The script writes the screen's size into the address; anything else is not a screen.
+    It wins over client hints, being measured as the person touched the link."""
+    client = demo_server.app.test_client()
+    small = {"Sec-CH-Viewport-Width": "390", "Sec-CH-Viewport-Height": "844"}
+    hinted = 5  # what the hints alone give
+    html = client.get(f"/kiosk/{SITE}/en/legal?view={written}").get_data(as_text=True)
+    assert html.count('class="button choice"') == entries
+    html = client.get(f"/kiosk/{SITE}/en/legal?view={written}", headers=small).get_data(
+        as_text=True
+    )
+    assert html.count('class="button choice"') == (hinted if entries == 4 else entries)
+
+
+@pytest.mark.clock  # the services found say whether they are open now
+def test_the_size_in_the_address_goes_on_to_the_services_near_a_zip_code(
+    demo_server: Server,
+) -> None:
+    client = demo_server.app.test_client()
+    answer = client.get(f"/kiosk/{SITE}/en/nearby:.legal?zip=02139&view=1080x1920")
+    assert answer.status_code == 303
+    assert answer.headers["Location"].endswith("/nearby:02139.legal?view=1080x1920")
+
+
+def without_client_hints(context: BrowserContext) -> None:
+    """Have ``context`` behave as a browser that sends no client hints (Firefox, Safari): the
+    kiosk's request for them never reaches it."""
+
+    def strip(route: Route) -> None:
+        answer = route.fetch()
+        headers = {
+            name: value
+            for name, value in answer.headers.items()
+            if name.lower() not in {"accept-ch", "critical-ch"}
+        }
+        route.fulfill(response=answer, headers=headers)
+
+    context.route("**/kiosk/**", strip)
+
+
+@pytest.mark.parametrize(("size", "script"), [((1080, 1920), True), (PHONE, False)])
+def test_the_first_list_opened_is_sized_without_client_hints(
+    browser: Browser, demo_server: Server, size: tuple[int, int], script: bool
+) -> None:
+    """A list opened first, in a browser that sends no client hints: with the script, it asks
+    for itself again with the screen's size, and the size goes on with each touch; without
+    it, the flow's page size, which still fits above the dock."""
+    width, height = size
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, java_script_enabled=script
+    )
+    without_client_hints(context)
+    page = context.new_page()
+    flow = demo_server.app.extensions["hotline_bridge"].flow
+    try:
+        page.goto(f"{demo_server.base}/kiosk/{SITE}/en/legal")
+        if not script:
+            assert page.locator(".choices a").count() == flow.page_size
+            assert page.evaluate(AT_REST) == []
+            return
+        page.wait_for_url(re.compile(rf"\?view={width}x{height}$"))
+        first = page.locator(".choices a").all_inner_texts()
+        assert len(first) == 10
+        with page.expect_navigation():
+            more = demo_server.words("en").t("kiosk.more")
+            page.get_by_role("link", name=more, exact=True).click()
+        assert page.url.endswith(f"/legal@1?view={width}x{height}")
+        # The second page goes on where the first ended.
+        shown = page.locator(".choices a").all_inner_texts()
+        assert shown[0] == f"Legal desk {len(first) + 1}", (first, shown)
+    finally:
+        context.unroute_all(behavior="ignoreErrors")
+        context.close()

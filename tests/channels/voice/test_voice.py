@@ -11,7 +11,7 @@ import sqlite_utils
 from flask import Flask
 
 from hotline_bridge.channels.voice import render as voice_render
-from hotline_bridge.channels.voice.check import walk_calls
+from hotline_bridge.channels.voice.check import Walk
 from hotline_bridge.channels.voice.routes import fail_safe_twiml
 from hotline_bridge.channels.voice.simulator import Phone
 from hotline_bridge.checks import sensitive_hits
@@ -417,8 +417,9 @@ def test_a_service_that_did_not_answer_is_read_with_its_number(app: Flask, lang:
 # --- Numbers ------------------------------------------------------------------------------------
 
 
-def test_numbers_are_only_ever_read_digit_by_digit(app: Flask) -> None:
-    walk = walk_calls(app)
+def numbers_read_digit_by_digit(walk: Walk) -> None:
+    """Fail unless every number said anywhere on the walk is read digit by digit (the whole
+    walk runs in test_voice_tools.py::test_the_voice_paths_have_no_problem)."""
     assert len(walk.answers) > 50
     for root in walk.answers.values():
         for say in root.iter("Say"):

@@ -9,9 +9,14 @@ from flask import Flask
 
 from hotline_bridge.channels.voice import render as voice_render
 from hotline_bridge.channels.voice import routes as voice
-from hotline_bridge.channels.voice.check import key_clashes, voice_problems
+from hotline_bridge.channels.voice.check import key_clashes, voice_problems, walk_calls
 from hotline_bridge.cli import main
 from hotline_bridge.engine.flow import Option
+from tests.channels.voice.test_voice import numbers_read_digit_by_digit
+
+# How many different answers a walk visits to meet a fault put into the first menus (the whole
+# walk is proved clean by test_the_voice_paths_have_no_problem).
+FAULT_FOUND_WITHIN = 60
 
 
 def run_simulator(app: Flask, typed: list[str]) -> str:
@@ -44,7 +49,9 @@ def test_simulate_voice_ends_when_the_line_answers(app: Flask) -> None:
 
 
 def test_the_voice_paths_have_no_problem(app: Flask) -> None:
-    assert voice_problems(app) == []
+    walk = walk_calls(app)
+    assert voice_problems(app, walk) == []
+    numbers_read_digit_by_digit(walk)
 
 
 def test_a_voice_of_the_wrong_language_is_reported(app: Flask) -> None:
@@ -53,7 +60,7 @@ def test_a_voice_of_the_wrong_language_is_reported(app: Flask) -> None:
     app.extensions["hotline_bridge.voice"] = voice_render.VoiceSetup(
         **{**setup.__dict__, "voices": wrong}
     )
-    problems = voice_problems(app)
+    problems = voice_problems(app, walk_calls(app, limit=FAULT_FOUND_WITHIN))
     assert problems and all("voice" in problem for problem in problems)
     assert any("in es-US uses the voice 'Polly.Joanna-Neural'" in problem for problem in problems)
 
@@ -65,13 +72,13 @@ def test_silence_that_goes_round_for_ever_is_reported(
         return voice_render.render(call, state, notice)  # never counts the silence
 
     monkeypatch.setattr(voice, "_miss", forgetful_miss)
-    problems = voice_problems(app)
+    problems = voice_problems(app, walk_calls(app, limit=FAULT_FOUND_WITHIN))
     assert any("silence can go round without end" in problem for problem in problems)
 
 
 def test_a_menu_without_an_action_is_reported(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(voice_render, "menu_url", lambda state: "")
-    problems = voice_problems(app)
+    problems = voice_problems(app, walk_calls(app, limit=FAULT_FOUND_WITHIN))
     assert any("has no action" in problem for problem in problems)
 
 
@@ -87,7 +94,7 @@ def test_an_option_on_a_key_the_voice_line_keeps_is_reported(
 
 def test_an_alarming_word_in_the_greeting_is_reported(make_app: object) -> None:
     app = make_app(SENSITIVE_WORDS="thank, menu, emergencia")  # type: ignore[operator]
-    problems = voice_problems(app)
+    problems = voice_problems(app, walk_calls(app, limit=FAULT_FOUND_WITHIN))
     assert "voice: the greeting says 'thank'" in problems
     assert "voice: the main menu after key 2 says 'emergencia'" in problems
     assert not any("menu'" in problem for problem in problems)

@@ -341,7 +341,7 @@ def test_the_walk_keys_in_zip_codes_and_finds_no_problem(nearby_app: Flask) -> N
             assert sentence in seen
         assert words(nearby_app, lang).t("voice.zip.none") in seen
         assert words(nearby_app, lang).t("voice.zip.unknown") in seen
-    assert voice_problems(nearby_app) == []
+    assert voice_problems(nearby_app, walk) == []
 
 
 def test_simulate_voice_takes_a_zip_code(nearby_app: Flask) -> None:

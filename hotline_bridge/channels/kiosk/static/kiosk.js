@@ -43,6 +43,21 @@
     leave(body.dataset.exit);
   };
 
+  // A list holds as many entries as the screen has room for. Where the browser does not send
+  // the screen's size itself (as client hints; only Chromium does), the size rides in each
+  // address the kiosk follows, and a list page opened without it asks for itself again, once,
+  // with it.
+  const VIEW = "view";
+  const withView = (href) => {
+    if (body.dataset.view === "hints") return href;
+    const url = new URL(href, location.href);
+    url.searchParams.set(VIEW, `${innerWidth}x${innerHeight}`);
+    return url.href;
+  };
+  if (body.dataset.view === "ask" && !new URLSearchParams(location.search).has(VIEW)) {
+    location.replace(withView(location.href));
+  }
+
   // Move inside the kiosk without adding to history: Back must not bring back what was read.
   document.addEventListener("click", (event) => {
     const link = event.target.closest("a[href]");
@@ -51,7 +66,7 @@
       quickExit(event);
     } else if (link.origin === location.origin) {
       event.preventDefault();
-      location.replace(link.href);
+      location.replace(withView(link.href));
     }
   });
 
@@ -140,7 +155,7 @@
         return;
       }
       const query = new URLSearchParams(new FormData(zipForm));
-      location.replace(`${zipForm.action}?${query}`);
+      location.replace(withView(`${zipForm.action}?${query}`));
     });
   }
 
