@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from hotline_bridge.directory.importer import CATEGORIES, SERVICE_COLUMNS
+from hotline_bridge.directory.validation import CATEGORIES, SERVICE_COLUMNS
 
 from .budgets import Budget
 

@@ -20,8 +20,8 @@ import sqlite_utils
 
 from hotline_bridge.directory import nearby
 from hotline_bridge.directory import store as database
-from hotline_bridge.directory.importer import CATEGORIES
 from hotline_bridge.directory.models import Site
+from hotline_bridge.directory.validation import CATEGORIES
 
 SERVICES = 50_000
 LOOKUPS = 2_000

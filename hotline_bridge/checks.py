@@ -28,10 +28,10 @@ from hotline_bridge.channels.voice.check import voice_problems
 from hotline_bridge.console.store import waiting_changes
 from hotline_bridge.counters import DRY_RUN
 from hotline_bridge.directory import national
-from hotline_bridge.directory.importer import exit_url_problem, raw_problems
 from hotline_bridge.directory.models import Site, as_service, display_number, get_site
 from hotline_bridge.directory.reader import SiteDirectory
 from hotline_bridge.directory.store import open_db, with_texts
+from hotline_bridge.directory.validation import exit_url_problem, raw_problems
 from hotline_bridge.engine.catalogs import BABEL_CONFIG, EXTRACT_KEYWORDS, Words, audit
 from hotline_bridge.engine.conversation import Outcome, State, emergency_node
 from hotline_bridge.engine.danger import measure_all, problems_in

@@ -16,9 +16,9 @@ from flask import Flask, current_app
 from hotline_bridge.channels.sms import render as sms_render
 from hotline_bridge.directory import national
 from hotline_bridge.directory.discreet import DiscreetNames, load_words
-from hotline_bridge.directory.importer import CATEGORIES, Context, context_for
 from hotline_bridge.directory.models import Site, display_number
 from hotline_bridge.directory.store import DEFAULT_SITE
+from hotline_bridge.directory.validation import CATEGORIES, Context, context_for
 from hotline_bridge.engine.catalogs import Catalogs
 from hotline_bridge.engine.danger import Danger
 from hotline_bridge.engine.flow import Flow, load

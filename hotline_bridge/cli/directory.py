@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import itertools
 import json
 import sqlite3
 import sys
@@ -26,27 +27,18 @@ from hotline_bridge.console import changes as approvals
 from hotline_bridge.console import store as console_store
 from hotline_bridge.console.services import request_number_change
 from hotline_bridge.directory import hsds
+from hotline_bridge.directory.csvfile import FileProblem, Problem, guard_cell, header, read_rows
 from hotline_bridge.directory.importer import (
-    CATEGORIES,
-    SERVICE_COLUMNS,
-    SITE_COLUMNS,
     Batch,
-    Context,
-    FileProblem,
-    Plan,
-    Problem,
-    Writer,
     check_services_csv,
     check_sites_csv,
     exported_row,
-    guard_cell,
-    header,
     kind_of,
-    read_rows,
-    write_in_transaction,
 )
 from hotline_bridge.directory.reasons import Reason
 from hotline_bridge.directory.store import SERVICE_TEXTS, open_db, text_column, with_texts
+from hotline_bridge.directory.validation import CATEGORIES, SERVICE_COLUMNS, SITE_COLUMNS, Context
+from hotline_bridge.directory.writing import Plan, Writer, write_in_transaction
 from hotline_bridge.runtime import import_context
 
 # Files with more rows than this show a progress bar while they are checked.
@@ -202,8 +194,10 @@ def _outcome(batch: Batch, changes: Plan, *, dry_run: bool, skip_invalid: bool) 
 
 
 def _report(changes: Plan) -> None:
-    for line in changes.lines():
-        click.echo(line)
+    lines = changes.lines()
+    # A thousand lines a write, not one (an import may add 200,000), nor all at once.
+    while chunk := list(itertools.islice(lines, 1000)):
+        click.echo("\n".join(chunk))
 
 
 def context(db: sqlite_utils.Database) -> Context:

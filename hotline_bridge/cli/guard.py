@@ -16,8 +16,8 @@ from hotline_bridge.console.services import (
     request_held,
     request_number_change,
 )
-from hotline_bridge.directory.importer import Guard, Plan
 from hotline_bridge.directory.store import ACTIVE, DEFAULT_SITE, HELD
+from hotline_bridge.directory.writing import Guard, Plan
 
 # What staff call a service taken out (console.services.RETIRED).
 RETIRED = "retired"

@@ -21,17 +21,10 @@ from hotline_bridge.cli.directory import context
 from hotline_bridge.cli.guard import guard_for
 from hotline_bridge.cli.offline import with_offline_app
 from hotline_bridge.console import store as console_store
-from hotline_bridge.directory.importer import (
-    COLUMN_ALIASES,
-    SERVICE_COLUMNS,
-    Batch,
-    Plan,
-    as_file_row,
-    check_service,
-    retire,
-    write,
-)
+from hotline_bridge.directory.importer import Batch, as_file_row
 from hotline_bridge.directory.store import SERVICE_TEXTS, STATUSES, open_db, text_column, with_texts
+from hotline_bridge.directory.validation import COLUMN_ALIASES, SERVICE_COLUMNS, check_service
+from hotline_bridge.directory.writing import Plan, retire, write
 
 
 @click.group("services")

@@ -19,8 +19,8 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from hotline_bridge.console import auth, cookie, links, store
 from hotline_bridge.console.access import current_session, lang, languages, words
 from hotline_bridge.console.blueprint import bp
-from hotline_bridge.directory.importer import Reason
 from hotline_bridge.directory.models import display_number
+from hotline_bridge.directory.reasons import Reason
 from hotline_bridge.directory.store import SERVICE_TEXTS, connect, text_column
 from hotline_bridge.engine.catalogs import DEFAULT_LANGUAGE, Words
 

@@ -33,9 +33,10 @@ from hotline_bridge.console.access import (
 )
 from hotline_bridge.console.blueprint import bp
 from hotline_bridge.directory import hours
-from hotline_bridge.directory.importer import CATEGORIES, as_file_row, check_service
+from hotline_bridge.directory.importer import as_file_row
 from hotline_bridge.directory.models import display_number, get_site
 from hotline_bridge.directory.store import ACTIVE, HELD, text_columns, with_texts, write_services
+from hotline_bridge.directory.validation import CATEGORIES, check_service
 from hotline_bridge.runtime import import_context, runtime
 
 # The fields of a service the console form shows, in order (the import's columns, less the

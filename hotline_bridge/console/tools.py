@@ -29,9 +29,9 @@ from hotline_bridge.console.services import (
     service_row,
     site_of,
 )
-from hotline_bridge.directory.importer import SITE_COLUMNS, check_site
 from hotline_bridge.directory.models import Site, display_number, get_service, get_site
 from hotline_bridge.directory.store import SITE_TEXTS, text_columns, with_texts, write_sites
+from hotline_bridge.directory.validation import SITE_COLUMNS, check_site
 from hotline_bridge.runtime import runtime
 
 

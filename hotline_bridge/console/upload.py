@@ -47,16 +47,9 @@ from hotline_bridge.console.services import (
     withdraw,
 )
 from hotline_bridge.directory import hsds
-from hotline_bridge.directory.importer import (
-    SERVICE_COLUMNS,
-    Batch,
-    FileProblem,
-    Problem,
-    Reason,
-    check_services_csv,
-    header,
-    kind_of,
-)
+from hotline_bridge.directory.csvfile import FileProblem, Problem, header
+from hotline_bridge.directory.importer import Batch, check_services_csv, kind_of
+from hotline_bridge.directory.reasons import Reason
 from hotline_bridge.directory.store import (
     ACTIVE,
     DEFAULT_SITE,
@@ -66,6 +59,7 @@ from hotline_bridge.directory.store import (
     with_texts,
     write_services,
 )
+from hotline_bridge.directory.validation import SERVICE_COLUMNS
 
 # The largest file accepted (a few thousand services fit in far less).
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024

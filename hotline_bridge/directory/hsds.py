@@ -28,23 +28,18 @@ from typing import Any
 import sqlite_utils
 
 from hotline_bridge.directory import hours
-from hotline_bridge.directory.importer import (
-    CATEGORIES,
-    Batch,
-    Context,
-    Problem,
-    Reason,
+from hotline_bridge.directory.csvfile import Problem, read_rows
+from hotline_bridge.directory.importer import Batch, exported_row
+from hotline_bridge.directory.reasons import Reason
+from hotline_bridge.directory.store import DEFAULT_SITE, with_texts
+from hotline_bridge.directory.validation import CATEGORIES, Context, check_service, service_warnings
+from hotline_bridge.directory.values import (
     RowError,
-    check_service,
     coordinate,
-    exported_row,
     phone_number,
-    read_rows,
-    service_warnings,
     state_reason,
     zip_code,
 )
-from hotline_bridge.directory.store import DEFAULT_SITE, with_texts
 
 DATAPACKAGE = "datapackage.json"
 TABLES = (

@@ -262,38 +262,55 @@ def write_sites(db: sqlite_utils.Database, rows: Iterable[Mapping[str, Any]]) ->
 
 def _write(db: sqlite_utils.Database, kind: _Kind, given: Iterable[Mapping[str, Any]]) -> None:
     rows = list(given)
-    plain: list[dict[str, Any]] = []
+    plain: dict[tuple[str, ...], list[list[Any]]] = {}
     words: dict[tuple[str, tuple[str, ...]], list[list[Any]]] = {}
+    # The rows of a file have the same columns: which are words is worked out once per shape.
+    layouts: dict[tuple[str, ...], _Layout] = {}
     for row in rows:
-        by_lang: dict[str, dict[str, Any]] = {}
-        plain.append({})
-        for column, value in row.items():
-            split = text_column(column, kind.fields)
-            if split is None:
-                plain[-1][column] = value
-            else:
-                by_lang.setdefault(split[1], {})[split[0]] = value or None
-        for lang, values in by_lang.items():
-            words.setdefault((lang, tuple(values)), []).append([row["id"], lang, *values.values()])
+        keys = tuple(row)
+        layout = layouts.get(keys) or layouts.setdefault(keys, _layout(keys, kind.fields))
+        values = list(row.values())
+        plain.setdefault(layout.plain, []).append([values[i] for i in layout.plain_at])
+        for lang, fields, at in layout.texts:
+            params = [row["id"], lang, *(values[i] or None for i in at)]
+            words.setdefault((lang, fields), []).append(params)
     # Committed at once unless the caller holds a transaction, as sqlite-utils' writes are.
     with db.atomic():
-        upsert(db, kind.table, plain, ("id",))
+        for columns, params in plain.items():
+            upsert_many(db, kind.table, columns, params, ("id",))
         for (_lang, fields), params in words.items():
-            columns = [kind.key, "language", *fields]
-            upsert_many(db, kind.texts, columns, params, (kind.key, "language"))
+            texts = (kind.key, "language", *fields)
+            upsert_many(db, kind.texts, texts, params, (kind.key, "language"))
         _drop_empty(db, kind, [row["id"] for row in rows])
 
 
-def upsert(
-    db: sqlite_utils.Database, table: str, rows: Sequence[Mapping[str, Any]], pk: Sequence[str]
-) -> None:
-    """Insert or update ``rows`` by ``pk``, one statement for rows of the same columns
-    (sqlite-utils' upsert_all costs more than checking a row does)."""
-    shapes: dict[tuple[str, ...], list[list[Any]]] = {}
-    for row in rows:
-        shapes.setdefault(tuple(row), []).append(list(row.values()))
-    for columns, params in shapes.items():
-        upsert_many(db, table, columns, params, pk)
+@dataclass(frozen=True)
+class _Layout:
+    """Where a row of given columns keeps its plain values and its words in each language."""
+
+    plain: tuple[str, ...]
+    plain_at: tuple[int, ...]
+    # (language, its fields in the row's order, where each is in the row)
+    texts: tuple[tuple[str, tuple[str, ...], tuple[int, ...]], ...]
+
+
+def _layout(columns: tuple[str, ...], fields: tuple[str, ...]) -> _Layout:
+    plain: list[tuple[str, int]] = []
+    by_lang: dict[str, list[tuple[str, int]]] = {}
+    for at, column in enumerate(columns):
+        split = text_column(column, fields)
+        if split is None:
+            plain.append((column, at))
+        else:
+            by_lang.setdefault(split[1], []).append((split[0], at))
+    return _Layout(
+        plain=tuple(name for name, _at in plain),
+        plain_at=tuple(at for _name, at in plain),
+        texts=tuple(
+            (lang, tuple(f for f, _at in found), tuple(at for _f, at in found))
+            for lang, found in by_lang.items()
+        ),
+    )
 
 
 def upsert_many(
@@ -333,6 +350,8 @@ def with_texts(
     """Return ``rows`` of services (or ``sites``) with their words added as ``<field>_<lang>``
     columns, the way import and export files, the console and commands write them; every
     language present in the database has its columns, empty where a row has no words."""
+    if not rows:
+        return []  # and no scan of every language stored (each chunk of a new import asks)
     kind = _SITES if sites else _SERVICES
     found: dict[str, dict[str, Any]] = {row["id"]: {} for row in rows}
     stored = [r[0] for r in db.execute(f"select distinct language from {kind.texts}")]

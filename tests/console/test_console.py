@@ -26,10 +26,11 @@ from hotline_bridge.console import auth, tools
 from hotline_bridge.console.cookie import COOKIE_NAME
 from hotline_bridge.console.services import import_context
 from hotline_bridge.counters import totals
-from hotline_bridge.directory.importer import Reason, check_service
 from hotline_bridge.directory.models import get_site
 from hotline_bridge.directory.reader import SiteDirectory
+from hotline_bridge.directory.reasons import Reason
 from hotline_bridge.directory.store import open_db, with_texts
+from hotline_bridge.directory.validation import check_service
 from hotline_bridge.runtime import runtime
 from tests.conftest import FIXTURES, Texter, checked
 from tests.console.console_helpers import (

@@ -13,13 +13,9 @@ from click.testing import Result
 from flask import Flask
 
 from hotline_bridge.cli import main
-from hotline_bridge.directory.importer import (
-    CATEGORIES,
-    SERVICE_COLUMNS,
-    SITE_COLUMNS,
-    sensitive_hits,
-)
+from hotline_bridge.directory.discreet import sensitive_hits
 from hotline_bridge.directory.store import open_db, with_texts
+from hotline_bridge.directory.validation import CATEGORIES, SERVICE_COLUMNS, SITE_COLUMNS
 from tests.conftest import PROJECT
 
 EXAMPLES = PROJECT / "examples"

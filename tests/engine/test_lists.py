@@ -12,8 +12,7 @@ from flask import Flask
 from hotline_bridge.channels.sms import render as sms_render
 from hotline_bridge.channels.sms.segments import MAX_SEGMENTS, cost
 from hotline_bridge.checks import check_directory
-from hotline_bridge.directory.discreet import load_words
-from hotline_bridge.directory.importer import sensitive_hits
+from hotline_bridge.directory.discreet import load_words, sensitive_hits
 from hotline_bridge.directory.models import Service, Site, as_service
 from hotline_bridge.directory.store import DEFAULT_SITE
 from hotline_bridge.engine.flow import Position

@@ -275,11 +275,13 @@ def _surely_fits(skeleton: str, name: str) -> bool:
     """Return whether the least reply fits for certain: the skeleton, its one-letter name
     replaced by ``name``, within the budget."""
     encoding, units = _size(skeleton)
-    if encoding == "GSM-7" and set(name) <= GSM7_ALL:
-        septets = units - 1 + len(name) + sum(name.count(ch) for ch in GSM7_EXTENDED)
+    chars = set(name)
+    if encoding == "GSM-7" and chars <= GSM7_ALL:
+        escaped = chars & GSM7_EXTENDED  # almost always none: nothing to count
+        septets = units - 1 + len(name) + sum(name.count(ch) for ch in escaped)
         # A segment may end a unit short: an escaped character is never split.
         return septets <= MAX_SEGMENTS * (GSM7_MULTI - 1)
-    if any(ch >= "\u0300" for ch in name):
+    if name and max(name) >= "\u0300":
         return False  # it may hold an emoji or accent of several units, never split: count it
     utf16 = len((skeleton + name).encode("utf-16-le")) // 2 - 1
     # ... nor is a surrogate pair.
