@@ -96,7 +96,8 @@ def _site_replies(
         written = sms_render.render(words, flow, site, _outcome(screen, lang), hotline) or ""
         yield Reply(where, lang, written, first)
         if screen.position.node == flow.talk_node and screen.service is not None:
-            offered = callback.with_offer(words, written, screen.service.label(lang))
+            line = callback.line_number(site, "") or SAMPLE_LINE
+            offered = callback.with_offer(words, written, screen.service.label(lang), line)
             yield Reply(f"{where} (offering CALL)", lang, offered)
         # Repeated after a reply it could not use, under the longest notice that says so.
         unknown = with_notice(screen, text_channel.longest_notice(words, sms_render.CHANNEL))

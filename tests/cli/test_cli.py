@@ -171,7 +171,7 @@ def test_other_commands_refuse_to_start_without_secrets(
         (
             ["hola", "2", "1", "1"],
             [
-                "¿Cómo le ayudamos?",
+                "¿En qué le ayudamos?",
                 "Ayuda legal",
                 "UCS-2",
                 "Línea Nacional contra la Trata de Personas",
