@@ -21,6 +21,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from flask import Flask
 
 from hotline_bridge.channels import text as text_channel
+from hotline_bridge.channels.sms import callback
 from hotline_bridge.channels.sms import render as sms_render
 from hotline_bridge.channels.sms import walk as sms_walk
 from hotline_bridge.channels.sms.segments import MAX_SEGMENTS, MEDIAN_SEGMENTS, cost
@@ -39,7 +40,6 @@ from hotline_bridge.engine.screen import Notice, Screen
 from hotline_bridge.engine.walk import reachable, with_notice
 from hotline_bridge.runtime import DANGER_FILE, Runtime
 from hotline_bridge.settings import PROJECT_ROOT, SETTINGS, resolve_path
-from hotline_bridge.webhooks import callback
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,8 @@ def _site_replies(
         written = sms_render.render(words, flow, site, _outcome(screen, lang), hotline) or ""
         yield Reply(where, lang, written, first)
         if screen.position.node == flow.talk_node and screen.service is not None:
-            offered = callback.with_offer(words, written, screen.service.label(lang))
+            line = callback.line_number(site, "") or SAMPLE_LINE
+            offered = callback.with_offer(words, written, screen.service.label(lang), line)
             yield Reply(f"{where} (offering CALL)", lang, offered)
         # Repeated after a reply it could not use, under the longest notice that says so.
         unknown = with_notice(screen, text_channel.longest_notice(words, sms_render.CHANNEL))

@@ -129,6 +129,6 @@ def import_context(db: sqlite_utils.Database) -> Context:
         rt.catalogs.languages,
         sensitive_names=rt.discreet.words,
         detail_fits=sms_render.detail_fits(rt.catalogs, rt.flow, Site(DEFAULT_SITE)),
-        program_fits=sms_render.program_fits(rt.catalogs, rt.failsafe.hotline_phone),
+        program_fits=sms_render.program_fits(rt.catalogs, rt.flow, rt.failsafe.hotline_phone),
         line_keywords=rt.keywords,
     )

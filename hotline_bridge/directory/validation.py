@@ -141,7 +141,7 @@ class Context:
     detail_fits: Callable[[Mapping[str, Any]], list[str]] | None = None
     # The languages in which a site's program name (a checked row) makes an answer that must
     # name it (HELP, STOP, START) longer than the SMS budget; None: not checked.
-    program_fits: Callable[[Mapping[str, Any]], list[str]] | None = None
+    program_fits: Callable[[Mapping[str, Any]], list[tuple[str, str]]] | None = None
     # The words a text conversation itself answers (STOP, HELP, MENU, ES...), which no site
     # keyword may be; None: not checked.
     line_keywords: Keywords | None = None
@@ -172,7 +172,7 @@ def context_for(
     *,
     sensitive_names: Sequence[str] = (),
     detail_fits: Callable[[Mapping[str, Any]], list[str]] | None = None,
-    program_fits: Callable[[Mapping[str, Any]], list[str]] | None = None,
+    program_fits: Callable[[Mapping[str, Any]], list[tuple[str, str]]] | None = None,
     line_keywords: Keywords | None = None,
 ) -> Context:
     """Return the checking context for ``db`` (the sites and national lines already there)."""
@@ -501,17 +501,27 @@ def check_site(
     if reason:
         problems.append(RowError("exit_url", reason))
     if not problems and ctx.program_fits is not None:
-        for lang in ctx.program_fits(row)[:1]:
-            english = (
-                f"the program name makes the answer to HELP longer than one text message reply "
-                f"(3 segments) in {lang}; shorten it"
-            )
-            problems.append(
-                RowError(f"name_{lang}", Reason("program_fits", english, language=lang))
-            )
+        problems.extend(_program_problem(lang, answer) for lang, answer in ctx.program_fits(row))
     if not problems and row["latitude"] is None and row["zip"]:
         row["latitude"], row["longitude"] = zip_point(row["zip"]) or (None, None)
     return (row if not problems else None), problems
+
+
+def _program_problem(lang: str, answer: str) -> RowError:
+    """Return why a program name is refused: in ``lang``, it makes the main menu (``answer``
+    "menu", the first reply, which opens with it) longer than two segments, or the answer to
+    HELP (which must name it) longer than three."""
+    if answer == "menu":
+        english = (
+            f"the program name makes the main menu, the first text message reply, longer than "
+            f"2 segments in {lang}; shorten it"
+        )
+        return RowError(f"name_{lang}", Reason("program_fits_menu", english, language=lang))
+    english = (
+        f"the program name makes the answer to HELP longer than one text message reply "
+        f"(3 segments) in {lang}; shorten it"
+    )
+    return RowError(f"name_{lang}", Reason("program_fits", english, language=lang))
 
 
 # The text conversation's own words (flows/keywords.toml: STOP, START, HELP, DELETE, MENU, ...,

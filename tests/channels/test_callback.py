@@ -24,7 +24,7 @@ from flask.testing import FlaskClient
 from responses import matchers
 
 from hotline_bridge.channels.sms import callback
-from hotline_bridge.channels.sms.segments import MAX_SEGMENTS, cost
+from hotline_bridge.channels.sms.segments import MAX_SEGMENTS, MEDIAN_SEGMENTS, cost
 from hotline_bridge.channels.sms.simulator import SmsSimulator
 from hotline_bridge.directory.models import display_number
 from hotline_bridge.directory.store import open_db
@@ -110,14 +110,30 @@ def waiting(app: Flask) -> callback.Waiting:
 
 
 @pytest.mark.parametrize("lang", ["en", "es"])
-def test_the_talk_screen_offers_the_call_within_the_budget(live: Flask, lang: str) -> None:
+def test_the_talk_screen_offers_the_call_from_its_number_in_two_segments(
+    live: Flask, lang: str
+) -> None:
     _, reply = at_talk(live.test_client(), lang)
-    long = words(live, lang).t("sms.callback.offer", label=LABEL[lang])
-    short = words(live, lang).t("sms.callback.offer_short")
+    number = display_number(CLINIC_NUMBER)
+    long = words(live, lang).t("sms.callback.offer", label=LABEL[lang], number=number)
+    short = words(live, lang).t("sms.callback.offer_short", number=number)
     assert long in reply or short in reply
-    assert cost(reply).segments <= MAX_SEGMENTS
+    # The talk screen is among the replies people get most: two segments, in each language.
+    assert cost(reply).segments <= MEDIAN_SEGMENTS
     if lang == "en":
         assert long in reply  # English has room for all of it
+
+
+def test_the_call_offer_gives_way_to_the_short_one_before_a_third_segment(live: Flask) -> None:
+    lang = "en"
+    talk = words(live, lang)
+    screen = "Free, private help\n" + "x" * 200 + "\n0 Menu"
+    offered = callback.with_offer(talk, screen, LABEL[lang], CLINIC_NUMBER)
+    short = talk.t("sms.callback.offer_short", number=display_number(CLINIC_NUMBER))
+    assert short in offered and cost(offered).segments == MEDIAN_SEGMENTS
+    # With no room even for the short one in two segments, the whole offer in three.
+    crowded = callback.with_offer(talk, "x" * 250 + "\n0 Menu", LABEL[lang], CLINIC_NUMBER)
+    assert "connect you to" in crowded and cost(crowded).segments == MAX_SEGMENTS
 
 
 @pytest.mark.parametrize("lang", ["en", "es"])

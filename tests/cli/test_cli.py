@@ -107,6 +107,34 @@ def test_a_program_name_too_long_for_the_answer_to_help_is_refused_by_import(
     result = CliRunner().invoke(main, ["import", str(sites)])
     assert result.exit_code != 0
     assert "name_es" in result.output and "answer to HELP" in result.output
+    assert "main menu, the first text message reply, longer than 2 segments in es" in result.output
+
+
+def test_a_program_name_that_makes_the_main_menu_three_segments_is_refused_by_import(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """The main menu is the first reply and opens with the program name: two segments at
+    most. An accented letter sends English as UCS-2 (70 characters a segment)."""
+    sites = tmp_path / "sites.csv"
+    header = "id,name_en,name_es,default_language,time_zone,zip\n"
+    too_long = "Clínica de la Comunidad Riverside Health Line"
+    sites.write_text(
+        f"{header}stmary,{too_long},Línea Santa María,en,America/New_York,02139\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["import", str(sites)])
+    assert result.exit_code != 0
+    assert "name_en" in result.output and "name_es" not in result.output
+    assert "main menu, the first text message reply, longer than 2 segments in en" in result.output
+    assert "answer to HELP" not in result.output  # HELP still fits its three
+    # A few characters shorter, it fits.
+    sites.write_text(
+        f"{header}stmary,Clínica de la Comunidad Health Line,Línea Santa María,en,"
+        "America/New_York,02139\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["import", str(sites)])
+    assert result.exit_code == 0, result.output
 
 
 @pytest.mark.usefixtures("short_walks")
@@ -171,7 +199,7 @@ def test_other_commands_refuse_to_start_without_secrets(
         (
             ["hola", "2", "1", "1"],
             [
-                "¿Cómo le ayudamos?",
+                "¿En qué le ayudamos?",
                 "Ayuda legal",
                 "UCS-2",
                 "Línea Nacional contra la Trata de Personas",

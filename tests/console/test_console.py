@@ -1463,3 +1463,27 @@ def test_audit_fields_and_approval_times_are_in_the_readers_language(
     asked = re.search(r'<time datetime="([^"]+)">([^<]*)</time>', approvals)
     assert asked and re.fullmatch(when, asked[2]), asked
     assert "T" not in asked[2] and dt.datetime.fromisoformat(asked[1])
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        ("en", "the program name makes the main menu, the first text message reply, longer than"),
+        ("es", "el nombre del programa hace que el menú principal, la primera respuesta"),
+    ],
+    ids=["en", "es"],
+)
+def test_a_program_name_that_makes_the_main_menu_three_segments_is_refused_by_the_site_form(
+    console: Flask, people: dict[str, Staffer], lang: str, said: str
+) -> None:
+    ada = signed(people, ADA)
+    ada.post("/console/language", {"lang": lang, "next": "/console/sites"})
+    before = _site_row(console, "north")
+    # An accented letter sends English as UCS-2: 45 characters leave the menu no room.
+    form = {**NORTH_SITE_FORM, "name_en": "Clínica de la Comunidad Riverside Health Line"}
+    refused = ada.post("/console/sites", form, form_page="/console/sites?site=north")
+    html = unescape(refused.get_data(as_text=True))
+    assert refused.status_code == 422
+    error = re.search(r'<span class="field-error" id="e-name_en">([^<]*)<', html)
+    assert error and said in error[1] and " en;" in error[1], html
+    assert _site_row(console, "north") == before

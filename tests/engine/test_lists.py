@@ -128,7 +128,7 @@ def test_the_word_list_holds_both_languages() -> None:
 
 @pytest.mark.parametrize(
     ("lang", "greeting", "rest", "long"),
-    [("en", "hi", "7 Read the rest", LONG_EN), ("es", "hola", "7 Leer más", LONG_ES)],
+    [("en", "hi", "7 Read the rest", LONG_EN), ("es", "hola", "7 Leer todo", LONG_ES)],
 )
 def test_a_long_description_is_given_a_page_at_a_time(
     app: Flask, tmp_path: Path, lang: str, greeting: str, rest: str, long: str

@@ -10,9 +10,6 @@ import pytest
 from hotline_bridge.settings import PROJECT_ROOT
 
 WEBHOOKS = PROJECT_ROOT / "hotline_bridge" / "webhooks"
-# ``checks.py`` still imports Reply CALL's words from its old place; the alias goes once it
-# imports ``channels.sms.callback`` (and this test then holds the alias to its one import).
-ALIAS = WEBHOOKS / "callback.py"
 
 
 def imported(path: Path) -> set[str]:
@@ -30,22 +27,7 @@ def imported(path: Path) -> set[str]:
 @pytest.mark.parametrize("path", sorted(WEBHOOKS.glob("*.py")), ids=lambda p: p.name)
 def test_no_webhooks_module_imports_a_channel(path: Path) -> None:
     channels = {name for name in imported(path) if name.startswith("hotline_bridge.channels")}
-    if path == ALIAS:
-        assert channels <= {
-            "hotline_bridge.channels.sms.callback",
-            *(f"hotline_bridge.channels.sms.callback.{n}" for n in ALIAS_NAMES),
-        }
-        return
     assert not channels, (path.name, channels)
-
-
-ALIAS_NAMES = ("inventory", "line_number", "with_offer")
-
-
-def test_the_alias_holds_nothing_but_its_one_import() -> None:
-    tree = ast.parse(ALIAS.read_text(encoding="utf-8"))
-    kinds = [type(node).__name__ for node in tree.body]
-    assert kinds == ["Expr", "ImportFrom", "Assign"]
 
 
 def test_importing_the_twilio_library_loads_no_channel() -> None:

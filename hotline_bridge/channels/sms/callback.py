@@ -36,7 +36,7 @@ from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
 
 from hotline_bridge.channels import turn as turns
-from hotline_bridge.channels.sms.segments import MAX_SEGMENTS, cost
+from hotline_bridge.channels.sms.segments import MAX_SEGMENTS, MEDIAN_SEGMENTS, cost
 from hotline_bridge.channels.sms.sessions import conversation_cookie
 from hotline_bridge.counters import REPEAT
 from hotline_bridge.directory.models import Site, display_number, get_site, site_for_number
@@ -273,8 +273,8 @@ Writer = Callable[[Words, Flow, Site, Outcome, str], "str | None"]
 
 def offering(write: Writer) -> Writer:
     """Return ``write`` that adds the offer of a call above the last line of the talk screen,
-    wherever the call is offered and the reply still fits the segment budget with it (else
-    the shorter offer, else none)."""
+    wherever the call is offered and the reply still fits the segment budget with it (see
+    ``with_offer``)."""
 
     def written(words: Words, flow: Flow, site: Site, outcome: Outcome, phone: str) -> str | None:
         text = write(words, flow, site, outcome, phone)
@@ -282,21 +282,31 @@ def offering(write: Writer) -> Writer:
         if text is None or screen is None or screen.position.node != flow.talk_node:
             return text
         to = form().get("To", "") if has_request_context() else ""
-        if screen.position.page or not offered(current_app, site, to):
+        line = line_number(site, to) if offered(current_app, site, to) else None
+        if screen.position.page or line is None:
             return text
-        return with_offer(words, text, screen.service.label(words.lang) if screen.service else "")
+        label = screen.service.label(words.lang) if screen.service else ""
+        return with_offer(words, text, label, line)
 
     return written
 
 
-def with_offer(words: Words, text: str, label: str) -> str:
-    """Return ``text`` with the offer above its last line, as long as the budget allows."""
+def with_offer(words: Words, text: str, label: str, line: str) -> str:
+    """Return ``text`` with the offer of a call from ``line`` above its last line: the whole
+    offer where the reply keeps to two segments with it, else the shorter one where that
+    does (the talk screen is among the replies people get most, and the confirmation says
+    all of it before anything rings), else the first that fits the budget, else none."""
     head, _, last = text.rpartition("\n")
-    offers = (words.t("sms.callback.offer", label=label), words.t("sms.callback.offer_short"))
-    for offer in offers:
-        composed = f"{head}\n{offer}\n{last}" if head else f"{offer}\n{last}"
-        if cost(composed).segments <= MAX_SEGMENTS:
-            return composed
+    number = display_number(line)
+    offers = (
+        words.t("sms.callback.offer", label=label, number=number),
+        words.t("sms.callback.offer_short", number=number),
+    )
+    composed = [f"{head}\n{offer}\n{last}" if head else f"{offer}\n{last}" for offer in offers]
+    for budget in (MEDIAN_SEGMENTS, MAX_SEGMENTS):
+        for one in composed:
+            if cost(one).segments <= budget:
+                return one
     return text
 
 

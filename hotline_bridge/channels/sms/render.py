@@ -16,6 +16,7 @@ from typing import Any
 
 from hotline_bridge.channels import text
 from hotline_bridge.channels.sms.segments import (
+    FIRST_SEGMENTS,
     GSM7_BASIC,
     GSM7_EXTENDED,
     GSM7_MULTI,
@@ -204,29 +205,59 @@ def detail_fits(
     return check
 
 
-def program_fits(
-    catalogs: Catalogs, hotline_phone: str
-) -> Callable[[Mapping[str, Any]], list[str]]:
-    """Return a test of a site (a checked sites row): the languages in which an answer that
-    must name its program (HELP, STOP, START, as carriers require) goes over the budget."""
+# What a program name must leave room for: the main menu (the first reply, which opens with
+# it) within ``FIRST_SEGMENTS``, and the answers carriers require to name it within the budget.
+MENU, HELP = "menu", "help"
 
-    def check(row: Mapping[str, Any]) -> list[str]:
+
+def program_fits(
+    catalogs: Catalogs, flow: Flow, hotline_phone: str
+) -> Callable[[Mapping[str, Any]], list[tuple[str, str]]]:
+    """Return a test of a site (a checked sites row): each language, with the answer (``MENU``
+    or ``HELP``), in which the program name pushes the main menu over ``FIRST_SEGMENTS`` or
+    an answer that must name it (HELP, STOP, START, as carriers require) over the budget."""
+
+    def check(row: Mapping[str, Any]) -> list[tuple[str, str]]:
         names = {lang: row.get(f"name_{lang}") for lang in catalogs.languages}
         site = Site(
             str(row.get("id") or "site"),
             names={lang: name for lang, name in names.items() if name},
             default_language=str(row.get("default_language") or FALLBACK_LANGUAGE),
         )
-        return [
-            lang
-            for lang in catalogs.languages
+        caps = capabilities(catalogs, flow, site)
+        found = []
+        for lang in catalogs.languages:
+            words = catalogs.bind(lang)
+            menu = show(flow, Position(flow.start), lang, _NoServices(), caps)
+            if not fits(reply(words, flow, site, menu), FIRST_SEGMENTS):
+                found.append((lang, MENU))
             if not all(
-                fits(text.compliance(catalogs.bind(lang), CHANNEL, site, hotline_phone, meaning))
+                fits(text.compliance(words, CHANNEL, site, hotline_phone, meaning))
                 for meaning in ("help", "stop", "start")
-            )
-        ]
+            ):
+                found.append((lang, HELP))
+        return found
 
     return check
+
+
+class _NoServices:
+    """A directory with no service: what the main menu, which lists none, is shown from."""
+
+    def services(self, categories: Sequence[str]) -> Sequence[Service]:
+        return []
+
+    def service(self, service_id: str) -> Service | None:
+        return None
+
+    def lines(self, service_ids: Sequence[str]) -> Sequence[Service]:
+        return []
+
+    def known_zip(self, zip_code: str) -> bool:
+        return False
+
+    def nearest(self, zip_code: str, categories: Sequence[str], lang: str, limit: int) -> None:
+        return None
 
 
 # The least a reply says: what the budget steps come down to at the last.

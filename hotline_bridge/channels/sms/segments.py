@@ -34,6 +34,8 @@ UCS2_SINGLE, UCS2_MULTI = 70, 67
 MAX_SEGMENTS = 3
 # ... and the median reply of each language at most this many.
 MEDIAN_SEGMENTS = 2
+# The first reply of a conversation (the main menu, which says who is writing) at most this.
+FIRST_SEGMENTS = 2
 
 # Below U+0300 (where the combining accents begin) no character joins its neighbour in a
 # grapheme cluster but CR LF, which is counted as two anyway: such text is counted by length.

@@ -27,7 +27,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from twilio.request_validator import RequestValidator
 
-from hotline_bridge.channels.sms.segments import MAX_SEGMENTS, MEDIAN_SEGMENTS, cost
+from hotline_bridge.channels.sms.segments import FIRST_SEGMENTS, MAX_SEGMENTS, MEDIAN_SEGMENTS, cost
 from hotline_bridge.counters import DRY_RUN
 from hotline_bridge.directory.models import get_site
 from hotline_bridge.directory.store import SIMULATOR_NUMBER, open_db
@@ -38,8 +38,6 @@ DEMO = PROJECT_ROOT / "examples" / "demo"
 DEMO_FILES = ("sites.csv", "services.csv")
 # The demo clinic's number: what the terminal simulator texts.
 DEMO_NUMBERS = (SIMULATOR_NUMBER,)
-# The first reply of a conversation (the main menu, which says who is writing) at most this.
-FIRST_SEGMENTS = 2
 
 # The number a walked conversation texts from: reserved for fiction, never a subscriber's.
 SENDER = "+15555550142"

@@ -9,7 +9,7 @@ from tests.conftest import Texter
 
 GREETING = {"en": "hello", "es": "hola"}
 NOT_UNDERSTOOD = {"en": "Sorry, we did not understand.", "es": "No le entendimos."}
-ALL_SHOWN = {"en": "That is all of them.", "es": "No hay más."}
+ALL_SHOWN = {"en": "That is all of them.", "es": "Eso es todo."}
 MORE = "7"
 
 
