@@ -278,7 +278,7 @@ def test_open_now_shows_and_long_results_still_fit_three_segments(
     # Too long for every mark: the label and distance stay; "open now" and the phone (which
     # the detail gives) give way.
     assert reply[1] == f"1 {long_es}, a 0.7 millas"
-    assert reply[4] == "7 Más"
+    assert reply[4] == "7 Siguientes"
 
 
 def test_the_longest_title_and_labels_still_fit_with_labels_whole(
