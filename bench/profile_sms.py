@@ -38,6 +38,8 @@ def make_app(tmp: Path) -> Flask:
     os.environ[bench_app.DATABASE_ENV] = str(tmp / "profile.db")
     os.environ[bench_app.AUTH_TOKEN_ENV] = AUTH_TOKEN
     os.environ[bench_app.SECRET_KEY_ENV] = "profile-secret-key"
+    # The address the requests are signed for (the test client's host).
+    os.environ[bench_app.PUBLIC_URL_ENV] = TEST_URL.removesuffix("/sms")
     return bench_app.bench_app()
 
 
