@@ -19,9 +19,11 @@ from flask import Flask
 
 from hotline_bridge.channels.sms.segments import cost
 from hotline_bridge.channels.sms.simulator import SmsSimulator
+from hotline_bridge.channels.voice.render import language_keys
 from hotline_bridge.channels.voice.simulator import Phone
 from hotline_bridge.counters import DRY_RUN
-from hotline_bridge.directory.models import Service, Site
+from hotline_bridge.directory.models import Service, Site, site_for_number
+from hotline_bridge.directory.store import open_db
 from hotline_bridge.engine.flow import Flow, Position
 
 # How many pages of a list are followed to find a service.
@@ -30,8 +32,6 @@ MAX_PAGES = 6
 SMS_COOKIE = "s"
 # How many exchanges a trial conversation keeps on screen.
 TRIAL_LOG = 12
-# The key that chooses each language at the voice greeting, in the order they are offered.
-VOICE_LANGUAGE_KEYS = {"en": "1", "es": "2"}
 
 
 @dataclass
@@ -99,16 +99,26 @@ def sms_detail(app: Flask, flow: Flow, site: Site, service: Service, lang: str) 
     return Seen("")
 
 
+def _language_key(app: Flask, to: str, lang: str) -> str:
+    """Return the key that chooses ``lang`` at the greeting of the site the number ``to``
+    reaches: that site's language is offered first, then the others of the catalogs."""
+    with open_db(app) as db:
+        first = site_for_number(db, to).default_language
+    languages = app.extensions["hotline_bridge"].catalogs.languages
+    return {chosen: key for key, chosen in language_keys(languages, first).items()}[lang]
+
+
 def voice_detail(
     app: Flask, flow: Flow, site: Site, service: Service, lang: str, details_label: str
 ) -> Seen:
     """Call the line to the service, as a person would; return what the line reads about it."""
-    phone = Phone(app, to=_sms_number(site) or None, dry_run=True)
+    to = _sms_number(site)
+    phone = Phone(app, to=to or None, dry_run=True)
     keys = path_to_list(flow, service.category, "voice")
     if keys is None:
         return Seen("")
     phone.dial_in()
-    steps = [VOICE_LANGUAGE_KEYS.get(lang, "1"), *keys]
+    steps = [_language_key(app, to, lang), *keys]
     for key in steps:
         phone.press(key)
     for _page in range(MAX_PAGES):
