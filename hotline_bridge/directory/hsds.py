@@ -99,6 +99,8 @@ CATEGORY_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 VOICE_TYPES = {"", "voice", "cell", "main"}
 TEXT_TYPES = {"text", "sms"}
 TTY_TYPES = {"tty", "textphone"}
+# The type our export gives each kind of number.
+PHONE_TYPES = {"phone": "voice", "sms": "text", "tty": "textphone"}
 
 
 @dataclass
@@ -109,6 +111,8 @@ class Package:
     today: dt.date  # the day schedules that have ended are told by
     tables: dict[str, list[tuple[int, dict[str, str]]]] = field(default_factory=dict)
     notes: list[Problem] = field(default_factory=list)  # what to fix that stops nothing
+    # The phone row each service was given for each kind (phone, sms, tty), by service id.
+    phones: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
     _groups: dict[tuple[str, str], dict[str, list[tuple[int, dict[str, str]]]]] = field(
         default_factory=dict
     )
@@ -233,6 +237,7 @@ _USED = {
     },
     "service_at_location": {"service_id", "location_id"},
     "languages": {"service_id", "code", "name"},
+    "phones": {"service_id", "number", "extension"},
 }
 
 
@@ -270,6 +275,7 @@ def _kept(package: Package, service: Mapping[str, str], our_id: str) -> dict[str
     if names:
         kept["languages"] = names
     kept["language_rows"] = _language_rows(package, service, our_id)
+    kept["phone_rows"] = _phone_rows(package, service, our_id)
     place = _kept_place(package, service, our_id)
     rows = place.pop("rows", {})
     kept.update(place)
@@ -277,6 +283,30 @@ def _kept(package: Package, service: Mapping[str, str], our_id: str) -> dict[str
     if rows:
         kept["rows"], kept["source_id"] = rows, service.get("id", "")
     return {k: v for k, v in kept.items() if v}
+
+
+def _phone_rows(
+    package: Package, service: Mapping[str, str], our_id: str
+) -> dict[str, dict[str, str]]:
+    """Return, by kind, the rest of the phone row each kind's number came from (its type,
+    description, contact and links, and its id when the row is the service's own: a number
+    its organization or place gives several services is written for each, with ids of ours)."""
+    sid = service.get("id", "")
+    found = _first_location(package, service)
+    # What a number says of itself may name the street of a place that must stay hidden.
+    hidden = found is not None and _hidden_place(found[1], service)
+    kept: dict[str, dict[str, str]] = {}
+    for column, row in package.phones.get(sid, {}).items():
+        rest = _official("phones", row)
+        if hidden:
+            rest.pop("description", None)
+        if row.get("service_id") != sid or row.get("id") == stable_id("phone", our_id, column):
+            rest.pop("id", None)
+        if rest.get("type", "").strip().lower() == PHONE_TYPES[column]:
+            del rest["type"]  # the type our export writes anyway
+        if rest:
+            kept[column] = rest
+    return kept
 
 
 def _language_rows(
@@ -522,6 +552,7 @@ def _phones(
             continue
         if number:
             found[column] = number
+            package.phones.setdefault(service.get("id", ""), {})[column] = row
             extension = (row.get("extension") or "").strip().removesuffix(".0")
             if column == "phone" and extension:
                 found["phone_extension"] = extension
@@ -893,12 +924,21 @@ def _service_tables(
             }
         ],
     )
-    phones = (("phone", "voice"), ("sms", "text"), ("tty", "textphone"))
+    phones = PHONE_TYPES.items()
+    known = _known(service, uid, org, kept)
+    source: dict[str, dict[str, str]] = kept.get("phone_rows") or {}
+    if service["confidential"]:  # marked since its import: a description may name its street
+        source = {
+            col: {k: v for k, v in row.items() if k != "description"} for col, row in source.items()
+        }
     yield (
         "phones",
         [
-            {"id": stable_id("phone", sid, col), "service_id": uid, "number": service[col]}
-            | {"type": kind, "extension": service["phone_extension"] if col == "phone" else None}
+            {"type": kind}
+            | _linked(source.get(col, {}), known)
+            | {"id": source.get(col, {}).get("id") or stable_id("phone", sid, col)}
+            | {"service_id": uid, "number": service[col]}
+            | {"extension": service["phone_extension"] if col == "phone" else None}
             for col, kind in phones
             if service[col]
         ],
@@ -907,7 +947,6 @@ def _service_tables(
         yield "schedules", list(_schedule_rows(sid, uid, service["hours"], zone, now))
     names = kept.get("languages") or {}
     rows = kept.get("language_rows") or {}
-    known = _known(service, uid, org, kept)
     yield (
         "languages",
         [
@@ -1048,7 +1087,7 @@ def _location_tables(
 
 
 # The columns of kept rows that name another row (the official datapackage's foreign keys,
-# and an attribute's link_id): a language's phone_id leads nowhere, as phones are written anew.
+# and an attribute's link_id): a phone row keeps its id only when it was the service's own.
 LINK_COLUMNS = (
     "organization_id",
     "service_id",
@@ -1075,6 +1114,8 @@ def _known(
     rows: dict[str, list[dict[str, str]]] = kept.get("rows") or {}
     for found in rows.values():
         known.update((row["id"], row["id"]) for row in found if row.get("id"))
+    phones: dict[str, dict[str, str]] = kept.get("phone_rows") or {}
+    known.update((row["id"], row["id"]) for row in phones.values() if row.get("id"))
     return known
 
 

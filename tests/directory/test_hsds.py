@@ -640,6 +640,7 @@ EXTRA_SERVICE = "5e1a0000-0000-4000-8000-000000000001"
 EXTRA_ORG = "5e1a0000-0000-4000-8000-000000000002"
 EXTRA_LOCATION = "5e1a0000-0000-4000-8000-000000000003"
 POSTAL = "5e1a0000-0000-4000-8000-000000000006"
+EXTRA_PHONE = "5e1a0000-0000-4000-8000-000000000004"
 EXTRA: dict[str, list[dict[str, str]]] = {
     "organizations": [
         {"id": EXTRA_ORG, "name": "Harbor Legal", "description": "Free legal help."},
@@ -654,8 +655,13 @@ EXTRA: dict[str, list[dict[str, str]]] = {
         }
     ],
     "phones": [
-        {"id": "5e1a0000-0000-4000-8000-000000000004", "service_id": EXTRA_SERVICE}
-        | {"number": "617-555-0188", "type": "voice"}
+        {"id": EXTRA_PHONE, "service_id": EXTRA_SERVICE, "number": "617-555-0188"}
+        | {"type": "cell", "description": "Intake line, weekdays"}
+        | {"contact_id": "5e1a0000-0000-4000-8000-000000000008"}
+    ],
+    "languages": [
+        {"id": "5e1a0000-0000-4000-8000-000000000014", "service_id": EXTRA_SERVICE}
+        | {"phone_id": EXTRA_PHONE, "name": "Spanish", "code": "es", "note": "Ask for Rosa"}
     ],
     "locations": [
         {"id": EXTRA_LOCATION, "location_type": "physical", "name": "Harbor office"}
@@ -797,14 +803,18 @@ def test_the_tables_the_line_does_not_read_come_back_whole(make_app: Any, tmp_pa
     assert run(app, "export", "--format", "hsds", str(out)).exit_code == 0
     assert schema_problems(out) == [] and datapackage_problems(out) == []
     assert strict_problems(out) == [] and frictionless_problems(out) == []
-    assert _lost(extra, out, WHOLE) == []
+    assert _lost(extra, out, (*WHOLE, "languages")) == []
+    # The phone keeps all but its number, which is written as the line dials it.
+    (phone,) = [r for r in table(out, "phones") if r["service_id"] == EXTRA_SERVICE]
+    (given,) = EXTRA["phones"]
+    assert {k: phone[k] for k in given} == given | {"number": "+16175550188"}
     # The example's attribute, and so its term and taxonomy, name no row of it: not kept.
     assert _lost(FIXTURE, out, (*WHOLE[:7], "addresses")) == []
     (contact,) = [r for r in table(out, "contacts") if r["name"] == "Ann Persona"]
     # Its contact's links to an organization and a link that the package lacks are dropped.
     assert (contact["organization_id"], contact["service_at_location_id"]) == ("", "")
     assert contact["location_id"] == "3a19ff88-4620-4d17-9830-ac1d859eb5d5"
-    # A language keeps its id, note and place; phones are written anew, with their own ids.
+    # A language keeps its id, note and place; the phone it names was not usable, so is not kept.
     (language,) = [r for r in table(out, "languages") if r["service_id"] == SERVICE_ID]
     assert language == table(FIXTURE, "languages")[0] | {"phone_id": ""}
     # The line still reads the street address, and the postal one is written after it.
@@ -818,7 +828,9 @@ def test_the_tables_the_line_does_not_read_come_back_whole(make_app: Any, tmp_pa
     assert run(second, "import", "--skip-invalid", str(out)).exit_code == 0
     again = tmp_path / "again"
     assert run(second, "export", "--format", "hsds", str(again)).exit_code == 0
-    for name in (*WHOLE, "languages", "locations", "organizations", "service_at_location"):
+    for name in (*WHOLE, "languages", "phones", "locations", "organizations", "programs"):
+        assert table(again, name) == table(out, name), name
+    for name in ("service_at_location", "services", "attributes"):
         assert table(again, name) == table(out, name), name
 
 
@@ -835,7 +847,9 @@ def test_a_confidential_place_keeps_none_of_its_addresses_or_access(
     out = tmp_path / "out"
     assert run(app, "export", "--format", "hsds", str(out)).exit_code == 0
     text = "".join(path.read_text(encoding="utf-8") for path in out.glob("*.csv"))
-    for secret in ("12 Harbor Street", "PO Box 4417", "Ramp at the side door", "42.37"):
+    # Nor what its phone says of itself, which may name the street.
+    hidden = ("12 Harbor Street", "PO Box 4417", "Ramp at the side door", "42.37")
+    for secret in (*hidden, "Intake line, weekdays"):
         assert secret not in text
     # What says nothing of where it is still comes back.
     assert "Rosa Diaz" in text and "Any photo ID" in text
