@@ -55,6 +55,13 @@ TABLES = (
     "taxonomy_terms",
     "attributes",
     "programs",
+    "contacts",
+    "funding",
+    "service_areas",
+    "required_documents",
+    "cost_options",
+    "accessibility",
+    "organization_identifiers",
     "x-hotline-bridge",
 )
 # Our fields that HSDS does not hold: columns of our extension table (services.csv held them
@@ -92,6 +99,8 @@ CATEGORY_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 VOICE_TYPES = {"", "voice", "cell", "main"}
 TEXT_TYPES = {"text", "sms"}
 TTY_TYPES = {"tty", "textphone"}
+# The type our export gives each kind of number.
+PHONE_TYPES = {"phone": "voice", "sms": "text", "tty": "textphone"}
 
 
 @dataclass
@@ -102,6 +111,8 @@ class Package:
     today: dt.date  # the day schedules that have ended are told by
     tables: dict[str, list[tuple[int, dict[str, str]]]] = field(default_factory=dict)
     notes: list[Problem] = field(default_factory=list)  # what to fix that stops nothing
+    # The phone row each service was given for each kind (phone, sms, tty), by service id.
+    phones: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
     _groups: dict[tuple[str, str], dict[str, list[tuple[int, dict[str, str]]]]] = field(
         default_factory=dict
     )
@@ -225,6 +236,8 @@ _USED = {
         "country",
     },
     "service_at_location": {"service_id", "location_id"},
+    "languages": {"service_id", "code", "name"},
+    "phones": {"service_id", "number", "extension"},
 }
 
 
@@ -238,9 +251,11 @@ def _official(table: str, row: Mapping[str, str]) -> dict[str, str]:
 
 def _kept(package: Package, service: Mapping[str, str], our_id: str) -> dict[str, Any]:
     """Return what the source holds about a service that the line does not use, to export it
-    as it came: the service's other fields, its organization, its languages' names, and its
-    first location, address and link between them; what our own export made up (ids we
-    derive) is not kept, so a package we exported comes back as it was."""
+    as it came: the service's other fields, its organization, its languages' names and the rest
+    of their rows, its first location, address and link between them, and the whole rows of
+    the tables the line does not read that belong to it (``rows``, with the service's own id
+    in ``source_id``, which their links name); what our own export made up (ids we derive)
+    is not kept, so a package we exported comes back as it was."""
     kept: dict[str, Any] = {"service": _official("services", service)}
     organizations = package.by("organizations", "id").get(service.get("organization_id", ""))
     if organizations and organizations[0][1].get("id") != stable_id("organization", our_id):
@@ -259,29 +274,180 @@ def _kept(package: Package, service: Mapping[str, str], our_id: str) -> dict[str
     }
     if names:
         kept["languages"] = names
-    kept.update(_kept_place(package, service, our_id))
+    kept["language_rows"] = _language_rows(package, service, our_id)
+    kept["phone_rows"] = _phone_rows(package, service, our_id)
+    place = _kept_place(package, service, our_id)
+    rows = place.pop("rows", {})
+    kept.update(place)
+    rows.update(_kept_rows(package, service, our_id, bool(organizations)))
+    if rows:
+        kept["rows"], kept["source_id"] = rows, service.get("id", "")
     return {k: v for k, v in kept.items() if v}
 
 
-def _kept_place(package: Package, service: Mapping[str, str], our_id: str) -> dict[str, Any]:
+def _phone_rows(
+    package: Package, service: Mapping[str, str], our_id: str
+) -> dict[str, dict[str, str]]:
+    """Return, by kind, the rest of the phone row each kind's number came from (its type,
+    description, contact and links, and its id when the row is the service's own: a number
+    its organization or place gives several services is written for each, with ids of ours)."""
+    sid = service.get("id", "")
+    found = _first_location(package, service)
+    # What a number says of itself may name the street of a place that must stay hidden.
+    hidden = found is not None and _hidden_place(found[1], service)
+    kept: dict[str, dict[str, str]] = {}
+    for column, row in package.phones.get(sid, {}).items():
+        rest = _official("phones", row)
+        if hidden:
+            rest.pop("description", None)
+        if row.get("service_id") != sid or row.get("id") == stable_id("phone", our_id, column):
+            rest.pop("id", None)
+        if rest.get("type", "").strip().lower() == PHONE_TYPES[column]:
+            del rest["type"]  # the type our export writes anyway
+        if rest:
+            kept[column] = rest
+    return kept
+
+
+def _language_rows(
+    package: Package, service: Mapping[str, str], our_id: str
+) -> dict[str, dict[str, str]]:
+    """Return, by code, the rest of each language row of the service (its id, note and
+    links), but for the rows our own export made."""
+    kept: dict[str, dict[str, str]] = {}
+    for _line, row in package.by("languages", "service_id").get(service.get("id", ""), []):
+        code = (row.get("code") or "").strip().lower()
+        if code and row.get("id") != stable_id("language", our_id, code):
+            kept[code] = _official("languages", row)
+    return {code: rest for code, rest in kept.items() if rest}
+
+
+def _first_location(
+    package: Package, service: Mapping[str, str]
+) -> tuple[dict[str, str], dict[str, str]] | None:
+    """Return the service's first location that the package holds, with the link to it."""
     links = package.by("service_at_location", "service_id").get(service.get("id", ""), [])
     locations = package.by("locations", "id")
     for _line, link in links:
-        if link.get("location_id") not in locations:
-            continue
-        location = locations[link["location_id"]][0][1]
-        if location.get("id") == stable_id("location", our_id):
-            return {}  # made by our own export
-        if is_confidential(location) or _flag_set(service.get("x_confidential")):
-            # Nothing that could say where it is: a description or directions name streets.
-            return {"location": {"id": location["id"]}}
-        addresses = package.by("addresses", "location_id").get(location["id"], [])
+        if link.get("location_id") in locations:
+            return link, locations[link["location_id"]][0][1]
+    return None
+
+
+def _hidden_place(location: Mapping[str, str], service: Mapping[str, str]) -> bool:
+    return is_confidential(location) or _flag_set(service.get("x_confidential"))
+
+
+def _kept_place(package: Package, service: Mapping[str, str], our_id: str) -> dict[str, Any]:
+    found = _first_location(package, service)
+    if found is None:
+        return {}
+    link, location = found
+    if location.get("id") == stable_id("location", our_id):
+        return {}  # made by our own export
+    if _hidden_place(location, service):
+        # Nothing that could say where it is: a description or directions name streets.
         return {
-            "location": _official("locations", location),
-            "service_at_location": _official("service_at_location", link),
-            "address": _official("addresses", addresses[0][1]) if addresses else {},
+            "location": {"id": location["id"]},
+            "service_at_location": {"id": link["id"]} if link.get("id") else {},
         }
-    return {}
+    by_location = package.by("addresses", "location_id")
+    addresses = [row for _line, row in by_location.get(location["id"], [])]
+    used = next((row for row in addresses if not any(_bad_address(row))), None)
+    # The address the line reads is the place's own; the others (a postal address beside
+    # the street one, or one the line could not read) are kept whole.
+    others = [_whole("addresses", row) for row in addresses if row is not used]
+    return {
+        "location": _official("locations", location),
+        "service_at_location": _official("service_at_location", link),
+        "address": _official("addresses", used) if used else {},
+        "rows": {"addresses": others} if others else {},
+    }
+
+
+def _whole(table: str, row: Mapping[str, str]) -> dict[str, str]:
+    """Return every value of ``row`` in HSDS's own columns of ``table``."""
+    columns = set(official_columns().get(table, ()))
+    return {k: v for k, v in row.items() if v and k in columns}
+
+
+# The tables the line does not read, each with its columns that tie a row to a service, its
+# organization, its place or the link between them (from the official datapackage.json).
+BELONGING = {
+    "contacts": ("service_id", "service_at_location_id", "location_id", "organization_id"),
+    "funding": ("service_id", "organization_id"),
+    "service_areas": ("service_id",),
+    "required_documents": ("service_id",),
+    "cost_options": ("service_id",),
+    "accessibility": ("location_id",),
+    "organization_identifiers": ("organization_id",),
+    "attributes": ("link_id",),  # a taxonomy term on any of them
+}
+# What describes a place of its own: never kept for a confidential place.
+PLACE_TABLES = frozenset({"addresses", "accessibility"})
+
+
+def _kept_rows(
+    package: Package, service: Mapping[str, str], our_id: str, organization: bool
+) -> dict[str, list[dict[str, str]]]:
+    """Return, whole, the rows of the tables the line does not read that belong to the
+    service: its own, and those of its organization, its place and the link to it that name
+    no other service (each service there keeps them; the export writes them once)."""
+    sid = service.get("id", "")
+    ids = {"service_id": sid}
+    if organization:
+        ids["organization_id"] = service.get("organization_id", "")
+    found = _first_location(package, service)
+    hidden = found is not None and _hidden_place(found[1], service)
+    if found is not None:
+        ids["service_at_location_id"] = found[0].get("id", "")
+        ids["location_id"] = found[1].get("id", "")
+    ours = stable_id("attribute", our_id, "category")  # our own export's category
+    kept: dict[str, list[dict[str, str]]] = {}
+    for table, columns in BELONGING.items():
+        if hidden and table in PLACE_TABLES:
+            continue
+        rows: dict[int, dict[str, str]] = {}
+        for column in columns:
+            for value in ids.values() if column == "link_id" else [ids.get(column, "")]:
+                rows.update(package.by(table, column).get(value, []) if value else [])
+        chosen = [
+            _whole(table, row)
+            for _line, row in sorted(rows.items())
+            if row.get("service_id", sid) in {sid, ""} and row.get("id") != ours
+        ]
+        if table == "attributes":
+            chosen = _with_terms(package, chosen, kept)
+        if chosen:
+            kept[table] = chosen
+    return kept
+
+
+def _with_terms(
+    package: Package, attributes: list[dict[str, str]], kept: dict[str, list[dict[str, str]]]
+) -> list[dict[str, str]]:
+    """Return the attributes whose taxonomy term the package holds, keeping each term and its
+    taxonomy whole in ``kept`` (an attribute without its term would not be valid HSDS)."""
+    terms = package.by("taxonomy_terms", "id")
+    taxonomies = package.by("taxonomies", "id")
+    with_terms = []
+    for attribute in attributes:
+        term = terms.get(attribute.get("taxonomy_term_id", ""))
+        if not term:
+            continue
+        with_terms.append(attribute)
+        _add(kept, "taxonomy_terms", term[0][1])
+        taxonomy = taxonomies.get(term[0][1].get("taxonomy_id", ""))
+        if taxonomy:
+            _add(kept, "taxonomies", taxonomy[0][1])
+    return with_terms
+
+
+def _add(kept: dict[str, list[dict[str, str]]], table: str, row: Mapping[str, str]) -> None:
+    """Keep ``row`` whole under ``table``, once however many attributes name it."""
+    whole = _whole(table, row)
+    if whole not in kept.setdefault(table, []):
+        kept[table].append(whole)
 
 
 def _flag_set(value: str | None) -> bool:
@@ -386,6 +552,7 @@ def _phones(
             continue
         if number:
             found[column] = number
+            package.phones.setdefault(service.get("id", ""), {})[column] = row
             extension = (row.get("extension") or "").strip().removesuffix(".0")
             if column == "phone" and extension:
                 found["phone_extension"] = extension
@@ -668,14 +835,14 @@ def export(db: sqlite_utils.Database, root: Path, now: dt.datetime | None = None
         db, list(db.query("select * from services where national = 0 order by id"))
     )
     sites = _sites_by_service(db)
-    shared: dict[str, set[str]] = {"organizations": set(), "programs": set()}
+    written: dict[str, set[str]] = defaultdict(set)
     for service in services:
         shown_at = sites.get(service["id"], [])
         zone = zones.get(shown_at[0] if shown_at else DEFAULT_SITE) or "America/New_York"
         for table, rows in _service_tables(service, shown_at, zone, now):
-            if table in shared:  # one row for each, however many services it has
-                rows = [row for row in rows if row["id"] not in shared[table]]
-                shared[table].update(row["id"] for row in rows)
+            # One row for each, however many services share it (an organization, a contact).
+            rows = [row for row in rows if row.get("id") not in written[table]]
+            written[table].update(row["id"] for row in rows if row.get("id"))
             tables[table].extend(rows)
     for table, rows in tables.items():
         _write_csv(root / f"{table}.csv", columns.get(table, EXTENSION_COLUMNS), rows)
@@ -757,12 +924,21 @@ def _service_tables(
             }
         ],
     )
-    phones = (("phone", "voice"), ("sms", "text"), ("tty", "textphone"))
+    phones = PHONE_TYPES.items()
+    known = _known(service, uid, org, kept)
+    source: dict[str, dict[str, str]] = kept.get("phone_rows") or {}
+    if service["confidential"]:  # marked since its import: a description may name its street
+        source = {
+            col: {k: v for k, v in row.items() if k != "description"} for col, row in source.items()
+        }
     yield (
         "phones",
         [
-            {"id": stable_id("phone", sid, col), "service_id": uid, "number": service[col]}
-            | {"type": kind, "extension": service["phone_extension"] if col == "phone" else None}
+            {"type": kind}
+            | _linked(source.get(col, {}), known)
+            | {"id": source.get(col, {}).get("id") or stable_id("phone", sid, col)}
+            | {"service_id": uid, "number": service[col]}
+            | {"extension": service["phone_extension"] if col == "phone" else None}
             for col, kind in phones
             if service[col]
         ],
@@ -770,15 +946,18 @@ def _service_tables(
     if service["hours"]:
         yield "schedules", list(_schedule_rows(sid, uid, service["hours"], zone, now))
     names = kept.get("languages") or {}
+    rows = kept.get("language_rows") or {}
     yield (
         "languages",
         [
-            {"id": stable_id("language", sid, code), "service_id": uid, "code": code}
-            | {"name": names.get(code)}
+            _linked(rows.get(code, {}), known)
+            | {"id": rows.get(code, {}).get("id") or stable_id("language", sid, code)}
+            | {"service_id": uid, "code": code, "name": names.get(code)}
             for code in filter(None, (service["languages"] or "").split(", "))
         ],
     )
     yield from _location_tables(service, uid, org, kept)
+    yield from _kept_tables(service, uid, org, kept)
 
 
 def _service_row(
@@ -839,22 +1018,38 @@ def _schedule_rows(
         }
 
 
+def _place_ids(service: Mapping[str, Any], kept: Mapping[str, Any]) -> tuple[str, str] | None:
+    """Return the exported ids of the service's location and of the link to it, or None when
+    it has no place to export (neither a ZIP code nor a location of its source)."""
+    location = kept.get("location") or {}
+    if service["latitude"] is None and not service["zip"] and not location:
+        return None
+    link = kept.get("service_at_location") or {}
+    return (
+        location.get("id") or stable_id("location", service["id"]),
+        link.get("id") or stable_id("service_at_location", service["id"]),
+    )
+
+
 def _location_tables(
     service: Mapping[str, Any], uid: str, org: str, kept: Mapping[str, Any]
 ) -> Iterator[tuple[str, list[dict[str, Any]]]]:
     sid = service["id"]
-    if service["latitude"] is None and not service["zip"]:
+    ids = _place_ids(service, kept)
+    if ids is None:
         return
+    location, at = ids
     # The place as a file may hold it: no coordinates that were only the ZIP code's centre,
-    # and for a confidential place no street and no coordinates at all.
+    # and for a confidential place no street and no coordinates at all, nor what the source
+    # said of it (a description or directions name streets), even if marked since its import.
     place = exported_row(service)
-    location = (kept.get("location") or {}).get("id") or stable_id("location", sid)
+    source = {} if service["confidential"] else kept.get("location") or {}
     complete = all(place[name] for name in ("address", "city", "state", "zip"))
     yield (
         "locations",
         [
             {"name": service["name_en"]}
-            | (kept.get("location") or {})
+            | source
             | {
                 "id": location,
                 "location_type": "physical",
@@ -867,24 +1062,17 @@ def _location_tables(
     link = kept.get("service_at_location") or {}
     yield (
         "service_at_location",
-        [
-            link
-            | {
-                "id": link.get("id") or stable_id("service_at_location", sid),
-                "service_id": uid,
-                "location_id": location,
-            }
-        ],
+        [link | {"id": at, "service_id": uid, "location_id": location}],
     )
     # HSDS requires every part of an address; a service known only by its ZIP code has none.
     if complete:
-        source = kept.get("address") or {}
+        address = kept.get("address") or {}
         yield (
             "addresses",
             [
-                source
+                address
                 | {
-                    "id": source.get("id") or stable_id("address", sid),
+                    "id": address.get("id") or stable_id("address", sid),
                     "location_id": location,
                     "address_1": place["address"],
                     "address_2": place["address_2"],
@@ -892,10 +1080,61 @@ def _location_tables(
                     "state_province": place["state"],
                     "postal_code": place["zip"],
                     "country": "US",
-                    "address_type": source.get("address_type") or "physical",
+                    "address_type": address.get("address_type") or "physical",
                 }
             ],
         )
+
+
+# The columns of kept rows that name another row (the official datapackage's foreign keys,
+# and an attribute's link_id): a phone row keeps its id only when it was the service's own.
+LINK_COLUMNS = (
+    "organization_id",
+    "service_id",
+    "location_id",
+    "service_at_location_id",
+    "link_id",
+    "taxonomy_term_id",
+    "taxonomy_id",
+    "phone_id",
+    "contact_id",
+)
+
+
+def _known(
+    service: Mapping[str, Any], uid: str, org: str, kept: Mapping[str, Any]
+) -> dict[str, str]:
+    """Return the ids that kept rows may link to, each with the id the export gives its row:
+    the service (whose own id may have changed), its organization, place and link to it, and
+    the kept rows themselves."""
+    known = {kept.get("source_id") or uid: uid, org: org}
+    ids = _place_ids(service, kept)
+    if ids is not None:
+        known.update((i, i) for i in ids)
+    rows: dict[str, list[dict[str, str]]] = kept.get("rows") or {}
+    for found in rows.values():
+        known.update((row["id"], row["id"]) for row in found if row.get("id"))
+    phones: dict[str, dict[str, str]] = kept.get("phone_rows") or {}
+    known.update((row["id"], row["id"]) for row in phones.values() if row.get("id"))
+    return known
+
+
+def _kept_tables(
+    service: Mapping[str, Any], uid: str, org: str, kept: Mapping[str, Any]
+) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """Write back, whole, the rows kept of the tables the line does not read, each link
+    leading to the row the export holds: the service's own id may have changed, and a link
+    that led nowhere in the source is left empty, as a valid package has none."""
+    known = _known(service, uid, org, kept)
+    columns = official_columns()
+    rows: dict[str, list[dict[str, str]]] = kept.get("rows") or {}
+    for table, found in rows.items():
+        if table in columns and not (service["confidential"] and table in PLACE_TABLES):
+            yield table, [_linked(row, known) for row in found]
+
+
+def _linked(row: Mapping[str, str], known: Mapping[str, str]) -> dict[str, str]:
+    return {**row, **{k: known.get(row[k], "") for k in LINK_COLUMNS if row.get(k)}}
 
 
 def _write_csv(path: Path, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> None:

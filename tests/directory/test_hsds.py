@@ -630,3 +630,227 @@ def test_a_zip_codes_centre_is_never_exported_as_the_places_own(app: Flask, tmp_
     (location,) = table(out, "locations")
     assert location["latitude"] == location["longitude"] == ""
     assert strict_problems(out) == []
+
+
+# --- The tables the line does not read: kept whole and written back ----------------------------
+
+# A package of our own holding a row of every table the line does not read, a second (postal)
+# address beside the street one, and rows shared by the organization and the place.
+EXTRA_SERVICE = "5e1a0000-0000-4000-8000-000000000001"
+EXTRA_ORG = "5e1a0000-0000-4000-8000-000000000002"
+EXTRA_LOCATION = "5e1a0000-0000-4000-8000-000000000003"
+POSTAL = "5e1a0000-0000-4000-8000-000000000006"
+EXTRA_PHONE = "5e1a0000-0000-4000-8000-000000000004"
+EXTRA: dict[str, list[dict[str, str]]] = {
+    "organizations": [
+        {"id": EXTRA_ORG, "name": "Harbor Legal", "description": "Free legal help."},
+    ],
+    "services": [
+        {
+            "id": EXTRA_SERVICE,
+            "organization_id": EXTRA_ORG,
+            "name": "Harbor legal aid clinic",
+            "description": "Free advice from a lawyer.",
+            "status": "active",
+        }
+    ],
+    "phones": [
+        {"id": EXTRA_PHONE, "service_id": EXTRA_SERVICE, "number": "617-555-0188"}
+        | {"type": "cell", "description": "Intake line, weekdays"}
+        | {"contact_id": "5e1a0000-0000-4000-8000-000000000008"}
+    ],
+    "languages": [
+        {"id": "5e1a0000-0000-4000-8000-000000000014", "service_id": EXTRA_SERVICE}
+        | {"phone_id": EXTRA_PHONE, "name": "Spanish", "code": "es", "note": "Ask for Rosa"}
+    ],
+    "locations": [
+        {"id": EXTRA_LOCATION, "location_type": "physical", "name": "Harbor office"}
+        | {"latitude": "42.37", "longitude": "-71.11"}
+    ],
+    "service_at_location": [
+        {"id": "5e1a0000-0000-4000-8000-000000000005", "service_id": EXTRA_SERVICE}
+        | {"location_id": EXTRA_LOCATION}
+    ],
+    "addresses": [
+        {
+            "id": "5e1a0000-0000-4000-8000-000000000007",
+            "location_id": EXTRA_LOCATION,
+            "attention": "Front desk",
+            "address_1": "12 Harbor Street",
+            "address_2": "Suite 3",
+            "city": "Cambridge",
+            "region": "Middlesex",
+            "state_province": "MA",
+            "postal_code": "02139",
+            "country": "US",
+            "address_type": "physical",
+        },
+        {
+            "id": POSTAL,
+            "location_id": EXTRA_LOCATION,
+            "attention": "Intake",
+            "address_1": "PO Box 4417",
+            "city": "Cambridge",
+            "state_province": "MA",
+            "postal_code": "02139-4417",
+            "country": "US",
+            "address_type": "postal",
+        },
+    ],
+    "contacts": [
+        {"id": "5e1a0000-0000-4000-8000-000000000008", "service_id": EXTRA_SERVICE}
+        | {"name": "Rosa Diaz", "title": "Intake lead", "email": "intake@example.org"},
+        # Shared by the place and the organization, and by no service in particular.
+        {"id": "5e1a0000-0000-4000-8000-000000000009", "organization_id": EXTRA_ORG}
+        | {"location_id": EXTRA_LOCATION, "name": "Sam Lee", "department": "Reception"},
+    ],
+    "service_areas": [
+        {"id": "5e1a0000-0000-4000-8000-00000000000a", "service_id": EXTRA_SERVICE}
+        | {"name": "Cambridge", "description": "Residents of Cambridge"}
+        | {"uri": "http://example.org"}
+    ],
+    "required_documents": [
+        {"id": "5e1a0000-0000-4000-8000-00000000000b", "service_id": EXTRA_SERVICE}
+        | {"document": "Any photo ID", "uri": "http://example.org/id"}
+    ],
+    "cost_options": [
+        {"id": "5e1a0000-0000-4000-8000-00000000000c", "service_id": EXTRA_SERVICE}
+        | {"valid_from": "2026-01-01", "valid_to": "2027-12-31", "option": "Sliding scale"}
+        | {"currency": "USD", "amount": "10", "amount_description": "per visit"}
+    ],
+    "funding": [
+        {"id": "5e1a0000-0000-4000-8000-00000000000d", "organization_id": EXTRA_ORG}
+        | {"source": "City grant"},
+        {"id": "5e1a0000-0000-4000-8000-00000000000e", "service_id": EXTRA_SERVICE}
+        | {"source": "State legal fund"},
+    ],
+    "accessibility": [
+        {"id": "5e1a0000-0000-4000-8000-00000000000f", "location_id": EXTRA_LOCATION}
+        | {"description": "Ramp at the side door", "details": "Ring the bell"}
+        | {"url": "http://example.org/access"}
+    ],
+    "organization_identifiers": [
+        {"id": "5e1a0000-0000-4000-8000-000000000010", "organization_id": EXTRA_ORG}
+        | {"identifier_scheme": "US-EIN", "identifier_type": "EIN", "identifier": "12-3456789"}
+    ],
+    "attributes": [
+        {"id": "5e1a0000-0000-4000-8000-000000000011", "link_id": EXTRA_SERVICE}
+        | {"taxonomy_term_id": "5e1a0000-0000-4000-8000-000000000012", "link_type": "service"}
+        | {"link_entity": "service", "value": "yes"}
+    ],
+    "taxonomy_terms": [
+        {"id": "5e1a0000-0000-4000-8000-000000000012", "code": "walk-in", "name": "Walk-in"}
+        | {"description": "No appointment needed"}
+        | {"taxonomy_id": "5e1a0000-0000-4000-8000-000000000013"}
+    ],
+    "taxonomies": [
+        {"id": "5e1a0000-0000-4000-8000-000000000013", "name": "Local terms"}
+        | {"description": "Terms of the local directory"}
+    ],
+}
+# The tables whose rows must come back whole (the line reads none of them but addresses).
+WHOLE = (
+    "contacts",
+    "service_areas",
+    "required_documents",
+    "cost_options",
+    "funding",
+    "accessibility",
+    "organization_identifiers",
+    "attributes",
+    "taxonomy_terms",
+    "taxonomies",
+    "addresses",
+)
+
+
+def extra_package(tmp_path: Path, **change: dict[str, str]) -> Path:
+    """Write ``EXTRA`` as a package, each table's first row changed as ``change`` says."""
+    package = tmp_path / "extra"
+    package.mkdir()
+    for name, rows in EXTRA.items():
+        rows = [rows[0] | change.get(name, {}), *rows[1:]]
+        with (package / f"{name}.csv").open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, list(dict.fromkeys(k for r in rows for k in r)))
+            writer.writeheader()
+            writer.writerows(rows)
+    return package
+
+
+def _lost(source: Path, out: Path, tables: tuple[str, ...]) -> list[str]:
+    """Every value of ``tables`` in ``source`` that does not come back in ``out``: a link is
+    written as it came when it leads to a row of the source, else left empty."""
+    ids = {row["id"] for path in source.glob("*.csv") for row in table(source, path.stem)}
+    lost = []
+    for name in tables:
+        written = {row["id"]: row for row in table(out, name)}
+        for row in table(source, name):
+            back = written.get(row["id"], {})
+            for column, value in row.items():
+                linked = column in hsds.LINK_COLUMNS and value not in ids
+                if back.get(column) != ("" if linked else value):
+                    lost.append(f"{name}: {row['id']}: {column}: {value!r}")
+    return lost
+
+
+def test_the_tables_the_line_does_not_read_come_back_whole(make_app: Any, tmp_path: Path) -> None:
+    extra = extra_package(tmp_path)
+    app = make_app(DATABASE=str(tmp_path / "first.db"))
+    assert run(app, "import", "--skip-invalid", str(FIXTURE)).exit_code == 0
+    result = run(app, "import", str(extra))
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "out"
+    assert run(app, "export", "--format", "hsds", str(out)).exit_code == 0
+    assert schema_problems(out) == [] and datapackage_problems(out) == []
+    assert strict_problems(out) == [] and frictionless_problems(out) == []
+    assert _lost(extra, out, (*WHOLE, "languages")) == []
+    # The phone keeps all but its number, which is written as the line dials it.
+    (phone,) = [r for r in table(out, "phones") if r["service_id"] == EXTRA_SERVICE]
+    (given,) = EXTRA["phones"]
+    assert {k: phone[k] for k in given} == given | {"number": "+16175550188"}
+    # The example's attribute, and so its term and taxonomy, name no row of it: not kept.
+    assert _lost(FIXTURE, out, (*WHOLE[:7], "addresses")) == []
+    (contact,) = [r for r in table(out, "contacts") if r["name"] == "Ann Persona"]
+    # Its contact's links to an organization and a link that the package lacks are dropped.
+    assert (contact["organization_id"], contact["service_at_location_id"]) == ("", "")
+    assert contact["location_id"] == "3a19ff88-4620-4d17-9830-ac1d859eb5d5"
+    # A language keeps its id, note and place; the phone it names was not usable, so is not kept.
+    (language,) = [r for r in table(out, "languages") if r["service_id"] == SERVICE_ID]
+    assert language == table(FIXTURE, "languages")[0] | {"phone_id": ""}
+    # The line still reads the street address, and the postal one is written after it.
+    row = service(app, EXTRA_SERVICE)
+    assert row is not None and row["address"] == "12 Harbor Street"
+    addresses = [r["id"] for r in table(out, "addresses") if r["location_id"] == EXTRA_LOCATION]
+    assert addresses == [EXTRA["addresses"][0]["id"], POSTAL]
+
+    # A package we exported comes back whole again, with nothing written twice.
+    second = make_app(DATABASE=str(tmp_path / "second.db"))
+    assert run(second, "import", "--skip-invalid", str(out)).exit_code == 0
+    again = tmp_path / "again"
+    assert run(second, "export", "--format", "hsds", str(again)).exit_code == 0
+    for name in (*WHOLE, "languages", "phones", "locations", "organizations", "programs"):
+        assert table(again, name) == table(out, name), name
+    for name in ("service_at_location", "services", "attributes"):
+        assert table(again, name) == table(out, name), name
+
+
+def test_a_confidential_place_keeps_none_of_its_addresses_or_access(
+    app: Flask, tmp_path: Path
+) -> None:
+    extra = extra_package(tmp_path, locations={"location_type": "redacted"})
+    result = run(app, "import", str(extra))
+    assert result.exit_code == 0, result.output
+    kept = hsds.kept_of(service(app, EXTRA_SERVICE) or {})
+    assert "addresses" not in kept["rows"] and "accessibility" not in kept["rows"]
+    for secret in ("12 Harbor Street", "PO Box", "Ramp", "Harbor office", "42.37"):
+        assert secret not in json.dumps(kept)
+    out = tmp_path / "out"
+    assert run(app, "export", "--format", "hsds", str(out)).exit_code == 0
+    text = "".join(path.read_text(encoding="utf-8") for path in out.glob("*.csv"))
+    # Nor what its phone says of itself, which may name the street.
+    hidden = ("12 Harbor Street", "PO Box 4417", "Ramp at the side door", "42.37")
+    for secret in (*hidden, "Intake line, weekdays"):
+        assert secret not in text
+    # What says nothing of where it is still comes back.
+    assert "Rosa Diaz" in text and "Any photo ID" in text
+    assert strict_problems(out) == []
