@@ -479,7 +479,10 @@ def _identity(path: Path) -> tuple[int, int] | None:
 
 @functools.lru_cache(maxsize=8)
 def _load(
-    path: Path, version: tuple[int, int] | None, learnt: Path, learnt_version: object
+    path: Path,
+    version: tuple[int, int] | None,
+    learnt: Path,
+    learnt_version: tuple[int, int] | None,
 ) -> Danger:
     """Compile the danger file at ``path`` and its learnt model (the versions key the cache)."""
     danger, problems = _compile(path)

@@ -408,3 +408,17 @@ def test_the_held_out_set_keeps_what_it_heard(
     rates = measure(danger, EXAMPLES / f"heldout6-{lang}.csv")
     assert not rates.tuning and rates.danger == rates.ordinary == 150
     assert rates.heard >= heard and rates.alarmed <= alarmed, rates.line()
+
+
+def test_a_changed_danger_file_is_read_again(tmp_path: Path) -> None:
+    """The compiled words are kept while the file is unchanged, and read again once it is."""
+    path = tmp_path / "danger.toml"
+    path.write_text(DANGER_FILE.read_text(encoding="utf-8"), encoding="utf-8")
+    first = Danger.load(path)
+    assert Danger.load(path) is first
+    assert first.found_in("he locks me in the room")
+    text = path.read_text(encoding="utf-8").replace('"locks"', '"padlocks"', 1)
+    assert "padlocks" in text
+    path.write_text(text, encoding="utf-8")
+    again = Danger.load(path)
+    assert again is not first
