@@ -131,10 +131,10 @@ _POLLY_VOICES = {
     "tr-TR": "Filiz Burcu",
     "yue-CN": "Hiujin",
 }
-POLLY_LANGUAGES: dict[str, frozenset[str]] = {}
-for _language, _names in _POLLY_VOICES.items():
-    for _name in _names.split():
-        POLLY_LANGUAGES[_name] = POLLY_LANGUAGES.get(_name, frozenset()) | {_language}
+POLLY_LANGUAGES: dict[str, frozenset[str]] = {
+    name: frozenset(lang for lang, names in _POLLY_VOICES.items() if name in names.split())
+    for name in " ".join(_POLLY_VOICES.values()).split()
+}
 
 # Hints Twilio accepts for speech recognition are bounded; keep the most useful first.
 MAX_HINTS = 60
