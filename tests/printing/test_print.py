@@ -100,14 +100,22 @@ def fonts(document: bytes) -> Iterator[tuple[str, bool]]:
 def draw(document: bytes, name: str, dpi: int = 100) -> list[Path]:
     """Draw every page as a PNG in test-artifacts/print/ and return the files."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    for old in ARTIFACTS.glob(f"{name}-*.png"):
+    for old in _pages(name):
         old.unlink()
     source = ARTIFACTS / f"{name}.pdf"
     source.write_bytes(document)
     subprocess.run(
         ["pdftoppm", "-r", str(dpi), "-png", str(source), str(ARTIFACTS / name)], check=True
     )
-    return sorted(ARTIFACTS.glob(f"{name}-*.png"))
+    return _pages(name)
+
+
+def _pages(name: str) -> list[Path]:
+    """Return the pages pdftoppm drew for ``name`` (``name-1.png``, or ``name-01.png``...),
+    never another drawing's whose name starts the same ("sticker-per-side-qr-1.png" is not a
+    page of "sticker-per-side", which another test may be drawing at the same time)."""
+    page = re.compile(re.escape(name) + r"-\d+\.png")
+    return sorted(p for p in ARTIFACTS.glob(f"{name}-*.png") if page.fullmatch(p.name))
 
 
 def qr_codes(png: Path) -> list[str]:
