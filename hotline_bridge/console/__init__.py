@@ -11,18 +11,18 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel import Locale, UnknownLocaleError
+from babel import Locale
 from babel.dates import format_date, format_time
 from flask import Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from hotline_bridge.console import auth, cookie, links, store
-from hotline_bridge.console.access import current_session, lang, languages, words
+from hotline_bridge.console.access import babel_language, current_session, lang, languages, words
 from hotline_bridge.console.blueprint import bp
 from hotline_bridge.directory.models import display_number
 from hotline_bridge.directory.reasons import Reason
 from hotline_bridge.directory.store import SERVICE_TEXTS, connect, text_column
-from hotline_bridge.engine.catalogs import DEFAULT_LANGUAGE, Words
+from hotline_bridge.engine.catalogs import Words
 
 # Importing the route modules registers their views on the blueprint.
 from hotline_bridge.console import accounts, services, signin, tools, upload, usage  # noqa: F401  isort: skip
@@ -165,11 +165,8 @@ def when(language: str, stamp: str, zone: str | None) -> str:
     except (ZoneInfoNotFoundError, ValueError):
         tz = dt.UTC
     local = store.parse_stamp(stamp).astimezone(tz)
-    try:
-        pattern = Locale.parse(language).datetime_formats["medium"]
-    except (UnknownLocaleError, ValueError):  # a catalog language Babel does not know
-        language = DEFAULT_LANGUAGE
-        pattern = Locale.parse(language).datetime_formats["medium"]
+    language = babel_language(language)
+    pattern = Locale.parse(language).datetime_formats["medium"]
     shown_time = format_time(local, "short", locale=language)
     return str(pattern).format(shown_time, format_date(local, "medium", locale=language))
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 import sqlite_utils
+from babel import Locale, UnknownLocaleError
 from flask import abort, current_app, g, redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
@@ -45,6 +46,16 @@ def lang() -> str:
     """Return the console's language for this browser."""
     chosen = session.get("lang")
     return chosen if chosen in languages() else DEFAULT_LANGUAGE
+
+
+def babel_language(language: str) -> str:
+    """Return ``language`` if Babel can write its dates, else the default (a language added as
+    a catalog folder may be one Babel does not know)."""
+    try:
+        Locale.parse(language)
+    except (UnknownLocaleError, ValueError):
+        return DEFAULT_LANGUAGE
+    return language
 
 
 def words() -> Words:

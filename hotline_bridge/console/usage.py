@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlite_utils
+from babel.dates import format_date
 from flask import current_app, render_template, request
 from werkzeug.wrappers import Response
 
-from hotline_bridge.console.access import db, now, signed_in, words
+from hotline_bridge.console.access import babel_language, db, lang, now, signed_in, words
 from hotline_bridge.console.blueprint import bp
 from hotline_bridge.engine.catalogs import Words
 
@@ -79,9 +80,10 @@ def bars(
     series: Sequence[str],
     by: str,
     name: Callable[[str], str] = str,
+    day_name: Callable[[str], str] = str,
 ) -> tuple[list[Bar], int]:
     """Lay out per-day bars side by side, one per ``series`` value of column ``by``, each
-    titled with the value's ``name``."""
+    titled with its day's ``day_name`` and the value's ``name``."""
     totals: dict[tuple[str, str], int] = defaultdict(int)
     for row in rows:
         totals[row["day"], row[by]] += row["n"]
@@ -102,7 +104,7 @@ def bars(
                     round(width, 1),
                     round(height, 1),
                     series_name,
-                    f"{day} {name(series_name)}: {n}",
+                    f"{day_name(day)} {name(series_name)}: {n}",
                 )
             )
     return laid, top
@@ -138,8 +140,10 @@ def event_name(bound: Words, event: str) -> str:
     whole = _said(bound, "console.usage.event." + event.replace(":", ".").replace("-", "_"))
     if whole or not detail:
         return whole or event
-    # A status or an action: its kind in words, the status as Twilio names it.
-    return _said(bound, f"console.usage.kind.{kind}", detail=detail) or event
+    # A status or an action: its kind in words, then Twilio's status word in the reader's
+    # language (an action, or a status the catalogs do not name, as it is stored).
+    shown = _said(bound, "console.usage.twilio." + detail.replace("-", "_")) or detail
+    return _said(bound, f"console.usage.kind.{kind}", detail=shown) or event
 
 
 def step_name(bound: Words, node: str) -> str:
@@ -164,16 +168,23 @@ def usage() -> str:
     days = _days(first, last)
     languages = sorted({row["language"] for row in rows}) or ["en", "es"]
     bound = words()
+    reader = babel_language(lang())
+
+    def day_name(iso: str) -> str:
+        return format_date(dt.date.fromisoformat(iso), "medium", locale=reader)
+
     channel_bars, channel_top = bars(
-        rows, days, CHANNELS, "channel", lambda key: count_name(bound, "channel", key)
+        rows, days, CHANNELS, "channel", lambda key: count_name(bound, "channel", key), day_name
     )
     language_bars, language_top = bars(
-        rows, days, languages, "language", lambda key: count_name(bound, "language", key)
+        rows, days, languages, "language", lambda key: count_name(bound, "language", key), day_name
     )
     return render_template(
         "console/usage.html",
         first=first.isoformat(),
         last=last.isoformat(),
+        first_shown=day_name(first.isoformat()),
+        last_shown=day_name(last.isoformat()),
         minimum=minimum,
         charts=[
             ("channel", CHANNELS, channel_bars, channel_top),

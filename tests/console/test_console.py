@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from babel.dates import format_date
 from click.testing import CliRunner
 from flask import Flask
 
@@ -1395,6 +1396,8 @@ def _row_headers(html: str) -> list[str]:
             [
                 *("Text messages (SMS)", "Calls", "Kiosk", "English", "Spanish", "Not known yet"),
                 *("Nearby, by ZIP code", "Legal help", "Quick exit", "Call started"),
+                *("Twilio status: delivered", "Call to the line: no answer"),
+                "Twilio status: other",
             ],
         ),
         (
@@ -1403,6 +1406,8 @@ def _row_headers(html: str) -> list[str]:
                 *("Mensajes de texto (SMS)", "Llamadas", "Quiosco", "inglés", "español"),
                 *("Aún sin saber", "Cerca, por código postal", "Ayuda legal", "Salida rápida"),
                 "Llamada iniciada",
+                *("Estado en Twilio: entregado", "Llamada a la línea: sin respuesta"),
+                "Estado en Twilio: otro",
             ],
         ),
     ],
@@ -1417,6 +1422,9 @@ def test_usage_names_channels_languages_and_steps_in_the_readers_language(
         ("sms", "es", "step:legal"),
         ("kiosk", "es", "exit"),
         ("voice", "unknown", "call"),
+        ("sms", "all", "status:delivered"),
+        ("sms", "all", "status:other"),
+        ("voice", "all", "dial:no-answer"),
     ]
     with open_db(console) as db, db.conn:
         db.table("counts").insert_all(
@@ -1432,6 +1440,10 @@ def test_usage_names_channels_languages_and_steps_in_the_readers_language(
     assert not raw & set(headers), headers
     legends = re.findall(r'<span class="key s\d+"></span>([^<]*)</li>', html)
     assert legends and not raw & set(legends), legends
+    # Dates on the charts are written the reader's way; the form's fields keep ISO dates.
+    day = format_date(dt.date.fromisoformat(today), "medium", locale=lang)
+    assert day != today and f"\N{EN DASH} {day})" in unescape(html)
+    assert f'value="{today}"' in html
     # The CSV download keeps the stored keys: it is read by programs, not people.
     csv_text = nora.client.get("/console/usage.csv").get_data(as_text=True)
     assert f"{today},sms,en,step:nearby,40" in csv_text

@@ -40,9 +40,20 @@ def _counts(app: Any) -> None:
         for channel, base in (("sms", 30), ("voice", 12), ("kiosk", 8)):
             for language, share in (("en", 1.0), ("es", 0.6)):
                 n = int((base + (back * 7) % 11) * share)
-                rows.append(
-                    {"day": day, "channel": channel, "language": language, "event": "main", "n": n}
-                )
+                for event, part in (
+                    ("step:main", 1.0),
+                    ("step:nearby", 0.5),
+                    ("status:delivered", 0.8),
+                ):
+                    rows.append(
+                        {
+                            "day": day,
+                            "channel": channel,
+                            "language": language,
+                            "event": event,
+                            "n": int(n * part),
+                        }
+                    )
     with open_db(app) as db, db.conn:
         db.table("counts").insert_all(rows)
 
