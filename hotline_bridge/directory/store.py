@@ -218,6 +218,18 @@ def m006_faithful_places(db: sqlite_utils.Database) -> None:
         db.execute(f"update services set estimated = 1 where id in ({marks})", chunk)
 
 
+@migrations()
+def m007_callback_admissions(db: sqlite_utils.Database) -> None:
+    """How many "Reply CALL" calls each site placed in each minute, so that every worker holds a
+    site to one hourly cap: a site and a count, nothing about people."""
+    db.create_table(
+        "callback_admissions",
+        {"site": str, "minute": int, "n": int},
+        pk=("site", "minute"),
+        not_null={"site", "minute", "n"},
+    )
+
+
 # A column that holds one of a service's or site's words in one language: name_en, label_qps.
 _TEXT_COLUMN = re.compile(r"^(?P<field>[a-z]+)_(?P<lang>[a-z]{2,3})$")
 

@@ -325,6 +325,36 @@ def test_a_site_places_at_most_its_hourly_cap(
     assert len(created(api)) == 3
 
 
+def test_the_hourly_cap_holds_across_workers_and_restarts(
+    make_app: Any, api: Any, frozen_clock: time_machine.Coordinates
+) -> None:
+    """Two workers on one database share the cap, and a restarted worker still knows it."""
+    workers = [make_app(TWILIO_ACCOUNT_SID=ACCOUNT_SID, CALLBACKS_PER_HOUR=2) for _ in range(2)]
+    replies = []
+    for n, worker in enumerate([*workers, *workers]):
+        texter, _ = at_talk(worker.test_client(), "en", sender=f"+1555011{n:04d}")
+        texter.send("CALL")
+        replies.append(texter.send("YES"))
+        frozen_clock.shift(600)  # one call every ten minutes
+    placed = say(workers[0], "en", "sms.callback.placed")
+    refused = say(workers[0], "en", "sms.callback.failed")
+    assert replies == [placed, placed, refused, refused]
+    restarted = make_app(TWILIO_ACCOUNT_SID=ACCOUNT_SID, CALLBACKS_PER_HOUR=2)
+    texter, _ = at_talk(restarted.test_client(), "en", sender="+15550118888")
+    texter.send("CALL")
+    assert texter.send("YES") == refused
+    # The first call was placed more than an hour ago: its place is free again.
+    frozen_clock.shift(callback.HOUR - 4 * 600 + 1)
+    texter, _ = at_talk(restarted.test_client(), "en", sender="+15550118889")
+    texter.send("CALL")
+    assert texter.send("YES") == placed
+    assert len(created(api)) == 3
+    with open_db(restarted) as db:
+        stored = list(db["callback_admissions"].rows)
+    assert {row["site"] for row in stored} == {"default"}  # a site and a count, nothing else
+    assert sum(row["n"] for row in stored) == 2
+
+
 def test_a_cap_of_zero_offers_no_call(make_app: Any, api: Any) -> None:
     app = make_app(TWILIO_ACCOUNT_SID=ACCOUNT_SID, CALLBACKS_PER_HOUR=0)
     texter, reply = at_talk(app.test_client(), "en")

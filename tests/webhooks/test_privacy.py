@@ -89,6 +89,7 @@ def test_the_database_holds_only_aggregate_counts(app: Flask, texter: Texter) ->
             "service_texts",
             "site_texts",
             "counts",
+            "callback_admissions",
             "_sqlite_migrations",
             *CONSOLE_TABLES,
         }
@@ -96,6 +97,8 @@ def test_the_database_holds_only_aggregate_counts(app: Flask, texter: Texter) ->
         assert all(db[name].count == 0 for name in CONSOLE_TABLES)
         columns = {c.name for c in db["counts"].columns}
         assert columns == {"day", "channel", "language", "event", "n"}
+        # Reply CALL's hourly cap: how many calls a site placed in a minute, nothing else.
+        assert {c.name for c in db["callback_admissions"].columns} == {"site", "minute", "n"}
         events = {row["event"] for row in db["counts"].rows}
     assert events <= {"step:main", "unknown", "help", "stop", "start", "language"} | {
         e for e in events if e.startswith("step:")

@@ -13,15 +13,16 @@ call in a bounded queue of this worker (``Waiting``), as the deletions that wait
 when a call was last asked for (one per conversation per ``GAP_SECONDS``), the question waiting
 for YES, and whether Twilio's Advanced Opt-Out reported STOP. STOP cancels a waiting call, and a
 conversation that said STOP is never called. A site places at most ``CALLBACKS_PER_HOUR``
-calls an hour (per worker), so the line cannot be used to ring strangers.
+calls an hour, counted in the database for every worker, so the line cannot be used to ring
+strangers.
 """
 
 from __future__ import annotations
 
-import collections
 import datetime as dt
 import logging
 import re
+import sqlite3
 import threading
 import time
 import tomllib
@@ -30,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import requests
+import sqlite_utils
 from flask import Flask, Response, current_app, has_request_context, request
 from twilio.base.exceptions import TwilioException
 from twilio.rest import Client
@@ -198,32 +200,39 @@ class Waiting:
             self.run_due()
 
 
-class Admissions:
-    """How many calls each site placed in the last hour, to hold it to its cap."""
+def admit(database: sqlite_utils.Database, site: str, cap: int, now: float) -> bool:
+    """Count one call of ``site`` at ``now`` if it placed fewer than ``cap`` in the past hour.
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._times: dict[str, collections.deque[float]] = {}
-
-    def admit(self, site: str, cap: int, now: float) -> bool:
-        """Count one call of ``site`` at ``now`` if it is under ``cap`` in the past hour."""
-        with self._lock:
-            times = self._times.setdefault(site, collections.deque())
-            while times and times[0] <= now - HOUR:
-                times.popleft()
-            if len(times) >= cap:
-                return False
-            times.append(now)
-            return True
+    The count is in the database, by minute, so every worker and every restart holds the site to
+    one cap; the write lock is taken first, so two workers cannot both take the last place."""
+    minute = int(now // 60)
+    conn = database.conn
+    conn.execute("begin immediate")
+    try:
+        conn.execute("delete from callback_admissions where minute <= ?", [minute - HOUR // 60])
+        (placed,) = conn.execute(
+            "select coalesce(sum(n), 0) from callback_admissions where site = ?", [site]
+        ).fetchone()
+        admitted = placed < cap
+        if admitted:
+            conn.execute(
+                "insert into callback_admissions (site, minute, n) values (?, ?, 1) "
+                "on conflict (site, minute) do update set n = n + 1",
+                [site, minute],
+            )
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    return bool(admitted)
 
 
 @dataclass
 class Callbacks:
-    """What one app holds for the call: its words, the delayed calls and the per-site counts."""
+    """What one app holds for the call: its words and the delayed calls."""
 
     words: CallWords
     waiting: Waiting
-    admissions: Admissions = field(default_factory=Admissions)
 
 
 def held(app: Flask) -> Callbacks:
@@ -457,9 +466,7 @@ def _confirmed(turn: Turn, minutes: int) -> str:
         if minutes:
             return turn.t("sms.callback.scheduled", minutes=minutes)
         return turn.t("sms.callback.placed")
-    if twilio is None or not held(app).admissions.admit(
-        turn.site.id, cap(app, turn.site), turn.now
-    ):
+    if twilio is None or not _admitted(turn):
         turn.count("refused")
         return turn.t("sms.callback.failed")
     turn.own[LAST] = int(turn.now)
@@ -479,6 +486,16 @@ def _confirmed(turn: Turn, minutes: int) -> str:
         return turn.t("sms.callback.placed")
     turn.count("failed")
     return turn.t("sms.callback.failed")
+
+
+def _admitted(turn: Turn) -> bool:
+    """Whether the site may place one more call this hour; a database that cannot say refuses,
+    and the person is given the 24/7 line."""
+    try:
+        return admit(get_db(), turn.site.id, cap(turn.app, turn.site), turn.now)
+    except sqlite3.Error as exc:
+        log.warning("callback: hourly cap not read (%s)", type(exc).__name__)
+        return False
 
 
 def _hold(app: Flask, turn: Turn, twilio: Client, call: Outgoing, minutes: int) -> bool:
