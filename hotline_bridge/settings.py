@@ -215,8 +215,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "CALLBACKS_PER_HOUR",
         10,
-        "Calls a site's SMS line places at most per hour (per worker) when people reply CALL to "
-        "be rung from the line's number and connected to the 24/7 line; 0 offers no such call. "
+        "Calls a site's SMS line places at most in any hour (all workers together) when people "
+        "reply CALL to be rung from the line's number and connected to the 24/7 line; 0 offers "
+        "no such call. "
         "Sites may have their own after the default: 10, clinic-b=0.",
         _per_site,
     ),
