@@ -5,17 +5,20 @@ what to confirm by hand, and the registration text to copy, built from the line 
 ``hotline-bridge twilio register`` builds it.
 
 Reading only: the page changes nothing at Twilio and nothing here (submitting is the command's
-work, with the organisation's details from the settings).
+work, with the organisation's details from the settings). Twilio's answers are kept for a few
+minutes (a dozen requests, a few seconds each time), with a link to ask again at once.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app, render_template, request
 
-from hotline_bridge.console.access import admin_only, db, require_site, words
+from hotline_bridge.console import store
+from hotline_bridge.console.access import admin_only, db, now, require_site, words
 from hotline_bridge.console.blueprint import bp
 from hotline_bridge.directory.models import Site, get_site
 from hotline_bridge.engine.catalogs import DEFAULT_LANGUAGE, Catalogs
@@ -31,6 +34,29 @@ class Checked:
     report: golive.Report = field(default_factory=golive.Report)
     error: str | None = None
     asked: bool = True
+    at: dt.datetime | None = None
+
+
+# How long Twilio's answers for a site are shown again without asking; and where they are kept.
+KEEP_ANSWERS = dt.timedelta(minutes=5)
+ANSWERS = "hotline_bridge.golive_answers"
+
+
+def checked(site: Site, at: dt.datetime, again: bool = False) -> Checked:
+    """Return what Twilio said about ``site`` less than ``KEEP_ANSWERS`` before ``at``, else
+    ask it now (``again`` asks now whatever was kept). A refusal is never kept."""
+    kept: dict[tuple[object, ...], Checked] = current_app.extensions.setdefault(ANSWERS, {})
+    key = (site.id, tuple(site.numbers), current_app.config["PUBLIC_URL"])
+    found = kept.get(key)
+    if not again and found is not None and found.at and at - found.at < KEEP_ANSWERS:
+        return found
+    fresh = check(site)
+    fresh = Checked(fresh.report, fresh.error, fresh.asked, at)
+    if fresh.asked and fresh.error is None:
+        kept[key] = fresh
+    else:
+        kept.pop(key, None)
+    return fresh
 
 
 def check(site: Site) -> Checked:
@@ -97,12 +123,13 @@ def going_live() -> str:
     bound = words()
     context: dict[str, Any] = {"sites": sites, "site": site}
     if site is not None and site.numbers:
-        checked = check(site)
+        answer = checked(site, now(), again=request.args.get("again") == "1")
         context.update(
-            said(checked.report, bound.catalogs, bound.lang),
+            said(answer.report, bound.catalogs, bound.lang),
             numbers=[(n, registration.kind_of(n)) for n in site.numbers],
-            asked=checked.asked,
-            error=checked.error,
+            asked=answer.asked,
+            error=answer.error,
+            asked_at=store.stamp(answer.at) if answer.at else None,
             base_url=current_app.config["PUBLIC_URL"],
             text=texts(site),
         )

@@ -182,6 +182,48 @@ def test_twilio_refusing_is_said_on_the_page(
     assert "Twilio refused a request: list A2P 10DLC campaigns: Twilio answered 403" in html
 
 
+def test_twilio_is_asked_again_only_after_five_minutes_or_when_staff_ask(
+    line: Flask, frozen_clock: time_machine.Traveller, account: FakeTwilio
+) -> None:
+    from tests.ops.test_twilio_connect import campaign_payload
+
+    ada = signed_in(line, ADA, frozen_clock)
+    first = page_text(ada)
+    asked = len(account.mock.calls)
+    assert asked > 0 and MISSING_EN in first
+    # When, in the site's time zone, written the reader's way.
+    assert re.search(r"Twilio was asked on Dec 9, 2026, 3:00\s*PM\.", first)
+    account.campaigns = [campaign_payload("VERIFIED")]
+    frozen_clock.shift(60)
+    kept = page_text(ada)  # kept: nothing asked, the same answer and when it was given
+    assert part(kept, "ol", "todo") == part(first, "ol", "todo")
+    assert re.search(r"Twilio was asked on Dec 9, 2026, 3:00\s*PM\.", kept)
+    assert len(account.mock.calls) == asked
+    again = page_text(ada, f"/console/going-live?site={SITE}&again=1")
+    assert len(account.mock.calls) >= 2 * asked
+    asked = len(account.mock.calls)
+    assert MISSING_EN not in again and re.search(r"asked on Dec 9, 2026, 3:01\s*PM\.", again)
+    account.campaigns = []
+    frozen_clock.shift(299)
+    assert MISSING_EN not in page_text(ada)  # still kept
+    assert len(account.mock.calls) == asked
+    frozen_clock.shift(2)
+    assert MISSING_EN in page_text(ada)  # five minutes on: asked again
+    assert len(account.mock.calls) > asked
+
+
+def test_a_refusal_is_not_kept(
+    line: Flask, frozen_clock: time_machine.Traveller, account: FakeTwilio
+) -> None:
+    from tests.ops.test_twilio_connect import error
+
+    account.failures["list_campaigns"] = error(403, 20003, "Permission denied")
+    ada = signed_in(line, ADA, frozen_clock)
+    assert "Twilio refused a request" in page_text(ada)
+    page = page_text(ada)
+    assert "Twilio refused a request" not in page and MISSING_EN in page
+
+
 # --- In a browser ------------------------------------------------------------------------------
 
 

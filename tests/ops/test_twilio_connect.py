@@ -80,6 +80,7 @@ class FakeTwilio:
     """One Twilio account, kept as state, answering like Twilio's REST API."""
 
     def __init__(self, mock: responses.RequestsMock) -> None:
+        self.mock = mock  # its ``calls``: every request made to the account
         self.number: dict[str, Any] = {
             "account_sid": ACCOUNT,
             "address_requirements": "none",
