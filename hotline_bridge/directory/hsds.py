@@ -62,6 +62,8 @@ TABLES = (
     "cost_options",
     "accessibility",
     "organization_identifiers",
+    "metadata",
+    "meta_table_descriptions",
     "x-hotline-bridge",
 )
 # Our fields that HSDS does not hold: columns of our extension table (services.csv held them
@@ -272,7 +274,7 @@ def _dangling(package: Package) -> Iterator[Problem]:
             for line, row in package.rows(table):
                 value = (row.get(column) or "").strip()
                 if value and value not in known:
-                    english = f"{value} names no row of {target}.csv; the export leaves it out"
+                    english = f"{value} is not in {target}.csv, so the export leaves this link out"
                     reason = Reason("link_nowhere", english, value=value, table=f"{target}.csv")
                     yield Problem(f"{table}.csv", line, column, reason)
 
@@ -287,7 +289,7 @@ def _with_extension(package: Package, service: dict[str, str]) -> dict[str, str]
 # The columns of HSDS's tables that the line reads (the rest of a row is kept as it came).
 _USED = {
     "services": {"id", "organization_id", "name", "description", "url", "status"},
-    "locations": {"location_type", "organization_id", "latitude", "longitude"},
+    "locations": {"location_type", "latitude", "longitude"},
     "addresses": {
         "location_id",
         "address_1",
@@ -342,7 +344,8 @@ def _kept(package: Package, service: Mapping[str, str], our_id: str) -> dict[str
     place = _kept_place(package, service, our_id)
     rows = place.pop("rows", {})
     kept.update(place)
-    rows.update(_kept_rows(package, service, our_id, bool(organizations)))
+    for table, found in _kept_rows(package, service, our_id, bool(organizations)).items():
+        rows.setdefault(table, []).extend(found)
     if rows:
         kept["rows"], kept["source_id"] = rows, service.get("id", "")
     return {k: v for k, v in kept.items() if v}
@@ -438,8 +441,10 @@ def _kept_place(package: Package, service: Mapping[str, str], our_id: str) -> di
     # The address the line reads is the place's own; the others (a postal address beside
     # the street one, or one the line could not read) are kept whole.
     others = [_whole("addresses", row) for row in addresses if row is not used]
+    # Whether the place names an organization, even none: the export writes it as it came.
+    owner = {"organization_id": location.get("organization_id") or ""}
     return {
-        "location": _official("locations", location),
+        "location": _official("locations", location) | owner,
         "service_at_location": _official("service_at_location", link),
         "address": _official("addresses", used) if used else {},
         "rows": {"addresses": others} if others else {},
@@ -689,14 +694,14 @@ def _phones(
     for line, row in _linked_phones(package, service):
         kind = (row.get("type") or "").strip().lower()
         column = "sms" if kind in TEXT_TYPES else "tty" if kind in TTY_TYPES else "phone"
-        if column in found or (column == "phone" and kind not in VOICE_TYPES):
-            continue  # the first number of each kind is the one people are given
+        if column == "phone" and kind not in VOICE_TYPES:
+            continue  # a fax: kept, never offered
         try:
             number = phone_number(row.get("number", ""), "number", short_codes=column == "sms")
         except RowError as exc:
             unread.append((column, line, exc.reason))
             continue
-        if number:
+        if number and column not in found:  # the first of each kind is the one people get
             found[column] = number
             package.phones.setdefault(service.get("id", ""), {})[column] = row
             extension = (row.get("extension") or "").strip().removesuffix(".0")
@@ -720,11 +725,16 @@ def _linked_phones(
 ) -> Iterator[tuple[int, dict[str, str]]]:
     sid = service.get("id", "")
     at = [row for _line, row in package.by("service_at_location", "service_id").get(sid, [])]
+    # The place the line uses comes first; the numbers of the others are kept, after its own.
+    found = _first_location(package, service)
+    first, others = ([found[0]], [row for row in at if row is not found[0]]) if found else ([], at)
     tiers = (
-        ("service_at_location_id", [row.get("id", "") for row in at]),
+        ("service_at_location_id", [row.get("id", "") for row in first]),
         ("service_id", [sid]),
-        ("location_id", [row.get("location_id", "") for row in at]),
+        ("location_id", [row.get("location_id", "") for row in first]),
         ("organization_id", [service.get("organization_id", "")]),
+        ("service_at_location_id", [row.get("id", "") for row in others]),
+        ("location_id", [row.get("location_id", "") for row in others]),
     )
     seen: set[int] = set()
     for column, ids in tiers:
@@ -1249,6 +1259,10 @@ def _location_tables(
     # said of it (a description or directions name streets), even if marked since its import.
     place = exported_row(service)
     source = {} if service["confidential"] else kept.get("location") or {}
+    # The organization the source named, when it named one the export holds.
+    owner = org
+    if "organization_id" in (kept.get("location") or {}):
+        owner = _known(service, uid, org, kept).get(kept["location"]["organization_id"], "")
     complete = all(place[name] for name in ("address", "city", "state", "zip"))
     yield (
         "locations",
@@ -1258,7 +1272,7 @@ def _location_tables(
             | {
                 "id": location,
                 "location_type": "physical",
-                "organization_id": org,
+                "organization_id": owner,
                 "latitude": place["latitude"],
                 "longitude": place["longitude"],
             }
