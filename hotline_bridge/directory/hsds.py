@@ -530,14 +530,19 @@ def _other_places(
     kept: dict[str, list[dict[str, str]]] = defaultdict(list)
     by_location = package.by("addresses", "location_id")
     for link, location in places:
-        kept["service_at_location"].append(_whole("service_at_location", link))
         if hidden or _hidden_place(location, service):
+            # What the link says of the place may name its street, as its own words may.
+            kept["service_at_location"].append(_whole("service_at_location", link | _UNSAID))
             kept["locations"].append(_hidden_location(location))
             continue
+        kept["service_at_location"].append(_whole("service_at_location", link))
         kept["locations"].append(_whole("locations", location))
         addresses = by_location.get(location["id"], [])
         kept["addresses"].extend(_whole("addresses", row) for _line, row in addresses)
     return dict(kept)
+
+
+_UNSAID = {"description": ""}
 
 
 def _hidden_location(location: Mapping[str, str]) -> dict[str, str]:
@@ -1278,7 +1283,7 @@ def _location_tables(
             }
         ],
     )
-    link = kept.get("service_at_location") or {}
+    link = _hidden("service_at_location", kept.get("service_at_location") or {}, service)
     yield (
         "service_at_location",
         [link | {"id": at, "service_id": uid, "location_id": location}],
@@ -1365,7 +1370,7 @@ def _hidden(table: str, row: dict[str, str], service: Mapping[str, Any]) -> dict
         return row
     if table == "locations":
         return _hidden_location(row)
-    if table == "phones":
+    if table in {"phones", "service_at_location"}:
         return {k: v for k, v in row.items() if k != "description"}
     return row
 

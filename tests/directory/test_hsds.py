@@ -684,7 +684,7 @@ EXTRA: dict[str, list[dict[str, str]]] = {
     ],
     "service_at_location": [
         {"id": "5e1a0000-0000-4000-8000-000000000005", "service_id": EXTRA_SERVICE}
-        | {"location_id": EXTRA_LOCATION},
+        | {"location_id": EXTRA_LOCATION, "description": "Intake at the harbor front desk"},
         {"id": SECOND_AT, "service_id": EXTRA_SERVICE, "location_id": SECOND_LOCATION}
         | {"description": "Walk-in clinic on Tuesdays"},
     ],
@@ -950,15 +950,47 @@ def test_a_confidential_place_keeps_none_of_its_addresses_or_access(
     assert result.exit_code == 0, result.output
     kept = hsds.kept_of(service(app, EXTRA_SERVICE) or {})
     assert "addresses" not in kept["rows"] and "accessibility" not in kept["rows"]
-    for secret in ("12 Harbor Street", "PO Box", "Ramp", "Harbor office", "42.37"):
+    # Nor anything of its other place: its address, name, coordinates, how to get there.
+    for secret in (*SECRETS, "PO Box", "Ramp", "Harbor office", "Hill office", "Bus 87"):
         assert secret not in json.dumps(kept)
     out = tmp_path / "out"
     assert run(app, "export", "--format", "hsds", str(out)).exit_code == 0
+    _nothing_of_where(out)
+
+
+# Where a confidential service's places are: its two addresses, access, coordinates, and
+# what its numbers and the link to its second place say of themselves.
+SECRETS = (
+    "12 Harbor Street",
+    "PO Box 4417",
+    "Ramp at the side door",
+    "42.37",
+    "40 Hill Road",
+    "Lift to the second floor",
+    "42.39",
+    "Hill office",
+    "Intake line, weekdays",
+    "After hours",
+    "Walk-in clinic on Tuesdays",
+    "Intake at the harbor front desk",
+)
+
+
+def _nothing_of_where(out: Path) -> None:
     text = "".join(path.read_text(encoding="utf-8") for path in out.glob("*.csv"))
-    # Nor what its phone says of itself, which may name the street.
-    hidden = ("12 Harbor Street", "PO Box 4417", "Ramp at the side door", "42.37")
-    for secret in (*hidden, "Intake line, weekdays"):
-        assert secret not in text
-    # What says nothing of where it is still comes back.
-    assert "Rosa Diaz" in text and "Any photo ID" in text
-    assert strict_problems(out) == []
+    for secret in SECRETS:
+        assert secret not in text, secret
+    # What says nothing of where it is still comes back: its places' ids among them.
+    assert "Rosa Diaz" in text and "Any photo ID" in text and SECOND_LOCATION in text
+    assert strict_problems(out) == [] and datapackage_problems(out) == []
+
+
+def test_a_place_marked_confidential_after_import_exports_nothing_of_where(
+    app: Flask, tmp_path: Path
+) -> None:
+    assert run(app, "import", str(extra_package(tmp_path))).exit_code == 0
+    with open_db(app) as db:
+        db.execute("update services set confidential = 1 where id = ?", [EXTRA_SERVICE])
+    out = tmp_path / "out"
+    assert run(app, "export", "--format", "hsds", str(out)).exit_code == 0
+    _nothing_of_where(out)
