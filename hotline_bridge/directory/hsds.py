@@ -316,10 +316,11 @@ def _official(table: str, row: Mapping[str, str]) -> dict[str, str]:
 def _kept(package: Package, service: Mapping[str, str], our_id: str) -> dict[str, Any]:
     """Return what the source holds about a service that the line does not use, to export it
     as it came: the service's other fields, its organization, its languages' names and the rest
-    of their rows, its first location, address and link between them, and the whole rows of
-    the tables the line does not read that belong to it (``rows``, with the service's own id
-    in ``source_id``, which their links name); what our own export made up (ids we derive)
-    is not kept, so a package we exported comes back as it was."""
+    of their rows, its schedules whole, its first location, address and link between them, and
+    the whole rows of the tables the line does not read that belong to it, its other places
+    and the phones it does not offer (``rows``, with the service's own id in ``source_id``,
+    which their links name); what our own export made up (ids we derive) is not kept, so a
+    package we exported comes back as it was."""
     kept: dict[str, Any] = {"service": _official("services", service)}
     organizations = package.by("organizations", "id").get(service.get("organization_id", ""))
     if organizations and organizations[0][1].get("id") != stable_id("organization", our_id):
