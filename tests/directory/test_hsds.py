@@ -927,6 +927,24 @@ def test_a_link_to_nothing_is_reported_with_its_line(app: Flask) -> None:
     assert "phones.csv:2: number: '+44 1234 234567' is not a US number\n" in result.output
 
 
+def test_schedules_given_without_an_offset_read_the_same_hours_again(
+    make_app: Any, tmp_path: Path
+) -> None:
+    bare = {"opens_at": "09:00", "closes_at": "17:00", "timezone": ""}
+    first = make_app(DATABASE=str(tmp_path / "first.db"))
+    assert run(first, "import", str(extra_package(tmp_path, schedules=bare))).exit_code == 0
+    out = tmp_path / "out"
+    assert run(first, "export", "--format", "hsds", str(out)).exit_code == 0
+    (given,) = [r for r in table(out, "schedules") if r["service_id"] == EXTRA_SERVICE]
+    # The site's offset is added (HSDS requires one); the rest is as it came.
+    assert (given["opens_at"], given["timezone"]) == ("09:00:00-05:00", "")
+    assert given["description"] == "Weekday intake by appointment"
+    second = make_app(DATABASE=str(tmp_path / "second.db"))
+    assert run(second, "import", str(out)).exit_code == 0
+    hours = [service(app, EXTRA_SERVICE)["hours"] for app in (first, second)]  # type: ignore[index]
+    assert hours[0] == hours[1] == "Mo,We 09:00-17:00"
+
+
 def test_the_hours_staff_change_replace_the_sources_schedules(app: Flask, tmp_path: Path) -> None:
     assert run(app, "import", str(extra_package(tmp_path))).exit_code == 0
     with open_db(app) as db:
