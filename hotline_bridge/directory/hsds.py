@@ -274,9 +274,20 @@ def _dangling(package: Package) -> Iterator[Problem]:
             for line, row in package.rows(table):
                 value = (row.get(column) or "").strip()
                 if value and value not in known:
-                    english = f"{value} is not in {target}.csv, so the export leaves this link out"
-                    reason = Reason("link_nowhere", english, value=value, table=f"{target}.csv")
-                    yield Problem(f"{table}.csv", line, column, reason)
+                    where = f"{target}.csv"
+                    yield Problem(f"{table}.csv", line, column, _nowhere(table, where, value))
+
+
+def _nowhere(table: str, target: str, value: str) -> Reason:
+    # HSDS requires a service's organization: the export makes one of the service's own.
+    if table == "services" and target == "organizations.csv":
+        english = (
+            f"{value} is not in organizations.csv, so the export gives the service an "
+            "organization of its own name"
+        )
+        return Reason("organization_nowhere", english, value=value)
+    english = f"{value} is not in {target}, so the export leaves this link out"
+    return Reason("link_nowhere", english, value=value, table=target)
 
 
 def _with_extension(package: Package, service: dict[str, str]) -> dict[str, str]:

@@ -927,6 +927,24 @@ def test_a_link_to_nothing_is_reported_with_its_line(app: Flask) -> None:
     assert "phones.csv:2: number: '+44 1234 234567' is not a US number\n" in result.output
 
 
+def test_a_service_whose_organization_is_missing_is_told_what_it_gets(
+    app: Flask, tmp_path: Path
+) -> None:
+    missing = "5e1a0000-0000-4000-8000-0000000000ff"
+    extra = extra_package(tmp_path, services={"organization_id": missing})
+    result = run(app, "import", str(extra))
+    assert result.exit_code == 0, result.output
+    assert (
+        f"services.csv:2: organization_id: {missing} is not in organizations.csv, so the export "
+        "gives the service an organization of its own name"
+    ) in result.output
+    out = tmp_path / "out"
+    assert run(app, "export", "--format", "hsds", str(out)).exit_code == 0
+    (exported,) = table(out, "services")
+    assert exported["organization_id"] not in {"", missing}
+    assert strict_problems(out) == [] and datapackage_problems(out) == []
+
+
 def test_schedules_given_without_an_offset_read_the_same_hours_again(
     make_app: Any, tmp_path: Path
 ) -> None:
