@@ -503,13 +503,13 @@ def _kept_rows(
     ids["service_at_location_id"] = [link.get("id", "") for link, _location in places]
     ids["location_id"] = [location.get("id", "") for _link, location in places]
     ours = stable_id("attribute", our_id, "category")  # our own export's category
+    every = [value for found in ids.values() for value in found]
     kept = _other_places(package, places[1:], service, hidden=hidden)
     for table, columns in BELONGING.items():
         if hidden and table in PLACE_TABLES:
             continue
         rows: dict[int, dict[str, str]] = {}
         for column in columns:
-            every = [v for found in ids.values() for v in found]
             for value in every if column == "link_id" else ids.get(column, []):
                 rows.update(package.by(table, column).get(value, []) if value else [])
         chosen = [
@@ -705,7 +705,9 @@ def _phones(
     package: Package, service: Mapping[str, str], problems: list[Problem]
 ) -> dict[str, str]:
     """Return the service's numbers, each kind from the most specific link that has one: the
-    service at one of its locations, the service, one of its locations, its organization."""
+    service at the place the line uses, the service, that place, its organization, then its
+    other places. A fax, a second number of a kind and one the line cannot dial are kept
+    (``_other_phones``), never offered."""
     found: dict[str, str] = {}
     unread: list[tuple[str, int, Reason]] = []
     for line, row in _linked_phones(package, service):
