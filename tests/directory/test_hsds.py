@@ -870,6 +870,10 @@ def test_the_tables_the_line_does_not_read_come_back_whole(make_app: Any, tmp_pa
     # Every value of both packages, every table, comes back as it came.
     assert _every_value_lost(extra, out, set()) == []
     assert _every_value_lost(FIXTURE, out, REFUSED) == []
+    # The example's number the line cannot dial is written back as it came, never offered.
+    (abroad,) = [r for r in table(out, "phones") if r["service_id"] == SERVICE_ID]
+    assert abroad == table(FIXTURE, "phones")[0]
+    assert (service(app, SERVICE_ID) or {})["phone"] is None
     # The line offers the service's own number; the others are kept, never offered.
     row = service(app, EXTRA_SERVICE)
     assert row is not None and (row["phone"], row["address"]) == (
