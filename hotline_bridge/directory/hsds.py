@@ -62,6 +62,8 @@ TABLES = (
     "cost_options",
     "accessibility",
     "organization_identifiers",
+    "metadata",
+    "meta_table_descriptions",
     "x-hotline-bridge",
 )
 # Our fields that HSDS does not hold: columns of our extension table (services.csv held them
@@ -207,12 +209,85 @@ def check_package(
                 for w in service_warnings(row, ctx)
             )
             kept = _kept(package, source, row["id"])
+            if kept.get("schedules"):  # the hours they gave, to tell if staff change them
+                kept["hours"] = row["hours"]
             batch.services.append(
                 {**row, "kept": json.dumps(kept, sort_keys=True) if kept else None}
             )
             batch.links[row["id"]] = links
             batch.lines[row["id"]] = line
+    _keep_package_rows(package, batch)
+    batch.warnings.extend(_dangling(package))
     return batch
+
+
+# Tables whose rows belong to the package, not to one service.
+PACKAGE_TABLES = ("metadata", "meta_table_descriptions", "taxonomies", "taxonomy_terms")
+
+
+def _keep_package_rows(package: Package, batch: Batch) -> None:
+    """Keep, with the first service imported, the rows that belong to no service: the
+    package's metadata and table descriptions, its taxonomies and terms (our own export's
+    are written anew), and attributes that name no row of the package; the export writes
+    them once."""
+    if not batch.services:
+        return
+    ours = {stable_id("taxonomy", TAXONOMY_ID), *(stable_id("category", c) for c in CATEGORIES)}
+    ids = {row.get("id") for table in package.tables.values() for _line, row in table}
+    rows: dict[str, list[dict[str, str]]] = {}
+    for table in (*PACKAGE_TABLES, "attributes"):
+        found = [
+            _whole(table, row)
+            for _line, row in package.rows(table)
+            if row.get("id")
+            and row["id"] not in ours
+            and (table != "attributes" or row.get("link_id") not in ids)
+        ]
+        if found:
+            rows[table] = found
+    if rows:
+        first = batch.services[0]
+        kept = json.loads(first["kept"] or "{}") | {"package": rows}
+        first["kept"] = json.dumps(kept, sort_keys=True)
+
+
+@functools.cache
+def foreign_keys() -> dict[str, tuple[tuple[str, str], ...]]:
+    """Return, by table, each column that names a row of another table, with that table (the
+    official datapackage's foreign keys)."""
+    names = {r["name"]: Path(r["path"]).stem for r in official()["resources"]}
+    return {
+        Path(r["path"]).stem: tuple(
+            (key["fields"], names[key["reference"]["resource"]])
+            for key in r["schema"].get("foreignKeys", [])
+        )
+        for r in official()["resources"]
+    }
+
+
+def _dangling(package: Package) -> Iterator[Problem]:
+    """Yield a note for each link that names no row of the package: a valid package cannot
+    hold it, so the export leaves it out, and says so here rather than in silence."""
+    for table, keys in foreign_keys().items():
+        for column, target in keys:
+            known = package.by(target, "id")
+            for line, row in package.rows(table):
+                value = (row.get(column) or "").strip()
+                if value and value not in known:
+                    where = f"{target}.csv"
+                    yield Problem(f"{table}.csv", line, column, _nowhere(table, where, value))
+
+
+def _nowhere(table: str, target: str, value: str) -> Reason:
+    # HSDS requires a service's organization: the export makes one of the service's own.
+    if table == "services" and target == "organizations.csv":
+        english = (
+            f"{value} is not in organizations.csv, so the export gives the service an "
+            "organization of its own name"
+        )
+        return Reason("organization_nowhere", english, value=value)
+    english = f"{value} is not in {target}, so the export leaves this link out"
+    return Reason("link_nowhere", english, value=value, table=target)
 
 
 def _with_extension(package: Package, service: dict[str, str]) -> dict[str, str]:
@@ -225,7 +300,7 @@ def _with_extension(package: Package, service: dict[str, str]) -> dict[str, str]
 # The columns of HSDS's tables that the line reads (the rest of a row is kept as it came).
 _USED = {
     "services": {"id", "organization_id", "name", "description", "url", "status"},
-    "locations": {"location_type", "organization_id", "latitude", "longitude"},
+    "locations": {"location_type", "latitude", "longitude"},
     "addresses": {
         "location_id",
         "address_1",
@@ -252,10 +327,11 @@ def _official(table: str, row: Mapping[str, str]) -> dict[str, str]:
 def _kept(package: Package, service: Mapping[str, str], our_id: str) -> dict[str, Any]:
     """Return what the source holds about a service that the line does not use, to export it
     as it came: the service's other fields, its organization, its languages' names and the rest
-    of their rows, its first location, address and link between them, and the whole rows of
-    the tables the line does not read that belong to it (``rows``, with the service's own id
-    in ``source_id``, which their links name); what our own export made up (ids we derive)
-    is not kept, so a package we exported comes back as it was."""
+    of their rows, its schedules whole, its first location, address and link between them, and
+    the whole rows of the tables the line does not read that belong to it, its other places
+    and the phones it does not offer (``rows``, with the service's own id in ``source_id``,
+    which their links name); what our own export made up (ids we derive) is not kept, so a
+    package we exported comes back as it was."""
     kept: dict[str, Any] = {"service": _official("services", service)}
     organizations = package.by("organizations", "id").get(service.get("organization_id", ""))
     if organizations and organizations[0][1].get("id") != stable_id("organization", our_id):
@@ -275,11 +351,13 @@ def _kept(package: Package, service: Mapping[str, str], our_id: str) -> dict[str
     if names:
         kept["languages"] = names
     kept["language_rows"] = _language_rows(package, service, our_id)
+    kept["schedules"] = _schedules(package, service, our_id)
     kept["phone_rows"] = _phone_rows(package, service, our_id)
     place = _kept_place(package, service, our_id)
     rows = place.pop("rows", {})
     kept.update(place)
-    rows.update(_kept_rows(package, service, our_id, bool(organizations)))
+    for table, found in _kept_rows(package, service, our_id, bool(organizations)).items():
+        rows.setdefault(table, []).extend(found)
     if rows:
         kept["rows"], kept["source_id"] = rows, service.get("id", "")
     return {k: v for k, v in kept.items() if v}
@@ -309,6 +387,14 @@ def _phone_rows(
     return kept
 
 
+def _schedules(package: Package, service: Mapping[str, str], our_id: str) -> list[dict[str, str]]:
+    """Return, whole, the service's own schedules (those read into its hours, one that has
+    ended, one that could not be read), but for the rows our own export made."""
+    rows = package.by("schedules", "service_id").get(service.get("id", ""), [])
+    ours = {stable_id("schedule", our_id, str(n)) for n in range(1, len(rows) + 1)}
+    return [_whole("schedules", row) for _line, row in rows if row.get("id") not in ours]
+
+
 def _language_rows(
     package: Package, service: Mapping[str, str], our_id: str
 ) -> dict[str, dict[str, str]]:
@@ -322,16 +408,26 @@ def _language_rows(
     return {code: rest for code, rest in kept.items() if rest}
 
 
+def _locations(
+    package: Package, service: Mapping[str, str]
+) -> list[tuple[dict[str, str], dict[str, str]]]:
+    """Return the service's locations that the package holds, each with the link to it: the
+    line uses the first; the others are kept whole."""
+    links = package.by("service_at_location", "service_id").get(service.get("id", ""), [])
+    locations = package.by("locations", "id")
+    return [
+        (link, locations[link["location_id"]][0][1])
+        for _line, link in links
+        if link.get("location_id") in locations
+    ]
+
+
 def _first_location(
     package: Package, service: Mapping[str, str]
 ) -> tuple[dict[str, str], dict[str, str]] | None:
     """Return the service's first location that the package holds, with the link to it."""
-    links = package.by("service_at_location", "service_id").get(service.get("id", ""), [])
-    locations = package.by("locations", "id")
-    for _line, link in links:
-        if link.get("location_id") in locations:
-            return link, locations[link["location_id"]][0][1]
-    return None
+    found = _locations(package, service)
+    return found[0] if found else None
 
 
 def _hidden_place(location: Mapping[str, str], service: Mapping[str, str]) -> bool:
@@ -357,8 +453,10 @@ def _kept_place(package: Package, service: Mapping[str, str], our_id: str) -> di
     # The address the line reads is the place's own; the others (a postal address beside
     # the street one, or one the line could not read) are kept whole.
     others = [_whole("addresses", row) for row in addresses if row is not used]
+    # Whether the place names an organization, even none: the export writes it as it came.
+    owner = {"organization_id": location.get("organization_id") or ""}
     return {
-        "location": _official("locations", location),
+        "location": _official("locations", location) | owner,
         "service_at_location": _official("service_at_location", link),
         "address": _official("addresses", used) if used else {},
         "rows": {"addresses": others} if others else {},
@@ -372,7 +470,7 @@ def _whole(table: str, row: Mapping[str, str]) -> dict[str, str]:
 
 
 # The tables the line does not read, each with its columns that tie a row to a service, its
-# organization, its place or the link between them (from the official datapackage.json).
+# organization, its places or the links between them (from the official datapackage.json).
 BELONGING = {
     "contacts": ("service_id", "service_at_location_id", "location_id", "organization_id"),
     "funding": ("service_id", "organization_id"),
@@ -381,6 +479,8 @@ BELONGING = {
     "cost_options": ("service_id",),
     "accessibility": ("location_id",),
     "organization_identifiers": ("organization_id",),
+    # A place's own opening times (the service's are kept beside its hours: ``_kept``).
+    "schedules": ("service_at_location_id", "location_id"),
     "attributes": ("link_id",),  # a taxonomy term on any of them
 }
 # What describes a place of its own: never kept for a confidential place.
@@ -391,35 +491,102 @@ def _kept_rows(
     package: Package, service: Mapping[str, str], our_id: str, organization: bool
 ) -> dict[str, list[dict[str, str]]]:
     """Return, whole, the rows of the tables the line does not read that belong to the
-    service: its own, and those of its organization, its place and the link to it that name
-    no other service (each service there keeps them; the export writes them once)."""
+    service: its own, and those of its organization, its places and the links to them that
+    name no other service (each service there keeps them; the export writes them once); its
+    second and further places themselves; and the phones it does not offer."""
     sid = service.get("id", "")
-    ids = {"service_id": sid}
+    ids: dict[str, list[str]] = {"service_id": [sid]}
     if organization:
-        ids["organization_id"] = service.get("organization_id", "")
-    found = _first_location(package, service)
-    hidden = found is not None and _hidden_place(found[1], service)
-    if found is not None:
-        ids["service_at_location_id"] = found[0].get("id", "")
-        ids["location_id"] = found[1].get("id", "")
+        ids["organization_id"] = [service.get("organization_id", "")]
+    places = _locations(package, service)
+    hidden = bool(places) and _hidden_place(places[0][1], service)
+    ids["service_at_location_id"] = [link.get("id", "") for link, _location in places]
+    ids["location_id"] = [location.get("id", "") for _link, location in places]
     ours = stable_id("attribute", our_id, "category")  # our own export's category
-    kept: dict[str, list[dict[str, str]]] = {}
+    every = [value for found in ids.values() for value in found]
+    kept = _other_places(package, places[1:], service, hidden=hidden)
     for table, columns in BELONGING.items():
         if hidden and table in PLACE_TABLES:
             continue
         rows: dict[int, dict[str, str]] = {}
         for column in columns:
-            for value in ids.values() if column == "link_id" else [ids.get(column, "")]:
+            for value in every if column == "link_id" else ids.get(column, []):
                 rows.update(package.by(table, column).get(value, []) if value else [])
         chosen = [
             _whole(table, row)
             for _line, row in sorted(rows.items())
             if row.get("service_id", sid) in {sid, ""} and row.get("id") != ours
         ]
+        if table == "schedules":  # those with a service_id are the service's own
+            chosen = [row for row in chosen if not row.get("service_id")]
         if table == "attributes":
             chosen = _with_terms(package, chosen, kept)
         if chosen:
-            kept[table] = chosen
+            kept.setdefault(table, []).extend(chosen)
+    phones = _other_phones(package, service, our_id, hidden=hidden)
+    if phones:
+        kept["phones"] = phones
+    return kept
+
+
+def _other_places(
+    package: Package,
+    places: list[tuple[dict[str, str], dict[str, str]]],
+    service: Mapping[str, str],
+    *,
+    hidden: bool,
+) -> dict[str, list[dict[str, str]]]:
+    """Return, whole, a service's places after the first (the line uses one place a
+    service), the links to them and their addresses; of a confidential service's places (or
+    one confidential itself) only what says nothing of where it is."""
+    kept: dict[str, list[dict[str, str]]] = defaultdict(list)
+    by_location = package.by("addresses", "location_id")
+    for link, location in places:
+        if hidden or _hidden_place(location, service):
+            # What the link says of the place may name its street, as its own words may.
+            kept["service_at_location"].append(_whole("service_at_location", link | _UNSAID))
+            kept["locations"].append(_hidden_location(location))
+            continue
+        kept["service_at_location"].append(_whole("service_at_location", link))
+        kept["locations"].append(_whole("locations", location))
+        addresses = by_location.get(location["id"], [])
+        kept["addresses"].extend(_whole("addresses", row) for _line, row in addresses)
+    return dict(kept)
+
+
+_UNSAID = {"description": ""}
+
+
+def _hidden_location(location: Mapping[str, str]) -> dict[str, str]:
+    """Return what may be kept of a confidential place: its id and links, nothing of where
+    it is (a name or description may name its street)."""
+    kind = (location.get("location_type") or "").strip().lower()
+    return {k: location[k] for k in ("id", "organization_id") if location.get(k)} | {
+        "location_type": kind if kind in {"physical", "postal", "virtual"} else "physical"
+    }
+
+
+def _other_phones(
+    package: Package, service: Mapping[str, str], our_id: str, *, hidden: bool
+) -> list[dict[str, str]]:
+    """Return, whole, the service's phones the line does not offer: a fax, a second number
+    of a kind, one it could not read (what a number says of itself is left out for a
+    confidential place: it may name the street)."""
+    sid = service.get("id", "")
+    chosen = [id(row) for row in package.phones.get(sid, {}).values()]
+    ours = {stable_id("phone", our_id, column) for column in PHONE_TYPES}
+    kept = []
+    for _line, row in _linked_phones(package, service):
+        if (
+            id(row) in chosen
+            or row.get("id") in ours
+            or row.get("service_id", sid) not in {sid, ""}
+        ):
+            continue
+        whole = _whole("phones", row)
+        if hidden:
+            whole.pop("description", None)
+        kept.append(whole)
     return kept
 
 
@@ -538,24 +705,37 @@ def _phones(
     package: Package, service: Mapping[str, str], problems: list[Problem]
 ) -> dict[str, str]:
     """Return the service's numbers, each kind from the most specific link that has one: the
-    service at one of its locations, the service, one of its locations, its organization."""
+    service at the place the line uses, the service, that place, its organization, then its
+    other places. A fax, a second number of a kind and one the line cannot dial are kept
+    (``_other_phones``), never offered."""
     found: dict[str, str] = {}
+    unread: list[tuple[str, int, Reason]] = []
     for line, row in _linked_phones(package, service):
         kind = (row.get("type") or "").strip().lower()
         column = "sms" if kind in TEXT_TYPES else "tty" if kind in TTY_TYPES else "phone"
-        if column in found or (column == "phone" and kind not in VOICE_TYPES):
-            continue  # the first number of each kind is the one people are given
+        if column == "phone" and kind not in VOICE_TYPES:
+            continue  # a fax: kept, never offered
         try:
             number = phone_number(row.get("number", ""), "number", short_codes=column == "sms")
         except RowError as exc:
-            problems.append(Problem("phones.csv", line, "number", exc.reason))
+            unread.append((column, line, exc.reason))
             continue
-        if number:
+        if number and column not in found:  # the first of each kind is the one people get
             found[column] = number
             package.phones.setdefault(service.get("id", ""), {})[column] = row
             extension = (row.get("extension") or "").strip().removesuffix(".0")
             if column == "phone" and extension:
                 found["phone_extension"] = extension
+    # Every row is kept and exported as it came (``_kept_rows``). One the line cannot dial is
+    # a problem when the service is left with no number of its kind; beside a number that
+    # works, it is only a note: kept, never offered.
+    for column, line, reason in unread:
+        if column in found:
+            english = f"{reason}; kept as it came, but the line never gives it out or calls it"
+            kept = Reason("phone_kept", english, reason=reason)
+            package.notes.append(Problem("phones.csv", line, "number", kept))
+        else:
+            problems.append(Problem("phones.csv", line, "number", reason))
     return found
 
 
@@ -564,11 +744,16 @@ def _linked_phones(
 ) -> Iterator[tuple[int, dict[str, str]]]:
     sid = service.get("id", "")
     at = [row for _line, row in package.by("service_at_location", "service_id").get(sid, [])]
+    # The place the line uses comes first; the numbers of the others are kept, after its own.
+    found = _first_location(package, service)
+    first, others = ([found[0]], [row for row in at if row is not found[0]]) if found else ([], at)
     tiers = (
-        ("service_at_location_id", [row.get("id", "") for row in at]),
+        ("service_at_location_id", [row.get("id", "") for row in first]),
         ("service_id", [sid]),
-        ("location_id", [row.get("location_id", "") for row in at]),
+        ("location_id", [row.get("location_id", "") for row in first]),
         ("organization_id", [service.get("organization_id", "")]),
+        ("service_at_location_id", [row.get("id", "") for row in others]),
+        ("location_id", [row.get("location_id", "") for row in others]),
     )
     seen: set[int] = set()
     for column, ids in tiers:
@@ -836,14 +1021,22 @@ def export(db: sqlite_utils.Database, root: Path, now: dt.datetime | None = None
     )
     sites = _sites_by_service(db)
     written: dict[str, set[str]] = defaultdict(set)
-    for service in services:
-        shown_at = sites.get(service["id"], [])
-        zone = zones.get(shown_at[0] if shown_at else DEFAULT_SITE) or "America/New_York"
-        for table, rows in _service_tables(service, shown_at, zone, now):
+
+    def add(found: Iterator[tuple[str, list[dict[str, Any]]]]) -> None:
+        for table, rows in found:
             # One row for each, however many services share it (an organization, a contact).
             rows = [row for row in rows if row.get("id") not in written[table]]
             written[table].update(row["id"] for row in rows if row.get("id"))
             tables[table].extend(rows)
+
+    for service in services:
+        shown_at = sites.get(service["id"], [])
+        zone = zones.get(shown_at[0] if shown_at else DEFAULT_SITE) or "America/New_York"
+        add(_service_tables(service, shown_at, zone, now))
+    # The rows of the package itself, after every service's (whichever service keeps them).
+    for service in services:
+        if '"package"' in (service["kept"] or ""):  # only the few that keep them are read again
+            add(_package_tables(kept_of(service)))
     for table, rows in tables.items():
         _write_csv(root / f"{table}.csv", columns.get(table, EXTENSION_COLUMNS), rows)
     _write_descriptor(root)
@@ -943,7 +1136,11 @@ def _service_tables(
             if service[col]
         ],
     )
-    if service["hours"]:
+    given: list[dict[str, str]] = kept.get("schedules") or []
+    if given and kept.get("hours") == service["hours"]:
+        # The hours are still those the source's schedules gave: they go back as they came.
+        yield "schedules", [_given_schedule(_linked(row, known), zone, now) for row in given]
+    elif service["hours"]:
         yield "schedules", list(_schedule_rows(sid, uid, service["hours"], zone, now))
     names = kept.get("languages") or {}
     rows = kept.get("language_rows") or {}
@@ -1018,6 +1215,43 @@ def _schedule_rows(
         }
 
 
+# A time as HSDS writes it, with its offset from UTC; and one a source gave without it.
+RFC_TIME = re.compile(r"^\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+BARE_TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+
+
+def _given_schedule(row: dict[str, str], site_zone: str, now: dt.datetime | None) -> dict[str, str]:
+    """Return a source's schedule as it came, but a time it gave without its offset from UTC
+    (which HSDS requires), given the offset of the schedule's own ``timezone``, else of the
+    site's zone at ``now``."""
+    bare = {
+        name: match
+        for name in ("opens_at", "closes_at")
+        if (match := BARE_TIME.match((row.get(name) or "").strip()))
+    }
+    if not bare:
+        return row
+    try:
+        minutes = round(float(row["timezone"]) * 60)
+    except (KeyError, ValueError):
+        when = (now or dt.datetime.now(dt.UTC)).astimezone(hours.zone_info(site_zone))
+        offset = when.utcoffset()
+        minutes = round(offset.total_seconds() / 60) if offset is not None else 0
+    suffix = "Z" if not minutes else hours.offset_zone(minutes)[3:]
+    times = {name: f"{int(m[1]):02}:{m[2]}:{m[3] or '00'}{suffix}" for name, m in bare.items()}
+    return row | times
+
+
+def _package_tables(kept: Mapping[str, Any]) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """Write back the rows that belong to the package, not to one service (kept with the
+    first service imported): a term's taxonomy, an attribute's term, as links among them."""
+    rows: dict[str, list[dict[str, str]]] = kept.get("package") or {}
+    known = {row["id"]: row["id"] for found in rows.values() for row in found if row.get("id")}
+    known[stable_id("taxonomy", TAXONOMY_ID)] = stable_id("taxonomy", TAXONOMY_ID)
+    for table, found in rows.items():
+        yield table, [_linked(row, known, FOREIGN) for row in found]
+
+
 def _place_ids(service: Mapping[str, Any], kept: Mapping[str, Any]) -> tuple[str, str] | None:
     """Return the exported ids of the service's location and of the link to it, or None when
     it has no place to export (neither a ZIP code nor a location of its source)."""
@@ -1044,6 +1278,10 @@ def _location_tables(
     # said of it (a description or directions name streets), even if marked since its import.
     place = exported_row(service)
     source = {} if service["confidential"] else kept.get("location") or {}
+    # The organization the source named, when it named one the export holds.
+    owner = org
+    if "organization_id" in (kept.get("location") or {}):
+        owner = _known(service, uid, org, kept).get(kept["location"]["organization_id"], "")
     complete = all(place[name] for name in ("address", "city", "state", "zip"))
     yield (
         "locations",
@@ -1053,13 +1291,13 @@ def _location_tables(
             | {
                 "id": location,
                 "location_type": "physical",
-                "organization_id": org,
+                "organization_id": owner,
                 "latitude": place["latitude"],
                 "longitude": place["longitude"],
             }
         ],
     )
-    link = kept.get("service_at_location") or {}
+    link = _hidden("service_at_location", kept.get("service_at_location") or {}, service)
     yield (
         "service_at_location",
         [link | {"id": at, "service_id": uid, "location_id": location}],
@@ -1101,6 +1339,11 @@ LINK_COLUMNS = (
 )
 
 
+# The same, less an attribute's link_id, which is no foreign key of the official datapackage
+# (and which HSDS requires): an attribute of the package's own keeps it as it came.
+FOREIGN = tuple(column for column in LINK_COLUMNS if column != "link_id")
+
+
 def _known(
     service: Mapping[str, Any], uid: str, org: str, kept: Mapping[str, Any]
 ) -> dict[str, str]:
@@ -1130,11 +1373,26 @@ def _kept_tables(
     rows: dict[str, list[dict[str, str]]] = kept.get("rows") or {}
     for table, found in rows.items():
         if table in columns and not (service["confidential"] and table in PLACE_TABLES):
-            yield table, [_linked(row, known) for row in found]
+            yield table, [_linked(_hidden(table, row, service), known) for row in found]
 
 
-def _linked(row: Mapping[str, str], known: Mapping[str, str]) -> dict[str, str]:
-    return {**row, **{k: known.get(row[k], "") for k in LINK_COLUMNS if row.get(k)}}
+def _hidden(table: str, row: dict[str, str], service: Mapping[str, Any]) -> dict[str, str]:
+    """Return a kept row as a confidential service's export may hold it (marked since its
+    import, say): of its places, nothing of where they are; of its phones, not what a number
+    says of itself, which may name the street."""
+    if not service["confidential"]:
+        return row
+    if table == "locations":
+        return _hidden_location(row)
+    if table in {"phones", "service_at_location"}:
+        return {k: v for k, v in row.items() if k != "description"}
+    return row
+
+
+def _linked(
+    row: Mapping[str, str], known: Mapping[str, str], columns: tuple[str, ...] = LINK_COLUMNS
+) -> dict[str, str]:
+    return {**row, **{k: known.get(row[k], "") for k in columns if row.get(k)}}
 
 
 def _write_csv(path: Path, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> None:

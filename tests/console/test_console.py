@@ -648,14 +648,24 @@ def test_an_upload_cannot_touch_another_site(console: Flask, people: dict[str, S
 
 
 @pytest.mark.parametrize(
-    ("lang", "preview", "warning"),
+    ("lang", "preview", "warning", "link"),
     [
-        ("en", "What applying it would do", "cannot be read (JSONDecodeError); tables were"),
-        ("es", "Lo que haría", "no se puede leer (JSONDecodeError); las tablas se"),
+        (
+            "en",
+            "What applying it would do",
+            "cannot be read (JSONDecodeError); tables were",
+            "is not in organizations.csv, so the export leaves this link out",
+        ),
+        (
+            "es",
+            "Lo que haría",
+            "no se puede leer (JSONDecodeError); las tablas se",
+            "no está en organizations.csv, así que la exportación omite este enlace",
+        ),
     ],
 )
 def test_an_hsds_package_can_be_uploaded_and_its_notes_are_warnings(
-    console: Flask, people: dict[str, Staffer], lang: str, preview: str, warning: str
+    console: Flask, people: dict[str, Staffer], lang: str, preview: str, warning: str, link: str
 ) -> None:
     package = FIXTURES / "hsds-3.0"
     buffer = io.BytesIO()
@@ -670,6 +680,8 @@ def test_an_hsds_package_can_be_uploaded_and_its_notes_are_warnings(
     # The package's own datapackage.json is broken: said apart from the problems.
     warnings = html[html.index('id="warnings"') :]
     assert "datapackage.json:1" in warnings and warning in warnings
+    # A link to a row the package does not hold: named, with its line, in the reader's language.
+    assert "locations.csv" in warnings and link in warnings
 
 
 def test_see_a_service_as_people_will(console: Flask, people: dict[str, Staffer]) -> None:
