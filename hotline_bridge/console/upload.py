@@ -57,6 +57,7 @@ from hotline_bridge.directory.store import (
     SERVICE_TEXTS,
     text_column,
     with_texts,
+    write_package_rows,
     write_services,
 )
 from hotline_bridge.directory.validation import SERVICE_COLUMNS
@@ -356,6 +357,7 @@ def apply_upload(upload_id: str) -> str | Response:
 
 
 def _write(preview: Preview, site: str, name: str, *, retire: bool) -> None:
+    write_package_rows(db(), preview.batch.package)
     for row in preview.added:
         add_held(row, site, source=name)
         _link(row["id"], preview.batch.links[row["id"]])

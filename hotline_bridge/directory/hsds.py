@@ -31,7 +31,7 @@ from hotline_bridge.directory import hours
 from hotline_bridge.directory.csvfile import Problem, read_rows
 from hotline_bridge.directory.importer import Batch, exported_row
 from hotline_bridge.directory.reasons import Reason
-from hotline_bridge.directory.store import DEFAULT_SITE, with_texts
+from hotline_bridge.directory.store import DEFAULT_SITE, package_rows, with_texts
 from hotline_bridge.directory.validation import CATEGORIES, Context, check_service, service_warnings
 from hotline_bridge.directory.values import (
     RowError,
@@ -226,15 +226,14 @@ PACKAGE_TABLES = ("metadata", "meta_table_descriptions", "taxonomies", "taxonomy
 
 
 def _keep_package_rows(package: Package, batch: Batch) -> None:
-    """Keep, with the first service imported, the rows that belong to no service: the
-    package's metadata and table descriptions, its taxonomies and terms (our own export's
-    are written anew), and attributes that name no row of the package; the export writes
-    them once."""
+    """Keep the rows that belong to no service: the package's metadata and table descriptions,
+    its taxonomies and terms (our own export's are written anew), and attributes that name no
+    row of the package; they are stored apart from any service, and the export writes them
+    once."""
     if not batch.services:
         return
     ours = {stable_id("taxonomy", TAXONOMY_ID), *(stable_id("category", c) for c in CATEGORIES)}
     ids = {row.get("id") for table in package.tables.values() for _line, row in table}
-    rows: dict[str, list[dict[str, str]]] = {}
     for table in (*PACKAGE_TABLES, "attributes"):
         found = [
             _whole(table, row)
@@ -244,11 +243,7 @@ def _keep_package_rows(package: Package, batch: Batch) -> None:
             and (table != "attributes" or row.get("link_id") not in ids)
         ]
         if found:
-            rows[table] = found
-    if rows:
-        first = batch.services[0]
-        kept = json.loads(first["kept"] or "{}") | {"package": rows}
-        first["kept"] = json.dumps(kept, sort_keys=True)
+            batch.package[table] = found
 
 
 @functools.cache
@@ -1033,10 +1028,8 @@ def export(db: sqlite_utils.Database, root: Path, now: dt.datetime | None = None
         shown_at = sites.get(service["id"], [])
         zone = zones.get(shown_at[0] if shown_at else DEFAULT_SITE) or "America/New_York"
         add(_service_tables(service, shown_at, zone, now))
-    # The rows of the package itself, after every service's (whichever service keeps them).
-    for service in services:
-        if '"package"' in (service["kept"] or ""):  # only the few that keep them are read again
-            add(_package_tables(kept_of(service)))
+    # The rows of the packages themselves, after every service's.
+    add(_package_tables(package_rows(db)))
     for table, rows in tables.items():
         _write_csv(root / f"{table}.csv", columns.get(table, EXTENSION_COLUMNS), rows)
     _write_descriptor(root)
@@ -1242,10 +1235,11 @@ def _given_schedule(row: dict[str, str], site_zone: str, now: dt.datetime | None
     return row | times
 
 
-def _package_tables(kept: Mapping[str, Any]) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    """Write back the rows that belong to the package, not to one service (kept with the
-    first service imported): a term's taxonomy, an attribute's term, as links among them."""
-    rows: dict[str, list[dict[str, str]]] = kept.get("package") or {}
+def _package_tables(
+    rows: Mapping[str, list[dict[str, Any]]],
+) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """Write back the rows that belong to a package, not to one service: a term's taxonomy,
+    an attribute's term, as links among them."""
     known = {row["id"]: row["id"] for found in rows.values() for row in found if row.get("id")}
     known[stable_id("taxonomy", TAXONOMY_ID)] = stable_id("taxonomy", TAXONOMY_ID)
     for table, found in rows.items():

@@ -51,6 +51,9 @@ class Batch:
     covers: set[str] = field(default_factory=set)
     # The line each service kept in ``services`` starts on, for problems found after checking.
     lines: dict[str, int] = field(default_factory=dict)
+    # Rows of the file that belong to no one service (an HSDS package's metadata, taxonomies),
+    # by table, kept to be exported as they came.
+    package: dict[str, list[dict[str, str]]] = field(default_factory=dict)
 
     # Services that passed every check (some may have gone straight to a Writer).
     checked: int = 0

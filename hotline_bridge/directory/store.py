@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import functools
+import json
 import os
 import re
 import sqlite3
@@ -230,6 +231,26 @@ def m007_callback_admissions(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m008_package_rows(db: sqlite_utils.Database) -> None:
+    """The rows of an imported package that belong to no one service (HSDS's metadata, table
+    descriptions, taxonomies and terms, attributes that name no row), kept by table and id to
+    be exported as they came, whatever becomes of any service. They were kept with the first
+    service imported, and are moved here."""
+    db.create_table(
+        "package_rows",
+        {"tbl": str, "id": str, "row": str},
+        pk=("tbl", "id"),
+        not_null={"tbl", "id", "row"},
+    )
+    found = db.execute("select id, kept from services where kept like '%\"package\"%'").fetchall()
+    for sid, text in found:
+        kept = json.loads(text)
+        write_package_rows(db, kept.pop("package", {}))
+        left = json.dumps(kept, sort_keys=True) if kept else None
+        db.execute("update services set kept = ? where id = ?", [left, sid])
+
+
 # A column that holds one of a service's or site's words in one language: name_en, label_qps.
 _TEXT_COLUMN = re.compile(r"^(?P<field>[a-z]+)_(?P<lang>[a-z]{2,3})$")
 
@@ -265,6 +286,28 @@ def write_services(db: sqlite_utils.Database, rows: Iterable[Mapping[str, Any]])
     """Insert or update services given as rows with ``<field>_<lang>`` columns for their words
     (the one way services are written)."""
     _write(db, _SERVICES, rows)
+
+
+def write_package_rows(db: sqlite_utils.Database, rows: Mapping[str, Sequence[Any]]) -> None:
+    """Keep an imported package's own rows (``{table: [row, ...]}``), replacing those with the
+    same table and id."""
+    db.conn.executemany(
+        "insert into package_rows (tbl, id, row) values (?, ?, ?) "
+        "on conflict (tbl, id) do update set row = excluded.row",
+        [
+            (table, row["id"], json.dumps(row, sort_keys=True))
+            for table, found in rows.items()
+            for row in found
+        ],
+    )
+
+
+def package_rows(db: sqlite_utils.Database) -> dict[str, list[dict[str, Any]]]:
+    """Return the packages' own rows by table, in the order they were first kept."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for table, text in db.execute("select tbl, row from package_rows order by rowid"):
+        found.setdefault(table, []).append(json.loads(text))
+    return found
 
 
 def write_sites(db: sqlite_utils.Database, rows: Iterable[Mapping[str, Any]]) -> None:

@@ -24,6 +24,7 @@ from hotline_bridge.directory.store import (
     SERVICE_TEXTS,
     text_column,
     with_texts,
+    write_package_rows,
     write_services,
     write_sites,
 )
@@ -182,6 +183,7 @@ def write_in_transaction(db: sqlite_utils.Database, batch: Batch, writer: Writer
         write_sites(db, [values])
     for row in batch.services:
         writer.add(row, batch.links[row["id"]])
+    write_package_rows(db, batch.package)
     return writer.finish(batch)
 
 

@@ -967,6 +967,24 @@ def test_schedules_given_without_an_offset_read_the_same_hours_again(
     assert hours[0] == hours[1] == "Mo,We 09:00-17:00"
 
 
+def test_a_packages_own_rows_outlive_every_service(app: Flask, tmp_path: Path) -> None:
+    """Metadata and taxonomies belong to the package, not to a service: deleting the services
+    an import wrote loses none of them."""
+    from tests.console.console_helpers import add_staff
+
+    extra = extra_package(tmp_path)
+    assert run(app, "import", str(extra)).exit_code == 0
+    add_staff(app, "ada@clinic.example", "--admin")
+    deleted = run(app, "services", "delete", EXTRA_SERVICE, "--yes", "--as", "ada@clinic.example")
+    assert deleted.exit_code == 0, deleted.output
+    out = tmp_path / "out"
+    assert run(app, "export", "--format", "hsds", str(out)).exit_code == 0
+    for name in ("metadata", "meta_table_descriptions", "taxonomy_terms"):
+        ids = {row["id"] for row in table(out, name)}
+        assert {row["id"] for row in EXTRA[name]} <= ids, name
+    assert strict_problems(out) == [] and frictionless_problems(out) == []
+
+
 def test_the_hours_staff_change_replace_the_sources_schedules(app: Flask, tmp_path: Path) -> None:
     assert run(app, "import", str(extra_package(tmp_path))).exit_code == 0
     with open_db(app) as db:
