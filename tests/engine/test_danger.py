@@ -379,6 +379,8 @@ def test_check_names_each_problem_of_the_file(
         ("dev21", "es", 95),
         ("heldout5", "en", 150),
         ("heldout5", "es", 150),
+        ("dev22", "en", 95),
+        ("dev22", "es", 95),
     ],
 )
 def test_the_tuning_sets_meet_the_targets(danger: Danger, name: str, lang: str, least: int) -> None:
@@ -400,8 +402,9 @@ def test_a_set_not_tuned_on_is_reported_as_held_out(tmp_path: Path, danger: Dang
 # English) was written by someone who read neither the rules, the model nor the other sets, and
 # measured once on the line with heldout5 folded in (through the signed SMS webhook too, with
 # the same counts): 97.3% and 97.3% recall, 1.3% and 5.3% false alarms. It is held where it
-# stood and never learnt from.
-@pytest.mark.parametrize(("lang", "heard", "alarmed"), [("en", 146, 2), ("es", 146, 8)])
+# stood and never learnt from. After dev22 (its counts only, never its messages): 147 and 146
+# heard, 1 and 6 alarmed; Spanish false alarms are held there.
+@pytest.mark.parametrize(("lang", "heard", "alarmed"), [("en", 146, 2), ("es", 146, 6)])
 def test_the_held_out_set_keeps_what_it_heard(
     danger: Danger, lang: str, heard: int, alarmed: int
 ) -> None:

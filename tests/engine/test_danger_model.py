@@ -54,6 +54,10 @@ def test_word_triples_and_letter_runs_across_words_are_read_as_scikit_learn_read
     assert letter_spans(" si ", 6, 7) == []
 
 
+def test_the_model_reads_the_parts_it_was_learnt_with(model: DangerModel) -> None:
+    assert model.spans is not None and model.span_sizes == (6, 7) and model.word_sizes == 3
+
+
 def test_the_model_learnt_from_exactly_the_tuning_sets_there_are(model: DangerModel) -> None:
     """A labelled set added or folded in without training again fails here: run
     tools/train_danger_model.py."""
