@@ -75,16 +75,32 @@ def menu_words() -> list[str]:
     return found
 
 
+# Runs of letters across words, and the most neighbouring words a word gram holds. Measured by
+# five-fold cross-validation over the tuning sets with dev22 (threshold 0.6, veto 0.1), they
+# raised the line's recall from 98.5% and 98.3% to 98.8% and 98.6% (English, Spanish) with
+# false alarms at 4.0% and 4.7% before, 4.0% and 4.5% after.
+SPAN_SIZES = (6, 7)
+WORD_SIZES = 3
+
+
 def fit(
     texts: list[str], labels: list[int], c: float = 10.0, ordinary_weight: float = 1.0
 ) -> Pipeline:
-    """Learn the model from folded ``texts``: letter groups and words, then a logistic
-    regression (the line's scorer reads exactly these two parts). ``ordinary_weight`` counts
-    each ordinary message that many times over a danger one, after balancing the two."""
+    """Learn the model from folded ``texts``: letter groups within words, runs of letters
+    across words, and words, then a logistic regression (the line's scorer reads exactly these
+    three parts). ``ordinary_weight`` counts each ordinary message that many times over a
+    danger one, after balancing the two."""
     letters = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True)
-    words = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), min_df=1, sublinear_tf=True)
+    # Across words, only runs seen in three messages or more: rarer ones are one message's
+    # words, and would triple the file.
+    spans = TfidfVectorizer(
+        analyzer="char", ngram_range=SPAN_SIZES, min_df=3, sublinear_tf=True, lowercase=False
+    )
+    words = TfidfVectorizer(
+        analyzer="word", ngram_range=(1, WORD_SIZES), min_df=1, sublinear_tf=True
+    )
     model = LogisticRegression(C=c, max_iter=5000, class_weight={0: ordinary_weight, 1: 1.0})
-    pipeline = Pipeline([("union", make_union(letters, words)), ("model", model)])
+    pipeline = Pipeline([("union", make_union(letters, spans, words)), ("model", model)])
     danger = sum(labels)
     # Balanced: each class weighs as much as the other, whatever their counts.
     weights = [
@@ -108,10 +124,10 @@ def main() -> int:
     texts, labels = texts + menu, labels + [0] * len(menu)
     folded = [fold(t) for t in texts]
     pipeline = fit(folded, labels, c=args.c)
-    letters, words = (part for _, part in pipeline.named_steps["union"].transformer_list)
+    letters, spans, words = (part for _, part in pipeline.named_steps["union"].transformer_list)
     model = pipeline.named_steps["model"]
     coef = model.coef_[0]
-    n_letters = len(letters.vocabulary_)
+    n_letters, n_spans = len(letters.vocabulary_), len(spans.vocabulary_)
 
     def part(vectorizer: TfidfVectorizer, offset: int) -> dict[str, list[float]]:
         return {
@@ -121,7 +137,10 @@ def main() -> int:
 
     data = {
         "letters": part(letters, 0),
-        "words": part(words, n_letters),
+        "spans": part(spans, n_letters),
+        "span_sizes": list(SPAN_SIZES),
+        "words": part(words, n_letters + n_spans),
+        "word_sizes": WORD_SIZES,
         "intercept": round(float(model.intercept_[0]), 6),
         "threshold": args.threshold,
         "veto": args.veto,

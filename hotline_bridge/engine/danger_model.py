@@ -4,24 +4,24 @@ The rules of ``flows/danger.toml`` hear the words they list; people say the same
 ways than any list holds. This model is learnt from every labelled message under
 ``flows/danger-examples/`` (the tuning sets, both languages) by ``tools/train_danger_model.py``:
 a logistic regression over the message's letter groups (two to five letters within a word, so a
-misspelling or a new ending still shares most of them) and its words and word pairs, each
-weighted by how rare it is (TF-IDF). The weights are data, in ``flows/danger-model.json.gz``;
-this module only reads them and scores a message, in pure Python, the way scikit-learn's
-``TfidfVectorizer`` (``char_wb`` and ``word`` analyzers, sublinear counts, each part scaled to
-unit length) and ``LogisticRegression`` do, so the score here is the score the training tool
-measured. A message the rules miss is still heard when its score reaches the threshold that was
-chosen with the model (``threshold`` in the file).
+misspelling or a new ending still shares most of them), its runs of six and seven letters
+across words (so the end of one word and the start of the next are read together, as in
+"e lee l" or "e quita"), and its words, word pairs and word triples, each weighted by how rare
+it is (TF-IDF). The weights are data, in ``flows/danger-model.json.gz``; this module only
+reads them and scores a message, in pure Python, the way scikit-learn's ``TfidfVectorizer``
+(``char_wb``, ``char`` and ``word`` analyzers, sublinear counts, each part scaled to unit
+length) and ``LogisticRegression`` do, so the score here is the score the training tool
+measured. A message the rules miss is still heard when its score reaches the threshold that
+was chosen with the model (``threshold`` in the file).
 """
 
 from __future__ import annotations
 
 import gzip
-import itertools
 import json
 import math
 import re
 import unicodedata
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,11 +59,25 @@ def letter_groups(text: str, low: int = 2, high: int = 5) -> list[str]:
     return groups
 
 
-def word_grams(text: str) -> list[str]:
-    """The words of two letters or more, then each pair of neighbours, as scikit-learn's
-    ``word`` analyzer makes them with ``ngram_range=(1, 2)``."""
+def letter_spans(text: str, low: int = 6, high: int = 7) -> list[str]:
+    """Every run of ``low`` to ``high`` characters of the whole message, spaces included, as
+    scikit-learn's ``char`` analyzer makes them: runs cross the words ("e lee l")."""
+    line = _SPACES.sub(" ", text)
+    return [
+        line[offset : offset + n]
+        for n in range(low, min(high, len(line)) + 1)
+        for offset in range(len(line) - n + 1)
+    ]
+
+
+def word_grams(text: str, high: int = 2) -> list[str]:
+    """The words of two letters or more, then each run of up to ``high`` neighbours, as
+    scikit-learn's ``word`` analyzer makes them with ``ngram_range=(1, high)``."""
     tokens = _TOKEN.findall(text)
-    return tokens + [f"{a} {b}" for a, b in itertools.pairwise(tokens)]
+    grams = list(tokens)
+    for n in range(2, high + 1):
+        grams += [" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
+    return grams
 
 
 @dataclass(frozen=True)
@@ -74,13 +88,22 @@ class Part:
 
     def score(self, features: list[str]) -> float:
         """The part's contribution: sublinear counts times rarity, at unit length, dotted with
-        the coefficients (features the model never saw count for nothing, as in training)."""
-        counts = Counter(f for f in features if f in self.weights)
+        the coefficients (features the model never saw count for nothing, as in training).
+        Written as one pass over plain dicts: it runs on every message of every webhook."""
+        weights = self.weights
+        counts: dict[str, int] = {}
+        for feature in features:
+            if feature in weights:
+                counts[feature] = counts.get(feature, 0) + 1
         if not counts:
             return 0.0
-        values = {f: (1.0 + math.log(n)) * self.weights[f][0] for f, n in counts.items()}
-        norm = math.sqrt(sum(v * v for v in values.values()))
-        return sum(v * self.weights[f][1] for f, v in values.items()) / norm
+        dot = norm = 0.0
+        for feature, n in counts.items():
+            rarity, coefficient = weights[feature]
+            value = rarity if n == 1 else (1.0 + math.log(n)) * rarity
+            dot += value * coefficient
+            norm += value * value
+        return dot / math.sqrt(norm)
 
 
 @dataclass(frozen=True)
@@ -92,6 +115,11 @@ class DangerModel:
     intercept: float
     threshold: float
     trained_on: tuple[str, ...]
+    # Runs of letters across words, and how many neighbouring words a word gram holds; a file
+    # without them was learnt from letter groups, words and word pairs alone.
+    spans: Part | None = None
+    span_sizes: tuple[int, int] = (6, 7)
+    word_sizes: int = 2
     # Below this probability a message of four words or more that the rules hear is taken as
     # the ordinary sense of their words ("is the emergency room open", "my daughter keeps
     # checking her phone at night"): the rules hear a word, the model reads the whole message.
@@ -108,6 +136,14 @@ class DangerModel:
             threshold=float(data["threshold"]),
             trained_on=tuple(data["trained_on"]),
             veto=float(data.get("veto", 0.0)),
+            spans=Part({k: (v[0], v[1]) for k, v in data["spans"].items()})
+            if "spans" in data
+            else None,
+            span_sizes=(
+                int(data.get("span_sizes", [6, 7])[0]),
+                int(data.get("span_sizes", [6, 7])[1]),
+            ),
+            word_sizes=int(data.get("word_sizes", 2)),
         )
 
     def probability(self, text: str) -> float:
@@ -115,9 +151,11 @@ class DangerModel:
         folded = fold(text)
         z = (
             self.letters.score(letter_groups(folded))
-            + self.words.score(word_grams(folded))
+            + self.words.score(word_grams(folded, self.word_sizes))
             + self.intercept
         )
+        if self.spans is not None:
+            z += self.spans.score(letter_spans(folded, *self.span_sizes))
         return 1.0 / (1.0 + math.exp(-z))
 
     def hears(self, text: str) -> bool:

@@ -132,6 +132,18 @@ HEARD = [
     ("tengo 14 y me llevan con hombres grandes", "forced_sex"),
     ("i need a place where he cant find me", "wants_out"),
     ("me da miedo que me desaparezcan", "afraid_for_life"),
+    # Families added after dev22: said by their particulars.
+    ("they make me beg at the bus station", "forced_work"),
+    ("nos ponen a pedir dinero afuera del walmart", "forced_work"),
+    ("i cant tell them no, they make me work every night", "forced_work"),
+    ("si no vendemos la cuota nos pegan", "forced_work"),
+    ("they said it was a cleaning job but its with clients in the rooms", "forced_sex"),
+    ("she put her cigarette out on my hand", "hurt"),
+    ("me apaga los cigarros en la espalda", "hurt"),
+    ("some guy walked behind me from the bus stop to my house", "followed"),
+    ("se aparece donde voy, en el trabajo, en la iglesia", "followed"),
+    ("no he pisado la calle en semanas", "kept_in"),
+    ("si salimos sin permiso nos castigan", "kept_in"),
 ]
 
 
@@ -231,6 +243,14 @@ ORDINARY = [
     "mi hija esta encerrada en su cuarto todo el dia con el cel, es normal?",
     "me pegue en el dedo con el martillo en el trabajo, esta morado",
     "el abogado tiene mi pasaporte original pal caso, llevo copia?",
+    # Ordinary senses of dev22.
+    "my sister has my birth certificate for some paperwork, what other id do i bring",
+    "mi tia tiene mis documentos para un tramite, que otra identificacion sirve?",
+    "my husband reads my texts to me because i cant read well",
+    "la compañia de luz me amenazo con cortar la luz, hay ayuda?",
+    "the foreman says they will report us if we dont wear the hard hat",
+    "el landlord me sigue cobrando el late fee",
+    "no puedo decir que no a mi jefe cuando me pide trabajar el sabado",
     # Words near a danger word by a letter are not heard as it ("cancelar" is not "carcel").
     "quiero cancelar mi contrato del telefono",
     "tengo q seguir tomando la medicina",
@@ -379,6 +399,8 @@ def test_check_names_each_problem_of_the_file(
         ("dev21", "es", 95),
         ("heldout5", "en", 150),
         ("heldout5", "es", 150),
+        ("dev22", "en", 95),
+        ("dev22", "es", 95),
     ],
 )
 def test_the_tuning_sets_meet_the_targets(danger: Danger, name: str, lang: str, least: int) -> None:
@@ -400,8 +422,9 @@ def test_a_set_not_tuned_on_is_reported_as_held_out(tmp_path: Path, danger: Dang
 # English) was written by someone who read neither the rules, the model nor the other sets, and
 # measured once on the line with heldout5 folded in (through the signed SMS webhook too, with
 # the same counts): 97.3% and 97.3% recall, 1.3% and 5.3% false alarms. It is held where it
-# stood and never learnt from.
-@pytest.mark.parametrize(("lang", "heard", "alarmed"), [("en", 146, 2), ("es", 146, 8)])
+# stood and never learnt from. After dev22 (its counts only, never its messages): 147 and 146
+# heard, 1 and 6 alarmed; Spanish false alarms are held there.
+@pytest.mark.parametrize(("lang", "heard", "alarmed"), [("en", 146, 2), ("es", 146, 6)])
 def test_the_held_out_set_keeps_what_it_heard(
     danger: Danger, lang: str, heard: int, alarmed: int
 ) -> None:

@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 
 from hotline_bridge.engine.danger import FOLDED_IN, MODEL_FILE, Danger, Rates
-from hotline_bridge.engine.danger_model import DangerModel, fold, letter_groups, word_grams
+from hotline_bridge.engine.danger_model import (
+    DangerModel,
+    fold,
+    letter_groups,
+    letter_spans,
+    word_grams,
+)
 
 PROJECT = Path(__file__).resolve().parents[2]
 FLOWS = PROJECT / "flows"
@@ -39,6 +45,17 @@ def test_words_and_neighbouring_pairs_are_read_as_scikit_learn_reads_them() -> N
         "took my",
         "my id",
     ]
+
+
+def test_word_triples_and_letter_runs_across_words_are_read_as_scikit_learn_reads_them() -> None:
+    assert word_grams(" me lee los textos ", 3)[-2:] == ["me lee los", "lee los textos"]
+    # char: runs of the whole message, across its spaces; a message shorter than a run is none.
+    assert letter_spans(" me  lee ", 6, 7) == [" me le", "me lee", "e lee ", " me lee", "me lee "]
+    assert letter_spans(" si ", 6, 7) == []
+
+
+def test_the_model_reads_the_parts_it_was_learnt_with(model: DangerModel) -> None:
+    assert model.spans is not None and model.span_sizes == (6, 7) and model.word_sizes == 3
 
 
 def test_the_model_learnt_from_exactly_the_tuning_sets_there_are(model: DangerModel) -> None:
