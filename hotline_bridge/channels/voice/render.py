@@ -274,12 +274,8 @@ class State:
         return {key: value for key, value in values.items() if value}
 
 
-@dataclass(frozen=True)
-class FailSafeWords:
-    """The fail-safe sentences of one language, with number marks, prepared at start-up."""
-
-    before: str
-    after: str
+# The fail-safe's key for a caller whose language is not known: it is said in every language.
+EVERY_LANGUAGE = ""
 
 
 @dataclass(frozen=True)
@@ -291,7 +287,8 @@ class VoiceSetup:
     gather_timeout: int
     hotline_phone: str
     emergency_phone: str
-    failsafe: Mapping[str, FailSafeWords]
+    # The fail-safe answer as TwiML, by language (``EVERY_LANGUAGE``: in all of them).
+    failsafe: Mapping[str, str]
     # The languages no Twilio voice speaks, each with the language its callers hear instead.
     fallbacks: Mapping[str, str] = field(default_factory=dict)
 
@@ -308,46 +305,49 @@ class VoiceSetup:
 def prepare(
     config: Mapping[str, Any], catalogs: Catalogs, hotline: str, emergency: str
 ) -> VoiceSetup:
-    """Check the voice settings and prepare the fail-safe wording, so that answering with it
+    """Check the voice settings and prepare the fail-safe answer, so that answering with it
     later touches neither the database nor the disk; raise ``ConfigError`` or ``CatalogError``."""
-    failsafe = {
-        lang: FailSafeWords(
-            catalogs.bind(lang).t("voice.failsafe", emergency=number_mark("emergency")),
-            catalogs.bind(lang).t("voice.failsafe_number", number=NUMBER),
-        )
-        for lang in catalogs.languages
-    }
     voices = {
         lang: replace(voice, around_the_clock=catalogs.bind(lang).t("voice.around_the_clock"))
         for lang, voice in voices_from(config, catalogs.profiles).items()
     }
-    return VoiceSetup(
+    setup = VoiceSetup(
         fallbacks=fallbacks_from(catalogs.profiles, voices),
         voices=voices,
         dial_timeout=config["VOICE_DIAL_TIMEOUT"],
         gather_timeout=config["VOICE_GATHER_TIMEOUT"],
         hotline_phone=hotline,
         emergency_phone=emergency,
-        failsafe=failsafe,
+        failsafe={},
     )
+    failsafe = {lang: _fail_safe_twiml(setup, catalogs, [lang]) for lang in voices}
+    failsafe[EVERY_LANGUAGE] = _fail_safe_twiml(setup, catalogs, list(voices))
+    return replace(setup, failsafe=failsafe)
 
 
-def fail_safe(setup: VoiceSetup, lang: str | None) -> VoiceResponse:
-    """Return the static answer: we are connecting you to a 24/7 line (in ``lang``, or in every
-    language when it is unknown), the call to that line, and its number for later."""
-    lang = setup.spoken(lang) if lang is not None else None
-    langs = [lang] if lang is not None and lang in setup.voices else list(setup.voices)
+def _fail_safe_twiml(setup: VoiceSetup, catalogs: Catalogs, langs: Sequence[str]) -> str:
+    """Return the static answer in each of ``langs``: we are connecting you to a 24/7 line, the
+    call to that line, and its number for later."""
     numbers = {"number": setup.hotline_phone, "emergency": setup.emergency_phone}
     response = VoiceResponse()
-    for code in langs:
-        say(response, setup.voices[code], setup.failsafe[code].before, numbers)
+    for lang in langs:
+        text = catalogs.bind(lang).t("voice.failsafe", emergency=number_mark("emergency"))
+        say(response, setup.voices[lang], text, numbers)
     response.dial(
         dial_string(setup.hotline_phone), timeout=setup.dial_timeout, answer_on_bridge=True
     )
-    for code in langs:
-        say(response, setup.voices[code], setup.failsafe[code].after, numbers)
+    for lang in langs:
+        text = catalogs.bind(lang).t("voice.failsafe_number", number=NUMBER)
+        say(response, setup.voices[lang], text, numbers)
     response.hangup()
-    return response
+    return str(response)
+
+
+def fail_safe(setup: VoiceSetup, lang: str | None) -> str:
+    """Return the static answer prepared at start-up, in ``lang`` (in its fallback, for a
+    language without a voice), or in every language when it is unknown."""
+    key = setup.spoken(lang) if lang is not None else EVERY_LANGUAGE
+    return setup.failsafe.get(key, setup.failsafe[EVERY_LANGUAGE])
 
 
 @dataclass(frozen=True)
@@ -845,8 +845,8 @@ def render(call: Call, state: State, screen: Screen) -> VoiceResponse:
     if screen.position != state.position:  # the engine moved on (an unknown ZIP code is dropped)
         state = State.at(screen.position, state.lang).but(misses=state.misses, view=state.view)
     renderer = RENDERERS.get(screen.kind)
-    if renderer is None:
-        return fail_safe(call.setup, state.lang)
+    if renderer is None:  # the turn's fail-safe answers, and the fault is logged
+        raise LookupError(f"the voice line reads no {screen.kind!r} screen")
     return renderer(call, state, screen)
 
 

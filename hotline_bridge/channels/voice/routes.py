@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 
 import sqlite_utils
 from flask import Blueprint, Flask, Response, current_app, request
@@ -55,7 +56,7 @@ def _setup() -> vr.VoiceSetup:
     return current_app.extensions["hotline_bridge.voice"]
 
 
-def fail_safe_twiml(lang: str | None) -> VoiceResponse:
+def fail_safe_twiml(lang: str | None) -> str:
     """Return the static answer that connects the caller to the 24/7 line, in ``lang`` (in
     every language when unknown); built from what start-up prepared, never the database."""
     return vr.fail_safe(_setup(), lang)
@@ -74,14 +75,19 @@ class Heard:
     args: Mapping[str, str]
 
 
+# An answer a step decided on, with the screens the engine showed for it, which the turn's
+# render stage writes as TwiML (``render.py`` reads only what it is given).
+Answer = Callable[[], VoiceResponse]
+
+
 @dataclass
 class Said:
     """What a voice step decided: the answer, what to count as (language, event), and for
-    the forget key, the answer written once the deletion is done."""
+    the forget key, the answer to give once the deletion is done."""
 
-    twiml: VoiceResponse | None
+    answer: Answer | None
     counts: list[turn.Count] = field(default_factory=list)
-    after_forget: Callable[[str], VoiceResponse] | None = None
+    after_forget: Callable[[str], Answer] | None = None
 
 
 def _read() -> Heard:
@@ -96,14 +102,14 @@ def _site(db: sqlite_utils.Database, heard: Heard) -> Site:
 def _effects(place: turn.Place[Heard], heard: Heard, said: Said) -> Said:
     """Delete the line's records of this caller when the forget key asked for it."""
     if said.after_forget is not None:
-        said.twiml = said.after_forget(forget.copies_of_call(heard.fields, _when_done()))
+        said.answer = said.after_forget(forget.copies_of_call(heard.fields, _when_done()))
     return said
 
 
 def _render(place: turn.Place[Heard], heard: Heard, said: Said) -> turn.Done:
-    if said.twiml is None:
+    if said.answer is None:
         raise LookupError("a voice step decided no answer")
-    return turn.Done(twiml_response(said.twiml), said.counts)
+    return turn.Done(twiml_response(said.answer()), said.counts)
 
 
 def silence(_given: object = None) -> Response:
@@ -143,9 +149,9 @@ def _here(call: vr.Call, lang: str, screen: Screen) -> Screen:
     return show(call.flow, start, lang, call.directory, vr.CAPABILITIES, screen.notices)
 
 
-def _view(call: vr.Call, state: vr.State, notice: str | None = None) -> VoiceResponse:
-    """Return the TwiML of what the engine shows at ``state``, after ``notice``."""
-    return vr.render(call, state, _shown(call, state, notice))
+def _view(call: vr.Call, state: vr.State, notice: str | None = None) -> Answer:
+    """Return the answer that reads what the engine shows at ``state``, after ``notice``."""
+    return partial(vr.render, call, state, _shown(call, state, notice))
 
 
 def _heard(
@@ -183,33 +189,34 @@ def _alarm(speech: str) -> str | None:
     return vr.DANGER if rt.danger.found_in(speech) else None
 
 
-def _alarmed(call: vr.Call, state: vr.State, heard: str) -> VoiceResponse:
+def _alarmed(call: vr.Call, state: vr.State, heard: str) -> Answer:
     """The answer to danger heard at ``state``: the calm line and the offer to connect, or for
     "911" said alone, the emergency screen."""
     if heard == vr.EMERGENCY:
         return _view(call, vr.State(emergency_node(call.flow), lang=state.lang))
-    return vr.render_signal(call, state.but(misses=0))
+    return partial(vr.render_signal, call, state.but(misses=0))
 
 
-def _miss(call: vr.Call, state: vr.State, notice: str | None) -> VoiceResponse:
+def _miss(call: vr.Call, state: vr.State, notice: str | None) -> Answer:
     """Repeat the menu after silence or a wrong key, but only once: then offer the 24/7 line,
     or, when that line has just not answered, read its number and end the call."""
     misses = state.misses + 1
     if misses < vr.MAX_MISSES:
         return _view(call, state.but(misses=misses), notice)
     if state.node == call.flow.talk_node and state.view == vr.VIEW_UNANSWERED:
-        return vr.last_word(call, state.lang)
-    return vr.render_offer(call, state.lang)
+        return partial(vr.last_word, call, state.lang)
+    return partial(vr.render_offer, call, state.lang)
 
 
-def _act(call: vr.Call, state: vr.State, screen: Screen, action: str) -> VoiceResponse:
+def _act(call: vr.Call, state: vr.State, screen: Screen, action: str) -> Answer:
     """Carry out a channel action of a service: call it, or read its details."""
     service = screen.service
     if action == DIAL and service is not None and dialable(service):
         plain = state.but(misses=0, view=vr.VIEW_PLAIN)
-        return vr.dial(call, plain, service.phone or "", extension=service.phone_extension)
+        phone, extension = service.phone or "", service.phone_extension
+        return partial(vr.dial, call, plain, phone, extension=extension)
     if action in {DIAL, DETAILS}:
-        return vr.render(call, state.but(misses=0, view=vr.VIEW_DETAILS), screen)
+        return partial(vr.render, call, state.but(misses=0, view=vr.VIEW_DETAILS), screen)
     raise LookupError(f"unknown voice action {action!r}")
 
 
@@ -221,20 +228,20 @@ def answer(call: vr.Call, state: vr.State, heard: str | None) -> Said:
         return Said(
             None,
             [(state.lang, "delete")],
-            after_forget=lambda result: vr.render(
-                call, again, with_notice(screen, vr.forgotten(result))
+            after_forget=lambda result: partial(
+                vr.render, call, again, with_notice(screen, vr.forgotten(result))
             ),
         )
-    twiml, event = _answer(call, state, heard)
-    return Said(twiml, [(state.lang, event)])
+    decided, event = _answer(call, state, heard)
+    return Said(decided, [(state.lang, event)])
 
 
-def _answer(call: vr.Call, state: vr.State, heard: str | None) -> tuple[VoiceResponse, str]:
+def _answer(call: vr.Call, state: vr.State, heard: str | None) -> tuple[Answer, str]:
     lang = state.lang
     if heard is None:
         return _miss(call, state, None), "silence"
     if vr.KEY_HANGUP in heard:  # star, alone or after a few digits, ends the call
-        return vr.hang_up(call, lang), "hangup"
+        return partial(vr.hang_up, call, lang), "hangup"
     if heard == vr.KEY_REPEAT:
         return _view(call, state.but(misses=0)), "repeat"
     if heard == vr.KEY_LANGUAGE:
@@ -252,13 +259,13 @@ def _answer(call: vr.Call, state: vr.State, heard: str | None) -> tuple[VoiceRes
     if turn.action:
         return _act(call, state, turn.screen, turn.action), turn.event
     after = vr.State.at(turn.screen.position, lang)
-    return vr.render(call, after, _here(call, lang, turn.screen)), turn.event
+    return partial(vr.render, call, after, _here(call, lang, turn.screen)), turn.event
 
 
 def _greet(place: turn.Place[Heard], heard: Heard) -> Said:
     call = _call(place)
     default = call.setup.spoken(call.site.default_language)
-    return Said(vr.render_greeting(call, default), [("unknown", "call")])
+    return Said(partial(vr.render_greeting, call, default), [("unknown", "call")])
 
 
 @bp.post("")
@@ -307,13 +314,13 @@ def _choose_language(place: turn.Place[Heard], heard: Heard) -> Said:
     lang, other = _chosen_language(call, heard.fields, default, heard_in)
     counts = [(lang, "language")]
     if other == vr.KEY_HANGUP:
-        return Said(vr.hang_up(call, lang), counts)
+        return Said(partial(vr.hang_up, call, lang), counts)
     start = vr.State(call.flow.start, lang=lang)
     if other in {vr.DANGER, vr.EMERGENCY}:
         return Said(_alarmed(call, start, other), [*counts, (lang, DANGER_EVENT)])
     if other == call.flow.talk_key and heard.fields.get("Digits"):
         talk = _shown(call, vr.State(call.flow.talk_node, lang=default))
-        return Said(vr.render_talk_at_once(call, default, talk), counts)  # a key has no language
+        return Said(partial(vr.render_talk_at_once, call, default, talk), counts)  # no language
     if other == call.flow.talk_key:
         start = vr.State(call.flow.talk_node, lang=lang)
     return Said(_view(call, start), counts)
@@ -376,15 +383,16 @@ def _after_offer(place: turn.Place[Heard], given: Heard) -> Said:
     state = vr.State.parse(call.flow, given.args, call.languages)
     heard = _heard(call, given.fields, state.but(node=call.flow.talk_node))
     lang = state.lang
+    decided: Answer
     if heard == vr.KEY_HANGUP:
-        twiml = vr.hang_up(call, lang)
+        decided = partial(vr.hang_up, call, lang)
     elif heard == vr.KEY_REPEAT:
-        twiml = vr.render_offer(call, lang)
+        decided = partial(vr.render_offer, call, lang)
     elif heard == call.flow.home_key:
-        twiml = _view(call, vr.State(call.flow.start, lang=lang))
+        decided = _view(call, vr.State(call.flow.start, lang=lang))
     else:  # the connect key, silence, or anything else: help is what they need
-        twiml = _view(call, vr.State(call.flow.talk_node, lang=lang))
-    return Said(twiml, [(lang, "offer")])
+        decided = _view(call, vr.State(call.flow.talk_node, lang=lang))
+    return Said(decided, [(lang, "offer")])
 
 
 @bp.post("/offer")
@@ -408,7 +416,7 @@ def _after_dial(place: turn.Place[Heard], heard: Heard) -> Said:
     outcome = heard.fields.get("DialCallStatus", "failed")
     counts = [(state.lang, f"dial:{known(outcome, DIAL_STATUSES)}")]
     if outcome not in UNANSWERED:
-        return Said(vr.goodbye(call, state.lang), counts)
+        return Said(partial(vr.goodbye, call, state.lang), counts)
     after = state.but(misses=0, view=vr.VIEW_UNANSWERED)
     return Said(_view(call, after, _unanswered(outcome)), counts)
 
@@ -426,10 +434,10 @@ def _on_goodbye(place: turn.Place[Heard], heard: Heard) -> Said:
     lang = heard.args.get("l", "")
     lang = lang if lang in call.languages else call.setup.spoken(call.site.default_language)
     if heard.fields.get("Digits") != vr.KEY_FORGET:
-        return Said(vr.hang_up(call, lang))
+        return Said(partial(vr.hang_up, call, lang))
 
-    def goodbye(result: str) -> VoiceResponse:
-        return vr.forgotten_goodbye(call, lang, result)
+    def goodbye(result: str) -> Answer:
+        return partial(vr.forgotten_goodbye, call, lang, result)
 
     return Said(None, [(lang, "delete")], after_forget=goodbye)
 
@@ -456,7 +464,7 @@ def fallback() -> Response:
 
 def _ended(place: turn.Place[Heard], heard: Heard) -> Said:
     outcome = heard.fields.get("CallStatus", "unknown")
-    return Said(VoiceResponse(), [("all", f"status:{known(outcome, CALL_STATUSES)}")])
+    return Said(VoiceResponse, [("all", f"status:{known(outcome, CALL_STATUSES)}")])
 
 
 def _delete_ended(place: turn.Place[Heard], heard: Heard, said: Said) -> Said:
