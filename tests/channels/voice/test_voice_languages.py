@@ -226,6 +226,28 @@ def test_the_fail_safe_and_reply_call_speak_the_fallback(voiceless: Flask) -> No
         assert phone.said and {(s.language, s.voice) for s in phone.said} == {VOICES["en"]}, url
 
 
+def test_the_console_preview_reads_the_call_its_callers_hear(voiceless: Flask) -> None:
+    from hotline_bridge.cli import main
+    from hotline_bridge.console import doors
+    from hotline_bridge.directory.models import get_service, get_site
+    from hotline_bridge.directory.store import open_db
+    from tests.conftest import PROJECT
+
+    demo = PROJECT / "examples" / "demo"
+    for name in ("sites.csv", "services.csv"):
+        result = voiceless.test_cli_runner().invoke(main, ["import", str(demo / name)])
+        assert result.exit_code == 0, result.output
+    with open_db(voiceless) as db:
+        site, service = get_site(db, "demo-clinic"), get_service(db, "demo-legal-aid")
+    assert site is not None and service is not None
+    details = text(voiceless, PSEUDO, "option.details")
+    flow = voiceless.extensions["hotline_bridge"].flow
+    seen = doors.voice_detail(voiceless, flow, site, service, PSEUDO, details)
+    assert seen.steps[0] == "1", seen.steps  # English: no key chooses the pseudo-language
+    # Its details were asked for, by the English option's words, as its callers would.
+    assert service.name("en") in seen.text and "<" not in seen.text, seen.text
+
+
 @pytest.mark.parametrize(
     ("profile", "refusal"),
     [
