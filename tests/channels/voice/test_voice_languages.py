@@ -172,15 +172,9 @@ voice_fallback = "en"
 BY_TEXT = "In <Pseudo>, by text message: send QPS to this number."
 
 
-def _voiceless_locales(tmp_path: Path, profile: str = VOICELESS_PROFILE) -> Path:
-    locales = _pseudo_locales(tmp_path)
-    (locales / PSEUDO / "language.toml").write_text(profile, encoding="utf-8")
-    return locales
-
-
 @pytest.fixture
 def voiceless(make_app: Any, tmp_path: Path) -> Flask:
-    app: Flask = make_app(LOCALES_DIR=str(_voiceless_locales(tmp_path)))
+    app: Flask = make_app(LOCALES_DIR=str(_pseudo_locales(tmp_path, VOICELESS_PROFILE)))
     return app
 
 
@@ -263,7 +257,7 @@ def test_check_refuses_a_language_with_no_voice_and_no_fallback_with_one(
 
     from hotline_bridge.cli import main
 
-    monkeypatch.setenv("HOTLINE_BRIDGE_LOCALES_DIR", str(_voiceless_locales(tmp_path, profile)))
+    monkeypatch.setenv("HOTLINE_BRIDGE_LOCALES_DIR", str(_pseudo_locales(tmp_path, profile)))
     monkeypatch.setenv("HOTLINE_BRIDGE_DATABASE", str(tmp_path / "check.db"))
     monkeypatch.setenv("HOTLINE_BRIDGE_LOCAL", "1")
     result = CliRunner().invoke(main, ["check", "--quiet"])
@@ -276,7 +270,7 @@ def test_check_passes_a_language_that_falls_back_on_calls(make_app: Any, tmp_pat
 
     from hotline_bridge.checks import run_checks
 
-    locales = str(_voiceless_locales(tmp_path))
+    locales = str(_pseudo_locales(tmp_path, VOICELESS_PROFILE))
     app = make_app(LOCALES_DIR=locales, CONFIRMED_LINES="nhth@2026-12-07")
     report = run_checks(app, dt.date(2026, 12, 9))
     assert not report.failed, [line for line in report.lines if line.startswith("FAIL")]
