@@ -439,5 +439,8 @@ def run_checks(app: Flask, today: dt.date, signals: bool = False, demo: bool = F
     for problem in problems:
         report.fail(f"voice {problem}")
     report.lines.append(f"voice: every path walked in every language, {len(problems)} problems")
+    # Start-up refused a language with neither a voice nor a fallback that has one.
+    for lang, fallback in app.extensions["hotline_bridge.voice"].fallbacks.items():
+        report.lines.append(f"voice: {lang} is read as {fallback} on calls, and offered by text")
     check_waiting_changes(app, report)
     return report

@@ -259,8 +259,9 @@ def answer(
     return compose(words, flow, site, outcome.screen, opening)
 
 
-# How a text channel writes an outcome: words, flow, site, outcome, the 24/7 line's number.
-Writer = Callable[[Words, Flow, Site, Outcome, str], "str | None"]
+# How a text channel writes an outcome: words, flow, site, outcome, the 24/7 line's number and
+# the number the message came to (the turn's ``To``; "" when there is none).
+Writer = Callable[[Words, Flow, Site, Outcome, str, str], "str | None"]
 # What a text channel can do at a site (an SMS reply must fit its budget in the site's wording).
 CapabilitiesAt = Callable[[Catalogs, Flow, Site], Capabilities]
 

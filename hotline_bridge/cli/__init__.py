@@ -18,7 +18,6 @@ from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 from twilio.twiml.messaging_response import MessagingResponse
 
 from hotline_bridge import create_app, settings
-from hotline_bridge.channels.voice.simulator import simulate_voice
 from hotline_bridge.cli import backup as backup_cli
 from hotline_bridge.cli import directory as directory_cli
 from hotline_bridge.cli import printing as printing_cli
@@ -225,13 +224,17 @@ def check(quiet: bool, signals: bool, demo: bool) -> None:
     click.echo("check passed")
 
 
-@simulate.command("sms")
-@click.option(
+# The line's number a simulator texts or calls, as the webhook's To: it chooses the site.
+line_option = click.option(
     "--to",
     default=SIMULATOR_NUMBER,
     show_default=True,
-    help="The line's number as the webhook's To (chooses the site, as for simulate voice).",
+    help="The line's number texted or called (the webhook's To: it chooses the site).",
 )
+
+
+@simulate.command("sms")
+@line_option
 @with_appcontext
 def simulate_sms(to: str) -> None:
     """Text the SMS line from the terminal; each reply shows its encoding and segments."""
@@ -240,13 +243,31 @@ def simulate_sms(to: str) -> None:
     run_sms(current_app, lambda: input("you> "), click.echo, to)
 
 
+@simulate.command("voice")
+@line_option
+@with_appcontext
+def simulate_voice(to: str) -> None:
+    """Call the voice line in the terminal: hear what is said, in which language and voice, and
+    answer with keys, words or silence."""
+    from hotline_bridge.channels.voice.simulator import Phone, run_call
+
+    phone = Phone(current_app, to=to, dry_run=True)
+
+    def ask(prompt: str) -> str:
+        return click.prompt(prompt, default="", show_default=False, prompt_suffix="> ")
+
+    try:
+        run_call(phone, ask, click.echo)
+    except click.Abort:
+        click.echo("  (you hung up)")
+
+
 directory_cli.init_cli(main)
 services_cli.init_cli(main)
 backup_cli.init_cli(main)
 twilio_cli.init_cli(main)
 main.add_command(printing_cli.print_command)
 staff_cli.init_cli(main)
-simulate.add_command(simulate_voice)
 
 
 if __name__ == "__main__":

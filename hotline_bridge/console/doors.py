@@ -101,17 +101,23 @@ def sms_detail(app: Flask, flow: Flow, site: Site, service: Service, lang: str) 
 
 def _language_key(app: Flask, to: str, lang: str) -> str:
     """Return the key that chooses ``lang`` at the greeting of the site the number ``to``
-    reaches: that site's language is offered first, then the others of the catalogs."""
+    reaches: that site's language is offered first, then the others calls are read in."""
+    setup = app.extensions["hotline_bridge.voice"]
     with open_db(app) as db:
-        first = site_for_number(db, to).default_language
-    languages = app.extensions["hotline_bridge"].catalogs.languages
-    return {chosen: key for key, chosen in language_keys(languages, first).items()}[lang]
+        first = setup.spoken(site_for_number(db, to).default_language)
+    keys = language_keys(setup.languages, first)
+    return {chosen: key for key, chosen in keys.items()}[lang]
 
 
 def voice_detail(
     app: Flask, flow: Flow, site: Site, service: Service, lang: str, details_label: str
 ) -> Seen:
-    """Call the line to the service, as a person would; return what the line reads about it."""
+    """Call the line to the service, as a person would; return what the line reads about it
+    (for a language no voice speaks, what its callers hear: the call in its fallback)."""
+    spoken = app.extensions["hotline_bridge.voice"].spoken(lang)
+    if spoken != lang:
+        lang = spoken
+        details_label = app.extensions["hotline_bridge"].catalogs.text(lang, "option.details")
     to = _sms_number(site)
     phone = Phone(app, to=to or None, dry_run=True)
     keys = path_to_list(flow, service.category, "voice")

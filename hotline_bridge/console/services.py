@@ -36,30 +36,14 @@ from hotline_bridge.directory import hours
 from hotline_bridge.directory.importer import as_file_row
 from hotline_bridge.directory.models import display_number, get_site
 from hotline_bridge.directory.store import ACTIVE, HELD, text_columns, with_texts, write_services
-from hotline_bridge.directory.validation import CATEGORIES, check_service
+from hotline_bridge.directory.validation import CATEGORIES, SERVICE_DETAILS, check_service
 from hotline_bridge.runtime import import_context, runtime
 
 # The fields of a service the console form shows, in order (the import's columns, less the
 # site, which is the page's, and the flags only a file sets); the words come first, one field
 # per language of the catalogs (see form_fields).
 WORD_FIELDS = ("name", "label", "description")
-OTHER_FIELDS = (
-    "phone",
-    "phone_extension",
-    "sms",
-    "tty",
-    "address",
-    "address_2",
-    "confidential",
-    "city",
-    "state",
-    "zip",
-    "latitude",
-    "longitude",
-    "hours",
-    "languages",
-    "url",
-)
+OTHER_FIELDS = SERVICE_DETAILS
 # Numbers that send a person somewhere: a change to one waits for a second person.
 NUMBER_FIELDS = store.NUMBER_COLUMNS
 # What staff call taking a service out; it stays in the database and can be restored.

@@ -193,12 +193,6 @@ def update_staff(db: sqlite_utils.Database, staff_id: int, **values: Any) -> Non
     db.table("staff").update(staff_id, values)
 
 
-def active_staff_of(db: sqlite_utils.Database, site: str) -> list[Staff]:
-    """Return the site's staff accounts that can sign in."""
-    rows = db.query("select * from staff where site = ? and disabled = 0 and admin = 0", [site])
-    return [Staff.from_row(row) for row in rows]
-
-
 def record(
     db: sqlite_utils.Database,
     now: dt.datetime,

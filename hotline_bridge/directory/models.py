@@ -128,17 +128,6 @@ class Site:
         return None
 
 
-def texts_from(row: Mapping[str, Any]) -> dict[str, Texts]:
-    """Return the words of a row written with ``label_<lang>``, ``name_<lang>`` and
-    ``description_<lang>`` columns (an import row, an export row, a console form)."""
-    found: dict[str, dict[str, Any]] = {}
-    for key, value in row.items():
-        split = text_column(key, SERVICE_TEXTS)
-        if split and value:
-            found.setdefault(split[1], {})[split[0]] = value
-    return {lang: Texts(**values) for lang, values in found.items()}
-
-
 _SERVICE_FIELDS = frozenset(Service.__dataclass_fields__)
 _SITE_FIELDS = frozenset(Site.__dataclass_fields__)
 

@@ -62,6 +62,28 @@ CATEGORIES = (
     "youth",
 )
 
+# How a service is reached, where it is and when, in the order people read them (the console's
+# form shows them so).
+SERVICE_DETAILS = (
+    "phone",
+    "phone_extension",
+    "sms",
+    "tty",
+    "address",
+    "address_2",
+    "confidential",
+    "city",
+    "state",
+    "zip",
+    "latitude",
+    "longitude",
+    "hours",
+    "languages",
+    "url",
+)
+# The fields added since the first services template: a file's columns end with them, so the
+# columns of older files keep their places.
+_ADDED_FIELDS = ("phone_extension", "address_2", "confidential")
 SERVICE_COLUMNS = (
     "id",
     "site",
@@ -72,23 +94,10 @@ SERVICE_COLUMNS = (
     "name_es",
     "description_en",
     "description_es",
-    "phone",
-    "sms",
-    "tty",
-    "address",
-    "city",
-    "state",
-    "zip",
-    "latitude",
-    "longitude",
-    "hours",
-    "languages",
-    "url",
+    *(c for c in SERVICE_DETAILS if c not in _ADDED_FIELDS),
     "fictional",
     "status",
-    "phone_extension",
-    "address_2",
-    "confidential",
+    *_ADDED_FIELDS,
 )
 # Other names a services file may give a column, and the column each stands for.
 COLUMN_ALIASES = {"address_confidential": "confidential", "extension": "phone_extension"}

@@ -57,21 +57,36 @@ class Profile:
 
     # The words that switch a text conversation to this language ("ES", "ESPAÑOL").
     keywords: tuple[str, ...]
-    # The Twilio voice that reads it, and the language Twilio reads and hears it in.
-    voice: str
-    speech: str
+    # The Twilio voice that reads it, and the language Twilio reads and hears it in; None for a
+    # language no Twilio voice speaks.
+    voice: str | None
+    speech: str | None
+    # For a language without a voice: the language whose voice and words its callers hear
+    # instead; the greeting tells them, in that language, that theirs is offered by text.
+    voice_fallback: str | None = None
 
 
 def load_profile(locales_dir: Path, lang: str) -> Profile:
-    """Read ``lang``'s profile; raise ``CatalogError`` when it is missing or incomplete."""
+    """Read ``lang``'s profile; raise ``CatalogError`` when it is missing or incomplete: a
+    language names a voice and its speech language, or the language calls fall back on."""
     path = locales_dir / lang / PROFILE_FILE
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-        profile = Profile(tuple(data["keywords"]), str(data["voice"]), str(data["speech"]))
+        voice, speech, fallback = (data.get(k) for k in ("voice", "speech", "voice_fallback"))
+        profile = Profile(
+            tuple(data["keywords"]),
+            str(voice) if voice else None,
+            str(speech) if speech else None,
+            str(fallback) if fallback else None,
+        )
     except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError) as exc:
         raise CatalogError(f"{path}: {type(exc).__name__}: {exc}") from None
     if not profile.keywords or not all(isinstance(k, str) and k for k in profile.keywords):
         raise CatalogError(f"{path}: keywords must be a list of words")
+    if (profile.voice is None) != (profile.speech is None):
+        raise CatalogError(f"{path}: voice and speech go together")
+    if profile.voice is None and profile.voice_fallback in (None, lang):
+        raise CatalogError(f"{path}: give a voice and speech, or the voice_fallback of calls")
     return profile
 
 

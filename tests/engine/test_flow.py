@@ -142,6 +142,17 @@ def test_no_channel_imports_another_channel_or_a_directory_query(channel: Path) 
                 assert not QUERIES & set(name.split(".")), (path, name)
 
 
+# The renderers of the channels, which write the screen the turn's step got from the engine.
+RENDERERS = ("voice/render.py", "kiosk/pages.py", "text.py")
+
+
+@pytest.mark.parametrize("module", RENDERERS)
+def test_no_renderer_asks_the_engine_for_a_screen(module: str) -> None:
+    path = PACKAGE / "channels" / module
+    asked = {f"hotline_bridge.engine.step.{name}" for name in ("show", "respond", "enter_zip")}
+    assert not asked & _imported_names(path), path
+
+
 def test_shipped_flow_is_valid(flow: engine.Flow) -> None:
     assert flow.start == "main" and flow.nodes[flow.talk_node].service == flow.hotline
 

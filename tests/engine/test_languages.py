@@ -174,8 +174,9 @@ OWN_WORDS = {
 }
 
 
-def _pseudo_locales(tmp_path: Path) -> Path:
-    """Copy the catalogs and add a pseudo-language wrapping every English message."""
+def _pseudo_locales(tmp_path: Path, profile: str = PSEUDO_PROFILE) -> Path:
+    """Copy the catalogs and add a pseudo-language wrapping every English message, described
+    by ``profile`` (its language.toml)."""
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po, write_po
 
@@ -193,7 +194,7 @@ def _pseudo_locales(tmp_path: Path) -> Path:
         write_po(handle, catalog)
     with (folder / "messages.mo").open("wb") as handle:
         write_mo(handle, catalog)
-    (locales / PSEUDO / "language.toml").write_text(PSEUDO_PROFILE, encoding="utf-8")
+    (locales / PSEUDO / "language.toml").write_text(profile, encoding="utf-8")
     return locales
 
 
@@ -374,10 +375,8 @@ def test_a_third_language_reads_in_any_twilio_voice_of_its_language(
 ) -> None:
     from hotline_bridge.channels.voice.simulator import Phone
 
-    locales = _pseudo_locales(tmp_path)
     profile = PSEUDO_PROFILE.replace("Polly.Matthew-Neural", voice).replace("en-US", speech)
-    (locales / PSEUDO / "language.toml").write_text(profile, encoding="utf-8")
-    app = make_app(LOCALES_DIR=str(locales))
+    app = make_app(LOCALES_DIR=str(_pseudo_locales(tmp_path, profile)))
     phone = Phone(app, caller="+15558675309", to="+15550100999")
     phone.dial_in()
     phone.press("3")
@@ -389,8 +388,7 @@ def test_a_voice_of_another_language_is_refused_for_a_third_language(
 ) -> None:
     from hotline_bridge.settings import ConfigError
 
-    locales = _pseudo_locales(tmp_path)
     profile = PSEUDO_PROFILE.replace("Polly.Matthew-Neural", "Polly.Lea-Neural")  # en-US speech
-    (locales / PSEUDO / "language.toml").write_text(profile, encoding="utf-8")
+    locales = _pseudo_locales(tmp_path, profile)
     with pytest.raises(ConfigError, match=r"'Polly\.Lea-Neural' is not a known voice for en-US"):
         make_app(LOCALES_DIR=str(locales))

@@ -90,11 +90,10 @@ class Code:
 
 
 @dataclass(frozen=True)
-class Result:
-    """One service near a ZIP code, as a large button: label, distance, open now and phone."""
+class Result(Choice):
+    """One service near a ZIP code, as a large button (its label and where it leads) with its
+    distance, open now and phone."""
 
-    label: str
-    href: str
     miles: str | None = None
     open_now: str | None = None
     phone: str | None = None

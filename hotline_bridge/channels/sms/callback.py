@@ -32,7 +32,7 @@ from typing import Any
 
 import requests
 import sqlite_utils
-from flask import Flask, Response, current_app, has_request_context, request
+from flask import Flask, Response, current_app, request
 from twilio.base.exceptions import TwilioException
 from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
@@ -40,6 +40,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from hotline_bridge.channels import turn as turns
 from hotline_bridge.channels.sms.segments import MAX_SEGMENTS, MEDIAN_SEGMENTS, cost
 from hotline_bridge.channels.sms.sessions import conversation_cookie
+from hotline_bridge.channels.text import Writer
 from hotline_bridge.counters import REPEAT
 from hotline_bridge.directory.models import Site, display_number, get_site, site_for_number
 from hotline_bridge.directory.reader import SiteDirectory
@@ -51,7 +52,7 @@ from hotline_bridge.engine.keywords import normalize
 from hotline_bridge.ops import metrics
 from hotline_bridge.runtime import KEYWORDS_FILE, runtime
 from hotline_bridge.settings import resolve_path
-from hotline_bridge.webhooks import forget, form, public_url, twiml_response
+from hotline_bridge.webhooks import forget, public_url, twiml_response
 
 log = logging.getLogger(__name__)
 
@@ -277,20 +278,20 @@ def cap(app: Flask, site: Site) -> int:
 
 # --- The offer, on the talk screen ---------------------------------------------------------------
 
-Writer = Callable[[Words, Flow, Site, Outcome, str], "str | None"]
-
 
 def offering(write: Writer) -> Writer:
     """Return ``write`` that adds the offer of a call above the last line of the talk screen,
     wherever the call is offered and the reply still fits the segment budget with it (see
-    ``with_offer``)."""
+    ``with_offer``). The number the person texted (``to``) is the turn's, given by the caller:
+    the call would ring from it."""
 
-    def written(words: Words, flow: Flow, site: Site, outcome: Outcome, phone: str) -> str | None:
-        text = write(words, flow, site, outcome, phone)
+    def written(
+        words: Words, flow: Flow, site: Site, outcome: Outcome, phone: str, to: str
+    ) -> str | None:
+        text = write(words, flow, site, outcome, phone, to)
         screen = outcome.screen
         if text is None or screen is None or screen.position.node != flow.talk_node:
             return text
-        to = form().get("To", "") if has_request_context() else ""
         line = line_number(site, to) if offered(current_app, site, to) else None
         if screen.position.page or line is None:
             return text

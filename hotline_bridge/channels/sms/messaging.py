@@ -220,7 +220,9 @@ def _written(place: turn.Place[Message], message: Message, decided: Decided) -> 
             text = words.pick(name, _DELETED[decided.deleted], phone=phone)
             action = public_url("sms.status", forget="1")
     else:
-        text = message.channel.write(words, rt.flow, site, outcome, rt.failsafe.hotline_phone)
+        text = message.channel.write(
+            words, rt.flow, site, outcome, rt.failsafe.hotline_phone, message.fields.get("To", "")
+        )
     if config["SMS_OPT_OUT_BY_TWILIO"] and outcome.compliance:
         text = None  # Twilio's Advanced Opt-Out answers these with the console's wording
     twiml = MessagingResponse()

@@ -145,9 +145,10 @@ def reply(words: Words, flow: Flow, site: Site, screen: Screen, opening: str | N
 
 
 def render(
-    words: Words, flow: Flow, site: Site, outcome: Outcome, hotline_phone: str
+    words: Words, flow: Flow, site: Site, outcome: Outcome, hotline_phone: str, to: str = ""
 ) -> str | None:
-    """Return the reply to an outcome of the conversation (None: stay silent)."""
+    """Return the reply to an outcome of the conversation (None: stay silent); the number the
+    message came to (``to``) changes nothing here."""
     return text.answer(words, CHANNEL, flow, site, outcome, hotline_phone, reply)
 
 

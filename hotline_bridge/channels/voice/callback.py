@@ -22,6 +22,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from hotline_bridge.channels import turn
 from hotline_bridge.channels.voice import render as vr
+from hotline_bridge.channels.voice.routes import silence
 from hotline_bridge.directory.models import Site, dial_string, get_site, site_for_number
 from hotline_bridge.runtime import runtime
 from hotline_bridge.webhooks import (
@@ -122,7 +123,7 @@ def _picked_up(
         response = VoiceResponse()
         response.hangup()
         return response, [(lang, "callback:machine")]
-    return bridge(call, lang), [(lang, "callback:connected")]
+    return bridge(call, call.setup.spoken(lang)), [(lang, "callback:connected")]
 
 
 ANSWER = turn.Channel[Answered, tuple[VoiceResponse, list[turn.Count]]](
@@ -161,12 +162,7 @@ def _delete_ended(
 
 
 STATUS = turn.Channel[Answered, tuple[VoiceResponse, list[turn.Count]]](
-    name=COUNTED_AS,
-    read=_read,
-    step=_ended,
-    effects=_delete_ended,
-    render=_render,
-    fail_safe=lambda _given: twiml_response(VoiceResponse()),
+    COUNTED_AS, _read, _ended, _render, silence, effects=_delete_ended
 )
 
 

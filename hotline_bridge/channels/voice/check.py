@@ -122,7 +122,7 @@ def first_contact_problems(app: Flask) -> Iterator[str]:
     pattern = re.compile(
         r"(?<!\w)(" + "|".join(map(re.escape, sensitive)) + r")(?!\w)", re.IGNORECASE
     )
-    languages = app.extensions["hotline_bridge"].catalogs.languages
+    languages = app.extensions["hotline_bridge.voice"].languages
     for key in ("", *(str(n) for n in range(1, len(languages) + 1))):
         phone = Phone(app, dry_run=True)
         phone.dial_in()
@@ -138,7 +138,8 @@ def time_to_help_problems(app: Flask) -> Iterator[str]:
     line later than the budget, pressing their language's key at once or staying silent."""
     with open_db(app) as db:
         first = site_for_number(db, SIMULATOR_NUMBER).default_language
-    languages = app.extensions["hotline_bridge"].catalogs.languages
+    first = app.extensions["hotline_bridge.voice"].spoken(first)
+    languages = app.extensions["hotline_bridge.voice"].languages
     for lang in list(language_keys(languages, first).values())[:BUDGETED_LANGUAGES]:
         for path in PATHS:
             seconds = seconds_to_help(app, lang, path)

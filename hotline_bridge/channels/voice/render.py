@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from flask import url_for
@@ -42,10 +42,9 @@ from hotline_bridge.engine.screen import (
     PREVIOUS,
     SHORTCUTS,
     Entry,
-    Notice,
     Screen,
 )
-from hotline_bridge.engine.step import Capabilities, Directory, dialable, show
+from hotline_bridge.engine.step import Capabilities, Directory, dialable
 from hotline_bridge.settings import ConfigError
 
 CHANNEL = "voice"
@@ -171,15 +170,20 @@ class Voice:
 
 
 def voices_from(config: Mapping[str, Any], profiles: Mapping[str, Profile]) -> dict[str, Voice]:
-    """Return the voice of each language: its profile's (``locales/<lang>/language.toml``),
-    unless a VOICE_<LANG> / VOICE_LANGUAGE_<LANG> setting overrides it. Raise ``ConfigError``
-    when a voice does not speak its language, so a Spanish sentence is never read in an English
-    voice."""
+    """Return the voice of each language that has one: its profile's
+    (``locales/<lang>/language.toml``), unless a VOICE_<LANG> / VOICE_LANGUAGE_<LANG> setting
+    overrides it. Raise ``ConfigError`` when a voice does not speak its language, so a Spanish
+    sentence is never read in an English voice."""
     voices = {}
     for lang, profile in profiles.items():
         suffix = lang.upper()
         name = config.get(f"VOICE_{suffix}") or profile.voice
-        voice = Voice(name, config.get(f"VOICE_LANGUAGE_{suffix}") or profile.speech)
+        if name is None:  # read in its fallback's voice (``fallbacks_from``)
+            continue
+        speech = config.get(f"VOICE_LANGUAGE_{suffix}") or profile.speech
+        if speech is None:
+            raise ConfigError(f"VOICE_{suffix}: set VOICE_LANGUAGE_{suffix} too")
+        voice = Voice(name, speech)
         if config.get(f"VOICE_LANGUAGE_{suffix}") and not voice.language.lower().startswith(
             f"{lang}-"
         ):
@@ -191,6 +195,23 @@ def voices_from(config: Mapping[str, Any], profiles: Mapping[str, Profile]) -> d
             )
         voices[lang] = voice
     return voices
+
+
+def fallbacks_from(profiles: Mapping[str, Profile], voices: Mapping[str, Voice]) -> dict[str, str]:
+    """Return, for each language without a voice, the language its callers hear instead (its
+    ``voice_fallback``); raise ``ConfigError`` when that language has no voice either."""
+    fallbacks = {}
+    for lang, profile in profiles.items():
+        if lang in voices:
+            continue
+        fallback = profile.voice_fallback
+        if fallback is None or fallback not in voices:
+            raise ConfigError(
+                f"{lang} has no voice, and its voice_fallback {fallback!r} is no language "
+                f"with one ({', '.join(voices)})"
+            )
+        fallbacks[lang] = fallback
+    return fallbacks
 
 
 @dataclass(frozen=True)
@@ -253,12 +274,8 @@ class State:
         return {key: value for key, value in values.items() if value}
 
 
-@dataclass(frozen=True)
-class FailSafeWords:
-    """The fail-safe sentences of one language, with number marks, prepared at start-up."""
-
-    before: str
-    after: str
+# The fail-safe's key for a caller whose language is not known: it is said in every language.
+EVERY_LANGUAGE = ""
 
 
 @dataclass(frozen=True)
@@ -270,50 +287,67 @@ class VoiceSetup:
     gather_timeout: int
     hotline_phone: str
     emergency_phone: str
-    failsafe: Mapping[str, FailSafeWords]
+    # The fail-safe answer as TwiML, by language (``EVERY_LANGUAGE``: in all of them).
+    failsafe: Mapping[str, str]
+    # The languages no Twilio voice speaks, each with the language its callers hear instead.
+    fallbacks: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def languages(self) -> list[str]:
+        """The languages calls are read in (those with a voice), in the catalogs' order."""
+        return list(self.voices)
+
+    def spoken(self, lang: str) -> str:
+        """Return the language a call in ``lang`` is read in: its own, or its fallback's."""
+        return self.fallbacks.get(lang, lang)
 
 
 def prepare(
     config: Mapping[str, Any], catalogs: Catalogs, hotline: str, emergency: str
 ) -> VoiceSetup:
-    """Check the voice settings and prepare the fail-safe wording, so that answering with it
+    """Check the voice settings and prepare the fail-safe answer, so that answering with it
     later touches neither the database nor the disk; raise ``ConfigError`` or ``CatalogError``."""
-    failsafe = {
-        lang: FailSafeWords(
-            catalogs.bind(lang).t("voice.failsafe", emergency=number_mark("emergency")),
-            catalogs.bind(lang).t("voice.failsafe_number", number=NUMBER),
-        )
-        for lang in catalogs.languages
-    }
     voices = {
         lang: replace(voice, around_the_clock=catalogs.bind(lang).t("voice.around_the_clock"))
         for lang, voice in voices_from(config, catalogs.profiles).items()
     }
-    return VoiceSetup(
+    setup = VoiceSetup(
+        fallbacks=fallbacks_from(catalogs.profiles, voices),
         voices=voices,
         dial_timeout=config["VOICE_DIAL_TIMEOUT"],
         gather_timeout=config["VOICE_GATHER_TIMEOUT"],
         hotline_phone=hotline,
         emergency_phone=emergency,
-        failsafe=failsafe,
+        failsafe={},
     )
+    failsafe = {lang: _fail_safe_twiml(setup, catalogs, [lang]) for lang in voices}
+    failsafe[EVERY_LANGUAGE] = _fail_safe_twiml(setup, catalogs, list(voices))
+    return replace(setup, failsafe=failsafe)
 
 
-def fail_safe(setup: VoiceSetup, lang: str | None) -> VoiceResponse:
-    """Return the static answer: we are connecting you to a 24/7 line (in ``lang``, or in every
-    language when it is unknown), the call to that line, and its number for later."""
-    langs = [lang] if lang is not None and lang in setup.voices else list(setup.voices)
+def _fail_safe_twiml(setup: VoiceSetup, catalogs: Catalogs, langs: Sequence[str]) -> str:
+    """Return the static answer in each of ``langs``: we are connecting you to a 24/7 line, the
+    call to that line, and its number for later."""
     numbers = {"number": setup.hotline_phone, "emergency": setup.emergency_phone}
     response = VoiceResponse()
-    for code in langs:
-        say(response, setup.voices[code], setup.failsafe[code].before, numbers)
+    for lang in langs:
+        text = catalogs.bind(lang).t("voice.failsafe", emergency=number_mark("emergency"))
+        say(response, setup.voices[lang], text, numbers)
     response.dial(
         dial_string(setup.hotline_phone), timeout=setup.dial_timeout, answer_on_bridge=True
     )
-    for code in langs:
-        say(response, setup.voices[code], setup.failsafe[code].after, numbers)
+    for lang in langs:
+        text = catalogs.bind(lang).t("voice.failsafe_number", number=NUMBER)
+        say(response, setup.voices[lang], text, numbers)
     response.hangup()
-    return response
+    return str(response)
+
+
+def fail_safe(setup: VoiceSetup, lang: str | None) -> str:
+    """Return the static answer prepared at start-up, in ``lang`` (in its fallback, for a
+    language without a voice), or in every language when it is unknown."""
+    key = setup.spoken(lang) if lang is not None else EVERY_LANGUAGE
+    return setup.failsafe.get(key, setup.failsafe[EVERY_LANGUAGE])
 
 
 @dataclass(frozen=True)
@@ -329,6 +363,11 @@ class Call:
     @property
     def voices(self) -> Mapping[str, Voice]:
         return self.setup.voices
+
+    @property
+    def languages(self) -> list[str]:
+        """The languages the call can be read in."""
+        return self.setup.languages
 
     def words(self, lang: str) -> Words:
         return self.catalogs.bind(lang)
@@ -380,11 +419,6 @@ def speak(parent: TwiML, call: Call, lang: str, text: str, phone: str | None = N
 
 
 # --- Reading a screen -------------------------------------------------------------------------
-
-
-def screen_at(call: Call, state: State, notices: Sequence[Notice] = ()) -> Screen:
-    """Return what the flow shows at ``state`` (the one read of the directory for it)."""
-    return show(call.flow, state.position, state.lang, call.directory, CAPABILITIES, notices)
 
 
 def offered(call: Call, state: State, screen: Screen) -> list[tuple[str, str]]:
@@ -483,7 +517,7 @@ def say_shortcuts(parent: TwiML, call: Call, state: State, screen: Screen) -> No
         keys = {"talk": flow.talk_key, "home": flow.home_key, "back": flow.back_key}
         key = "voice.shortcuts" if screen.by_role(BACK) else "voice.shortcuts_no_back"
         speak(parent, call, lang, call.words(lang).t(key, **keys))
-    following = next_language(call.catalogs.languages, lang)
+    following = next_language(call.languages, lang)
     if (state.node == flow.start or not state.chosen) and following != lang:
         speak(parent, call, following, call.words(following).t("voice.switch_language"))
 
@@ -682,8 +716,8 @@ def render_detail(call: Call, state: State, screen: Screen) -> VoiceResponse:
     """One service: its discreet label; on request (or after a call to it failed) its official
     name, number and address."""
     service = screen.service
-    if service is None:  # gone since the caller heard the list: start again from the top
-        return render(call, State(call.flow.start, lang=state.lang), "notice.gone")
+    if service is None:  # the turn shows the main menu instead (``routes._shown``)
+        raise LookupError("a detail screen without its service")
     lang = state.lang
 
     def body(menu: Gather) -> None:
@@ -806,21 +840,13 @@ RENDERERS: dict[str, Callable[[Call, State, Screen], VoiceResponse]] = {
 }
 
 
-def render(
-    call: Call, state: State, notice: str | None = None, screen: Screen | None = None
-) -> VoiceResponse:
-    """Return the TwiML for ``state`` (its ``screen``, when the engine already built it), after
-    an optional notice (a catalog key)."""
-    notices = (Notice(notice),) if notice else ()
-    if screen is None:
-        screen = screen_at(call, state, notices)
-    elif notices:
-        screen = replace(screen, notices=(*notices, *screen.notices))
+def render(call: Call, state: State, screen: Screen) -> VoiceResponse:
+    """Return the TwiML of ``screen``, which the engine showed for ``state`` in the turn."""
     if screen.position != state.position:  # the engine moved on (an unknown ZIP code is dropped)
         state = State.at(screen.position, state.lang).but(misses=state.misses, view=state.view)
     renderer = RENDERERS.get(screen.kind)
-    if renderer is None:
-        return fail_safe(call.setup, state.lang)
+    if renderer is None:  # the turn's fail-safe answers, and the fault is logged
+        raise LookupError(f"the voice line reads no {screen.kind!r} screen")
     return renderer(call, state, screen)
 
 
@@ -840,7 +866,7 @@ def render_greeting(call: Call, default_lang: str) -> VoiceResponse:
     way to help comes first and in one menu, in the site's language: a menu per language there
     would put a second's wait between the offers and the second language's past the budget
     (``timing.HELP_WITHIN_SECONDS``)."""
-    order = list(language_keys(call.catalogs.languages, default_lang).items())
+    order = list(language_keys(call.languages, default_lang).items())
     waits = [GREETING_PAUSE] * (len(order) - 1) + [call.setup.gather_timeout]
     response = VoiceResponse()
     offers = [lang for _, lang in order]
@@ -850,11 +876,23 @@ def render_greeting(call: Call, default_lang: str) -> VoiceResponse:
         speak(first, call, lang, text)
     program = call.site.program_name(default_lang) or call.words(default_lang).t("program.name")
     speak(first, call, default_lang, call.words(default_lang).t("voice.welcome", program=program))
+    menu = first
     for n, (key, lang) in enumerate(order):
         menu = first if n == 0 else _greeting_menu(call, response, default_lang, lang, waits[n])
         speak(menu, call, lang, call.words(lang).t("voice.choose_language", key=key))
+    _offer_by_text(call, menu)
     response.redirect(url_for("voice.language", d=default_lang), method="POST")
     return response
+
+
+def _offer_by_text(call: Call, menu: Gather) -> None:
+    """Tell the callers of each language no voice speaks, in the language they hear instead
+    and in its voice, that theirs is offered by text message: its own name and its keyword."""
+    for lang, fallback in call.setup.fallbacks.items():
+        name = call.catalogs.text(lang, "kiosk.language_name")
+        keyword = call.catalogs.profiles[lang].keywords[0]
+        text = call.words(fallback).t("voice.by_text", language=name, keyword=keyword)
+        speak(menu, call, fallback, text)
 
 
 def _greeting_menu(
@@ -902,7 +940,7 @@ def _greeting_hints(call: Call, lang: str, offers: Sequence[str]) -> list[str]:
     each language whose offer of it the menu reads (``offers``)."""
     words = call.words(lang)
     digits = [digit.strip() for digit in words.t("voice.speech.digits").split(",")]
-    keys = [*language_keys(call.catalogs.languages, lang), call.flow.talk_key]
+    keys = [*language_keys(call.languages, lang), call.flow.talk_key]
     names = [
         word.lower()
         for profile in call.catalogs.profiles.values()
@@ -917,16 +955,15 @@ def _greeting_hints(call: Call, lang: str, offers: Sequence[str]) -> list[str]:
     return [*(digits[int(key)] for key in keys), *names, *talk][:MAX_HINTS]
 
 
-def render_talk_at_once(call: Call, default_lang: str) -> VoiceResponse:
+def render_talk_at_once(call: Call, default_lang: str, screen: Screen) -> VoiceResponse:
     """The talk key pressed in the greeting, before any language was chosen: "connecting you"
     in every language, then the call to the 24/7 line (when it cannot be dialled, the talk
     screen in the site's language)."""
     state = State(call.flow.talk_node, lang=default_lang, chosen=False)
-    screen = screen_at(call, state)
     service = screen.service
     if screen.kind != "connect" or service is None or not dialable(service):
-        return render(call, state, screen=screen)
-    others = list(language_keys(call.catalogs.languages, default_lang).values())[1:]
+        return render(call, state, screen)
+    others = list(language_keys(call.languages, default_lang).values())[1:]
     return dial(call, state, service.phone or "", also=others)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 
 import sqlite_utils
 from flask import Blueprint, Flask, Response, current_app, request
@@ -22,8 +23,10 @@ from hotline_bridge.channels.voice import render as vr
 from hotline_bridge.channels.voice.speech import understand, words_of
 from hotline_bridge.directory.models import Site, site_for_number
 from hotline_bridge.engine.conversation import DANGER_EVENT, emergency_node
-from hotline_bridge.engine.screen import Screen
-from hotline_bridge.engine.step import DETAILS, DIAL, dialable, respond
+from hotline_bridge.engine.flow import Position
+from hotline_bridge.engine.screen import Notice, Screen
+from hotline_bridge.engine.step import DETAILS, DIAL, dialable, respond, show
+from hotline_bridge.engine.walk import with_notice
 from hotline_bridge.runtime import runtime
 from hotline_bridge.webhooks import (
     CALL_STATUSES,
@@ -53,7 +56,7 @@ def _setup() -> vr.VoiceSetup:
     return current_app.extensions["hotline_bridge.voice"]
 
 
-def fail_safe_twiml(lang: str | None) -> VoiceResponse:
+def fail_safe_twiml(lang: str | None) -> str:
     """Return the static answer that connects the caller to the 24/7 line, in ``lang`` (in
     every language when unknown); built from what start-up prepared, never the database."""
     return vr.fail_safe(_setup(), lang)
@@ -72,14 +75,19 @@ class Heard:
     args: Mapping[str, str]
 
 
+# An answer a step decided on, with the screens the engine showed for it, which the turn's
+# render stage writes as TwiML (``render.py`` reads only what it is given).
+Answer = Callable[[], VoiceResponse]
+
+
 @dataclass
 class Said:
     """What a voice step decided: the answer, what to count as (language, event), and for
-    the forget key, the answer written once the deletion is done."""
+    the forget key, the answer to give once the deletion is done."""
 
-    twiml: VoiceResponse | None
+    answer: Answer | None
     counts: list[turn.Count] = field(default_factory=list)
-    after_forget: Callable[[str], VoiceResponse] | None = None
+    after_forget: Callable[[str], Answer] | None = None
 
 
 def _read() -> Heard:
@@ -94,32 +102,56 @@ def _site(db: sqlite_utils.Database, heard: Heard) -> Site:
 def _effects(place: turn.Place[Heard], heard: Heard, said: Said) -> Said:
     """Delete the line's records of this caller when the forget key asked for it."""
     if said.after_forget is not None:
-        said.twiml = said.after_forget(forget.copies_of_call(heard.fields, _when_done()))
+        said.answer = said.after_forget(forget.copies_of_call(heard.fields, _when_done()))
     return said
 
 
 def _render(place: turn.Place[Heard], heard: Heard, said: Said) -> turn.Done:
-    if said.twiml is None:
+    if said.answer is None:
         raise LookupError("a voice step decided no answer")
-    return turn.Done(twiml_response(said.twiml), said.counts)
+    return turn.Done(twiml_response(said.answer()), said.counts)
 
 
-def _voice(step: Callable[[turn.Place[Heard], Heard], Said]) -> turn.Channel[Heard, Said]:
-    """The turn of one voice route, whose step is ``step``."""
-    return turn.Channel(
-        name=CHANNEL,
-        read=_read,
-        site=_site,
-        step=step,
-        effects=_effects,
-        render=_render,
-        fail_safe=_fail_safe_reply,
-    )
+def silence(_given: object = None) -> Response:
+    """The answer to a call's status report, fault or not: nothing (the call has ended)."""
+    return twiml_response(VoiceResponse())
+
+
+def _voice(
+    step: Callable[[turn.Place[Heard], Heard], Said],
+    effects: Callable[[turn.Place[Heard], Heard, Said], Said] = _effects,
+    fail_safe: Callable[[Heard | None], Response] = _fail_safe_reply,
+) -> turn.Channel[Heard, Said]:
+    """The turn of one voice route, whose step is ``step`` (the site, found by the number
+    called, is looked up only if a stage asks for it)."""
+    return turn.Channel(CHANNEL, _read, step, _render, fail_safe, site=_site, effects=effects)
 
 
 def _call(place: turn.Place[Heard]) -> vr.Call:
     rt = place.runtime
     return vr.Call(rt.flow, rt.catalogs, place.directory, place.site, _setup())
+
+
+def _shown(call: vr.Call, state: vr.State, notice: str | None = None) -> Screen:
+    """Return what the engine shows at ``state``, after ``notice`` (a catalog key): the one
+    read of the directory for it."""
+    notices = (Notice(notice),) if notice else ()
+    screen = show(call.flow, state.position, state.lang, call.directory, vr.CAPABILITIES, notices)
+    return _here(call, state.lang, screen)
+
+
+def _here(call: vr.Call, lang: str, screen: Screen) -> Screen:
+    """Return ``screen``, or for a service gone since the caller heard the list, the main menu
+    and the notice that says so."""
+    if screen.kind != "detail" or screen.service is not None:
+        return screen
+    start = Position(call.flow.start)
+    return show(call.flow, start, lang, call.directory, vr.CAPABILITIES, screen.notices)
+
+
+def _view(call: vr.Call, state: vr.State, notice: str | None = None) -> Answer:
+    """Return the answer that reads what the engine shows at ``state``, after ``notice``."""
+    return partial(vr.render, call, state, _shown(call, state, notice))
 
 
 def _heard(
@@ -157,61 +189,65 @@ def _alarm(speech: str) -> str | None:
     return vr.DANGER if rt.danger.found_in(speech) else None
 
 
-def _alarmed(call: vr.Call, state: vr.State, heard: str) -> VoiceResponse:
+def _alarmed(call: vr.Call, state: vr.State, heard: str) -> Answer:
     """The answer to danger heard at ``state``: the calm line and the offer to connect, or for
     "911" said alone, the emergency screen."""
     if heard == vr.EMERGENCY:
-        return vr.render(call, vr.State(emergency_node(call.flow), lang=state.lang))
-    return vr.render_signal(call, state.but(misses=0))
+        return _view(call, vr.State(emergency_node(call.flow), lang=state.lang))
+    return partial(vr.render_signal, call, state.but(misses=0))
 
 
-def _miss(call: vr.Call, state: vr.State, notice: str | None) -> VoiceResponse:
+def _miss(call: vr.Call, state: vr.State, notice: str | None) -> Answer:
     """Repeat the menu after silence or a wrong key, but only once: then offer the 24/7 line,
     or, when that line has just not answered, read its number and end the call."""
     misses = state.misses + 1
     if misses < vr.MAX_MISSES:
-        return vr.render(call, state.but(misses=misses), notice)
+        return _view(call, state.but(misses=misses), notice)
     if state.node == call.flow.talk_node and state.view == vr.VIEW_UNANSWERED:
-        return vr.last_word(call, state.lang)
-    return vr.render_offer(call, state.lang)
+        return partial(vr.last_word, call, state.lang)
+    return partial(vr.render_offer, call, state.lang)
 
 
-def _act(call: vr.Call, state: vr.State, screen: Screen, action: str) -> VoiceResponse:
+def _act(call: vr.Call, state: vr.State, screen: Screen, action: str) -> Answer:
     """Carry out a channel action of a service: call it, or read its details."""
     service = screen.service
     if action == DIAL and service is not None and dialable(service):
         plain = state.but(misses=0, view=vr.VIEW_PLAIN)
-        return vr.dial(call, plain, service.phone or "", extension=service.phone_extension)
+        phone, extension = service.phone or "", service.phone_extension
+        return partial(vr.dial, call, plain, phone, extension=extension)
     if action in {DIAL, DETAILS}:
-        return vr.render(call, state.but(misses=0, view=vr.VIEW_DETAILS), screen=screen)
+        return partial(vr.render, call, state.but(misses=0, view=vr.VIEW_DETAILS), screen)
     raise LookupError(f"unknown voice action {action!r}")
 
 
 def answer(call: vr.Call, state: vr.State, heard: str | None) -> Said:
     """Return the answer to what the caller did at ``state``, counted in its language."""
-    if heard == vr.KEY_FORGET and vr.offers_forget(vr.screen_at(call, state)):
+    screen = _shown(call, state) if heard == vr.KEY_FORGET else None
+    if screen is not None and vr.offers_forget(screen):
         again = state.but(misses=0)
         return Said(
             None,
             [(state.lang, "delete")],
-            after_forget=lambda result: vr.render(call, again, vr.forgotten(result)),
+            after_forget=lambda result: partial(
+                vr.render, call, again, with_notice(screen, vr.forgotten(result))
+            ),
         )
-    twiml, event = _answer(call, state, heard)
-    return Said(twiml, [(state.lang, event)])
+    decided, event = _answer(call, state, heard)
+    return Said(decided, [(state.lang, event)])
 
 
-def _answer(call: vr.Call, state: vr.State, heard: str | None) -> tuple[VoiceResponse, str]:
+def _answer(call: vr.Call, state: vr.State, heard: str | None) -> tuple[Answer, str]:
     lang = state.lang
     if heard is None:
         return _miss(call, state, None), "silence"
     if vr.KEY_HANGUP in heard:  # star, alone or after a few digits, ends the call
-        return vr.hang_up(call, lang), "hangup"
+        return partial(vr.hang_up, call, lang), "hangup"
     if heard == vr.KEY_REPEAT:
-        return vr.render(call, state.but(misses=0)), "repeat"
+        return _view(call, state.but(misses=0)), "repeat"
     if heard == vr.KEY_LANGUAGE:
-        following = vr.next_language(call.catalogs.languages, lang)
+        following = vr.next_language(call.languages, lang)
         switched = state.but(misses=0, lang=following, chosen=True)
-        return vr.render(call, switched), "language"
+        return _view(call, switched), "language"
     if heard == vr.NOT_UNDERSTOOD:
         return _miss(call, state, "notice.unknown"), "invalid"
     if heard in {vr.DANGER, vr.EMERGENCY}:
@@ -223,12 +259,13 @@ def _answer(call: vr.Call, state: vr.State, heard: str | None) -> tuple[VoiceRes
     if turn.action:
         return _act(call, state, turn.screen, turn.action), turn.event
     after = vr.State.at(turn.screen.position, lang)
-    return vr.render(call, after, screen=turn.screen), turn.event
+    return partial(vr.render, call, after, _here(call, lang, turn.screen)), turn.event
 
 
 def _greet(place: turn.Place[Heard], heard: Heard) -> Said:
     call = _call(place)
-    return Said(vr.render_greeting(call, call.site.default_language), [("unknown", "call")])
+    default = call.setup.spoken(call.site.default_language)
+    return Said(partial(vr.render_greeting, call, default), [("unknown", "call")])
 
 
 @bp.post("")
@@ -246,7 +283,7 @@ def _chosen_language(
     are understood in ``heard_in``, the language of the greeting's menu that heard them ("dos"
     in the Spanish one is the key 2)."""
     speech = "" if fields.get("Digits") else fields.get("SpeechResult", "")
-    languages = call.catalogs.languages
+    languages = call.languages
     spoken = runtime().guesser.guess(speech, languages) if speech else None
     alarm = _alarm(speech) if speech.strip() else None
     if alarm is not None:  # in the language of the words that suggest it
@@ -268,24 +305,25 @@ def _chosen_language(
 
 def _choose_language(place: turn.Place[Heard], heard: Heard) -> Said:
     call = _call(place)
-    languages = call.catalogs.languages
+    languages = call.languages
     default = heard.args.get("d", "")
     if default not in languages:
-        default = call.site.default_language
+        default = call.setup.spoken(call.site.default_language)
     heard_in = heard.args.get("h", "")
     heard_in = heard_in if heard_in in languages else default
     lang, other = _chosen_language(call, heard.fields, default, heard_in)
     counts = [(lang, "language")]
     if other == vr.KEY_HANGUP:
-        return Said(vr.hang_up(call, lang), counts)
+        return Said(partial(vr.hang_up, call, lang), counts)
     start = vr.State(call.flow.start, lang=lang)
     if other in {vr.DANGER, vr.EMERGENCY}:
         return Said(_alarmed(call, start, other), [*counts, (lang, DANGER_EVENT)])
     if other == call.flow.talk_key and heard.fields.get("Digits"):
-        return Said(vr.render_talk_at_once(call, default), counts)  # a key has no language
+        talk = _shown(call, vr.State(call.flow.talk_node, lang=default))
+        return Said(partial(vr.render_talk_at_once, call, default, talk), counts)  # no language
     if other == call.flow.talk_key:
         start = vr.State(call.flow.talk_node, lang=lang)
-    return Said(vr.render(call, start), counts)
+    return Said(_view(call, start), counts)
 
 
 @bp.post("/language")
@@ -298,8 +336,8 @@ def language() -> Response:
 
 def _choose(place: turn.Place[Heard], heard: Heard) -> Said:
     call = _call(place)
-    state = vr.State.parse(call.flow, heard.args, call.catalogs.languages)
-    screen = vr.screen_at(call, state) if _spoken(heard.fields) else None
+    state = vr.State.parse(call.flow, heard.args, call.languages)
+    screen = _shown(call, state) if _spoken(heard.fields) else None
     return answer(call, state, _heard(call, heard.fields, state, screen))
 
 
@@ -312,15 +350,15 @@ def menu() -> Response:
 
 def _after_signal(place: turn.Place[Heard], heard: Heard) -> Said:
     call = _call(place)
-    state = vr.State.parse(call.flow, heard.args, call.catalogs.languages)
+    state = vr.State.parse(call.flow, heard.args, call.languages)
     fields, lang = heard.fields, state.lang
     digits = fields.get("Digits", "")
     if digits == vr.KEY_CONNECT or (not digits and _yes(call, lang, fields)):
         talk = vr.State(call.flow.talk_node, lang=lang)
-        return Said(vr.render(call, talk), [(lang, "signal:yes")])
+        return Said(_view(call, talk), [(lang, "signal:yes")])
     if digits:
         return answer(call, state, digits)
-    return Said(vr.render(call, state), [(lang, "signal:no")])
+    return Said(_view(call, state), [(lang, "signal:no")])
 
 
 @bp.post("/signal")
@@ -342,18 +380,19 @@ def _yes(call: vr.Call, lang: str, fields: Mapping[str, str]) -> bool:
 
 def _after_offer(place: turn.Place[Heard], given: Heard) -> Said:
     call = _call(place)
-    state = vr.State.parse(call.flow, given.args, call.catalogs.languages)
+    state = vr.State.parse(call.flow, given.args, call.languages)
     heard = _heard(call, given.fields, state.but(node=call.flow.talk_node))
     lang = state.lang
+    decided: Answer
     if heard == vr.KEY_HANGUP:
-        twiml = vr.hang_up(call, lang)
+        decided = partial(vr.hang_up, call, lang)
     elif heard == vr.KEY_REPEAT:
-        twiml = vr.render_offer(call, lang)
+        decided = partial(vr.render_offer, call, lang)
     elif heard == call.flow.home_key:
-        twiml = vr.render(call, vr.State(call.flow.start, lang=lang))
+        decided = _view(call, vr.State(call.flow.start, lang=lang))
     else:  # the connect key, silence, or anything else: help is what they need
-        twiml = vr.render(call, vr.State(call.flow.talk_node, lang=lang))
-    return Said(twiml, [(lang, "offer")])
+        decided = _view(call, vr.State(call.flow.talk_node, lang=lang))
+    return Said(decided, [(lang, "offer")])
 
 
 @bp.post("/offer")
@@ -373,13 +412,13 @@ def _unanswered(outcome: str) -> str:
 
 def _after_dial(place: turn.Place[Heard], heard: Heard) -> Said:
     call = _call(place)
-    state = vr.State.parse(call.flow, heard.args, call.catalogs.languages)
+    state = vr.State.parse(call.flow, heard.args, call.languages)
     outcome = heard.fields.get("DialCallStatus", "failed")
     counts = [(state.lang, f"dial:{known(outcome, DIAL_STATUSES)}")]
     if outcome not in UNANSWERED:
-        return Said(vr.goodbye(call, state.lang), counts)
+        return Said(partial(vr.goodbye, call, state.lang), counts)
     after = state.but(misses=0, view=vr.VIEW_UNANSWERED)
-    return Said(vr.render(call, after, _unanswered(outcome)), counts)
+    return Said(_view(call, after, _unanswered(outcome)), counts)
 
 
 @bp.post("/dialed")
@@ -393,12 +432,12 @@ def dialed() -> Response:
 def _on_goodbye(place: turn.Place[Heard], heard: Heard) -> Said:
     call = _call(place)
     lang = heard.args.get("l", "")
-    lang = lang if lang in call.catalogs.languages else call.site.default_language
+    lang = lang if lang in call.languages else call.setup.spoken(call.site.default_language)
     if heard.fields.get("Digits") != vr.KEY_FORGET:
-        return Said(vr.hang_up(call, lang))
+        return Said(partial(vr.hang_up, call, lang))
 
-    def goodbye(result: str) -> VoiceResponse:
-        return vr.forgotten_goodbye(call, lang, result)
+    def goodbye(result: str) -> Answer:
+        return partial(vr.forgotten_goodbye, call, lang, result)
 
     return Said(None, [(lang, "delete")], after_forget=goodbye)
 
@@ -425,7 +464,7 @@ def fallback() -> Response:
 
 def _ended(place: turn.Place[Heard], heard: Heard) -> Said:
     outcome = heard.fields.get("CallStatus", "unknown")
-    return Said(VoiceResponse(), [("all", f"status:{known(outcome, CALL_STATUSES)}")])
+    return Said(VoiceResponse, [("all", f"status:{known(outcome, CALL_STATUSES)}")])
 
 
 def _delete_ended(place: turn.Place[Heard], heard: Heard, said: Said) -> Said:
@@ -452,14 +491,7 @@ def _spoken(fields: Mapping[str, str]) -> bool:
 GREET, LANGUAGE, MENU = _voice(_greet), _voice(_choose_language), _voice(_choose)
 SIGNAL, OFFER, DIALED = _voice(_after_signal), _voice(_after_offer), _voice(_after_dial)
 GOODBYE = _voice(_on_goodbye)
-STATUS = turn.Channel[Heard, Said](
-    name=CHANNEL,
-    read=_read,
-    step=_ended,
-    effects=_delete_ended,
-    render=_render,
-    fail_safe=lambda _heard: twiml_response(VoiceResponse()),
-)
+STATUS = _voice(_ended, _delete_ended, silence)
 
 
 def init_app(app: Flask) -> None:

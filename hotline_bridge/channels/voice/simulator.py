@@ -3,7 +3,7 @@
 ``Phone`` posts what Twilio would post (signed with the app's auth token) and follows the TwiML
 it gets back as Twilio would: a key or words go to the menu's action, silence follows the
 redirect, a ``<Dial>`` reports its outcome to its action. ``hotline-bridge simulate voice``
-drives a ``Phone`` from the terminal; the path check and the tests drive it from code.
+(``cli``) drives a ``Phone`` from the terminal; the path check and the tests drive it from code.
 """
 
 from __future__ import annotations
@@ -14,14 +14,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from xml.etree import ElementTree
 
-import click
-from flask import Flask, current_app
-from flask.cli import with_appcontext
+from flask import Flask
 from twilio.request_validator import RequestValidator
 
 from hotline_bridge.counters import DRY_RUN
 from hotline_bridge.directory.models import display_number
-from hotline_bridge.directory.store import SIMULATOR_NUMBER
 
 # Where the simulated Twilio believes the app lives; the signature covers this URL.
 BASE_URL = "http://localhost"
@@ -249,25 +246,3 @@ def run_call(phone: Phone, ask: Callable[[str], str], show: Callable[[str], None
         if not phone.listening:
             return
         _turn(phone, ask("key").strip())
-
-
-@click.command("voice")
-@click.option(
-    "--to",
-    default=SIMULATOR_NUMBER,
-    show_default=True,
-    help="The line's number that was called (picks the clinic, as for simulate sms).",
-)
-@with_appcontext
-def simulate_voice(to: str) -> None:
-    """Call the voice line in the terminal: hear what is said, in which language and voice, and
-    answer with keys, words or silence."""
-    phone = Phone(current_app, to=to, dry_run=True)
-
-    def ask(prompt: str) -> str:
-        return click.prompt(prompt, default="", show_default=False, prompt_suffix="> ")
-
-    try:
-        run_call(phone, ask, click.echo)
-    except click.Abort:
-        click.echo("  (you hung up)")

@@ -119,8 +119,8 @@ class Caller:
     def language_key(self) -> str:
         """Return the key that chooses the caller's language in the greeting."""
         with open_db(self.app) as db:
-            first = site_for_number(db, self.to).default_language
-        keys = language_keys(self.app.extensions["hotline_bridge"].catalogs.languages, first)
+            first = self.setup.spoken(site_for_number(db, self.to).default_language)
+        keys = language_keys(self.setup.languages, first)
         return next(key for key, lang in keys.items() if lang == self.lang)
 
 

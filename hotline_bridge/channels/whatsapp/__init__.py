@@ -30,7 +30,9 @@ def capabilities(catalogs: Catalogs, flow: Flow, site: Site) -> Capabilities:
     return CAPABILITIES
 
 
-def write(words: Words, flow: Flow, site: Site, outcome: Outcome, hotline_phone: str) -> str | None:
+def write(
+    words: Words, flow: Flow, site: Site, outcome: Outcome, hotline_phone: str, to: str = ""
+) -> str | None:
     """Return the WhatsApp reply to an outcome of the conversation (None: stay silent)."""
     return text.answer(words, CHANNEL, flow, site, outcome, hotline_phone, _compose)
 

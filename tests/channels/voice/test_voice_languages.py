@@ -162,3 +162,116 @@ def test_a_language_chosen_is_not_offered_again_below_the_main_menu(app: Flask) 
     phone.press("1")
     phone.press("2")
     assert text(app, "es", "voice.switch_language") not in phone.text
+
+
+# --- A language no Twilio voice speaks ---------------------------------------------------------
+
+VOICELESS_PROFILE = """keywords = ["QPS", "PSEUDO"]
+voice_fallback = "en"
+"""
+BY_TEXT = "In <Pseudo>, by text message: send QPS to this number."
+
+
+@pytest.fixture
+def voiceless(make_app: Any, tmp_path: Path) -> Flask:
+    app: Flask = make_app(LOCALES_DIR=str(_pseudo_locales(tmp_path, VOICELESS_PROFILE)))
+    return app
+
+
+def test_a_language_without_a_voice_is_offered_by_text_in_its_fallback(voiceless: Flask) -> None:
+    phone = call(voiceless)
+    said = [(s.text, s.language, s.voice) for s in phone.said]
+    assert (BY_TEXT, *VOICES["en"]) in said
+    assert all((language, voice) in VOICES.values() for _, language, voice in said), said
+    # Only the languages with a voice are chosen by a key, each listened for in its own menu.
+    menus = list(phone.twiml.iter("Gather"))  # type: ignore[union-attr]
+    assert [m.get("language") for m in menus] == ["en-US", "es-US"]
+    assert not any("Pseudo, press" in text for text, _, _ in said)
+
+
+def test_a_site_whose_language_has_no_voice_greets_in_the_fallback(voiceless: Flask) -> None:
+    from hotline_bridge.directory.models import site_for_number
+    from hotline_bridge.directory.store import open_db
+
+    with open_db(voiceless) as db:
+        site = site_for_number(db, CLINIC_NUMBER)
+        db["sites"].update(site.id, {"default_language": PSEUDO})
+    phone = call(voiceless)
+    assert phone.said[0].voice == VOICES["en"][1]
+    menus = phone.twiml.iter("Gather")  # type: ignore[union-attr]
+    assert next(menus).get("action") == "/voice/language?d=en&h=en"
+    phone.wait()  # pressing nothing goes on in the language the site's callers hear
+    assert (phone.said[0].text, phone.said[0].voice) == ("How can we help?", VOICES["en"][1])
+    assert {(s.language, s.voice) for s in phone.said[:-1]} == {VOICES["en"]}
+
+
+def test_simulate_voice_reads_the_offer_by_text(voiceless: Flask) -> None:
+    from hotline_bridge.cli import main
+
+    result = voiceless.test_cli_runner().invoke(main, ["simulate", "voice"], input="*\n")
+    assert result.exit_code == 0, result.output
+    assert f"[en-US, Polly.Joanna-Neural] {BY_TEXT}" in result.output
+
+
+def test_the_fail_safe_and_reply_call_speak_the_fallback(voiceless: Flask) -> None:
+    phone = Phone(voiceless, caller=SENDER, to=CLINIC_NUMBER)
+    for url in (f"/voice/fallback?l={PSEUDO}", f"/voice/callback/answer?l={PSEUDO}"):
+        phone.post(url)
+        assert phone.said and {(s.language, s.voice) for s in phone.said} == {VOICES["en"]}, url
+
+
+def test_the_console_preview_reads_the_call_its_callers_hear(voiceless: Flask) -> None:
+    from hotline_bridge.cli import main
+    from hotline_bridge.console import doors
+    from hotline_bridge.directory.models import get_service, get_site
+    from hotline_bridge.directory.store import open_db
+    from tests.conftest import PROJECT
+
+    demo = PROJECT / "examples" / "demo"
+    for name in ("sites.csv", "services.csv"):
+        result = voiceless.test_cli_runner().invoke(main, ["import", str(demo / name)])
+        assert result.exit_code == 0, result.output
+    with open_db(voiceless) as db:
+        site, service = get_site(db, "demo-clinic"), get_service(db, "demo-legal-aid")
+    assert site is not None and service is not None
+    details = text(voiceless, PSEUDO, "option.details")
+    flow = voiceless.extensions["hotline_bridge"].flow
+    seen = doors.voice_detail(voiceless, flow, site, service, PSEUDO, details)
+    assert seen.steps[0] == "1", seen.steps  # English: no key chooses the pseudo-language
+    # Its details were asked for, by the English option's words, as its callers would.
+    assert service.name("en") in seen.text and "<" not in seen.text, seen.text
+
+
+@pytest.mark.parametrize(
+    ("profile", "refusal"),
+    [
+        ('keywords = ["QPS"]\nvoice_fallback = "fr"\n', "voice_fallback 'fr' is no language"),
+        ('keywords = ["QPS"]\n', "give a voice and speech, or the voice_fallback of calls"),
+        ('keywords = ["QPS"]\nvoice = "Polly.Matthew-Neural"\n', "voice and speech go together"),
+    ],
+)
+def test_check_refuses_a_language_with_no_voice_and_no_fallback_with_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, profile: str, refusal: str
+) -> None:
+    from click.testing import CliRunner
+
+    from hotline_bridge.cli import main
+
+    monkeypatch.setenv("HOTLINE_BRIDGE_LOCALES_DIR", str(_pseudo_locales(tmp_path, profile)))
+    monkeypatch.setenv("HOTLINE_BRIDGE_DATABASE", str(tmp_path / "check.db"))
+    monkeypatch.setenv("HOTLINE_BRIDGE_LOCAL", "1")
+    result = CliRunner().invoke(main, ["check", "--quiet"])
+    assert result.exit_code != 0
+    assert "cannot start" in result.output and refusal in result.output, result.output
+
+
+def test_check_passes_a_language_that_falls_back_on_calls(make_app: Any, tmp_path: Path) -> None:
+    import datetime as dt
+
+    from hotline_bridge.checks import run_checks
+
+    locales = str(_pseudo_locales(tmp_path, VOICELESS_PROFILE))
+    app = make_app(LOCALES_DIR=locales, CONFIRMED_LINES="nhth@2026-12-07")
+    report = run_checks(app, dt.date(2026, 12, 9))
+    assert not report.failed, [line for line in report.lines if line.startswith("FAIL")]
+    assert f"voice: {PSEUDO} is read as en on calls, and offered by text" in report.lines
