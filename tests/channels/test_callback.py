@@ -250,6 +250,34 @@ def test_a_busy_24_7_line_offers_the_other_lines_as_the_voice_menu_does(live: Fl
     assert root.find("Gather") is not None  # the other lines, a key away
 
 
+def test_after_a_busy_24_7_line_the_menu_is_the_clinics_that_called(make_app: Any) -> None:
+    """On the line's own call, ``To`` is the person: the menu that follows a busy 24/7 line is
+    still the clinic's whose number rang them, as a call to that number would hear it."""
+    from hotline_bridge.channels.voice.simulator import Phone
+    from tests.cli.test_cli_doors import DEMO
+    from tests.directory.test_import import run
+
+    app = make_app(TWILIO_ACCOUNT_SID=ACCOUNT_SID)
+    for name in ("sites.csv", "services.csv"):
+        assert run(app, "import", str(DEMO / name)).exit_code == 0
+    line = "+15555550199"  # the demo clinic's number
+    rung = Phone(app, caller=line, to=SENDER)
+    rung.fields["Direction"] = "outbound-api"
+    rung.post("/voice/callback/answer?l=en&s=demo-clinic", {"AnsweredBy": "human"})
+    rung.dial_outcome("busy")
+    caller = Phone(app, to=line)
+    caller.dial_in()
+    caller.press("1")  # English
+    caller.press("1")  # talk to someone now: the 24/7 line is dialled
+    caller.dial_outcome("busy")
+    assert rung.text == caller.text
+    for phone in (rung, caller):
+        for key in ("0", "2", "1"):  # the main menu, help near you, legal help
+            phone.press(key)
+    assert rung.text == caller.text
+    assert "Legal help, Cambridge" in rung.text  # the clinic's own, not the default site's
+
+
 def test_the_answer_route_refuses_an_unsigned_request(live: Flask) -> None:
     response = live.test_client().post("/voice/callback/answer?l=en", data={"To": SENDER})
     assert response.status_code == 403

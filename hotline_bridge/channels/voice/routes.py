@@ -95,8 +95,12 @@ def _read() -> Heard:
 
 
 def _site(db: sqlite_utils.Database, heard: Heard) -> Site:
-    """The site whose number was called."""
-    return site_for_number(db, heard.fields.get("To"))
+    """The site whose number the call is on: the number called, or, on a call the line placed
+    through Twilio's API (Reply CALL, ``Direction`` ``outbound-api``), the number it rang from
+    (``To`` is then the person's)."""
+    fields = heard.fields
+    placed = fields.get("Direction") == "outbound-api"
+    return site_for_number(db, fields.get("From" if placed else "To"))
 
 
 def _effects(place: turn.Place[Heard], heard: Heard, said: Said) -> Said:
