@@ -371,3 +371,23 @@ def gunicorn_server(tmp_path: Path) -> Iterator[Any]:
     servers = Servers(tmp_path)
     yield servers.start
     servers.stop_all()
+
+
+@pytest.fixture
+def short_walks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Shorten `check`'s two walks (voice paths, random SMS conversations) for a test of another
+    of its parts: the whole walks are run by tests/cli/test_cli.py's
+    test_check_passes_on_the_shipped_flow_and_catalogs, on the demo directory by the test after
+    it, and for a language of its own by test_check_walks_the_pseudo_language."""
+    from hotline_bridge import checks
+    from hotline_bridge.channels.voice.check import walk_calls
+
+    whole = checks.voice_problems
+
+    def first_answers(app: Flask) -> list[str]:
+        walk = walk_calls(app, 60)
+        walk.todo.clear()  # stopped on purpose: not a problem of the line
+        return whole(app, walk)
+
+    monkeypatch.setattr(checks, "voice_problems", first_answers)
+    monkeypatch.setattr(checks, "WALKED", 10)

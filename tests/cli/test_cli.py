@@ -8,7 +8,6 @@ from xml.etree import ElementTree
 import click
 import pytest
 from click.testing import CliRunner
-from flask import Flask
 
 from hotline_bridge.cli import main
 
@@ -26,25 +25,6 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     for name, value in values.items():
         monkeypatch.setenv(name, value)
     return values
-
-
-@pytest.fixture
-def short_walks(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Shorten `check`'s two walks (voice paths, random SMS conversations) for a test of another
-    of its parts: the whole walks are run by test_check_passes_on_the_shipped_flow_and_catalogs
-    and, on the demo directory, by the test after it."""
-    from hotline_bridge import checks
-    from hotline_bridge.channels.voice.check import walk_calls
-
-    whole = checks.voice_problems
-
-    def first_answers(app: Flask) -> list[str]:
-        walk = walk_calls(app, 60)
-        walk.todo.clear()  # stopped on purpose: not a problem of the line
-        return whole(app, walk)
-
-    monkeypatch.setattr(checks, "voice_problems", first_answers)
-    monkeypatch.setattr(checks, "WALKED", 10)
 
 
 def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:

@@ -265,6 +265,7 @@ def test_check_refuses_a_language_with_no_voice_and_no_fallback_with_one(
     assert "cannot start" in result.output and refusal in result.output, result.output
 
 
+@pytest.mark.usefixtures("short_walks")  # a language's whole walk: test_languages.py
 def test_check_passes_a_language_that_falls_back_on_calls(make_app: Any, tmp_path: Path) -> None:
     import datetime as dt
 
