@@ -4,9 +4,11 @@ Almost every message a line receives is a menu key or a keyword ("1", "0", "MENU
 from a place in the menus where many others have been. Its answer depends only on that message,
 the conversation's state, the channel, the number written to, the minute (what is open now) and
 the database; the flow, catalogs and settings do not change while the app runs. So an answer is
-kept, per worker thread, until any of those changes: the database's version is read (SQLite's
-``data_version`` moves when another connection commits, ``total_changes`` when this one writes)
-on every request, or at most ``CHANGE_CHECK_MS`` apart, and a change empties the thread's store.
+kept, per worker thread, until any of those changes: the directory's version is read (its
+``DIRECTORY_VERSION`` moves at every write to the directory, by any connection, and
+``total_changes`` when this one writes anything) on every request, or at most
+``CHANGE_CHECK_MS`` apart, and a change empties the thread's store. The usage counts, written
+every few seconds, are no change to an answer.
 
 What a person wrote is never kept: only a one- or two-digit choice or a word of the keyword
 table is ever part of a key, never free text or a ZIP code, and a conversation whose place
@@ -22,6 +24,7 @@ from typing import Any
 
 import sqlite_utils
 
+from hotline_bridge.directory.store import DIRECTORY_VERSION
 from hotline_bridge.engine.conversation import State
 from hotline_bridge.engine.keywords import Keywords
 from hotline_bridge.engine.step import holds_zip
@@ -85,6 +88,8 @@ class Replies:
         out after this call goes into the store returned here, so an answer read from data that
         changed meanwhile is dropped with the store it was put in.
         """
+        if self.size <= 0:
+            return Kept(0)  # keeps nothing: no version to look at
         now = time.monotonic() if now is None else now
         conn, local = db.conn, self._local
         own = conn.total_changes
@@ -92,7 +97,7 @@ class Replies:
         if same and now - local.checked < self.check_seconds:
             kept: Kept = local.kept
             return kept
-        version = conn.execute("pragma data_version").fetchone()[0]
+        version = conn.execute(DIRECTORY_VERSION).fetchone()[0]
         if not same or local.version != version:
             local.db, local.own, local.version, local.kept = db, own, version, Kept(self.size)
         local.checked = now
