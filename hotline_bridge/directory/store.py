@@ -512,9 +512,10 @@ class Connections:
         now = time.monotonic() if now is None else now
         pid = os.getpid()
         held: _Held | None = getattr(self._local, "held", None)
-        if held is not None and held.pid == pid and now - held.checked < self.check_seconds:
+        if held is not None and held.identity[0] == pid and now - held.checked < self.check_seconds:
             return held.db
-        identity = (pid, *_file_identity(self.path))
+        stat = self.path.stat()  # FileNotFoundError when the database is gone: fails safe
+        identity = (pid, stat.st_dev, stat.st_ino)
         if held is not None and held.identity == identity:
             held.checked = now
             return held.db
@@ -533,10 +534,6 @@ class _Held:
     identity: tuple[int, int, int]
     db: sqlite_utils.Database
     checked: float
-
-    @property
-    def pid(self) -> int:
-        return self.identity[0]
 
 
 # How many values worked out from a connection's data are kept before starting again empty.
@@ -587,11 +584,6 @@ def derived(db: sqlite_utils.Database, now: float | None = None) -> dict[Any, An
     if held is None:
         held = vars(db)[_DERIVED] = Derived()
     return held.current(db, time.monotonic() if now is None else now)
-
-
-def _file_identity(path: Path) -> tuple[int, int]:
-    stat = path.stat()  # FileNotFoundError when the database is gone: the caller fails safe
-    return stat.st_dev, stat.st_ino
 
 
 def get_db() -> sqlite_utils.Database:

@@ -33,7 +33,6 @@ from hotline_bridge.directory.models import (
 )
 from hotline_bridge.directory.reader import SiteDirectory
 from hotline_bridge.directory.store import derived
-from hotline_bridge.engine.catalogs import Words
 from hotline_bridge.engine.conversation import Conversation, Outcome, State, answer
 from hotline_bridge.engine.keywords import normalize
 from hotline_bridge.engine.phones import display_number
@@ -197,7 +196,8 @@ def _effects(place: turn.Place[Message], message: Message, decided: Decided) -> 
         decided.said = intercepted.effect()
     if decided.outcome is not None and decided.outcome.forget:
         decided.deleted = forget.copies_of_conversation(message.fields)
-    if not decided.silent and not (intercepted and intercepted.quiet):
+    quiet = decided.silent or (intercepted is not None and intercepted.quiet)
+    if message.app.config["DELETE_TWILIO_RECORDS"] and not quiet:
         forget_later("Messages", message.fields.get("MessageSid"))
     return decided
 
@@ -240,28 +240,32 @@ def _written(place: turn.Place[Message], message: Message, decided: Decided) -> 
     deletion; none after STOP), kept unless it deleted something."""
     outcome, site, rt = decided.outcome, decided.site, place.runtime
     assert outcome is not None and site is not None
-    words = rt.catalogs.bind(outcome.lang)
     name, config, action = message.channel.name, message.app.config, None
     # Where Twilio reports a reply's status, when each reply is to be deleted once done
     # (``DELETE_TWILIO_RECORDS``): a number with no Messaging Service reports a reply only there.
     if config["DELETE_TWILIO_RECORDS"] and config["TWILIO_ACCOUNT_SID"]:
         action = public_url("sms.status")
-    if decided.deleted is not None:
+    if decided.deleted is None:
+        twiml = _twiml(place, message, decided, action)
+    else:
         text, action = None, None
         if not outcome.state.stopped:
             phone = display_number(rt.failsafe.hotline_phone)
+            words = rt.catalogs.bind(outcome.lang)
             text = words.pick(name, _DELETED[decided.deleted], phone=phone)
             action = public_url("sms.status", forget="1")
-    else:
-        text = _text(place, message, decided, words)
-    if config["SMS_OPT_OUT_BY_TWILIO"] and outcome.compliance:
-        text = None  # Twilio's Advanced Opt-Out answers these with the console's wording
+        twiml = _message(text, action)
+    lang = outcome.state.lang or "unknown"
+    state = replace(outcome.state, site=site.id)
+    return replies.Reply(state, lang, outcome.event[:40], twiml, kept=not outcome.forget)
+
+
+def _message(text: str | None, action: str | None) -> str:
+    """The TwiML answering with ``text`` (nothing, when there is none)."""
     twiml = MessagingResponse()
     if text:
         twiml.message(text, action=action)
-    lang = outcome.state.lang or "unknown"
-    state = replace(outcome.state, site=site.id)
-    return replies.Reply(state, lang, outcome.event[:40], str(twiml), kept=not outcome.forget)
+    return str(twiml)
 
 
 # How many written screens a site's directory keeps (screens shown under a notice of their own,
@@ -269,25 +273,31 @@ def _written(place: turn.Place[Message], message: Message, decided: Decided) -> 
 WRITTEN = 512
 
 
-def _text(
-    place: turn.Place[Message], message: Message, decided: Decided, words: Words
-) -> str | None:
-    """The channel's text for the outcome's screen, written once for each screen the directory
-    keeps (``engine.step.show``): the same screen, language and line give the same text."""
+def _twiml(
+    place: turn.Place[Message], message: Message, decided: Decided, action: str | None
+) -> str:
+    """The TwiML of the channel's text for the outcome's screen, written once for each screen
+    the directory keeps (``engine.step.show``): the same screen, language, line and status
+    address give the same answer."""
     outcome, site, memo, rt = decided.outcome, decided.site, decided.directory, place.runtime
     assert outcome is not None and site is not None and memo is not None
-    written: dict[tuple[object, ...], tuple[object, str | None]] | None = memo.memo.get(_text)
+    written: dict[tuple[object, ...], tuple[object, str]] | None = memo.memo.get(_twiml)
     if written is None or len(written) >= WRITTEN:
-        written = memo.memo[_text] = {}
+        written = memo.memo[_twiml] = {}
     # The screen by its identity, and held with its text: no other screen can take its id.
     screen, to = outcome.screen, message.fields.get("To")
-    at = (message.channel, id(screen), outcome.compliance, outcome.lang, to)
+    at = (message.channel, id(screen), outcome.compliance, outcome.lang, to, action)
     held = written.get(at)
     if held is not None and held[0] is screen:
         return held[1]
-    text = message.channel.write(words, rt.flow, site, outcome, rt.failsafe.hotline_phone)
-    written[at] = (screen, text)
-    return text
+    text = None
+    # Twilio's Advanced Opt-Out answers STOP, START and HELP with the console's wording.
+    if not (message.app.config["SMS_OPT_OUT_BY_TWILIO"] and outcome.compliance):
+        words = rt.catalogs.bind(outcome.lang)
+        text = message.channel.write(words, rt.flow, site, outcome, rt.failsafe.hotline_phone)
+    twiml = _message(text, action)
+    written[at] = (screen, twiml)
+    return twiml
 
 
 def fail_safe_reply(message: Message | None = None) -> Response:

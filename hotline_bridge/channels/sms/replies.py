@@ -54,18 +54,17 @@ def key(
 ) -> tuple[Any, ...] | None:
     """Return the key the answer to ``body`` at ``state`` is kept under, or None when it must
     not be kept (free text, a ZIP code, a place that holds one)."""
-    if len(body) > LONGEST or not _is_choice(keywords, body):
+    if len(body) > LONGEST:
+        return None
+    choice = body.strip()  # a choice of one or two digits, or a word of the keyword table
+    if choice.isascii() and choice.isdigit():
+        if len(choice) > 2:
+            return None
+    elif keywords.match(body) is None:
         return None
     if state.position and holds_zip(state.position):
         return None
     return (channel, to, state.lang, state.position, state.stopped, state.site, body, minute)
-
-
-def _is_choice(keywords: Keywords, body: str) -> bool:
-    choice = body.strip()
-    if choice.isascii() and choice.isdigit():
-        return len(choice) <= 2
-    return keywords.match(body) is not None
 
 
 class Replies:
@@ -89,7 +88,7 @@ class Replies:
         changed meanwhile is dropped with the store it was put in.
         """
         if self.size <= 0:
-            return Kept(0)  # keeps nothing: no version to look at
+            return _NOTHING  # keeps nothing: no version to look at
         now = time.monotonic() if now is None else now
         conn, local = db.conn, self._local
         own = conn.total_changes
@@ -120,3 +119,7 @@ class Kept(dict[tuple[Any, ...], Reply]):
         if len(self) >= self.size:
             self.clear()
         self[at] = reply
+
+
+# The store of a ``Replies`` of size 0: it holds nothing and keeps nothing.
+_NOTHING = Kept(0)
