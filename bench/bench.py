@@ -51,8 +51,9 @@ THROUGHPUT_CONNECTIONS = 8
 WARMUP_S = 1.5
 ROUND_S = 1.0
 ROUNDS = 15
-# DESIGN.md: the full path serves at least this share of the bare route's requests per second.
-RATIO_TARGET = 0.6
+# The full path serves at least this share of the bare route's requests per second (DESIGN.md
+# asked 0.6; issue 26, "faster because simpler", 0.8).
+RATIO_TARGET = 0.8
 
 # Latency: requests a second, for how long, across how many conversations and connections.
 STEADY_RATE = 100
@@ -270,27 +271,44 @@ def describe_steady(result: loadgen.RunResult, share: machine.Share, report: Rep
     )
 
 
-# Requests per in-process measurement of the path with no kept answers, and how many tries
-# (the best is kept: the least disturbed by other work on the machine).
+# Requests per in-process measurement of the path with no kept answers, and how many rounds,
+# each measuring the bare route then the full path, so that other work on the machine hits
+# both alike (each route's best round is kept: the least disturbed).
 FRESH_REQUESTS = 1500
-FRESH_TRIES = 2
+FRESH_ROUNDS = 4
+
+
+# Issue 26: with no kept answers, a message costs at most twice the bare route in process (the
+# bare route's cost is at least this share of the full path's).
+FRESH_RATIO_TARGET = 0.5
 
 
 def fresh_path(tmp: Path, report: Report) -> None:
-    """Add, for information, what a request costs when every message is worked out by the
-    engine (no kept answers), against the bare route, in process."""
+    """Add what a request costs when every message is worked out by the engine (no kept
+    answers), against the bare route, in process, and the budget on their ratio."""
     app = profile_sms.make_app(tmp)
     app.extensions["hotline_bridge.replies"] = Replies(size=0)
-    costs = {}
-    for path in (bench_app.BARE_PATH, FULL_PATH):
+    paths = (bench_app.BARE_PATH, FULL_PATH)
+    for path in paths:
         profile_sms.post_all(app, path, FRESH_REQUESTS // 10)  # warm up
-        tries = (profile_sms.post_all(app, path, FRESH_REQUESTS) for _ in range(FRESH_TRIES))
-        costs[path] = min(tries)
+    costs = {path: float("inf") for path in paths}
+    for _ in range(FRESH_ROUNDS):
+        for path in paths:
+            costs[path] = min(costs[path], profile_sms.post_all(app, path, FRESH_REQUESTS))
     full, bare = costs[FULL_PATH], costs[bench_app.BARE_PATH]
+    ratio = bare / full if full else 0.0
     report.human.append(
         f"every message worked out (no kept answers), in process with Flask's test client: "
         f"{full * 1e6:.0f} us a request against {bare * 1e6:.0f} us for the bare route "
-        "(information, not a budget)"
+        f"(bare/full {ratio:.2f})"
+    )
+    report.budgets.append(
+        Budget(
+            "sms_fresh_vs_bare_cost_ratio",
+            f"{ratio:.2f}",
+            f">= {FRESH_RATIO_TARGET}",
+            ratio >= FRESH_RATIO_TARGET,
+        ).line()
     )
 
 

@@ -1,8 +1,11 @@
 """What one SMS turn visits: the package's functions and files that one signed POST /sms runs.
 
 ``python -m bench.turn_trace`` starts the real app on a throwaway database, keeps no earlier
-answers (every message reaches the engine), texts a first message, then follows one more
-("1", a menu choice) under ``sys.setprofile`` from the route to its TwiML. It prints how many
+answers (every message reaches the engine), has one person text a first message and a menu
+choice ("1"), then a second person the same first message, and follows the second person's
+"1" under ``sys.setprofile`` from the route to its TwiML: a turn on a worker already in use,
+which has read the directory before (what it worked out from it is kept until it changes;
+``--cold`` follows the first person's "1" instead, on a worker that has not). It prints how many
 distinct functions (a comprehension or lambda counts as part of its function) and files of
 ``hotline_bridge`` ran, and how many calls crossed from one part of the package to another
 (``webhooks`` to ``engine``, ``channels/sms`` to ``directory``…).
@@ -35,10 +38,10 @@ def _part(filename: str) -> str:
     return parts[0] if len(parts) > 1 else parts[0].removesuffix(".py")
 
 
-def _post(client: FlaskClient, body: str, sid: int) -> None:
+def _post(client: FlaskClient, body: str, sid: int, sender: str = "+15558675309") -> None:
     params = {
         "Body": body,
-        "From": "+15558675309",
+        "From": sender,
         "To": "+15550100999",
         "MessageSid": f"SM{sid:032d}",
         "AccountSid": "AC" + "0" * 32,
@@ -49,7 +52,7 @@ def _post(client: FlaskClient, body: str, sid: int) -> None:
         raise RuntimeError(f"/sms answered {response.status_code}")
 
 
-def trace(client: FlaskClient) -> tuple[set[tuple[str, int, str]], set[str], int]:
+def trace(client: FlaskClient, sid: int = 2) -> tuple[set[tuple[str, int, str]], set[str], int]:
     """Follow one message; return the functions and files it ran, and the crossings."""
     functions: set[tuple[str, int, str]] = set()
     crossings = 0
@@ -71,13 +74,14 @@ def trace(client: FlaskClient) -> tuple[set[tuple[str, int, str]], set[str], int
 
     sys.setprofile(profile)
     try:
-        _post(client, "1", 2)
+        _post(client, "1", sid)
     finally:
         sys.setprofile(None)
     return functions, {f for f, _, _ in functions}, crossings
 
 
 def main() -> None:
+    cold = "--cold" in sys.argv[1:]
     with tempfile.TemporaryDirectory(prefix="hotline-trace-") as name:
         app = create_app(
             {
@@ -92,9 +96,15 @@ def main() -> None:
         from hotline_bridge.channels.sms.replies import Replies
 
         app.extensions["hotline_bridge.replies"] = Replies(size=0)
-        client = app.test_client()
-        _post(client, "hello", 1)
-        functions, files, crossings = trace(client)
+        first = app.test_client()
+        _post(first, "hello", 1)
+        if cold:
+            functions, files, crossings = trace(first)
+        else:
+            _post(first, "1", 2)
+            second = app.test_client()
+            _post(second, "hello", 3, sender="+15558675310")
+            functions, files, crossings = trace(second, sid=4)
     print(f"{len(functions)} functions in {len(files)} files, {crossings} crossings between parts")
     for filename in sorted(files):
         names = sorted(n for f, _, n in functions if f == filename)

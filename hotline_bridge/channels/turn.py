@@ -21,7 +21,7 @@ from functools import cached_property
 from typing import Generic, TypeVar
 
 import sqlite_utils
-from flask import Flask
+from flask import Flask, current_app
 from werkzeug.wrappers import Response as BaseResponse
 
 from hotline_bridge import counters
@@ -29,7 +29,7 @@ from hotline_bridge.directory.models import Site
 from hotline_bridge.directory.reader import SiteDirectory
 from hotline_bridge.directory.store import get_db
 from hotline_bridge.ops import metrics
-from hotline_bridge.runtime import Runtime, runtime
+from hotline_bridge.runtime import Runtime
 from hotline_bridge.webhooks import log_failure
 
 log = logging.getLogger(__name__)
@@ -50,8 +50,8 @@ class Place(Generic[In]):
 
     given: In
     find: Callable[[sqlite_utils.Database, In], Site]
-    db: sqlite_utils.Database = field(default_factory=lambda: get_db())
-    runtime: Runtime = field(default_factory=runtime)
+    db: sqlite_utils.Database
+    runtime: Runtime
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
     @cached_property
@@ -103,7 +103,9 @@ def run(channel: Channel[In, Out]) -> BaseResponse:
     given: In | None = None
     try:
         given = channel.read()
-        place = Place(given, channel.site)
+        extensions = current_app.extensions  # what ``runtime()`` and ``get_db()`` read
+        db = extensions["hotline_bridge.db"].get()
+        place = Place(given, channel.site, db, extensions["hotline_bridge"])
         decided = channel.step(place, given)
         decided = channel.effects(place, given, decided)
         done = channel.render(place, given, decided)

@@ -83,8 +83,11 @@ class SplitSessions(SessionInterface):
         self.console = ConsoleCookie()
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        chosen = self.console if is_console(request.path) else self.conversation
-        return chosen.open_session(app, request)  # type: ignore[return-value]
+        """Open the console's cookie under ``/console``; give every other request the empty
+        session that refuses writes (``NoSession``) at once."""
+        if is_console(request.path):
+            return self.console.open_session(app, request)
+        return self.conversation.null_session_class()
 
     def make_null_session(self, app: Flask) -> NullSession:
         """Return the session of a request outside the console (see ``NoSession``)."""

@@ -271,7 +271,7 @@ def site_for_number(db: sqlite_utils.Database, number: str | None) -> Site:
 
 
 # Site keywords are words, so a message with a digit in it is never one (and costs no query).
-_NOT_A_KEYWORD = re.compile(r"\d")
+NOT_A_KEYWORD = re.compile(r"\d")
 
 
 # The sites that list a number among their own; one site means the number is dedicated to it.
@@ -287,14 +287,21 @@ def site_for_keyword(
     Keywords choose among sites only on a shared ``number``: on a number dedicated to one site,
     another site's keyword is just a message to that site, which answers it.
     """
-    if _NOT_A_KEYWORD.search(text) or len(text) > MAX_KEYWORD_LENGTH:
+    if NOT_A_KEYWORD.search(text) or len(text) > MAX_KEYWORD_LENGTH:
         return None
-    wanted = normalize(text)
+    return keyword_sites(db, number).get(normalize(text))
+
+
+def keyword_sites(db: sqlite_utils.Database, number: str | None = None) -> dict[str, Site]:
+    """Return the sites a message to ``number`` may name by keyword, by their keywords as
+    ``normalize`` writes them (the first site to hold a keyword has it)."""
     owners = [row["id"] for row in _rows(db, _SITES_OF_NUMBER, [number])] if number else []
     sql = f"{_SITE} where sites.keywords is not null and sites.keywords != '[]'"
+    found: dict[str, Site] = {}
     for row in _rows(db, sql, []):
         if len(owners) == 1 and row["id"] != owners[0]:
             continue
-        if wanted in {normalize(word) for word in json.loads(row["keywords"])}:
-            return _site(row)
-    return None
+        site = _site(row)
+        for word in json.loads(row["keywords"]):
+            found.setdefault(normalize(word), site)
+    return found

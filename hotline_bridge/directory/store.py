@@ -251,6 +251,29 @@ def m008_package_rows(db: sqlite_utils.Database) -> None:
         db.execute("update services set kept = ? where id = ?", [left, sid])
 
 
+# The tables the line's answers are worked out from. Any write to one of them moves the
+# directory's version, which is what the values kept from them are checked against.
+DIRECTORY_TABLES = ("services", "service_texts", "service_sites", "sites", "site_texts")
+# The directory's version: it moves at every write to the directory, by whatever writes it.
+DIRECTORY_VERSION = "select n from directory_version"
+
+
+@migrations()
+def m009_directory_version(db: sqlite_utils.Database) -> None:
+    """A number that moves at every write to the directory (an import, a console edit, a
+    deletion, a restore of rows), so that what a worker worked out from it (a site, a list, a
+    list's page size, an answer) is kept exactly as long as it holds. SQLite's own
+    ``data_version`` moves at any commit, the usage counts' every few seconds among them."""
+    db.execute("create table directory_version (n integer not null)")
+    db.execute("insert into directory_version (n) values (0)")
+    for table in DIRECTORY_TABLES:
+        for event in ("insert", "update", "delete"):
+            db.execute(
+                f"create trigger {table}_{event}_version after {event} on {table} "
+                "begin update directory_version set n = n + 1; end"
+            )
+
+
 # A column that holds one of a service's or site's words in one language: name_en, label_qps.
 _TEXT_COLUMN = re.compile(r"^(?P<field>[a-z]+)_(?P<lang>[a-z]{2,3})$")
 
@@ -544,15 +567,17 @@ class Connections:
         now = time.monotonic() if now is None else now
         pid = os.getpid()
         held: _Held | None = getattr(self._local, "held", None)
-        if held is not None and held.pid == pid and now - held.checked < self.check_seconds:
+        if held is not None and held.identity[0] == pid and now - held.checked < self.check_seconds:
             return held.db
-        identity = (pid, *_file_identity(self.path))
+        stat = self.path.stat()  # FileNotFoundError when the database is gone: fails safe
+        identity = (pid, stat.st_dev, stat.st_ino)
         if held is not None and held.identity == identity:
             held.checked = now
             return held.db
         if held is not None:
             held.db.close()
         db = connect(self.path)
+        vars(db)[_DERIVED] = Derived(self.check_seconds)
         self._local.held = _Held(identity, db, now)
         return db
 
@@ -565,14 +590,55 @@ class _Held:
     db: sqlite_utils.Database
     checked: float
 
-    @property
-    def pid(self) -> int:
-        return self.identity[0]
+
+# How many values worked out from a connection's data are kept before starting again empty.
+DERIVED_SIZE = 4096
+# Where a connection holds its ``Derived`` (an attribute of the sqlite-utils object).
+_DERIVED = "_hotline_bridge_derived"
 
 
-def _file_identity(path: Path) -> tuple[int, int]:
-    stat = path.stat()  # FileNotFoundError when the database is gone: the caller fails safe
-    return stat.st_dev, stat.st_ino
+class Derived:
+    """What is worked out from one connection's data (a site, a list's services, a list's page
+    size), kept for as long as that data is unchanged.
+
+    A write by this connection (a console edit: ``total_changes`` moves) empties it at once; a
+    write to the directory by another (an import, another worker: ``DIRECTORY_VERSION``
+    moves, and the usage counts' commits do not) at the next look, which is at every use or,
+    when ``check_seconds`` is set, at the first use after that long, as for the answers kept
+    (``channels.sms.replies``). Nothing a person sent is ever part of what is kept here: only
+    the directory's rows and what they give.
+    """
+
+    def __init__(self, check_seconds: float = 0.0) -> None:
+        self.check_seconds = check_seconds
+        self.memo: dict[Any, Any] = {}
+        self._own, self._version, self._checked = -1, -1, -float("inf")
+
+    def current(self, db: sqlite_utils.Database, now: float) -> dict[Any, Any]:
+        """Return the values worked out from ``db`` as it is now."""
+        conn = db.conn
+        own = conn.total_changes
+        if own == self._own and now - self._checked < self.check_seconds:
+            memo = self.memo
+        else:
+            version = conn.execute(DIRECTORY_VERSION).fetchone()[0]
+            if own != self._own or version != self._version:
+                self._own, self._version, self.memo = own, version, {}
+            self._checked, memo = now, self.memo
+        if len(memo) >= DERIVED_SIZE:
+            memo.clear()
+        return memo
+
+
+def derived(db: sqlite_utils.Database, now: float | None = None) -> dict[Any, Any]:
+    """Return what has been worked out from ``db``'s data as it is now (see ``Derived``); a
+    connection not opened by ``Connections`` looks at its data's version at every call.
+
+    ``now`` is a ``time.monotonic()`` reading (default: the current one)."""
+    held: Derived | None = vars(db).get(_DERIVED)
+    if held is None:
+        held = vars(db)[_DERIVED] = Derived()
+    return held.current(db, time.monotonic() if now is None else now)
 
 
 def get_db() -> sqlite_utils.Database:

@@ -149,13 +149,26 @@ def show(
     notices: Sequence[Notice] = (),
 ) -> Screen:
     """Return what ``position`` shows in ``lang``, after ``notices``, with the flow's shortcuts
-    (back one level, home, talk now) added wherever they lead somewhere else."""
-    reading = _Reading(flow, lang, directory, caps)
+    (back one level, home, talk now) added wherever they lead somewhere else.
+
+    A directory with a ``memo`` (one that keeps what is worked out from it while it is
+    unchanged) keeps each screen built from it, but for the services near a ZIP code (open
+    now is judged at the moment)."""
     node = flow.node(position.node)
-    screen = _BUILDERS[node.type](reading, node, position)
-    if not any(c.role in (HOME, TALK, BACK) for c in screen.choices):
-        screen = replace(screen, choices=screen.choices + _shortcuts(flow, screen))
-    return replace(screen, notices=(*notices, *screen.notices))
+    memo: dict[object, tuple[Flow, Screen]] | None = getattr(directory, "memo", None)
+    if node.type == "zip":
+        memo = None  # the services near a ZIP code are judged open or not at the moment
+    at = (id(flow), position, lang, caps, caps.fits)
+    held = memo.get(at) if memo is not None else None
+    if held is not None and held[0] is flow:
+        screen = held[1]
+    else:
+        screen = _BUILDERS[node.type](_Reading(flow, lang, directory, caps), node, position)
+        if not any(c.role in (HOME, TALK, BACK) for c in screen.choices):
+            screen = replace(screen, choices=screen.choices + _shortcuts(flow, screen))
+        if memo is not None:
+            memo[at] = (flow, screen)  # the flow held: its id is no other flow's meanwhile
+    return replace(screen, notices=(*notices, *screen.notices)) if notices else screen
 
 
 def _shortcuts(flow: Flow, screen: Screen) -> tuple[Choice, ...]:
@@ -214,10 +227,10 @@ def _offers_kinds(flow: Flow, node: Node) -> bool:
 
 
 def _list(r: _Reading, node: Node, position: Position) -> Screen:
-    services = list(r.directory.services(node.categories))
+    services = r.directory.services(node.categories)
     fallback = not services
     if fallback:
-        services = list(r.directory.lines(node.fallback))
+        services = r.directory.lines(node.fallback)
     size = _page_size(r, node, position, services, fallback)
     return _list_page(r, node, position, services, fallback, size)
 
@@ -226,9 +239,24 @@ def _page_size(
     r: _Reading, node: Node, position: Position, services: Sequence[Service], fallback: bool
 ) -> int:
     """Return the largest page size, up to the flow's, at which every page of the list fits
-    the channel (so the same key always chooses the same service)."""
+    the channel (so the same key always chooses the same service), worked out once for as
+    long as the directory (and so the list) is unchanged."""
     if r.caps.fits is None:
         return r.flow.page_size
+    memo: dict[object, int] | None = getattr(r.directory, "memo", None)
+    at = ("page_size", replace(position, page=0), r.lang, r.caps.fits)
+    size = memo.get(at) if memo is not None else None
+    if size is None:
+        size = _fitting_size(r, node, position, services, fallback)
+        if memo is not None:
+            memo[at] = size
+    return size
+
+
+def _fitting_size(
+    r: _Reading, node: Node, position: Position, services: Sequence[Service], fallback: bool
+) -> int:
+    assert r.caps.fits is not None
     for size in range(r.flow.page_size, 1, -1):
         pages = range(max(1, -(-len(services) // size)))
         if all(

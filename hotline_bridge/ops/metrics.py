@@ -15,6 +15,7 @@ import hmac
 import ipaddress
 import os
 import time
+from typing import Any
 
 from flask import Flask, Response, current_app, g, request
 from prometheus_client import (
@@ -100,12 +101,23 @@ def _start_timer() -> None:
     g.hotline_bridge_started = time.perf_counter()
 
 
+# Each route's and status's count and latency: ``labels`` checks and locks at every call, on
+# every request (routes and statuses are few, so this stays small).
+_LABELLED: dict[tuple[str, int], tuple[Any, Any]] = {}
+
+
 def _observe(response: Response) -> Response:
     started = g.pop("hotline_bridge_started", None)
-    route = route_label()
-    REQUESTS.labels(route, str(response.status_code)).inc()
+    route, status = route_label(), response.status_code
+    held = _LABELLED.get((route, status))
+    if held is None:
+        held = _LABELLED[(route, status)] = (
+            REQUESTS.labels(route, str(status)),
+            LATENCY.labels(route),
+        )
+    held[0].inc()
     if started is not None:
-        LATENCY.labels(route).observe(time.perf_counter() - started)
+        held[1].observe(time.perf_counter() - started)
     return response
 
 

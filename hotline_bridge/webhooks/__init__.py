@@ -108,7 +108,8 @@ def _too_large(req: WebhookRequest) -> bool:
     if length is not None:
         if limit is not None and length > limit:
             return True
-        _hold_terminated_body(req.environ, length)
+        if "wsgi.input_terminated" in req.environ:
+            _hold_terminated_body(req.environ, length)
         return False
     if limit is not None and "wsgi.input_terminated" in req.environ:
         return not _hold_terminated_body(req.environ, limit + 1, up_to=limit)

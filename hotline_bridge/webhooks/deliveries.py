@@ -52,56 +52,38 @@ class RecentDeliveries:
         self._lock = multiprocessing.Lock()
 
     def seen(self, *parts: str, now: float | None = None) -> bool:
-        """Return whether a delivery made of ``parts`` came recently, and remember it."""
+        """Return whether a delivery made of ``parts`` came recently, and remember it.
+
+        The digest is looked for in the table of the half window before, when it holds that
+        one, then in the current table (wiped first when it still holds an older half window),
+        at up to ``PROBES`` slots from the one the digest names; when it is in neither, it is
+        kept in the first empty one of those slots (or, all taken, the first)."""
         now = time.monotonic() if now is None else now
         material = "\0".join(parts).encode("utf-8", "surrogateescape")
         digest = hashlib.blake2b(material, key=self._key, digest_size=DIGEST_BYTES).digest()
-        start = int.from_bytes(digest[:4], "big") % self.slots
+        first = int.from_bytes(digest[:4], "big") % self.slots
         epoch = int(now // self.half)
+        memory, size = self._memory, self._size
+        current, previous = (epoch % 2) * size, ((epoch - 1) % 2) * size
         with self._lock:
-            current = self._table(epoch)
-            previous = self._previous(epoch)
-            if previous is not None and self._find(previous, digest, start)[0]:
-                return True
-            found, slot = self._find(current, digest, start)
-            if not found:
-                self._store(current, slot, digest)
-        return found
-
-    def _table(self, epoch: int) -> int:
-        """Return the offset of the table for ``epoch``, wiping the stale one it replaces."""
-        offset = (epoch % 2) * self._size
-        if not self._holds(offset, epoch):
-            self._memory[offset : offset + self._size] = bytes(self._size)
-            _HEADER.pack_into(self._memory, offset, epoch)
-        return offset
-
-    def _previous(self, epoch: int) -> int | None:
-        """Return the offset of the table of the half window before ``epoch``, if it is that."""
-        offset = ((epoch - 1) % 2) * self._size
-        return offset if self._holds(offset, epoch - 1) else None
-
-    def _holds(self, offset: int, epoch: int) -> bool:
-        return bool(_HEADER.unpack_from(self._memory, offset)[0] == epoch)
-
-    def _find(self, table: int, digest: bytes, start: int) -> tuple[bool, int]:
-        """Return whether ``digest`` is in the table, and the slot where it is or may go."""
-        for i in range(PROBES):
-            slot = (start + i) % self.slots
-            held = self._digest(table, slot)
-            if held == digest:
-                return True, slot
-            if held == _EMPTY:
-                return False, slot
-        return False, start
-
-    def _digest(self, table: int, slot: int) -> bytes:
-        at = table + _HEADER.size + slot * DIGEST_BYTES
-        return self._memory[at : at + DIGEST_BYTES]
-
-    def _store(self, table: int, slot: int, digest: bytes) -> None:
-        at = table + _HEADER.size + slot * DIGEST_BYTES
-        self._memory[at : at + DIGEST_BYTES] = digest
+            if _HEADER.unpack_from(memory, current)[0] != epoch:
+                memory[current : current + size] = bytes(size)
+                _HEADER.pack_into(memory, current, epoch)
+            tables = [current]
+            if _HEADER.unpack_from(memory, previous)[0] == epoch - 1:
+                tables.insert(0, previous)
+            for table in tables:
+                free = table + _HEADER.size + first * DIGEST_BYTES
+                for probe in range(PROBES):
+                    at = table + _HEADER.size + (first + probe) % self.slots * DIGEST_BYTES
+                    held = memory[at : at + DIGEST_BYTES]
+                    if held == digest:
+                        return True
+                    if held == _EMPTY:
+                        free = at
+                        break
+            memory[free : free + DIGEST_BYTES] = digest  # ``free`` is the current table's
+        return False
 
     def held(self) -> bytes:
         """Return everything kept, for tests that prove it names no message."""

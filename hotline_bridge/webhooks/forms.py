@@ -31,26 +31,22 @@ def parse_urlencoded(data: bytes) -> list[tuple[str, str]]:
     (werkzeug then reads it as an empty form)."""
     # "+" is a space wherever it stands (an escaped "%2B" is a plus, unescaped after this).
     text = data.decode().replace("+", " ")
+    if not text.isascii():
+        return [
+            (unquote(name, errors=_ESCAPES_KEPT), unquote(value, errors=_ESCAPES_KEPT))
+            for name, _, value in (field.partition("=") for field in text.split("&") if field)
+        ]
     # Twilio's bodies are ASCII; for ASCII text ``unquote`` is exactly this, at half the cost.
-    unescape = _unquote_ascii if text.isascii() else _unquote
     fields = []
     for field in text.split("&"):
         if field:
             name, _, value = field.partition("=")
             if "%" in name:
-                name = unescape(name)
+                name = unquote_to_bytes(name).decode("utf-8", _ESCAPES_KEPT)
             if "%" in value:
-                value = unescape(value)
+                value = unquote_to_bytes(value).decode("utf-8", _ESCAPES_KEPT)
             fields.append((name, value))
     return fields
-
-
-def _unquote(text: str) -> str:
-    return unquote(text, errors=_ESCAPES_KEPT)
-
-
-def _unquote_ascii(text: str) -> str:
-    return unquote_to_bytes(text).decode("utf-8", _ESCAPES_KEPT)
 
 
 class WebhookRequest(Request):
@@ -113,17 +109,14 @@ class WebhookRequest(Request):
 
     @cached_property
     def fields(self) -> dict[str, str]:
-        """The form's fields, the first value of each, as ``form.to_dict()`` gives them."""
-        self._group()
+        """The form's fields, the first value of each, as ``form.to_dict()`` gives them (made
+        with ``grouped``)."""
+        self.grouped  # noqa: B018 - which keeps ``fields`` too
         return self.__dict__["fields"]
 
     @cached_property
     def grouped(self) -> dict[str, list[str]]:
         """Each field with all its values, in the order sent."""
-        self._group()
-        return self.__dict__["grouped"]
-
-    def _group(self) -> None:
         first: dict[str, str] = {}
         grouped: dict[str, list[str]] = {}
         for name, value in self.pairs:
@@ -132,4 +125,5 @@ class WebhookRequest(Request):
                 first[name], grouped[name] = value, [value]
             else:
                 values.append(value)
-        self.__dict__.update(fields=first, grouped=grouped)
+        self.__dict__["fields"] = first
+        return grouped

@@ -91,9 +91,13 @@ def test_the_database_holds_only_aggregate_counts(app: Flask, texter: Texter) ->
             "counts",
             "callback_admissions",
             "package_rows",  # an imported directory's own rows (HSDS metadata, taxonomies)
+            "directory_version",  # a number that moves when the directory changes
             "_sqlite_migrations",
             *CONSOLE_TABLES,
         }
+        # One number that moves when the directory is written, nothing else.
+        assert [c.name for c in db["directory_version"].columns] == ["n"]
+        assert db["directory_version"].count == 1
         # The console's tables are about staff only: a person texting adds nothing to them.
         assert all(db[name].count == 0 for name in CONSOLE_TABLES)
         columns = {c.name for c in db["counts"].columns}

@@ -23,9 +23,18 @@ from hotline_bridge.channels import turn
 from hotline_bridge.channels.sms import callback, replies
 from hotline_bridge.channels.sms.sessions import conversation_cookie
 from hotline_bridge.channels.text import TextChannel
-from hotline_bridge.directory.models import Site, get_site, site_for_keyword, site_for_number
+from hotline_bridge.directory.models import (
+    MAX_KEYWORD_LENGTH,
+    NOT_A_KEYWORD,
+    Site,
+    get_site,
+    keyword_sites,
+    site_for_number,
+)
 from hotline_bridge.directory.reader import SiteDirectory
+from hotline_bridge.directory.store import derived
 from hotline_bridge.engine.conversation import Conversation, Outcome, State, answer
+from hotline_bridge.engine.keywords import normalize
 from hotline_bridge.engine.phones import display_number
 from hotline_bridge.webhooks import forget, form, public_url, twilio_webhook, twiml_response
 from hotline_bridge.webhooks.records import forget_later
@@ -73,6 +82,7 @@ class Decided:
     kept_at: tuple[Any, ...] | None = None
     outcome: Outcome | None = None
     site: Site | None = None
+    directory: SiteDirectory | None = None
     deleted: str | None = None
     said: str | None = None  # the reply to CALL or YES, once its effect has run
 
@@ -104,15 +114,31 @@ def address(value: str | None) -> str:
 
 
 def _site(db: sqlite_utils.Database, message: Message) -> Site:
-    """The site the conversation started with, else the one the number written to leads to."""
+    """The site the conversation started with, else the one the number written to leads to
+    (found once for as long as the directory is unchanged)."""
     state, to = message.state, message.fields.get("To")
-    started = get_site(db, state.site) if state.site else None
-    if started is not None:
-        return started
-    found = site_for_number(db, to)
-    if found.numbers or address(to) == to:
-        return found
-    return site_for_number(db, address(to))
+    memo, at = derived(db), (_site, state.site, to)
+    site: Site | None = memo.get(at)
+    if site is None:
+        site = get_site(db, state.site) if state.site else None
+        if site is None:
+            site = site_for_number(db, to)
+            if not site.numbers and address(to) != to:
+                site = site_for_number(db, address(to))
+        memo[at] = site
+    return site
+
+
+def _named_site(db: sqlite_utils.Database, body: str, to: str | None) -> Site | None:
+    """The site whose keyword the message is, if any (the keywords of the sites a message to
+    ``to`` may name are read once for as long as the directory is unchanged)."""
+    if len(body) > MAX_KEYWORD_LENGTH or NOT_A_KEYWORD.search(body):
+        return None  # a site's keyword is a word: a choice ("1") or free text is none
+    memo, at = derived(db), (keyword_sites, to)
+    sites: dict[str, Site] | None = memo.get(at)
+    if sites is None:
+        sites = memo[at] = keyword_sites(db, to)
+    return sites.get(normalize(body)) if sites else None
 
 
 def _step(place: turn.Place[Message], message: Message) -> Decided:
@@ -136,20 +162,26 @@ def _step(place: turn.Place[Message], message: Message) -> Decided:
         kept = message.app.extensions[_REPLIES].kept(place.db).get(at)
         if kept is not None:
             return Decided(own, reply=kept)
-    named = site_for_keyword(place.db, body, fields.get("To"))
+    named = _named_site(place.db, body, fields.get("To"))
     site = named or place.site
+    directory = place.directory if named is None else _directory(place, named)
+    # Made once per site while the directory is unchanged: the pages it sizes are kept by it.
+    caps = directory.memo.get(message.channel)
+    if caps is None:
+        caps = directory.memo[message.channel] = message.channel.caps(rt.catalogs, rt.flow, site)
     conversation = Conversation(
         flow=rt.flow,
         keywords=rt.keywords,
         guesser=rt.guesser,
         danger=rt.danger,
-        directory=place.directory if named is None else _directory(place, named),
-        caps=message.channel.caps(rt.catalogs, rt.flow, site),
+        directory=directory,
+        caps=caps,
         languages=rt.catalogs.languages,
         default_language=site.default_language,
         named_site=named is not None,
     )
-    return Decided(own, kept_at=at, outcome=answer(conversation, message.state, body), site=site)
+    outcome = answer(conversation, message.state, body)
+    return Decided(own, kept_at=at, outcome=outcome, site=site, directory=directory)
 
 
 def _directory(place: turn.Place[Message], site: Site) -> SiteDirectory:
@@ -164,7 +196,8 @@ def _effects(place: turn.Place[Message], message: Message, decided: Decided) -> 
         decided.said = intercepted.effect()
     if decided.outcome is not None and decided.outcome.forget:
         decided.deleted = forget.copies_of_conversation(message.fields)
-    if not decided.silent and not (intercepted and intercepted.quiet):
+    quiet = decided.silent or (intercepted is not None and intercepted.quiet)
+    if message.app.config["DELETE_TWILIO_RECORDS"] and not quiet:
         forget_later("Messages", message.fields.get("MessageSid"))
     return decided
 
@@ -207,30 +240,66 @@ def _written(place: turn.Place[Message], message: Message, decided: Decided) -> 
     deletion; none after STOP), kept unless it deleted something."""
     outcome, site, rt = decided.outcome, decided.site, place.runtime
     assert outcome is not None and site is not None
-    words = rt.catalogs.bind(outcome.lang)
     name, config, action = message.channel.name, message.app.config, None
     # Where Twilio reports a reply's status, when each reply is to be deleted once done
     # (``DELETE_TWILIO_RECORDS``): a number with no Messaging Service reports a reply only there.
     if config["DELETE_TWILIO_RECORDS"] and config["TWILIO_ACCOUNT_SID"]:
         action = public_url("sms.status")
-    if decided.deleted is not None:
+    if decided.deleted is None:
+        twiml = _twiml(place, message, decided, action)
+    else:
         text, action = None, None
         if not outcome.state.stopped:
             phone = display_number(rt.failsafe.hotline_phone)
+            words = rt.catalogs.bind(outcome.lang)
             text = words.pick(name, _DELETED[decided.deleted], phone=phone)
             action = public_url("sms.status", forget="1")
-    else:
-        text = message.channel.write(
-            words, rt.flow, site, outcome, rt.failsafe.hotline_phone, message.fields.get("To", "")
-        )
-    if config["SMS_OPT_OUT_BY_TWILIO"] and outcome.compliance:
-        text = None  # Twilio's Advanced Opt-Out answers these with the console's wording
+        twiml = _message(text, action)
+    lang = outcome.state.lang or "unknown"
+    state = replace(outcome.state, site=site.id)
+    return replies.Reply(state, lang, outcome.event[:40], twiml, kept=not outcome.forget)
+
+
+def _message(text: str | None, action: str | None) -> str:
+    """The TwiML answering with ``text`` (nothing, when there is none)."""
     twiml = MessagingResponse()
     if text:
         twiml.message(text, action=action)
-    lang = outcome.state.lang or "unknown"
-    state = replace(outcome.state, site=site.id)
-    return replies.Reply(state, lang, outcome.event[:40], str(twiml), kept=not outcome.forget)
+    return str(twiml)
+
+
+# How many written screens a site's directory keeps (screens shown under a notice of their own,
+# "not understood" or the calm line, are new each time: they never fill it for long).
+WRITTEN = 512
+
+
+def _twiml(
+    place: turn.Place[Message], message: Message, decided: Decided, action: str | None
+) -> str:
+    """The TwiML of the channel's text for the outcome's screen, written once for each screen
+    the directory keeps (``engine.step.show``): the same screen, language, line and status
+    address give the same answer."""
+    outcome, site, memo, rt = decided.outcome, decided.site, decided.directory, place.runtime
+    assert outcome is not None and site is not None and memo is not None
+    written: dict[tuple[object, ...], tuple[object, str]] | None = memo.memo.get(_twiml)
+    if written is None or len(written) >= WRITTEN:
+        written = memo.memo[_twiml] = {}
+    # The screen by its identity, and held with its text: no other screen can take its id.
+    screen, to = outcome.screen, message.fields.get("To")
+    at = (message.channel, id(screen), outcome.compliance, outcome.lang, to, action)
+    held = written.get(at)
+    if held is not None and held[0] is screen:
+        return held[1]
+    text = None
+    # Twilio's Advanced Opt-Out answers STOP, START and HELP with the console's wording.
+    if not (message.app.config["SMS_OPT_OUT_BY_TWILIO"] and outcome.compliance):
+        words = rt.catalogs.bind(outcome.lang)
+        text = message.channel.write(
+            words, rt.flow, site, outcome, rt.failsafe.hotline_phone, to or ""
+        )
+    twiml = _message(text, action)
+    written[at] = (screen, twiml)
+    return twiml
 
 
 def fail_safe_reply(message: Message | None = None) -> Response:

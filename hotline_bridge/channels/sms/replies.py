@@ -4,9 +4,11 @@ Almost every message a line receives is a menu key or a keyword ("1", "0", "MENU
 from a place in the menus where many others have been. Its answer depends only on that message,
 the conversation's state, the channel, the number written to, the minute (what is open now) and
 the database; the flow, catalogs and settings do not change while the app runs. So an answer is
-kept, per worker thread, until any of those changes: the database's version is read (SQLite's
-``data_version`` moves when another connection commits, ``total_changes`` when this one writes)
-on every request, or at most ``CHANGE_CHECK_MS`` apart, and a change empties the thread's store.
+kept, per worker thread, until any of those changes: the directory's version is read (its
+``DIRECTORY_VERSION`` moves at every write to the directory, by any connection, and
+``total_changes`` when this one writes anything) on every request, or at most
+``CHANGE_CHECK_MS`` apart, and a change empties the thread's store. The usage counts, written
+every few seconds, are no change to an answer.
 
 What a person wrote is never kept: only a one- or two-digit choice or a word of the keyword
 table is ever part of a key, never free text or a ZIP code, and a conversation whose place
@@ -22,6 +24,7 @@ from typing import Any
 
 import sqlite_utils
 
+from hotline_bridge.directory.store import DIRECTORY_VERSION
 from hotline_bridge.engine.conversation import State
 from hotline_bridge.engine.keywords import Keywords
 from hotline_bridge.engine.step import holds_zip
@@ -51,18 +54,17 @@ def key(
 ) -> tuple[Any, ...] | None:
     """Return the key the answer to ``body`` at ``state`` is kept under, or None when it must
     not be kept (free text, a ZIP code, a place that holds one)."""
-    if len(body) > LONGEST or not _is_choice(keywords, body):
+    if len(body) > LONGEST:
+        return None
+    choice = body.strip()  # a choice of one or two digits, or a word of the keyword table
+    if choice.isascii() and choice.isdigit():
+        if len(choice) > 2:
+            return None
+    elif keywords.match(body) is None:
         return None
     if state.position and holds_zip(state.position):
         return None
     return (channel, to, state.lang, state.position, state.stopped, state.site, body, minute)
-
-
-def _is_choice(keywords: Keywords, body: str) -> bool:
-    choice = body.strip()
-    if choice.isascii() and choice.isdigit():
-        return len(choice) <= 2
-    return keywords.match(body) is not None
 
 
 class Replies:
@@ -85,6 +87,8 @@ class Replies:
         out after this call goes into the store returned here, so an answer read from data that
         changed meanwhile is dropped with the store it was put in.
         """
+        if self.size <= 0:
+            return _NOTHING  # keeps nothing: no version to look at
         now = time.monotonic() if now is None else now
         conn, local = db.conn, self._local
         own = conn.total_changes
@@ -92,7 +96,7 @@ class Replies:
         if same and now - local.checked < self.check_seconds:
             kept: Kept = local.kept
             return kept
-        version = conn.execute("pragma data_version").fetchone()[0]
+        version = conn.execute(DIRECTORY_VERSION).fetchone()[0]
         if not same or local.version != version:
             local.db, local.own, local.version, local.kept = db, own, version, Kept(self.size)
         local.checked = now
@@ -115,3 +119,7 @@ class Kept(dict[tuple[Any, ...], Reply]):
         if len(self) >= self.size:
             self.clear()
         self[at] = reply
+
+
+# The store of a ``Replies`` of size 0: it holds nothing and keeps nothing.
+_NOTHING = Kept(0)

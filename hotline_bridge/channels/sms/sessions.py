@@ -41,33 +41,24 @@ SALT = b"hotline-bridge-conversation"
 _COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
 class ConversationSigner:
-    """Signs a conversation's state as ``payload.stamp.signature`` and reads it back."""
+    """Signs a conversation's state as ``payload.stamp.signature`` (each part URL-safe base64
+    without padding, the stamp in hex) and reads it back."""
 
     def __init__(self, secret: str | bytes) -> None:
         raw = secret.encode() if isinstance(secret, str) else secret
         # Keyed once; each signature starts from a copy of this state.
         self._mac = hmac.new(hmac.new(raw, SALT, hashlib.sha256).digest(), None, hashlib.sha256)
 
-    def _sign(self, message: str) -> str:
-        mac = self._mac.copy()
-        mac.update(message.encode("ascii"))
-        return _b64(mac.digest())
-
     def dumps(self, data: Mapping[str, Any], now: float | None = None) -> str:
         """Return ``data`` signed, stamped with ``now`` (seconds since the epoch)."""
-        text = _COMPACT.encode(dict(data))
+        payload = base64.urlsafe_b64encode(_COMPACT.encode(dict(data)).encode()).rstrip(b"=")
         stamp = int(time.time() if now is None else now)
-        message = f"{_b64(text.encode())}.{stamp:x}"
-        return f"{message}.{self._sign(message)}"
+        message = f"{payload.decode('ascii')}.{stamp:x}"
+        mac = self._mac.copy()
+        mac.update(message.encode("ascii"))
+        signature = base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode("ascii")
+        return f"{message}.{signature}"
 
     def loads(
         self, value: str, max_age: int | None = None, now: float | None = None
@@ -76,8 +67,11 @@ class ConversationSigner:
         altered, ``SignatureExpired`` when it is older than ``max_age`` seconds."""
         message, _, signature = value.rpartition(".")
         payload, _, stamp = message.partition(".")
+        mac = self._mac.copy()
         try:
-            good = hmac.compare_digest(self._sign(message), signature)
+            mac.update(message.encode("ascii"))
+            expected = base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode("ascii")
+            good = hmac.compare_digest(expected, signature)
         except (UnicodeEncodeError, TypeError):  # not ASCII: nothing we signed
             good = False
         if not good:
@@ -86,7 +80,7 @@ class ConversationSigner:
         if max_age is not None and age > max_age:
             raise SignatureExpired("conversation cookie expired")
         try:
-            data = json.loads(_unb64(payload))
+            data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
         except (binascii.Error, ValueError) as exc:
             raise BadSignature("conversation cookie unreadable") from exc
         if not isinstance(data, dict):
