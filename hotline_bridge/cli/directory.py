@@ -36,7 +36,13 @@ from hotline_bridge.directory.importer import (
     kind_of,
 )
 from hotline_bridge.directory.reasons import Reason
-from hotline_bridge.directory.store import SERVICE_TEXTS, open_db, text_column, with_texts
+from hotline_bridge.directory.store import (
+    SERVICE_TEXTS,
+    moved_once,
+    open_db,
+    text_column,
+    with_texts,
+)
 from hotline_bridge.directory.validation import CATEGORIES, SERVICE_COLUMNS, SITE_COLUMNS, Context
 from hotline_bridge.directory.writing import Plan, Writer, write_in_transaction
 from hotline_bridge.runtime import import_context
@@ -106,7 +112,7 @@ def import_command(
         )
         asked: list[tuple[str, str]] = []
         try:
-            with db.atomic():
+            with db.atomic(), moved_once(db):
                 batch = _check(path, context(db), writer, today=today, site=site, category=category)
                 changes = write_in_transaction(db, batch, writer)
                 _guard_sites(db, at, who, batch, before)

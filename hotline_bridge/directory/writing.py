@@ -22,6 +22,7 @@ from hotline_bridge.directory.importer import Batch
 from hotline_bridge.directory.store import (
     CHUNK,
     SERVICE_TEXTS,
+    moved_once,
     text_column,
     with_texts,
     write_package_rows,
@@ -171,7 +172,7 @@ def write(
     ``complete`` batch, retiring what its sites no longer list; return what changed. The
     services written are confirmed on ``today``."""
     writer = Writer(db, source=source, today=today, complete=complete, guard=guard)
-    with db.atomic():
+    with db.atomic(), moved_once(db):
         return write_in_transaction(db, batch, writer)
 
 

@@ -139,3 +139,65 @@ def test_a_change_is_seen_within_the_check_interval(app: Flask) -> None:
         db.execute("update services set status = 'active' where id = ?", [LISTED])  # own write
         db.conn.commit()
         assert held.current(db, 100.1) == {}  # at once, not at the next look
+
+
+def _version_and_triggers(app: Flask) -> tuple[int, int]:
+    with sqlite3.connect(app.config["DATABASE"]) as conn:
+        version = conn.execute(store.DIRECTORY_VERSION).fetchone()[0]
+        triggers = conn.execute(
+            "select count(*) from sqlite_master where type = 'trigger' and name like '%_version'"
+        ).fetchone()[0]
+    return int(version), int(triggers)
+
+
+def test_an_import_moves_the_version_once_and_keeps_every_trigger(
+    fresh_app: Flask, tmp_path: Path
+) -> None:
+    """Rows of an import do not each move the version (a trigger at each row cost a third of
+    a large import's time): it moves once, however many rows, and the triggers are there again
+    after it, after a dry run and after an import refused for its problems. (Each command also
+    re-applies the national lines as it starts, which moves the version by the same amount.)"""
+    _version, triggers = _version_and_triggers(fresh_app)
+    assert triggers == len(store.DIRECTORY_TABLES) * 3
+    env = {"HOTLINE_BRIDGE_DATABASE": fresh_app.config["DATABASE"], "HOTLINE_BRIDGE_LOCAL": "1"}
+    header = "id,site,category,label_en,label_es,name_en,name_es,phone,languages,fictional\n"
+    row = "desk-{n},default,legal,Desk {n},Mesa {n},Desk {n} (example),Mesa {n} (ejemplo),"
+
+    def moved(first: int, count: int, *args: str, body: str = "") -> int:
+        services = tmp_path / f"services-{first}-{count}.csv"
+        rows = "".join(
+            row.format(n=n) + '+16175550177,"en, es",1\n' for n in range(first, first + count)
+        )
+        services.write_text(header + (body or rows), encoding="utf-8")
+        before = _version_and_triggers(fresh_app)[0]
+        CliRunner(env=env).invoke(main, ["import", *args, str(services)])
+        after, now_triggers = _version_and_triggers(fresh_app)
+        assert now_triggers == triggers
+        return after - before
+
+    dry = moved(0, 10, "--dry-run")
+    assert moved(0, 10) == moved(10, 200) == dry + 1
+    assert moved(500, 0, body="bad row,,,\n") == dry  # refused: nothing of it written
+    assert "Desk 1" in _legal_list(fresh_app, "+15558670003")
+
+
+def test_a_restore_shows_in_the_next_reply(fresh_app: Flask, tmp_path: Path) -> None:
+    """A restore copies pages and fires no trigger: it still moves the version past both the
+    backup's and the live database's, so no worker answers from what it kept."""
+    env = {"HOTLINE_BRIDGE_DATABASE": fresh_app.config["DATABASE"], "HOTLINE_BRIDGE_LOCAL": "1"}
+    saved = tmp_path / "saved.db"
+    assert CliRunner(env=env).invoke(main, ["backup", str(saved)]).exit_code == 0
+    before = _legal_list(fresh_app, "+15558670001")
+    with sqlite3.connect(fresh_app.config["DATABASE"]) as conn:
+        conn.execute(
+            "update service_texts set label = 'Renamed desk' where service_id = ? "
+            "and language = 'en'",
+            [LISTED],
+        )
+    renamed = _legal_list(fresh_app, "+15558670002")
+    assert "Renamed desk" in renamed
+    version, _ = _version_and_triggers(fresh_app)
+    result = CliRunner(env=env).invoke(main, ["restore", str(saved)])
+    assert result.exit_code == 0, result.output
+    assert _version_and_triggers(fresh_app)[0] > version
+    assert _legal_list(fresh_app, "+15558670003") == before
