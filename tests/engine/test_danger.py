@@ -294,6 +294,18 @@ ORDINARY = [
     "mi hijo amenaza con escaparse de la casa, tienen consejero?",
     "el marco de mis lentes se rompio, donde los arreglan",
     "le marco a mi esposo para que me recoja",
+    # Ordinary senses the model's veto had to catch in the tuning sets, now the rules' own: a
+    # job's drug test, a family emergency, an illness that keeps a child in, a threatened
+    # miscarriage, a prescription's tracking number, a joke.
+    "my job forced me to take a drug test, can you explain the results",
+    "en mi trabajo me obligan a hacer examen de drogas, me explican el resultado?",
+    "we had a family emergency so i missed work, can i get a note",
+    "my son cant go out, he has chicken pox, can you call him something in",
+    "mi niña no puede salir de la casa, tiene varicela",
+    "the ultrasound paper says threatened miscarriage, should i rest",
+    "me dan el numero de rastreo de mi receta?",
+    "hay manera de escaparse de la fila jaja",
+    "mi jefe me va a matar si llego tarde otra vez jaja",
 ]
 
 
