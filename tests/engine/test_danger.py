@@ -144,6 +144,27 @@ HEARD = [
     ("se aparece donde voy, en el trabajo, en la iglesia", "followed"),
     ("no he pisado la calle en semanas", "kept_in"),
     ("si salimos sin permiso nos castigan", "kept_in"),
+    # Families added after heldout7, in words other than the set's: a hidden tracker; turning up
+    # where he could not have known; not alone, so not free to say more; hurt and told as an
+    # accident; an arm or fingers twisted; sent to men; a plan to leave while he is away; a plea
+    # to hurry, said alone; this chat deleted before he sees it.
+    ("there was a gps tracker taped under my car, i didnt put it there", "followed"),
+    ("halle un rastreador escondido debajo del carro", "followed"),
+    ("how does he know where i park every day", "followed"),
+    ("como se entero donde estaba si no le dije a nadie", "followed"),
+    ("im not alone right now, is this private", "watched"),
+    ("estan conmigo ahorita, es privado esto?", "watched"),
+    ("at the er i had to say it was an accident. it wasnt", "hurt_told_as_accident"),
+    ("le dije que fue un accidente pero no es cierto", "hurt_told_as_accident"),
+    ("my manager bent my fingers back till i cried", "hurt"),
+    ("el encargado me torcio la muñeca", "hurt"),
+    ("she sends me to clients at a motel", "forced_sex"),
+    ("el patron me lleva con señores los fines de semana", "forced_sex"),
+    ("gonna sneak out while he is asleep, where do we go", "leaving_plan"),
+    ("voy a agarrar a mis hijos cuando el se vaya al trabajo", "leaving_plan"),
+    ("hurry up please", "emergency"),
+    ("vengan rapido por favor", "emergency"),
+    ("borren estos mensajes, los va a ver", "watched"),
 ]
 
 
@@ -256,6 +277,35 @@ ORDINARY = [
     "tengo q seguir tomando la medicina",
     "la linea de salud del condado de riverside",
     "como borro los mensajes de esta linea",
+    # Ordinary senses of heldout7, in other words: a medical debt, an eviction, a kitchen cut, a
+    # bump against a door, a nursing home's locked doors, a phone that broke, being picked up, a
+    # child who says they will run away, "marco" (I dial; a frame).
+    "alguien me puede ayudar con una deuda medica",
+    "someone help me, my medical debt keeps going up",
+    "si no pago el jueves el casero me va a desalojar",
+    "me corte con el cuchillo picando tomate",
+    "me pegue con la puerta y el dedo esta morado",
+    "my dad is in a nursing home and they keep the doors locked, can i visit sunday",
+    "mi papa esta en una casa de ancianos, cierran la puerta con llave en la noche?",
+    "texting from my wife's phone since mine broke, use this number",
+    "le escribo del cel de mi hija porque el mio se quebro",
+    "mi hija va a recogerme, me puedo sentar en la entrada",
+    "my teen says she will run away if we make her change schools, who can she talk to",
+    "mi hijo amenaza con escaparse de la casa, tienen consejero?",
+    "el marco de mis lentes se rompio, donde los arreglan",
+    "le marco a mi esposo para que me recoja",
+    # Ordinary senses the model's veto had to catch in the tuning sets, now the rules' own: a
+    # job's drug test, a family emergency, an illness that keeps a child in, a threatened
+    # miscarriage, a prescription's tracking number, a joke.
+    "my job forced me to take a drug test, can you explain the results",
+    "en mi trabajo me obligan a hacer examen de drogas, me explican el resultado?",
+    "we had a family emergency so i missed work, can i get a note",
+    "my son cant go out, he has chicken pox, can you call him something in",
+    "mi niña no puede salir de la casa, tiene varicela",
+    "the ultrasound paper says threatened miscarriage, should i rest",
+    "me dan el numero de rastreo de mi receta?",
+    "hay manera de escaparse de la fila jaja",
+    "mi jefe me va a matar si llego tarde otra vez jaja",
 ]
 
 
@@ -345,7 +395,10 @@ def test_check_names_each_problem_of_the_file(
 # messages in the words of control, measured after the dev20 changes at 100% and 97.9% recall,
 # 14.6% and 16.1% false alarms); heldout5 (written apart from everything, measured once after
 # dev21 at 95.3% and 94.0% recall, 2.7% and 4.7% false alarms, then folded in: the model learns
-# from it).
+# from it); heldout7 (written apart from everything, measured once after dev22 at 93.3% and 96.7%
+# recall, 4.0% and 12.0% false alarms, then folded in); dev23 (ordinary messages in the words of
+# danger that no rule hears, measured after the heldout7 changes at 100% and 96.0% recall, 6.7%
+# and 6.7% false alarms).
 @pytest.mark.parametrize(
     ("name", "lang", "least"),
     [
@@ -401,6 +454,10 @@ def test_check_names_each_problem_of_the_file(
         ("heldout5", "es", 150),
         ("dev22", "en", 95),
         ("dev22", "es", 95),
+        ("heldout7", "en", 150),
+        ("heldout7", "es", 150),
+        ("dev23", "en", 25),
+        ("dev23", "es", 25),
     ],
 )
 def test_the_tuning_sets_meet_the_targets(danger: Danger, name: str, lang: str, least: int) -> None:

@@ -83,7 +83,7 @@ def test_a_rule_word_in_its_ordinary_sense_is_left_to_the_menu(model: DangerMode
     """The rules hear a word; the model reads the whole message, and far below danger it
     keeps the word's ordinary sense from alarming (a short message is the rules' alone)."""
     danger = Danger.load(FLOWS / "danger.toml")
-    ordinary = "la sala de emergencias me mando una cuenta carisima, ustedes ayudan con eso?"
+    ordinary = "my boss is making me work saturday so i need to reschedule"
     assert danger.hear(ordinary) and model.probability(ordinary) < model.veto
     assert not danger.found_in(ordinary)
     assert 0 < model.veto < model.threshold
