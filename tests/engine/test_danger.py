@@ -165,6 +165,27 @@ HEARD = [
     ("hurry up please", "emergency"),
     ("vengan rapido por favor", "emergency"),
     ("borren estos mensajes, los va a ver", "watched"),
+    # Since heldout8, in other words than its own: a threat to maim for talking, the papers
+    # one's status hangs on withdrawn as a threat, hurt on purpose, food kept back until the
+    # work is done, picked up without the one in control knowing, "need out", "urgente".
+    ("el patron nos dijo que nos corta los dedos si avisamos a alguien", "threatened_harm"),
+    ("my boss said hed break my legs if we complained to anyone", "threatened_harm"),
+    (
+        "mi esposo dice que va a retirar mi peticion si lo dejo y me van a deportar",
+        "threatened_papers",
+    ),
+    (
+        "he keeps saying hell cancel my sponsorship and get me deported if i leave",
+        "threatened_papers",
+    ),
+    ("he pushed me into the hot grill on purpose", "hurt_on_purpose"),
+    ("la señora me echo aceite caliente adrede", "hurt_on_purpose"),
+    ("they dont feed us unless we sell all the flowers", "food_withheld"),
+    ("si no vendemos todo no nos dan de comer", "food_withheld"),
+    ("pueden venir por mi al taller sin que el encargado se entere", "leaving_plan"),
+    ("can you pick me up from the farm without him knowing", "leaving_plan"),
+    ("need out now please", "wants_out"),
+    ("urgente por favor", "emergency"),
 ]
 
 
@@ -177,6 +198,12 @@ def test_a_concept_is_heard_in_the_words_people_use(
 
 # Ordinary senses of the same words, and negations, that must not alarm.
 ORDINARY = [
+    # Since heldout8: afraid of fainting, a wound to watch, papers left at the desk, knocking.
+    "im scared ill pass out when they take my blood",
+    "la enfermera me dijo que vigile la herida en la casa",
+    "se me quedo el pasaporte en el mostrador, lo tienen ustedes?",
+    "se me quedo la mica en el mostrador, me la guardan?",
+    "ya estoy afuera, toco la puerta o espero?",
     "I want to leave a review",
     "my passport expired",
     "my passport expired how do i renew it",
