@@ -186,6 +186,15 @@ HEARD = [
     ("can you pick me up from the farm without him knowing", "leaving_plan"),
     ("need out now please", "wants_out"),
     ("urgente por favor", "emergency"),
+    # US Spanish as people text it: paid in vouchers, all one earns handed over, a smuggler
+    # holding someone for more money, "yave" for "llave", "qitaron" for "quitaron".
+    ("nos pagan con vales pa la tienda del rancho nomas", "unpaid_or_debt"),
+    ("they pay us in vouchers for the company store", "unpaid_or_debt"),
+    ("tengo q darle todo lo q gano a mi pareja", "unpaid_or_debt"),
+    ("el coyote tiene a mi hermano y pide mas lana", "held_for_ransom"),
+    ("the smuggler has my brother and wants more money", "held_for_ransom"),
+    ("nos cierra con yave en la noche", "kept_in"),
+    ("me qitaron el pasaporte", "documents_held"),
 ]
 
 
