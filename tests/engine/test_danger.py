@@ -195,6 +195,9 @@ HEARD = [
     ("the smuggler has my brother and wants more money", "held_for_ransom"),
     ("nos cierra con yave en la noche", "kept_in"),
     ("me qitaron el pasaporte", "documents_held"),
+    # One's own child named beside it is not an ordinary sense of hurt or of food kept back.
+    ("si no hago lo q dice me deja sin comer a mi y a mi hijo", "food_withheld"),
+    ("he burned my son with a cigarette on purpose", "hurt_on_purpose"),
 ]
 
 
@@ -207,6 +210,8 @@ def test_a_concept_is_heard_in_the_words_people_use(
 
 # Ordinary senses of the same words, and negations, that must not alarm.
 ORDINARY = [
+    "mi hijo no quiere comer si no le doy dulces",
+    "the baby will not eat unless i hold him",
     # Since heldout8: afraid of fainting, a wound to watch, papers left at the desk, knocking.
     "im scared ill pass out when they take my blood",
     "la enfermera me dijo que vigile la herida en la casa",
