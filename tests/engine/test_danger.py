@@ -440,7 +440,10 @@ def test_check_names_each_problem_of_the_file(
 # recall, 4.0% and 12.0% false alarms, then folded in); dev23 (ordinary messages in the words of
 # danger that no rule hears, measured after the heldout7 changes at 100% and 96.0% recall, 6.7%
 # and 6.7% false alarms); heldout8 (written apart from everything, measured once after dev23 at
-# 96.0% and 93.3% recall, 2.0% and 5.3% false alarms, then folded in).
+# 96.0% and 93.3% recall, 2.0% and 5.3% false alarms, then folded in); heldout9 (hedged and
+# mixed messages, an ordinary question then the problem, written apart from everything and
+# measured once after heldout8 at 85.3% and 80.7% recall, 3.3% and 11.3% false alarms, then
+# folded in).
 @pytest.mark.parametrize(
     ("name", "lang", "least"),
     [
@@ -502,6 +505,8 @@ def test_check_names_each_problem_of_the_file(
         ("dev23", "es", 25),
         ("heldout8", "en", 150),
         ("heldout8", "es", 150),
+        ("heldout9", "en", 150),
+        ("heldout9", "es", 150),
     ],
 )
 def test_the_tuning_sets_meet_the_targets(danger: Danger, name: str, lang: str, least: int) -> None:
@@ -513,7 +518,7 @@ def test_the_tuning_sets_meet_the_targets(danger: Danger, name: str, lang: str, 
 
 
 def test_a_set_not_tuned_on_is_reported_as_held_out(tmp_path: Path, danger: Danger) -> None:
-    path = tmp_path / "heldout9-en.csv"
+    path = tmp_path / "heldout99-en.csv"
     path.write_text("label,concept,text\ndanger,kept_in,he locks me in\n", encoding="utf-8")
     rates = measure(danger, path)
     assert not rates.tuning and rates.recall == 1.0
