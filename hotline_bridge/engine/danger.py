@@ -36,6 +36,9 @@ MODEL_FILE = "danger-model.json.gz"
 # menu choice or a greeting, which the rules and keywords answer).
 _WORD = re.compile(r"\w+")
 MODEL_MIN_WORDS = 4
+# How near an ordinary sense keeps a rule's word silent across a clause's end.
+NEAR = 3
+CLAUSE_VETO = 0.3
 
 
 def _long_enough(text: str) -> bool:
@@ -209,12 +212,15 @@ class Danger:
 
     def hear(self, text: str) -> Match:
         """Return the concepts ``text`` says, by the language whose words say them."""
-        stems = {
-            code: [self._known(code, written, stem) for written, stem in lang.words(text)]
-            for code, lang in self.languages.items()
-        }
+        parts = clauses(text)
+        stems: dict[str, list[str]] = {code: [] for code in self.languages}
+        for code, lang in self.languages.items():
+            for part in parts:
+                words = lang.words(part)
+                stems[code] += [self._known(code, written, stem) for written, stem in words]
+        clause_of = {code: _clause_of(parts, lang) for code, lang in self.languages.items()}
         negated = {code: _negated(stems[code], lang) for code, lang in self.languages.items()}
-        finds = {code: _Finder(stems[code]) for code in self.languages}
+        finds = {code: _Finder(stems[code], clause_of[code]) for code in self.languages}
         # Only the rules one of whose groups can start at a word of the message are tried.
         live: dict[str, dict[str, list[Rule]]] = {code: {} for code in self.languages}
         for code, find in finds.items():
@@ -226,12 +232,15 @@ class Danger:
             if not any(concept.id in live[code] for code in concept.rules):
                 continue  # no rule of it can hold: its ordinary senses need no look
             # An ordinary sense in either language's words ("sex education") silences the
-            # concept in both: a message mixes languages, and some words are both.
-            if any(finds[code].any_of(index) for code, index in concept.unless_firsts.items()):
-                continue
+            # concept in both: a message mixes languages, and some words are both. It silences
+            # only its own clause: "what papers do I need for the visit? my brother-in-law
+            # keeps all my documents" asks an ordinary question, then says the real problem.
+            quiet = frozenset().union(
+                *(finds[code].quiet(index) for code, index in concept.unless_firsts.items())
+            )
             for code in concept.rules:
                 if any(
-                    self._holds(rule, finds[code], negated[code])
+                    self._holds(rule, finds[code], negated[code], quiet)
                     for rule in live[code].get(concept.id, ())
                 ):
                     found[code].append(concept.id)
@@ -247,9 +256,22 @@ class Danger:
         if self.model is None or not _long_enough(text):
             return heard
         probability = self.model.probability(text)
-        if heard:
-            return probability >= self.model.veto
-        return probability >= self.model.threshold
+        if not heard:
+            return probability >= self.model.threshold
+        if probability >= self.model.veto:
+            return True
+        # The veto reads the whole message, and an ordinary question before a disclosure
+        # ("can the visit be by video? I can't go out, he won't let me") brings the whole
+        # below it: a clause the rules hear alone is read alone.
+        parts = clauses(text)
+        return len(parts) > 1 and any(self._clause_heard(part) for part in parts)
+
+    def _clause_heard(self, part: str) -> bool:
+        """Whether the rules hear one clause of four words or more, and the model read on
+        that clause alone does not veto it (a shorter clause is too little to read)."""
+        if self.model is None or not _long_enough(part) or not self.hear(part):
+            return False
+        return self.model.probability(part) >= CLAUSE_VETO
 
     def language_of(self, text: str, languages: Iterable[str]) -> str | None:
         """Return the one language among ``languages`` whose words suggest danger in ``text``,
@@ -258,15 +280,22 @@ class Danger:
         found = [lang for lang in languages if match.concepts.get(lang)]
         return found[0] if len(found) == 1 else None
 
-    def _holds(self, rule: Rule, find: _Finder, negated: Sequence[bool]) -> bool:
-        """Whether a word of every group of ``rule`` occurs, all within the window."""
+    def _holds(
+        self, rule: Rule, find: _Finder, negated: Sequence[bool], quiet: frozenset[int]
+    ) -> bool:
+        """Whether a word of every group of ``rule`` occurs, all within the window, none in a
+        clause that says the concept's ordinary sense (``quiet``)."""
         if rule.whole and (len(find.stems) < 2 or not find.words <= rule.words):
             return False  # one word alone is a keyword
         if any(first.isdisjoint(find.words) for first in rule.first_words):
             return False
         spans = []
         for index in rule.firsts:
-            found = [span for span in find.spans_of(index) if rule.negated or not negated[span[0]]]
+            found = [
+                span
+                for span in find.spans_of(index)
+                if (rule.negated or not negated[span[0]]) and not find.within(span, quiet)
+            ]
             if not found:
                 return False
             spans.append(found)
@@ -404,9 +433,11 @@ def _apart(groups: Sequence[Sequence[tuple[int, int]]], taken: set[int]) -> bool
 class _Finder:
     """Where each phrase occurs in one message's stems, each phrase looked for once."""
 
-    def __init__(self, stems: Sequence[str]) -> None:
+    def __init__(self, stems: Sequence[str], clause: Sequence[int] = ()) -> None:
         self.stems = stems
         self.words = frozenset(stems)
+        # The clause each word is in (all in one when not given).
+        self.clause = clause or [0] * len(stems)
         self._found: dict[Phrase, list[tuple[int, int]]] = {}
 
     def __call__(self, phrase: Phrase) -> list[tuple[int, int]]:
@@ -425,15 +456,51 @@ class _Finder:
             span for word in self.words for phrase in index.get(word, ()) for span in self(phrase)
         ]
 
-    def any_of(self, index: Mapping[str, tuple[Phrase, ...]]) -> bool:
-        """Whether any phrase of ``index`` (phrases by first word) occurs word for word, no
-        other word between (an ordinary sense is a set expression: "is that an emergency"
-        must not be heard in "is he going to hurt me, it is an emergency")."""
-        return any(
-            all(other in self.words for other in phrase[1:]) and _spans(self.stems, phrase, gap=0)
-            for word in self.words
-            for phrase in index.get(word, ())
-        )
+    def quiet(self, index: Mapping[str, tuple[Phrase, ...]]) -> frozenset[int]:
+        """The words an ordinary sense of ``index`` (phrases by first word) keeps silent:
+        those of each clause it is said in, and those within ``NEAR`` words of it across a
+        clause's end ("how do I get in? the door is locked"). An ordinary sense is a set
+        expression, word for word, no other word between ("is that an emergency" must not
+        be heard in "is he going to hurt me, it is an emergency")."""
+        quiet: set[int] = set()
+        for word in self.words:
+            for phrase in index.get(word, ()):
+                if not all(other in self.words for other in phrase[1:]):
+                    continue
+                for start, end in _spans(self.stems, phrase, gap=0):
+                    said = {self.clause[at] for at in range(start, end + 1)}
+                    low, high = max(0, start - NEAR), min(len(self.stems), end + 1 + NEAR)
+                    quiet.update(range(low, high))
+                    quiet.update(at for at, c in enumerate(self.clause) if c in said)
+        return frozenset(quiet)
+
+    def within(self, span: tuple[int, int], quiet: frozenset[int]) -> bool:
+        """Whether a word of ``span`` is one of ``quiet``."""
+        return bool(quiet) and any(at in quiet for at in range(span[0], span[1] + 1))
+
+
+# Where one clause of a message ends and the next begins: sentence punctuation, and the words
+# that join a second thought to a first ("but", "pero", "es que"; not "because", which gives
+# the reason, often the ordinary sense itself: "he reads my texts to me because I can't read").
+# A person often asks an ordinary question, then says the real problem after one of them.
+_CLAUSE_END = re.compile(r"[.?!;¿¡\n]+")
+_CLAUSE_JOIN = re.compile(r"\b(?=(?:but|pero|es que|es q)\b)", re.IGNORECASE)
+
+
+def clauses(text: str) -> list[str]:
+    """Return the clauses of ``text`` (the whole of it when it has one)."""
+    parts = [
+        piece
+        for sentence in _CLAUSE_END.split(text)
+        for piece in _CLAUSE_JOIN.split(sentence)
+        if piece.strip()
+    ]
+    return parts or [text]
+
+
+def _clause_of(parts: Sequence[str], lang: Language) -> list[int]:
+    """Return the clause of each word of ``parts`` as ``lang`` reads them."""
+    return [at for at, part in enumerate(parts) for _ in lang.words(part)]
 
 
 def _spans(stems: Sequence[str], phrase: Phrase, gap: int = PHRASE_GAP) -> list[tuple[int, int]]:

@@ -552,3 +552,38 @@ def test_a_changed_danger_file_is_read_again(tmp_path: Path) -> None:
     path.write_text(text, encoding="utf-8")
     again = Danger.load(path)
     assert again is not first
+
+
+# Since heldout9: an ordinary sense keeps its concept silent only in its own clause. A person
+# who asks an ordinary question, then says the real problem, is heard.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "do you have appointments on saturday? my boss keeps my passport and won't give it back",
+        "q papeles necesito pa la cita? mi patron tiene mi pasaporte y no me lo quiere dar",
+    ],
+)
+def test_an_ordinary_question_then_a_disclosure_is_heard(danger: Danger, text: str) -> None:
+    assert danger.hear(text), text
+    assert danger.found_in(text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "is the emergency room open on sundays",
+        "what papers do i need to renew my passport",
+        "que papeles necesito para renovar mi pasaporte",
+        "la sala de emergencias esta abierta el domingo",
+    ],
+)
+def test_the_ordinary_question_alone_stays_silent(danger: Danger, text: str) -> None:
+    assert not danger.found_in(text), text
+
+
+def test_a_message_is_split_into_clauses_at_punctuation_and_joining_words() -> None:
+    from hotline_bridge.engine.danger import clauses
+
+    assert clauses("q papeles ocupo? es q no me deja") == ["q papeles ocupo", "es q no me deja"]
+    assert clauses("open sunday, but he hits me") == ["open sunday, ", "but he hits me"]
+    assert clauses("hola") == ["hola"]
