@@ -8,7 +8,8 @@ one letter shortened ("pleeease"), text-speak and common misspellings written ou
 fires when one of its rules holds: a word of every group the rule names, in any order, within a
 few words of each other. A negation just before a word ("he does not hit me", "no tengo miedo")
 keeps it from counting, unless the rule asks for the negation itself ("they don't pay me"); a
-concept's ordinary senses ("leave a review", "afraid of needles") keep it silent.
+concept's ordinary senses ("leave a review", "afraid of needles") keep it silent in their own
+clause (and within a few words of it), not in the rest of the message.
 
 Only the answer (which concepts, which language) goes on; nothing of the message is kept.
 """
