@@ -133,12 +133,28 @@ def test_saying_a_language_chooses_it(app: Flask) -> None:
 
 @pytest.mark.parametrize(
     ("said", "lang"),
-    [("hola necesito ayuda", "es"), ("buenas tardes", "es"), ("hi I need help", "en")],
+    [
+        ("hola tengo una pregunta", "es"),
+        ("buenas tardes", "es"),
+        ("hello, I have a question about my appointment", "en"),
+    ],
 )
 def test_words_said_at_the_greeting_choose_their_language(app: Flask, said: str, lang: str) -> None:
     phone = call(app)
     phone.speak(said)
     assert words(app, lang).t("menu.main") in phone.text
+
+
+@pytest.mark.parametrize(
+    ("said", "lang"), [("hi I need help please", "en"), ("ayuda por favor", "es")]
+)
+def test_a_plea_said_at_the_greeting_is_answered_in_its_language_with_the_24_7_line(
+    app: Flask, said: str, lang: str
+) -> None:
+    phone = call(app)
+    phone.speak(said)
+    assert words(app, lang).t("voice.signal.offer", key="1") in phone.text
+    assert "1 8 8 8 3 7 3 7 8 8 8" in phone.text and "9 1 1" in phone.text
 
 
 @pytest.mark.parametrize("lang", LANGS)
