@@ -208,6 +208,8 @@ def admit(database: sqlite_utils.Database, site: str, cap: int, now: float) -> b
     one cap; the write lock is taken first, so two workers cannot both take the last place."""
     minute = int(now // 60)
     conn = database.conn
+    if conn.in_transaction:  # another's open work: neither join it nor roll it back
+        raise sqlite3.OperationalError("an hourly cap is not counted inside another transaction")
     conn.execute("begin immediate")
     try:
         conn.execute("delete from callback_admissions where minute <= ?", [minute - HOUR // 60])
