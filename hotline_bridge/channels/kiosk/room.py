@@ -12,8 +12,9 @@ two ways, so that the first list a person opens is sized too, in any browser:
   ``Sec-CH-Viewport-Height`` with each later page; as the hints are marked critical
   (``Critical-CH``), it asks again with them for the first page it opens, before showing it.
 
-A browser with neither gets the flow's own page sizes, as every other channel does; those fit
-above the dock of the smallest screen the kiosk is tested at.
+A browser with neither gets the flow's own page sizes, as every other channel does, but never
+more than the smallest phone the kiosk is tested at (360x640) has room for: such a browser may
+be anything, and a list that fits a small phone still fits any larger screen.
 
 The arithmetic mirrors ``static/kiosk.css``: the root type size and the heights of the bar, the
 heading, a list row, the paging buttons and the dock, in pixels. It errs on the side of one row
@@ -41,11 +42,14 @@ FEWEST, MOST = 3, 12
 # Sizes a viewport may claim; anything else is not a screen (a hint is the browser's word).
 SMALLEST_SIDE, LARGEST_SIDE = 200, 10_000
 
-# The least touch target, as --target in kiosk.css.
+# The least touch target, as --target in kiosk.css; a short phone, held in the hand, has less.
 TARGET_PX = 64.0
+SHORT_PHONE_TARGET_PX = 48.0
 
 # The widest screen kiosk.css lays out as a phone's (Back, Main menu and Talk now on one row).
 PHONE_WIDTH = 600
+# The tallest phone kiosk.css lays out as a short one (tighter spacing, smaller targets).
+SHORT_PHONE_HEIGHT = 760
 
 # The size a kiosk page's script adds to each address it follows: "390x844".
 _SIZE = re.compile(r"([0-9]{3,5})x([0-9]{3,5})")
@@ -111,8 +115,33 @@ def phone(view: Viewport) -> bool:
     return view.width <= PHONE_WIDTH
 
 
+def short_phone(view: Viewport) -> bool:
+    """Whether kiosk.css lays the page out for a short phone (``max-width: 600px`` and
+    ``max-height: 760px``)."""
+    return phone(view) and view.height <= SHORT_PHONE_HEIGHT
+
+
+# The smallest screen the kiosk is tested at: what a browser that gives no size is paged for.
+SMALLEST = Viewport(360, 640)
+
+
+def _target(view: Viewport, r: float) -> float:
+    return SHORT_PHONE_TARGET_PX if short_phone(view) else max(TARGET_PX, 2.3 * r)
+
+
+def _short_frame(r: float, target: float) -> float:
+    """Return the height a short phone's bar, padding and dock take: the program's name on
+    three lines, Talk now on three (Spanish), the 911 line on one, all in smaller type."""
+    bar = max(target, 3 * 0.85 * r * 1.1) + 0.5 * r + 2
+    talk = max(target, 3 * 0.85 * r * 1.1 + 0.2 * 0.85 * r + 6)
+    dock = 2 + 0.3 * 0.85 * r + talk + 0.5 * r + 0.9 * r * 1.35
+    return bar + 0.7 * r + dock
+
+
 def _frame(view: Viewport, r: float, target: float) -> float:
     """Return the height the bar, the page's padding and the dock take, in pixels."""
+    if short_phone(view):
+        return _short_frame(r, target)
     bar = target + 0.8 * r + 2
     dock = 2 + 0.5 * r + target + r + 1.35 * r  # the nav and the 911 line under it
     if columns(view) == 1 and not phone(view):
@@ -127,25 +156,41 @@ def results_page_size(view: Viewport | None, default: int) -> int:
     that names the ZIP code, above the example notice and the paging buttons. Never fewer
     than ``default``, the flow's own size."""
     if view is None:
-        return default
+        return min(default, results_page_size(SMALLEST, default))
     r = root_px(view)
-    target = max(TARGET_PX, 2.3 * r)
-    heading = 2 * (1.5 * 1.15 * r) + 0.75 * r + 2 * (1.1 * 1.35 * r) + 0.55 * r
-    below = 0.8 * r + 4 * r + target + 0.5 * r  # the example notice on two lines, the paging
+    target = _target(view, r)
+    if short_phone(view):
+        # Smaller headings, the example notice on one line, tighter results (kiosk.css).
+        heading = 2 * (1.25 * 1.15 * r) + 0.3 * r + 2 * (1.35 * r) + 0.35 * r
+        below = 0.9 * 1.35 * r + 0.55 * r + 4 + target + 0.35 * r
+        row = 3.3 * 1.15 * r + 0.3 * r + 6 + 0.35 * r
+    else:
+        heading = 2 * (1.5 * 1.15 * r) + 0.75 * r + 2 * (1.1 * 1.35 * r) + 0.55 * r
+        below = 0.8 * r + 4 * r + target + 0.5 * r  # the example notice on two lines, the paging
+        row = 5.5 * r
     free = view.height - _frame(view, r, target) - heading - below
-    rows = math.floor((free + 0.5 * r) / (5.5 * r))
+    rows = math.floor((free + 0.5 * r) / row)
     return min(max(rows * columns(view), default), MOST)
 
 
 def list_page_size(view: Viewport | None, default: int) -> int:
-    """Return how many entries a list page holds on ``view`` (``default`` when unknown)."""
+    """Return how many entries a list page holds on ``view`` (when unknown, ``default`` or
+    fewer, as the smallest phone has room for)."""
     if view is None:
-        return default
+        return min(default, list_page_size(SMALLEST, default))
     r = root_px(view)
-    target = max(TARGET_PX, 2.3 * r)
-    heading = 2 * (1.5 * 1.15 * r) + 0.75 * r  # two lines and the margin under them
-    paging = 2 * (target + 1.3 * r)  # More and Previous, then "Search near a ZIP code"
+    target = _target(view, r)
+    if short_phone(view):
+        # Smaller headings, tighter gaps, choices in body type (kiosk.css).
+        heading = 2 * (1.25 * 1.15 * r) + 0.3 * r
+        paging = 2 * (target + 0.75 * r)
+        gap = 0.35 * r
+        row = max(target, 1.2 * r + 0.6 * r + 6) + gap
+    else:
+        heading = 2 * (1.5 * 1.15 * r) + 0.75 * r  # two lines and the margin under them
+        paging = 2 * (target + 1.3 * r)  # More and Previous, then "Search near a ZIP code"
+        gap = 0.5 * r
+        row = max(TARGET_PX, 2.3 * 1.1 * r) + gap  # a choice button and the gap below it
     free = view.height - _frame(view, r, target) - heading - paging
-    row = max(TARGET_PX, 2.3 * 1.1 * r) + 0.5 * r  # a choice button and the gap below it
-    rows = math.floor((free + 0.5 * r) / row)
+    rows = math.floor((free + gap) / row)
     return min(max(rows * columns(view), FEWEST), MOST)

@@ -26,13 +26,24 @@ from hotline_bridge.engine.catalogs import LANGUAGES
 from tests.channels.kiosk.test_kiosk_browser import Server
 from tests.directory.test_import import EXAMPLES, run
 
-SIZES = [(1080, 1920), (1920, 1080), (1280, 800), (768, 1024), (390, 844)]
+SIZES = [
+    (1080, 1920),
+    (1920, 1080),
+    (1280, 800),
+    (768, 1024),
+    (390, 844),
+    (360, 740),
+    (375, 667),
+    (360, 640),
+]
 PHONE = (390, 844)
 SITE = "demo-clinic"  # the demo directory's clinic
 # Legal desks added to the demo's two, so that the legal list has pages at every size.
 EXTRA_LEGAL = 13
 # The first desk's number has an extension, dialled after a pause.
 EXTENSION = "100"
+# A service whose description runs to several lines on a phone, added to the demo clinic.
+LONG = "long-description"
 
 # Every kind of page, where it is shown (``{lang}`` filled in), at the moment of the suite's
 # clock that does not matter to it.
@@ -43,6 +54,7 @@ PAGES = {
     "list-next": "/kiosk/{site}/{lang}/legal@1",
     "lines": "/kiosk/{site}/{lang}/lines",
     "detail": "/kiosk/{site}/{lang}/service:demo-legal-aid~legal",
+    "long-description": "/kiosk/{site}/{lang}/service:long-description~immigration",
     "textable": "/kiosk/{site}/{lang}/service:ndvh~lines",
     "connect": "/kiosk/{site}/{lang}/talk",
     "emergency": "/kiosk/{site}/{lang}/emergency",
@@ -148,15 +160,49 @@ def add_legal_desks(database: str | Path, count: int) -> None:
     db.close()
 
 
+def add_long_description(database: str | Path) -> None:
+    """Add to the demo clinic a service whose description takes five or six lines on a phone,
+    with a phone number, hours and an address, as many services have."""
+    row = {
+        "id": LONG,
+        "category": "immigration",
+        "label_en": "Help with work papers",
+        "label_es": "Ayuda con papeles de trabajo",
+        "name_en": "Riverside Workers' Rights Project (example)",
+        "name_es": "Proyecto Riverside por los Derechos Laborales (ejemplo)",
+        "description_en": "Free, private advice on work visas, pay an employer held back and "
+        "papers someone else keeps for you. A lawyer who speaks your language can meet you "
+        "here or talk by phone.",
+        "description_es": "Consejo gratis y privado sobre visas de trabajo, pagos que un "
+        "empleador no le dio y documentos que otra persona le guarda. Un abogado que habla su "
+        "idioma puede verle aquí o hablar por teléfono.",
+        "phone": "+16175550190",
+        "address": "300 Example Street",
+        "city": "Cambridge",
+        "state": "MA",
+        "zip": "02139",
+        "hours": "Mo-Fr 09:00-17:00",
+        "fictional": 1,
+        "sort_order": 200,
+    }
+    db = connect(database)
+    write_services(db, [row])
+    db["service_sites"].insert({"service_id": LONG, "site_id": SITE}, replace=True)
+    db.conn.commit()
+    db.close()
+
+
 @pytest.fixture(scope="module")
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The kiosk with the demo directory, as ``make run`` serves it, and more legal desks."""
+    """The kiosk with the demo directory, as ``make run`` serves it, more legal desks and a
+    service with a long description."""
     app = create_app(
         {"TESTING": True, "DATABASE": str(tmp_path_factory.mktemp("demo") / "hotline.db")}
     )
     for name in ("sites.csv", "services.csv"):
         assert run(app, "import", str(EXAMPLES / "demo" / name)).exit_code == 0
     add_legal_desks(app.config["DATABASE"], EXTRA_LEGAL)
+    add_long_description(app.config["DATABASE"])
     running = Server(app)
     yield running
     running.stop()
