@@ -2,11 +2,11 @@
 
 Every page kind, in both languages, at each screen size is screenshotted into
 ``test-artifacts/kiosk/`` and held to the layout rules: type large enough to read from a step
-away, touch targets at least 64 pixels, nothing cut off or running off the side, Exit, the
-language and the navigation on screen without scrolling and in the same place on every page,
-the main choices filling the screen, every control, code and number of the page above the dock
-before any scrolling, and no axe-core violation. Each case opens its own context
-in the one shared browser, so the cases spread across test workers.
+away, touch targets at least 64 pixels (48 on a short phone, held in the hand), nothing cut off
+or running off the side, Exit, the language and the navigation on screen without scrolling and
+in the same place on every page, the main choices filling the screen, every control, code and
+number of the page above the dock before any scrolling, and no axe-core violation. Each case
+opens its own context in the one shared browser, so the cases spread across test workers.
 """
 
 from __future__ import annotations
@@ -44,6 +44,9 @@ class Screen:
     width: int
     height: int
     body_px: float
+    # WCAG 2.5.5 asks for 44 pixels; a lobby screen touched at arm's length gets more, a short
+    # phone held in the hand Android's least (48).
+    target_px: float = 64
 
     @property
     def name(self) -> str:
@@ -59,11 +62,14 @@ SCREENS = {
     "landscape": Screen(1920, 1080, 28),
     "tablet": Screen(1280, 800, 24),
     "phone": Screen(390, 844, 18),
+    "phone-short": Screen(375, 667, 18, target_px=48),
+    "phone-shortest": Screen(360, 640, 18, target_px=48),
 }
+# Short phones (many low-cost Android phones): every page kind, as a person opens the kiosk on
+# their own phone from the poster's QR code.
+SHORT_PHONES = {"phone-short", "phone-shortest"}
 # Nothing on screen is set much smaller than the body type (a label above a number, a caption).
 SMALLEST_TEXT = 0.85
-# WCAG 2.5.5 asks for 44 pixels; a lobby screen touched at arm's length gets more.
-MIN_TARGET_PX = 64
 # A menu's choices reach down to the navigation: at most this share of the screen is left empty.
 MENU_SLACK = 0.08
 
@@ -226,8 +232,8 @@ def screenshot(page: Page, name: str) -> None:
         page.evaluate("scrollTo(0, 0)")
 
 
-def measure(page: Page) -> dict[str, Any]:
-    return page.evaluate(MEASURE, {"minTarget": MIN_TARGET_PX})
+def measure(page: Page, screen: Screen) -> dict[str, Any]:
+    return page.evaluate(MEASURE, {"minTarget": screen.target_px})
 
 
 @pytest.mark.parametrize(("size", "lang", "kind", "clock_name"), CASES)
@@ -239,11 +245,11 @@ def test_every_page_keeps_the_layout_rules_and_has_no_axe_violation(
     screenshot(page, f"{kind}-{lang}-{screen.name}")
     if kind != "failsafe":  # a page that failed safe would pass for the page asked for
         expect(page.locator(".failsafe")).to_have_count(0)
-    found = measure(page)
+    found = measure(page, screen)
     assert found["scrollWidth"] <= screen.width, "the page scrolls sideways"
     assert found["sideways"] == [], "off the side of the screen"
     assert found["cut"] == [], "content overflows its box"
-    assert found["small"] == [], f"targets under {MIN_TARGET_PX} px"
+    assert found["small"] == [], f"targets under {screen.target_px} px"
     assert found["body"] >= screen.body_px
     assert found["smallest"][0] >= SMALLEST_TEXT * screen.body_px, found["smallest"]
     assert found["offScreen"] == [], "Exit, language or navigation needs scrolling"
@@ -256,7 +262,7 @@ def test_every_page_keeps_the_layout_rules_and_has_no_axe_violation(
 
 
 @pytest.mark.clock  # the results page is among them
-@pytest.mark.parametrize("size", [size for size in SCREENS if size != "phone"])
+@pytest.mark.parametrize("size", [size for size in SCREENS if not size.startswith("phone")])
 def test_exit_language_and_navigation_stay_in_one_place_on_every_page(
     context: BrowserContext, servers: Any, size: str
 ) -> None:
@@ -265,7 +271,7 @@ def test_exit_language_and_navigation_stay_in_one_place_on_every_page(
     for lang in LANGUAGES:
         for kind in FRAMED:
             show(page, servers(PAGES[kind][0]), kind, lang)
-            for key, box in measure(page)["boxes"].items():
+            for key, box in measure(page, SCREENS[size])["boxes"].items():
                 seen.setdefault(key, {}).setdefault(tuple(box), []).append(f"{kind}/{lang}")
     assert set(seen) == {"exit", "lang", "back", "home", "talk"}
     # Where each control moved: every box it had, with the first page it had it on.
