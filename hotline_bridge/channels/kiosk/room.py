@@ -13,8 +13,10 @@ two ways, so that the first list a person opens is sized too, in any browser:
   (``Critical-CH``), it asks again with them for the first page it opens, before showing it.
 
 A browser with neither gets the flow's own page sizes, as every other channel does, but never
-more than the smallest phone the kiosk is tested at (360x640) has room for: such a browser may
-be anything, and a list that fits a small phone still fits any larger screen.
+more entries on a list than the smallest phone the kiosk is tested at (360x640) has room for:
+such a browser may be anything, and a list that fits a small phone fits any larger screen.
+(Services near a ZIP code are never fewer than the flow's size on any screen; that size fits
+the smallest phone.)
 
 The arithmetic mirrors ``static/kiosk.css``: the root type size and the heights of the bar, the
 heading, a list row, the paging buttons and the dock, in pixels. It errs on the side of one row
@@ -156,14 +158,15 @@ def results_page_size(view: Viewport | None, default: int) -> int:
     that names the ZIP code, above the example notice and the paging buttons. Never fewer
     than ``default``, the flow's own size."""
     if view is None:
-        return min(default, results_page_size(SMALLEST, default))
+        return default  # the least any screen gets: it fits the smallest phone
     r = root_px(view)
     target = _target(view, r)
     if short_phone(view):
-        # Smaller headings, the example notice on one line, tighter results (kiosk.css).
+        # Smaller headings, the example notice on one line, tighter results, and the paging
+        # buttons on two rows (Previous and More, then Another ZIP code), as in kiosk.css.
         heading = 2 * (1.25 * 1.15 * r) + 0.3 * r + 2 * (1.35 * r) + 0.35 * r
-        below = 0.9 * 1.35 * r + 0.55 * r + 4 + target + 0.35 * r
-        row = 3.3 * 1.15 * r + 0.3 * r + 6 + 0.35 * r
+        below = 0.9 * 1.35 * r + 0.55 * r + 4 + 2 * target + 0.7 * r
+        row = 3.1 * 1.15 * r + 0.3 * r + 6 + 0.35 * r
     else:
         heading = 2 * (1.5 * 1.15 * r) + 0.75 * r + 2 * (1.1 * 1.35 * r) + 0.55 * r
         below = 0.8 * r + 4 * r + target + 0.5 * r  # the example notice on two lines, the paging

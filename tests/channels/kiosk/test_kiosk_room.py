@@ -21,6 +21,7 @@ from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 
 from hotline_bridge import create_app
+from hotline_bridge.channels.kiosk import room
 from hotline_bridge.directory.store import connect, write_services
 from hotline_bridge.engine.catalogs import LANGUAGES
 from tests.channels.kiosk.test_kiosk_browser import Server
@@ -37,6 +38,7 @@ SIZES = [
     (360, 640),
 ]
 PHONE = (390, 844)
+SMALLEST_PHONE = (360, 640)
 SITE = "demo-clinic"  # the demo directory's clinic
 # Legal desks added to the demo's two, so that the legal list has pages at every size.
 EXTRA_LEGAL = 13
@@ -66,7 +68,11 @@ PAGES = {
     "failsafe": "/kiosk/no-such-place/{lang}",
 }
 # Results say which places are open now: they are checked at both moments of the suite's clock.
-RESULTS = {"results": "/kiosk/{site}/{lang}/nearby:02139.legal"}
+RESULTS = {
+    "results": "/kiosk/{site}/{lang}/nearby:02139.legal",
+    # Previous, More and Another ZIP code under them.
+    "results-next": "/kiosk/{site}/{lang}/nearby:02139.legal@1",
+}
 # "Are you still there?", on a kiosk that asks after one idle second.
 IDLE = {"idle": "/kiosk/{site}/{lang}/needs"}
 
@@ -342,6 +348,16 @@ def test_a_browser_without_the_screen_size_gets_the_flow_page_size(demo_server: 
     assert 'data-view="ask"' not in client.get(f"/kiosk/{SITE}/en").get_data(as_text=True)
 
 
+def test_a_browser_that_gives_no_size_gets_no_more_than_the_smallest_phone_holds() -> None:
+    """Without the screen's size, a list gets the flow's page size, or fewer where the flow's
+    would not fit a 360x640 phone above the dock."""
+    smallest = room.list_page_size(room.Viewport(*SMALLEST_PHONE), 4)
+    assert room.list_page_size(None, 4) == 4 <= smallest
+    assert room.list_page_size(None, smallest + 3) == smallest
+    # The big screens show more than that, as they did.
+    assert room.list_page_size(room.Viewport(1080, 1920), 4) == 10
+
+
 @pytest.mark.parametrize(
     ("written", "entries"),
     [("1080x1920", 10), ("390x844", 5), ("1080x99999", 4), ("tall", 4), ("1080x1920x2", 4)],
@@ -388,7 +404,7 @@ def without_client_hints(context: BrowserContext) -> None:
     context.route("**/kiosk/**", strip)
 
 
-@pytest.mark.parametrize(("size", "script"), [((1080, 1920), True), (PHONE, False)])
+@pytest.mark.parametrize(("size", "script"), [((1080, 1920), True), (SMALLEST_PHONE, False)])
 def test_the_first_list_opened_is_sized_without_client_hints(
     browser: Browser, demo_server: Server, size: tuple[int, int], script: bool
 ) -> None:
@@ -418,6 +434,31 @@ def test_the_first_list_opened_is_sized_without_client_hints(
         # The second page goes on where the first ended.
         shown = page.locator(".choices a").all_inner_texts()
         assert shown[0] == f"Legal desk {len(first) + 1}", (first, shown)
+    finally:
+        context.unroute_all(behavior="ignoreErrors")
+        context.close()
+
+
+@pytest.mark.clock  # the services found say whether they are open now
+def test_services_near_a_zip_code_fit_the_smallest_phone_without_the_screen_size(
+    browser: Browser, demo_server: Server
+) -> None:
+    """Without client hints or the script, services near a ZIP code come at the flow's size,
+    which fits above the dock of a 360x640 phone, after the first page too."""
+    width, height = SMALLEST_PHONE
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, java_script_enabled=False
+    )
+    without_client_hints(context)
+    page = context.new_page()
+    flow = demo_server.app.extensions["hotline_bridge"].flow
+    shown = flow.node(flow.zip_node).page_size
+    try:
+        for lang in LANGUAGES:
+            for path in RESULTS.values():
+                page.goto(demo_server.base + path.format(site=SITE, lang=lang))
+                assert page.locator(".result").count() == shown
+                assert page.evaluate(AT_REST) == [], (lang, path)
     finally:
         context.unroute_all(behavior="ignoreErrors")
         context.close()
