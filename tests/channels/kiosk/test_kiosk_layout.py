@@ -62,12 +62,12 @@ SCREENS = {
     "landscape": Screen(1920, 1080, 28),
     "tablet": Screen(1280, 800, 24),
     "phone": Screen(390, 844, 18),
+    # Short phones (many low-cost Android phones, the older iPhone SE): every page kind, as a
+    # person opens the kiosk on their own phone from the poster's QR code.
+    "phone-narrow": Screen(360, 740, 18, target_px=48),
     "phone-short": Screen(375, 667, 18, target_px=48),
     "phone-shortest": Screen(360, 640, 18, target_px=48),
 }
-# Short phones (many low-cost Android phones): every page kind, as a person opens the kiosk on
-# their own phone from the poster's QR code.
-SHORT_PHONES = {"phone-short", "phone-shortest"}
 # Nothing on screen is set much smaller than the body type (a label above a number, a caption).
 SMALLEST_TEXT = 0.85
 # A menu's choices reach down to the navigation: at most this share of the screen is left empty.
