@@ -20,7 +20,7 @@ REDACTED = "[redacted]"
 # it or after a host name ("Listening at: http://127.0.0.1:18000 (4242)"), a process id
 # ("pid: 4242", "[4242]"), the status code and size that close an access-log line
 # ('" 200 48213'), a byte count ("65536 bytes"), and a timestamp ("2026-12-01 22:07:36",
-# "01/Dec/2026:22:07:36 +0000").
+# gunicorn's "01/Dec/2026:22:07:36 +0000", werkzeug's "01/Dec/2026 22:07:36").
 _KEEP = (
     r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?!\.?\d)(?::\d{1,5}(?: \(\d{1,7}\))?)?",
     r"(?<![\w.-])(?:localhost|[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}):\d{1,5}(?: \(\d{1,7}\))?",
@@ -29,7 +29,7 @@ _KEEP = (
     r'"\s\d{3}\s(?:\d+|-)',
     r"\b\d+\s+bytes\b",
     r"\b\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?",
-    r"\b\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2}(?:\s[+-]\d{4})?",
+    r"\b\d{2}/[A-Z][a-z]{2}/\d{4}[: ]\d{2}:\d{2}:\d{2}(?:\s[+-]\d{4})?",
 )
 _PATTERN = re.compile(
     "|".join(f"(?P<keep{i}>{k})" for i, k in enumerate(_KEEP)) + "|" + _DIGIT_RUN, re.I

@@ -462,6 +462,7 @@ def test_every_response_carries_the_kiosks_security_headers(
         "Booting worker with pid: 48213",
         "Worker exiting (pid: 48213)",
         '127.0.0.1 - - [01/Dec/2026:22:07:36 +0000] "GET /healthz HTTP/1.1" 200 16384 "-"',
+        '127.0.0.1 - - [07/Dec/2026 19:28:32] "GET /kiosk/demo-clinic/es HTTP/1.1" 200 -',
         "sent 65536 bytes",
         "2026-12-01 22:07:36,123 started",
         "from 10.20.30.40",
@@ -480,6 +481,8 @@ def test_log_redaction_keeps_the_servers_own_facts(line: str) -> None:
         ("pid 5558675309", "5558675309"),
         ("[5558675309]", "5558675309"),
         ("zip 02139 and 10.0.0.1", "02139"),
+        ('[07/Dec/2026 19:28:32] "GET /kiosk/x/en/nearby:02139.legal', "02139"),
+        ("07/Dec/2026 55586 75309", "75309"),
     ],
 )
 def test_log_redaction_still_hides_what_a_person_could_send(line: str, hidden: str) -> None:
