@@ -87,3 +87,64 @@ def test_only_the_opening_greeting_is_left_out(danger: Danger) -> None:
 def test_the_language_of_a_plea_after_a_greeting_is_heard(danger: Danger) -> None:
     assert danger.language_of("hola, necesito ayuda", ["en", "es"]) == "es"
     assert danger.language_of("hello, i need help", ["en", "es"]) == "en"
+
+
+# --- Families heard by their rules, in both languages ---------------------------------------------
+
+# Each message is heard by the concept named (the rules alone) and by the line as a whole.
+FAMILIES = [
+    # Not let out even on a day off ("day off" alone is an ordinary sense of being kept in).
+    ("kept_in_day_off", "even on my day off im not allowed to leave the ranch"),
+    ("kept_in_day_off", "on my days off the lady wont let me go outside"),
+    ("kept_in_day_off", "ni en mis dias libres me dejan salir de la propiedad"),
+    ("kept_in_day_off", "en el dia de descanso tampoco nos dejan salir pa ningun lado"),
+    # A bag packed and hidden, ready to leave.
+    ("ready_to_flee", "got a bag packed and hidden in the closet for when he is gone"),
+    ("ready_to_flee", "my things are packed under my bed just in case"),
+    ("ready_to_flee", "tengo una maleta empacada abajo de la cama por si acaso"),
+    ("ready_to_flee", "ya prepare una mochila escondida en el ropero pa irme"),
+    # Papers not handed over, or claimed as theirs.
+    ("documents_held", "my employer wont hand over my passport"),
+    ("documents_held", "the recruiter says our visas are his property"),
+    ("documents_held", "mi jefe no me presta mi identificacion"),
+    ("documents_held", "el contratista dice que los pasaportes son de la empresa"),
+    # Someone who answers for them at the doctor or asks what they said.
+    ("spoken_for", "he never lets me see the doctor alone"),
+    ("spoken_for", "my boyfriend asks me what i told the nurse every single time"),
+    ("spoken_for", "el novio siempre responde por mi en las consultas"),
+    ("spoken_for", "mi esposo quiere saber q le dije a la doctora, todo"),
+    # A place or a person they cannot go back to.
+    ("cannot_go_back", "i can not go back to his place, please where can i sleep"),
+    ("cannot_go_back", "i wont ever go back to that house"),
+    ("cannot_go_back", "no puedo regresar a esa casa, tengo miedo"),
+    ("cannot_go_back", "ya no puedo regresar con el, donde me puedo quedar"),
+]
+
+
+@pytest.mark.parametrize(("concept", "text"), FAMILIES)
+def test_each_family_is_heard_in_general_wording(danger: Danger, concept: str, text: str) -> None:
+    assert concept in danger.hear(text).found, text
+    assert danger.found_in(text), text
+
+
+# Ordinary messages in the same words stay silent.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my day off is thursday can i book then",
+        "can i leave early on my day off for the appointment",
+        "me dieron el dia libre, tienen citas el jueves?",
+        "en mi dia libre no puedo salir temprano porque cuido a mi mama",
+        "my hospital bag is packed in case the baby comes",
+        "tengo la maleta hecha para el viaje del viernes",
+        "can the clinic hand over my records to the school",
+        "el consulado dice que entrega los pasaportes el lunes",
+        "my son answers for me because i dont speak english",
+        "mi hija contesta por mi porque no hablo ingles",
+        "i cant go back to that house, the mold made my kids sick",
+        "no puedo regresar a esa casa porque se inundo, hay ayuda con renta?",
+        "no puedo volver con el doctor hasta el otro mes",
+    ],
+)
+def test_the_families_ordinary_senses_stay_silent(danger: Danger, text: str) -> None:
+    assert not danger.found_in(text), text
