@@ -118,6 +118,20 @@ FAMILIES = [
     ("cannot_go_back", "i wont ever go back to that house"),
     ("cannot_go_back", "no puedo regresar a esa casa, tengo miedo"),
     ("cannot_go_back", "ya no puedo regresar con el, donde me puedo quedar"),
+    # A veiled threat for reporting.
+    ("threatened", "my boss told me if i report him to watch my back"),
+    ("threatened", "el mayordomo dijo que si lo denuncio que me cuide"),
+    # Afraid for one's life, hedged: not knowing if one will be alive, "tonight is the night".
+    ("afraid_for_life", "some nights i think this is the night he finally does it"),
+    ("afraid_for_life", "no se si voy a seguir viva para la proxima cita"),
+    # Hit, in the subjunctive of a question ("is it normal that he hits us").
+    ("hurt", "es normal q la patrona nos pegue cuando algo sale mal?"),
+    # A shelter for women.
+    ("shelter_for_women", "is there a shelter for women near here"),
+    ("shelter_for_women", "conocen algun albergue para mujeres por aqui"),
+    # The clinic hidden on a phone someone checks.
+    ("hidden_contact", "can u save my number under another name he checks my phone"),
+    ("hidden_contact", "me pueden escribir con otro nombre, el revisa mi cel"),
 ]
 
 
@@ -144,6 +158,11 @@ def test_each_family_is_heard_in_general_wording(danger: Danger, concept: str, t
         "i cant go back to that house, the mold made my kids sick",
         "no puedo regresar a esa casa porque se inundo, hay ayuda con renta?",
         "no puedo volver con el doctor hasta el otro mes",
+        "i volunteer at a womens shelter, do you take referrals",
+        "soy voluntaria en un albergue para mujeres, reciben referencias?",
+        "can i book my appointment under a different name, my legal name changed",
+        "me pegue en la rodilla con la mesa",
+        "si voy a la cita quien me cuida a los niños",
     ],
 )
 def test_the_families_ordinary_senses_stay_silent(danger: Danger, text: str) -> None:
