@@ -163,6 +163,11 @@ def test_each_family_is_heard_in_general_wording(danger: Danger, concept: str, t
         "can i book my appointment under a different name, my legal name changed",
         "me pegue en la rodilla con la mesa",
         "si voy a la cita quien me cuida a los niños",
+        "le mande foto de mi pasaporte a la recepcion, sirve?",
+        "en los resultados sale algo alto, que significa",
+        "hay descuento si pago en efectivo?",
+        "la factura dice que debo 80 pero el seguro paga",
+        "me puedo meter al seguro de mi esposo?",
     ],
 )
 def test_the_families_ordinary_senses_stay_silent(danger: Danger, text: str) -> None:
