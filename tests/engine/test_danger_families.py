@@ -132,6 +132,10 @@ FAMILIES = [
     # The clinic hidden on a phone someone checks.
     ("hidden_contact", "can u save my number under another name he checks my phone"),
     ("hidden_contact", "me pueden escribir con otro nombre, el revisa mi cel"),
+    # Forced sex said around it: not choosing with whom; the man of the house in her room again.
+    ("forced_sex", "need to get checked for everything. i dont get to pick who"),
+    ("forced_sex", "necesito checarme de todo, la verdad yo no escojo con quien"),
+    ("forced_sex", "el hijo de la patrona se volvio a meter a mi cuarto anoche"),
 ]
 
 
@@ -168,6 +172,13 @@ def test_each_family_is_heard_in_general_wording(danger: Danger, concept: str, t
         "hay descuento si pago en efectivo?",
         "la factura dice que debo 80 pero el seguro paga",
         "me puedo meter al seguro de mi esposo?",
+        "do i get to choose who my doctor is",
+        "no escojo con quien me toca la cita, verdad?",
+        "mi hija se metio otra vez a mi cuarto por las pesadillas",
+        "my kids follow me on insta, thats how i found you",
+        "the doctor wont let me go back to work yet, can i get a note",
+        "i paid the bill but the portal still says i owe",
+        "we got evicted and im scared we end up on the street",
     ],
 )
 def test_the_families_ordinary_senses_stay_silent(danger: Danger, text: str) -> None:
