@@ -179,7 +179,33 @@ def test_each_family_is_heard_in_general_wording(danger: Danger, concept: str, t
         "the doctor wont let me go back to work yet, can i get a note",
         "i paid the bill but the portal still says i owe",
         "we got evicted and im scared we end up on the street",
+        "a que hora debo llamar para los resultados",
+        "la crema que me dieron no me hace nada",
+        "mi hija me vigila que tome la medicina de la presion",
+        "la rodilla me esta matando desde ayer",
+        "me dan ataques de panico en el trabajo, tienen consejeria?",
     ],
 )
 def test_the_families_ordinary_senses_stay_silent(danger: Danger, text: str) -> None:
     assert not danger.found_in(text), text
+
+
+# The same words in danger are still heard: the ordinary senses are set phrases.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "le debo al raitero y dice que cada semana debo mas",
+        "el patron nos vigila todo el dia con camaras",
+        "mi marido me pego en la espalda con el cinto",
+        "me sigue hasta el trabajo en su troca",
+        "me esta sangrando mucho la cabeza, no para",
+    ],
+)
+def test_danger_in_the_same_words_is_still_heard(danger: Danger, text: str) -> None:
+    assert danger.hear(text), text
+    assert danger.found_in(text), text
+
+
+def test_a_car_hit_is_not_a_person_hit(danger: Danger) -> None:
+    # The rules leave it alone; the model still reads "le pegó" as danger (KNOWN-GAPS).
+    assert "hurt" not in danger.hear("alguien le pego a mi carro en el parqueo y se fue").found
