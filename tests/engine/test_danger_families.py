@@ -136,6 +136,12 @@ FAMILIES = [
     ("forced_sex", "need to get checked for everything. i dont get to pick who"),
     ("forced_sex", "necesito checarme de todo, la verdad yo no escojo con quien"),
     ("forced_sex", "el hijo de la patrona se volvio a meter a mi cuarto anoche"),
+    # A chance to leave while he is away.
+    ("leaving_plan", "hes gone all weekend, this is my chance to get out, can someone help"),
+    ("leaving_plan", "el viernes se va de viaje, es mi oportunidad pa escaparme con los niños"),
+    # Changed one's number or moved, and still found.
+    ("followed", "i moved across town and he still finds me"),
+    ("followed", "me mude de casa y aun asi llega a mi trabajo a esperarme"),
 ]
 
 
@@ -184,6 +190,12 @@ def test_each_family_is_heard_in_general_wording(danger: Danger, concept: str, t
         "mi hija me vigila que tome la medicina de la presion",
         "la rodilla me esta matando desde ayer",
         "me dan ataques de panico en el trabajo, tienen consejeria?",
+        "is friday my only chance to get the flu shot",
+        "es mi unica oportunidad de ir a la cita, me ayudan a cambiarla?",
+        "i changed my number but the pharmacy still texts the old one",
+        "hay una venta de ropa el sabado, es mi chance de comprar barato",
+        "me mudo el sabado, donde actualizo mi direccion?",
+        "cambie de numero, como le hago para actualizarlo en mi expediente?",
     ],
 )
 def test_the_families_ordinary_senses_stay_silent(danger: Danger, text: str) -> None:
