@@ -133,6 +133,9 @@ class Language:
     # another word shares with another sense ("queme", I burned, is not "quemo", he burned;
     # "sal", salt, is not "salir"; "traffic" is not "trafficked").
     exact: frozenset[str] = frozenset()
+    # Greetings, as plain words (neither stemmed nor spelt out): one before what a person
+    # says ("hola, necesito ayuda") changes nothing of what they say.
+    greetings: tuple[Phrase, ...] = ()
     _lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
 
     @functools.cached_property
@@ -211,8 +214,42 @@ class Danger:
         learnt = path.with_name(MODEL_FILE)
         return _load(path, _identity(path), learnt, _identity(learnt))
 
+    @functools.cached_property
+    def greetings(self) -> tuple[Phrase, ...]:
+        """The greetings of every language, longest first ("hola buenas" before "hola")."""
+        found = {g for lang in self.languages.values() for g in lang.greetings}
+        return tuple(sorted(found, key=lambda g: (-len(g), g)))
+
+    def without_greeting(self, text: str) -> str:
+        """Return ``text`` from the first word after its opening greetings ("hola buenas
+        noches, necesito ayuda" is "necesito ayuda"); the whole of it when it is only a
+        greeting or has none."""
+        tokens = [
+            (match.end(), _RUN.sub(r"\1", word))
+            for match in _WORD.finditer(text[:200])
+            for word in words_of(match.group())
+        ]
+        at = 0
+        while at < len(tokens):
+            step = next(
+                (
+                    len(greeting)
+                    for greeting in self.greetings
+                    if tuple(word for _, word in tokens[at : at + len(greeting)]) == greeting
+                ),
+                0,
+            )
+            if not step:
+                break
+            at += step
+        if at == 0 or at == len(tokens):
+            return text
+        return text[tokens[at - 1][0] :].lstrip(" ,.!;:-\n")
+
     def hear(self, text: str) -> Match:
-        """Return the concepts ``text`` says, by the language whose words say them."""
+        """Return the concepts ``text`` says, by the language whose words say them (after its
+        opening greetings)."""
+        text = self.without_greeting(text)
         parts = clauses(text)
         stems: dict[str, list[str]] = {code: [] for code in self.languages}
         for code, lang in self.languages.items():
@@ -252,7 +289,9 @@ class Danger:
         keyword, a choice, a greeting) is heard by the rules alone. A longer one is heard when
         the model's probability reaches its threshold, or when the rules hear it and the
         model does not find it far below danger (its veto): a word of a rule said in its
-        ordinary sense ("is the emergency room open") is left to the menu."""
+        ordinary sense ("is the emergency room open") is left to the menu. An opening greeting
+        is not read: "hola, necesito ayuda" is heard as "necesito ayuda" is."""
+        text = self.without_greeting(text)
         heard = bool(self.hear(text))
         if self.model is None or not _long_enough(text):
             return heard
@@ -681,6 +720,14 @@ def _languages(data: Mapping[str, object], problems: list[str]) -> dict[str, Lan
         )
         negations = _phrases(lang, entry.get("negations"), problems, f"{where}.negations")
         unnegated = _phrases(lang, entry.get("unnegated"), problems, f"{where}.unnegated")
+        greetings = []
+        for greeting in entry.get("greetings", []):
+            said = words_of(greeting) if isinstance(greeting, str) else []
+            words = [_RUN.sub(r"\1", word) for word in said]
+            if not words:
+                problems.append(f"{where}.greetings: {greeting!r} is not a greeting")
+                continue
+            greetings.append(tuple(words))
         exact = entry.get("exact", [])
         if not isinstance(exact, list) or not all(
             isinstance(w, str) and words_of(w) == [w] for w in exact
@@ -692,6 +739,7 @@ def _languages(data: Mapping[str, object], problems: list[str]) -> dict[str, Lan
         languages[code] = replace(
             lang,
             exact=frozenset(exact),
+            greetings=tuple(greetings),
             negations=negations,
             unnegated=frozenset(word for phrase in unnegated for word in phrase),
         )

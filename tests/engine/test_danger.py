@@ -443,7 +443,9 @@ def test_check_names_each_problem_of_the_file(
 # 96.0% and 93.3% recall, 2.0% and 5.3% false alarms, then folded in); heldout9 (hedged and
 # mixed messages, an ordinary question then the problem, written apart from everything and
 # measured once after heldout8 at 85.3% and 80.7% recall, 3.3% and 11.3% false alarms, then
-# folded in).
+# folded in); dev24 (hedged disclosures in the families cross-validation missed, pleas after a
+# greeting, and ordinary messages in the same words; measured before its changes at 70.0% and
+# 70.0% recall, 6.5% and 3.2% false alarms).
 @pytest.mark.parametrize(
     ("name", "lang", "least"),
     [
@@ -507,6 +509,8 @@ def test_check_names_each_problem_of_the_file(
         ("heldout8", "es", 150),
         ("heldout9", "en", 150),
         ("heldout9", "es", 150),
+        ("dev24", "en", 25),
+        ("dev24", "es", 25),
     ],
 )
 def test_the_tuning_sets_meet_the_targets(danger: Danger, name: str, lang: str, least: int) -> None:

@@ -146,7 +146,14 @@ def test_words_said_at_the_greeting_choose_their_language(app: Flask, said: str,
 
 
 @pytest.mark.parametrize(
-    ("said", "lang"), [("hi I need help please", "en"), ("ayuda por favor", "es")]
+    ("said", "lang"),
+    [
+        ("hi I need help please", "en"),
+        ("ayuda por favor", "es"),
+        ("hello, I need help", "en"),
+        ("hola, necesito ayuda", "es"),
+        ("buenas noches, necesito ayuda", "es"),
+    ],
 )
 def test_a_plea_said_at_the_greeting_is_answered_in_its_language_with_the_24_7_line(
     app: Flask, said: str, lang: str

@@ -1,0 +1,223 @@
+"""Families of danger the line hears in general wording, each with messages written for this file
+(none taken from the labelled sets), and ordinary messages sharing their words that stay silent."""
+
+from __future__ import annotations
+
+import pytest
+
+from hotline_bridge.engine.danger import Danger
+from tests.conftest import PROJECT
+
+DANGER_FILE = PROJECT / "flows" / "danger.toml"
+
+
+@pytest.fixture(scope="module")
+def danger() -> Danger:
+    return Danger.load(DANGER_FILE)
+
+
+# --- A greeting before a plea ------------------------------------------------------------------
+
+# A plea the line hears, and the same plea after greetings: the greeting changes nothing.
+PLEAS = [
+    "necesito ayuda",
+    "ayuda por favor",
+    "necesito ayuda urgente",
+    "i need help",
+    "i need help please",
+    "help me please",
+]
+GREETINGS = [
+    "hola",
+    "Hola!!",
+    "holaa buenas noches,",
+    "buenos días.",
+    "Buenas tardes",
+    "oiga",
+    "hi",
+    "hello,",
+    "hey there",
+    "good evening.",
+    "hiii",
+]
+
+
+@pytest.mark.parametrize("plea", PLEAS)
+@pytest.mark.parametrize("greeting", GREETINGS)
+def test_a_plea_after_a_greeting_is_heard_as_the_plea_alone(
+    danger: Danger, greeting: str, plea: str
+) -> None:
+    assert danger.found_in(plea), plea
+    assert danger.found_in(f"{greeting} {plea}"), f"{greeting} {plea}"
+
+
+# A request for the menu or an ordinary question stays ordinary after a greeting too: "can you
+# help me" to a help line asks what it offers.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "can you help me",
+        "hey can u help me",
+        "hi can you help me",
+        "hola me pueden ayudar",
+        "buenas tardes, me pueden ayudar",
+        "hola necesito ayuda con la renta",
+        "hi i need help finding a dentist",
+        "buenos dias a que hora abren",
+        "hello what are your hours",
+        "ayuda",
+        "hola ayuda",
+        "hola",
+        "hi",
+    ],
+)
+def test_a_greeting_before_an_ordinary_message_stays_silent(danger: Danger, text: str) -> None:
+    assert not danger.found_in(text), text
+
+
+def test_only_the_opening_greeting_is_left_out(danger: Danger) -> None:
+    assert danger.without_greeting("Hola, buenas noches... necesito ayuda") == "necesito ayuda"
+    assert danger.without_greeting("hey there! he hit me") == "he hit me"
+    assert danger.without_greeting("hola") == "hola"
+    assert danger.without_greeting("necesito ayuda, hola") == "necesito ayuda, hola"
+    # "yo" is Spanish "I", not a greeting
+    assert danger.without_greeting("yo no puedo salir") == "yo no puedo salir"
+
+
+def test_the_language_of_a_plea_after_a_greeting_is_heard(danger: Danger) -> None:
+    assert danger.language_of("hola, necesito ayuda", ["en", "es"]) == "es"
+    assert danger.language_of("hello, i need help", ["en", "es"]) == "en"
+
+
+# --- Families heard by their rules, in both languages ---------------------------------------------
+
+# Each message is heard by the concept named (the rules alone) and by the line as a whole.
+FAMILIES = [
+    # Not let out even on a day off ("day off" alone is an ordinary sense of being kept in).
+    ("kept_in_day_off", "even on my day off im not allowed to leave the ranch"),
+    ("kept_in_day_off", "on my days off the lady wont let me go outside"),
+    ("kept_in_day_off", "ni en mis dias libres me dejan salir de la propiedad"),
+    ("kept_in_day_off", "en el dia de descanso tampoco nos dejan salir pa ningun lado"),
+    # A bag packed and hidden, ready to leave.
+    ("ready_to_flee", "got a bag packed and hidden in the closet for when he is gone"),
+    ("ready_to_flee", "my things are packed under my bed just in case"),
+    ("ready_to_flee", "tengo una maleta empacada abajo de la cama por si acaso"),
+    ("ready_to_flee", "ya prepare una mochila escondida en el ropero pa irme"),
+    # Papers not handed over, or claimed as theirs.
+    ("documents_held", "my employer wont hand over my passport"),
+    ("documents_held", "the recruiter says our visas are his property"),
+    ("documents_held", "mi jefe no me presta mi identificacion"),
+    ("documents_held", "el contratista dice que los pasaportes son de la empresa"),
+    # Someone who answers for them at the doctor or asks what they said.
+    ("spoken_for", "he never lets me see the doctor alone"),
+    ("spoken_for", "my boyfriend asks me what i told the nurse every single time"),
+    ("spoken_for", "el novio siempre responde por mi en las consultas"),
+    ("spoken_for", "mi esposo quiere saber q le dije a la doctora, todo"),
+    # A place or a person they cannot go back to.
+    ("cannot_go_back", "i can not go back to his place, please where can i sleep"),
+    ("cannot_go_back", "i wont ever go back to that house"),
+    ("cannot_go_back", "no puedo regresar a esa casa, tengo miedo"),
+    ("cannot_go_back", "ya no puedo regresar con el, donde me puedo quedar"),
+    # A veiled threat for reporting.
+    ("threatened", "my boss told me if i report him to watch my back"),
+    ("threatened", "el mayordomo dijo que si lo denuncio que me cuide"),
+    # Afraid for one's life, hedged: not knowing if one will be alive, "tonight is the night".
+    ("afraid_for_life", "some nights i think this is the night he finally does it"),
+    ("afraid_for_life", "no se si voy a seguir viva para la proxima cita"),
+    # Hit, in the subjunctive of a question ("is it normal that he hits us").
+    ("hurt", "es normal q la patrona nos pegue cuando algo sale mal?"),
+    # A shelter for women.
+    ("shelter_for_women", "is there a shelter for women near here"),
+    ("shelter_for_women", "conocen algun albergue para mujeres por aqui"),
+    # The clinic hidden on a phone someone checks.
+    ("hidden_contact", "can u save my number under another name he checks my phone"),
+    ("hidden_contact", "me pueden escribir con otro nombre, el revisa mi cel"),
+    # Forced sex said around it: not choosing with whom; the man of the house in her room again.
+    ("forced_sex", "need to get checked for everything. i dont get to pick who"),
+    ("forced_sex", "necesito checarme de todo, la verdad yo no escojo con quien"),
+    ("forced_sex", "el hijo de la patrona se volvio a meter a mi cuarto anoche"),
+    # A chance to leave while he is away.
+    ("leaving_plan", "hes gone all weekend, this is my chance to get out, can someone help"),
+    ("leaving_plan", "el viernes se va de viaje, es mi oportunidad pa escaparme con los niños"),
+    # Changed one's number or moved, and still found.
+    ("followed", "i moved across town and he still finds me"),
+    ("followed", "me mude de casa y aun asi llega a mi trabajo a esperarme"),
+]
+
+
+@pytest.mark.parametrize(("concept", "text"), FAMILIES)
+def test_each_family_is_heard_in_general_wording(danger: Danger, concept: str, text: str) -> None:
+    assert concept in danger.hear(text).found, text
+    assert danger.found_in(text), text
+
+
+# Ordinary messages in the same words stay silent.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my day off is thursday can i book then",
+        "can i leave early on my day off for the appointment",
+        "me dieron el dia libre, tienen citas el jueves?",
+        "en mi dia libre no puedo salir temprano porque cuido a mi mama",
+        "my hospital bag is packed in case the baby comes",
+        "tengo la maleta hecha para el viaje del viernes",
+        "can the clinic hand over my records to the school",
+        "el consulado dice que entrega los pasaportes el lunes",
+        "my son answers for me because i dont speak english",
+        "mi hija contesta por mi porque no hablo ingles",
+        "i cant go back to that house, the mold made my kids sick",
+        "no puedo regresar a esa casa porque se inundo, hay ayuda con renta?",
+        "no puedo volver con el doctor hasta el otro mes",
+        "i volunteer at a womens shelter, do you take referrals",
+        "soy voluntaria en un albergue para mujeres, reciben referencias?",
+        "can i book my appointment under a different name, my legal name changed",
+        "me pegue en la rodilla con la mesa",
+        "si voy a la cita quien me cuida a los niños",
+        "le mande foto de mi pasaporte a la recepcion, sirve?",
+        "en los resultados sale algo alto, que significa",
+        "hay descuento si pago en efectivo?",
+        "la factura dice que debo 80 pero el seguro paga",
+        "me puedo meter al seguro de mi esposo?",
+        "do i get to choose who my doctor is",
+        "no escojo con quien me toca la cita, verdad?",
+        "mi hija se metio otra vez a mi cuarto por las pesadillas",
+        "my kids follow me on insta, thats how i found you",
+        "the doctor wont let me go back to work yet, can i get a note",
+        "i paid the bill but the portal still says i owe",
+        "we got evicted and im scared we end up on the street",
+        "a que hora debo llamar para los resultados",
+        "la crema que me dieron no me hace nada",
+        "mi hija me vigila que tome la medicina de la presion",
+        "la rodilla me esta matando desde ayer",
+        "me dan ataques de panico en el trabajo, tienen consejeria?",
+        "is friday my only chance to get the flu shot",
+        "es mi unica oportunidad de ir a la cita, me ayudan a cambiarla?",
+        "i changed my number but the pharmacy still texts the old one",
+        "hay una venta de ropa el sabado, es mi chance de comprar barato",
+        "me mudo el sabado, donde actualizo mi direccion?",
+        "cambie de numero, como le hago para actualizarlo en mi expediente?",
+    ],
+)
+def test_the_families_ordinary_senses_stay_silent(danger: Danger, text: str) -> None:
+    assert not danger.found_in(text), text
+
+
+# The same words in danger are still heard: the ordinary senses are set phrases.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "le debo al raitero y dice que cada semana debo mas",
+        "el patron nos vigila todo el dia con camaras",
+        "mi marido me pego en la espalda con el cinto",
+        "me sigue hasta el trabajo en su troca",
+        "me esta sangrando mucho la cabeza, no para",
+    ],
+)
+def test_danger_in_the_same_words_is_still_heard(danger: Danger, text: str) -> None:
+    assert danger.hear(text), text
+    assert danger.found_in(text), text
+
+
+def test_a_car_hit_is_not_a_person_hit(danger: Danger) -> None:
+    # The rules leave it alone; the model still reads "le pegó" as danger (KNOWN-GAPS).
+    assert "hurt" not in danger.hear("alguien le pego a mi carro en el parqueo y se fue").found
