@@ -52,6 +52,12 @@ SHORT_PHONE_TARGET_PX = 48.0
 PHONE_WIDTH = 600
 # The tallest phone kiosk.css lays out as a short one (tighter spacing, smaller targets).
 SHORT_PHONE_HEIGHT = 760
+# The tallest phone kiosk.css lays out as a very short one: what a 360x640 phone shows a page
+# once its browser's and system's bars take their share (about 360x560).
+VERY_SHORT_PHONE_HEIGHT = 600
+# Services near a ZIP code a very short phone holds, whatever the flow's size: three of them
+# and the paging buttons do not fit above its dock.
+VERY_SHORT_PHONE_RESULTS = 2
 
 # The size a kiosk page's script adds to each address it follows: "390x844".
 _SIZE = re.compile(r"([0-9]{3,5})x([0-9]{3,5})")
@@ -127,6 +133,12 @@ def short_phone(view: Viewport) -> bool:
 SMALLEST = Viewport(360, 640)
 
 
+def very_short_phone(view: Viewport) -> bool:
+    """Whether kiosk.css lays the page out for a very short phone (``max-width: 600px`` and
+    ``max-height: 600px``)."""
+    return phone(view) and view.height <= VERY_SHORT_PHONE_HEIGHT
+
+
 def _target(view: Viewport, r: float) -> float:
     return SHORT_PHONE_TARGET_PX if short_phone(view) else max(TARGET_PX, 2.3 * r)
 
@@ -156,9 +168,11 @@ def results_page_size(view: Viewport | None, default: int) -> int:
     """Return how many services near a ZIP code a page holds on ``view``: each is a large
     button of three lines (name, distance and hours, phone), under the heading and the line
     that names the ZIP code, above the example notice and the paging buttons. Never fewer
-    than ``default``, the flow's own size."""
+    than ``default``, the flow's own size, but on a very short phone."""
     if view is None:
-        return default  # the least any screen gets: it fits the smallest phone
+        return default  # the least any screen gets: it fits a 360x640 phone
+    if very_short_phone(view):
+        return min(default, VERY_SHORT_PHONE_RESULTS)
     r = root_px(view)
     target = _target(view, r)
     if short_phone(view):

@@ -67,6 +67,8 @@ SCREENS = {
     "phone-narrow": Screen(360, 740, 18, target_px=48),
     "phone-short": Screen(375, 667, 18, target_px=48),
     "phone-shortest": Screen(360, 640, 18, target_px=48),
+    # What a 360x640 phone really shows once its browser's and system's bars take their share.
+    "phone-visible": Screen(360, 560, 18, target_px=48),
 }
 # Nothing on screen is set much smaller than the body type (a label above a number, a caption).
 SMALLEST_TEXT = 0.85

@@ -36,9 +36,13 @@ SIZES = [
     (360, 740),
     (375, 667),
     (360, 640),
+    # What a 360x640 phone really shows a page: its browser's address bar and the system's
+    # bars take 80 pixels of the height.
+    (360, 560),
 ]
 PHONE = (390, 844)
 SMALLEST_PHONE = (360, 640)
+VERY_SHORT_PHONE = (360, 560)
 SITE = "demo-clinic"  # the demo directory's clinic
 # Legal desks added to the demo's two, so that the legal list has pages at every size.
 EXTRA_LEGAL = 13
@@ -46,6 +50,9 @@ EXTRA_LEGAL = 13
 EXTENSION = "100"
 # A service whose description runs to several lines on a phone, added to the demo clinic.
 LONG = "long-description"
+# A service with every way to reach it: a phone with an extension, a separate number to text,
+# a TTY, hours and an address, added to the demo clinic.
+REACHABLE = "every-way"
 
 # Every kind of page, where it is shown (``{lang}`` filled in), at the moment of the suite's
 # clock that does not matter to it.
@@ -67,6 +74,8 @@ PAGES = {
     "welcome": "/welcome/{site}/{lang}",
     "failsafe": "/kiosk/no-such-place/{lang}",
 }
+# A service reached every way the kiosk shows (a phone, a number to text, a TTY, hours, an address).
+EVERY_WAY = {"every-way": f"/kiosk/{{site}}/{{lang}}/service:{REACHABLE}~immigration"}
 # Results say which places are open now: they are checked at both moments of the suite's clock.
 RESULTS = {
     "results": "/kiosk/{site}/{lang}/nearby:02139.legal",
@@ -132,6 +141,10 @@ ROOM = """
 # A list page leaves empty at most this many rows' worth of its screen: room for the heading's
 # second line and for paging buttons a page may not have, but not for another row of entries.
 MOST_EMPTY_ROWS = 2.5
+# A very short phone holds few rows; keeping room for a heading on two lines there leaves a
+# little more than half a row more empty when the heading takes one.
+MOST_EMPTY_ROWS_VERY_SHORT = 3.0
+VERY_SHORT_HEIGHT = room.VERY_SHORT_PHONE_HEIGHT
 
 
 def add_legal_desks(database: str | Path, count: int) -> None:
@@ -198,10 +211,41 @@ def add_long_description(database: str | Path) -> None:
     db.close()
 
 
+def add_every_way(database: str | Path) -> None:
+    """Add to the demo clinic a service reached every way the kiosk shows: a phone with an
+    extension, a separate number to text, a TTY, hours and a street address."""
+    row = {
+        "id": REACHABLE,
+        "category": "immigration",
+        "label_en": "Help with immigration papers",
+        "label_es": "Ayuda con papeles de inmigración",
+        "name_en": "Harborview Immigrant Legal Clinic (example)",
+        "name_es": "Clínica Legal para Inmigrantes Harborview (ejemplo)",
+        "description_en": "Free advice on visas and papers, in your language.",
+        "description_es": "Consejo gratis sobre visas y papeles, en su idioma.",
+        "phone": "+16175550191",
+        "phone_extension": "204",
+        "sms": "+16175550192",
+        "tty": "+16175550193",
+        "address": "300 Example Street",
+        "city": "Cambridge",
+        "state": "MA",
+        "zip": "02139",
+        "hours": "Mo-Fr 09:00-17:00",
+        "fictional": 1,
+        "sort_order": 201,
+    }
+    db = connect(database)
+    write_services(db, [row])
+    db["service_sites"].insert({"service_id": REACHABLE, "site_id": SITE}, replace=True)
+    db.conn.commit()
+    db.close()
+
+
 @pytest.fixture(scope="module")
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The kiosk with the demo directory, as ``make run`` serves it, more legal desks and a
-    service with a long description."""
+    service with a long description and one reached every way."""
     app = create_app(
         {"TESTING": True, "DATABASE": str(tmp_path_factory.mktemp("demo") / "hotline.db")}
     )
@@ -209,6 +253,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         assert run(app, "import", str(EXAMPLES / "demo" / name)).exit_code == 0
     add_legal_desks(app.config["DATABASE"], EXTRA_LEGAL)
     add_long_description(app.config["DATABASE"])
+    add_every_way(app.config["DATABASE"])
     running = Server(app)
     yield running
     running.stop()
@@ -268,10 +313,22 @@ def size_id(size: tuple[int, int]) -> str:
 
 @pytest.mark.parametrize("size", SIZES, ids=size_id)
 def test_every_control_code_and_number_is_above_the_dock_before_any_scrolling(
-    page: Page, demo_server: Server, waiting_demo_server: Server
+    page: Page, demo_server: Server, waiting_demo_server: Server, size: tuple[int, int]
 ) -> None:
-    assert hidden_on(page, demo_server, PAGES) == {}
+    # A service reached every way, but on a very short phone (below).
+    pages = PAGES if size == VERY_SHORT_PHONE else {**PAGES, **EVERY_WAY}
+    assert hidden_on(page, demo_server, pages) == {}
     assert hidden_on(page, waiting_demo_server, IDLE) == {}
+
+
+@pytest.mark.xfail(
+    strict=True, reason="known gap (docs/KNOWN-GAPS.md): its codes end under the dock there"
+)
+@pytest.mark.parametrize("size", [VERY_SHORT_PHONE], ids=size_id)
+def test_a_service_reached_every_way_shows_its_codes_above_a_very_short_phones_dock(
+    page: Page, demo_server: Server
+) -> None:
+    assert hidden_on(page, demo_server, EVERY_WAY) == {}
 
 
 @pytest.mark.clock
@@ -291,11 +348,13 @@ def test_a_list_holds_what_its_screen_has_room_for(
         room = page.evaluate(ROOM)
         assert room["more"], "the legal list has more entries than any screen holds"
         assert not room["scrolls"], (lang, room)
-        assert room["emptyRows"] <= MOST_EMPTY_ROWS, (lang, room)
-        # The five 24/7 lines on one page, a phone's too.
+        most = MOST_EMPTY_ROWS_VERY_SHORT if size[1] <= VERY_SHORT_HEIGHT else MOST_EMPTY_ROWS
+        assert room["emptyRows"] <= most, (lang, room)
+        # The five 24/7 lines on one page, a phone's too (a very short one pages them: a
+        # known gap, docs/KNOWN-GAPS.md).
         page.goto(f"{demo_server.base}/kiosk/{SITE}/{lang}/lines")
         lines = page.evaluate(ROOM)
-        assert not lines["more"], (lang, lines)
+        assert lines["more"] == (size[1] <= VERY_SHORT_HEIGHT), (lang, lines)
 
 
 @pytest.mark.clock
