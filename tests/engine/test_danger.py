@@ -445,7 +445,9 @@ def test_check_names_each_problem_of_the_file(
 # measured once after heldout8 at 85.3% and 80.7% recall, 3.3% and 11.3% false alarms, then
 # folded in); dev24 (hedged disclosures in the families cross-validation missed, pleas after a
 # greeting, and ordinary messages in the same words; measured before its changes at 70.0% and
-# 70.0% recall, 6.5% and 3.2% false alarms).
+# 70.0% recall, 6.5% and 3.2% false alarms); heldout10 (written apart from everything, measured
+# once after dev24 at 95.3% and 96.7% recall, 8.7% and 9.3% false alarms, through found_in, the
+# SMS webhook and the voice webhooks alike, then folded in).
 @pytest.mark.parametrize(
     ("name", "lang", "least"),
     [
@@ -511,6 +513,8 @@ def test_check_names_each_problem_of_the_file(
         ("heldout9", "es", 150),
         ("dev24", "en", 25),
         ("dev24", "es", 25),
+        ("heldout10", "en", 150),
+        ("heldout10", "es", 150),
     ],
 )
 def test_the_tuning_sets_meet_the_targets(danger: Danger, name: str, lang: str, least: int) -> None:
