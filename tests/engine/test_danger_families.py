@@ -165,6 +165,15 @@ FAMILIES = [
     # The clinic asked to pass itself off as someone else if another person answers.
     ("hidden_contact", "if he answers, say its the dentist office please"),
     ("hidden_contact", "si contesta el, digan que es de la escuela"),
+    # Voice notes or texts saying they know where one or one's child is.
+    (
+        "threatened_by_message",
+        "keep getting voice notes from his cousins saying they know where my son plays",
+    ),
+    (
+        "threatened_by_message",
+        "me llegan audios de un numero que no conozco diciendo que saben donde trabajo",
+    ),
 ]
 
 
@@ -198,6 +207,8 @@ def test_each_family_is_heard_in_general_wording(danger: Danger, concept: str, t
         "my mother in law has my passport photos to mail with the renewal",
         "mi suegra tiene copia de mi acta para la cita",
         "when you call about my appointment say its the clinic, thats fine",
+        "my mom sends me voice notes all day, she doesnt know where the clinic is lol",
+        "la maestra manda audios al grupo, saben donde es la junta?",
         # a price, a bill owed to a company, traffic, a sitter, an office asking for an id,
         # when pay comes
         "i cant pay 90 for the brand name, is there a cheaper one",
