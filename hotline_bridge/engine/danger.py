@@ -823,7 +823,16 @@ FALSE_ALARM_TARGET = 0.05
 # Held-out sets folded into tuning once they were measured: their misses and false alarms were
 # used to change the words, so they no longer measure unseen messages and must meet the targets.
 FOLDED_IN = frozenset(
-    {"heldout2", "heldout3", "heldout4", "heldout5", "heldout7", "heldout8", "heldout9"}
+    {
+        "heldout2",
+        "heldout3",
+        "heldout4",
+        "heldout5",
+        "heldout7",
+        "heldout8",
+        "heldout9",
+        "heldout10",
+    }
 )
 
 

@@ -142,6 +142,38 @@ FAMILIES = [
     # Changed one's number or moved, and still found.
     ("followed", "i moved across town and he still finds me"),
     ("followed", "me mude de casa y aun asi llega a mi trabajo a esperarme"),
+    # Pay kept by whoever placed or hired them; paid in food or a bed, never money.
+    ("pay_kept", "quick q about w2s. the staffing agency keeps my whole pay for housing"),
+    ("pay_kept", "do you take walk ins? on the dairy they pay us with food and a cot, no money"),
+    ("pay_kept", "a que hora abren? la agencia de cuidado se queda con todo mi cheque"),
+    ("pay_kept", "tienen clases de ingles? en el rancho nos pagan con comida y donde dormir"),
+    # A partner or a boss hurt them, the act said plainly (a medical question around it can
+    # still bring the model below its veto: KNOWN-GAPS).
+    ("hurt_by_partner", "mi marido me piso la mano con la bota"),
+    ("hurt_by_partner", "my wife kicked me in the ribs and now it hurts to breathe"),
+    # Thinking of running away, with nowhere to go.
+    ("thinking_of_running", "thinking about running. no idea where i would even go"),
+    ("thinking_of_running", "pienso en huir. no se pa donde"),
+    # Hurt or ill, and not let go for care.
+    ("kept_from_care", "i have a deep cut and my partner wont let me go get stitches"),
+    ("kept_from_care", "my wrist looks broken and he will not let me go to the hospital"),
+    ("kept_from_care", "tengo fiebre alta y mi esposo no me deja ir a la clinica"),
+    # Papers held by the family-in-law or a partner's family.
+    ("papers_with_family", "can i get a new ss card? my mother in law has my passport and my id"),
+    ("papers_with_family", "his mom keeps my passport and my birth certificate in her closet"),
+    ("papers_with_family", "mi suegro tiene mi pasaporte guardado y no me lo da"),
+    # The clinic asked to pass itself off as someone else if another person answers.
+    ("hidden_contact", "if he answers, say its the dentist office please"),
+    ("hidden_contact", "si contesta el, digan que es de la escuela"),
+    # Voice notes or texts saying they know where one or one's child is.
+    (
+        "threatened_by_message",
+        "keep getting voice notes from his cousins saying they know where my son plays",
+    ),
+    (
+        "threatened_by_message",
+        "me llegan audios de un numero que no conozco diciendo que saben donde trabajo",
+    ),
 ]
 
 
@@ -156,6 +188,35 @@ def test_each_family_is_heard_in_general_wording(danger: Danger, concept: str, t
     "text",
     [
         "my day off is thursday can i book then",
+        # pay handed out on a day, paid in pizza for a favour
+        "the agency keeps my check stubs till friday",
+        "we got paid in pizza for volunteering lol",
+        "la agencia se queda con mi cheque hasta el viernes por el deposito directo",
+        "en la fiesta nos pagan con pizza jaja",
+        # a foot stepped on while dancing; words twisted
+        "my husband stepped on my foot dancing lol",
+        "mi esposo me piso el pie bailando jaja",
+        "my husband twisted my words at the party lol",
+        # running for sport
+        "thinking about running a 5k, where to sign up?",
+        "pienso en correr en el parque, a donde me recomiendan ir?",
+        # care limited by insurance or a work schedule
+        "my insurance will not let me go to the er at that hospital",
+        "mi trabajo no me deja ir al doctor en la mañana, tienen citas en la tarde?",
+        # papers a relative helps with
+        "my mother in law has my passport photos to mail with the renewal",
+        "mi suegra tiene copia de mi acta para la cita",
+        "when you call about my appointment say its the clinic, thats fine",
+        "my mom sends me voice notes all day, she doesnt know where the clinic is lol",
+        "la maestra manda audios al grupo, saben donde es la junta?",
+        # a price, a bill owed to a company, traffic, a sitter, an office asking for an id,
+        # when pay comes
+        "i cant pay 90 for the brand name, is there a cheaper one",
+        "le debo 200 a la compañia de luz y me van a cortar",
+        "we sat on the highway for two hours, trapped behind a crash",
+        "me da miedo dejar a mi bebe con la niñera nueva",
+        "la señora de la oficina sigue pidiendo mi identificacion para la cita",
+        "nos pagan cada 15 dias, es normal?",
         "can i leave early on my day off for the appointment",
         "me dieron el dia libre, tienen citas el jueves?",
         "en mi dia libre no puedo salir temprano porque cuido a mi mama",
@@ -221,3 +282,21 @@ def test_danger_in_the_same_words_is_still_heard(danger: Danger, text: str) -> N
 def test_a_car_hit_is_not_a_person_hit(danger: Danger) -> None:
     # The rules leave it alone; the model still reads "le pegó" as danger (KNOWN-GAPS).
     assert "hurt" not in danger.hear("alguien le pego a mi carro en el parqueo y se fue").found
+
+
+# The rules themselves stay silent on an ordinary sense they once heard: a price, a bill owed to
+# a company, traffic, leaving children with a sitter, an office asking for an id, pay slips.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i cant pay 90 for the brand name, is there a cheaper one",
+        "i owe the cable company 75 and they shut off the internet",
+        "we sat on the highway for two hours, trapped behind a crash",
+        "me da miedo dejar a mi bebe con la niñera nueva",
+        "the lab needs my id again for the urine sample, they keep asking",
+        "the agency keeps my check stubs till friday",
+        "el restaurante paga cada 2 semanas, tiene que ser asi?",
+    ],
+)
+def test_an_ordinary_sense_keeps_the_rules_silent(danger: Danger, text: str) -> None:
+    assert not danger.hear(text).found, text
