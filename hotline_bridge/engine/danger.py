@@ -832,6 +832,7 @@ FOLDED_IN = frozenset(
         "heldout8",
         "heldout9",
         "heldout10",
+        "heldout11",
     }
 )
 
