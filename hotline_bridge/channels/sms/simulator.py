@@ -30,8 +30,6 @@ class SmsSimulator:
     def __init__(self, app: Flask, to: str = SIMULATOR_NUMBER) -> None:
         self.client = app.test_client()
         self.validator = RequestValidator(app.config["TWILIO_AUTH_TOKEN"])
-        # Signed for the address the app checks signatures against, as Twilio signs.
-        self.base_url = app.config["PUBLIC_URL"] or BASE_URL
         self.to = to
         # Signed for the address the app checks: PUBLIC_URL when the deployment sets one.
         self.base_url = app.config.get("PUBLIC_URL") or BASE_URL
