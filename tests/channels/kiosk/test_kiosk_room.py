@@ -315,20 +315,8 @@ def size_id(size: tuple[int, int]) -> str:
 def test_every_control_code_and_number_is_above_the_dock_before_any_scrolling(
     page: Page, demo_server: Server, waiting_demo_server: Server, size: tuple[int, int]
 ) -> None:
-    # A service reached every way, but on a very short phone (below).
-    pages = PAGES if size == VERY_SHORT_PHONE else {**PAGES, **EVERY_WAY}
-    assert hidden_on(page, demo_server, pages) == {}
+    assert hidden_on(page, demo_server, {**PAGES, **EVERY_WAY}) == {}
     assert hidden_on(page, waiting_demo_server, IDLE) == {}
-
-
-@pytest.mark.xfail(
-    strict=True, reason="known gap (docs/KNOWN-GAPS.md): its codes end under the dock there"
-)
-@pytest.mark.parametrize("size", [VERY_SHORT_PHONE], ids=size_id)
-def test_a_service_reached_every_way_shows_its_codes_above_a_very_short_phones_dock(
-    page: Page, demo_server: Server
-) -> None:
-    assert hidden_on(page, demo_server, EVERY_WAY) == {}
 
 
 @pytest.mark.clock
