@@ -451,7 +451,7 @@ def without_client_hints(context: BrowserContext) -> None:
     context.route("**/kiosk/**", strip)
 
 
-@pytest.mark.parametrize(("size", "script"), [((1080, 1920), True), (SMALLEST_PHONE, False)])
+@pytest.mark.parametrize(("size", "script"), [((1080, 1920), True), (VERY_SHORT_PHONE, False)])
 def test_the_first_list_opened_is_sized_without_client_hints(
     browser: Browser, demo_server: Server, size: tuple[int, int], script: bool
 ) -> None:
