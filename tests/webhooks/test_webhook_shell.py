@@ -23,8 +23,7 @@ from hotline_bridge.channels.sms.sessions import ConversationSigner
 from hotline_bridge.directory.store import get_db
 from hotline_bridge.engine.conversation import State
 from hotline_bridge.engine.keywords import Keywords
-from hotline_bridge.webhooks.forms import WebhookRequest, parse_urlencoded
-from hotline_bridge.webhooks.signatures import Signatures
+from hotline_bridge.webhooks import Signatures, WebhookRequest, parse_urlencoded
 from tests.conftest import AUTH_TOKEN, BASE_URL, SECRET_KEY, Texter
 
 # Bytes a form body may hold: what Twilio sends and what it never would.

@@ -591,8 +591,7 @@ def test_signature_check_agrees_with_the_twilio_library(url: str, signed_as: str
 
     from twilio.request_validator import RequestValidator, add_port, remove_port
 
-    from hotline_bridge.webhooks import _valid
-    from hotline_bridge.webhooks.signatures import Signatures
+    from hotline_bridge.webhooks import Signatures, _valid
 
     validator = RequestValidator(AUTH_TOKEN)
     params = {"Body": "hola", "From": "+15550100000"}
