@@ -26,7 +26,7 @@ import secrets
 import struct
 import time
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import quote, unquote, unquote_to_bytes, urlparse
 
@@ -138,8 +138,9 @@ def parse_urlencoded(data: bytes) -> list[tuple[str, str]]:
 class WebhookRequest(Request):
     """Flask's request, reading URL-encoded forms with ``parse_urlencoded``.
 
-    A webhook reads its fields as ``pairs``, ``fields`` and ``grouped``, made in one pass over the
-    body; werkzeug's ``form`` is built from the same pairs only when something asks for it.
+    A webhook reads its fields as ``pairs`` (what its signature is computed on) and ``fields``,
+    made in one pass over the body; werkzeug's ``form`` is built from the same pairs only when
+    something asks for it.
     """
 
     def _load_form_data(self) -> None:
@@ -195,24 +196,14 @@ class WebhookRequest(Request):
 
     @cached_property
     def fields(self) -> dict[str, str]:
-        """The form's fields, the first value of each, as ``form.to_dict()`` gives them (made
-        with ``grouped``)."""
-        self.grouped  # noqa: B018 - which keeps ``fields`` too
-        return self.__dict__["fields"]
-
-    @cached_property
-    def grouped(self) -> dict[str, list[str]]:
-        """Each field with all its values, in the order sent."""
-        first: dict[str, str] = {}
-        grouped: dict[str, list[str]] = {}
-        for name, value in self.pairs:
-            values = grouped.get(name)
-            if values is None:
-                first[name], grouped[name] = value, [value]
-            else:
-                values.append(value)
-        self.__dict__["fields"] = first
-        return grouped
+        """The form's fields, the first value of each, as ``form.to_dict()`` gives them."""
+        pairs = self.pairs
+        fields = dict(pairs)
+        if len(fields) < len(pairs):  # a repeated field: its first value, as werkzeug keeps
+            fields = {}
+            for name, value in pairs:
+                fields.setdefault(name, value)
+        return fields
 
 
 # --- Signatures --------------------------------------------------------------------------------
@@ -237,34 +228,33 @@ class Signatures:
         }
 
     def compute(
-        self, url: str, fields: Mapping[str, Sequence[str]], algorithm: str | None = None
+        self, url: str, pairs: Iterable[tuple[str, str]], algorithm: str | None = None
     ) -> str:
-        """Return the signature of ``url`` and ``fields`` (each field with all its values).
+        """Return the signature of ``url`` and a form's ``pairs`` (each field once per value).
 
-        Raises ``ValueError`` for an algorithm the twilio library does not support, and
-        ``UnicodeEncodeError`` for text that is not Unicode (a lone surrogate)."""
+        The twilio library signs the URL followed by each field's name and value, the names in
+        order and a repeated field's values in order, each once: the order of
+        ``sorted(set(pairs))``. Raises ``ValueError`` for an algorithm the twilio library does
+        not support, and ``UnicodeEncodeError`` for text that is not Unicode (a lone
+        surrogate)."""
         keyed = self._keyed.get((algorithm or HMAC_SHA1).upper())
         if keyed is None:
             raise ValueError(f"unsupported webhook signature algorithm: {algorithm}")
-        signed = [url]
-        for name in sorted(fields):
-            values = fields[name]
-            for value in values if len(values) == 1 else sorted(set(values)):
-                signed += (name, value)
+        signed = url + "".join([name + value for name, value in sorted(set(pairs))])
         mac = keyed.copy()
-        mac.update("".join(signed).encode("utf-8"))
+        mac.update(signed.encode("utf-8"))
         return base64.b64encode(mac.digest()).decode("ascii")
 
     def matches(
         self,
         signature: str,
         url: str,
-        fields: Mapping[str, Sequence[str]],
+        pairs: Iterable[tuple[str, str]],
         algorithm: str | None = None,
     ) -> bool:
-        """Return whether ``signature`` is the one for ``url`` and ``fields``, compared in
+        """Return whether ``signature`` is the one for ``url`` and ``pairs``, compared in
         constant time."""
-        expected = self.compute(url, fields, algorithm).encode("ascii")
+        expected = self.compute(url, pairs, algorithm).encode("ascii")
         return hmac.compare_digest(expected, signature.encode("utf-8", "surrogateescape"))
 
 
@@ -445,7 +435,7 @@ def signature_ok(app: Flask, req: WebhookRequest) -> bool:
     signatures: Signatures = app.extensions["hotline_bridge.signatures"]
     try:
         algorithm = get_signature_algorithm(environ.get(_SETTINGS_KEY))
-        good = _valid(signatures, signed_url(app, req), req.grouped, signature, algorithm)
+        good = _valid(signatures, signed_url(app, req), req.pairs, signature, algorithm)
     except Exception as exc:
         log.info("unverifiable webhook refused: %s", type(exc).__name__)
         return False
@@ -476,7 +466,9 @@ def public_url(endpoint: str, **values: Any) -> str:
     return request.host_url.rstrip("/") + path
 
 
-def _valid(signatures: Signatures, url: str, fields: Any, signature: str, algorithm: str) -> bool:
+def _valid(
+    signatures: Signatures, url: str, pairs: list[tuple[str, str]], signature: str, algorithm: str
+) -> bool:
     """Check the signature on the URL as received first, then on its other port form.
 
     Twilio signs with or without the port depending on the setup, which is why the library's
@@ -484,13 +476,13 @@ def _valid(signatures: Signatures, url: str, fields: Any, signature: str, algori
     request. Query-string body hashes (``bodySHA256``) are for JSON webhooks, which these are not.
     """
     try:
-        if signatures.matches(signature, url, fields, algorithm):
+        if signatures.matches(signature, url, pairs, algorithm):
             return True
     except ValueError:  # an algorithm the twilio library does not know
         return False
     parsed = urlparse(url)
     other = remove_port(parsed) if parsed.port else add_port(parsed)
-    return signatures.matches(signature, other, fields, algorithm)
+    return signatures.matches(signature, other, pairs, algorithm)
 
 
 def log_failure(where: str, exc: BaseException) -> None:
