@@ -70,7 +70,7 @@ class ConsoleCookie(SecureCookieSessionInterface):
 
 
 # The console's paths: ``/console`` and everything under it.
-CONSOLE_PATH = re.compile(re.escape(PREFIX) + "(?:/|$)")
+CONSOLE_PATH = re.compile(re.escape(PREFIX) + r"(?:/|\Z)")
 
 
 def is_console(path: str) -> bool:
