@@ -1,14 +1,18 @@
-"""The web app: settings, database, every channel's routes and the console (`create_app`)."""
+"""The web app: settings, database, every channel's routes and the console (`create_app`), and
+what every request gets around its route: its session (the console's cookie under ``/console``,
+none elsewhere), the security headers, and its count and time for the metrics."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 import sqlite3
+import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NoReturn
 
-from flask import Flask, Response
+from flask import Flask, Request, Response, g, request
+from flask.sessions import NullSession, SessionInterface, SessionMixin
 
 from hotline_bridge import console, counters, home, optin, privacy_page, settings, webhooks
 from hotline_bridge.channels import whatsapp
@@ -17,6 +21,7 @@ from hotline_bridge.channels.kiosk.routes import SECURITY_HEADERS
 from hotline_bridge.channels.sms import routes as sms
 from hotline_bridge.channels.voice import callback as voice_callback
 from hotline_bridge.channels.voice import routes as voice
+from hotline_bridge.console.cookie import CONSOLE_PATH, ConsoleCookie, ConsoleSession
 from hotline_bridge.directory import store as db
 from hotline_bridge.ops import metrics
 from hotline_bridge.privacy import install_log_redaction
@@ -45,6 +50,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=dt.timedelta(minutes=app.config["SESSION_MINUTES"]),
     )
+    app.session_interface = Sessions()
     app.extensions["hotline_bridge"] = load_runtime(app)
     _init_database(app)
     counters.init_app(app)
@@ -59,7 +65,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     privacy_page.init_app(app)
     optin.init_app(app)
     _register_health(app)
-    app.after_request(_baseline_headers)
+    app.before_request(_start_timer)
+    app.after_request(_finish)
     return app
 
 
@@ -96,12 +103,67 @@ def _init_database(app: Flask) -> None:
         raise ConfigError(f"database {path}: {exc.strerror}; check the folder") from None
 
 
-def _baseline_headers(response: Response) -> Response:
+class NoSession(NullSession):
+    """What Flask's ``session`` is outside the console: empty, and refusing writes.
+
+    No request but the console's has a Flask session. The SMS conversation's state is read and
+    written by the Messaging webhook (``channels.sms.sessions``); the kiosk and the voice line
+    keep none. A write here is a bug, and says so instead of setting a cookie nobody reads.
+    """
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise RuntimeError("no Flask session outside the console (see ConversationCookie)")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = update = setdefault = _refuse
+
+
+class Sessions(SessionInterface):
+    """Flask's session, the console's alone: its signed cookie (``console.cookie``) under
+    ``/console``, and on every other request none (``NoSession``)."""
+
+    null_session_class = NoSession
+
+    def __init__(self) -> None:
+        self.console = ConsoleCookie()
+
+    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
+        if CONSOLE_PATH.match(request.path):
+            return self.console.open_session(app, request)
+        return None  # Flask then makes the null session, ``NoSession``, itself
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if isinstance(session, ConsoleSession):
+            self.console.save_session(app, session, response)
+
+
+def _start_timer() -> None:
+    g.hotline_bridge_started = time.perf_counter()
+
+
+# Each route's and status's count and latency (``labels`` checks and locks
+# at every call; routes and statuses are few, so this stays small).
+_LABELLED: dict[tuple[str, int], tuple[Any, Any]] = {}
+
+
+def _finish(response: Response) -> Response:
     """Give every response (app-level 404 and 405 pages too) the kiosk's security headers:
-    nothing cached, no referrer, no framing, nothing loaded from elsewhere."""
+    nothing cached, no referrer, no framing, nothing loaded from elsewhere; then count it and
+    its time under its route's pattern, never its path (which may hold what was sent)."""
     headers = response.headers
     present = {name.lower() for name, _ in headers.items()}
     headers.extend([(name, value) for low, name, value in _SECURITY if low not in present])
+    rule, status = request.url_rule, response.status_code
+    route = rule.rule if rule is not None else metrics.UNMATCHED
+    held = _LABELLED.get((route, status))
+    if held is None:
+        held = _LABELLED[(route, status)] = (
+            metrics.REQUESTS.labels(route, str(status)),
+            metrics.LATENCY.labels(route),
+        )
+    held[0].inc()
+    started = g.pop("hotline_bridge_started", None)
+    if started is not None:
+        held[1].observe(time.perf_counter() - started)
     return response
 
 

@@ -196,7 +196,8 @@ def language_name(words: Words, code: str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    """Create the console's tables, give it its own cookie and CSRF checks, and its routes."""
+    """Create the console's tables, its CSRF checks and its routes (its cookie is the app's
+    session under ``/console``: ``app.Sessions``)."""
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)  # the webhooks take no CSRF token
     db = connect(app.config["DATABASE"])
     try:
@@ -204,6 +205,5 @@ def init_app(app: Flask) -> None:
         links.apply(db)
     finally:
         db.close()
-    cookie.init_app(app)
     csrf.init_app(app)
     app.register_blueprint(bp)

@@ -1,24 +1,23 @@
-"""Two cookies that never mix: the SMS conversation cookie and the console's own.
+"""The console's own signed cookie, which never mixes with the SMS conversation cookie.
 
-Flask has one session interface per app. This one hands requests under ``/console`` a separate
-signed cookie (its own name, salt and path; HttpOnly, SameSite=Strict, Secure outside local mode)
-and every other request no session at all: the SMS conversation cookie is the Messaging
-webhook's own (``channels.sms.sessions``). A console cookie sent to a webhook
-is never read there (wrong name, and the browser does not send it outside ``/console``), and an
-SMS cookie sent to the console fails the console's signature check.
+Requests under ``/console`` get it as Flask's session (the app's session interface, in
+``app.py``, gives every other request none): its own name, salt and path; HttpOnly,
+SameSite=Strict, Secure outside local mode. The SMS conversation cookie is the Messaging
+webhook's own (``channels.sms.sessions``). A console cookie sent to a webhook is never read
+there (wrong name, and the browser does not send it outside ``/console``), and an SMS cookie
+sent to the console fails the console's signature check.
 """
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask, Request
 from flask.sessions import (
-    NullSession,
     SecureCookieSession,
     SecureCookieSessionInterface,
-    SessionInterface,
 )
-from itsdangerous import BadSignature, URLSafeTimedSerializer
-from werkzeug.wrappers import Response
+from itsdangerous import BadSignature
 
 COOKIE_NAME = "hb_console"
 PREFIX = "/console"
@@ -70,39 +69,10 @@ class ConsoleCookie(SecureCookieSessionInterface):
             return self.session_class()
 
 
+# The console's paths: ``/console`` and everything under it.
+CONSOLE_PATH = re.compile(re.escape(PREFIX) + r"(?:/|\Z)")
+
+
 def is_console(path: str) -> bool:
     """Return whether a request path belongs to the console."""
-    return path == PREFIX or path.startswith(PREFIX + "/")
-
-
-class SplitSessions(SessionInterface):
-    """Give requests under ``/console`` the console cookie, and every other request none."""
-
-    def __init__(self, conversation: SessionInterface) -> None:
-        self.conversation = conversation
-        self.console = ConsoleCookie()
-
-    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        """Open the console's cookie under ``/console``; give every other request the empty
-        session that refuses writes (``NoSession``) at once."""
-        if is_console(request.path):
-            return self.console.open_session(app, request)
-        return self.conversation.null_session_class()
-
-    def make_null_session(self, app: Flask) -> NullSession:
-        """Return the session of a request outside the console (see ``NoSession``)."""
-        return self.conversation.make_null_session(app)
-
-    def save_session(self, app: Flask, session: object, response: Response) -> None:
-        chosen = self.console if isinstance(session, ConsoleSession) else self.conversation
-        chosen.save_session(app, session, response)  # type: ignore[arg-type]
-
-    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
-        """Return the conversation cookie's signer (what the simulators and the print proof
-        read a conversation's state with); the console's own cookie is never read that way."""
-        return self.conversation.get_signing_serializer(app)  # type: ignore[attr-defined]
-
-
-def init_app(app: Flask) -> None:
-    """Wrap the app's session interface so the console gets its own cookie."""
-    app.session_interface = SplitSessions(app.session_interface)
+    return CONSOLE_PATH.match(path) is not None

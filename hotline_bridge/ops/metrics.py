@@ -14,10 +14,8 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import os
-import time
-from typing import Any
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -49,6 +47,8 @@ TWILIO_ERRORS = Counter(
     ["operation"],
 )
 
+# The route label of a request that matched no route.
+UNMATCHED = "(unmatched)"
 # Headers a reverse proxy adds; a request carrying one did not come from this machine itself.
 FORWARDED_HEADERS = ("X-Forwarded-For", "X-Real-IP", "Forwarded")
 
@@ -56,7 +56,7 @@ FORWARDED_HEADERS = ("X-Forwarded-For", "X-Real-IP", "Forwarded")
 def route_label() -> str:
     """Return the matched route's pattern, never the path itself (which may hold what was sent)."""
     rule = request.url_rule
-    return rule.rule if rule is not None else "(unmatched)"
+    return rule.rule if rule is not None else UNMATCHED
 
 
 def fail_safe_given() -> None:
@@ -97,34 +97,9 @@ def exposition() -> bytes:
     return generate_latest(registry)
 
 
-def _start_timer() -> None:
-    g.hotline_bridge_started = time.perf_counter()
-
-
-# Each route's and status's count and latency: ``labels`` checks and locks at every call, on
-# every request (routes and statuses are few, so this stays small).
-_LABELLED: dict[tuple[str, int], tuple[Any, Any]] = {}
-
-
-def _observe(response: Response) -> Response:
-    started = g.pop("hotline_bridge_started", None)
-    route, status = route_label(), response.status_code
-    held = _LABELLED.get((route, status))
-    if held is None:
-        held = _LABELLED[(route, status)] = (
-            REQUESTS.labels(route, str(status)),
-            LATENCY.labels(route),
-        )
-    held[0].inc()
-    if started is not None:
-        held[1].observe(time.perf_counter() - started)
-    return response
-
-
 def init_app(app: Flask) -> None:
-    """Time and count every request, and serve ``GET /metrics`` to the allowed readers."""
-    app.before_request(_start_timer)
-    app.after_request(_observe)
+    """Serve ``GET /metrics`` to the allowed readers (every request is timed and counted by
+    the app's own hooks, ``app._finish``)."""
 
     @app.get("/metrics")
     def metrics() -> Response:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from flask import Flask
 
 from hotline_bridge.channels.sms import render as sms_replies
+from hotline_bridge.channels.sms.sessions import conversation_cookie
 from hotline_bridge.channels.sms.simulator import SmsSimulator
 from hotline_bridge.channels.voice.simulator import Phone, spoken_text
 from hotline_bridge.directory.models import Site
@@ -57,9 +58,8 @@ def send(app: Flask, number: str, keyword: str) -> Answer:
 
 
 def _session(app: Flask, value: str) -> dict[str, str]:
-    serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
     try:
-        return dict(serializer.loads(value)) if serializer is not None else {}
+        return dict(conversation_cookie(app).signer.loads(value))
     except Exception:  # a cookie the app did not sign proves nothing
         return {}
 

@@ -20,6 +20,7 @@ from babel.dates import format_date
 from click.testing import CliRunner
 from flask import Flask
 
+from hotline_bridge.channels.sms.sessions import conversation_cookie
 from hotline_bridge.checks import check_waiting_changes
 from hotline_bridge.cli import main
 from hotline_bridge.cli.staff import staff as staff_command
@@ -505,9 +506,7 @@ def test_the_sms_cookie_is_never_accepted_by_the_console(
 ) -> None:
     nora = signed(people, NORA)
     token = nora.client.get("/console/directory") and _session_token(console, nora)
-    forged = console.session_interface.conversation.get_signing_serializer(console).dumps(  # type: ignore[attr-defined]
-        {"sid": token}
-    )
+    forged = conversation_cookie(console).signer.dumps({"sid": token})
     stranger = console.test_client()
     stranger.set_cookie(COOKIE_NAME, forged, path="/console")
     assert stranger.get("/console/directory").status_code == 302

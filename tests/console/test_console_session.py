@@ -46,3 +46,19 @@ def test_a_tampered_console_cookie_is_no_session(nora: Staffer) -> None:
     nora.client.set_cookie("hb_console", cookie.value[:-2] + "xx", path="/console")
     page = nora.client.get("/console/directory")
     assert page.status_code == 302 and "/console/sign-in" in page.headers["Location"]
+
+
+@pytest.mark.parametrize(
+    ("path", "console"),
+    [
+        ("/console", True),
+        ("/console/directory", True),
+        ("/consoles", False),
+        ("/console\n", False),
+        ("/sms", False),
+    ],
+)
+def test_only_the_consoles_own_paths_get_its_session(path: str, console: bool) -> None:
+    from hotline_bridge.console.cookie import is_console
+
+    assert is_console(path) is console

@@ -33,6 +33,7 @@ from hypothesis.stateful import (
 
 from hotline_bridge import create_app
 from hotline_bridge.channels.sms.segments import MAX_SEGMENTS, cost
+from hotline_bridge.channels.sms.sessions import conversation_cookie
 from hotline_bridge.channels.voice.simulator import Phone
 from hotline_bridge.directory.models import display_number
 from hotline_bridge.settings import PROJECT_ROOT
@@ -208,8 +209,7 @@ class Conversations(RuleBasedStateMachine):
         cookie = texter.client.get_cookie(self.app.config["SESSION_COOKIE_NAME"])
         if cookie is None:
             return {}
-        signer = self.app.session_interface.get_signing_serializer(self.app)  # type: ignore[attr-defined]
-        return dict(signer.loads(cookie.value))
+        return dict(conversation_cookie(self.app).signer.loads(cookie.value))
 
     def _check_text(self, texter: Texter, reply: str, channel: str) -> None:
         state = self._state(texter)

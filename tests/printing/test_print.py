@@ -29,7 +29,7 @@ from hotline_bridge.directory import national
 from hotline_bridge.directory.store import open_db, write_sites
 from hotline_bridge.printing import PrintRefused, Request, layout, pdf, print_pdf, render
 from hotline_bridge.settings import DEFAULT_SENSITIVE_WORDS, PROJECT_ROOT
-from hotline_bridge.webhooks.signatures import Signatures
+from hotline_bridge.webhooks import Signatures
 from tests.conftest import BASE_URL, run_later, sign
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "print"

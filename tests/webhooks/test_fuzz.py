@@ -16,6 +16,7 @@ from flask import Flask
 from hypothesis import HealthCheck, given, settings
 
 from hotline_bridge import create_app
+from hotline_bridge.channels.sms.sessions import conversation_cookie
 from tests.conftest import AUTH_TOKEN, BASE_URL
 from tests.webhooks.webhook_fuzz import Probe, cookie_value, describe, probes, twiml_problem
 
@@ -51,8 +52,7 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
 
 def _send(app: Flask, probe: Probe) -> None:
     client = app.test_client()
-    serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
-    cookie = cookie_value(probe, serializer.dumps)
+    cookie = cookie_value(probe, conversation_cookie(app).signer.dumps)
     if cookie is not None:
         client.set_cookie("s", cookie, domain="localhost")
     body, content_type = probe.body()

@@ -27,7 +27,7 @@ from hotline_bridge.directory import store
 from hotline_bridge.directory.store import BUSY_TIMEOUT_MS, open_db
 from hotline_bridge.privacy import REDACTED, redact
 from hotline_bridge.settings import PROJECT_ROOT, ConfigError
-from hotline_bridge.webhooks.deliveries import RecentDeliveries
+from hotline_bridge.webhooks import RecentDeliveries
 from tests.conftest import AUTH_TOKEN, BASE_URL, SENDER, Texter, sign, signed_post, twiml
 from tests.webhooks.webhook_fuzz import ROUTES
 

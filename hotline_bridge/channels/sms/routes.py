@@ -15,7 +15,7 @@ from flask import Blueprint, Flask, Response, request
 from twilio.twiml.messaging_response import MessagingResponse
 
 from hotline_bridge.channels import turn
-from hotline_bridge.channels.sms import callback, messaging, render, sessions
+from hotline_bridge.channels.sms import callback, messaging, render
 from hotline_bridge.channels.text import TextChannel
 from hotline_bridge.webhooks import (
     MESSAGE_STATUSES,
@@ -100,7 +100,6 @@ def status() -> Response:
 def init_app(app: Flask, others: tuple[TextChannel, ...] = ()) -> None:
     """Answer text messages at ``POST /sms``: those by SMS, and those of the ``others`` text
     channels that come by the same webhook (WhatsApp); register the fallback and status."""
-    sessions.init_app(app)
     forget.init_app(app)
     callback.init_app(app)
     messaging.init_app(app)

@@ -6,10 +6,10 @@ session; but on a webhook that answers in well under a millisecond, Flask's sess
 (opening a session for every request, tracking changes, writing every cookie attribute, and a
 signer that derives its key, tags every value and tries to compress the payload each time) was
 a fifth of the work. Here the webhook reads and writes the cookie itself, under Flask's session
-settings, and this signer writes compact JSON, the time it was signed and an HMAC-SHA256 over
-both, with a key derived once from ``SECRET_KEY``. A cookie signed by another key, altered, or
-older than the session lifetime reads as no conversation at all. No other request outside the
-console has a session.
+settings (Flask's own session is the console's alone: ``app.Sessions``), and this signer writes
+compact JSON, the time it was signed and an HMAC-SHA256 over both, with a key derived once from
+``SECRET_KEY``. A cookie signed by another key, altered, or
+older than the session lifetime reads as no conversation at all.
 """
 
 from __future__ import annotations
@@ -23,15 +23,10 @@ import json
 import re
 import time
 from collections.abc import Mapping
-from typing import Any, NoReturn
+from typing import Any
 
 from flask import Flask, Request, Response
-from flask.sessions import (
-    NullSession,
-    SecureCookieSession,
-    SecureCookieSessionInterface,
-    SessionMixin,
-)
+from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature, SignatureExpired
 from werkzeug.http import dump_cookie, http_date
 
@@ -115,43 +110,6 @@ class CookieTemplate:
         return f"{self._name}{value}{self._before}{held[1]}{self._after}"
 
 
-class NoSession(NullSession):
-    """What Flask's ``session`` is outside the console: empty, and refusing writes.
-
-    No request but the console's has a Flask session. The SMS conversation's state is read and
-    written by the Messaging webhook through ``ConversationCookie``; the kiosk and the voice
-    line keep none. A write here is a bug, and says so instead of setting a cookie nobody reads.
-    """
-
-    def _refuse(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise RuntimeError("no Flask session outside the console (see ConversationCookie)")
-
-    __setitem__ = __delitem__ = clear = pop = popitem = update = setdefault = _refuse
-
-
-class ConversationSessions(SecureCookieSessionInterface):
-    """The session interface of every request outside the console: no session (``NoSession``),
-    and the conversation cookie's signer for whoever must read one (the simulators, the print
-    proof)."""
-
-    null_session_class = NoSession
-
-    def __init__(self) -> None:
-        self._signer: ConversationSigner | None = None
-
-    def get_signing_serializer(self, app: Flask) -> ConversationSigner | None:  # type: ignore[override]
-        """Return the app's signer, built on first use; None without a secret key."""
-        if self._signer is None and app.secret_key:
-            self._signer = ConversationSigner(app.secret_key)
-        return self._signer
-
-    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        return None  # Flask then uses ``null_session_class``, and saves nothing
-
-    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
-        return None
-
-
 class ConversationCookie:
     """The SMS conversation's state in the cookie Twilio keeps per conversation, read and
     written by the Messaging webhook itself.
@@ -167,7 +125,7 @@ class ConversationCookie:
         self.name = flask_way.get_cookie_name(app)
         self.lifetime = app.permanent_session_lifetime
         self._max_age = int(self.lifetime.total_seconds())
-        self._signer = signer
+        self.signer = signer
         self._lone = f"{self.name}="
         self._template = CookieTemplate(
             self.name,
@@ -193,7 +151,7 @@ class ConversationCookie:
         if not value:
             return {}
         try:
-            return self._signer.loads(value, max_age=self._max_age, now=now)
+            return self.signer.loads(value, max_age=self._max_age, now=now)
         except BadSignature:
             return {}
 
@@ -203,7 +161,7 @@ class ConversationCookie:
         """Set the cookie to ``data`` for the session lifetime from ``now``, varying the
         response on it (a ``Vary`` header of its own: several add up to their union)."""
         now = dt.datetime.now(dt.UTC) if now is None else now
-        value = self._signer.dumps(data, now=now.timestamp())
+        value = self.signer.dumps(data, now=now.timestamp())
         headers = response.headers
         headers.add("Set-Cookie", self._template.cookie(value, now + self.lifetime))
         headers.add("Vary", "Cookie")
@@ -218,14 +176,8 @@ def conversation_cookie(app: Flask) -> ConversationCookie:
     """Return the app's conversation cookie, made on first use from its settings then."""
     cookie: ConversationCookie | None = app.extensions.get(_COOKIE)
     if cookie is None:
-        interface = app.session_interface
-        signer = interface.get_signing_serializer(app)  # type: ignore[attr-defined]
-        if not isinstance(signer, ConversationSigner):
+        if not app.secret_key:
             raise RuntimeError("the app has no conversation signer (no SECRET_KEY?)")
+        signer = ConversationSigner(app.secret_key)
         cookie = app.extensions[_COOKIE] = ConversationCookie(app, signer)
     return cookie
-
-
-def init_app(app: Flask) -> None:
-    """Give ``app`` the session interface of requests outside the console."""
-    app.session_interface = ConversationSessions()
