@@ -340,6 +340,11 @@ HELDOUT11_FAMILIES = [
     ("hurt_by_partner", "tienen rayos x? tengo el tobillo hinchado, mi novio me lo piso"),
     ("hurt_by_partner", "necesito dentista, se me movio un diente porque mi esposo me pego"),
     ("hurt_by_partner", "atienden sin cita? creo q tengo la costilla rota, el capataz me pateo"),
+    # Their own papers refused by whoever controls them: not vetoed either.
+    ("papers_refused", "my boss wont give me my id back"),
+    ("papers_refused", "my employer wont hand over my passport"),
+    ("papers_refused", "mi jefe no me quiere dar mi identificacion"),
+    ("papers_refused", "el patron no me regresa mi pasaporte desde q llegue"),
 ]
 
 
@@ -378,11 +383,20 @@ def test_the_heldout11_families_are_heard(danger: Danger, concept: str, text: st
         "mi esposo me pego la gripa, tienen citas?",
         "my husband cut me off in traffic haha",
         "mi hijo se cayo del columpio y se pego en la cabeza",
+        "my boss wont give me my id badge till monday",
+        "mi jefe no me da mi gafete hasta el lunes",
+        "el abogado no me regresa mi pasaporte hasta la cita",
     ],
 )
 def test_the_heldout11_families_ordinary_senses_stay_silent(danger: Danger, text: str) -> None:
     found = danger.hear(text).found
-    new = {"charged_for_living", "sex_for_rent", "fleeing_now", "reached_another_way"}
+    new = {
+        "charged_for_living",
+        "sex_for_rent",
+        "fleeing_now",
+        "reached_another_way",
+        "papers_refused",
+    }
     assert not new.intersection(found) and "hurt_by_partner" not in found, (text, found)
     assert not danger.found_in(text), text
 
@@ -394,7 +408,13 @@ def test_a_concept_that_names_who_and_what_is_not_vetoed(danger: Danger) -> None
     assert danger.model is not None and danger.model.probability(text) < danger.model.veto
     assert danger.found_in(text)
     unvetoed = {c.id for c in danger.concepts if not c.vetoed}
-    assert {"hurt_by_partner", "sex_for_rent", "fleeing_now", "reached_another_way"} <= unvetoed
+    assert {
+        "hurt_by_partner",
+        "sex_for_rent",
+        "fleeing_now",
+        "reached_another_way",
+        "papers_refused",
+    } <= unvetoed
 
 
 def test_model_veto_must_be_true_or_false(tmp_path: Path) -> None:
