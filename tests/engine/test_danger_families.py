@@ -149,8 +149,8 @@ FAMILIES = [
     ("pay_kept", "do you take walk ins? on the dairy they pay us with food and a cot, no money"),
     ("pay_kept", "a que hora abren? la agencia de cuidado se queda con todo mi cheque"),
     ("pay_kept", "tienen clases de ingles? en el rancho nos pagan con comida y donde dormir"),
-    # A partner or a boss hurt them, the act said plainly (a medical question around it can
-    # still bring the model below its veto: KNOWN-GAPS).
+    # A partner or a boss hurt them, the act said plainly (not vetoed by the model, so a
+    # medical question around it no longer silences it: see below).
     ("hurt_by_partner", "mi marido me piso la mano con la bota"),
     ("hurt_by_partner", "my wife kicked me in the ribs and now it hurts to breathe"),
     # Thinking of running away, with nowhere to go.
