@@ -521,6 +521,8 @@ def test_check_names_each_problem_of_the_file(
         ("heldout11", "es", 150),
         ("dev26", "en", 60),
         ("dev26", "es", 60),
+        ("dev27", "en", 30),
+        ("dev27", "es", 30),
     ],
 )
 def test_the_tuning_sets_meet_the_targets(danger: Danger, name: str, lang: str, least: int) -> None:
