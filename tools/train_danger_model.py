@@ -1,7 +1,7 @@
 """Learn flows/danger-model.json.gz from the labelled messages the rules are tuned on.
 
     .venv/bin/pip install -e ".[train]"   # scikit-learn, only here: the line never needs it
-    .venv/bin/python tools/train_danger_model.py --threshold 0.6 --veto 0.1
+    .venv/bin/python tools/train_danger_model.py --threshold 0.57 --veto 0.1
 
 Trains one model for both languages on every tuning set in flows/danger-examples/ (dev*, and the
 held-out sets folded in once measured; a held-out set not yet measured is never read), checks
@@ -205,7 +205,10 @@ def cross_validate(paths: list[Path], c: float, threshold: float, veto: float, o
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threshold", type=float, default=0.6)
+    # 0.6 until dev27: learning everyday personal talk made the model more careful, and 0.57 gave
+    # back, in cross-validation, the recall the sets before dev26 had at 0.6, with fewer false
+    # alarms (README, "Hearing danger").
+    parser.add_argument("--threshold", type=float, default=0.57)
     parser.add_argument(
         "--veto", type=float, default=0.1, help="below it, what the rules hear is ordinary"
     )
