@@ -1,7 +1,7 @@
 """Learn flows/danger-model.json.gz from the labelled messages the rules are tuned on.
 
     .venv/bin/pip install -e ".[train]"   # scikit-learn, only here: the line never needs it
-    .venv/bin/python tools/train_danger_model.py --threshold 0.6 --veto 0.1
+    .venv/bin/python tools/train_danger_model.py --threshold 0.57 --veto 0.1
 
 Trains one model for both languages on every tuning set in flows/danger-examples/ (dev*, and the
 held-out sets folded in once measured; a held-out set not yet measured is never read), checks
@@ -26,9 +26,9 @@ import csv
 import dataclasses
 import gzip
 import json
-import random
 import sys
 import tempfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -156,9 +156,15 @@ def write(path: Path, data: dict[str, Any]) -> None:
     path.write_bytes(gzip.compress(text, compresslevel=9, mtime=0))
 
 
-# Folds of the cross-validation, and the seed that deals the messages among them.
+# Folds of the cross-validation. A message's fold is a checksum of its set and its text, not
+# its place in the list: a set added later leaves every other message in the fold it was in,
+# so the measures before and after it differ by the change, not by a new deal of the folds.
 FOLDS = 5
-SEED = 0
+
+
+def fold_of(name: str, lang: str, text: str) -> int:
+    """The fold of one labelled message (the same on every run and machine)."""
+    return zlib.crc32(f"{name}-{lang}\t{text}".encode()) % FOLDS
 
 
 def cross_validate(paths: list[Path], c: float, threshold: float, veto: float, out: Any) -> None:
@@ -170,13 +176,12 @@ def cross_validate(paths: list[Path], c: float, threshold: float, veto: float, o
         texts, labels = read([path])
         rows.extend((name, lang, t, y) for t, y in zip(texts, labels, strict=True))
     order = list(range(len(rows)))
-    random.Random(SEED).shuffle(order)
-    fold_of = {i: k % FOLDS for k, i in enumerate(order)}
+    dealt = {i: fold_of(*rows[i][:3]) for i in order}
     menu = menu_words()
     rules = Danger.load(ROOT / "flows" / "danger.toml")
     counts: dict[tuple[str, int], list[int]] = {}
     for k in range(FOLDS):
-        train = [rows[i] for i in order if fold_of[i] != k]
+        train = [rows[i] for i in order if dealt[i] != k]
         texts = [fold(r[2]) for r in train] + [fold(m) for m in menu]
         labels = [r[3] for r in train] + [0] * len(menu)
         with tempfile.TemporaryDirectory() as tmp:
@@ -184,7 +189,7 @@ def cross_validate(paths: list[Path], c: float, threshold: float, veto: float, o
             write(path, weights(fit(texts, labels, c=c), threshold, veto, []))
             line = dataclasses.replace(rules, model=DangerModel.load(path))
         for i in order:
-            if fold_of[i] != k:
+            if dealt[i] != k:
                 continue
             name, lang, text, danger = rows[i]
             heard = line.found_in(text)
@@ -200,7 +205,10 @@ def cross_validate(paths: list[Path], c: float, threshold: float, veto: float, o
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threshold", type=float, default=0.6)
+    # 0.6 until dev27: learning everyday personal talk made the model more careful, and 0.57 gave
+    # back, in cross-validation, the recall the sets before dev26 had at 0.6, with fewer false
+    # alarms (README, "Hearing danger").
+    parser.add_argument("--threshold", type=float, default=0.57)
     parser.add_argument(
         "--veto", type=float, default=0.1, help="below it, what the rules hear is ordinary"
     )

@@ -103,6 +103,10 @@ class Concept:
     about: str
     rules: Mapping[str, tuple[Rule, ...]]
     unless: Mapping[str, tuple[Phrase, ...]]
+    # Whether the model's veto may leave what its rules hear to the menu. A concept whose rules
+    # name both who and what ("my boyfriend stomped on it") is not vetoed: a medical or practical
+    # question around it reads as ordinary to the model, and is not.
+    vetoed: bool = True
 
     @functools.cached_property
     def unless_firsts(self) -> Mapping[str, Mapping[str, tuple[Phrase, ...]]]:
@@ -292,9 +296,12 @@ class Danger:
         ordinary sense ("is the emergency room open") is left to the menu. An opening greeting
         is not read: "hola, necesito ayuda" is heard as "necesito ayuda" is."""
         text = self.without_greeting(text)
-        heard = bool(self.hear(text))
+        match = self.hear(text)
+        heard = bool(match)
         if self.model is None or not _long_enough(text):
             return heard
+        if self._unvetoed.intersection(match.found):
+            return True
         probability = self.model.probability(text)
         if not heard:
             return probability >= self.model.threshold
@@ -350,6 +357,11 @@ class Danger:
             if all(inside) and _apart(inside, set()):
                 return True
         return False
+
+    @functools.cached_property
+    def _unvetoed(self) -> frozenset[str]:
+        """The concepts the model's veto leaves alone (``model_veto = false``)."""
+        return frozenset(concept.id for concept in self.concepts if not concept.vetoed)
 
     @functools.cached_property
     def _rule_of(self) -> Mapping[int, tuple[str, Rule]]:
@@ -812,7 +824,11 @@ def _concept(
         ordinary = entry.get("ordinary", {})
         if isinstance(ordinary, dict) and code in ordinary:
             unless[code] = _phrases(lang, ordinary[code], problems, f"{where}.ordinary.{code}")
-    return Concept(concept_id, str(entry.get("about", "")), rules, unless)
+    vetoed = entry.get("model_veto", True)
+    if not isinstance(vetoed, bool):
+        problems.append(f"{where}.model_veto: must be true or false")
+        vetoed = True
+    return Concept(concept_id, str(entry.get("about", "")), rules, unless, vetoed)
 
 
 # --- Measuring it ------------------------------------------------------------------------------

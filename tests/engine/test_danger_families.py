@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from hotline_bridge.engine.danger import Danger
@@ -147,8 +149,8 @@ FAMILIES = [
     ("pay_kept", "do you take walk ins? on the dairy they pay us with food and a cot, no money"),
     ("pay_kept", "a que hora abren? la agencia de cuidado se queda con todo mi cheque"),
     ("pay_kept", "tienen clases de ingles? en el rancho nos pagan con comida y donde dormir"),
-    # A partner or a boss hurt them, the act said plainly (a medical question around it can
-    # still bring the model below its veto: KNOWN-GAPS).
+    # A partner or a boss hurt them, the act said plainly (not vetoed by the model, so a
+    # medical question around it no longer silences it: see below).
     ("hurt_by_partner", "mi marido me piso la mano con la bota"),
     ("hurt_by_partner", "my wife kicked me in the ribs and now it hurts to breathe"),
     # Thinking of running away, with nowhere to go.
@@ -300,3 +302,130 @@ def test_a_car_hit_is_not_a_person_hit(danger: Danger) -> None:
 )
 def test_an_ordinary_sense_keeps_the_rules_silent(danger: Danger, text: str) -> None:
     assert not danger.hear(text).found, text
+
+
+# --- Families from heldout11's misses, in other words than the set's ------------------------------
+
+# Each is heard by the concept named (the rules alone) and by the line as a whole.
+HELDOUT11_FAMILIES = [
+    # Charged for everything by the one they work for, so the pay never comes.
+    ("charged_for_living", "the crew leader charges us for rent, rides, food and tools"),
+    ("charged_for_living", "they charge us for the bed, the food and the gloves, we end up owing"),
+    ("charged_for_living", "our foreman takes out for the trailer and the van, never get paid"),
+    ("charged_for_living", "el mayordomo nos cobra el raite, la comida y las herramientas"),
+    ("charged_for_living", "el contratista nos descuenta la traila y el lonche, nunca vemos paga"),
+    # Charged to sleep on a floor.
+    ("charged_for_living", "they charge us 100 a week to sleep on the floor of the garage"),
+    ("charged_for_living", "me cobran 150 a la semana por dormir en el piso"),
+    # Rent paid with sex, or a landlord who wants sex for it.
+    ("sex_for_rent", "the landlord wants me to sleep with him instead of paying rent"),
+    ("sex_for_rent", "the guy i rent from says i can stay if i have sex with him"),
+    ("sex_for_rent", "el casero dice que si no me acuesto con el me saca"),
+    ("sex_for_rent", "el dueño del cuarto me pide que le pague la renta con mi cuerpo"),
+    # Seen or found, and running or hiding now.
+    ("fleeing_now", "they saw me, im running to the gas station, pls help"),
+    ("fleeing_now", "he found me, im hiding in the bathroom of the mcdonalds"),
+    ("fleeing_now", "ya me vieron, voy corriendo pal parque"),
+    ("fleeing_now", "me encontro, estoy escondida en la tienda"),
+    # Asked to be reached another way, because someone reads their messages.
+    ("reached_another_way", "can you email me the reminder instead, my husband reads all my texts"),
+    ("reached_another_way", "pls dont text my appt, email it, my bf goes through my phone"),
+    ("reached_another_way", "mandenme la cita por correo, mi esposo revisa todo mi cel"),
+    ("reached_another_way", "no me manden mensaje porfa, mi marido lee todo"),
+    # Hurt by a partner or a boss, told after a medical or practical question: the model's veto
+    # does not silence it (model_veto = false).
+    ("hurt_by_partner", "do you do xrays? my ankle is swollen, my boyfriend stomped on it"),
+    ("hurt_by_partner", "do u take walk ins? my wrist is swollen, my husband twisted it"),
+    ("hurt_by_partner", "i need a dentist bc my front tooth is loose, my boyfriend punched me"),
+    ("hurt_by_partner", "tienen rayos x? tengo el tobillo hinchado, mi novio me lo piso"),
+    ("hurt_by_partner", "necesito dentista, se me movio un diente porque mi esposo me pego"),
+    ("hurt_by_partner", "atienden sin cita? creo q tengo la costilla rota, el capataz me pateo"),
+    # Their own papers refused by whoever controls them: not vetoed either.
+    ("papers_refused", "my boss wont give me my id back"),
+    ("papers_refused", "my employer wont hand over my passport"),
+    ("papers_refused", "mi jefe no me quiere dar mi identificacion"),
+    ("papers_refused", "el patron no me regresa mi pasaporte desde q llegue"),
+]
+
+
+@pytest.mark.parametrize(("concept", "text"), HELDOUT11_FAMILIES)
+def test_the_heldout11_families_are_heard(danger: Danger, concept: str, text: str) -> None:
+    assert concept in danger.hear(text).found, text
+    assert danger.found_in(text), text
+
+
+# The same words in their ordinary senses: the rules stay silent.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my landlord charges for water and gas separately is that normal",
+        "my apartment charges for rent, parking and trash every month",
+        "the daycare charges for food and diapers now",
+        "my boss takes out for taxes and insurance",
+        "el casero cobra la luz y el agua aparte",
+        "nos cobran renta, luz y agua en el apartamento",
+        "mi jefe me descuenta los taxes y el seguro",
+        "after rent and food i have nothing left this month",
+        "my landlord said if i dont pay rent by friday he will kick me out",
+        "my roommate has sex every night so loud, can i break my lease",
+        "el casero nos quiere subir la renta, hay ayuda?",
+        "they saw me at the front desk, im running late for the xray",
+        "my mom saw me running in the park lol",
+        "ya me vio el doctor, voy corriendo a la farmacia antes q cierre",
+        "me vio mi jefe llegar tarde, voy corriendo",
+        "can you email me the results, my daughter reads my texts to me",
+        "mandenme los resultados por correo, mi hija me lee los mensajes porque no veo bien",
+        "my son twisted his ankle at soccer, do you do xrays",
+        "my dog bit me, do i need a tetanus shot",
+        "mi perro me mordio la mano, necesito vacuna?",
+        "my husband hit my car backing out of the driveway lol",
+        "my boyfriend gave me the flu, do you have appointments",
+        "mi esposo me pego la gripa, tienen citas?",
+        "my husband cut me off in traffic haha",
+        "mi hijo se cayo del columpio y se pego en la cabeza",
+        "my boss wont give me my id badge till monday",
+        "mi jefe no me da mi gafete hasta el lunes",
+        "el abogado no me regresa mi pasaporte hasta la cita",
+    ],
+)
+def test_the_heldout11_families_ordinary_senses_stay_silent(danger: Danger, text: str) -> None:
+    found = danger.hear(text).found
+    new = {
+        "charged_for_living",
+        "sex_for_rent",
+        "fleeing_now",
+        "reached_another_way",
+        "papers_refused",
+    }
+    assert not new.intersection(found) and "hurt_by_partner" not in found, (text, found)
+    assert not danger.found_in(text), text
+
+
+def test_a_concept_that_names_who_and_what_is_not_vetoed(danger: Danger) -> None:
+    """The model reads "do you do xrays? ... my boyfriend stomped on it" as a medical question,
+    far below its veto; the rules name who and what, and are heard."""
+    text = "do you do xrays? my ankle is swollen, my boyfriend stomped on it"
+    assert danger.model is not None and danger.model.probability(text) < danger.model.veto
+    assert danger.found_in(text)
+    unvetoed = {c.id for c in danger.concepts if not c.vetoed}
+    assert {
+        "hurt_by_partner",
+        "sex_for_rent",
+        "fleeing_now",
+        "reached_another_way",
+        "papers_refused",
+        "hurt_told_as_accident",
+        "shelter_for_women",
+        "kept_from_care",
+    } <= unvetoed
+
+
+def test_model_veto_must_be_true_or_false(tmp_path: Path) -> None:
+    from hotline_bridge.engine.danger import problems_in
+
+    text = DANGER_FILE.read_text(encoding="utf-8").replace(
+        "model_veto = false", 'model_veto = "no"', 1
+    )
+    path = tmp_path / "danger.toml"
+    path.write_text(text, encoding="utf-8")
+    assert any("model_veto" in problem for problem in problems_in(path))
