@@ -849,6 +849,8 @@ FOLDED_IN = frozenset(
         "heldout9",
         "heldout10",
         "heldout11",
+        "heldout12",
+        "heldout13",
     }
 )
 
