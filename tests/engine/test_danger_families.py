@@ -429,3 +429,80 @@ def test_model_veto_must_be_true_or_false(tmp_path: Path) -> None:
     path = tmp_path / "danger.toml"
     path.write_text(text, encoding="utf-8")
     assert any("model_veto" in problem for problem in problems_in(path))
+
+
+# --- Ordinary senses from heldout12's and heldout13's false alarms, in other words ------------
+
+# Each once woke a rule: weather "threatened", "seguir" + gerund, a neighbour minding the house,
+# paying what one owes, a client who owes for a job, a scam call, a renewal wanted soon, a first
+# therapy visit, a ride that left, a theft reported, an eviction notice "pegado" on the door, a
+# rented house sold, paying again to fix a name, quitting drugs or smoking, a child who hits
+# other children. The rules and the line stay silent.
+HELDOUT12_13_ORDINARY = [
+    "news says theres a threat of hail tonight, will the clinic open tomorrow",
+    "the weather says a threat of snow and storms friday, are you closing early?",
+    "alguien sigue estacionandose en mi lugar y ya me tiene harto",
+    "un vecino se sigue estacionando en mi espacio, a quien le hablo",
+    "la vecina nos cuida la casa cuando nos vamos de vacaciones",
+    "el vecino me vigila la casa mientras viajo, que lindo",
+    "ya me depositaron, puedo pasar a pagar lo que debo de la visita?",
+    "debo unos 200 de la consulta pasada, me dejan pagar en partes?",
+    "quiero pagar lo que debo pero este mes no me alcanza, puedo hablar con alguien",
+    "un cliente no me quiere pagar la remodelacion, como lo demando en reclamos menores",
+    "a client owes me for painting his house, how do i file in small claims court",
+    "got a scam call saying the irs would send the police to arrest me, where do i report it",
+    "my card renewal was denied, need help redoing it asap",
+    "im scared of my first counseling visit, what do they ask",
+    "my ride left without me, can someone take me to my appointment",
+    "el que me iba a dar raite me fallo, me pueden recoger",
+    "someone broke into my car and the police gave me a report, what now with insurance",
+    "se metieron a mi casa a robar y la policia hizo un reporte, que hago con la aseguranza",
+    "the landlord pinned an eviction notice on our door",
+    "vendieron la casa que rentamos, nos dan 60 dias para salir, donde busco",
+    "el dueño vende la casa que rentamos y nos dieron 60 dias",
+    "nos pusieron mal el nombre en la licencia, hay que pagar otra vez para corregirlo?",
+    "my son is on pills and says he wants to get out of it, where do i take him",
+    "mi hija anda en las drogas y quiere salirse, donde la llevo",
+    "mi esposo quiere dejar de fumar, tienen parches?",
+    "mi papa quiere dejar el cigarro, que me recomiendan",
+    "the teacher says my son hits other kids at school, can he get evaluated",
+    "la maestra dice que mi niña le pega a sus compañeros en la escuela",
+    "mi hijo le pega a los otros niños en la guarderia, que hago",
+]
+
+
+@pytest.mark.parametrize("text", HELDOUT12_13_ORDINARY)
+def test_the_heldout12_13_ordinary_senses_stay_silent(danger: Danger, text: str) -> None:
+    assert not danger.hear(text).found, (text, danger.hear(text).found)
+    assert not danger.found_in(text), text
+
+
+# An eviction notice stuck on the door: the rules are silent, the model alone still reads
+# "le pegaron" as danger (KNOWN-GAPS).
+def test_a_notice_stuck_on_the_door_is_not_a_blow(danger: Danger) -> None:
+    assert "hurt" not in danger.hear("le pegaron un aviso de desalojo a mi puerta").found
+
+
+# The same words in danger are still heard.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my ex keeps threatening me, will you guys be open tomorrow",
+        "el patron amenaza con llamar a la migra si no trabajamos el domingo",
+        "he threatened to call immigration on me if i report him",
+        "alguien me sigue desde el trabajo hasta mi casa",
+        "mi vecino me vigila todo el dia desde su ventana",
+        "el patron no nos paga y dice que le debemos el viaje",
+        "el jefe se queda con mi pago y me paga con comida",
+        "mi marido me pego en la puerta de la casa",
+        "el patron le pega a los trabajadores y a mi tambien",
+        "i cant take it anymore, please come get me out of here now",
+        "im scared he will kill me",
+        "necesito ayuda urgente, me tienen encerrada",
+        "me venden con otros hombres por dinero",
+        "quiero salirme de aqui pero no me dejan",
+    ],
+)
+def test_danger_near_the_heldout12_13_ordinary_senses_is_heard(danger: Danger, text: str) -> None:
+    assert danger.hear(text), text
+    assert danger.found_in(text), text
