@@ -506,3 +506,126 @@ def test_a_notice_stuck_on_the_door_is_not_a_blow(danger: Danger) -> None:
 def test_danger_near_the_heldout12_13_ordinary_senses_is_heard(danger: Danger, text: str) -> None:
     assert danger.hear(text), text
     assert danger.found_in(text), text
+
+
+# --- Families from heldout12's and heldout13's misses, in other words than the sets' --------------
+
+# Each is heard by the concept named (the rules alone) and by the line as a whole, most after a
+# medical or practical question, which the model reads as ordinary.
+HELDOUT12_13_FAMILIES = [
+    # An injury told with who got angry.
+    (
+        "hurt_after_anger",
+        "do you see people without insurance? my nose is broken, my husband got drunk again",
+    ),
+    (
+        "hurt_after_anger",
+        "tienen citas hoy? tengo la costilla rota, mi esposo se puso bravo anoche",
+    ),
+    # Struck with a belt or its buckle.
+    ("hurt_by_partner", "cuanto cuesta una consulta? mi novio me dio con el cinto en las piernas"),
+    ("hurt_by_partner", "do u do stitches? my boyfriend hit me with his belt last night"),
+    ("hurt_by_partner", "foreman smashed my hand in the door and said not to go to the er"),
+    # Hurt at work, and told not to see a doctor.
+    (
+        "care_forbidden_at_work",
+        "the crew leader told us not to go to the doctor after the fall, my hand is swollen",
+    ),
+    (
+        "care_forbidden_at_work",
+        "me corte en la planta y el mayordomo dijo que no fuera al hospital",
+    ),
+    ("care_forbidden_at_work", "me queme en la cocina y el patron dice nada de doctor o me corre"),
+    # Not let to use protection.
+    (
+        "protection_forbidden",
+        "do you test for stds? the boss at the bar wont let the girls use condoms",
+    ),
+    ("protection_forbidden", "hacen pruebas? el dueño del bar no nos deja usar condon"),
+    # A boss who wants sex for hours, or sends away whoever will not.
+    ("sex_for_work", "my supervisor wants sex or he cuts my shifts, is that legal"),
+    ("sex_for_work", "el encargado quiere que me acueste con el por mas horas"),
+    ("sex_for_work", "el capataz les pide favores a las muchachas y a la que no quiere la corre"),
+    # A debt that grows, the books not shown.
+    ("debt_books_hidden", "i owed him 800 and now he says its 3000, he wont show me the books"),
+    ("debt_books_hidden", "le debiamos 1000 al contratista y ahora dice que son 5000"),
+    ("debt_books_hidden", "el patron nunca nos enseña las cuentas, solo dice que debemos mas"),
+    # Kept from seeing one's own appointments or mail.
+    ("appointments_kept_from", "my guardian keeps my mail and wont let me see my appointments"),
+    ("appointments_kept_from", "mi hermano tiene mis papeles y no me deja ver mis cartas"),
+    # Charged by the boss to live in his trailer.
+    ("charged_to_live_by_boss", "my boss charges me 400 a month to live in his trailer"),
+    ("charged_to_live_by_boss", "el patron nos cobra 300 por dormir en su traila"),
+    # A boss who would give one's address to immigration, or cancel one's visa.
+    (
+        "immigration_threat_at_work",
+        "my manager says he will cancel my visa if i complain about the hours",
+    ),
+    (
+        "immigration_threat_at_work",
+        "my supervisor says if i miss again he will give my address to immigration",
+    ),
+    ("immigration_threat_at_work", "la patrona dice que si renuncio le pasa mi nombre a la migra"),
+    # A man who waits at the same place every day.
+    ("waited_for", "the same guy waits outside my job every afternoon, i dont know him"),
+    ("waited_for", "un señor me espera afuera del trabajo todos los dias, es amigo de mi ex"),
+    # Found after moving to another state.
+    ("followed", "i moved to another state and he already found me"),
+    ("followed", "me fui a otro estado y ya lo vi afuera de mi casa"),
+]
+
+
+@pytest.mark.parametrize(("concept", "text"), HELDOUT12_13_FAMILIES)
+def test_the_heldout12_13_families_are_heard(danger: Danger, concept: str, text: str) -> None:
+    assert concept in danger.hear(text).found, (text, danger.hear(text).found)
+    assert danger.found_in(text), text
+
+
+# The same words in their ordinary senses: the rules stay silent.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my ribs are broken from football, my boyfriend got mad i didnt go to the er sooner lol",
+        "my husband got mad at the referee, my nose is broken from the game",
+        "mi esposo se enojo porque no fui antes al doctor, tengo la costilla rota de una caida",
+        "my boss said not to go to the hospital cafeteria, its closed",
+        "my boss said no doctor notes needed for one day off",
+        "el jefe dijo que no fuera al doctor en horas de trabajo, que saque cita en la tarde",
+        "at work they dont let us use ear protection, is that legal",
+        "no me deja usar condon porque soy alergica al latex, que otra opcion hay",
+        "my manager wants me to take more hours on weekends",
+        "el jefe me pide favores como cubrir turnos y me da mas horas",
+        "the bank wont show me how much i owe on the card",
+        "i owed 500 on my phone bill and now its 700 with late fees",
+        "debia 300 de luz y ahora son 500 con recargos",
+        "la clinica no me enseña cuanto debo en el portal",
+        "the portal wont let me see my appointments, can u help",
+        "la aplicacion no me deja ver mis citas, se traba",
+        "my boss charges for parking, is that allowed",
+        "el jefe cobra por el estacionamiento de su terreno",
+        "mi patron le renta su traila a su hijo",
+        "do i need to give my address to immigration if i move",
+        "tengo que darle mi direccion a inmigracion si me mudo?",
+        "my boss says my visa expires in may, how do i renew",
+        "the same man sells tamales every morning by the school",
+        "i moved to another state, can i keep my doctor here",
+        "my brother found me a job after i moved to another state",
+    ],
+)
+def test_the_heldout12_13_families_ordinary_senses_stay_silent(danger: Danger, text: str) -> None:
+    assert not danger.hear(text).found, (text, danger.hear(text).found)
+    assert not danger.found_in(text), text
+
+
+def test_the_heldout12_13_families_that_name_who_and_what_are_not_vetoed(danger: Danger) -> None:
+    unvetoed = {c.id for c in danger.concepts if not c.vetoed}
+    assert {
+        "hurt_after_anger",
+        "care_forbidden_at_work",
+        "protection_forbidden",
+        "sex_for_work",
+        "charged_to_live_by_boss",
+        "immigration_threat_at_work",
+    } <= unvetoed
+    # A debt, appointments kept from one, a man who waits: the model may still veto them.
+    assert not {"debt_books_hidden", "appointments_kept_from", "waited_for"} & unvetoed
