@@ -629,3 +629,10 @@ def test_the_heldout12_13_families_that_name_who_and_what_are_not_vetoed(danger:
     } <= unvetoed
     # A debt, appointments kept from one, a man who waits: the model may still veto them.
     assert not {"debt_books_hidden", "appointments_kept_from", "waited_for"} & unvetoed
+
+
+def test_a_question_about_being_reported_is_not_a_boss_threat(danger: Danger) -> None:
+    # dev5 labels it ordinary: a person asking whether the clinic would report them.
+    text = "me van a reportar a inmigracion si voy a la clinica?"
+    assert "immigration_threat_at_work" not in danger.hear(text).found
+    assert not danger.found_in(text)
