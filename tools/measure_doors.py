@@ -9,7 +9,8 @@ fresh app on a throwaway database:
   heard means a ``danger`` event was counted (the calm line, the 24/7 line and 911 first);
 - by voice, said on a new call at the greeting, then on another call on the main menu after the
   language's key, through the signed Voice webhooks; heard means the answer offers to connect
-  (a Gather to ``/voice/signal``).
+  (a Gather to ``/voice/signal``), or for "911" or "SOS" said alone, is the emergency screen,
+  and a ``danger`` event was counted.
 
 It prints recall and false alarms per file and door. ``hotline-bridge check --signals`` measures
 the same sets through ``Danger.found_in`` alone; a difference between the two is a bug.
@@ -88,9 +89,15 @@ def said(app: Flask, number: int, words: str, lang: str, on_menu: bool) -> bool:
     phone.dial_in()
     if on_menu:
         phone.press(LANGUAGE_KEY[lang])
+    before = dangers(app)
     phone.speak(words, language=SPEECH[lang])
     gather = phone.twiml.find("Gather") if phone.twiml is not None else None
-    return gather is not None and gather.get("action", "").startswith("/voice/signal")
+    action = gather.get("action", "") if gather is not None else ""
+    # "911", "SOS" or "emergency" said alone goes to the emergency screen, which says 911 and
+    # offers the 24/7 line by one key: heard too, but not the menu's own Emergency option
+    # chosen by its label (no danger counted).
+    offered = action.startswith(("/voice/signal", "/voice/menu?n=emergency&"))
+    return offered and dangers(app) > before
 
 
 def measure(path: Path, door: Callable[[int, str], bool]) -> str:

@@ -80,7 +80,7 @@ class LanguageGuesser:
         """Return the language among ``languages`` whose words ``text`` uses most, or None when
         it gives no clue or two languages tie. ``clearly`` asks for more: two clues or more,
         and none for any other language (to switch a conversation already under way)."""
-        found = words_of(text)
+        found = _without_spelled_letters(words_of(text))
         scores = {lang: sum(w in self.words.get(lang, ()) for w in found) for lang in languages}
         if "es" in scores:
             scores["es"] += _MARK_WEIGHT * sum(ch in _SPANISH_MARKS for ch in text.lower())
@@ -91,3 +91,20 @@ class LanguageGuesser:
         if clearly and (best < 2 or sum(scores.values()) != best):
             return None
         return winners[0]
+
+
+def _without_spelled_letters(words: list[str]) -> list[str]:
+    """Return ``words`` without runs of two or more one-letter words: letters spelled out
+    ("S.O.S.", "S O S") say nothing of the language, though "o" and "y" are Spanish words."""
+    kept: list[str] = []
+    run: list[str] = []
+    for word in [*words, ""]:
+        if len(word) == 1:
+            run.append(word)
+            continue
+        if len(run) == 1:
+            kept.extend(run)
+        run = []
+        if word:
+            kept.append(word)
+    return kept

@@ -254,6 +254,18 @@ def test_emergency_said_goes_to_the_emergency_screen(app: Flask) -> None:
     assert words(app, "es").t("connect.emergency") in caller.text
 
 
+# Letters spelled out are no clue to a language ("o" and "y" are Spanish words): the screen
+# is in the language of the greeting's menu that heard them.
+@pytest.mark.parametrize("spelled", ["S.O.S.", "S O S", "sos"])
+@pytest.mark.parametrize(("lang", "speech"), [("en", "en-US"), ("es", "es-US")])
+def test_sos_said_at_the_greeting_gets_the_emergency_screen_in_the_callers_language(
+    app: Flask, spelled: str, lang: str, speech: str
+) -> None:
+    caller = phone(app)
+    caller.speak(spelled, language=speech)
+    assert words(app, lang).t("connect.emergency") in caller.text, caller.text
+
+
 def test_simulate_voice_offers_to_connect(app: Flask) -> None:
     typed = ["2", "me estan siguiendo", "1", ""]
     result = app.test_cli_runner().invoke(main, ["simulate", "voice"], input="\n".join(typed))

@@ -144,6 +144,14 @@ def test_the_language_of_first_messages_is_right_almost_always() -> None:
     assert right_es / len(spanish) >= 0.98, right_es / len(spanish)
 
 
+@pytest.mark.parametrize("text", ["S.O.S.", "S O S", "s.o.s", "A T M"])
+def test_letters_spelled_out_are_no_clue_to_the_language(text: str) -> None:
+    guesser = LanguageGuesser.load(PROJECT_ROOT / "flows" / "languages.toml")
+    assert guesser.guess(text, ("en", "es")) is None
+    # A one-letter word among others still counts: "o" is Spanish for "or".
+    assert guesser.guess(f"{text} ayuda o algo", ("en", "es")) == "es"
+
+
 # --- Words that suggest danger ------------------------------------------------------------------
 
 
