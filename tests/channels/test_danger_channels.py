@@ -282,9 +282,14 @@ def _rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+# dev is tuned on; heldout14 and heldout15 were each written apart from everything, measured
+# once and never learnt: what the line does with messages it has not seen.
+@pytest.mark.parametrize("name", ["dev", "heldout14", "heldout15"])
 @pytest.mark.parametrize("lang", ["en", "es"])
-def test_the_tuning_set_through_the_sms_webhook(app: Flask, client: FlaskClient, lang: str) -> None:
-    rows = _rows(EXAMPLES / f"dev-{lang}.csv")
+def test_a_labelled_set_through_the_sms_webhook(
+    app: Flask, client: FlaskClient, name: str, lang: str
+) -> None:
+    rows = _rows(EXAMPLES / f"{name}-{lang}.csv")
     answered = {"danger": [0, 0], "ordinary": [0, 0]}
     for n, row in enumerate(rows):
         reply = Texter(client, sender=f"+1555{n:07d}").send(row["text"])

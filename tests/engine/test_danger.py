@@ -565,6 +565,31 @@ def test_the_held_out_set_keeps_what_it_heard(
     assert rates.heard >= heard and rates.alarmed <= alarmed, rates.line()
 
 
+# heldout14 (spoken, as a recogniser writes what callers say) and heldout15 (texts of every
+# length, from one word to a ramble) were each written apart from everything and measured once,
+# on the line after heldout12's and heldout13's families, with the same counts through the
+# signed SMS webhook and the voice webhooks (tools/measure_doors.py). They are never learnt: they
+# say what the line does with messages it has not seen, and hold it at the targets and at what
+# they heard then.
+@pytest.mark.parametrize(
+    ("name", "lang", "heard", "alarmed"),
+    [
+        ("heldout14", "en", 144, 3),
+        ("heldout14", "es", 143, 4),
+        ("heldout15", "en", 144, 5),
+        ("heldout15", "es", 144, 6),
+    ],
+)
+def test_the_unseen_sets_meet_the_targets(
+    danger: Danger, name: str, lang: str, heard: int, alarmed: int
+) -> None:
+    rates = measure(danger, EXAMPLES / f"{name}-{lang}.csv")
+    assert not rates.tuning and rates.danger == rates.ordinary == 150
+    assert rates.recall >= RECALL_TARGET, rates.line()
+    assert rates.false_alarms <= FALSE_ALARM_TARGET, rates.line()
+    assert rates.heard >= heard and rates.alarmed <= alarmed, rates.line()
+
+
 def test_a_changed_danger_file_is_read_again(tmp_path: Path) -> None:
     """The compiled words are kept while the file is unchanged, and read again once it is."""
     path = tmp_path / "danger.toml"
