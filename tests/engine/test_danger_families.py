@@ -179,12 +179,6 @@ FAMILIES = [
 ]
 
 
-@pytest.mark.parametrize(("concept", "text"), FAMILIES)
-def test_each_family_is_heard_in_general_wording(danger: Danger, concept: str, text: str) -> None:
-    assert concept in danger.hear(text).found, text
-    assert danger.found_in(text), text
-
-
 # Ordinary messages in the same words stay silent.
 @pytest.mark.parametrize(
     "text",
@@ -266,24 +260,26 @@ def test_the_families_ordinary_senses_stay_silent(danger: Danger, text: str) -> 
 
 
 # The same words in danger are still heard: the ordinary senses are set phrases.
+STILL_HEARD = [
+    "le debo al raitero y dice que cada semana debo mas",
+    "el patron nos vigila todo el dia con camaras",
+    "mi marido me pego en la espalda con el cinto",
+    "me sigue hasta el trabajo en su troca",
+    "me esta sangrando mucho la cabeza, no para",
+]
+
+
+# A car hit, a notice stuck ("pegado") on the door: the rules leave them alone; the model alone
+# still reads "le pegó" and "le pegaron" as danger (KNOWN-GAPS).
 @pytest.mark.parametrize(
     "text",
     [
-        "le debo al raitero y dice que cada semana debo mas",
-        "el patron nos vigila todo el dia con camaras",
-        "mi marido me pego en la espalda con el cinto",
-        "me sigue hasta el trabajo en su troca",
-        "me esta sangrando mucho la cabeza, no para",
+        "alguien le pego a mi carro en el parqueo y se fue",
+        "le pegaron un aviso de desalojo a mi puerta",
     ],
 )
-def test_danger_in_the_same_words_is_still_heard(danger: Danger, text: str) -> None:
-    assert danger.hear(text), text
-    assert danger.found_in(text), text
-
-
-def test_a_car_hit_is_not_a_person_hit(danger: Danger) -> None:
-    # The rules leave it alone; the model still reads "le pegó" as danger (KNOWN-GAPS).
-    assert "hurt" not in danger.hear("alguien le pego a mi carro en el parqueo y se fue").found
+def test_a_thing_hit_or_stuck_on_is_not_a_person_hit(danger: Danger, text: str) -> None:
+    assert "hurt" not in danger.hear(text).found
 
 
 # The rules themselves stay silent on an ordinary sense they once heard: a price, a bill owed to
@@ -348,13 +344,6 @@ HELDOUT11_FAMILIES = [
 ]
 
 
-@pytest.mark.parametrize(("concept", "text"), HELDOUT11_FAMILIES)
-def test_the_heldout11_families_are_heard(danger: Danger, concept: str, text: str) -> None:
-    assert concept in danger.hear(text).found, text
-    assert danger.found_in(text), text
-
-
-# The same words in their ordinary senses: the rules stay silent.
 @pytest.mark.parametrize(
     "text",
     [
@@ -417,7 +406,15 @@ def test_a_concept_that_names_who_and_what_is_not_vetoed(danger: Danger) -> None
         "hurt_told_as_accident",
         "shelter_for_women",
         "kept_from_care",
+        "hurt_after_anger",
+        "care_forbidden_at_work",
+        "protection_forbidden",
+        "sex_for_work",
+        "charged_to_live_by_boss",
+        "immigration_threat_at_work",
     } <= unvetoed
+    # A debt, appointments kept from one, a man who waits: the model may still veto them.
+    assert not {"debt_books_hidden", "appointments_kept_from", "waited_for"} & unvetoed
 
 
 def test_model_veto_must_be_true_or_false(tmp_path: Path) -> None:
@@ -471,41 +468,23 @@ HELDOUT12_13_ORDINARY = [
 ]
 
 
-@pytest.mark.parametrize("text", HELDOUT12_13_ORDINARY)
-def test_the_heldout12_13_ordinary_senses_stay_silent(danger: Danger, text: str) -> None:
-    assert not danger.hear(text).found, (text, danger.hear(text).found)
-    assert not danger.found_in(text), text
-
-
-# An eviction notice stuck on the door: the rules are silent, the model alone still reads
-# "le pegaron" as danger (KNOWN-GAPS).
-def test_a_notice_stuck_on_the_door_is_not_a_blow(danger: Danger) -> None:
-    assert "hurt" not in danger.hear("le pegaron un aviso de desalojo a mi puerta").found
-
-
 # The same words in danger are still heard.
-@pytest.mark.parametrize(
-    "text",
-    [
-        "my ex keeps threatening me, will you guys be open tomorrow",
-        "el patron amenaza con llamar a la migra si no trabajamos el domingo",
-        "he threatened to call immigration on me if i report him",
-        "alguien me sigue desde el trabajo hasta mi casa",
-        "mi vecino me vigila todo el dia desde su ventana",
-        "el patron no nos paga y dice que le debemos el viaje",
-        "el jefe se queda con mi pago y me paga con comida",
-        "mi marido me pego en la puerta de la casa",
-        "el patron le pega a los trabajadores y a mi tambien",
-        "i cant take it anymore, please come get me out of here now",
-        "im scared he will kill me",
-        "necesito ayuda urgente, me tienen encerrada",
-        "me venden con otros hombres por dinero",
-        "quiero salirme de aqui pero no me dejan",
-    ],
-)
-def test_danger_near_the_heldout12_13_ordinary_senses_is_heard(danger: Danger, text: str) -> None:
-    assert danger.hear(text), text
-    assert danger.found_in(text), text
+STILL_HEARD_NEAR_HELDOUT12_13 = [
+    "my ex keeps threatening me, will you guys be open tomorrow",
+    "el patron amenaza con llamar a la migra si no trabajamos el domingo",
+    "he threatened to call immigration on me if i report him",
+    "alguien me sigue desde el trabajo hasta mi casa",
+    "mi vecino me vigila todo el dia desde su ventana",
+    "el patron no nos paga y dice que le debemos el viaje",
+    "el jefe se queda con mi pago y me paga con comida",
+    "mi marido me pego en la puerta de la casa",
+    "el patron le pega a los trabajadores y a mi tambien",
+    "i cant take it anymore, please come get me out of here now",
+    "im scared he will kill me",
+    "necesito ayuda urgente, me tienen encerrada",
+    "me venden con otros hombres por dinero",
+    "quiero salirme de aqui pero no me dejan",
+]
 
 
 # --- Families from heldout12's and heldout13's misses, in other words than the sets' --------------
@@ -575,60 +554,34 @@ HELDOUT12_13_FAMILIES = [
 ]
 
 
-@pytest.mark.parametrize(("concept", "text"), HELDOUT12_13_FAMILIES)
-def test_the_heldout12_13_families_are_heard(danger: Danger, concept: str, text: str) -> None:
-    assert concept in danger.hear(text).found, (text, danger.hear(text).found)
-    assert danger.found_in(text), text
-
-
 # The same words in their ordinary senses: the rules stay silent.
-@pytest.mark.parametrize(
-    "text",
-    [
-        "my ribs are broken from football, my boyfriend got mad i didnt go to the er sooner lol",
-        "my husband got mad at the referee, my nose is broken from the game",
-        "mi esposo se enojo porque no fui antes al doctor, tengo la costilla rota de una caida",
-        "my boss said not to go to the hospital cafeteria, its closed",
-        "my boss said no doctor notes needed for one day off",
-        "el jefe dijo que no fuera al doctor en horas de trabajo, que saque cita en la tarde",
-        "at work they dont let us use ear protection, is that legal",
-        "no me deja usar condon porque soy alergica al latex, que otra opcion hay",
-        "my manager wants me to take more hours on weekends",
-        "el jefe me pide favores como cubrir turnos y me da mas horas",
-        "the bank wont show me how much i owe on the card",
-        "i owed 500 on my phone bill and now its 700 with late fees",
-        "debia 300 de luz y ahora son 500 con recargos",
-        "la clinica no me enseña cuanto debo en el portal",
-        "the portal wont let me see my appointments, can u help",
-        "la aplicacion no me deja ver mis citas, se traba",
-        "my boss charges for parking, is that allowed",
-        "el jefe cobra por el estacionamiento de su terreno",
-        "mi patron le renta su traila a su hijo",
-        "do i need to give my address to immigration if i move",
-        "tengo que darle mi direccion a inmigracion si me mudo?",
-        "my boss says my visa expires in may, how do i renew",
-        "the same man sells tamales every morning by the school",
-        "i moved to another state, can i keep my doctor here",
-        "my brother found me a job after i moved to another state",
-    ],
-)
-def test_the_heldout12_13_families_ordinary_senses_stay_silent(danger: Danger, text: str) -> None:
-    assert not danger.hear(text).found, (text, danger.hear(text).found)
-    assert not danger.found_in(text), text
-
-
-def test_the_heldout12_13_families_that_name_who_and_what_are_not_vetoed(danger: Danger) -> None:
-    unvetoed = {c.id for c in danger.concepts if not c.vetoed}
-    assert {
-        "hurt_after_anger",
-        "care_forbidden_at_work",
-        "protection_forbidden",
-        "sex_for_work",
-        "charged_to_live_by_boss",
-        "immigration_threat_at_work",
-    } <= unvetoed
-    # A debt, appointments kept from one, a man who waits: the model may still veto them.
-    assert not {"debt_books_hidden", "appointments_kept_from", "waited_for"} & unvetoed
+HELDOUT12_13_FAMILIES_ORDINARY = [
+    "my ribs are broken from football, my boyfriend got mad i didnt go to the er sooner lol",
+    "my husband got mad at the referee, my nose is broken from the game",
+    "mi esposo se enojo porque no fui antes al doctor, tengo la costilla rota de una caida",
+    "my boss said not to go to the hospital cafeteria, its closed",
+    "my boss said no doctor notes needed for one day off",
+    "el jefe dijo que no fuera al doctor en horas de trabajo, que saque cita en la tarde",
+    "at work they dont let us use ear protection, is that legal",
+    "no me deja usar condon porque soy alergica al latex, que otra opcion hay",
+    "my manager wants me to take more hours on weekends",
+    "el jefe me pide favores como cubrir turnos y me da mas horas",
+    "the bank wont show me how much i owe on the card",
+    "i owed 500 on my phone bill and now its 700 with late fees",
+    "debia 300 de luz y ahora son 500 con recargos",
+    "la clinica no me enseña cuanto debo en el portal",
+    "the portal wont let me see my appointments, can u help",
+    "la aplicacion no me deja ver mis citas, se traba",
+    "my boss charges for parking, is that allowed",
+    "el jefe cobra por el estacionamiento de su terreno",
+    "mi patron le renta su traila a su hijo",
+    "do i need to give my address to immigration if i move",
+    "tengo que darle mi direccion a inmigracion si me mudo?",
+    "my boss says my visa expires in may, how do i renew",
+    "the same man sells tamales every morning by the school",
+    "i moved to another state, can i keep my doctor here",
+    "my brother found me a job after i moved to another state",
+]
 
 
 def test_a_question_about_being_reported_is_not_a_boss_threat(danger: Danger) -> None:
@@ -636,3 +589,28 @@ def test_a_question_about_being_reported_is_not_a_boss_threat(danger: Danger) ->
     text = "me van a reportar a inmigracion si voy a la clinica?"
     assert "immigration_threat_at_work" not in danger.hear(text).found
     assert not danger.found_in(text)
+
+
+# --- Every family and ordinary sense above, tested alike -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("concept", "text"), [*FAMILIES, *HELDOUT11_FAMILIES, *HELDOUT12_13_FAMILIES]
+)
+def test_each_family_is_heard_by_its_concept_and_the_line(
+    danger: Danger, concept: str, text: str
+) -> None:
+    assert concept in danger.hear(text).found, (text, danger.hear(text).found)
+    assert danger.found_in(text), text
+
+
+@pytest.mark.parametrize("text", [*STILL_HEARD, *STILL_HEARD_NEAR_HELDOUT12_13])
+def test_danger_in_the_words_of_an_ordinary_sense_is_still_heard(danger: Danger, text: str) -> None:
+    assert danger.hear(text), text
+    assert danger.found_in(text), text
+
+
+@pytest.mark.parametrize("text", [*HELDOUT12_13_ORDINARY, *HELDOUT12_13_FAMILIES_ORDINARY])
+def test_an_ordinary_sense_keeps_the_rules_and_the_line_silent(danger: Danger, text: str) -> None:
+    assert not danger.hear(text).found, (text, danger.hear(text).found)
+    assert not danger.found_in(text), text
