@@ -293,8 +293,9 @@ class Danger:
         keyword, a choice, a greeting) is heard by the rules alone. A longer one is heard when
         the model's probability reaches its threshold, or when the rules hear it and the
         model does not find it far below danger (its veto): a word of a rule said in its
-        ordinary sense ("is the emergency room open") is left to the menu. An opening greeting
-        is not read: "hola, necesito ayuda" is heard as "necesito ayuda" is."""
+        ordinary sense ("is the emergency room open") is left to the menu. A concept whose
+        rules name who and what (``model_veto = false``) is heard whatever the model reads. An
+        opening greeting is not read: "hola, necesito ayuda" is heard as "necesito ayuda" is."""
         text = self.without_greeting(text)
         match = self.hear(text)
         heard = bool(match)
