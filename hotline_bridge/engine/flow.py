@@ -60,6 +60,9 @@ class Node:
     detail: str | None = None
     fallback: tuple[str, ...] = ()
     page_size: int | None = None
+    # A list of at most this many entries is shown whole, on one page: a screen with room for
+    # them all once it needs no paging buttons (set by the kiosk for the screen showing it).
+    whole_page: int | None = None
 
     def message_keys(self) -> Iterator[str]:
         """Yield every catalog key this node uses."""

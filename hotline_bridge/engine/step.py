@@ -232,6 +232,9 @@ def _list(r: _Reading, node: Node, position: Position) -> Screen:
     if fallback:
         services = r.directory.lines(node.fallback)
     size = _page_size(r, node, position, services, fallback)
+    if node.whole_page and size < len(services) <= node.whole_page:
+        size = len(services)  # all on one page: no paging buttons to make room for
+        position = replace(position, page=0)
     return _list_page(r, node, position, services, fallback, size)
 
 

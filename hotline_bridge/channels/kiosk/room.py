@@ -12,6 +12,10 @@ two ways, so that the first list a person opens is sized too, in any browser:
   ``Sec-CH-Viewport-Height`` with each later page; as the hints are marked critical
   (``Critical-CH``), it asks again with them for the first page it opens, before showing it.
 
+A list short enough to fit whole once it needs no paging buttons is shown whole
+(``whole_list_size``): the five 24/7 lines on one page of a very short phone, where the list's
+page holds three and the buttons to page it.
+
 A browser with neither gets the flow's own page sizes, as every other channel does, but never
 more entries on a list than the smallest phone the kiosk is tested at (360x640) has room for:
 such a browser may be anything, and a list that fits a small phone fits any larger screen.
@@ -211,3 +215,26 @@ def list_page_size(view: Viewport | None, default: int) -> int:
     free = view.height - _frame(view, r, target) - heading - paging
     rows = math.floor((free + gap) / row)
     return min(max(rows * columns(view), FEWEST), MOST)
+
+
+def whole_list_size(view: Viewport | None, searchable: bool) -> int:
+    """Return how many entries a list shown whole on ``view`` holds: with no paging buttons
+    (only "Search near a ZIP code" when the list is ``searchable``), each entry's label on up
+    to two lines, under a heading of two. 0 for a screen of unknown size, which gets no more
+    than the flow's pages."""
+    if view is None:
+        return 0
+    r = root_px(view)
+    target = _target(view, r)
+    if short_phone(view):
+        heading = 2 * (1.25 * 1.15 * r) + 0.3 * r
+        search = target + 0.75 * r
+        gap = 0.35 * r
+        row = max(target, 2 * 1.2 * r + 0.6 * r + 6) + gap
+    else:
+        heading = 2 * (1.5 * 1.15 * r) + 0.75 * r
+        search = target + 1.3 * r
+        gap = 0.5 * r
+        row = max(TARGET_PX, (2.3 + 1.2) * 1.1 * r) + gap
+    free = view.height - _frame(view, r, target) - heading - (search if searchable else 0)
+    return min(math.floor((free + gap) / row) * columns(view), MOST)

@@ -308,8 +308,8 @@ def _typed_zip(
     return enter_zip(flow, position, typed, lang, directory, CAPABILITIES)
 
 
-# Each flow at each pair of page sizes a screen has asked for (a handful: one per kind of screen).
-_SIZED: dict[tuple[int, int, int], tuple[Flow, Flow]] = {}
+# Each flow at each set of page sizes a screen has asked for (a handful: one per kind of screen).
+_SIZED: dict[tuple[int, ...], tuple[Flow, Flow]] = {}
 
 
 def sized_flow(flow: Flow, view: room.Viewport | None) -> Flow:
@@ -322,12 +322,19 @@ def sized_flow(flow: Flow, view: room.Viewport | None) -> Flow:
     near_size = near.page_size if near and near.page_size else flow.page_size
     lists = room.list_page_size(view, flow.page_size)
     results = room.results_page_size(view, near_size)
-    if (lists, results) == (flow.page_size, near_size):
+    # A list short enough to show whole, without paging buttons (the five 24/7 lines on a
+    # short phone), with and without the button that searches near a ZIP code.
+    whole = (room.whole_list_size(view, False), room.whole_list_size(view, True))
+    if (lists, results) == (flow.page_size, near_size) and max(whole) <= lists:
         return flow
-    key = (id(flow), lists, results)
+    key = (id(flow), lists, results, *whole)
     held = _SIZED.get(key)
     if held is None or held[0] is not flow:  # an id may be reused once a flow is gone
         nodes = dict(flow.nodes)
+        searchable = set(flow.zip_kinds()) if not CAPABILITIES.zip_anywhere else set()
+        for node in flow.nodes.values():
+            if node.type == "list":
+                nodes[node.id] = replace(node, whole_page=whole[node.id in searchable])
         if near is not None:
             nodes[near.id] = replace(near, page_size=results)
         held = _SIZED[key] = (flow, replace(flow, page_size=lists, nodes=nodes))

@@ -338,11 +338,11 @@ def test_a_list_holds_what_its_screen_has_room_for(
         assert not room["scrolls"], (lang, room)
         most = MOST_EMPTY_ROWS_VERY_SHORT if size[1] <= VERY_SHORT_HEIGHT else MOST_EMPTY_ROWS
         assert room["emptyRows"] <= most, (lang, room)
-        # The five 24/7 lines on one page, a phone's too (a very short one pages them: a
-        # known gap, docs/KNOWN-GAPS.md).
+        # The five 24/7 lines on one page, a very short phone's too: a list that fits whole
+        # once it needs no paging buttons is shown whole.
         page.goto(f"{demo_server.base}/kiosk/{SITE}/{lang}/lines")
         lines = page.evaluate(ROOM)
-        assert lines["more"] == (size[1] <= VERY_SHORT_HEIGHT), (lang, lines)
+        assert lines["entries"] == 5 and not lines["more"] and not lines["scrolls"], (lang, lines)
 
 
 @pytest.mark.clock
@@ -423,6 +423,23 @@ def test_the_size_in_the_address_sizes_the_list(
         as_text=True
     )
     assert html.count('class="button choice"') == (hinted if entries == 4 else entries)
+
+
+def test_a_list_that_fits_whole_without_paging_buttons_is_shown_whole(
+    demo_server: Server,
+) -> None:
+    """On a very short phone a list holds three entries and the paging buttons; the five 24/7
+    lines fit once no paging buttons are needed, so they come whole, even from an old link to
+    their second page. A longer list is still paged."""
+    client = demo_server.app.test_client()
+    view = "?view=" + size_id(VERY_SHORT_PHONE)
+    for path in ("lines", "lines@1"):
+        html = client.get(f"/kiosk/{SITE}/en/{path}{view}").get_data(as_text=True)
+        assert html.count('class="button choice"') == 5, path
+        assert "@1" not in html, path  # no More
+    legal = client.get(f"/kiosk/{SITE}/en/legal{view}").get_data(as_text=True)
+    assert legal.count('class="button choice"') == 3
+    assert "legal@1" in legal
 
 
 @pytest.mark.clock  # the services found say whether they are open now
