@@ -16,11 +16,14 @@ A list short enough to fit whole once it needs no paging buttons is shown whole
 (``whole_list_size``): the five 24/7 lines on one page of a very short phone, where the list's
 page holds three and the buttons to page it.
 
-A browser with neither gets the flow's own page sizes, as every other channel does, but never
-more entries on a list than the smallest phone the kiosk is tested at (360x640) has room for:
-such a browser may be anything, and a list that fits a small phone fits any larger screen.
-(Services near a ZIP code are never fewer than the flow's size on any screen; that size fits
-the smallest phone.)
+A browser with neither may be anything, so it gets no more than the smallest screen the kiosk
+is tested at has room for: what fits a small phone fits any larger screen. A list gets the
+flow's own page size, but never more entries than a 360x640 phone has room for (the main
+flow's four, which also fit above a 360x560 page's dock); services near a ZIP code come two to a
+page, as on 360x560, what a 360x640 phone shows once its browser's and system's bars take
+their share (``SMALLEST_SHOWN``). On a screen of known size, services near a ZIP code are never
+fewer than the flow's size, but on a very short phone. Only the kiosk's pages are sized: the
+other channels page as the flow says.
 
 The arithmetic mirrors ``static/kiosk.css``: the root type size and the heights of the bar, the
 heading, a list row, the paging buttons and the dock, in pixels. It errs on the side of one row
@@ -133,8 +136,13 @@ def short_phone(view: Viewport) -> bool:
     return phone(view) and view.height <= SHORT_PHONE_HEIGHT
 
 
-# The smallest screen the kiosk is tested at: what a browser that gives no size is paged for.
+# The smallest phone the kiosk is tested at: what a browser that gives no size gets list pages
+# for.
 SMALLEST = Viewport(360, 640)
+# What that phone shows a page once its browser's and system's bars take their share: what a
+# browser that gives no size gets services near a ZIP code for (three of them end under its
+# dock).
+SMALLEST_SHOWN = Viewport(360, 560)
 
 
 def very_short_phone(view: Viewport) -> bool:
@@ -172,9 +180,10 @@ def results_page_size(view: Viewport | None, default: int) -> int:
     """Return how many services near a ZIP code a page holds on ``view``: each is a large
     button of three lines (name, distance and hours, phone), under the heading and the line
     that names the ZIP code, above the example notice and the paging buttons. Never fewer
-    than ``default``, the flow's own size, but on a very short phone."""
+    than ``default``, the flow's own size, but on a very short phone; when unknown, what the
+    smallest page tested holds (``SMALLEST_SHOWN``)."""
     if view is None:
-        return default  # the least any screen gets: it fits a 360x640 phone
+        return results_page_size(SMALLEST_SHOWN, default)
     if very_short_phone(view):
         return min(default, VERY_SHORT_PHONE_RESULTS)
     r = root_px(view)

@@ -314,7 +314,8 @@ _SIZED: dict[tuple[int, ...], tuple[Flow, Flow]] = {}
 
 def sized_flow(flow: Flow, view: room.Viewport | None) -> Flow:
     """Return ``flow`` with its lists, and the services near a ZIP code, paged at the sizes
-    ``view`` has room for (the flow itself for a browser that does not say).
+    ``view`` has room for (for a browser that does not say, the sizes the smallest phone has
+    room for: see ``room``).
 
     Only the kiosk's pages change: the page of a list in an address is read at the size the
     screen showing it has room for, and the other channels keep the flow's sizes."""

@@ -1,5 +1,10 @@
 """The kiosk's ZIP code lookup over HTTP: keypad, kind of help, nearest first, more, detail,
-unknown codes, nothing near, both languages, and that no ZIP code is kept anywhere."""
+unknown codes, nothing near, both languages, and that no ZIP code is kept anywhere.
+
+The test client sends neither client hints nor the kiosk script's ``?view=``: it is a browser of
+unknown size, which gets services near a ZIP code two to a page, as the smallest page tested
+(360x560) has room for. A test that means a screen of known size says so.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from hotline_bridge import counters
+from hotline_bridge.channels.kiosk import room
 from hotline_bridge.directory.models import display_number
 from hotline_bridge.directory.store import connect
 from hotline_bridge.engine.catalogs import LANGUAGES
@@ -24,6 +30,8 @@ from tests.channels.kiosk.test_kiosk import (
     rt,
     words,
 )
+from tests.channels.voice.test_voice import call, press
+from tests.conftest import Texter
 from tests.directory.test_import import EXAMPLES, run, write_csv
 from tests.directory.test_nearby import due_north_miles, place
 
@@ -48,6 +56,11 @@ LABELS = {
     "es": {sid: f"Oficina {sid[2:]}" for sid, *_ in NEAR},
 }
 LEGAL = [sid for sid, _deg, category, *_ in NEAR if category in {"legal", "immigration"}]
+# Services near a ZIP code on a page of a browser that gives no size (the test client's), and
+# on a phone that does (the flow's own size, as SMS and voice have it).
+UNSIZED = room.VERY_SHORT_PHONE_RESULTS
+FLOW_SIZE = 3
+PHONE_HINTS = {"Sec-CH-Viewport-Width": "390", "Sec-CH-Viewport-Height": "844"}
 
 
 def zip_directory(app: Flask, tmp_path: Path) -> Flask:
@@ -81,8 +94,8 @@ def client(zip_app: Flask) -> FlaskClient:
     return zip_app.test_client()
 
 
-def html_of(client: FlaskClient, path: str) -> str:
-    response = client.get(path)
+def html_of(client: FlaskClient, path: str, headers: dict[str, str] | None = None) -> str:
+    response = client.get(path, headers=headers)
     assert response.status_code == 200, path
     return response.get_data(as_text=True)
 
@@ -158,8 +171,9 @@ def test_zip_with_the_kind_chosen_shows_the_nearest_first(
     shown = results(html)
     degrees = {sid: deg for sid, deg, *_ in NEAR}
     phones = {sid: phone for sid, _d, _c, _h, phone in NEAR}
-    assert [r["label"] for r in shown] == [LABELS[lang][sid] for sid in LEGAL[:3]]
-    for result, sid in zip(shown, LEGAL[:3], strict=True):
+    # A browser of unknown size: two, which fit above the dock of the smallest page tested.
+    assert [r["label"] for r in shown] == [LABELS[lang][sid] for sid in LEGAL[:UNSIZED]]
+    for result, sid in zip(shown, LEGAL[:UNSIZED], strict=True):
         miles = f"{due_north_miles(degrees[sid]):.1f}"
         assert result["facts"].startswith(f"<span>{w.t('kiosk.zip_miles', miles=miles)}</span>")
         assert result["phone"] == display_number(phones[sid])
@@ -197,8 +211,23 @@ def test_zip_without_a_kind_asks_for_one_with_big_buttons(
     assert [r["label"] for r in housing] == [LABELS[lang]["k-housing"]]
 
 
+def test_a_browser_of_unknown_size_gets_two_services_a_page() -> None:
+    """Three end under the dock of a 360x640 phone's page under its bars (360x560); a browser
+    that gives no size may be that phone."""
+    assert UNSIZED == 2
+    assert room.results_page_size(None, FLOW_SIZE) == UNSIZED
+    assert room.results_page_size(room.Viewport(360, 560), FLOW_SIZE) == UNSIZED
+    # Never more than the flow's own size, whatever the screen.
+    assert room.results_page_size(None, 1) == 1
+
+
+def test_the_flow_pages_services_near_a_zip_code_three_at_a_time(zip_app: Flask) -> None:
+    flow = rt(zip_app).flow
+    assert flow.node(flow.zip_node).page_size == FLOW_SIZE
+
+
 @pytest.mark.parametrize("lang", LANGUAGES)
-def test_more_shows_the_next_three_then_previous(
+def test_more_shows_the_next_two_then_previous(
     zip_app: Flask, client: FlaskClient, lang: str
 ) -> None:
     w = words(zip_app, lang)
@@ -206,10 +235,65 @@ def test_more_shows_the_next_three_then_previous(
     second = html_of(client, f"{where}@1")
     page = _Page()
     page.feed(second)
-    assert [r["label"] for r in results(second)] == [LABELS[lang][sid] for sid in LEGAL[3:]]
+    labels = [LABELS[lang][sid] for sid in LEGAL]
+    assert [r["label"] for r in results(second)] == labels[UNSIZED : 2 * UNSIZED]
     assert results(second)[0]["href"].endswith(f"~nearby:{CENTRE_ZIP}.legal@1")
     assert page.links[w.t("kiosk.previous")] == where
+    assert page.links[w.t("kiosk.more")] == f"{where}@2"
+    third = html_of(client, f"{where}@2")
+    page = _Page()
+    page.feed(third)
+    assert [r["label"] for r in results(third)] == labels[2 * UNSIZED :]
+    assert page.links[w.t("kiosk.previous")] == f"{where}@1"
     assert w.t("kiosk.more") not in page.links
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("how", ["hints", "address"])
+def test_a_phone_that_gives_its_size_gets_three_then_the_next_two(
+    zip_app: Flask, client: FlaskClient, lang: str, how: str
+) -> None:
+    """A 390x844 phone, by client hints or by the size the script writes into the address,
+    has room for the flow's three; More then shows the other two, with no More after them."""
+    w = words(zip_app, lang)
+    where = f"/kiosk/default/{lang}/nearby:{CENTRE_ZIP}.legal"
+    hints, view = (PHONE_HINTS, "") if how == "hints" else (None, "?view=390x844")
+    first = html_of(client, f"{where}{view}", hints)
+    labels = [LABELS[lang][sid] for sid in LEGAL]
+    assert [r["label"] for r in results(first)] == labels[:FLOW_SIZE]
+    page = _Page()
+    page.feed(first)
+    assert page.links[w.t("kiosk.more")] == f"{where}@1"
+    second = html_of(client, f"{where}@1{view}", hints)
+    assert [r["label"] for r in results(second)] == labels[FLOW_SIZE:]
+    page = _Page()
+    page.feed(second)
+    assert page.links[w.t("kiosk.previous")] == where
+    assert w.t("kiosk.more") not in page.links
+
+
+def test_texts_and_calls_page_at_the_flows_size_beside_a_kiosk_of_unknown_size(
+    zip_app: Flask, client: FlaskClient
+) -> None:
+    """The kiosk's page sizes are the kiosk's: after it shows two to a browser of unknown size,
+    a text and a call near the same ZIP code still get the flow's three, then More."""
+    kiosk = results(html_of(client, f"/kiosk/default/en/nearby:{CENTRE_ZIP}.legal"))
+    assert len(kiosk) == UNSIZED
+    texter = Texter(zip_app.test_client())
+    for body in ("hi", "2", "1"):  # Help near you, then legal help
+        texter.send(body)
+    lines = texter.send(CENTRE_ZIP).splitlines()
+    assert [line.split(",")[0] for line in lines[1:5]] == [
+        "1 Desk one",
+        "2 Desk two",
+        "3 Desk three",
+        "7 More",
+    ]
+    # The same on the voice line: the legal list, its ZIP code key, then the code.
+    phone = press(call(zip_app, "en"), "2", "1", "5", CENTRE_ZIP)
+    read = [said.text for said in phone.said if said.text.startswith("Desk ")]
+    assert [text.split(",")[0] for text in read] == ["Desk one", "Desk two", "Desk three"]
+    assert words(zip_app, "en").t("voice.more", key="7") in phone.text
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -221,7 +305,7 @@ def test_a_result_opens_its_detail_and_back_returns_to_the_results(
     first = results(html_of(client, where))[0]
     detail = parse(client, first["href"])
     assert detail.h1 == [place("x", 0)[f"name_{lang}"]]
-    assert "1-617-555-0134" in detail.text
+    assert "1-617-555-0133" in detail.text  # the third nearest, first on the second page
     assert detail.links[w.t("kiosk.back")] == where
     other = "es" if lang == "en" else "en"
     switched = first["href"].replace(f"/{lang}/", f"/{other}/")
