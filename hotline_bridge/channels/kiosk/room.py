@@ -16,9 +16,10 @@ A list short enough to fit whole once it needs no paging buttons is shown whole
 (``whole_list_size``): the five 24/7 lines on one page of a very short phone, where the list's
 page holds three and the buttons to page it.
 
-A phone held sideways (``sideways_phone``: 640x360, 740x360, 844x390) has a slim bar and a dock
-of one row, and shows a list in two columns above one row of paging buttons (four entries, the
-five 24/7 lines whole) and services near a ZIP code one row of two to a page.
+A phone held sideways (``sideways_phone``: 640x360 to 932x430) has a slim bar and a dock of one
+row, and shows a list in two columns above one row of paging buttons (four entries, six on the
+largest phones, the five 24/7 lines whole) and services near a ZIP code one row of two to a
+page.
 
 A browser with neither may be anything, so it gets no more than the smallest screen the kiosk
 is tested at has room for: what fits a small phone fits any larger screen. A list gets the
@@ -70,9 +71,9 @@ VERY_SHORT_PHONE_HEIGHT = 600
 # and the paging buttons do not fit above its dock.
 VERY_SHORT_PHONE_RESULTS = 2
 # The tallest landscape screen kiosk.css lays out as a phone held sideways (640x360, 740x360,
-# 844x390): 48-pixel targets, a slim bar, the dock on one row with the 911 line beside its
-# buttons, lists and results in two columns.
-SIDEWAYS_PHONE_HEIGHT = 420
+# 844x390, 932x430; no tablet is this short): 48-pixel targets, a slim bar, the dock on one
+# row with the 911 line beside its buttons, lists and results in two columns.
+SIDEWAYS_PHONE_HEIGHT = 500
 # Services near a ZIP code a phone held sideways holds: one row of two, whatever the flow's size.
 SIDEWAYS_PHONE_RESULTS = 2
 
@@ -138,7 +139,7 @@ def columns(view: Viewport) -> int:
 
 def sideways_phone(view: Viewport) -> bool:
     """Whether kiosk.css lays the page out for a phone held sideways (``orientation:
-    landscape`` and ``max-height: 420px``)."""
+    landscape`` and ``max-height: 500px``)."""
     return view.landscape and view.height <= SIDEWAYS_PHONE_HEIGHT
 
 

@@ -73,6 +73,7 @@ SCREENS = {
     "sideways-small": Screen(640, 360, 18, target_px=48),
     "sideways": Screen(740, 360, 18, target_px=48),
     "sideways-large": Screen(844, 390, 18, target_px=48),
+    "sideways-largest": Screen(932, 430, 18, target_px=48),
 }
 # Nothing on screen is set much smaller than the body type (a label above a number, a caption).
 SMALLEST_TEXT = 0.85

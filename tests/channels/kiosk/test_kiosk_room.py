@@ -27,8 +27,10 @@ from hotline_bridge.engine.catalogs import LANGUAGES
 from tests.channels.kiosk.test_kiosk_browser import Server
 from tests.directory.test_import import EXAMPLES, run
 
-# Phones held sideways: a small Android phone, a larger one, an iPhone 12 to 14.
-SIDEWAYS = [(640, 360), (740, 360), (844, 390)]
+# Phones held sideways, and the entries a list page holds on each: a small Android phone, a
+# larger one, an iPhone 12 to 14, and the largest (an iPhone Pro Max).
+SIDEWAYS_ENTRIES = {(640, 360): 4, (740, 360): 4, (844, 390): 4, (932, 430): 6}
+SIDEWAYS = list(SIDEWAYS_ENTRIES)
 SIZES = [
     (1080, 1920),
     (1920, 1080),
@@ -451,12 +453,13 @@ def test_a_list_that_fits_whole_without_paging_buttons_is_shown_whole(
 def test_a_phone_held_sideways_gets_two_columns_of_what_fits(
     demo_server: Server, size: tuple[int, int]
 ) -> None:
-    """Held sideways, a phone shows a list in two columns of two rows, the five 24/7 lines
-    whole, and services near a ZIP code in one row of two, whatever the flow's sizes."""
+    """Held sideways, a phone shows a list in two columns (of two rows, three on the largest),
+    the five 24/7 lines whole, and services near a ZIP code in one row of two, whatever the
+    flow's sizes."""
     client = demo_server.app.test_client()
     view = "?view=" + size_id(size)
     legal = client.get(f"/kiosk/{SITE}/en/legal{view}").get_data(as_text=True)
-    assert legal.count('class="button choice"') == 4
+    assert legal.count('class="button choice"') == SIDEWAYS_ENTRIES[size]
     assert "legal@1" in legal
     lines = client.get(f"/kiosk/{SITE}/en/lines{view}").get_data(as_text=True)
     assert lines.count('class="button choice"') == 5 and "lines@1" not in lines
