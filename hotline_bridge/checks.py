@@ -420,7 +420,7 @@ def check_danger(app: Flask, report: Report, signals: bool) -> None:
         if rates.tuning and not rates.ok:
             report.fail(f"{rates.line()} (targets: recall 95%, false alarms 5%)")
         else:
-            report.lines.append(rates.line() + ("" if rates.tuning else " (held out)"))
+            report.lines.append(rates.line() + rates.kind)
 
 
 def run_checks(app: Flask, today: dt.date, signals: bool = False, demo: bool = False) -> Report:

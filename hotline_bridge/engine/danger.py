@@ -856,6 +856,14 @@ FOLDED_IN = frozenset(
 )
 
 
+# Sets of everyday talk close to danger ("my dog hides when it thunders", "im gonna kill him if
+# he spoils the finale"), written to find the rules' ordinary senses. The rules were tuned on
+# them; the model does not learn them: in cross-validation, learning such talk moved the model
+# along its curve (fewer false alarms, as much recall lost) and hardly lowered its false alarms
+# on talk like it. They are reported as they are, and held where they stand.
+EVERYDAY_PREFIX = "everyday"
+
+
 @dataclass(frozen=True)
 class Rates:
     """How the concepts did on one labelled set: danger messages heard, ordinary ones alarmed."""
@@ -880,6 +888,19 @@ class Rates:
         """Whether the words were tuned on this set (``dev``, ``dev2``, ``dev3``, and the
         held-out sets folded in), so it must meet the targets."""
         return self.name.startswith("dev") or self.name in FOLDED_IN
+
+    @property
+    def everyday(self) -> bool:
+        """Whether this is a set of everyday talk the rules were tuned on and the model is not
+        (``EVERYDAY_PREFIX``): reported, not held at the targets."""
+        return self.name.startswith(EVERYDAY_PREFIX)
+
+    @property
+    def kind(self) -> str:
+        """What the set is to the line, as ``check --signals`` says it after its rates."""
+        if self.tuning:
+            return ""
+        return " (everyday talk, rules only)" if self.everyday else " (held out)"
 
     @property
     def ok(self) -> bool:

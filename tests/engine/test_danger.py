@@ -590,6 +590,21 @@ def test_the_unseen_sets_meet_the_targets(
     assert rates.heard >= heard and rates.alarmed <= alarmed, rates.line()
 
 
+# everyday28 (250 ordinary and 80 danger messages a language of everyday talk close to danger:
+# pets that hide, a teen's phone taken away, "if the cowboys lose again im gonna die") was
+# written apart from everything. The rules' ordinary senses were tuned on it; the model is not
+# (see EVERYDAY_PREFIX). Its false alarms are the model's reading of such talk: held here so
+# that they only fall.
+@pytest.mark.parametrize(("lang", "heard", "alarmed"), [("en", 80, 30), ("es", 78, 23)])
+def test_the_everyday_set_keeps_what_it_heard(
+    danger: Danger, lang: str, heard: int, alarmed: int
+) -> None:
+    rates = measure(danger, EXAMPLES / f"everyday28-{lang}.csv")
+    assert rates.everyday and not rates.tuning and rates.kind == " (everyday talk, rules only)"
+    assert rates.danger == 80 and rates.ordinary == 250
+    assert rates.heard >= heard and rates.alarmed <= alarmed, rates.line()
+
+
 def test_a_changed_danger_file_is_read_again(tmp_path: Path) -> None:
     """The compiled words are kept while the file is unchanged, and read again once it is."""
     path = tmp_path / "danger.toml"
