@@ -852,6 +852,8 @@ FOLDED_IN = frozenset(
         "heldout11",
         "heldout12",
         "heldout13",
+        "heldout16",
+        "heldout17",
     }
 )
 

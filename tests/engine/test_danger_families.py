@@ -412,6 +412,7 @@ def test_a_concept_that_names_who_and_what_is_not_vetoed(danger: Danger) -> None
         "sex_for_work",
         "charged_to_live_by_boss",
         "immigration_threat_at_work",
+        "taken_now",
     } <= unvetoed
     # A debt, appointments kept from one, a man who waits: the model may still veto them.
     assert not {"debt_books_hidden", "appointments_kept_from", "waited_for"} & unvetoed
@@ -584,6 +585,62 @@ HELDOUT12_13_FAMILIES_ORDINARY = [
 ]
 
 
+# --- Families from heldout16's and heldout17's misses, and ordinary senses from everyday28 ------
+
+# Someone taken away now (not vetoed: who and what are said), someone hurt and not taken for
+# care, someone following them now, and not going back to the one who hurts them.
+HELDOUT16_17_FAMILIES = [
+    ("taken_now", "two men took my son in a black truck 10 minutes ago"),
+    ("taken_now", "somebody grabbed my sister and drove off"),
+    ("taken_now", "se llevaron a mi niña en un carro gris hace rato"),
+    ("taken_now", "unos hombres se lo llevaron a la fuerza"),
+    ("hurt_not_taken_for_care", "she fell bad and her boss refuses to take her to the er"),
+    ("hurt_not_taken_for_care", "a mi prima le pegaron y no la quieren llevar al doctor"),
+    ("hurt_not_taken_for_care", "me duele el brazo y mi esposo no me quiere llevar al hospital"),
+    ("followed_now", "that guy is still following me, im in the target"),
+    ("followed_now", "un señor me anda siguiendo desde el metro"),
+    ("followed_now", "estoy en la tienda y el carro q me viene siguiendo esta afuera"),
+    ("not_back_to_him", "i dont want to go home with him tonight"),
+    ("not_back_to_him", "no quiero regresar con mi marido"),
+]
+
+# The same words in their ordinary senses, and everyday talk close to danger: a pet that follows,
+# a double shift, an escape room, a sister who owes money, a boss who watches the clock but pays.
+HELDOUT16_17_ORDINARY = [
+    "my mom took my son to school this morning",
+    "grandma took my kids to the park for ice cream",
+    "se llevaron a mi hijo en ambulancia al hospital, a que piso voy",
+    "my husband cant take me to the hospital, he is working, do you have rides?",
+    "mi esposo no me puede llevar al doctor porque trabaja",
+    "no me quieren llevar al cine jaja",
+    "my ex is following me on instagram again lol",
+    "i dont want to go back with him to the dentist lol",
+    "no quiero volver con el doctor de antes, quiero otro",
+    "el patron me puso doble turno el sabado, puedo cambiar mi cita?",
+    "my brother owes me 50 bucks and forgot again",
+    "mi hermana me debe 100 desde diciembre",
+    "el jefe vigila mucho la hora de entrada pero paga completo",
+    "the manager watches the time clock but pays us right every friday",
+    "me voy a morir de aburrimiento en la fila",
+    "hace un calor q mata, como se si es golpe de calor",
+    "got hit by a pitch at little league, is my wrist broken",
+]
+
+
+# Everyday talk the rules now leave alone, but the model still reads as danger: a pet that
+# follows, an escape room (README, "Hearing danger": what it cannot tell apart).
+RULES_SILENT_MODEL_NOT = [
+    "el perrito me viene siguiendo desde la tienda",
+    "we finally beat the escape room, took us an hour",
+    "mi chihuahua me sigue a todos lados",
+]
+
+
+@pytest.mark.parametrize("text", RULES_SILENT_MODEL_NOT)
+def test_everyday_talk_close_to_danger_keeps_the_rules_silent(danger: Danger, text: str) -> None:
+    assert not danger.hear(text).found, (text, danger.hear(text).found)
+
+
 def test_a_question_about_being_reported_is_not_a_boss_threat(danger: Danger) -> None:
     # dev5 labels it ordinary: a person asking whether the clinic would report them.
     text = "me van a reportar a inmigracion si voy a la clinica?"
@@ -595,7 +652,8 @@ def test_a_question_about_being_reported_is_not_a_boss_threat(danger: Danger) ->
 
 
 @pytest.mark.parametrize(
-    ("concept", "text"), [*FAMILIES, *HELDOUT11_FAMILIES, *HELDOUT12_13_FAMILIES]
+    ("concept", "text"),
+    [*FAMILIES, *HELDOUT11_FAMILIES, *HELDOUT12_13_FAMILIES, *HELDOUT16_17_FAMILIES],
 )
 def test_each_family_is_heard_by_its_concept_and_the_line(
     danger: Danger, concept: str, text: str
@@ -610,7 +668,9 @@ def test_danger_in_the_words_of_an_ordinary_sense_is_still_heard(danger: Danger,
     assert danger.found_in(text), text
 
 
-@pytest.mark.parametrize("text", [*HELDOUT12_13_ORDINARY, *HELDOUT12_13_FAMILIES_ORDINARY])
+@pytest.mark.parametrize(
+    "text", [*HELDOUT12_13_ORDINARY, *HELDOUT12_13_FAMILIES_ORDINARY, *HELDOUT16_17_ORDINARY]
+)
 def test_an_ordinary_sense_keeps_the_rules_and_the_line_silent(danger: Danger, text: str) -> None:
     assert not danger.hear(text).found, (text, danger.hear(text).found)
     assert not danger.found_in(text), text
