@@ -599,17 +599,27 @@ def test_the_unseen_sets_meet_the_targets(
 
 
 # everyday28 (250 ordinary and 80 danger messages a language of everyday talk close to danger:
-# pets that hide, a teen's phone taken away, "if the cowboys lose again im gonna die") was
-# written apart from everything. The rules' ordinary senses were tuned on it; the model is not
-# (see EVERYDAY_PREFIX). Its false alarms are the model's reading of such talk: held here so
-# that they only fall (30 and 23 before heldout16 and heldout17 were learnt).
-@pytest.mark.parametrize(("lang", "heard", "alarmed"), [("en", 80, 27), ("es", 78, 20)])
-def test_the_everyday_set_keeps_what_it_heard(
-    danger: Danger, lang: str, heard: int, alarmed: int
+# pets that hide, a teen's phone taken away, "if the cowboys lose again im gonna die") and
+# everyday29 (300 and 60: working families' pay, loans, papers kept by a relative who was asked
+# to, location shared by agreement) were each written apart from everything. The rules'
+# ordinary senses were tuned on them; the model is not (see EVERYDAY_PREFIX). Their false alarms
+# are the model's reading of such talk: held here so that they only fall (everyday28: 30 and 23
+# before heldout16 and heldout17 were learnt; everyday29: 51 and 51 before its ordinary senses).
+@pytest.mark.parametrize(
+    ("name", "lang", "size", "heard", "alarmed"),
+    [
+        ("everyday28", "en", (80, 250), 80, 27),
+        ("everyday28", "es", (80, 250), 78, 20),
+        ("everyday29", "en", (60, 300), 60, 38),
+        ("everyday29", "es", (60, 300), 60, 41),
+    ],
+)
+def test_the_everyday_sets_keep_what_they_heard(
+    danger: Danger, name: str, lang: str, size: tuple[int, int], heard: int, alarmed: int
 ) -> None:
-    rates = measure(danger, EXAMPLES / f"everyday28-{lang}.csv")
+    rates = measure(danger, EXAMPLES / f"{name}-{lang}.csv")
     assert rates.everyday and not rates.tuning and rates.kind == " (everyday talk, rules only)"
-    assert rates.danger == 80 and rates.ordinary == 250
+    assert (rates.danger, rates.ordinary) == size
     assert rates.heard >= heard and rates.alarmed <= alarmed, rates.line()
 
 

@@ -624,15 +624,22 @@ HELDOUT16_17_ORDINARY = [
     "me voy a morir de aburrimiento en la fila",
     "hace un calor q mata, como se si es golpe de calor",
     "got hit by a pitch at little league, is my wrist broken",
+    # everyday29: double pay, a broken screen
+    "el patron nos pago doble por el dia feriado",
+    "se me quebro la pantalla del cel, llamen a mi esposo",
 ]
 
 
 # Everyday talk the rules now leave alone, but the model still reads as danger: a pet that
-# follows, an escape room (README, "Hearing danger": what it cannot tell apart).
+# follows, an escape room, papers kept by a relative who was asked to (README, "Hearing
+# danger": what it cannot tell apart).
 RULES_SILENT_MODEL_NOT = [
     "el perrito me viene siguiendo desde la tienda",
     "we finally beat the escape room, took us an hour",
     "mi chihuahua me sigue a todos lados",
+    # everyday29: papers a relative keeps because they were asked to
+    "my aunt keeps my passport in her safe, i asked her to",
+    "mi hermano guarda las actas de todos, asi lo decidimos",
 ]
 
 
