@@ -854,6 +854,7 @@ FOLDED_IN = frozenset(
         "heldout13",
         "heldout16",
         "heldout17",
+        "heldout18",
     }
 )
 

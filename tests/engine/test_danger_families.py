@@ -413,6 +413,11 @@ def test_a_concept_that_names_who_and_what_is_not_vetoed(danger: Danger) -> None
         "charged_to_live_by_boss",
         "immigration_threat_at_work",
         "taken_now",
+        "papers_locked_away",
+        "check_taken",
+        "not_alone_with_doctor",
+        "not_responding",
+        "drowning_someone_now",
     } <= unvetoed
     # A debt, appointments kept from one, a man who waits: the model may still veto them.
     assert not {"debt_books_hidden", "appointments_kept_from", "waited_for"} & unvetoed
@@ -602,6 +607,21 @@ HELDOUT16_17_FAMILIES = [
     ("followed_now", "estoy en la tienda y el carro q me viene siguiendo esta afuera"),
     ("not_back_to_him", "i dont want to go home with him tonight"),
     ("not_back_to_him", "no quiero regresar con mi marido"),
+    # heldout18: papers locked away, a check cashed and nothing left, never alone with the
+    # doctor, helping someone else get away, someone not moving or breathing, someone trying
+    # to drown another (all but helping someone away are not vetoed).
+    ("papers_locked_away", "my husband has all our papers locked in a lockbox"),
+    ("papers_locked_away", "el patron tiene todos nuestros documentos bajo llave"),
+    ("check_taken", "my nephew takes my disability check and leaves me with nothing"),
+    ("check_taken", "mi hija cobra mi pension y me deja sin nada"),
+    ("not_alone_with_doctor", "my boyfriend never lets me see the nurse alone"),
+    ("not_alone_with_doctor", "mi esposo no me deja pasar sola al consultorio"),
+    ("help_someone_out", "my cousin is stuck in that house, how can i get her out of there"),
+    ("help_someone_out", "mi vecina esta encerrada con el, como la ayudo a irse"),
+    ("not_responding", "he pushed my mom down the stairs and she is not breathing"),
+    ("not_responding", "mi hermano se cayo del techo y no despierta"),
+    ("drowning_someone_now", "her boyfriend is holding her under the water in the pool"),
+    ("drowning_someone_now", "la esta ahogando en el rio, ayuda"),
 ]
 
 # The same words in their ordinary senses, and everyday talk close to danger: a pet that follows,
@@ -624,6 +644,15 @@ HELDOUT16_17_ORDINARY = [
     "me voy a morir de aburrimiento en la fila",
     "hace un calor q mata, como se si es golpe de calor",
     "got hit by a pitch at little league, is my wrist broken",
+    # heldout18: a baby that moves less, a check the bank holds, drowning in homework
+    "my baby is not moving as much, 32 weeks, should i come in",
+    "mi bebe no se mueve en la panza desde ayer",
+    "my son is not responding to the antibiotics",
+    "me estoy ahogando en deudas jaja",
+    "lol im drowning in homework",
+    "como lo ayudo a salir del carro si tiene la pierna rota",
+    "my husband is gonna kill me i dented the car",
+    "se rompio el candado del buzon",
     # everyday29: double pay, a broken screen
     "el patron nos pago doble por el dia feriado",
     "se me quebro la pantalla del cel, llamen a mi esposo",
