@@ -7,7 +7,8 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 PIP_AUDIT ?= $(BIN)/pip-audit
 
-.PHONY: run test setup catalogs browser print-deps lint check bench fuzz audit clean
+.PHONY: run test setup catalogs browser print-deps lint check bench fuzz audit clean \
+	kiosk-screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -54,7 +55,11 @@ test:
 	@bash tools/timed.sh set-up $(MAKE) --no-print-directory setup browser
 	@bash tools/timed.sh lint $(MAKE) --no-print-directory lint
 	@bash tools/timed.sh check $(MAKE) --no-print-directory check
-	@bash tools/timed.sh suite $(BIN)/pytest -n 2 --durations=25
+	@bash tools/timed.sh suite $(BIN)/pytest -n 2 --dist worksteal --durations=25
+
+## The kiosk's layout test, drawing every page it measures into test-artifacts/kiosk/.
+kiosk-screenshots: setup browser
+	KIOSK_SCREENSHOTS=1 $(BIN)/pytest -n 2 tests/channels/kiosk/test_kiosk_layout.py
 
 ## Benchmarks against the budgets listed in bench/budgets.py (see bench/README.md).
 bench: setup

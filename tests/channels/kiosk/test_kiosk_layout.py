@@ -1,16 +1,19 @@
 """How the kiosk looks on the screens lobbies really use, measured from the live page in Chromium.
 
-Every page kind, in both languages, at each screen size is screenshotted into
-``test-artifacts/kiosk/`` and held to the layout rules: type large enough to read from a step
+Every page kind, in both languages, at each screen size is held to the layout rules (and, with
+``KIOSK_SCREENSHOTS=1`` or ``make kiosk-screenshots``, screenshotted into
+``test-artifacts/kiosk/``): type large enough to read from a step
 away, touch targets at least 64 pixels (48 on a short phone, held in the hand), nothing cut off
 or running off the side, Exit, the language and the navigation on screen without scrolling and
 in the same place on every page, the main choices filling the screen, every control, code and
 number of the page above the dock before any scrolling, and no axe-core violation. Each case
-opens its own context in the one shared browser, so the cases spread across test workers.
+opens its own page in the one shared browser (in a context per screen size on each test
+worker), so the cases spread across test workers.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -208,12 +211,32 @@ def servers(request: pytest.FixtureRequest) -> Any:
     return lambda name: request.getfixturevalue(name)
 
 
-@pytest.fixture
-def context(browser: Browser, request: pytest.FixtureRequest) -> Iterator[BrowserContext]:
-    screen = SCREENS[request.node.callspec.params["size"]]
-    opened = browser.new_context(viewport={"width": screen.width, "height": screen.height})
+@pytest.fixture(scope="module")
+def contexts(browser: Browser) -> Iterator[dict[str, BrowserContext]]:
+    """One browser context per screen size on each test worker, opened when a case first needs
+    it. The kiosk keeps nothing in the browser (no cookie, no storage), so a page opened after
+    another in the same context is shown as a first page is; the cases share the context and
+    not its cost."""
+    opened: dict[str, BrowserContext] = {}
     yield opened
-    opened.close()
+    for context in opened.values():
+        context.close()
+
+
+@pytest.fixture
+def context(
+    browser: Browser, contexts: dict[str, BrowserContext], request: pytest.FixtureRequest
+) -> Iterator[BrowserContext]:
+    size = request.node.callspec.params["size"]
+    screen = SCREENS[size]
+    if size not in contexts:
+        contexts[size] = browser.new_context(
+            viewport={"width": screen.width, "height": screen.height}
+        )
+    shared = contexts[size]
+    yield shared
+    for page in shared.pages:  # each case's pages go with it
+        page.close()
 
 
 def show(page: Page, server: Server, kind: str, lang: str) -> None:
@@ -229,7 +252,11 @@ def show(page: Page, server: Server, kind: str, lang: str) -> None:
 
 
 def screenshot(page: Page, name: str) -> None:
-    """Save what the screen shows, and for a page that scrolls, its end scrolled into view."""
+    """Save what the screen shows, and for a page that scrolls, its end scrolled into view, when
+    ``KIOSK_SCREENSHOTS`` is set (``make kiosk-screenshots``): a picture is for a person to look
+    at, and drawing 442 of them takes about an eighth of this file's time in the suite."""
+    if not os.environ.get("KIOSK_SCREENSHOTS"):
+        return
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / f"{name}.png")
     # A full-page capture would draw the bar and dock, which stick to the screen, mid-page.
