@@ -55,7 +55,7 @@ test:
 	@bash tools/timed.sh set-up $(MAKE) --no-print-directory setup browser
 	@bash tools/timed.sh lint $(MAKE) --no-print-directory lint
 	@bash tools/timed.sh check $(MAKE) --no-print-directory check
-	@bash tools/timed.sh suite $(BIN)/pytest -n 2 --dist worksteal --durations=25
+	@bash tools/timed.sh suite $(BIN)/pytest -n 2 --durations=25
 
 ## The kiosk's layout test, drawing every page it measures into test-artifacts/kiosk/.
 kiosk-screenshots: setup browser
