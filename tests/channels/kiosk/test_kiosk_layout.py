@@ -249,7 +249,7 @@ def show(page: Page, server: Server, kind: str, lang: str) -> None:
 def screenshot(page: Page, name: str) -> None:
     """Save what the screen shows, and for a page that scrolls, its end scrolled into view, when
     ``KIOSK_SCREENSHOTS`` is set (``make kiosk-screenshots``): a picture is for a person to look
-    at, and drawing 442 of them takes about an eighth of this file's time in the suite."""
+    at, and drawing every page took about an eighth of this file's time in the suite."""
     if not os.environ.get("KIOSK_SCREENSHOTS"):
         return
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
