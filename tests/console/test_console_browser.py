@@ -17,12 +17,12 @@ from typing import Any
 import pyotp
 import pytest
 import time_machine
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
 from hotline_bridge import create_app
 from hotline_bridge.directory.store import open_db
 from hotline_bridge.settings import PROJECT_ROOT
+from tests.axe import axe_violations
 from tests.channels.kiosk.test_kiosk_browser import Server
 from tests.conftest import AUTH_TOKEN, SECRET_KEY, Texter
 from tests.console.console_helpers import NORTH_NUMBER, PASSWORD, add_staff, seed
@@ -94,7 +94,7 @@ def shot(page: Page, name: str, *, full_page: bool = True) -> None:
 def no_violations(page: Page) -> None:
     # axe reads the whole document: never while a navigation is swapping it.
     page.wait_for_load_state("load")
-    results = Axe().run(page)
+    results = axe_violations(page)
     assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
 
 

@@ -6,9 +6,9 @@ Every page kind, in both languages, at each screen size is held to the layout ru
 away, touch targets at least 64 pixels (48 on a short phone, held in the hand), nothing cut off
 or running off the side, Exit, the language and the navigation on screen without scrolling and
 in the same place on every page, the main choices filling the screen, every control, code and
-number of the page above the dock before any scrolling, and no axe-core violation. Each case
-opens its own page in the one shared browser (in a context per screen size on each test
-worker), so the cases spread across test workers.
+number of the page above the dock before any scrolling, and no axe-core violation. The cases
+share one tab per screen size on each test worker (in the one shared browser), so they spread
+across test workers.
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from hotline_bridge.directory.models import display_number
 from hotline_bridge.engine.catalogs import LANGUAGES
 from hotline_bridge.settings import PROJECT_ROOT
+from tests.axe import axe_violations, hold_axe
 from tests.channels.kiosk.test_kiosk import HOTLINE
 from tests.channels.kiosk.test_kiosk_browser import (
     Server,
@@ -207,31 +207,26 @@ def servers(request: pytest.FixtureRequest) -> Any:
 
 
 @pytest.fixture(scope="module")
-def contexts(browser: Browser) -> Iterator[dict[str, BrowserContext]]:
-    """One browser context per screen size on each test worker, opened when a case first needs
-    it. The kiosk keeps nothing in the browser (no cookie, no storage), so a page opened after
-    another in the same context is shown as a first page is; the cases share the context and
-    not its cost."""
-    opened: dict[str, BrowserContext] = {}
+def pages(browser: Browser) -> Iterator[dict[str, Page]]:
+    """One page per screen size on each test worker, in its own context, opened when a case
+    first needs it. The kiosk keeps nothing in the browser (no cookie, no storage) and every
+    case opens its page by its address, so a page shown after another in the same tab is shown
+    as a first page is; the cases share the tab and not its cost."""
+    opened: dict[str, Page] = {}
     yield opened
-    for context in opened.values():
-        context.close()
+    for page in opened.values():
+        page.context.close()
 
 
 @pytest.fixture
-def context(
-    browser: Browser, contexts: dict[str, BrowserContext], request: pytest.FixtureRequest
-) -> Iterator[BrowserContext]:
+def page(browser: Browser, pages: dict[str, Page], request: pytest.FixtureRequest) -> Page:
     size = request.node.callspec.params["size"]
-    screen = SCREENS[size]
-    if size not in contexts:
-        contexts[size] = browser.new_context(
-            viewport={"width": screen.width, "height": screen.height}
-        )
-    shared = contexts[size]
-    yield shared
-    for page in shared.pages:  # each case's pages go with it
-        page.close()
+    if size not in pages:
+        screen = SCREENS[size]
+        context = browser.new_context(viewport={"width": screen.width, "height": screen.height})
+        hold_axe(context)
+        pages[size] = context.new_page()
+    return pages[size]
 
 
 def show(page: Page, server: Server, kind: str, lang: str) -> None:
@@ -267,9 +262,9 @@ def measure(page: Page, screen: Screen) -> dict[str, Any]:
 
 @pytest.mark.parametrize(("size", "lang", "kind", "clock_name"), CASES)
 def test_every_page_keeps_the_layout_rules_and_has_no_axe_violation(
-    context: BrowserContext, servers: Any, size: str, lang: str, kind: str
+    page: Page, servers: Any, size: str, lang: str, kind: str
 ) -> None:
-    screen, page = SCREENS[size], context.new_page()
+    screen = SCREENS[size]
     show(page, servers(PAGES[kind][0]), kind, lang)
     screenshot(page, f"{kind}-{lang}-{screen.name}")
     if kind != "failsafe":  # a page that failed safe would pass for the page asked for
@@ -286,16 +281,15 @@ def test_every_page_keeps_the_layout_rules_and_has_no_axe_violation(
     if kind in MENUS:
         assert found["empty"] is not None and found["empty"] <= MENU_SLACK, found["empty"]
     assert found["underDock"] == [], "under the dock before any scrolling"
-    results = Axe().run(page)
+    results = axe_violations(page)
     assert results.violations_count == 0, results.generate_report()
 
 
 @pytest.mark.clock  # the results page is among them
 @pytest.mark.parametrize("size", [size for size in SCREENS if not size.startswith("phone")])
 def test_exit_language_and_navigation_stay_in_one_place_on_every_page(
-    context: BrowserContext, servers: Any, size: str
+    page: Page, servers: Any, size: str
 ) -> None:
-    page = context.new_page()
     seen: dict[str, dict[tuple[int, ...], list[str]]] = {}
     for lang in LANGUAGES:
         for kind in FRAMED:
