@@ -16,6 +16,11 @@ A list short enough to fit whole once it needs no paging buttons is shown whole
 (``whole_list_size``): the five 24/7 lines on one page of a very short phone, where the list's
 page holds three and the buttons to page it.
 
+A phone held sideways (``sideways_phone``: 640x360 to 932x430) has a slim bar and a dock of one
+row, and shows a list in two columns above one row of paging buttons (four entries, six on the
+largest phones, the five 24/7 lines whole) and services near a ZIP code one row of two to a
+page.
+
 A browser with neither may be anything, so it gets no more than the smallest screen the kiosk
 is tested at has room for: what fits a small phone fits any larger screen. A list gets the
 flow's own page size, but never more entries than a 360x640 phone has room for (the main
@@ -65,6 +70,12 @@ VERY_SHORT_PHONE_HEIGHT = 600
 # Services near a ZIP code a very short phone holds, whatever the flow's size: three of them
 # and the paging buttons do not fit above its dock.
 VERY_SHORT_PHONE_RESULTS = 2
+# The tallest landscape screen kiosk.css lays out as a phone held sideways (640x360, 740x360,
+# 844x390, 932x430; no tablet is this short): 48-pixel targets, a slim bar, the dock on one
+# row with the 911 line beside its buttons, lists and results in two columns.
+SIDEWAYS_PHONE_HEIGHT = 500
+# Services near a ZIP code a phone held sideways holds: one row of two, whatever the flow's size.
+SIDEWAYS_PHONE_RESULTS = 2
 
 # The size a kiosk page's script adds to each address it follows: "390x844".
 _SIZE = re.compile(r"([0-9]{3,5})x([0-9]{3,5})")
@@ -121,8 +132,15 @@ def root_px(view: Viewport) -> float:
 
 
 def columns(view: Viewport) -> int:
-    """Return how many columns a list is laid out in (kiosk.css: a wide landscape screen)."""
-    return 2 if view.landscape and view.width >= 1000 else 1
+    """Return how many columns a list is laid out in (kiosk.css: a wide landscape screen, or a
+    phone held sideways)."""
+    return 2 if view.landscape and (view.width >= 1000 or sideways_phone(view)) else 1
+
+
+def sideways_phone(view: Viewport) -> bool:
+    """Whether kiosk.css lays the page out for a phone held sideways (``orientation:
+    landscape`` and ``max-height: 500px``)."""
+    return view.landscape and view.height <= SIDEWAYS_PHONE_HEIGHT
 
 
 def phone(view: Viewport) -> bool:
@@ -152,7 +170,9 @@ def very_short_phone(view: Viewport) -> bool:
 
 
 def _target(view: Viewport, r: float) -> float:
-    return SHORT_PHONE_TARGET_PX if short_phone(view) else max(TARGET_PX, 2.3 * r)
+    if short_phone(view) or sideways_phone(view):
+        return SHORT_PHONE_TARGET_PX
+    return max(TARGET_PX, 2.3 * r)
 
 
 def _short_frame(r: float, target: float) -> float:
@@ -164,10 +184,20 @@ def _short_frame(r: float, target: float) -> float:
     return bar + 0.7 * r + dock
 
 
+def _sideways_frame(r: float, target: float) -> float:
+    """Return the height a phone held sideways gives its bar, padding and dock: each one row,
+    the 911 line beside the dock's buttons on up to three lines, in smaller type."""
+    bar = target + 0.4 * r + 2
+    dock = 2 + 0.6 * r + max(target, 3 * 0.85 * r * 1.2)
+    return bar + 0.6 * r + dock
+
+
 def _frame(view: Viewport, r: float, target: float) -> float:
     """Return the height the bar, the page's padding and the dock take, in pixels."""
     if short_phone(view):
         return _short_frame(r, target)
+    if sideways_phone(view):
+        return _sideways_frame(r, target)
     bar = target + 0.8 * r + 2
     dock = 2 + 0.5 * r + target + r + 1.35 * r  # the nav and the 911 line under it
     if columns(view) == 1 and not phone(view):
@@ -186,6 +216,8 @@ def results_page_size(view: Viewport | None, default: int) -> int:
         return results_page_size(SMALLEST_SHOWN, default)
     if very_short_phone(view):
         return min(default, VERY_SHORT_PHONE_RESULTS)
+    if sideways_phone(view):
+        return min(default, SIDEWAYS_PHONE_RESULTS)
     r = root_px(view)
     target = _target(view, r)
     if short_phone(view):
@@ -210,6 +242,8 @@ def list_page_size(view: Viewport | None, default: int) -> int:
         return min(default, list_page_size(SMALLEST, default))
     r = root_px(view)
     target = _target(view, r)
+    if sideways_phone(view):
+        return min(max(_sideways_list_size(view, r, target), FEWEST), MOST)
     if short_phone(view):
         # Smaller headings, tighter gaps, choices in body type (kiosk.css).
         heading = 2 * (1.25 * 1.15 * r) + 0.3 * r
@@ -226,6 +260,17 @@ def list_page_size(view: Viewport | None, default: int) -> int:
     return min(max(rows * columns(view), FEWEST), MOST)
 
 
+def _sideways_list_size(view: Viewport, r: float, target: float) -> int:
+    """Return how many entries a list page holds on a phone held sideways: two columns of
+    choices in body type, under a heading of two lines, above one row of paging buttons
+    (Previous, More and "Search near a ZIP code" side by side, in smaller type)."""
+    heading = 2 * (1.25 * 1.15 * r) + 0.3 * r
+    gap = 0.35 * r
+    row = max(target, 1.1 * r + 0.2 * r + 6) + gap
+    free = view.height - _frame(view, r, target) - heading - gap - target
+    return math.floor((free + gap) / row) * columns(view)
+
+
 def whole_list_size(view: Viewport | None, searchable: bool) -> int:
     """Return how many entries a list shown whole on ``view`` holds: with no paging buttons
     (only "Search near a ZIP code" when the list is ``searchable``), each entry's label on up
@@ -235,7 +280,12 @@ def whole_list_size(view: Viewport | None, searchable: bool) -> int:
         return 0
     r = root_px(view)
     target = _target(view, r)
-    if short_phone(view):
+    if sideways_phone(view):
+        heading = 2 * (1.25 * 1.15 * r) + 0.3 * r
+        search = target + 0.35 * r
+        gap = 0.35 * r
+        row = max(target, 2 * 1.1 * r + 0.2 * r + 6) + gap
+    elif short_phone(view):
         heading = 2 * (1.25 * 1.15 * r) + 0.3 * r
         search = target + 0.75 * r
         gap = 0.35 * r

@@ -72,6 +72,11 @@ SCREENS = {
     "phone-shortest": Screen(360, 640, 18, target_px=48),
     # What a 360x640 phone really shows once its browser's and system's bars take their share.
     "phone-visible": Screen(360, 560, 18, target_px=48),
+    # Phones held sideways: every page kind, as a person turns the phone to read a page.
+    "sideways-small": Screen(640, 360, 18, target_px=48),
+    "sideways": Screen(740, 360, 18, target_px=48),
+    "sideways-large": Screen(844, 390, 18, target_px=48),
+    "sideways-largest": Screen(932, 430, 18, target_px=48),
 }
 # Nothing on screen is set much smaller than the body type (a label above a number, a caption).
 SMALLEST_TEXT = 0.85
