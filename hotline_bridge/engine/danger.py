@@ -855,6 +855,7 @@ FOLDED_IN = frozenset(
         "heldout16",
         "heldout17",
         "heldout18",
+        "heldout19",
     }
 )
 

@@ -476,6 +476,10 @@ HELDOUT12_13_ORDINARY = [
 
 # The same words in danger are still heard.
 STILL_HEARD_NEAR_HELDOUT12_13 = [
+    # heldout19's ordinary senses (a cat, shame, a car hit) beside danger
+    "necesito escaparme de esta casa esta noche. tengo un gatito, lo puedo llevar al refugio?",
+    "me da verguenza decirlo pero el patron dice que si hablo me mata",
+    "chocaron el carro a proposito para asustarme y dice que me va a matar",
     "my ex keeps threatening me, will you guys be open tomorrow",
     "el patron amenaza con llamar a la migra si no trabajamos el domingo",
     "he threatened to call immigration on me if i report him",
@@ -622,6 +626,17 @@ HELDOUT16_17_FAMILIES = [
     ("not_responding", "mi hermano se cayo del techo y no despierta"),
     ("drowning_someone_now", "her boyfriend is holding her under the water in the pool"),
     ("drowning_someone_now", "la esta ahogando en el rio, ayuda"),
+    # heldout19: a debt that is always more, leaving while he sleeps, someone said to fall whom
+    # the writer saw hurt, hurt again and again and not by accident (all but the debt are not
+    # vetoed).
+    ("debt_keeps_growing", "he says we still owe but every week the debt keeps going up"),
+    ("debt_keeps_growing", "cada vez que pregunto cuanto le debo al patron es diferente"),
+    ("leaving_while_asleep", "i wanna run while he sleeps tonight, where do i go"),
+    ("leaving_while_asleep", "me quiero escapar esta noche cuando el se duerma"),
+    ("hurt_seen_not_fallen", "my uncle says grandma fell again but i saw him shove her"),
+    ("hurt_seen_not_fallen", "mi tio dice que mi abuelita se cayo pero yo vi como la empujo"),
+    ("hurt_not_accident", "i keep getting bruises at home and they are not accidents"),
+    ("hurt_not_accident", "me siguen saliendo moretones en la casa y no son accidentes"),
 ]
 
 # The same words in their ordinary senses, and everyday talk close to danger: a pet that follows,
@@ -656,6 +671,12 @@ HELDOUT16_17_ORDINARY = [
     # everyday29: double pay, a broken screen
     "el patron nos pago doble por el dia feriado",
     "se me quebro la pantalla del cel, llamen a mi esposo",
+    # heldout19: a cat that got out, a phone menu, dying of embarrassment, a parked car hit
+    "se me salio el gatito, hay refugio de animales cerca?",
+    "how do i get out of this phone menu, i want a person",
+    "ay me voy a morir de verguenza, me equivoque de numero",
+    "me chocaron la troca estacionada en el walmart, a quien llamo del seguro",
+    "i leave early while the baby sleeps to get the bus",
 ]
 
 
