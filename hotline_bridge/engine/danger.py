@@ -856,6 +856,7 @@ FOLDED_IN = frozenset(
         "heldout17",
         "heldout18",
         "heldout19",
+        "heldout20",
     }
 )
 

@@ -637,6 +637,22 @@ HELDOUT16_17_FAMILIES = [
     ("hurt_seen_not_fallen", "mi tio dice que mi abuelita se cayo pero yo vi como la empujo"),
     ("hurt_not_accident", "i keep getting bruises at home and they are not accidents"),
     ("hurt_not_accident", "me siguen saliendo moretones en la casa y no son accidentes"),
+    # heldout20: a gate locked for the night, someone blocked who showed up, a message that
+    # knows when a child leaves school, a boss who says no doctor or no pay, no choice about
+    # protection, slipping out unseen (all but the gate and slipping out are not vetoed).
+    ("gate_locked_at_night", "they lock the gate at night and we cant get out till morning"),
+    (
+        "gate_locked_at_night",
+        "el encargado cierra la reja con candado toda la noche, no hay salida",
+    ),
+    ("showed_up_after_blocked", "i blocked him on everything and he showed up at my job today"),
+    ("showed_up_after_blocked", "la bloquee de todo y se aparecio en mi trabajo"),
+    ("knows_childs_schedule", "he texted me that he knows what time my son gets out of school"),
+    ("knows_childs_schedule", "me escribio que sabe a que hora sale mi niño de la escuela"),
+    ("care_forbidden_at_work", "my foreman says no doctor or no pay, my hand is cut bad"),
+    ("protection_forbidden", "they never use protection and i have no choice"),
+    ("protection_forbidden", "los clientes no usan condon y no me queda de otra"),
+    ("leaving_plan", "me sali del rancho sin que se dieran cuenta, alguien me recoge?"),
 ]
 
 # The same words in their ordinary senses, and everyday talk close to danger: a pet that follows,
@@ -677,6 +693,18 @@ HELDOUT16_17_ORDINARY = [
     "ay me voy a morir de verguenza, me equivoque de numero",
     "me chocaron la troca estacionada en el walmart, a quien llamo del seguro",
     "i leave early while the baby sleeps to get the bus",
+    # heldout20: a school's message, a teacher's, spam, a doctor's note, a refund, a parrot,
+    # overtime paid, a lost key, a hurricane
+    "the school sent a message that knows when my son gets out, early release",
+    "la maestra me mando mensaje que sabe a que hora sale mi hija, todo bien",
+    "i blocked the spam number and it showed up at my email again",
+    "my boss says no doctor note needed for one sick day",
+    "did my taxes, got refunded 400, do i owe anything else",
+    "my parrot learned to say help me lol",
+    "el patron nos paga las horas extras bien",
+    "se me perdio la llave del cuarto, cobran por otra?",
+    "alerta de huracan, hay que salir del motel?",
+    "no usamos proteccion porque queremos otro bebe, ni modo",
 ]
 
 
