@@ -857,6 +857,7 @@ FOLDED_IN = frozenset(
         "heldout18",
         "heldout19",
         "heldout20",
+        "heldout21",
     }
 )
 

@@ -584,7 +584,6 @@ HELDOUT12_13_FAMILIES_ORDINARY = [
     "la aplicacion no me deja ver mis citas, se traba",
     "my boss charges for parking, is that allowed",
     "el jefe cobra por el estacionamiento de su terreno",
-    "mi patron le renta su traila a su hijo",
     "do i need to give my address to immigration if i move",
     "tengo que darle mi direccion a inmigracion si me mudo?",
     "my boss says my visa expires in may, how do i renew",
@@ -653,6 +652,9 @@ HELDOUT16_17_FAMILIES = [
     ("protection_forbidden", "they never use protection and i have no choice"),
     ("protection_forbidden", "los clientes no usan condon y no me queda de otra"),
     ("leaving_plan", "me sali del rancho sin que se dieran cuenta, alguien me recoge?"),
+    # heldout21: told to keep quiet or their children pay for it (not vetoed).
+    ("silence_or_kids_pay", "they said keep quiet or my kids will pay"),
+    ("silence_or_kids_pay", "me dijeron que no diga nada o mis hijos lo van a pagar"),
 ]
 
 # The same words in their ordinary senses, and everyday talk close to danger: a pet that follows,
@@ -705,6 +707,12 @@ HELDOUT16_17_ORDINARY = [
     "se me perdio la llave del cuarto, cobran por otra?",
     "alerta de huracan, hay que salir del motel?",
     "no usamos proteccion porque queremos otro bebe, ni modo",
+    # heldout21: young people's talk (a crush, an exam, a game, a drill, screen time)
+    "my crush followed me back omg",
+    "scared for my exam tmrw lol",
+    "im gonna kill him next round, he trash talks in chat",
+    "hoy hubo simulacro de encierro en la escuela",
+    "mi mama me vigila el tiempo de pantalla",
 ]
 
 
@@ -718,6 +726,9 @@ RULES_SILENT_MODEL_NOT = [
     # everyday29: papers a relative keeps because they were asked to
     "my aunt keeps my passport in her safe, i asked her to",
     "mi hermano guarda las actas de todos, asi lo decidimos",
+    # a boss who rents his trailer to his son: the model reads it as danger since heldout21
+    # was learnt (0.61)
+    "mi patron le renta su traila a su hijo",
 ]
 
 
