@@ -32,6 +32,7 @@ from tests.directory.test_import import EXAMPLES, run
 # shows once its browser's address bar and the system's bars take their share (one row of three).
 SIDEWAYS_ENTRIES = {(640, 360): 4, (740, 360): 4, (844, 390): 4, (932, 430): 6, (640, 300): 3}
 SIDEWAYS = list(SIDEWAYS_ENTRIES)
+VERY_SHORT_SIDEWAYS = (640, 300)
 SIZES = [
     (1080, 1920),
     (1920, 1080),
@@ -496,13 +497,16 @@ def without_client_hints(context: BrowserContext) -> None:
     context.route("**/kiosk/**", strip)
 
 
-@pytest.mark.parametrize(("size", "script"), [((1080, 1920), True), (VERY_SHORT_PHONE, False)])
+@pytest.mark.parametrize(
+    ("size", "script"),
+    [((1080, 1920), True), (VERY_SHORT_PHONE, False), (VERY_SHORT_SIDEWAYS, False)],
+)
 def test_the_first_list_opened_is_sized_without_client_hints(
     browser: Browser, demo_server: Server, size: tuple[int, int], script: bool
 ) -> None:
     """A list opened first, in a browser that sends no client hints: with the script, it asks
     for itself again with the screen's size, and the size goes on with each touch; without
-    it, the flow's page size, which still fits above the dock."""
+    it, the flow's page size, which still fits above the dock (held sideways too)."""
     width, height = size
     context = browser.new_context(
         viewport={"width": width, "height": height}, java_script_enabled=script
@@ -532,13 +536,15 @@ def test_the_first_list_opened_is_sized_without_client_hints(
 
 
 @pytest.mark.clock  # the services found say whether they are open now
-@pytest.mark.parametrize("size", [SMALLEST_PHONE, VERY_SHORT_PHONE], ids=size_id)
+@pytest.mark.parametrize(
+    "size", [SMALLEST_PHONE, VERY_SHORT_PHONE, VERY_SHORT_SIDEWAYS], ids=size_id
+)
 def test_services_near_a_zip_code_fit_the_smallest_page_without_the_screen_size(
     browser: Browser, demo_server: Server, size: tuple[int, int]
 ) -> None:
     """Without client hints or the script, services near a ZIP code come two to a page, which
-    fit above the dock of what a 360x640 phone shows under its bars (360x560), on the first
-    page and after it; the flow's three do not."""
+    fit above the dock of what a 360x640 phone shows under its bars (360x560), and of what it
+    shows held sideways (640x300), on the first page and after it; the flow's three do not."""
     width, height = size
     context = browser.new_context(
         viewport={"width": width, "height": height}, java_script_enabled=False
