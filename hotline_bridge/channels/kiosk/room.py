@@ -26,11 +26,12 @@ columns: one row of three above the paging buttons, the five 24/7 lines whole in
 A browser with neither may be anything, so it gets no more than the smallest screen the kiosk
 is tested at has room for: what fits a small phone fits any larger screen. A list gets the
 flow's own page size, but never more entries than a 360x640 phone has room for (the main
-flow's four, which also fit above a 360x560 page's dock); services near a ZIP code come two to a
-page, as on 360x560, what a 360x640 phone shows once its browser's and system's bars take
-their share (``SMALLEST_SHOWN``). On a screen of known size, services near a ZIP code are never
-fewer than the flow's size, but on a very short phone. Only the kiosk's pages are sized: the
-other channels page as the flow says.
+flow's four, which also fit above the dock of a 360x560 page and, under a heading of one line,
+of a 640x300 one); services near a ZIP code come two to a page, as on 360x560, what a 360x640
+phone shows once its browser's and system's bars take their share (``SMALLEST_SHOWN``), and on
+640x300, what it shows held sideways. On a screen of known size, services near a ZIP code
+are never fewer than the flow's size, but on a very short phone. Only the kiosk's pages are
+sized: the other channels page as the flow says.
 
 The arithmetic mirrors ``static/kiosk.css``: the root type size and the heights of the bar, the
 heading, a list row, the paging buttons and the dock, in pixels. It errs on the side of one row
@@ -79,9 +80,10 @@ SIDEWAYS_PHONE_HEIGHT = 500
 # Services near a ZIP code a phone held sideways holds: one row of two, whatever the flow's size.
 SIDEWAYS_PHONE_RESULTS = 2
 # The tallest phone held sideways kiosk.css lays out as a very short one: what a 640x360 phone
-# shows a page once its browser's and system's bars take their share (about 640x300). The bar
+# shows a page once its browser's and system's bars take their share (about 640x300), and a
+# larger phone's up to here (below about 352 px, the layout for 360 px no longer fits). The bar
 # and the dock are slimmer still, and lists are in three columns.
-VERY_SHORT_SIDEWAYS_HEIGHT = 330
+VERY_SHORT_SIDEWAYS_HEIGHT = 350
 
 # The size a kiosk page's script adds to each address it follows: "390x844".
 _SIZE = re.compile(r"([0-9]{3,5})x([0-9]{3,5})")
@@ -153,7 +155,7 @@ def sideways_phone(view: Viewport) -> bool:
 
 def very_short_sideways(view: Viewport) -> bool:
     """Whether kiosk.css lays the page out for a very short phone held sideways (``orientation:
-    landscape`` and ``max-height: 330px``)."""
+    landscape`` and ``max-height: 350px``)."""
     return sideways_phone(view) and view.height <= VERY_SHORT_SIDEWAYS_HEIGHT
 
 
