@@ -19,16 +19,19 @@ page holds three and the buttons to page it.
 A phone held sideways (``sideways_phone``: 640x360 to 932x430) has a slim bar and a dock of one
 row, and shows a list in two columns above one row of paging buttons (four entries, six on the
 largest phones, the five 24/7 lines whole) and services near a ZIP code one row of two to a
-page.
+page. What such a phone shows once its browser's and system's bars take their share (about
+640x300, ``very_short_sideways``) has a slimmer bar and dock still, and shows a list in three
+columns: one row of three above the paging buttons, the five 24/7 lines whole in two rows.
 
 A browser with neither may be anything, so it gets no more than the smallest screen the kiosk
 is tested at has room for: what fits a small phone fits any larger screen. A list gets the
 flow's own page size, but never more entries than a 360x640 phone has room for (the main
-flow's four, which also fit above a 360x560 page's dock); services near a ZIP code come two to a
-page, as on 360x560, what a 360x640 phone shows once its browser's and system's bars take
-their share (``SMALLEST_SHOWN``). On a screen of known size, services near a ZIP code are never
-fewer than the flow's size, but on a very short phone. Only the kiosk's pages are sized: the
-other channels page as the flow says.
+flow's four, which also fit above the dock of a 360x560 page and, under a heading of one line,
+of a 640x300 one); services near a ZIP code come two to a page, as on 360x560, what a 360x640
+phone shows once its browser's and system's bars take their share (``SMALLEST_SHOWN``), and on
+640x300, what it shows held sideways. On a screen of known size, services near a ZIP code
+are never fewer than the flow's size, but on a very short phone. Only the kiosk's pages are
+sized: the other channels page as the flow says.
 
 The arithmetic mirrors ``static/kiosk.css``: the root type size and the heights of the bar, the
 heading, a list row, the paging buttons and the dock, in pixels. It errs on the side of one row
@@ -76,6 +79,11 @@ VERY_SHORT_PHONE_RESULTS = 2
 SIDEWAYS_PHONE_HEIGHT = 500
 # Services near a ZIP code a phone held sideways holds: one row of two, whatever the flow's size.
 SIDEWAYS_PHONE_RESULTS = 2
+# The tallest phone held sideways kiosk.css lays out as a very short one: what a 640x360 phone
+# shows a page once its browser's and system's bars take their share (about 640x300), and a
+# larger phone's up to here (below about 352 px, the layout for 360 px no longer fits). The bar
+# and the dock are slimmer still, and lists are in three columns.
+VERY_SHORT_SIDEWAYS_HEIGHT = 350
 
 # The size a kiosk page's script adds to each address it follows: "390x844".
 _SIZE = re.compile(r"([0-9]{3,5})x([0-9]{3,5})")
@@ -133,7 +141,9 @@ def root_px(view: Viewport) -> float:
 
 def columns(view: Viewport) -> int:
     """Return how many columns a list is laid out in (kiosk.css: a wide landscape screen, or a
-    phone held sideways)."""
+    phone held sideways; three on a very short one)."""
+    if very_short_sideways(view):
+        return 3
     return 2 if view.landscape and (view.width >= 1000 or sideways_phone(view)) else 1
 
 
@@ -141,6 +151,12 @@ def sideways_phone(view: Viewport) -> bool:
     """Whether kiosk.css lays the page out for a phone held sideways (``orientation:
     landscape`` and ``max-height: 500px``)."""
     return view.landscape and view.height <= SIDEWAYS_PHONE_HEIGHT
+
+
+def very_short_sideways(view: Viewport) -> bool:
+    """Whether kiosk.css lays the page out for a very short phone held sideways (``orientation:
+    landscape`` and ``max-height: 350px``)."""
+    return sideways_phone(view) and view.height <= VERY_SHORT_SIDEWAYS_HEIGHT
 
 
 def phone(view: Viewport) -> bool:
@@ -192,10 +208,20 @@ def _sideways_frame(r: float, target: float) -> float:
     return bar + 0.6 * r + dock
 
 
+def _very_short_sideways_frame(r: float, target: float) -> float:
+    """Return the height a very short phone held sideways gives its bar, padding and dock: each
+    one row, with less padding, the 911 line beside the dock's buttons on up to two lines."""
+    bar = target + 0.2 * r + 2
+    dock = 2 + 0.3 * r + max(target, 2 * 0.85 * r * 1.2)
+    return bar + 0.4 * r + dock
+
+
 def _frame(view: Viewport, r: float, target: float) -> float:
     """Return the height the bar, the page's padding and the dock take, in pixels."""
     if short_phone(view):
         return _short_frame(r, target)
+    if very_short_sideways(view):
+        return _very_short_sideways_frame(r, target)
     if sideways_phone(view):
         return _sideways_frame(r, target)
     bar = target + 0.8 * r + 2
@@ -260,13 +286,23 @@ def list_page_size(view: Viewport | None, default: int) -> int:
     return min(max(rows * columns(view), FEWEST), MOST)
 
 
+def _sideways_heading(view: Viewport, r: float) -> float:
+    """Return the height of a heading of two lines, and the margin under it, on a phone held
+    sideways (a smaller heading on a very short one)."""
+    if very_short_sideways(view):
+        return 2 * (1.1 * 1.15 * r) + 0.15 * 1.1 * r
+    return 2 * (1.25 * 1.15 * r) + 0.3 * r
+
+
 def _sideways_list_size(view: Viewport, r: float, target: float) -> int:
     """Return how many entries a list page holds on a phone held sideways: two columns of
-    choices in body type, under a heading of two lines, above one row of paging buttons
-    (Previous, More and "Search near a ZIP code" side by side, in smaller type)."""
-    heading = 2 * (1.25 * 1.15 * r) + 0.3 * r
+    choices in body type (three on a very short phone), under a heading of two lines, above
+    one row of paging buttons (Previous, More and "Search near a ZIP code" side by side, in
+    smaller type). In three columns a longer label takes two lines."""
+    heading = _sideways_heading(view, r)
     gap = 0.35 * r
-    row = max(target, 1.1 * r + 0.2 * r + 6) + gap
+    lines = 2 if very_short_sideways(view) else 1
+    row = max(target, lines * 1.1 * r + 0.2 * r + 6) + gap
     free = view.height - _frame(view, r, target) - heading - gap - target
     return math.floor((free + gap) / row) * columns(view)
 
@@ -281,7 +317,7 @@ def whole_list_size(view: Viewport | None, searchable: bool) -> int:
     r = root_px(view)
     target = _target(view, r)
     if sideways_phone(view):
-        heading = 2 * (1.25 * 1.15 * r) + 0.3 * r
+        heading = _sideways_heading(view, r)
         search = target + 0.35 * r
         gap = 0.35 * r
         row = max(target, 2 * 1.1 * r + 0.2 * r + 6) + gap

@@ -77,6 +77,9 @@ SCREENS = {
     "sideways": Screen(740, 360, 18, target_px=48),
     "sideways-large": Screen(844, 390, 18, target_px=48),
     "sideways-largest": Screen(932, 430, 18, target_px=48),
+    # What a 640x360 phone held sideways really shows once its browser's and system's bars take
+    # their share.
+    "sideways-visible": Screen(640, 300, 18, target_px=48),
 }
 # Nothing on screen is set much smaller than the body type (a label above a number, a caption).
 SMALLEST_TEXT = 0.85
