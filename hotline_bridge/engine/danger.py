@@ -858,6 +858,7 @@ FOLDED_IN = frozenset(
         "heldout19",
         "heldout20",
         "heldout21",
+        "heldout22",
     }
 )
 

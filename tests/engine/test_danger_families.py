@@ -655,6 +655,11 @@ HELDOUT16_17_FAMILIES = [
     # heldout21: told to keep quiet or their children pay for it (not vetoed).
     ("silence_or_kids_pay", "they said keep quiet or my kids will pay"),
     ("silence_or_kids_pay", "me dijeron que no diga nada o mis hijos lo van a pagar"),
+    # heldout22: someone sent to watch them, put in a car's trunk (neither vetoed).
+    ("sent_to_watch", "my boyfriend sends his cousin to my job to check on me"),
+    ("sent_to_watch", "mi esposo manda a su primo a la tienda a ver con quien hablo"),
+    ("in_the_trunk", "they put me in the trunk, i dont know where we are going"),
+    ("in_the_trunk", "estoy en la cajuela de un carro, ayuda"),
 ]
 
 # The same words in their ordinary senses, and everyday talk close to danger: a pet that follows,
@@ -713,6 +718,11 @@ HELDOUT16_17_ORDINARY = [
     "im gonna kill him next round, he trash talks in chat",
     "hoy hubo simulacro de encierro en la escuela",
     "mi mama me vigila el tiempo de pantalla",
+    # heldout22: groceries in the trunk, a brother sent to check on the sick, a shelter's rules
+    "put the groceries in the trunk and the dog in the back lol",
+    "my mom sends my brother to check on me while im sick",
+    "the shelter doors lock at 9, can i sign up again tomorrow",
+    "mi cita de hormonas es el 14",
 ]
 
 
