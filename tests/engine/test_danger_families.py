@@ -476,6 +476,22 @@ HELDOUT12_13_ORDINARY = [
 
 # The same words in danger are still heard.
 STILL_HEARD_NEAR_HELDOUT12_13 = [
+    # the ordinary senses of heldout19 to heldout22 beside danger in the same clause
+    "my boss took my passport and my credit card",
+    "he keeps my passport as a guarantee until i pay",
+    "they locked me in the bathroom",
+    "a man keeps following my little sister home from school",
+    "he tracks me on life360 and wont let me go anywhere",
+    "the bouncer watches us so we cant leave the club",
+    "he said ill pay for it if i tell anyone",
+    "my bf hit me after we broke up",
+    "no nos pagan las horas extras y nos amenazan",
+    "me quitan para impuestos y no me dan nada de mi pago",
+    "me chocaron a proposito, ayuda urgente",
+    "i got pregnant because he wont let me use protection",
+    "i want to leave with my baby while he sleeps",
+    "he sends his brother to watch me and the kids",
+    "el patron me amenazo en su oficina que me va a deportar",
     # heldout19's ordinary senses (a cat, shame, a car hit) beside danger
     "necesito escaparme de esta casa esta noche. tengo un gatito, lo puedo llevar al refugio?",
     "me da verguenza decirlo pero el patron dice que si hablo me mata",
